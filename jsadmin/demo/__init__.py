@@ -1,0 +1,8 @@
+"""Demo data: a seeded grid in every byte form of the spec, and the demo jumpscripts.
+
+>>> import redis                                     # doctest: +SKIP
+>>> from jsadmin.demo import seed_demo               # doctest: +SKIP
+>>> counts = seed_demo(redis.Redis(port=9999))       # doctest: +SKIP
+"""
+
+from __future__ import annotations
