@@ -6,3 +6,7 @@
 """
 
 from __future__ import annotations
+
+from .scripts import load_demo_jumpscripts
+
+__all__ = ["load_demo_jumpscripts"]
