@@ -1,0 +1,311 @@
+"""Recorded history on disk: the Parquet layout shared by the recorder and the demo generator.
+
+Redis forgets finished jobs within a minute (spec §4.7, §7), so :class:`~jsadmin.analytics.recorder.Recorder`
+keeps them in a local Parquet dataset, partitioned by day::
+
+    out/jobs/date=2026-11-27/part-20261127T114501-1a2b3c4d.parquet        finished jobs
+    out/queues/date=2026-11-27/part-....parquet                         queue depth samples
+    out/heartbeats/date=2026-11-27/part-....parquet                     heartbeat age samples
+
+:func:`load_history` reads it back as typed frames (same job columns and dtypes as
+``Admin.load("job_results")``), so every latency function works over days of history.
+
+>>> frames = load_history("rec/")                       # doctest: +SKIP
+>>> latency_summary(frames["jobs"], by="cmd")           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+
+from ._common import utc_now
+
+TABLES = ("jobs", "queues", "heartbeats")
+_TS = pa.timestamp("ns", tz="UTC")
+
+JSON_COLUMNS = ("roles", "args", "result", "parent", "tags", "_meta")
+"""Job columns holding decoded JSON in frames; stored as JSON text in Parquet."""
+
+JOB_SCHEMA = pa.schema(
+    [
+        ("guid", pa.string()),
+        ("id", pa.int64()),
+        ("gid", pa.int64()),
+        ("nid", pa.int64()),
+        ("category", pa.string()),
+        ("cmd", pa.string()),
+        ("queue", pa.string()),
+        ("role", pa.string()),
+        ("state", pa.string()),
+        ("timeCreate", _TS),
+        ("timeStart", _TS),
+        ("timeStop", _TS),
+        ("timeout", pa.float64()),
+        ("wait", pa.bool_()),
+        ("log", pa.bool_()),
+        ("errorreport", pa.bool_()),
+        ("internal", pa.bool_()),
+        ("jscriptid", pa.string()),
+        ("resultcode", pa.string()),
+        ("sessionid", pa.string()),
+        ("achost", pa.string()),
+        ("_ckey", pa.string()),
+        ("roles", pa.string()),
+        ("args", pa.string()),
+        ("result", pa.string()),
+        ("parent", pa.string()),
+        ("tags", pa.string()),
+        ("_meta", pa.string()),
+        ("source", pa.string()),
+        ("key", pa.string()),
+        ("captured", _TS),
+    ]
+)
+"""One finished job per row. ``source`` is the family the copy was caught in, ``captured`` when."""
+
+QUEUE_SCHEMA = pa.schema(
+    [
+        ("time", _TS),
+        ("key", pa.string()),
+        ("kind", pa.string()),
+        ("queue", pa.string()),
+        ("length", pa.int64()),
+        ("oldest", _TS),
+        ("oldest_age", pa.float64()),
+    ]
+)
+"""One sample of one queue: ``kind`` is ``command`` or ``worker``; ``oldest_age`` in seconds."""
+
+HEARTBEAT_SCHEMA = pa.schema(
+    [
+        ("time", _TS),
+        ("queue", pa.string()),
+        ("worker", pa.string()),
+        ("source", pa.string()),
+        ("heartbeat", _TS),
+        ("age", pa.float64()),
+    ]
+)
+"""One sample of one heartbeat: ``source`` is ``heartbeat`` (per queue) or ``watchdog`` (JS6 worker)."""
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "jobs": JOB_SCHEMA,
+    "queues": QUEUE_SCHEMA,
+    "heartbeats": HEARTBEAT_SCHEMA,
+}
+PARTITION_COLUMN = {"jobs": "timeStop", "queues": "time", "heartbeats": "time"}
+STATE_CATEGORIES = ["SCHEDULED", "STARTED", "OK", "ERROR", "TIMEOUT", "NOWORK"]
+
+
+def _json_text(values: pd.Series) -> pa.Array:
+    out: list[str | None] = []
+    dumps = orjson.dumps
+    opts = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+    for value in values.tolist():
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            out.append(None)
+        elif isinstance(value, str) and values.name not in ("args", "result", "tags", "parent"):
+            out.append(value)
+        else:
+            out.append(dumps(value, default=str, option=opts).decode())
+    return pa.array(out, type=pa.string())
+
+
+def _column(df: pd.DataFrame, name: str, typ: pa.DataType, n: int) -> pa.Array:
+    if name not in df.columns:
+        return pa.nulls(n, type=typ)
+    col = df[name]
+    if name in JSON_COLUMNS and typ == pa.string():
+        return _json_text(col)
+    if pa.types.is_timestamp(typ):
+        col = pd.to_datetime(col, utc=True, errors="coerce").astype("datetime64[ns, UTC]")
+        return pa.array(col, type=typ, from_pandas=True)
+    if pa.types.is_string(typ):
+        col = col.astype("string")
+        return pa.array(col.astype(object).where(col.notna(), None).tolist(), type=typ)
+    if pa.types.is_integer(typ):
+        col = pd.to_numeric(col, errors="coerce").astype("Int64")
+    elif pa.types.is_floating(typ):
+        col = pd.to_numeric(col, errors="coerce").astype("Float64")
+    elif pa.types.is_boolean(typ):
+        col = col.astype("boolean")
+    return pa.array(col, type=typ, from_pandas=True)
+
+
+def to_table(df: pd.DataFrame, table: str) -> pa.Table:
+    """Convert a frame to the Arrow table of ``table`` (``jobs``, ``queues`` or ``heartbeats``).
+
+    Missing columns become nulls; JSON-valued job columns become JSON text.
+
+    >>> to_table(pd.DataFrame({"queue": ["default"]}), "heartbeats").num_rows
+    1
+    """
+    schema = _schema(table)
+    n = len(df)
+    arrays = [_column(df, f.name, f.type, n) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _schema(table: str) -> pa.Schema:
+    try:
+        return SCHEMAS[table]
+    except KeyError:
+        raise ValueError(f"unknown history table {table!r}; expected one of {TABLES}") from None
+
+
+def write_table(
+    out_dir: str | os.PathLike[str], table: str, data: pa.Table | pd.DataFrame
+) -> list[Path]:
+    """Append rows to ``out_dir/<table>/date=YYYY-MM-DD/part-*.parquet`` (one file per day touched).
+
+    Files are written under a hidden name and renamed, so readers never see a partial file.
+    Rows of ``jobs`` are partitioned by ``timeStop`` (``captured`` when missing), the others by ``time``.
+
+    >>> write_table("rec/", "queues", frame)            # doctest: +SKIP
+    """
+    tbl = data if isinstance(data, pa.Table) else to_table(data, table)
+    if tbl.num_rows == 0:
+        return []
+    base = Path(out_dir) / table
+    part_col = tbl.column(PARTITION_COLUMN[table]).to_pandas()
+    if table == "jobs":
+        part_col = part_col.fillna(tbl.column("captured").to_pandas()).fillna(utc_now())
+    days = pd.to_datetime(part_col, utc=True).dt.strftime("%Y-%m-%d").to_numpy()
+    written = []
+    stamp = utc_now().strftime("%Y%m%dT%H%M%S%f")
+    for day in sorted(set(days.tolist())):
+        mask = days == day
+        sub = tbl if mask.all() else tbl.filter(pa.array(mask))
+        folder = base / f"date={day}"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"part-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
+        tmp = folder / f".{name}.tmp"
+        pq.write_table(sub, tmp, compression="zstd")
+        os.replace(tmp, folder / name)
+        written.append(folder / name)
+    return written
+
+
+def _empty(table: str) -> pa.Table:
+    return _schema(table).empty_table()
+
+
+def read_table(history_dir: str | os.PathLike[str], table: str) -> pa.Table:
+    """All rows of one table as Arrow (empty table with the schema when nothing was recorded)."""
+    schema = _schema(table)
+    base = Path(history_dir) / table
+    if not base.is_dir() or not any(base.glob("date=*/part-*.parquet")):
+        return _empty(table)
+    dataset = pads.dataset(base, format="parquet", schema=schema, partitioning="hive")
+    return dataset.to_table(columns=schema.names)
+
+
+def _decode_json(values: pd.Series) -> pd.Series:
+    loads = orjson.loads
+    out = [
+        None if v is None else loads(v) for v in values.astype(object).where(values.notna(), None)
+    ]
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _to_frame(tbl: pa.Table, table: str, decode_json: bool) -> pd.DataFrame:
+    df = tbl.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+    for field in tbl.schema:
+        if pa.types.is_timestamp(field.type):
+            df[field.name] = df[field.name].astype("datetime64[ns, UTC]")
+    if table == "jobs":
+        for col in ("id", "gid", "nid"):
+            df[col] = df[col].astype("Int64")
+        df["timeout"] = df["timeout"].astype("Float64")
+        for col in ("wait", "log", "errorreport", "internal"):
+            df[col] = df[col].astype("boolean")
+        extra = sorted(set(df["state"].dropna().unique()) - set(STATE_CATEGORIES))
+        df["state"] = pd.Categorical(df["state"], categories=STATE_CATEGORIES + extra)
+        if decode_json:
+            for col in JSON_COLUMNS:
+                df[col] = _decode_json(df[col])
+    elif table == "queues":
+        df["length"] = df["length"].astype("Int64")
+    return df
+
+
+def dedupe_jobs(jobs: pd.DataFrame) -> pd.DataFrame:
+    """One row per guid: the copy with ``timeStop``, then the most final state, then the latest capture."""
+    if jobs.empty or jobs["guid"].is_unique:
+        return jobs
+    rank = finality_rank(jobs["state"], jobs["timeStop"])
+    captured = jobs["captured"].to_numpy(dtype="datetime64[ns]").astype("int64")
+    order = np.lexsort((captured, rank))[::-1]
+    ranked = jobs.iloc[order]
+    no_guid = ranked["guid"].isna().to_numpy()
+    keep = pd.concat([ranked.loc[~no_guid].drop_duplicates("guid"), ranked.loc[no_guid]])
+    return keep.sort_index()
+
+
+def load_history(
+    history_dir: str | os.PathLike[str], *, decode_json: bool = True
+) -> dict[str, pd.DataFrame]:
+    """Load a recorded history: ``{"jobs": ..., "queues": ..., "heartbeats": ...}``.
+
+    ``jobs`` has the job columns and dtypes of the live job frames (``Int64`` ids, ``string``
+    text, ``category`` state, UTC datetimes, decoded ``args``/``result``) plus ``source``, ``key`` and
+    ``captured``, one row per guid (the most final copy). ``decode_json=False`` leaves the JSON
+    columns as text, which is faster on millions of rows.
+
+    >>> frames = load_history("rec/")                      # doctest: +SKIP
+    >>> frames["jobs"].groupby("cmd").size()                # doctest: +SKIP
+    """
+    path = Path(history_dir)
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"no recorded history at {path} (expected jobs/, queues/, heartbeats/)"
+        )
+    out: dict[str, pd.DataFrame] = {}
+    for table in TABLES:
+        df = _to_frame(read_table(path, table), table, decode_json)
+        if table == "jobs":
+            before = len(df)
+            df = dedupe_jobs(df).reset_index(drop=True)
+            df.attrs["duplicates"] = before - len(df)
+        else:
+            df = df.sort_values("time", kind="stable").reset_index(drop=True)
+        df.attrs.update({"family": f"history.{table}", "history": str(path)})
+        out[table] = df
+    return out
+
+
+def history_guids(history_dir: str | os.PathLike[str]) -> dict[str, int]:
+    """Guid -> finality rank of every recorded job (lets a restarted recorder skip known jobs)."""
+    tbl = read_table(history_dir, "jobs")
+    if tbl.num_rows == 0:
+        return {}
+    df = tbl.select(["guid", "state", "timeStop"]).to_pandas()
+    ranks = finality_rank(df["state"], df["timeStop"])
+    result: dict[str, int] = {}
+    for guid, rank in zip(df["guid"].tolist(), ranks.tolist(), strict=True):
+        if guid is not None and rank > result.get(guid, -1):
+            result[guid] = rank
+    return result
+
+
+def finality_rank(state: pd.Series, time_stop: pd.Series) -> np.ndarray:
+    """How final each job copy is: has ``timeStop`` (x10) + OK/ERROR 3, TIMEOUT 2, NOWORK 1."""
+    rank = state.astype("string").fillna("").map({"OK": 3, "ERROR": 3, "TIMEOUT": 2, "NOWORK": 1})
+    return time_stop.notna().to_numpy().astype("int64") * 10 + rank.fillna(0).to_numpy(
+        dtype="int64"
+    )
+
+
+def empty_frames() -> Mapping[str, pd.DataFrame]:
+    """Typed empty frames of every history table."""
+    return {t: _to_frame(_empty(t), t, True) for t in TABLES}
