@@ -150,13 +150,13 @@ class EmbeddedRedis:
             "--logfile", str(workdir / "redis.log"),
             *args,
         ]
-        proc = subprocess.Popen(  # noqa: S603 - the binary path is ours
+        proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=_die_with_parent if os.name == "posix" else None,  # noqa: PLW1509
+            preexec_fn=_die_with_parent if os.name == "posix" else None,
         )
         server = cls(process=proc, workdir=workdir, binary=binary, port=port, extra_args=args)
         atexit.register(server.stop)

@@ -1,0 +1,218 @@
+"""``Admin``: one JumpScale Redis, read as typed DataFrames (and written through the write helpers).
+
+>>> admin = connect("redis://10.0.0.1")        # port 9999 by default   # doctest: +SKIP
+>>> admin.families()                                                    # doctest: +SKIP
+>>> jobs = admin.load("jobs", gid=1)                                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import pandas as pd
+import redis
+
+from .catalog import FAMILIES, classify, family
+from .connection import parse_url, scrub
+from .embedded import EmbeddedRedis
+from .errors import ReadOnlyError
+from .reader import PROBLEM_COLUMNS, read_family
+from .scan import key_types, raw_client, scan_keys, sizes
+
+log = logging.getLogger("jsadmin")
+
+ENV_URL = "JSADMIN_URL"
+
+
+class Admin:
+    """Typed, read-safe access to one JumpScale 7 Redis.
+
+    Create it with :func:`connect` or :func:`demo`. Reads never write and use only bounded
+    commands (``SCAN``/``HSCAN``/windowed ``LRANGE``); ``readonly=True`` also refuses every
+    write helper client-side.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        url: str,
+        readonly: bool = False,
+        embedded: EmbeddedRedis | None = None,
+        grid: Any = None,
+    ) -> None:
+        self.redis = client
+        self.url = url
+        self.readonly = readonly
+        self.embedded = embedded
+        self.grid = grid
+        self._raw = raw_client(client)
+        self._problems: dict[str, pd.DataFrame] = {}
+
+    # ------------------------------------------------------------------ reading
+    def families(self) -> pd.DataFrame:
+        """One row per known family with the live number of keys and entries.
+
+        One bounded ``SCAN`` pass classifies every key; sizes come from pipelined
+        ``HLEN``/``LLEN``/``SCARD``.
+
+        >>> admin.families()[["family", "keys", "entries"]]     # doctest: +SKIP
+        """
+        found = self._keys_by_family()
+        rows = []
+        for fam in FAMILIES.values():
+            fam_keys = found.get(fam.name, [])
+            types = key_types(self._raw, fam_keys) if fam_keys else []
+            n = sizes(self._raw, fam_keys, types) if fam_keys else []
+            rows.append(
+                {
+                    "family": fam.name,
+                    "patterns": ", ".join(fam.patterns),
+                    "redis_type": fam.redis_type,
+                    "status": fam.status,
+                    "description": fam.description,
+                    "keys": sum(1 for t in types if t != "none"),
+                    "entries": sum(n),
+                }
+            )
+        df = pd.DataFrame(rows)
+        df["keys"] = df["keys"].astype("Int64")
+        df["entries"] = df["entries"].astype("Int64")
+        df["status"] = df["status"].astype("category")
+        return df
+
+    def load(self, name: str, **filters: Any) -> pd.DataFrame:
+        """Load one family as a typed DataFrame.
+
+        ``filters`` keep rows whose column equals the value (or is in a list):
+        ``load("jobs", gid=1, state="OK")``. Special filters: ``expand="args"`` adds one
+        column per key of the ``args`` dicts; ``limit=N`` reads at most N entries per key;
+        ``keys=[...]`` reads only those keys. Values that do not decode are reported in
+        ``df.attrs["problems"]`` and :meth:`problems`, never dropped silently.
+
+        >>> admin.load("command_queues", target_role="node")    # doctest: +SKIP
+        """
+        fam = family(name)
+        df = read_family(self._raw, fam, **filters)
+        self._problems[fam.name] = df.attrs["problems"]
+        return df
+
+    def load_all(self, **options: Any) -> dict[str, pd.DataFrame]:
+        """Every family (one bounded ``SCAN`` pass, then each family's keys).
+
+        ``options`` may hold ``limit`` (entries per key).
+
+        >>> frames = admin.load_all(); frames["jobs"].shape    # doctest: +SKIP
+        """
+        found = self._keys_by_family()
+        out: dict[str, pd.DataFrame] = {}
+        for fam in FAMILIES.values():
+            df = read_family(self._raw, fam, keys=found.get(fam.name, []), **options)
+            self._problems[fam.name] = df.attrs["problems"]
+            out[fam.name] = df
+        return out
+
+    def problems(self) -> pd.DataFrame:
+        """Every value the loads so far could not decode: ``family, key, field, error, raw``."""
+        frames = [p for p in self._problems.values() if len(p)]
+        if not frames:
+            return pd.DataFrame(columns=list(PROBLEM_COLUMNS))
+        return pd.concat(frames, ignore_index=True)
+
+    def _keys_by_family(self) -> dict[str, list[bytes]]:
+        out: dict[str, list[bytes]] = {}
+        for fam in FAMILIES.values():
+            for k in fam.fixed_keys:
+                out.setdefault(fam.name, []).append(k.encode())
+        for key in scan_keys(self._raw):
+            name = classify(key)
+            if name is not None and key not in out.get(name, ()):
+                out.setdefault(name, []).append(key)
+        return out
+
+    # ------------------------------------------------------------------ writing guard
+    def _require_writable(self, what: str) -> None:
+        """Raise :class:`ReadOnlyError` when this Admin was opened with ``readonly=True``."""
+        if self.readonly:
+            raise ReadOnlyError(
+                f"{what} refused: this Admin was opened read-only ({self.url}, readonly=True); "
+                "open it with jsadmin.connect(url, readonly=False) to write"
+            )
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        """Stop the live demo grid and the embedded server (if any) and close connections."""
+        if self.grid is not None:
+            self.grid.stop()
+            self.grid = None
+        self.redis.close()
+        if self.embedded is not None:
+            self.embedded.stop()
+
+    def __enter__(self) -> Admin:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = "embedded demo " if self.embedded is not None else ""
+        live = ", live grid" if self.grid is not None else ""
+        return f"Admin({where}{self.url}, readonly={self.readonly}{live})"
+
+    def _repr_html_(self) -> str:
+        from .display.html import render_admin_html
+
+        return render_admin_html(self)
+
+
+def connect(url: str | None = None, *, readonly: bool = False, **redis_options: Any) -> Admin:
+    """Connect to a JumpScale Redis.
+
+    ``url``: ``redis://[user:pass@]host[:port][/db]`` (port 9999 when omitted), ``rediss://``
+    (TLS; pass ``ssl_ca_certs=`` etc. in the URL query or as keyword options) or
+    ``unix:///path.sock``. Without ``url``, ``$JSADMIN_URL`` is used; without either, the
+    embedded live demo grid starts (see :func:`demo`) and the repr and a log line say so.
+
+    >>> admin = connect("redis://master:9999", readonly=True)     # doctest: +SKIP
+    """
+    if url is None:
+        url = os.environ.get(ENV_URL) or None
+    if url is None:
+        log.warning("jsadmin: no url and no $%s: starting the embedded demo grid", ENV_URL)
+        return demo(live=True)
+    target = parse_url(url)
+    client = target.client(**redis_options)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        secret = target.password
+        raise type(exc)(scrub(f"cannot reach Redis at {target.safe_url}: {exc}", secret)) from None
+    return Admin(client, url=target.safe_url, readonly=readonly)
+
+
+def demo(*, live: bool = False, seed: int = 7, readonly: bool = False, **seed_options: Any) -> Admin:
+    """The embedded default: a private ``redis-server`` seeded with a realistic demo grid.
+
+    ``live=True`` also starts the simulated agentcontroller, processmanagers and workers
+    so enqueued jobs really run.
+
+    >>> admin = demo(); admin.load("jobs").state.value_counts()   # doctest: +SKIP
+    """
+    server = EmbeddedRedis.start()
+    target = parse_url(server.url)
+    client = target.client()
+    from .demo import seed_demo
+
+    seed_demo(client, seed=seed, **seed_options)
+    grid = None
+    if live:
+        from .demo.grid import LiveGrid
+
+        grid = LiveGrid(server.url, seed=seed)
+        grid.start()
+    log.info("jsadmin: embedded demo grid at %s (live=%s)", server.url, live)
+    return Admin(client, url=server.url, readonly=readonly, embedded=server, grid=grid)

@@ -1,0 +1,445 @@
+"""The catalog: every JumpScale 7 Redis key family, declared once.
+
+``families()``, ``load()``, ``load_all()``, the docs and the writers are all driven by
+:data:`FAMILIES`. Each :class:`Family` says which keys it matches (SCAN globs and a regex that
+parses key parts into columns), the Redis type, how values decode, and the output columns
+with their dtypes (see :mod:`jsadmin.frames`).
+
+>>> family("command_queues").patterns[0]
+'queues:commands:queue:<gid>:<nid|role>'
+>>> classify(b"queues:system")
+'worker_queues'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from . import keys
+from .errors import UnknownFamilyError
+from .frames import JOB_COLUMNS, JOB_STATES
+
+RedisType = Literal["hash", "list", "string", "set"]
+Status = Literal["current", "legacy", "read-only", "dead", "broken"]
+Decoder = Literal[
+    "job", "int", "epoch", "bool", "text", "pidlist", "jumpscript", "session", "eco", "log", "monitoring"
+]
+
+JUMPSCRIPT_COLUMNS: dict[str, str] = {
+    "id": "Int64",
+    "organization": "string",
+    "name": "string",
+    "category": "string",
+    "descr": "string",
+    "roles": "object",
+    "queue": "string",
+    "async": "boolean",
+    "period": "string",
+    "period_seconds": "Int64",
+    "order": "Int64",
+    "log": "boolean",
+    "enable": "boolean",
+    "startatboot": "boolean",
+    "gid": "Int64",
+    "timeout": "Float64",
+    "author": "string",
+    "license": "string",
+    "version": "string",
+    "path": "string",
+    "source": "string",
+    "debug": "boolean",
+    "lastrun": "datetime",
+    "form": "category",
+}
+"""Normal PM form (20 keys, §5.4) and the ``execFunction`` form; ``form`` says which."""
+
+ECO_COLUMNS: dict[str, str] = {
+    "guid": "string",
+    "gid": "Int64",
+    "nid": "Int64",
+    "aid": "Int64",
+    "pid": "Int64",
+    "jid": "string",
+    "masterjid": "string",
+    "appname": "string",
+    "category": "string",
+    "level": "Int64",
+    "type": "category",
+    "state": "category",
+    "errormessage": "string",
+    "errormessagePub": "string",
+    "epoch": "datetime",
+    "lasttime": "datetime",
+    "closetime": "datetime",
+    "pushtime": "datetime",
+    "occurrences": "Int64",
+    "funcname": "string",
+    "funcfilename": "string",
+    "funclinenr": "Int64",
+    "backtrace": "string",
+    "backtraceDetailed": "string",
+    "code": "string",
+    "tags": "string",
+    "exceptionclassname": "string",
+    "exceptioninfo": "string",
+    "exceptionmodule": "string",
+    "noreraise": "boolean",
+    "data": "object",
+    "extra": "string",
+    "uniquekey": "string",
+    "stub": "boolean",
+}
+"""Full ECOs written by ``eco.lua`` and the reduced 7-field stubs (``stub`` is True) (§5.6)."""
+
+LOG_COLUMNS: dict[str, str] = {
+    "epoch": "datetime",
+    "level": "Int64",
+    "category": "string",
+    "message": "string",
+    "gid": "Int64",
+    "nid": "Int64",
+    "pid": "Int64",
+    "appname": "string",
+    "jid": "string",
+    "parentjid": "string",
+    "masterjid": "string",
+    "tags": "string",
+    "order": "Int64",
+    "private": "boolean",
+    "guid": "string",
+}
+"""Log records of ``queues:logs`` (§5.7); ``message``/``tags`` keep the ``/n`` and ``/|`` escapes."""
+
+SESSION_COLUMNS: dict[str, str] = {
+    "start": "datetime",
+    "gid": "Int64",
+    "nid": "Int64",
+    "pid": "Int64",
+    "appname": "string",
+}
+
+MONITORING_COLUMNS: dict[str, str] = {
+    "section": "category",
+    "nid": "Int64",
+    "check": "string",
+    "position": "Int64",
+    "state": "category",
+    "message": "string",
+    "item": "object",
+    "lastcheck": "datetime",
+}
+
+
+@dataclass(frozen=True)
+class Family:
+    """One key family: where its keys are, what they hold, and the columns it loads into."""
+
+    name: str
+    redis_type: RedisType
+    patterns: tuple[str, ...]
+    """Documented key shapes, for people (``<gid>`` etc. are placeholders)."""
+    match: tuple[str, ...]
+    """``SCAN MATCH`` globs; a glob without ``*``/``?``/``[`` is a fixed key read without scanning."""
+    regex: re.Pattern[str]
+    """Full-key regex; its named groups become columns (see :attr:`key_columns`)."""
+    status: Status
+    description: str
+    decoder: Decoder
+    value_columns: dict[str, str]
+    key_columns: dict[str, str] = field(default_factory=dict)
+    field_column: str | None = None
+    """For hashes: the name of the column holding the field (``field`` when ``None``)."""
+    also_types: tuple[RedisType, ...] = ()
+    """Other Redis types accepted for legacy shapes (e.g. the ``workers:jobs`` hash)."""
+    ttl: bool = False
+    """Whether rows carry the key's remaining TTL in seconds."""
+    categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def fixed_keys(self) -> tuple[str, ...]:
+        return tuple(m for m in self.match if not re.search(r"[*?\[]", m))
+
+    @property
+    def globs(self) -> tuple[str, ...]:
+        return tuple(m for m in self.match if re.search(r"[*?\[]", m))
+
+    @property
+    def provenance_columns(self) -> dict[str, str]:
+        cols: dict[str, str] = {"key": "string"}
+        types = (self.redis_type, *self.also_types)
+        if "hash" in types:
+            cols[self.field_column or "field"] = "string"
+        if "list" in types:
+            cols["position"] = "Int64"
+        if "set" in types:
+            cols["member"] = "string"
+        cols.update(self.key_columns)
+        if self.ttl:
+            cols["ttl"] = "Float64"
+        return cols
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """All output columns and their dtypes, in order."""
+        cols = dict(self.provenance_columns)
+        for name, dtype in self.value_columns.items():
+            cols.setdefault(name, dtype)
+        return cols
+
+    def parse_key(self, key: str) -> dict[str, str] | None:
+        """The named parts of a key of this family, or ``None`` when it does not belong."""
+        m = self.regex.fullmatch(key)
+        return None if m is None else {k: v for k, v in m.groupdict().items() if v is not None}
+
+
+def _re(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _lit(key: str) -> str:
+    return re.escape(key)
+
+
+_JOB_CATEGORIES = {"state": JOB_STATES}
+_GID = r"(?P<key_gid>\d+)"
+
+FAMILY_LIST: tuple[Family, ...] = (
+    # ---------------------------------------------------------------- agentcontroller (master)
+    Family(
+        "jobs_last", "hash", (keys.JOBS_LAST,), (keys.JOBS_LAST,), _re(_lit(keys.JOBS_LAST)), "current",
+        "Last agentcontroller job id per grid (HINCRBY; field = gid).",
+        "int", {"gid": "Int64", "last_id": "Int64"},
+    ),
+    Family(
+        "jobs", "hash", ("jobs:<gid>",), ("jobs:*",), _re(_lit(keys.JOBS_PREFIX) + _GID), "current",
+        "In-flight agentcontroller jobs per grid (field = guid, value = compact job JSON); "
+        "entries vanish on completion and within 5 minutes by cleanup.",
+        "job", JOB_COLUMNS, key_columns={"key_gid": "Int64"}, categories=_JOB_CATEGORIES,
+    ),
+    Family(
+        "command_queues", "list",
+        ("queues:commands:queue:<gid>:<nid|role>", "commands:queue:<gid>:<nid>"),
+        ("queues:commands:queue:*", "commands:queue:*"),
+        _re(r"(?P<form>queues:|)commands:queue:(?P<key_gid>[^:]+):(?P<target>.+)"), "current",
+        "Per-node and per-role agentcontroller command queues (SCHEDULED job snapshots); "
+        "the documented form has no 'queues:' prefix.",
+        "job", JOB_COLUMNS,
+        key_columns={"form": "category", "key_gid": "Int64", "target": "string",
+                     "target_nid": "Int64", "target_role": "string"},
+        categories=_JOB_CATEGORIES,
+    ),
+    Family(
+        "job_results", "list", ("queues:jobqueue:<guid>", "jobqueue:<guid>"),
+        ("queues:jobqueue:*", "jobqueue:*"), _re(r"(?P<form>queues:|)jobqueue:(?P<key_guid>.+)"), "current",
+        "Final job JSON of wait=True jobs (60 s TTL after the push, 5 s after a waiter read it).",
+        "job", JOB_COLUMNS, key_columns={"form": "category", "key_guid": "string"}, ttl=True,
+        categories=_JOB_CATEGORIES,
+    ),
+    Family(
+        "health_status", "string", (keys.HEALTH_STATUS,), (keys.HEALTH_STATUS,),
+        _re(_lit(keys.HEALTH_STATUS)), "current",
+        "Aggregate grid health text (OK/WARNING/ERROR/...) with a 300 s TTL.",
+        "text", {"status": "category"}, ttl=True,
+    ),
+    Family(
+        "healthcheck_monitoring", "hash", (keys.HEALTHCHECK_MONITORING,), (keys.HEALTHCHECK_MONITORING,),
+        _re(_lit(keys.HEALTHCHECK_MONITORING)), "broken",
+        "Legacy (2014-2015) grid healthcheck results and errors per node and check; no writer at HEAD.",
+        "monitoring", MONITORING_COLUMNS,
+    ),
+    Family(
+        "alerts", "list", (keys.ALERTS,), (keys.ALERTS,), _re(_lit(keys.ALERTS)), "current",
+        "Alert guids pushed by OSIS for the alerter.",
+        "text", {"alert": "string"},
+    ),
+    # ---------------------------------------------------------------- node: workers
+    Family(
+        "worker_queues", "list", ("queues:workers:work:<q>", "queues:system"),
+        ("queues:workers:work:*", keys.SYSTEM_QUEUE),
+        _re(r"queues:(?:workers:work:(?P<worker_queue>.+)|(?P<system>system))"), "current",
+        "Jobs waiting for a worker, as pretty JSON; queues:system is the real 'io' queue.",
+        "job", JOB_COLUMNS, key_columns={"worker_queue": "string"}, categories=_JOB_CATEGORIES,
+    ),
+    Family(
+        "worker_jobs", "string", ("workers:jobs:<id>", "workers:jobs<id>", "workers:jobs (legacy hash)"),
+        ("workers:jobs*",), _re(r"workers:jobs(?::(?P<key_id>\d+)|(?P<nocolon>\d+))?"), "current",
+        "Worker-side job copies (compact JSON); 60 s TTL once failed or local; the colon-less form "
+        "is written on wait timeouts; the hash form is pre-2015-03.",
+        "job", JOB_COLUMNS, key_columns={"form": "category", "key_id": "Int64"}, also_types=("hash",),
+        ttl=True, categories=_JOB_CATEGORIES,
+    ),
+    Family(
+        "worker_returns", "list", ("workers:return:<id>",), (keys.WORKER_RETURN_PREFIX + "*",),
+        _re(_lit(keys.WORKER_RETURN_PREFIX) + r"(?P<key_id>\d+)"), "current",
+        "Completion times of node-local jobs (float epoch text, 60 s TTL).",
+        "epoch", {"returned": "datetime"}, key_columns={"key_id": "Int64"}, ttl=True,
+    ),
+    Family(
+        "worker_joblastid", "string", (keys.WORKER_JOBLASTID,), (keys.WORKER_JOBLASTID,),
+        _re(_lit(keys.WORKER_JOBLASTID)), "current",
+        "Last node-local job id (INCR; cycles 1..~500000).",
+        "int", {"value": "Int64"},
+    ),
+    Family(
+        "worker_jumpscriptlastid", "string", (keys.JUMPSCRIPT_LASTID,), (keys.JUMPSCRIPT_LASTID,),
+        _re(_lit(keys.JUMPSCRIPT_LASTID)), "current",
+        "Last execFunction jumpscript id (INCR; >= 1000000).",
+        "int", {"value": "Int64"},
+    ),
+    Family(
+        "worker_inqueuetest", "hash", (keys.WORKER_INQUEUETEST,), (keys.WORKER_INQUEUETEST,),
+        _re(_lit(keys.WORKER_INQUEUETEST)), "current",
+        "Periodic jumpscripts still queued (field <org>_<name>, value int epoch).",
+        "epoch", {"queued": "datetime"}, field_column="jumpscript",
+    ),
+    Family(
+        "jumpscripts_by_name", "hash", (keys.JUMPSCRIPTS_BY_NAME,), (keys.JUMPSCRIPTS_BY_NAME,),
+        _re(_lit(keys.JUMPSCRIPTS_BY_NAME)), "current",
+        "Jumpscript cache by <organization>__<name> (the workers' primary lookup).",
+        "jumpscript", JUMPSCRIPT_COLUMNS, categories={"form": ("pm", "execfunction")},
+    ),
+    Family(
+        "jumpscripts_by_id", "hash", (keys.JUMPSCRIPTS_BY_ID,), (keys.JUMPSCRIPTS_BY_ID,),
+        _re(_lit(keys.JUMPSCRIPTS_BY_ID)), "current",
+        "Jumpscript cache by id; field 'None' at HEAD, OSIS ids before 2018-06, >= 1000001 for execFunction.",
+        "jumpscript", {"field_id": "Int64", **JUMPSCRIPT_COLUMNS}, categories={"form": ("pm", "execfunction")},
+    ),
+    Family(
+        "jumpscript_hashes", "hash", (keys.JUMPSCRIPT_HASHES,), (keys.JUMPSCRIPT_HASHES,),
+        _re(_lit(keys.JUMPSCRIPT_HASHES)), "current",
+        "md5 of execFunction sources -> jumpscript id.",
+        "int", {"id": "Int64"}, field_column="md5",
+    ),
+    Family(
+        "worker_heartbeat", "hash", (keys.WORKER_HEARTBEAT,), (keys.WORKER_HEARTBEAT,),
+        _re(_lit(keys.WORKER_HEARTBEAT)), "current",
+        "Last loop time per worker queue (field = queue, int epoch).",
+        "epoch", {"heartbeat": "datetime"}, field_column="queue",
+    ),
+    Family(
+        "worker_watchdog", "hash", (keys.WORKER_WATCHDOG,), (keys.WORKER_WATCHDOG,),
+        _re(_lit(keys.WORKER_WATCHDOG)), "read-only",
+        "JumpScale 6 worker heartbeats (field = worker_<q>_<n>, value int epoch or 0 = not yet looping).",
+        "epoch", {"queue": "string", "heartbeat": "datetime", "looping": "boolean"}, field_column="worker",
+    ),
+    Family(
+        "worker_registry", "string", ("workers:worker:<q>:<wname>",), (keys.WORKER_REGISTRY_PREFIX + "*",),
+        _re(_lit(keys.WORKER_REGISTRY_PREFIX) + r"(?P<queue>[^:]+):(?P<worker>.+)"), "current",
+        "Registered worker processes (value '1'); dead workers linger until jsagent restarts.",
+        "text", {"value": "string"}, key_columns={"queue": "string", "worker": "string"},
+    ),
+    Family(
+        "worker_actions", "list", ("workers:action:<q>:<wname>", "workers:action:<q> (legacy)"),
+        (keys.WORKER_ACTION_PREFIX + "*",),
+        _re(_lit(keys.WORKER_ACTION_PREFIX) + r"(?P<queue>[^:]+)(?::(?P<worker>.+))?"), "current",
+        "RESTART/RELOAD actions waiting for one worker; legacy JS6 string form holds STOP/RELOAD.",
+        "text", {"action": "category"}, key_columns={"queue": "string", "worker": "string"},
+        also_types=("string",),
+    ),
+    Family(
+        "worker_sessions", "hash", (keys.WORKER_SESSIONS,), (keys.WORKER_SESSIONS,),
+        _re(_lit(keys.WORKER_SESSIONS)), "legacy",
+        "JumpScale 6 worker sessions (until 2014-06).",
+        "session", SESSION_COLUMNS, field_column="session",
+    ),
+    Family(
+        "processmanager_startuptime", "string", (keys.PROCESSMANAGER_STARTUPTIME,),
+        (keys.PROCESSMANAGER_STARTUPTIME,), _re(_lit(keys.PROCESSMANAGER_STARTUPTIME)), "current",
+        "When the processmanager last started (int epoch).",
+        "epoch", {"startuptime": "datetime"},
+    ),
+    Family(
+        "applications", "hash", (keys.APPLICATION,), (keys.APPLICATION,), _re(_lit(keys.APPLICATION)), "current",
+        "Running JumpScale applications (field = app name, value = JSON list of pids).",
+        "pidlist", {"pids": "object", "npids": "Int64"}, field_column="application",
+    ),
+    # ---------------------------------------------------------------- node: health (legacy)
+    Family(
+        "healthcheck_status", "hash", (keys.HEALTHCHECK_STATUS,), (keys.HEALTHCHECK_STATUS,),
+        _re(_lit(keys.HEALTHCHECK_STATUS)), "legacy",
+        "JumpScale 6 check results (field = check, value 'True'/'False').",
+        "bool", {"ok": "boolean"}, field_column="check",
+    ),
+    Family(
+        "healthcheck_lastcheck", "hash", (keys.HEALTHCHECK_LASTCHECK,), (keys.HEALTHCHECK_LASTCHECK,),
+        _re(_lit(keys.HEALTHCHECK_LASTCHECK)), "legacy",
+        "JumpScale 6 time of each check (float epoch text).",
+        "epoch", {"lastcheck": "datetime"}, field_column="check",
+    ),
+    # ---------------------------------------------------------------- node: logs and ECOs
+    Family(
+        "logs", "list", (keys.LOGS_QUEUE,), (keys.LOGS_QUEUE,), _re(_lit(keys.LOGS_QUEUE)), "current",
+        "Log records waiting for loghandling (unbounded when nobody drains it).",
+        "log", LOG_COLUMNS,
+    ),
+    Family(
+        "logs_incr", "string", ("logs:incr:<gid>_<nid>", "logs:incr:<gid>_<pid> | <gid>_<nid>_<epoch> (legacy)"),
+        (keys.LOGS_INCR_PREFIX + "*",),
+        _re(_lit(keys.LOGS_INCR_PREFIX) + r"(?P<key_gid>\d+)_(?P<key_node>\d+)(?:_(?P<key_epoch>\d+))?"),
+        "current",
+        "Order of the last processed log per node (INCR).",
+        "int", {"value": "Int64"},
+        key_columns={"key_gid": "Int64", "key_node": "Int64", "key_epoch": "datetime"},
+    ),
+    Family(
+        "ecos", "hash", (keys.ECO_OBJECTS,), (keys.ECO_OBJECTS,), _re(_lit(keys.ECO_OBJECTS)), "current",
+        "Error conditions by unique key (Lua cjson), or 7-field stubs once processed; wiped above 1000.",
+        "eco", ECO_COLUMNS, categories={"state": ("NEW", "ALERT", "CLOSED"),
+                                        "type": ("BUG", "INPUT", "MONITORING", "OPERATIONS", "PERFORMANCE", "UNKNOWN")},
+    ),
+    Family(
+        "eco_queue", "list", (keys.ECO_QUEUE,), (keys.ECO_QUEUE,), _re(_lit(keys.ECO_QUEUE)), "current",
+        "ECO unique keys waiting for loghandling (capped near 1000).",
+        "text", {"uniquekey": "string"},
+    ),
+    Family(
+        "eco_secos", "set", (keys.ECO_SECOS,), (keys.ECO_SECOS,), _re(_lit(keys.ECO_SECOS)), "current",
+        "Throttled repeat ECOs, swept every 300 s.",
+        "text", {"uniquekey": "string"},
+    ),
+    Family(
+        "eco_htime", "string", (keys.ECO_HTIME,), (keys.ECO_HTIME,), _re(_lit(keys.ECO_HTIME)), "current",
+        "When loghandling last swept eco:secos (int epoch).",
+        "epoch", {"swept": "datetime"},
+    ),
+    Family(
+        "eco_incr", "string", ("eco:incr:<gid>_<nid> (legacy JS6)", "eco:incr (dead)"), ("eco:incr*",),
+        _re(r"eco:incr(?::(?P<key_gid>\d+)_(?P<key_node>\d+)(?:_(?P<key_epoch>\d+))?)?"), "legacy",
+        "JumpScale 6 ECO counters (until 2014-11); dead in JumpScale 7.",
+        "int", {"value": "Int64"},
+        key_columns={"key_gid": "Int64", "key_node": "Int64", "key_epoch": "datetime"},
+    ),
+)
+
+FAMILIES: dict[str, Family] = {f.name: f for f in FAMILY_LIST}
+"""Every known family by name."""
+
+_PREFIX_INDEX: list[tuple[str, Family]] = sorted(
+    ((re.split(r"[*?\[]", m, maxsplit=1)[0], f) for f in FAMILY_LIST for m in f.match),
+    key=lambda p: -len(p[0]),
+)
+
+
+def family(name: str) -> Family:
+    """The family called ``name``; a clear error lists the known names.
+
+    >>> family("jobs").redis_type
+    'hash'
+    """
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise UnknownFamilyError(
+            f"unknown family {name!r}; known families: {', '.join(sorted(FAMILIES))}"
+        ) from None
+
+
+def classify(key: bytes | str) -> str | None:
+    """The family a key belongs to, or ``None`` for keys jsadmin does not know."""
+    k = key.decode("utf-8", "backslashreplace") if isinstance(key, bytes) else key
+    for prefix, fam in _PREFIX_INDEX:
+        if k.startswith(prefix) and fam.regex.fullmatch(k):
+            return fam.name
+    return None

@@ -1,0 +1,167 @@
+"""Decoding of JumpScale 7 values: one lenient JSON parser and the bare-text coercions of redis-py 2.x.
+
+Three JSON dialects coexist (spec §8.1): compact ujson (``\\/`` escapes, ``\\uXXXX``), pretty
+stdlib json (trailing spaces, raw UTF-8, ``NaN``) and Lua cjson. :func:`loads` reads all of them.
+Bare values were written through redis-py 2.x coercion (§8.2): ``"True"``/``"False"``, ``"None"``,
+float ``repr`` text.
+
+>>> loads(b'{"path":"\\\\/opt\\\\/x","t":NaN}')["path"]
+'/opt/x'
+>>> parse_bool(b"False"), parse_int(b"42"), parse_epoch(b"0")
+(False, 42, None)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import orjson
+
+RAW_LIMIT = 200
+"""Bytes of a bad value kept in a :class:`Problem` report."""
+
+
+class DecodeError(ValueError):
+    """A value that does not decode, or decodes to the wrong shape."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One value jsadmin could not decode; it is reported, never dropped silently."""
+
+    family: str
+    key: str
+    field: str | None
+    error: str
+    raw: bytes
+
+    @classmethod
+    def of(cls, family: str, key: bytes | str, field: Any, error: str, raw: bytes | None) -> Problem:
+        k = key.decode("utf-8", "backslashreplace") if isinstance(key, bytes) else str(key)
+        if isinstance(field, bytes):
+            field = field.decode("utf-8", "backslashreplace")
+        elif field is not None:
+            field = str(field)
+        data = raw if isinstance(raw, bytes) else (b"" if raw is None else str(raw).encode())
+        return cls(family, k, field, error, data[:RAW_LIMIT])
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def loads(raw: bytes | str) -> Any:
+    """Parse JSON in any of JumpScale's dialects (``NaN``/``Infinity`` and trailing spaces included).
+
+    Raises :class:`DecodeError` with a short reason.
+    """
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # stdlib accepts NaN / Infinity (written by Python's json)
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DecodeError(f"invalid JSON: {exc}") from None
+
+
+def loads_object(raw: bytes | str) -> dict[str, Any]:
+    """:func:`loads` that insists on a JSON object."""
+    value = loads(raw)
+    if not isinstance(value, dict):
+        raise DecodeError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def loads_many(values: list[bytes]) -> list[Any]:
+    """Parse many JSON values; a bad one becomes a :class:`DecodeError` instance in its slot."""
+    out: list[Any] = []
+    append = out.append
+    fast = orjson.loads
+    for raw in values:
+        try:
+            append(fast(raw))
+        except orjson.JSONDecodeError:
+            try:
+                append(loads(raw))
+            except DecodeError as exc:
+                append(exc)
+    return out
+
+
+def text(raw: bytes | str | None) -> str | None:
+    """UTF-8 text of a bare value (invalid bytes raise :class:`DecodeError`)."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off", ""}
+
+
+def parse_bool(raw: Any) -> bool | None:
+    """``True``/``False`` from JSON booleans, 0/1 and the texts ``"True"``, ``"False"``, ``"1"``, ``"0"``.
+
+    ``None``/``"None"`` give ``None``; anything else raises :class:`DecodeError`.
+    """
+    if raw is None or isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int | float) and raw in (0, 1):
+        return bool(raw)
+    s = text(raw) if isinstance(raw, bytes) else raw
+    if isinstance(s, str):
+        low = s.strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        if low in ("none", "null"):
+            return None
+    raise DecodeError(f"not a boolean: {raw!r:.60}")
+
+
+def parse_number(raw: Any) -> float | int | None:
+    """An int or float from a JSON number or decimal text; ``None``/``"None"``/``""`` give ``None``."""
+    if raw is None or isinstance(raw, bool):
+        return None if raw is None else int(raw)
+    if isinstance(raw, int | float):
+        return raw
+    s = text(raw) if isinstance(raw, bytes) else raw
+    if isinstance(s, str):
+        s = s.strip()
+        if s in ("", "None", "null"):
+            return None
+        try:
+            return int(s)
+        except ValueError:
+            try:
+                return float(s)
+            except ValueError:
+                pass
+    raise DecodeError(f"not a number: {raw!r:.60}")
+
+
+def parse_int(raw: Any) -> int | None:
+    """An integer from a JSON number or decimal text (floats with a fraction raise)."""
+    n = parse_number(raw)
+    if n is None or isinstance(n, int):
+        return n
+    if math.isfinite(n) and n == int(n):
+        return int(n)
+    raise DecodeError(f"not an integer: {raw!r:.60}")
+
+
+def parse_epoch(raw: Any) -> float | None:
+    """Epoch seconds (int or float, text or JSON); ``0``, negatives and ``None`` mean missing."""
+    n = parse_number(raw)
+    if n is None or not math.isfinite(n) or n <= 0:
+        return None
+    return float(n)

@@ -1,0 +1,430 @@
+"""Reading one family into a typed DataFrame: keys -> bounded reads -> decode -> frame.
+
+The catalog says what to read; :mod:`jsadmin.scan` does the bounded I/O; :mod:`jsadmin.decode`
+and :mod:`jsadmin.frames` turn bytes into typed columns. Values that do not decode are
+reported as :class:`~jsadmin.decode.Problem` rows in ``df.attrs["problems"]``.
+
+>>> df = read_family(raw_client(r), family("jobs"), gid=1)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from . import keys as K
+from .catalog import FAMILIES, Family, classify
+from .decode import (
+    DecodeError,
+    Problem,
+    loads,
+    loads_many,
+    parse_bool,
+    parse_epoch,
+    parse_int,
+    text,
+)
+from .frames import JOB_FIELDS, build_frame, expand_column, extract, first_role
+from .scan import get_many, hash_items, key_types, list_values, scan_keys, set_members, ttls
+
+PROBLEM_COLUMNS = ("family", "key", "field", "error", "raw")
+ECO_STUB_KEYS = frozenset({"occurrences", "epoch", "guid", "lasttime", "pushtime", "gid", "nid"})
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects (it cannot free them anyway)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
+    """Problems as a DataFrame with columns ``family, key, field, error, raw``."""
+    return pd.DataFrame([p.as_dict() for p in problems], columns=list(PROBLEM_COLUMNS))
+
+
+@dataclass
+class _Rows:
+    """Row-aligned provenance lists and raw values while reading one family."""
+
+    prov: dict[str, list[Any]] = field(default_factory=dict)
+    raws: list[Any] = field(default_factory=list)
+    keys: list[bytes] = field(default_factory=list)
+    fields: list[Any] = field(default_factory=list)
+
+    def add(self, key: bytes, values: Sequence[Any], fields: Sequence[Any], extra: dict[str, Any]) -> None:
+        n = len(values)
+        self.raws.extend(values)
+        self.keys.extend([key] * n)
+        self.fields.extend(fields)
+        for name, value in extra.items():
+            self.prov.setdefault(name, [None] * (len(self.raws) - n)).extend([value] * n)
+        for col in self.prov.values():
+            if len(col) < len(self.raws):
+                col.extend([None] * (len(self.raws) - len(col)))
+
+
+def family_keys(raw: Any, fam: Family, *, gid: Any = None, keys: Sequence[str] | None = None) -> list[bytes]:
+    """Keys of a family: fixed keys as given, globs by ``SCAN MATCH`` (never ``KEYS``)."""
+    if keys is not None:
+        candidates = [k.encode() if isinstance(k, str) else k for k in keys]
+    elif fam.name == "jobs" and gid is not None:
+        candidates = [K.jobs(gid).encode()]
+    else:
+        candidates = [k.encode() for k in fam.fixed_keys]
+        for glob in fam.globs:
+            candidates.extend(scan_keys(raw, glob))
+    out: list[bytes] = []
+    seen: set[bytes] = set()
+    for k in candidates:
+        if k not in seen and classify(k) == fam.name:
+            seen.add(k)
+            out.append(k)
+    return sorted(out)
+
+
+def _key_extra(fam: Family, key: str, rtype: str) -> dict[str, Any]:
+    parts = fam.parse_key(key) or {}
+    extra: dict[str, Any] = {c: parts.get(c) for c in fam.key_columns}
+    if fam.name in ("command_queues", "job_results"):
+        extra["form"] = "real" if parts.get("form") else "documented"
+    if fam.name == "command_queues":
+        target = parts.get("target", "")
+        extra["target_nid"] = target if target.isdigit() else None
+        extra["target_role"] = None if target.isdigit() else target
+    elif fam.name == "worker_queues":
+        extra["worker_queue"] = "io" if parts.get("system") else parts.get("worker_queue")
+    elif fam.name == "worker_jobs":
+        if rtype == "hash":
+            extra["form"] = "legacy_hash"
+        elif parts.get("nocolon"):
+            extra["form"], extra["key_id"] = "nocolon", parts["nocolon"]
+        else:
+            extra["form"] = "string"
+    return extra
+
+
+def _collect(raw: Any, fam: Family, key_list: list[bytes], limit: int | None, problems: list[Problem]) -> _Rows:
+    rows = _Rows()
+    allowed = (fam.redis_type, *fam.also_types)
+    types = key_types(raw, key_list)
+    by_type: dict[str, list[bytes]] = {}
+    for k, t in zip(key_list, types):
+        if t == "none":
+            continue  # vanished between SCAN and TYPE: nothing to report
+        if t not in allowed:
+            problems.append(Problem.of(fam.name, k, None, f"unexpected Redis type {t!r} (expected {'/'.join(allowed)})", None))
+            continue
+        by_type.setdefault(t, []).append(k)
+    ttl_of: dict[bytes, float | None] = {}
+    if fam.ttl and key_list:
+        present = [k for ks in by_type.values() for k in ks]
+        ttl_of = dict(zip(present, ttls(raw, present)))
+    strings = by_type.get("string", [])
+    values = get_many(raw, strings) if strings else []
+    for k, v in zip(strings, values):
+        if v is None:
+            continue
+        extra = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "string")
+        if fam.ttl:
+            extra["ttl"] = ttl_of.get(k)
+        rows.add(k, [v], [None], extra)
+    for k in by_type.get("hash", []):
+        fields, vals = hash_items(raw, k)
+        if limit is not None:
+            fields, vals = fields[:limit], vals[:limit]
+        extra = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "hash")
+        if fam.ttl:
+            extra["ttl"] = ttl_of.get(k)
+        rows.add(k, vals, fields, extra)
+    for k in by_type.get("list", []):
+        vals = list_values(raw, k, limit=limit)
+        extra = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "list")
+        if fam.ttl:
+            extra["ttl"] = ttl_of.get(k)
+        rows.add(k, vals, list(range(len(vals))), extra)
+    for k in by_type.get("set", []):
+        vals = set_members(raw, k)
+        rows.add(k, vals, vals, _key_extra(fam, k.decode("utf-8", "backslashreplace"), "set"))
+    return rows
+
+
+# ------------------------------------------------------------------------------------ decoders
+# A decoder turns the raw values into value columns; rows it cannot use get None in ``ok``.
+DecodeResult = tuple[dict[str, list[Any]], list[str | None]]
+
+
+def _objects(raws: Sequence[bytes]) -> tuple[list[dict[str, Any]], list[str | None]]:
+    parsed = loads_many(list(raws))
+    errors: list[str | None] = []
+    objs: list[dict[str, Any]] = []
+    for v in parsed:
+        if isinstance(v, DecodeError):
+            errors.append(str(v))
+            objs.append({})
+        elif not isinstance(v, dict):
+            errors.append(f"expected a JSON object, got {type(v).__name__}")
+            objs.append({})
+        else:
+            errors.append(None)
+            objs.append(v)
+    return objs, errors
+
+
+def _decode_job(raws: Sequence[bytes]) -> DecodeResult:
+    objs, errors = _objects(raws)
+    cols = extract(objs, JOB_FIELDS)
+    cols["role"] = first_role(cols["roles"])
+    return cols, errors
+
+
+def _scalar(parse: Callable[[Any], Any], column: str) -> Callable[[Sequence[bytes]], DecodeResult]:
+    def decode(raws: Sequence[bytes]) -> DecodeResult:
+        out: list[Any] = []
+        errors: list[str | None] = []
+        for v in raws:
+            try:
+                out.append(parse(v))
+                errors.append(None)
+            except DecodeError as exc:
+                out.append(None)
+                errors.append(str(exc))
+        return {column: out}, errors
+
+    return decode
+
+
+def _decode_pidlist(raws: Sequence[bytes]) -> DecodeResult:
+    pids: list[Any] = []
+    errors: list[str | None] = []
+    for raw in raws:
+        try:
+            v = loads(raw)
+            if not isinstance(v, list) or not all(isinstance(p, int) and not isinstance(p, bool) for p in v):
+                raise DecodeError("expected a JSON list of pids")
+            pids.append(v)
+            errors.append(None)
+        except DecodeError as exc:
+            pids.append(None)
+            errors.append(str(exc))
+    return {"pids": pids, "npids": [None if p is None else len(p) for p in pids]}, errors
+
+
+def _decode_jumpscript(raws: Sequence[bytes]) -> DecodeResult:
+    objs, errors = _objects(raws)
+    fields = [c for c in FAMILIES["jumpscripts_by_name"].value_columns if c not in ("form", "period_seconds", "debug")]
+    cols = extract(objs, fields)
+    cols["form"] = ["execfunction" if "_loaded" in o or ("descr" not in o and "lastrun" in o) else "pm" for o in objs]
+    cols["period_seconds"] = [p if isinstance(p, int) and not isinstance(p, bool) else None for p in cols["period"]]
+    cols["debug"] = [
+        o["debug"] if isinstance(o.get("debug"), bool) else ("DEBUG NOW" in s if isinstance(s, str) else None)
+        for o, s in zip(objs, cols["source"])
+    ]
+    return cols, errors
+
+
+def _decode_object(columns: Sequence[str]) -> Callable[[Sequence[bytes]], DecodeResult]:
+    def decode(raws: Sequence[bytes]) -> DecodeResult:
+        objs, errors = _objects(raws)
+        return extract(objs, list(columns)), errors
+
+    return decode
+
+
+def _decode_eco(raws: Sequence[bytes]) -> DecodeResult:
+    objs, errors = _objects(raws)
+    cols = extract(objs, [c for c in FAMILIES["ecos"].value_columns if c != "stub"])
+    cols["stub"] = [bool(o) and set(o) <= ECO_STUB_KEYS for o in objs]
+    cols["jid"] = [None if j in (None, 0, "0", "") else j for j in cols["jid"]]
+    cols["masterjid"] = [None if j in (None, 0, "0", "") else j for j in cols["masterjid"]]
+    cols["funclinenr"] = [None if n == "" else n for n in cols["funclinenr"]]
+    return cols, errors
+
+
+DECODERS: dict[str, Callable[[Sequence[bytes]], DecodeResult]] = {
+    "job": _decode_job,
+    "int": _scalar(parse_int, "value"),
+    "epoch": _scalar(parse_epoch, "value"),
+    "bool": _scalar(parse_bool, "value"),
+    "text": _scalar(text, "value"),
+    "pidlist": _decode_pidlist,
+    "jumpscript": _decode_jumpscript,
+    "session": _decode_object(FAMILIES["worker_sessions"].value_columns),
+    "eco": _decode_eco,
+    "log": _decode_object(FAMILIES["logs"].value_columns),
+}
+
+# single-value decoders write "value"; this names the family's own column for it
+_VALUE_COLUMN = {
+    "jobs_last": "last_id",
+    "health_status": "status",
+    "alerts": "alert",
+    "worker_returns": "returned",
+    "worker_inqueuetest": "queued",
+    "jumpscript_hashes": "id",
+    "worker_heartbeat": "heartbeat",
+    "worker_watchdog": "heartbeat",
+    "worker_actions": "action",
+    "processmanager_startuptime": "startuptime",
+    "healthcheck_status": "ok",
+    "healthcheck_lastcheck": "lastcheck",
+    "eco_queue": "uniquekey",
+    "eco_secos": "uniquekey",
+    "eco_htime": "swept",
+}
+
+
+def _monitoring(rows: _Rows, fam: Family, problems: list[Problem]) -> tuple[dict[str, list[Any]], list[int]]:
+    """Flatten the legacy ``healthcheck:monitoring`` hash into one row per check item."""
+    out: dict[str, list[Any]] = {c: [] for c in ("key", *fam.value_columns)}
+    lastcheck: float | None = None
+    sections: list[tuple[str, Any]] = []
+    for k, f, raw in zip(rows.keys, rows.fields, rows.raws):
+        name = f.decode("utf-8", "backslashreplace") if isinstance(f, bytes) else str(f)
+        try:
+            if name == "lastcheck":
+                lastcheck = parse_epoch(raw)
+            elif name in ("results", "errors"):
+                value = loads(raw)
+                if not isinstance(value, dict):
+                    raise DecodeError(f"expected a JSON object of nodes, got {type(value).__name__}")
+                sections.append((name, value))
+            else:
+                raise DecodeError(f"unknown field {name!r}")
+        except DecodeError as exc:
+            problems.append(Problem.of(fam.name, k, f, str(exc), raw))
+    for section, nodes in sections:
+        for nid, checks in nodes.items():
+            items_by_check = checks.items() if isinstance(checks, dict) else [("", checks)]
+            for check, items in items_by_check:
+                for pos, item in enumerate(items if isinstance(items, list) else [items]):
+                    out["key"].append(K.HEALTHCHECK_MONITORING)
+                    out["section"].append(section)
+                    out["nid"].append(nid)
+                    out["check"].append(check)
+                    out["position"].append(pos)
+                    state = message = None
+                    if isinstance(item, dict):
+                        state = item.get("state")
+                        message = item.get("message", item.get("errormessage"))
+                    elif isinstance(item, str):
+                        message = item
+                    out["state"].append(state)
+                    out["message"].append(message)
+                    out["item"].append(item)
+                    out["lastcheck"].append(lastcheck)
+    return out, []
+
+
+def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
+    """Load one family; ``filters`` narrow rows by column value (``gid=1``, ``state="OK"``).
+
+    Special filters: ``keys`` (explicit keys), ``limit`` (entries per key), ``expand``
+    (a column name or list of names holding dicts, e.g. ``"args"``).
+    """
+    expand = filters.pop("expand", None)
+    limit = filters.pop("limit", None)
+    explicit_keys = filters.pop("keys", None)
+    unknown = [f for f in filters if f not in fam.columns]
+    if unknown:
+        raise TypeError(
+            f"unknown filter(s) {unknown} for family {fam.name!r}; filter on columns: {', '.join(fam.columns)}"
+        )
+    problems: list[Problem] = []
+    key_list = family_keys(raw, fam, gid=filters.get("gid"), keys=explicit_keys)
+    with gc_paused():
+        rows = _collect(raw, fam, key_list, limit, problems)
+        spec = fam.columns
+        if fam.decoder == "monitoring":
+            columns, _ = _monitoring(rows, fam, problems)
+            df, bad = build_frame(columns, spec, categories=fam.categories)
+            keep_keys: list[bytes] = []
+            keep_fields: list[Any] = []
+        else:
+            values, errors = DECODERS[fam.decoder](rows.raws)
+            if "value" in values and fam.name in _VALUE_COLUMN:
+                values[_VALUE_COLUMN[fam.name]] = values.pop("value")
+            keep = [i for i, e in enumerate(errors) if e is None]
+            for i, e in enumerate(errors):
+                if e is not None:
+                    problems.append(Problem.of(fam.name, rows.keys[i], _field_of(fam, rows.fields[i]), e, rows.raws[i]))
+            columns = _provenance(fam, rows)
+            columns.update(values)
+            if len(keep) != len(errors):
+                columns = {c: [col[i] for i in keep] for c, col in columns.items()}
+            keep_keys = [rows.keys[i] for i in keep]
+            keep_fields = [rows.fields[i] for i in keep]
+            _fill_derived(fam, columns)
+            df, bad = build_frame(columns, spec, categories=fam.categories)
+    for i, column, why in bad:
+        key = keep_keys[i] if i < len(keep_keys) else b""
+        fld = _field_of(fam, keep_fields[i]) if i < len(keep_fields) else None
+        problems.append(Problem.of(fam.name, key, fld, f"column {column}: {why}", None))
+    if fam.decoder == "job":
+        for i in pd.Series(df["guid"].isna()).to_numpy().nonzero()[0]:
+            problems.append(Problem.of(fam.name, keep_keys[i], _field_of(fam, keep_fields[i]), "job without a guid", None))
+    for column, wanted in filters.items():
+        df = df[_matches(df[column], wanted)]
+    if expand:
+        for column in [expand] if isinstance(expand, str) else expand:
+            df = expand_column(df, column)
+    df = df.reset_index(drop=True)
+    df.attrs["family"] = fam.name
+    df.attrs["problems"] = problems_frame(problems)
+    return df
+
+
+def _field_of(fam: Family, f: Any) -> Any:
+    return f if fam.redis_type in ("hash", "set") or isinstance(f, bytes) else (None if f is None else f)
+
+
+def _provenance(fam: Family, rows: _Rows) -> dict[str, list[Any]]:
+    cols: dict[str, list[Any]] = {"key": [k.decode("utf-8", "backslashreplace") for k in rows.keys]}
+    types = (fam.redis_type, *fam.also_types)
+    if "hash" in types:
+        cols[fam.field_column or "field"] = [
+            f.decode("utf-8", "backslashreplace") if isinstance(f, bytes) else None for f in rows.fields
+        ]
+    if "list" in types:
+        cols["position"] = [f if isinstance(f, int) else None for f in rows.fields]
+    if "set" in types:
+        cols["member"] = [f.decode("utf-8", "backslashreplace") if isinstance(f, bytes) else None for f in rows.fields]
+    for name, col in rows.prov.items():
+        cols[name] = col
+    return cols
+
+
+def _fill_derived(fam: Family, cols: dict[str, list[Any]]) -> None:
+    """Columns computed from fields or values (gid of jobs:last, queue of JS6 worker names, ...)."""
+    if fam.name == "jobs_last":
+        cols["gid"] = cols["field"]
+    elif fam.name == "worker_watchdog":
+        cols["queue"] = [_watchdog_queue(w) for w in cols["worker"]]
+        cols["looping"] = [h is not None for h in cols["heartbeat"]]
+    elif fam.name == "jumpscripts_by_id":
+        cols["field_id"] = [f if f is not None and f.isdigit() else None for f in cols["field"]]
+
+
+def _watchdog_queue(worker: str | None) -> str | None:
+    """``worker_default_0`` -> ``default`` (JS6 worker names)."""
+    if not worker or not worker.startswith("worker_"):
+        return None
+    body = worker[len("worker_") :]
+    head, sep, tail = body.rpartition("_")
+    return head if sep and tail.isdigit() else body
+
+
+def _matches(series: pd.Series, wanted: Any) -> pd.Series:
+    if isinstance(wanted, list | tuple | set | frozenset):
+        return series.isin(list(wanted)).fillna(False).astype(bool)
+    return (series == wanted).fillna(False).astype(bool)
