@@ -1,0 +1,159 @@
+"""What is failing: ECOs and failed jobs grouped by category, jumpscript and node (pure pandas).
+
+>>> error_summary(admin.load_all()).head()          # doctest: +SKIP
+   source            category        jumpscript  nid  occurrences  items  first_seen  last_seen  message
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+import pandas as pd
+
+from ._common import add_jumpscript, frame_or_empty, utc_column
+from .latency import finished_jobs
+
+ERROR_COLUMNS = (
+    "source",
+    "category",
+    "jumpscript",
+    "nid",
+    "occurrences",
+    "items",
+    "first_seen",
+    "last_seen",
+    "message",
+)
+_TAG = re.compile(r"(?:^|\s)(jsorganization|jsname):(\S+)")
+
+
+def jumpscript_from_tags(tags: Any) -> str | None:
+    """``<organization>/<name>`` from an ECO ``tags`` text (``jsorganization:x jsname:y``), else ``None``.
+
+    >>> jumpscript_from_tags("jscategory:a jsorganization:jumpscale jsname:echo")
+    'jumpscale/echo'
+    """
+    if not isinstance(tags, str):
+        return None
+    found = dict(_TAG.findall(tags))
+    if "jsname" not in found:
+        return None
+    return f"{found.get('jsorganization', '')}/{found['jsname']}"
+
+
+def _eco_rows(ecos: pd.DataFrame) -> pd.DataFrame:
+    if ecos.empty:
+        return pd.DataFrame()
+    n = len(ecos)
+
+    def col(name: str) -> pd.Series:
+        return ecos[name] if name in ecos.columns else pd.Series([pd.NA] * n, index=ecos.index)
+
+    occ = pd.to_numeric(col("occurrences"), errors="coerce").fillna(0).clip(lower=1)
+    first = utc_column(col("epoch"))
+    last = utc_column(col("lasttime")).fillna(first)
+    return pd.DataFrame(
+        {
+            "source": "eco",
+            "category": col("category").astype("string"),
+            "jumpscript": col("tags").map(jumpscript_from_tags).astype("string"),
+            "nid": pd.to_numeric(col("nid"), errors="coerce").astype("Int64"),
+            "occurrences": occ.astype("int64"),
+            "first_seen": first,
+            "last_seen": last,
+            "message": col("errormessage").astype("string"),
+        }
+    )
+
+
+def _result_category(result: Any, state: str) -> str:
+    if isinstance(result, str) and result.startswith("{"):
+        try:
+            result = orjson.loads(result)
+        except orjson.JSONDecodeError:
+            pass
+    if isinstance(result, dict) and isinstance(result.get("category"), str):
+        return result["category"]
+    return f"job.{state.lower()}"
+
+
+def _result_message(result: Any) -> str | None:
+    if isinstance(result, str) and result.startswith("{"):
+        try:
+            result = orjson.loads(result)
+        except orjson.JSONDecodeError:
+            return result[:200]
+    if isinstance(result, dict):
+        msg = result.get("errormessage")
+        return str(msg)[:200] if msg is not None else None
+    return None if result is None else str(result)[:200]
+
+
+def _job_rows(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    jobs = finished_jobs(frames)
+    if jobs.empty:
+        return pd.DataFrame()
+    failed = jobs.loc[
+        jobs["state"].astype("string").isin(("ERROR", "TIMEOUT")).fillna(False).to_numpy()
+    ]
+    if failed.empty:
+        return pd.DataFrame()
+    state = failed["state"].astype(str)
+    results = failed["result"] if "result" in failed.columns else pd.Series([None] * len(failed))
+    when = utc_column(failed["timeStop"])
+    if "timeCreate" in failed.columns:
+        when = when.fillna(utc_column(failed["timeCreate"]))
+    return pd.DataFrame(
+        {
+            "source": "job",
+            "category": [_result_category(r, s) for r, s in zip(results, state, strict=True)],
+            "jumpscript": add_jumpscript(failed) if "cmd" in failed else pd.NA,
+            "nid": pd.to_numeric(failed["nid"], errors="coerce").astype("Int64"),
+            "occurrences": 1,
+            "first_seen": when,
+            "last_seen": when,
+            "message": [_result_message(r) for r in results],
+        }
+    )
+
+
+def error_summary(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """ECOs (``ecos``) and failed jobs (ERROR/TIMEOUT final copies) grouped by source, category,
+    jumpscript and node, most frequent first.
+
+    ``occurrences`` sums the ECO repeat counters (at least 1 per ECO) or counts the failed jobs;
+    ``items`` counts distinct ECOs/jobs; ``first_seen``/``last_seen`` span ECO ``epoch``..``lasttime``
+    or the jobs' ``timeStop``; ``message`` is the latest error message. A failed job's category
+    is its result ECO's category, else ``job.error``/``job.timeout``. Works on recorded history too.
+
+    >>> error_summary(admin.load_all())                      # doctest: +SKIP
+    >>> error_summary(jsadmin.history("rec/"))                # doctest: +SKIP
+    """
+    if not isinstance(frames, Mapping):
+        raise TypeError("error_summary expects a dict of family name -> DataFrame")
+    parts = [
+        p for p in (_eco_rows(frame_or_empty(frames, "ecos")), _job_rows(frames)) if not p.empty
+    ]
+    if not parts:
+        return pd.DataFrame({c: [] for c in ERROR_COLUMNS})
+    rows = pd.concat(parts, ignore_index=True)
+    rows = rows.sort_values("last_seen", kind="stable", na_position="first")
+    keys = ["source", "category", "jumpscript", "nid"]
+    grouped = rows.groupby(keys, dropna=False, sort=False)
+    out = grouped.agg(
+        occurrences=("occurrences", "sum"),
+        items=("occurrences", "size"),
+        first_seen=("first_seen", "min"),
+        last_seen=("last_seen", "max"),
+        message=("message", "last"),
+    ).reset_index()
+    out["source"] = out["source"].astype("string")
+    out["category"] = out["category"].astype("string")
+    out["jumpscript"] = out["jumpscript"].astype("string")
+    out["occurrences"] = out["occurrences"].astype("int64")
+    out["items"] = out["items"].astype("int64")
+    out = out.sort_values(["occurrences", "last_seen"], ascending=False, kind="stable")
+    return out[list(ERROR_COLUMNS)].reset_index(drop=True)

@@ -1,0 +1,165 @@
+"""Queue depths: how long each command and worker queue is, and how old its oldest entry.
+
+:func:`queue_depths` is the only function here that talks to Redis, read-only and bounded:
+``SCAN MATCH … COUNT`` for the keys, then one pipeline of ``LLEN`` + ``LINDEX 0`` per key.
+The math (:func:`depth_frame`, :func:`depths_from_frames`) is pure.
+
+>>> queue_depths(admin)                      # doctest: +SKIP
+                              key     kind queue  length  oldest  oldest_age
+0  queues:commands:queue:1:5  command   1:5       3  ...     12.0
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from .. import keys
+from ._common import as_utc, frame_or_empty, utc_column
+
+QUEUE_COLUMNS = ("key", "kind", "queue", "length", "oldest", "oldest_age")
+_PATTERNS: tuple[tuple[str, str, str], ...] = (
+    (keys.COMMAND_QUEUE_PREFIX, "command", keys.COMMAND_QUEUE_PREFIX + "*"),
+    (keys.DOC_COMMAND_QUEUE_PREFIX, "command", keys.DOC_COMMAND_QUEUE_PREFIX + "*"),
+    (keys.WORKER_QUEUE_PREFIX, "worker", keys.WORKER_QUEUE_PREFIX + "*"),
+)
+
+
+def classify_queue(key: str) -> tuple[str, str] | None:
+    """``(kind, queue)`` of a queue key, or ``None`` when it is not a command or worker queue.
+
+    >>> classify_queue("queues:system")
+    ('worker', 'io')
+    >>> classify_queue("queues:commands:queue:1:node")
+    ('command', '1:node')
+    """
+    if key == keys.SYSTEM_QUEUE:
+        return "worker", "io"
+    for prefix, kind, _ in _PATTERNS:
+        if key.startswith(prefix):
+            return kind, key[len(prefix) :]
+    return None
+
+
+def entry_created(raw: bytes | str | None) -> pd.Timestamp:
+    """Creation time of a queued job's JSON: ``timeCreate``, else (legacy) ``timeStart``; ``NaT`` if unknown."""
+    if raw is None:
+        return pd.NaT
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    try:
+        job = json.loads(text)
+    except ValueError:
+        return pd.NaT
+    if not isinstance(job, dict):
+        return pd.NaT
+    for field in ("timeCreate", "timeStart"):
+        try:
+            value = float(job.get(field) or 0)
+        except (TypeError, ValueError):
+            continue
+        if value > 0:
+            return pd.Timestamp(value, unit="s", tz="UTC")
+    return pd.NaT
+
+
+def depth_frame(samples: Iterable[tuple[str, int, Any]], now: object | None = None) -> pd.DataFrame:
+    """Build the depth frame from ``(key, length, first_entry)`` samples (pure).
+
+    ``first_entry`` is the raw ``LINDEX 0`` value (bytes/str/None) or an already parsed timestamp.
+
+    >>> depth_frame([("queues:workers:work:default", 0, None)])[["queue", "length"]].iloc[0].tolist()
+    ['default', 0]
+    """
+    at = as_utc(now)
+    rows = []
+    for key, length, first in samples:
+        kind_queue = classify_queue(key)
+        if kind_queue is None:
+            continue
+        if isinstance(first, bytes | str):
+            created = entry_created(first)
+        elif first is None or pd.isna(first):
+            created = pd.NaT
+        else:
+            created = as_utc(first)
+        rows.append((key, *kind_queue, int(length), created))
+    df = pd.DataFrame(rows, columns=["key", "kind", "queue", "length", "oldest"])
+    for col in ("key", "kind", "queue"):
+        df[col] = df[col].astype("string")
+    df["length"] = df["length"].astype("Int64")
+    df["oldest"] = pd.to_datetime(df["oldest"], utc=True).astype("datetime64[ns, UTC]")
+    df["oldest_age"] = (at - df["oldest"]).dt.total_seconds().astype("float64")
+    df = df.sort_values(["kind", "key"], kind="stable").reset_index(drop=True)
+    df.attrs["time"] = at
+    return df
+
+
+def scan_queue_keys(client: Any, *, count: int = 1000) -> list[str]:
+    """Every command/worker queue key, found with ``SCAN MATCH … COUNT`` (never ``KEYS``)."""
+    found: set[str] = set()
+    for _, _, pattern in _PATTERNS:
+        for key in client.scan_iter(match=pattern, count=count):
+            found.add(key.decode() if isinstance(key, bytes) else key)
+    if client.exists(keys.SYSTEM_QUEUE):
+        found.add(keys.SYSTEM_QUEUE)
+    return sorted(found)
+
+
+def sample_queues(client: Any, queue_keys: list[str]) -> list[tuple[str, int, Any]]:
+    """``(key, LLEN, LINDEX 0)`` for each key, in one pipeline; non-list keys are skipped."""
+    if not queue_keys:
+        return []
+    pipe = client.pipeline(transaction=False)
+    for key in queue_keys:
+        pipe.llen(key)
+        pipe.lindex(key, 0)
+    replies = pipe.execute(raise_on_error=False)
+    out = []
+    for i, key in enumerate(queue_keys):
+        length, first = replies[2 * i], replies[2 * i + 1]
+        if isinstance(length, Exception) or isinstance(first, Exception):
+            continue  # WRONGTYPE: not a list
+        out.append((key, int(length), first))
+    return out
+
+
+def queue_depths(admin: Any, *, now: object | None = None, count: int = 1000) -> pd.DataFrame:
+    """Length and oldest-entry age of every command queue and worker queue (read-only).
+
+    ``admin`` is an ``Admin`` (anything with ``.redis``) or a redis-py client. Columns: ``key``,
+    ``kind`` (``command``/``worker``), ``queue`` (``<gid>:<nid|role>`` or the worker queue name,
+    ``io`` for ``queues:system``), ``length``, ``oldest`` (``timeCreate`` of ``LINDEX 0``) and
+    ``oldest_age`` (seconds).
+
+    >>> queue_depths(admin).sort_values("oldest_age", ascending=False).head()   # doctest: +SKIP
+    """
+    client = getattr(admin, "redis", admin)
+    queue_keys = scan_queue_keys(client, count=count)
+    return depth_frame(sample_queues(client, queue_keys), now=now)
+
+
+def depths_from_frames(
+    frames: Mapping[str, pd.DataFrame], now: object | None = None
+) -> pd.DataFrame:
+    """The same depth frame computed from loaded ``command_queues`` and ``worker_queues`` frames."""
+    samples = []
+    for name in ("command_queues", "worker_queues"):
+        df = frame_or_empty(frames, name)
+        if df.empty or "key" not in df.columns:
+            continue
+        created = utc_column(df["timeCreate"]) if "timeCreate" in df else None
+        if created is not None and "timeStart" in df:
+            created = created.fillna(utc_column(df["timeStart"]))
+        work = pd.DataFrame({"key": df["key"].astype("string")})
+        work["created"] = created if created is not None else pd.NaT
+        work["pos"] = df["position"] if "position" in df else range(len(df))
+        work = work.sort_values(["key", "pos"], kind="stable")
+        grouped = work.groupby("key", sort=True)
+        first = grouped["created"].first()
+        sizes = grouped.size()
+        for key, length in sizes.items():
+            samples.append((str(key), int(length), first.get(key, pd.NaT)))
+    return depth_frame(samples, now=now)
