@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -71,10 +72,8 @@ def _eco_rows(ecos: pd.DataFrame) -> pd.DataFrame:
 
 def _result_category(result: Any, state: str) -> str:
     if isinstance(result, str) and result.startswith("{"):
-        try:
+        with contextlib.suppress(orjson.JSONDecodeError):
             result = orjson.loads(result)
-        except orjson.JSONDecodeError:
-            pass
     if isinstance(result, dict) and isinstance(result.get("category"), str):
         return result["category"]
     return f"job.{state.lower()}"
