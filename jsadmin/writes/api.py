@@ -1,0 +1,229 @@
+"""``WritesMixin``: the write helpers as methods of ``jsadmin.Admin``.
+
+The mixin relies only on ``self.redis`` (redis-py client, bytes responses), ``self.readonly``
+and ``self.url`` (secret-free); an optional ``self.journal_path`` overrides the journal file.
+Every method first refuses read-only Admins, then validates, then writes atomically or, with
+``dry_run=True``, returns a :class:`~jsadmin.writes.plan.WritePlan` and touches nothing.
+
+>>> adm = jsadmin.connect("redis://127.0.0.1:9999")                       # doctest: +SKIP
+>>> adm.enqueue_job(1, nid=5, category="jumpscale", cmd="echo", args={"msg": "hi"})  # doctest: +SKIP
+{'id': 1, 'sessionid': None, 'gid': 1, 'nid': 5, 'cmd': 'echo', ...}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from . import jobs as _jobs
+from . import jumpscripts as _js
+from . import manage as _manage
+from .journal import Journal
+from .plan import WritePlan
+from .validate import require_writable
+
+
+class WritesMixin:
+    """Write helpers for ``Admin``: enqueue, wait, register jumpscripts, manage queues, journal."""
+
+    redis: Any
+    readonly: bool
+    url: str
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _journal(self) -> Journal:
+        return Journal(getattr(self, "journal_path", None))
+
+    def journal(self) -> pd.DataFrame:
+        """The local journal of applied writes, one row per entry (oldest first).
+
+        >>> adm.journal()[["time", "helper", "removed", "undone"]]  # doctest: +SKIP
+        """
+        return self._journal().to_frame()
+
+    # -- jobs ----------------------------------------------------------------------------
+    def enqueue_job(
+        self,
+        gid: int | str,
+        *,
+        nid: int | str | None = None,
+        role: str | None = None,
+        category: str,
+        cmd: str,
+        args: Mapping[str, Any] | None = None,
+        queue: str = "",
+        timeout: float | None = 600,
+        wait: bool = False,
+        log: bool = True,
+        errorreport: bool = False,
+        tags: Any = None,
+        jscriptid: int | str | None = None,
+        sessionid: str | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any] | WritePlan:
+        """Schedule one AC job like ``scheduleCmd`` in one round trip; returns the job as written.
+
+        Exactly one of ``nid`` (node queue) or ``role`` (role queue). One EVALSHA allocates the
+        id (``HINCRBY jobs:last <gid> 1``), then ``HSET jobs:<gid> <guid>`` and ``RPUSH
+        queues:commands:queue:<gid>:<nid|role>``.
+
+        >>> job = adm.enqueue_job(1, role="node", category="jumpscale", cmd="echo",
+        ...                       args={"msg": "hi"}, wait=True)            # doctest: +SKIP
+        >>> adm.wait_job(job["guid"], 30)["result"]                         # doctest: +SKIP
+        'hi'
+        """
+        require_writable(self, "enqueue_job")
+        job = _jobs.prepare_job(
+            gid, nid=nid, role=role, category=category, cmd=cmd, args=args, queue=queue,
+            timeout=timeout, wait=wait, log=log, errorreport=errorreport, tags=tags,
+            jscriptid=jscriptid, sessionid=sessionid,
+        )
+        if dry_run:
+            return _jobs.plan_enqueue("enqueue_job", self.url, _jobs.make_batches([job]))
+        return _jobs.enqueue_one(self.redis, job, url=self.url, journal=self._journal())
+
+    def enqueue_jobs(
+        self,
+        jobs: pd.DataFrame | Iterable[Mapping[str, Any]],
+        *,
+        batch_size: int = _jobs.DEFAULT_BATCH,
+        dry_run: bool = False,
+    ) -> pd.DataFrame | WritePlan:
+        """Schedule many jobs: a list of dicts or a DataFrame whose columns are ``enqueue_job``
+        parameter names. Every job is validated before anything is written; then one Lua call
+        per batch (jobs of one grid and queue), pipelined. Returns one row per job in input
+        order: ``gid nid role id guid queue_key jobs_key category cmd queue wait timeCreate``.
+
+        >>> adm.enqueue_jobs([{"gid": 1, "nid": n, "category": "jumpscale", "cmd": "echo"}
+        ...                   for n in (1, 2, 3)])                           # doctest: +SKIP
+        """
+        require_writable(self, "enqueue_jobs")
+        prepared = _jobs.prepare_jobs(jobs)
+        if dry_run:
+            return _jobs.plan_enqueue("enqueue_jobs", self.url, _jobs.make_batches(prepared, batch_size))
+        return _jobs.enqueue_many(
+            self.redis, prepared, batch_size=batch_size, url=self.url, journal=self._journal()
+        )
+
+    def wait_job(self, guid: str, timeout: float = 60) -> dict[str, Any]:
+        """Wait for the result of a ``wait=True`` job without consuming it; returns the job dict.
+
+        Raises :class:`~jsadmin.errors.JobTimeoutError` when nothing arrives in ``timeout`` s.
+
+        >>> adm.wait_job("9f1c2a7b3e4d4f0a8b6c5d4e3f2a1b0c", timeout=10)["state"]  # doctest: +SKIP
+        'OK'
+        """
+        require_writable(self, "wait_job")
+        return _jobs.wait_job(self.redis, guid, timeout)
+
+    # -- jumpscripts ---------------------------------------------------------------------
+    def register_jumpscript(
+        self,
+        organization: str,
+        name: str,
+        source: str,
+        *,
+        category: str = "unknown",
+        descr: str,
+        roles: Sequence[str] = (),
+        queue: str = "",
+        async_: bool = False,
+        period: int | str = 0,
+        order: int = 1,
+        log: bool = True,
+        enable: bool = True,
+        startatboot: bool = False,
+        timeout: float | None = None,
+        gid: int | None = None,
+        author: str = "unknown",
+        license: str = "unknown",
+        version: str = "1.0",
+        replace: bool = False,
+        dry_run: bool = False,
+    ) -> dict[str, Any] | WritePlan:
+        """Store a jumpscript where workers find it (``workers:jumpscripts:name`` field
+        ``<organization>__<name>`` and ``workers:jumpscripts:id``), atomically.
+
+        The id is reused when the same source (md5) was registered before, else allocated
+        from ``workers:jumpscriptlastid`` (never below 1000001). A different source under an
+        existing name is refused unless ``replace=True``; then every registered worker gets
+        ``RELOAD``. Returns the 20-key jumpscript dict as written.
+
+        >>> adm.register_jumpscript("demo", "hello", "def action(who):\\n    return 'hi ' + who\\n",
+        ...                         descr="greets")["id"]                    # doctest: +SKIP
+        1000001
+        """
+        require_writable(self, "register_jumpscript")
+        js = _js.prepare_jumpscript(
+            organization, name, source, descr=descr, category=category, roles=roles, queue=queue,
+            async_=async_, period=period, order=order, log=log, enable=enable,
+            startatboot=startatboot, timeout=timeout, gid=gid, author=author, license=license,
+            version=version,
+        )
+        replace = bool(replace)
+        if dry_run:
+            return _js.plan_register(self.redis, js, replace=replace, url=self.url)
+        return _js.register(self.redis, js, replace=replace, url=self.url, journal=self._journal())
+
+    # -- queue and job management --------------------------------------------------------
+    def cancel_jobs(self, selection: Any, *, dry_run: bool = False) -> pd.DataFrame | WritePlan:
+        """Remove the selected queued jobs: the exact bytes read (LREM 1, skipped if they
+        changed or left the queue) and their unchanged ``jobs:<gid>`` entries. Journalled;
+        ``undo(frame.attrs["journal_id"])`` puts them back.
+
+        >>> q = adm.load("command_queues", gid=1)                          # doctest: +SKIP
+        >>> adm.cancel_jobs(q[q.cmd == "reboot"])                          # doctest: +SKIP
+        """
+        require_writable(self, "cancel_jobs")
+        return _manage.cancel_jobs(self.redis, selection, url=self.url, journal=self._journal(), dry_run=dry_run)
+
+    def purge_queue(self, key: str, *, dry_run: bool = False) -> dict[str, Any] | WritePlan:
+        """Empty one list (e.g. a command queue) atomically; every value goes to the journal.
+
+        >>> adm.purge_queue("queues:commands:queue:1:5")                   # doctest: +SKIP
+        {'key': 'queues:commands:queue:1:5', 'removed': 12, 'journal_id': '...'}
+        """
+        require_writable(self, "purge_queue")
+        return _manage.purge_queue(self.redis, key, url=self.url, journal=self._journal(), dry_run=dry_run)
+
+    def requeue_jobs(
+        self,
+        selection: Any,
+        *,
+        args: Mapping[str, Any] | None = None,
+        nid: int | str | None = None,
+        role: str | None = None,
+        states: Sequence[str] = _manage.REQUEUE_STATES,
+        dry_run: bool = False,
+    ) -> pd.DataFrame | WritePlan:
+        """Clone failed / timed-out jobs into new SCHEDULED jobs (new id and guid).
+
+        ``args`` is merged into each job's args; ``nid``/``role`` sends the clones elsewhere
+        (default: the original role queue, else node). Only jobs in ``states`` are accepted.
+
+        >>> failed = adm.load("job_results").query("state == 'ERROR'")      # doctest: +SKIP
+        >>> adm.requeue_jobs(failed, args={"retries": 1}, role="node")      # doctest: +SKIP
+        """
+        require_writable(self, "requeue_jobs")
+        return _manage.requeue_jobs(
+            self.redis, selection, args=None if args is None else dict(args), nid=nid, role=role,
+            states=tuple(states), url=self.url, journal=self._journal(), dry_run=dry_run,
+        )
+
+    def delete_jobs(self, selection: Any, *, dry_run: bool = False) -> pd.DataFrame | WritePlan:
+        """Delete stale ``jobs:<gid>`` entries (HDEL only if the value is unchanged). Journalled.
+
+        >>> adm.delete_jobs(adm.load("jobs").query("state == 'TIMEOUT'"))   # doctest: +SKIP
+        """
+        require_writable(self, "delete_jobs")
+        return _manage.delete_jobs(self.redis, selection, url=self.url, journal=self._journal(), dry_run=dry_run)
+
+    def undo(self, journal_entry_id: str, *, dry_run: bool = False) -> dict[str, Any] | WritePlan:
+        """Put back what a journalled ``cancel_jobs``/``purge_queue``/``delete_jobs`` removed.
+
+        >>> adm.undo(adm.journal().id.iloc[-1])                              # doctest: +SKIP
+        """
+        require_writable(self, "undo")
+        return _manage.undo(self.redis, journal_entry_id, url=self.url, journal=self._journal(), dry_run=dry_run)

@@ -1,0 +1,88 @@
+"""Argument checks shared by the write helpers: each raises WriteValidationError, never writes."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import ReadOnlyError, WriteValidationError
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN, ``pd.NA`` or ``NaT`` (what a DataFrame cell holds when empty)."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    name = type(value).__name__
+    return name in ("NAType", "NaTType")
+
+
+def int_like(name: str, value: Any, *, minimum: int = 0) -> int:
+    """An int, a numpy integer, an integral float or a decimal string -> int."""
+    if isinstance(value, bool) or is_missing(value):
+        raise WriteValidationError(f"{name} must be an integer, got {value!r}")
+    if isinstance(value, numbers.Integral) or (isinstance(value, numbers.Real) and float(value).is_integer()):
+        out = int(value)
+    elif isinstance(value, (str, bytes)):
+        text = value.decode() if isinstance(value, bytes) else value
+        if not text.strip().isdigit():
+            raise WriteValidationError(f"{name} must be an integer, got {value!r}")
+        out = int(text)
+    else:
+        raise WriteValidationError(f"{name} must be an integer, got {value!r}")
+    if out < minimum:
+        raise WriteValidationError(f"{name} must be >= {minimum}, got {out}")
+    return out
+
+
+def text(name: str, value: Any, *, empty: bool = False) -> str:
+    """A str (non-empty unless ``empty``)."""
+    if not isinstance(value, str):
+        raise WriteValidationError(f"{name} must be a string, got {value!r}")
+    if not empty and not value.strip():
+        raise WriteValidationError(f"{name} must not be empty")
+    return value
+
+
+def flag(name: str, value: Any) -> bool:
+    """A bool (numpy bools accepted), nothing else."""
+    if type(value).__name__ in ("bool", "bool_"):
+        return bool(value)
+    raise WriteValidationError(f"{name} must be True or False, got {value!r}")
+
+
+def number_or_none(name: str, value: Any) -> int | float | None:
+    """None, or a finite non-negative int/float (ints stay ints)."""
+    if is_missing(value):
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise WriteValidationError(f"{name} must be a number or None, got {value!r}")
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    out = float(value)
+    if not math.isfinite(out) or out < 0:
+        raise WriteValidationError(f"{name} must be a finite number >= 0, got {value!r}")
+    return out
+
+
+def mapping(name: str, value: Any) -> dict[str, Any]:
+    """A dict (None -> {})."""
+    if is_missing(value):
+        return {}
+    if not isinstance(value, Mapping):
+        raise WriteValidationError(f"{name} must be a dict of keyword arguments, got {type(value).__name__}")
+    return dict(value)
+
+
+def require_writable(admin: Any, helper: str) -> None:
+    """Raise ReadOnlyError when ``admin.readonly`` is true (first check of every helper)."""
+    if getattr(admin, "readonly", False):
+        url = getattr(admin, "url", "?")
+        raise ReadOnlyError(
+            f"{helper}() refused: this Admin on {url} was opened read-only "
+            "(jsadmin.connect(..., readonly=True)), so it never writes to Redis. "
+            "Open another one with readonly=False to write."
+        )
