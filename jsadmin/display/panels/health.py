@@ -1,0 +1,257 @@
+"""Grid health board: queues, heartbeats, stale workers, stuck jobs, recent errors, latency.
+
+Each refresh is read-only and bounded (``SCAN``/``HSCAN``, windowed ``LRANGE`` with a per-key
+limit, pipelined ``LLEN``/``LINDEX 0``) and shows what it cost: commands sent and milliseconds.
+
+>>> from jsadmin.display import HealthBoard
+>>> board = HealthBoard(admin, interval=5); board.start(); board   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from ..cost import CommandCounter
+from ..html import frame_html, message_html
+from ._base import Panel
+
+FAMILIES = (
+    "worker_heartbeat", "worker_watchdog", "worker_registry", "jobs", "worker_jobs", "job_results",
+    "ecos", "healthcheck_status", "healthcheck_lastcheck", "health_status",
+)
+"""Families read on each refresh (whole hashes, bounded HSCAN)."""
+QUEUE_FAMILIES = ("command_queues", "worker_queues")
+"""Read with a per-key ``limit`` (oldest entries first) so a backed-up queue stays cheap."""
+QUEUE_LIMIT = 200
+
+
+def collect(admin: Any, *, stale_after: float = 120.0, now: pd.Timestamp | None = None,
+            queue_limit: int = QUEUE_LIMIT) -> dict[str, pd.DataFrame]:
+    """One read-only snapshot of everything the board shows, as frames.
+
+    Keys: ``queues`` (depth and oldest-entry age), ``heartbeats``, ``stale_workers``,
+    ``stuck_jobs``, ``errors`` (recent ECOs and failed jobs), ``health`` (all of it, worst
+    first), ``finished`` (finished jobs for the latency plot).
+
+    >>> collect(admin)["heartbeats"]        # doctest: +SKIP
+    """
+    from ...analytics import errors as an_errors
+    from ...analytics import latency as an_latency
+    from ...analytics import liveness as an_live
+    from ...analytics import queues as an_queues
+
+    now = now if now is not None else pd.Timestamp.now(tz="UTC")
+    frames = {name: admin.load(name) for name in FAMILIES}
+    for name in QUEUE_FAMILIES:
+        frames[name] = admin.load(name, limit=queue_limit)
+    out: dict[str, pd.DataFrame] = {
+        "queues": an_queues.queue_depths(admin, now=now),
+        "heartbeats": an_live.heartbeat_ages(frames, now=now, stale_after=stale_after),
+        "stale_workers": an_live.stale_workers(frames, now=now, stale_after=stale_after),
+        "stuck_jobs": an_live.stuck_jobs(frames, now=now),
+        "errors": an_errors.error_summary(frames),
+        "health": an_live.grid_health(frames, now=now, stale_after=stale_after),
+    }
+    try:
+        out["finished"] = an_latency.finished_jobs(frames)
+    except Exception:  # latency is optional decoration; never fail a refresh on it
+        out["finished"] = pd.DataFrame()
+    return out
+
+
+def latency_png(finished: pd.DataFrame) -> bytes | None:
+    """PNG of run-time percentiles over time from finished jobs (None when nothing to draw)."""
+    if finished is None or finished.empty or "timeStop" not in finished.columns:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    try:
+        from .. import plots
+    except ImportError:
+        plots = None
+    fig, ax = plt.subplots(figsize=(7, 2.6), dpi=90)
+    try:
+        drawn = False
+        if plots is not None and hasattr(plots, "plot_latency_distribution"):
+            try:
+                plots.plot_latency_distribution(finished, by="cmd", metric="run_time", kind="ecdf", ax=ax)
+                drawn = True
+            except Exception:
+                drawn = False
+        if not drawn:
+            from ...analytics.latency import job_latency
+
+            lat = job_latency(finished)
+            if lat.empty:
+                return None
+            for cmd, part in lat.groupby("cmd", observed=True):
+                values = part["run_time"].dropna().sort_values()
+                if len(values):
+                    ax.step(values, (pd.Series(range(1, len(values) + 1)) / len(values)).to_numpy(),
+                            where="post", label=str(cmd))
+            ax.set_xlabel("run time (s)")
+            ax.set_ylabel("fraction of jobs")
+            ax.legend(fontsize=7, loc="lower right")
+        ax.set_title("Run time of finished jobs still in Redis", fontsize=9)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+class HealthBoard(Panel):
+    """Queue depths and oldest ages, heartbeat ages, stale workers, stuck jobs, recent errors and
+    a latency plot, refreshed on demand or every ``interval`` seconds (*Start*/*Stop*).
+
+    After each refresh: ``data`` (the frames of :func:`collect`), ``cost``
+    (:class:`~jsadmin.display.cost.CommandCounter`: ``commands``, ``ms``, ``writes`` — always
+    empty), ``refreshes`` (count).
+    """
+
+    title = "Grid health"
+
+    def __init__(self, admin: Any, *, readonly: bool | None = None, interval: float = 5.0,
+                 stale_after: float = 120.0, plot: bool = True, autorefresh: bool = True) -> None:
+        self.stale_after = stale_after
+        self.plot_enabled = plot
+        self.data: dict[str, pd.DataFrame] = {}
+        self.cost: CommandCounter | None = None
+        self.refreshes = 0
+        self.last_error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._initial_interval = interval
+        super().__init__(admin, readonly=readonly)
+        if autorefresh:
+            self.refresh()
+
+    def _build(self) -> Any:
+        w = self.w
+        self.interval = w.BoundedFloatText(value=self._initial_interval, min=0.5, max=3600, step=0.5,
+                                           description="every (s)", layout=w.Layout(width="170px"))
+        self.stale = w.BoundedFloatText(value=self.stale_after, min=1, max=86400, description="stale after",
+                                        layout=w.Layout(width="190px"))
+        self.auto = w.ToggleButton(value=False, description="Auto refresh", icon="play",
+                                   tooltip="Start/stop refreshing every N seconds")
+        self.refresh_button = self.button("Refresh now", icon="refresh")
+        self.refresh_button.on_click(self.guarded(lambda _b: self.refresh()))
+        self.auto.observe(lambda c: self.start() if c["new"] else self.stop(), names="value")
+        self.cost_label = w.HTML()
+        self.sections = {name: w.HTML() for name in ("health", "queues", "heartbeats", "stale_workers",
+                                                     "stuck_jobs", "errors")}
+        self.plot = w.Image(format="png", layout=w.Layout(max_width="640px"))
+        titles = {"health": "Worst first", "queues": "Queues", "heartbeats": "Heartbeats",
+                  "stale_workers": "Stale workers", "stuck_jobs": "Stuck jobs", "errors": "Recent errors"}
+        boxes = [w.VBox([w.HTML(f"<b>{titles[n]}</b>"), self.sections[n]],
+                        layout=w.Layout(width="49%", overflow="auto", margin="0 1% 0 0"))
+                 for n in ("queues", "heartbeats", "stale_workers", "stuck_jobs", "errors", "health")]
+        grid = w.VBox([w.HBox(boxes[i:i + 2]) for i in range(0, len(boxes), 2)])
+        return w.VBox([
+            w.HTML(f"<b>{self.title}</b> <span style='color:#57606a'>(read-only)</span>"),
+            w.HBox([self.refresh_button, self.auto, self.interval, self.stale]),
+            self.cost_label, grid, self.plot, self.status,
+        ])
+
+    def refresh(self) -> dict[str, pd.DataFrame]:
+        """Read once (read-only), update every section; returns the frames."""
+        stale_after = float(self.stale.value) if self.w is not None else self.stale_after
+        with CommandCounter(self.admin.redis) as cost:
+            data = collect(self.admin, stale_after=stale_after)
+        self.data, self.cost = data, cost
+        self.refreshes += 1
+        if self.w is not None:
+            self._render(data, cost)
+        return data
+
+    def _render(self, data: Mapping[str, pd.DataFrame], cost: CommandCounter) -> None:
+        views = {
+            "queues": (data["queues"].sort_values("length", ascending=False), ["key", "length", "oldest_age"]),
+            "heartbeats": (data["heartbeats"].sort_values("age", ascending=False),
+                           ["queue", "worker", "source", "age", "status"]),
+            "stale_workers": (data["stale_workers"].query("stale == True") if not data["stale_workers"].empty
+                              else data["stale_workers"], ["queue", "worker", "age"]),
+            "stuck_jobs": (data["stuck_jobs"], ["guid", "cmd", "state", "nid", "age", "timeout", "source"]),
+            "errors": (data["errors"].sort_values("last_seen", ascending=False)
+                       if "last_seen" in data["errors"] else data["errors"],
+                       ["category", "jumpscript", "nid", "occurrences", "last_seen", "message"]),
+            "health": (data["health"][data["health"]["status"].astype(str) != "ok"]
+                       if not data["health"].empty else data["health"],
+                       ["component", "kind", "status", "age", "detail"]),
+        }
+        for name, (df, cols) in views.items():
+            df = df.round(1) if not df.empty else df
+            body = frame_html(df, columns=cols, max_rows=10, cls=f"jsadmin-{name}")
+            if df.empty:
+                body = message_html("none", kind="ok")
+            elif len(df) > 10:
+                body += message_html(f"… {len(df) - 10} more", kind="info")
+            self.sections[name].value = body
+        at = pd.Timestamp.now(tz="UTC").strftime("%H:%M:%S UTC")
+        self.cost_label.value = message_html(f"refresh #{self.refreshes} at {at}: {cost.summary()}",
+                                             kind="info")
+        if self.plot_enabled:
+            png = latency_png(data.get("finished", pd.DataFrame()))
+            if png:
+                self.plot.value = png
+                self.plot.layout.display = "block"
+            else:
+                self.plot.layout.display = "none"
+
+    # -- auto refresh -------------------------------------------------------------------------
+    def start(self, interval: float | None = None) -> None:
+        """Refresh every ``interval`` seconds in a background thread until :meth:`stop`."""
+        if interval is not None and self.w is not None:
+            self.interval.value = interval
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="jsadmin-health", daemon=True)
+        self._thread.start()
+        if self.w is not None and not self.auto.value:
+            self.auto.value = True
+        if self.w is not None:
+            self.auto.icon, self.auto.description = "stop", "Stop"
+
+    def stop(self) -> None:
+        """Stop auto refresh (returns when the thread has finished)."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)
+        self._thread = None
+        if self.w is not None:
+            if self.auto.value:
+                self.auto.value = False
+            self.auto.icon, self.auto.description = "play", "Auto refresh"
+
+    @property
+    def running(self) -> bool:
+        """True while auto refresh runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.refresh()
+                self.last_error = None
+            except Exception as exc:
+                self.last_error = exc
+                self.say(f"refresh failed: {type(exc).__name__}: {exc}", "error")
+            interval = float(self.interval.value) if self.w is not None else 5.0
+            self._stop.wait(max(0.5, interval))
+
+    def facts(self) -> Mapping[str, object]:
+        out: dict[str, object] = {"url": getattr(self.admin, "url", "?")}
+        for name in ("queues", "heartbeats", "stuck_jobs", "errors"):
+            if name in self.data:
+                out[name] = len(self.data[name])
+        return out

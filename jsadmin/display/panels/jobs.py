@@ -1,0 +1,349 @@
+"""Job browser: filter every job copy in Redis, page through it, inspect one, act on a selection.
+
+>>> from jsadmin.display import JobBrowser
+>>> jb = JobBrowser(admin)           # doctest: +SKIP
+>>> jb.state.value = "ERROR"; jb     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from ..html import frame_html, message_html, render_plan_html, render_records_html
+from ..jobquery import (
+    JOB_FAMILIES,
+    PAGE_SIZE,
+    JobQuery,
+    filter_jobs,
+    job_eco,
+    job_record,
+    job_timings,
+    page_count,
+    page_of,
+    row_label,
+    states_in,
+    union_jobs,
+)
+from ._base import Panel
+
+ANY = "any"
+TABLE_COLUMNS = ("family", "id", "gid", "nid", "role", "category", "cmd", "state", "timeCreate",
+                 "timeStop", "guid")
+
+
+class JobBrowser(Panel):
+    """Browse jobs of every job-bearing family (``jobs``, ``command_queues``, ``job_results``,
+    ``worker_queues``, ``worker_jobs``), one page at a time.
+
+    Filters: family, state, gid, nid, role, ``category/cmd`` substring, ``timeCreate`` range
+    (ISO or ``-15min``), text inside args/result. Actions on selected rows (cancel, requeue,
+    clone-and-edit) show the dry-run :class:`WritePlan` first and write only on *Confirm*.
+
+    Attributes for scripting and tests: ``frames`` (loaded family frames), ``jobs`` (their union),
+    ``matches`` (filtered), ``page_frame`` (the page shown), ``rows`` (SelectMultiple), ``pending``.
+    """
+
+    title = "Job browser"
+
+    def __init__(self, admin: Any, *, readonly: bool | None = None, page_size: int = PAGE_SIZE,
+                 families: tuple[str, ...] = JOB_FAMILIES, autoload: bool = True) -> None:
+        self.page_size = page_size
+        self.families = families
+        self.frames: dict[str, pd.DataFrame] = {}
+        self.jobs = union_jobs({})
+        self.matches = self.jobs
+        self.page_frame = self.jobs
+        self.page = 0
+        self.pending: dict[str, Any] | None = None
+        self._ecos: pd.DataFrame | None = None
+        super().__init__(admin, readonly=readonly)
+        if autoload:
+            self.reload()
+
+    # -- widgets ------------------------------------------------------------------------------
+    def _build(self) -> Any:
+        w = self.w
+        small = w.Layout(width="150px")
+        self.family = w.Dropdown(options=[ANY, *self.families], value=ANY, description="family",
+                                 layout=w.Layout(width="230px"))
+        self.state = w.Dropdown(options=[ANY, *states_in(self.jobs)], value=ANY, description="state",
+                                layout=w.Layout(width="200px"))
+        self.gid = w.Text(description="gid", placeholder="any", continuous_update=False, layout=small)
+        self.nid = w.Text(description="nid", placeholder="any", continuous_update=False, layout=small)
+        self.role = w.Text(description="role", placeholder="any", continuous_update=False, layout=small)
+        self.cmd = w.Text(description="cmd", placeholder="category/cmd", continuous_update=False,
+                          layout=w.Layout(width="230px"))
+        self.since = w.Text(description="from", placeholder="-1h or ISO", continuous_update=False,
+                            layout=w.Layout(width="200px"))
+        self.until = w.Text(description="to", placeholder="ISO", continuous_update=False,
+                            layout=w.Layout(width="200px"))
+        self.search = w.Text(description="search", placeholder="text in args/result",
+                             continuous_update=False, layout=w.Layout(width="300px"))
+        for control in (self.family, self.state, self.gid, self.nid, self.role, self.cmd, self.since,
+                        self.until, self.search):
+            control.style.description_width = "48px"
+            control.observe(lambda _change: self._on_filter(), names="value")
+        self.reload_button = self.button("Reload from Redis", icon="refresh")
+        self.reload_button.on_click(self.guarded(lambda _b: self.reload()))
+        self.prev_button = self.button("◀ Prev")
+        self.next_button = self.button("Next ▶")
+        self.prev_button.on_click(self.guarded(lambda _b: self.go(self.page - 1)))
+        self.next_button.on_click(self.guarded(lambda _b: self.go(self.page + 1)))
+        self.page_label = w.HTML()
+        self.table = w.HTML()
+        self.rows = w.SelectMultiple(options=[], rows=8, description="select",
+                                     layout=w.Layout(width="100%", font_family="monospace"))
+        self.rows.style.description_width = "48px"
+        self.rows.observe(lambda _change: self._on_select(), names="value")
+        self.detail = w.HTML()
+
+        self.cancel_button = self.button("Cancel…", style="warning", write=True, icon="ban",
+                                         tooltip="Remove the selected queued jobs (preview first)")
+        self.requeue_button = self.button("Requeue…", style="info", write=True, icon="repeat",
+                                          tooltip="Clone the selected jobs as new SCHEDULED jobs (preview first)")
+        self.clone_button = self.button("Clone & edit…", write=True, icon="pencil",
+                                        tooltip="Requeue the selected jobs with edited args / target (preview first)")
+        self.clone_args = w.Textarea(description="args", placeholder='{"msg": "hi"}',
+                                     layout=w.Layout(width="420px", height="80px"))
+        self.clone_nid = w.Text(description="nid", placeholder="keep", layout=small)
+        self.clone_role = w.Text(description="role", placeholder="keep", layout=small)
+        self.clone_box = w.HBox([self.clone_args, w.VBox([self.clone_nid, self.clone_role])],
+                                layout=w.Layout(display="none"))
+        self.preview = w.HTML()
+        self.confirm_button = self.button("Confirm", style="danger", write=True, icon="check")
+        self.discard_button = self.button("Discard")
+        self.confirm_button.disabled = True
+        self.discard_button.disabled = True
+        self.cancel_button.on_click(self.guarded(lambda _b: self.preview_action("cancel")))
+        self.requeue_button.on_click(self.guarded(lambda _b: self.preview_action("requeue")))
+        self.clone_button.on_click(self.guarded(self._on_clone))
+        self.confirm_button.on_click(self.guarded(lambda _b: self.confirm()))
+        self.discard_button.on_click(self.guarded(lambda _b: self.discard()))
+
+        filters = w.VBox([
+            w.HBox([self.family, self.state, self.gid, self.nid, self.role]),
+            w.HBox([self.cmd, self.since, self.until, self.search, self.reload_button]),
+        ])
+        pager = w.HBox([self.prev_button, self.next_button, self.page_label])
+        actions = w.VBox([
+            w.HBox([self.cancel_button, self.requeue_button, self.clone_button]),
+            self.clone_box,
+            self.preview,
+            w.HBox([self.confirm_button, self.discard_button]),
+        ])
+        title = w.HTML(f"<b>{self.title}</b>")
+        return w.VBox([title, self.readonly_note, filters, pager, self.table, self.rows, self.detail,
+                       actions, self.status], layout=w.Layout(width="100%"))
+
+    # -- data ---------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Read every job family from Redis again (read-only) and re-apply the filters."""
+        frames: dict[str, pd.DataFrame] = {}
+        failed = []
+        for name in self.families:
+            try:
+                frames[name] = self.admin.load(name)
+            except Exception as exc:
+                failed.append(f"{name}: {exc}")
+        self.frames = frames
+        self.jobs = union_jobs(frames)
+        self._ecos = None
+        if self.w is not None:
+            current = self.state.value
+            options = [ANY, *states_in(self.jobs)]
+            self.state.options = options
+            self.state.value = current if current in options else ANY
+        self.apply()
+        if failed:
+            self.say("could not load " + "; ".join(failed), "error")
+        else:
+            self.say(f"loaded {len(self.jobs):,} job rows from {len(frames)} families", "ok")
+
+    def query(self) -> JobQuery:
+        """The :class:`JobQuery` the filter widgets describe."""
+        fam = self.family.value
+        state = self.state.value
+        return JobQuery(
+            states=() if state == ANY else (state,),
+            gid=self.gid.value, nid=self.nid.value, role=self.role.value, cmd=self.cmd.value,
+            since=self.since.value, until=self.until.value, text=self.search.value,
+            families=() if fam == ANY else (fam,),
+        )
+
+    def _on_filter(self) -> None:
+        try:
+            self.apply()
+        except ValueError as exc:
+            self.say(str(exc), "error")
+
+    def apply(self) -> None:
+        """Filter the loaded jobs with the current widgets and show page 1."""
+        self.matches = filter_jobs(self.jobs, self.query()) if self.w is not None else self.jobs
+        self.go(0)
+
+    def go(self, page: int) -> None:
+        """Show page ``page`` (0-based, clamped): only that page is rendered."""
+        pages = page_count(len(self.matches), self.page_size)
+        self.page = min(max(0, page), pages - 1)
+        self.page_frame = page_of(self.matches, page=self.page, size=self.page_size)
+        if self.w is None:
+            return
+        self.page_label.value = (
+            f"page {self.page + 1} of {pages} · {len(self.matches):,} matching of {len(self.jobs):,} rows"
+        )
+        self.prev_button.disabled = self.page == 0
+        self.next_button.disabled = self.page >= pages - 1
+        self.table.value = frame_html(self.page_frame, columns=TABLE_COLUMNS, max_rows=self.page_size,
+                                      cls="jsadmin-jobs")
+        self.rows.options = [(row_label(r), i) for i, r in zip(self.page_frame.index,
+                                                                self.page_frame.to_dict("records"), strict=True)]
+        self.rows.value = ()
+        self.detail.value = ""
+
+    # -- selection ----------------------------------------------------------------------------
+    def selected(self) -> pd.DataFrame:
+        """Selected rows of the union frame (``family`` and ``row`` map back to the loaded frames)."""
+        idx = list(self.rows.value) if self.w is not None else []
+        return self.jobs.loc[idx] if idx else self.jobs.iloc[0:0]
+
+    def select(self, guids: list[str] | None = None, *, positions: list[int] | None = None) -> None:
+        """Select rows of the current page by guid or by position on the page."""
+        if positions is not None:
+            self.rows.value = tuple(self.page_frame.index[p] for p in positions)
+        elif guids is not None:
+            hit = self.page_frame[self.page_frame["guid"].isin(guids)]
+            self.rows.value = tuple(hit.index)
+
+    def _selection_by_family(self) -> dict[str, pd.DataFrame]:
+        sel = self.selected()
+        out: dict[str, pd.DataFrame] = {}
+        for family, part in sel.groupby("family", sort=False):
+            frame = self.frames[str(family)]
+            out[str(family)] = frame.loc[list(part["row"])]
+        return out
+
+    def _on_select(self) -> None:
+        sel = self.selected()
+        if sel.empty:
+            self.detail.value = ""
+            return
+        row = sel.iloc[0].to_dict()
+        self.detail.value = self.detail_html(row) + (
+            message_html(f"{len(sel)} rows selected", kind="info") if len(sel) > 1 else ""
+        )
+        if self.clone_box.layout.display != "none":
+            self._fill_clone(row)
+
+    def _ecos_frame(self) -> pd.DataFrame | None:
+        if self._ecos is None:
+            try:
+                self._ecos = self.admin.load("ecos")
+            except Exception:
+                self._ecos = pd.DataFrame()
+        return self._ecos
+
+    def detail_html(self, row: Mapping[str, Any]) -> str:
+        """Full job JSON, its timings and its ECO (if it failed)."""
+        record = job_record(row)
+        record = {k: v for k, v in record.items() if not (k.startswith("args.") and v is None)}
+        timings = {k: ("" if v is None else f"{v:.3f} s") for k, v in job_timings(row).items()}
+        parts = [
+            render_records_html("Timings", timings, cls="jsadmin-timings"),
+            '<div class="jsadmin jsadmin-json"><b>Job JSON</b><pre style="max-height:260px;overflow:auto;'
+            'font-size:11px;background:#f6f8fa;padding:6px">'
+            + _escape(json.dumps(record, indent=2, default=str, ensure_ascii=False)) + "</pre></div>",
+        ]
+        eco = job_eco(row, self._ecos_frame() if row.get("state") in ("ERROR", "TIMEOUT") else None)
+        if eco:
+            shown = {k: eco.get(k) for k in ("category", "errormessage", "level", "type", "state",
+                                             "occurrences", "backtrace", "guid") if k in eco}
+            parts.append(render_records_html("ECO (error condition)", shown, cls="jsadmin-eco"))
+        return "".join(parts)
+
+    # -- actions ------------------------------------------------------------------------------
+    def _on_clone(self, _b: Any = None) -> None:
+        self.clone_box.layout.display = "flex"
+        sel = self.selected()
+        if sel.empty:
+            self.say("select a job to clone first", "warn")
+            return
+        self._fill_clone(sel.iloc[0].to_dict())
+        self.say("edit args / target, then press Clone & edit… again to preview", "info")
+        if self.pending is None and self.clone_args.value.strip():
+            self.preview_action("clone")
+
+    def _fill_clone(self, row: Mapping[str, Any]) -> None:
+        args = row.get("args")
+        self.clone_args.value = json.dumps(args if isinstance(args, dict) else {}, indent=1)
+
+    def _clone_params(self) -> dict[str, Any]:
+        text = self.clone_args.value.strip() or "{}"
+        try:
+            args = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"args are not valid JSON: {exc}") from exc
+        if not isinstance(args, dict):
+            raise ValueError("args must be a JSON object")
+        params: dict[str, Any] = {"args": args}
+        if self.clone_nid.value.strip():
+            params["nid"] = int(self.clone_nid.value.strip())
+        if self.clone_role.value.strip():
+            params["role"] = self.clone_role.value.strip()
+        return params
+
+    def preview_action(self, kind: str) -> None:
+        """Dry-run ``cancel``, ``requeue`` or ``clone`` on the selection and show the plan."""
+        if self.readonly:
+            raise PermissionError("read-only panel: writes are disabled")
+        by_family = self._selection_by_family()
+        if not by_family:
+            self.say("select one or more rows first", "warn")
+            return
+        params = self._clone_params() if kind == "clone" else {}
+        method = {"cancel": self.admin.cancel_jobs, "requeue": self.admin.requeue_jobs,
+                  "clone": self.admin.requeue_jobs}[kind]
+        plans = [(fam, method(sel, dry_run=True, **params)) for fam, sel in by_family.items()]
+        self.pending = {"kind": kind, "selection": by_family, "params": params, "plans": plans}
+        self.preview.value = "".join(render_plan_html(plan) for _fam, plan in plans)
+        self.confirm_button.disabled = False
+        self.discard_button.disabled = False
+        n = sum(len(s) for s in by_family.values())
+        self.say(f"preview of {kind} on {n} job row(s): nothing written yet, press Confirm to apply", "warn")
+
+    def confirm(self) -> list[Any]:
+        """Apply the previewed action (exactly the previewed selection), then reload."""
+        if self.pending is None:
+            raise RuntimeError("nothing to confirm: preview an action first")
+        pending, self.pending = self.pending, None
+        method = {"cancel": self.admin.cancel_jobs, "requeue": self.admin.requeue_jobs,
+                  "clone": self.admin.requeue_jobs}[pending["kind"]]
+        results = [method(sel, **pending["params"]) for sel in pending["selection"].values()]
+        self.preview.value = ""
+        self.confirm_button.disabled = True
+        self.discard_button.disabled = True
+        self.reload()
+        self.say(f"{pending['kind']} applied to {sum(len(s) for s in pending['selection'].values())} row(s)", "ok")
+        return results
+
+    def discard(self) -> None:
+        """Drop the previewed action without writing."""
+        self.pending = None
+        self.preview.value = ""
+        self.confirm_button.disabled = True
+        self.discard_button.disabled = True
+        self.say("discarded: nothing written", "info")
+
+    def facts(self) -> Mapping[str, object]:
+        by_state = self.jobs["state"].astype("string").value_counts().to_dict() if "state" in self.jobs else {}
+        return {"url": getattr(self.admin, "url", "?"), "job rows": len(self.jobs),
+                **{f"state {k}": v for k, v in by_state.items()}}
+
+
+def _escape(text: str) -> str:
+    from html import escape
+
+    return escape(text)
