@@ -4,12 +4,12 @@ The output is byte-for-byte the recorder's layout (:mod:`jsadmin.analytics.histo
 plots and benchmarks can work on "days of history" without running a grid for days. The story it
 tells, deterministically for a given ``seed``:
 
-* per-jumpscript long-tailed (lognormal) run times, e.g. ``jumpscale/echo`` ~50 ms, ``backup/backup_vm``
+* per-jumpscript long-tailed (lognormal) run times, e.g. ``jumpscale/echo`` ~50 ms, ``backup/backup_dirs``
   minutes, with occasional worker timeouts;
 * a slow node (``nid`` 4 runs everything ~4x slower);
 * a backed-up queue (``hypervisor``: too few workers, its queue wait and depth grow all along);
 * a worker queue that stops heartbeating (``process``, for the last ~40 minutes);
-* bursts of errors (``jumpscale/exec`` and ``jumpscale/flaky`` fail a lot for 5 minutes every 45).
+* bursts of errors (``jumpscale/exec`` and ``demo/flaky`` fail a lot for 5 minutes every 45).
 
 >>> path = write_demo_history("/tmp/demo-history", hours=2)   # doctest: +SKIP
 >>> jsadmin.history(path)["jobs"].shape                        # doctest: +SKIP
@@ -47,13 +47,13 @@ SCRIPTS = (
     _Script("jumpscale", "echo", "", 0.05, 0.5, 600, 0.002, 30, '"ping"'),
     _Script("jumpscale", "exec", "", 0.4, 0.9, 600, 0.02, 15, '{"exitcode":0,"out":"ok\\n"}'),
     _Script("jumpscale", "sleep", "", 2.0, 0.3, 600, 0.0, 8, "null"),
-    _Script("jumpscale", "flaky", "", 0.2, 0.7, 60, 0.08, 10, '"lucky"'),
+    _Script("demo", "flaky", "", 0.2, 0.7, 60, 0.08, 10, '"lucky"'),
     _Script("system", "diskusage", "io", 0.8, 0.6, 300, 0.01, 12, '{"\\/":42.5,"\\/opt":71.0}'),
     _Script("system", "cleanupredisac", "", 1.5, 0.5, 300, 0.005, 3, "0"),
     _Script(
         "monitor", "healthcheck_workers", "process", 0.3, 0.5, 60, 0.01, 10, '[{"state":"OK"}]'
     ),
-    _Script("backup", "backup_vm", "hypervisor", 90.0, 0.8, 600, 0.03, 2, '{"bytes":1073741824}'),
+    _Script("backup", "backup_dirs", "hypervisor", 90.0, 0.8, 600, 0.03, 2, '{"bytes":1073741824}'),
 )
 """The demo jumpscripts: organization/name, worker queue, run time median (s) and spread, error rate."""
 

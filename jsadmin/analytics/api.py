@@ -1,0 +1,112 @@
+"""``AnalyticsMixin``: the analytics methods of ``Admin`` (thin wrappers over the pure functions).
+
+The mixin relies only on ``self.redis``, ``self.readonly``, ``self.url``, ``self.load`` and
+``self.load_all``; it never imports :mod:`jsadmin.admin`.
+
+>>> admin.latency(by="cmd", metric="run_time")          # doctest: +SKIP
+>>> admin.grid_health().head()                          # doctest: +SKIP
+>>> rec = admin.record("rec/", interval=1.0)            # background thread   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from ._common import JOB_FAMILIES
+from .errors import error_summary
+from .latency import finished_jobs, latency_summary
+from .liveness import DEFAULT_STALE_AFTER, grid_health
+from .probe import probe
+from .queues import queue_depths
+from .recorder import Recorder
+
+
+class AnalyticsMixin:
+    """Latency, queue depths, grid health, errors, recording and probes on a live ``Admin``."""
+
+    redis: Any
+    readonly: bool
+    url: str
+
+    def finished_jobs(self) -> pd.DataFrame:
+        """Final copies of the jobs Redis still holds (``job_results``, ``jobs``, ``worker_jobs``).
+
+        >>> admin.finished_jobs().state.value_counts()     # doctest: +SKIP
+        """
+        return finished_jobs({name: self.load(name) for name in JOB_FAMILIES})  # type: ignore[attr-defined]
+
+    def latency(
+        self, by: str | Sequence[str] | None = ("cmd",), metric: str = "run_time"
+    ) -> pd.DataFrame:
+        """Latency summary of the finished jobs still in Redis (see :func:`latency_summary`).
+
+        Redis keeps finished jobs for about a minute: for history use :meth:`record` and
+        ``jsadmin.history(dir)``.
+
+        >>> admin.latency(by=["nid"], metric="queue_wait")   # doctest: +SKIP
+        """
+        return latency_summary(self.finished_jobs(), by=by, metric=metric)
+
+    def queue_depths(self) -> pd.DataFrame:
+        """Length and oldest-entry age of every command and worker queue (bounded, read-only).
+
+        >>> admin.queue_depths()                              # doctest: +SKIP
+        """
+        return queue_depths(self)
+
+    def grid_health(self, stale_after: float = DEFAULT_STALE_AFTER) -> pd.DataFrame:
+        """Heartbeats, workers, queues, health checks and stuck jobs in one frame, worst first.
+
+        >>> admin.grid_health(stale_after=60).query("status != 'ok'")   # doctest: +SKIP
+        """
+        return grid_health(self.load_all(), stale_after=stale_after)  # type: ignore[attr-defined]
+
+    def errors(self) -> pd.DataFrame:
+        """ECOs and failed jobs grouped by category, jumpscript and node (see :func:`error_summary`).
+
+        >>> admin.errors().head()                              # doctest: +SKIP
+        """
+        frames = {name: self.load(name) for name in (*JOB_FAMILIES, "ecos")}  # type: ignore[attr-defined]
+        return error_summary(frames)
+
+    def record(
+        self,
+        out: str | os.PathLike[str],
+        interval: float = 1.0,
+        duration: float | None = None,
+        background: bool = True,
+    ) -> Recorder:
+        """Record finished jobs, queue depths and heartbeats to Parquet under ``out``.
+
+        ``background=True`` (default) returns a started :class:`Recorder` (call ``.stop()``);
+        ``False`` blocks for ``duration`` seconds (or until Ctrl-C) and returns it stopped.
+
+        >>> rec = admin.record("rec/", interval=1); ...; rec.stop()   # doctest: +SKIP
+        """
+        rec = Recorder(self, out, interval)
+        if background:
+            return rec.start(duration)
+        try:
+            rec.run(duration)
+        except KeyboardInterrupt:
+            rec.stop()
+        return rec
+
+    def probe(
+        self,
+        targets: int | str | Iterable[int | str],
+        jumpscript: str = "jumpscale__echo",
+        n: int = 5,
+        timeout: float = 10,
+        *,
+        gid: int | None = None,
+    ) -> pd.DataFrame:
+        """Round-trip ``n`` ``wait=True`` jobs to each node id / role (see :func:`probe`).
+
+        >>> admin.probe([1, "node"], n=3)                       # doctest: +SKIP
+        """
+        return probe(self, targets, jumpscript=jumpscript, n=n, timeout=timeout, gid=gid)
