@@ -1,0 +1,736 @@
+"""One simulated node of the live grid: AC ``getWork`` loop, processmanager dispatch, workers.
+
+Private to :mod:`jsadmin.demo.grid`. Every Redis command sequence here follows the spec
+sections named in the comments (§6.2 pickup, §6.3 dispatch, §6.4 worker loop, §6.5 AC
+completion, §6.8 node-local jobs, §6.9 jumpscript storage). None of the real sequences is
+transactional, so neither are these: readers may observe the same intermediate states as on a
+real grid. Non-transactional pipelines only save round trips; command order is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import redis
+
+from .. import keys
+from ._grid_eco import EcoStore, build_eco, log_record
+from ._grid_json import pretty_dumps, ujson_dumps
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .grid import Scenario
+
+log = logging.getLogger("jsadmin.demo.grid")
+
+QUEUE_DEFAULT_TIMEOUT = {"default": 300, "process": 300, "hypervisor": 300, "io": 3600}
+"""Worker timeout when the jumpscript has none (spec §5.4); any other queue: 3600."""
+
+_PY2_ASYNC = re.compile(r"^async(\s*=)", re.MULTILINE)
+
+
+class _Stopped(Exception):
+    """The grid is stopping: abandon the current job like a killed worker would."""
+
+
+@dataclass
+class Shared:
+    """State shared by every thread of one :class:`~jsadmin.demo.grid.LiveGrid`."""
+
+    url: str
+    gid: int
+    scenario: Scenario
+    speed: float
+    seed: int
+    poll: float
+    achost: str
+    stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stats: dict[str, Any] = field(default_factory=dict)
+    paused: set[str] = field(default_factory=set)
+    t0: float = field(default_factory=time.monotonic)
+    scripts: list[dict[str, Any]] = field(default_factory=list)
+    rng_counter: int = 0
+
+    def count(self, name: str, sub: str | None = None, n: int = 1) -> None:
+        with self.lock:
+            if sub is None:
+                self.stats[name] = self.stats.get(name, 0) + n
+            else:
+                bucket = self.stats.setdefault(name, {})
+                bucket[sub] = bucket.get(sub, 0) + n
+
+    def rng(self) -> random.Random:
+        with self.lock:
+            self.rng_counter += 1
+            return random.Random(self.seed * 1_000_003 + self.rng_counter)
+
+    def sim_elapsed(self) -> float:
+        """Simulated seconds since start (real seconds times ``speed``)."""
+        return (time.monotonic() - self.t0) * self.speed
+
+    def real(self, simulated: float) -> float:
+        return simulated / self.speed
+
+
+# --- AC side ------------------------------------------------------------------------------
+
+
+def notify_work_completed(ac: redis.Redis, job: dict[str, Any]) -> None:
+    """AC ``notifyWorkCompleted`` (§6.5): HSET jobs:<gid>; if wait RPUSH + EXPIRE 60; HDEL."""
+    data = ujson_dumps(job)
+    hkey = keys.jobs(job["gid"])
+    pipe = ac.pipeline(transaction=False)
+    pipe.hset(hkey, job["guid"], data)
+    if job.get("wait"):
+        pipe.rpush(keys.jobqueue(job["guid"]), data)
+        pipe.expire(keys.jobqueue(job["guid"]), keys.JOBQUEUE_TTL)
+    pipe.hdel(hkey, job["guid"])
+    pipe.execute()
+
+
+def schedule_cmd(
+    ac: redis.Redis,
+    gid: int,
+    *,
+    category: str,
+    cmd: str,
+    nid: int | None = None,
+    role: str | None = None,
+    args: dict[str, Any] | None = None,
+    queue: str = "",
+    timeout: float | None = 600,
+    wait: bool = False,
+    log: bool = True,
+    sessionid: str | None = None,
+) -> dict[str, Any]:
+    """AC ``scheduleCmd`` (§6.1): HINCRBY jobs:last, HSET jobs:<gid>, RPUSH the command queue."""
+    if (nid is None) == (role is None):
+        raise ValueError("schedule_cmd needs exactly one of nid or role")
+    job_id = int(ac.hincrby(keys.JOBS_LAST, str(gid), 1))
+    guid = uuid.uuid4().hex
+    job: dict[str, Any] = {
+        "id": job_id, "sessionid": sessionid, "gid": gid, "nid": nid, "cmd": cmd, "wait": wait,
+        "category": category, "roles": [role] if role else [], "args": args or {},
+        "queue": queue, "timeout": timeout, "result": None, "parent": None, "resultcode": None,
+        "state": "SCHEDULED", "timeCreate": int(time.time()), "timeStart": 0, "timeStop": 0,
+        "log": log, "errorreport": False, "tags": None, "guid": guid, "_ckey": "",
+        "_meta": ["system", "job", 1], "jscriptid": None,
+    }
+    ac.hset(keys.jobs(gid), guid, ujson_dumps(job))
+    ac.rpush(keys.command_queue(gid, role if role else nid), ujson_dumps(job))
+    return job
+
+
+# --- jumpscripts ---------------------------------------------------------------------------
+
+
+def store_pm_jumpscripts(client: redis.Redis, scripts: list[dict[str, Any]]) -> int:
+    """PM ``_processJumpscript`` (§6.9): HSET ``workers:jumpscripts:id`` then ``:name``, per script.
+
+    The id field is ``str(id)``, i.e. the literal ``None`` at HEAD. Returns the number stored.
+    """
+    pipe = client.pipeline(transaction=False)
+    for script in scripts:
+        data = ujson_dumps(script)
+        pipe.hset(keys.JUMPSCRIPTS_BY_ID, str(script.get("id")), data)
+        pipe.hset(
+            keys.JUMPSCRIPTS_BY_NAME,
+            keys.jumpscript_name_field(script["organization"], script["name"]),
+            data,
+        )
+    pipe.execute()
+    return len(scripts)
+
+
+class _DemoLogger:
+    """The ``j.logger`` a jumpscript sees: records go to ``queues:logs`` after the run."""
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self.records: list[tuple[str, int, str, str]] = []
+
+    def log(self, message: Any, level: int = 5, category: str = "", tags: str = "") -> None:
+        if self.enabled:
+            self.records.append((str(message), int(level), category, tags))
+
+
+class _DemoJ:
+    """Minimal stand-in for JumpScale's ``j`` (the worker's header imports the real one)."""
+
+    def __init__(self) -> None:
+        self.logger = _DemoLogger()
+
+
+@dataclass
+class Compiled:
+    """A loaded jumpscript: its stored dict and ``action``."""
+
+    script: dict[str, Any]
+    action: Callable[..., Any]
+    j: _DemoJ
+
+    @property
+    def org(self) -> str:
+        return str(self.script.get("organization", "unknown"))
+
+    @property
+    def name(self) -> str:
+        return str(self.script.get("name", ""))
+
+
+def compile_jumpscript(raw: bytes) -> Compiled:
+    """Build the jumpscript from its stored JSON (``path`` dropped) and load its module (§5.4)."""
+    script = json.loads(raw)
+    script.pop("path", None)
+    org, name = script.get("organization", "unknown"), script.get("name", "")
+    source = _PY2_ASYNC.sub(r'globals()["async"]\1', script["source"])
+    code = compile(source, f"jumpscripts/{org}_{name}.py", "exec")
+    j = _DemoJ()
+    namespace: dict[str, Any] = {"__name__": f"js_{hashlib.md5(code.co_filename.encode()).hexdigest()}", "j": j}
+    exec(code, namespace)
+    action = namespace.get("action")
+    if not callable(action):
+        raise AttributeError(f"jumpscript {org}_{name} defines no action()")
+    return Compiled(script=script, action=action, j=j)
+
+
+# --- node ----------------------------------------------------------------------------------
+
+
+class Node:
+    """One node: its AC getWork loop, PM dispatch, workers and periodic scheduler."""
+
+    def __init__(self, shared: Shared, nid: int, roles: list[str], node_url: str) -> None:
+        self.shared = shared
+        self.nid = nid
+        self.roles = list(roles)
+        self.node_url = node_url
+        self.threads: list[threading.Thread] = []
+        self.side_threads: list[threading.Thread] = []
+        self.worker_names: dict[str, list[str]] = {}
+        self._queues_started: set[str] = set()
+        self._qlock = threading.Lock()
+
+    # -- clients
+    def _clients(self) -> tuple[redis.Redis, redis.Redis]:
+        ac = redis.Redis.from_url(self.shared.url)
+        node = ac if self.node_url == self.shared.url else redis.Redis.from_url(self.node_url)
+        return ac, node
+
+    @staticmethod
+    def _close(*clients: redis.Redis) -> None:
+        for client in {id(c): c for c in clients}.values():
+            client.close()
+
+    def _spawn(self, name: str, target: Callable[..., None], *args: Any) -> threading.Thread:
+        thread = threading.Thread(target=self._guard, args=(target, *args), name=name, daemon=True)
+        self.threads.append(thread)
+        thread.start()
+        return thread
+
+    def _guard(self, target: Callable[..., None], *args: Any) -> None:
+        try:
+            target(*args)
+        except Exception:  # pragma: no cover - a bug in the simulator must not pass silently
+            log.exception("live grid thread %s died", threading.current_thread().name)
+            self.shared.count("thread_errors")
+
+    def _retry(self, exc: Exception) -> None:
+        log.warning("live grid node %s: %s; retrying", self.nid, exc)
+        self.shared.count("redis_errors")
+        self.shared.stop.wait(min(1.0, self.shared.poll * 2))
+
+    # -- start
+    def start(self) -> None:
+        self._spawn(f"livegrid-ac-{self.nid}", self.getwork_loop)
+        for queue in keys.STANDARD_WORKER_QUEUES:
+            self.ensure_queue(queue)
+        if self.shared.scenario.periodic_every:
+            self._spawn(f"livegrid-periodic-{self.nid}", self.periodic_loop)
+
+    def ensure_queue(self, queue: str) -> None:
+        """Start the worker pool of ``queue`` (the PM starts one for an unknown queue too)."""
+        with self._qlock:
+            if queue in self._queues_started:
+                return
+            self._queues_started.add(queue)
+        count = max(1, int(self.shared.scenario.workers.get(queue, 1)))
+        for index in range(count):
+            self._spawn(f"livegrid-worker-{self.nid}-{queue}-{index}", self.worker_loop, queue)
+
+    # -- §6.2 AC getWork + §6.3 PM dispatch
+    def getwork_loop(self) -> None:
+        shared = self.shared
+        ac, node = self._clients()
+        eco = EcoStore(node)
+        queues = [keys.command_queue(shared.gid, self.nid)]
+        queues += [keys.command_queue(shared.gid, role) for role in self.roles]
+        try:
+            while not shared.stop.is_set():
+                try:
+                    item = ac.blpop(queues, timeout=shared.poll)
+                    if item is None:
+                        continue
+                    try:
+                        job = json.loads(item[1])
+                        job["guid"]
+                    except (ValueError, KeyError, TypeError):
+                        log.warning("live grid: dropping undecodable command %r", item[1][:200])
+                        shared.count("bad_commands")
+                        continue
+                    job["nid"] = self.nid
+                    job["state"] = "STARTED"
+                    if job.get("log") or job.get("wait"):
+                        ac.hset(keys.jobs(job["gid"]), job["guid"], ujson_dumps(job))
+                    else:
+                        ac.hdel(keys.jobs(job["gid"]), job["guid"])
+                    shared.count("picked_up")
+                    self.dispatch(ac, node, eco, job)
+                except redis.RedisError as exc:
+                    if shared.stop.is_set():
+                        break
+                    self._retry(exc)
+        finally:
+            self._close(ac, node)
+
+    def dispatch(self, ac: redis.Redis, node: redis.Redis, eco: EcoStore, job: dict[str, Any]) -> None:
+        """PM dispatch (§6.3)."""
+        job["achost"] = self.shared.achost
+        job["nid"] = self.nid
+        if job.get("queue") == "internal":
+            self.shared.count("dispatched", "internal")
+            self.run_internal(node, job)
+            notify_work_completed(ac, job)
+            self.shared.count("completed", str(job.get("state")))
+            return
+        raw = node.hget(keys.JUMPSCRIPTS_BY_NAME, keys.jumpscript_name_field(job["category"], job["cmd"]))
+        if raw is None:
+            msg = "could not find jumpscript {}_{} on processmanager".format(job["category"], job["cmd"])
+            job["state"] = "ERROR"
+            job["result"] = msg
+            notify_work_completed(ac, job)
+            self.shared.count("completed", "ERROR")
+            eco.process(build_eco(msg, category="jumpscript.notfound", gid=self.shared.gid,
+                                  nid=self.nid, appname="jsagent", level=1, jid=job["guid"]))
+            self.shared.count("ecos")
+            return
+        script = json.loads(raw)
+        if script.get("async") or job.get("queue"):
+            # execJobAsync: the worker Job wrapper adds ``internal``; SET (no TTL) then RPUSH.
+            job.setdefault("internal", False)
+            queue = job.get("queue") or "default"
+            self.ensure_queue(queue)
+            pipe = node.pipeline(transaction=False)
+            pipe.set(keys.worker_job(job["id"]), ujson_dumps(job))
+            pipe.rpush(keys.worker_queue(queue), pretty_dumps(job))
+            pipe.execute()
+            self.shared.count("dispatched", "worker")
+            return
+        self.shared.count("dispatched", "in_process")
+        thread = threading.Thread(target=self._guard, args=(self.run_in_process, raw, job),
+                                  name=f"livegrid-pm-{self.nid}-{job['id']}", daemon=True)
+        self.side_threads = [t for t in self.side_threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def run_internal(self, node: redis.Redis, job: dict[str, Any]) -> None:
+        """``queue == "internal"``: the PM's own command interfaces; string RPC return codes."""
+        handlers: dict[str, dict[str, Callable[..., Any]]] = {
+            "pm": {"ping": lambda **_: "pong", "getStartupTime": lambda **_: self._startup(node)},
+            "jumpscripts": {
+                "loadJumpscript": lambda jumpscript, **_: self._hot_reload(node, jumpscript),
+                "reloadjumpscripts": lambda **_: self._full_reload(node),
+            },
+        }
+        category, cmd = job.get("category"), job.get("cmd")
+        if category not in handlers:
+            job.update(resultcode="3", state="ERROR", result=f"Could not find cmd category:{category}")
+            return
+        method = handlers[category].get(cmd)
+        if method is None:
+            job.update(resultcode="3", state="ERROR", result=f"Could not find method:{category}.{cmd}")
+            return
+        try:
+            job.update(result=method(**(job.get("args") or {})), resultcode="1", state="OK")
+        except Exception as exc:
+            eco = build_eco(str(exc), category="processmanager.rpc", gid=self.shared.gid,
+                            nid=self.nid, appname="jsagent", exc=exc, jid=job["guid"])
+            job.update(result={**eco, "tb": None}, resultcode="4", state="ERROR")
+
+    @staticmethod
+    def _startup(node: redis.Redis) -> int | None:
+        raw = node.get(keys.PROCESSMANAGER_STARTUPTIME)
+        return int(raw) if raw else None
+
+    def _push_action(self, node: redis.Redis, action: str, queues: tuple[str, ...] | None) -> int:
+        pushed = 0
+        pattern = keys.WORKER_REGISTRY_PREFIX + "*"
+        for key in node.scan_iter(match=pattern, count=500):
+            rest = key.decode()[len(keys.WORKER_REGISTRY_PREFIX):]
+            queue, _, wname = rest.partition(":")
+            if queues is None or queue in queues:
+                node.lpush(keys.worker_action(queue, wname), action)
+                pushed += 1
+        return pushed
+
+    def _hot_reload(self, node: redis.Redis, jumpscript: dict[str, Any]) -> int:
+        """``jumpscripts.loadJumpscript`` (§6.9.3): both HSETs (path null), RELOAD every worker."""
+        script = dict(jumpscript)
+        script["path"] = None
+        store_pm_jumpscripts(node, [script])
+        return self._push_action(node, "RELOAD", None)
+
+    def _full_reload(self, node: redis.Redis) -> int:
+        """``pm.reloadjumpscripts`` (§6.9.2): store again, RESTART workers of the standard queues."""
+        store_pm_jumpscripts(node, self.shared.scripts)
+        return self._push_action(node, "RESTART", keys.STANDARD_WORKER_QUEUES)
+
+    def run_in_process(self, raw: bytes, job: dict[str, Any]) -> None:
+        """Non-async jumpscript, empty queue: run in the PM with ``job.timeout`` (§6.3)."""
+        ac, _node = self._clients()
+        try:
+            compiled = compile_jumpscript(raw)
+            rng = self.shared.rng()
+            sim = self.sim_duration(rng, compiled, "", self.nid)
+            timeout = job.get("timeout")
+            limit = self.shared.real(float(timeout)) if timeout else math.inf
+            job["timeStart"] = time.time()
+            try:
+                status, result = self.execute(compiled, job, sim, limit, inject=False)
+            except _Stopped:
+                return
+            if status == "TIMEOUT":
+                # gevent.Timeout escapes run(): the real PM never reports such a job.
+                self.shared.count("lost_in_process_timeouts")
+                return
+            job["timeStop"] = time.time()
+            if status == "OK":
+                job.update(state="OK", result=result)
+            else:
+                msg = f"Exec error procmgr jumpscr:{compiled.org}_{compiled.name} on node:{self.shared.gid}_{self.nid} {result}"
+                eco = build_eco(msg, category="processmanager.jumpscript", gid=self.shared.gid,
+                                nid=self.nid, appname="jsagent", exc=result, jid=job["guid"])
+                job.update(state="ERROR", result={**eco, "tb": None})
+            notify_work_completed(ac, job)
+            self.shared.count("completed", job["state"])
+        except redis.RedisError as exc:
+            if not self.shared.stop.is_set():
+                log.warning("live grid in-process job %s: %s", job.get("id"), exc)
+        finally:
+            self._close(ac, _node)
+
+    # -- durations, errors, timeouts
+    def sim_duration(self, rng: random.Random, compiled: Compiled, queue: str, nid: Any = None) -> float:
+        """Simulated seconds for one run: per-jumpscript distribution x slow node x slow queue."""
+        scenario = self.shared.scenario
+        key = keys.jumpscript_name_field(compiled.org, compiled.name)
+        dist = scenario.durations.get(key, scenario.default_duration)
+        sim = dist.sample(rng)
+        sim *= scenario.slow_nodes.get(_as_int(nid, self.nid), 1.0)
+        sim *= scenario.queue_factors.get(queue, 1.0)
+        if scenario.timeout_rate and rng.random() < scenario.timeout_rate:
+            sim = math.inf
+        return sim
+
+    def error_probability(self) -> float:
+        scenario = self.shared.scenario
+        if scenario.burst_length > 0 and scenario.burst_every > 0:
+            phase = self.shared.sim_elapsed() % scenario.burst_every
+            if phase >= scenario.burst_every - scenario.burst_length:
+                return scenario.burst_error_rate
+        return scenario.error_rate
+
+    def execute(
+        self, compiled: Compiled, job: dict[str, Any], sim: float, limit: float, *, inject: bool
+    ) -> tuple[str, Any]:
+        """Run ``action(**args)`` for real in a helper thread, padded to the simulated duration.
+
+        Returns ``("OK", value)``, ``("ERROR", exception)`` or ``("TIMEOUT", None)``;
+        ``limit`` is the real-time timeout. Raises :class:`_Stopped` when the grid stops.
+        """
+        box: dict[str, Any] = {}
+        args = job.get("args") or {}
+        compiled.j.logger.enabled = bool(job.get("log", True))
+        compiled.j.logger.records = []
+
+        def target() -> None:
+            try:
+                if inject:
+                    _injected_failure(compiled)
+                box["value"] = compiled.action(**args)
+            except BaseException as exc:
+                box["error"] = exc
+
+        started = time.monotonic()
+        runner = threading.Thread(target=target, name="livegrid-action", daemon=True)
+        runner.start()
+        deadline = started + limit
+        while runner.is_alive():
+            if self.shared.stop.is_set():
+                raise _Stopped
+            runner.join(min(self.shared.poll, max(0.0, deadline - time.monotonic())) or 0.001)
+            if runner.is_alive() and time.monotonic() >= deadline:
+                return "TIMEOUT", None
+        padded = self.shared.real(sim)
+        if padded > limit:
+            if self.shared.stop.wait(max(0.0, deadline - time.monotonic())):
+                raise _Stopped
+            return "TIMEOUT", None
+        remaining = started + padded - time.monotonic()
+        if remaining > 0 and self.shared.stop.wait(remaining):
+            raise _Stopped
+        if "error" in box:
+            return "ERROR", box["error"]
+        return "OK", box.get("value")
+
+    # -- §6.4 worker loop
+    def _register_worker(self, node: redis.Redis, queue: str) -> str:
+        wname = str(uuid.uuid4())
+        node.delete(keys.WORKER_ACTION_PREFIX + queue)  # legacy per-queue action list
+        node.set(keys.worker_registry(queue, wname), 1)
+        with self._qlock:
+            self.worker_names.setdefault(queue, []).append(wname)
+        return wname
+
+    def _dead(self, queue: str) -> bool:
+        scenario = self.shared.scenario
+        return scenario.dead_queue == queue and self.shared.sim_elapsed() >= scenario.dead_after
+
+    def worker_loop(self, queue: str) -> None:
+        shared = self.shared
+        ac, node = self._clients()
+        eco = EcoStore(node)
+        rng = shared.rng()
+        cache: dict[Any, Compiled] = {}
+        wname = self._register_worker(node, queue)
+        try:
+            while not shared.stop.is_set():
+                if self._dead(queue):
+                    shared.stop.wait(shared.poll)  # hung: no heartbeat, no BLPOP
+                    continue
+                try:
+                    node.hset(keys.WORKER_HEARTBEAT, queue, int(time.time()))
+                    if queue in shared.paused:
+                        shared.stop.wait(shared.poll)
+                        continue
+                    action_key = keys.worker_action(queue, wname)
+                    item = node.blpop([keys.worker_queue(queue), action_key], timeout=shared.poll)
+                    if item is None:
+                        continue
+                    if item[0].decode() == action_key:
+                        node.delete(keys.WORKER_ACTION_PREFIX + queue)
+                        action = item[1].decode(errors="replace")
+                        shared.count("actions", action)
+                        if action == "RELOAD":
+                            cache.clear()
+                        elif action == "RESTART":
+                            cache.clear()
+                            with self._qlock:
+                                self.worker_names[queue].remove(wname)
+                            wname = self._register_worker(node, queue)
+                        continue
+                    try:
+                        job = json.loads(item[1])
+                        job["guid"]
+                    except (ValueError, KeyError, TypeError):
+                        log.warning("live grid: dropping undecodable worker item %r", item[1][:200])
+                        shared.count("bad_worker_items")
+                        continue
+                    shared.count("worker_jobs")
+                    self.run_job(ac, node, eco, rng, cache, queue, job)
+                except _Stopped:
+                    break
+                except redis.RedisError as exc:
+                    if shared.stop.is_set():
+                        break
+                    self._retry(exc)
+        finally:
+            self._close(ac, node)
+
+    def run_job(
+        self, ac: redis.Redis, node: redis.Redis, eco: EcoStore, rng: random.Random,
+        cache: dict[Any, Compiled], queue: str, job: dict[str, Any],
+    ) -> None:
+        """One worker job item (§6.4 step 4) and its completion (step 5)."""
+        appname = f"jumpscale:worker:{queue}"
+        # One keyspace may hold several simulated nodes whose workers share the queues: report
+        # ECOs and logs under the node the job was dispatched to, as separate Redis would.
+        nid = _as_int(job.get("nid"), self.nid)
+        category, cmd = job.get("category"), job.get("cmd")
+        jskey = (category, cmd)
+        compiled = cache.get(jskey)
+        if compiled is None:
+            raw = node.hget(keys.JUMPSCRIPTS_BY_NAME, keys.jumpscript_name_field(str(category), str(cmd)))
+            if raw is None and job.get("jscriptid"):
+                raw = node.hget(keys.JUMPSCRIPTS_BY_ID, str(job["jscriptid"]))
+            if raw is None:
+                msg = f"cannot find jumpscript with id:('{category}', '{cmd}')"
+                eco.process(build_eco(msg, category="worker.jscript.notfound", gid=self.shared.gid,
+                                      nid=nid, appname=appname, level=2, jid=job["guid"]))
+                self.shared.count("ecos")
+                job.update(result=msg, state="ERROR")
+                self.complete(ac, node, job)
+                return
+            try:
+                compiled = compile_jumpscript(raw)
+            except Exception as exc:
+                source, org, name = _script_identity(raw)
+                agent = f"{self.shared.gid}_{nid}"
+                if name is not None:
+                    msg = f"could not compile jscript:{None} {org}_{name} on agent:{agent}.\nError:{exc}"
+                else:
+                    msg = "could not compile jscriptid:{} on agent:{}.\nError:{}".format(job.get("jscriptid"), agent, exc)
+                built = build_eco(msg, category="workers.compilescript", gid=self.shared.gid,
+                                  nid=nid, appname=appname, exc=exc, jid=job["guid"], code=source)
+                merged = eco.process(built)
+                self.shared.count("ecos")
+                job.update(state="ERROR", result={**merged, "tb": None})
+                self.complete(ac, node, job)
+                return
+            cache[jskey] = compiled
+            if job.get("jscriptid"):
+                cache[job["jscriptid"]] = compiled
+        script = compiled.script
+        timeout = script.get("timeout") or QUEUE_DEFAULT_TIMEOUT.get(queue, 3600)
+        cap = self.shared.scenario.timeout_cap
+        if cap is not None:
+            timeout = min(float(timeout), cap)
+        sim = self.sim_duration(rng, compiled, queue, job.get("nid"))
+        inject = rng.random() < self.error_probability()
+        job["timeStart"] = time.time()
+        status, result = self.execute(compiled, job, sim, self.shared.real(float(timeout)), inject=inject)
+        node.hdel(keys.WORKER_INQUEUETEST, keys.inqueuetest_field(compiled.org, compiled.name))
+        if status == "OK":
+            job.update(result=result, state="OK", resultcode=0)
+        else:
+            agent = f"{self.shared.gid}_{nid}"
+            error = f"TIMEOUT (jumpscript timeout {timeout}s)" if status == "TIMEOUT" else str(result)
+            msg = "Could not execute jscript:{} {}_{} on agent:{}\nError: {}".format(
+                script.get("id"), compiled.org, compiled.name, agent, error)
+            built = build_eco(
+                msg, category="workers.executejob", gid=self.shared.gid, nid=nid,
+                appname=appname, exc=result if isinstance(result, BaseException) else None,
+                jid=job["guid"], code=str(script.get("source", "")),
+                tags="jscategory:{} jsorganization:{} jsname:{}".format(script.get("category"), compiled.org, compiled.name),
+            )
+            merged = eco.process(built)
+            self.shared.count("ecos")
+            job.update(state=status, result={**merged, "tb": None}, resultcode=1)
+        self._flush_logs(node, compiled, job, appname, nid)
+        self.complete(ac, node, job)
+
+    def _flush_logs(
+        self, node: redis.Redis, compiled: Compiled, job: dict[str, Any], appname: str, nid: int
+    ) -> None:
+        records = [
+            log_record(message, category=category or "jumpscript", gid=self.shared.gid, nid=nid,
+                       appname=appname, level=level, jid=job["guid"], tags=tags)
+            for message, level, category, tags in compiled.j.logger.records
+        ]
+        compiled.j.logger.records = []
+        if job.get("log"):
+            records.append(log_record(
+                "job {} {}_{} finished: {}".format(job.get("id"), compiled.org, compiled.name, job["state"]),
+                category="workers.executejob", gid=self.shared.gid, nid=nid,
+                appname=appname, level=5 if job["state"] == "OK" else 2, jid=job["guid"],
+            ))
+        if records:
+            node.rpush(keys.LOGS_QUEUE, *records)
+            self.shared.count("logs", n=len(records))
+
+    def complete(self, ac: redis.Redis, node: redis.Redis, job: dict[str, Any]) -> None:
+        """Worker ``notifyWorkCompleted`` (§6.4 step 5), then the AC side (§6.5) when reported."""
+        job["timeStop"] = int(time.time())
+        worker_key = keys.worker_job(job["id"])
+        pipe = node.pipeline(transaction=False)
+        if job.get("internal"):
+            pipe.set(worker_key, ujson_dumps(job), ex=60)
+            pipe.rpush(keys.worker_return(job["id"]), repr(time.time()))
+            pipe.expire(keys.worker_return(job["id"]), 60)
+        if job.get("state") != "OK":
+            pipe.expire(worker_key, 60)
+        pipe.execute()
+        if job.get("state") != "OK" or job.get("log") or job.get("wait"):
+            notify_work_completed(ac, job)
+        if job.get("state") == "OK" and not job.get("internal"):
+            node.delete(worker_key)
+        self.shared.count("completed", str(job.get("state")))
+
+    # -- §6.8 node-local periodic jobs
+    def periodic_loop(self) -> None:
+        shared = self.shared
+        _ac, node = self._clients()
+        try:
+            while not shared.stop.wait(shared.real(float(shared.scenario.periodic_every or 0))):
+                try:
+                    raw = node.hget(keys.JUMPSCRIPTS_BY_NAME, shared.scenario.periodic_jumpscript)
+                    if raw is None:
+                        continue
+                    self.schedule_local(node, json.loads(raw))
+                except redis.RedisError as exc:
+                    if shared.stop.is_set():
+                        break
+                    self._retry(exc)
+        finally:
+            self._close(_ac, node)
+
+    def schedule_local(self, node: redis.Redis, script: dict[str, Any]) -> dict[str, Any] | None:
+        """PM ``execJumpscript`` (§6.8): inqueuetest check, INCR joblastid, HSET, SET, RPUSH."""
+        org, name = script["organization"], script["name"]
+        field_name = keys.inqueuetest_field(org, name)
+        now = time.time()
+        if script.get("period"):
+            queued = node.hget(keys.WORKER_INQUEUETEST, field_name)
+            if queued is not None and int(queued) > now - 3600:
+                self.shared.count("local_skipped")
+                return None
+        job_id = int(node.incr(keys.WORKER_JOBLASTID))
+        job: dict[str, Any] = {
+            "id": job_id,
+            "guid": hashlib.sha1(f"{self.shared.gid}_{self.nid}_{job_id}_{now!r}".encode()).hexdigest(),
+            "sessionid": f"{self.shared.gid}_{self.nid}_0_{uuid.uuid4()}",
+            "gid": self.shared.gid, "nid": self.nid, "cmd": name, "category": org,
+            "jscriptid": script.get("id"), "roles": [], "args": {}, "queue": script.get("queue") or "",
+            "timeout": script.get("timeout"), "wait": False, "errorreport": False, "result": None,
+            "parent": None, "resultcode": None, "state": "SCHEDULED", "timeCreate": int(now),
+            "timeStart": 0, "timeStop": 0, "log": bool(script.get("log", True)), "internal": True,
+        }
+        queue = job["queue"] or "default"
+        self.ensure_queue(queue)
+        node.hset(keys.WORKER_INQUEUETEST, field_name, int(now))
+        node.set(keys.worker_job(job_id), ujson_dumps(job))
+        node.rpush(keys.worker_queue(queue), pretty_dumps(job))
+        self.shared.count("local_jobs")
+        return job
+
+
+def _as_int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _script_identity(raw: bytes) -> tuple[str, str | None, str | None]:
+    try:
+        script = json.loads(raw)
+        return str(script.get("source", "")), script.get("organization"), script.get("name")
+    except (ValueError, AttributeError):
+        return "", None, None
+
+
+def _injected_failure(compiled: Compiled) -> None:
+    raise RuntimeError(
+        f"simulated failure of {compiled.org}_{compiled.name} (scenario error rate, pid {os.getpid()})"
+    )
