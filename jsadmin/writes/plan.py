@@ -84,7 +84,7 @@ class WritePlan:
             rows.append(
                 f"<tr><td>{i}</td><td><code>{esc(_text(c[0]))}</code></td>"
                 f"<td><code>{esc(_text(c[1]))}</code></td><td><code>{args}</code>"
-                + (f"<br><small>{esc(note)}</small>" if note else "")
+                + (f"<br/><small>{esc(note)}</small>" if note else "")
                 + "</td></tr>"
             )
         return (

@@ -61,6 +61,8 @@ def number_or_none(name: str, value: Any) -> int | float | None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise WriteValidationError(f"{name} must be a number or None, got {value!r}")
     if isinstance(value, numbers.Integral):
+        if value < 0:
+            raise WriteValidationError(f"{name} must be >= 0, got {value!r}")
         return int(value)
     out = float(value)
     if not math.isfinite(out) or out < 0:

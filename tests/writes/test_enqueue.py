@@ -1,0 +1,236 @@
+"""enqueue_job / enqueue_jobs against a real redis-server: exact keys, bytes, fields."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import redis
+
+from jsadmin.errors import ReadOnlyError, WriteValidationError
+from jsadmin.writes import WritePlan
+from jsadmin.writes.jobs import prepare_job
+
+from .conftest import _A, command_calls, writes_seen
+
+# Field set of the spec §4.3 queue-entry example, in its order.
+SPEC_43_FIELDS = [
+    "id", "sessionid", "gid", "nid", "cmd", "wait", "category", "roles", "args", "queue",
+    "timeout", "result", "parent", "resultcode", "state", "timeCreate", "timeStart", "timeStop",
+    "log", "errorreport", "tags", "guid", "_ckey", "_meta", "jscriptid",
+]
+
+
+def _ordered_keys(raw: bytes) -> list[str]:
+    return list(json.loads(raw, object_pairs_hook=lambda pairs: dict(pairs)).keys())
+
+
+def test_node_job_golden(adm: _A, r: redis.Redis) -> None:
+    job = adm.enqueue_job(1, nid=5, category="jumpscale", cmd="echo", args={"msg": "hi"}, wait=True)
+    assert sorted(k.decode() for k in r.scan_iter("*")) == [
+        "jobs:1", "jobs:last", "queues:commands:queue:1:5",
+    ]
+    assert r.hget("jobs:last", "1") == b"1"
+    raw_hash = r.hget("jobs:1", job["guid"])
+    assert r.lrange("queues:commands:queue:1:5", 0, -1) == [raw_hash]
+    assert _ordered_keys(raw_hash) == SPEC_43_FIELDS
+    stored = json.loads(raw_hash)
+    assert stored == job
+    assert stored["id"] == 1 and stored["gid"] == 1 and stored["nid"] == 5 and stored["roles"] == []
+    assert stored["state"] == "SCHEDULED" and stored["wait"] is True and stored["log"] is True
+    assert stored["timeStart"] == 0 and stored["timeStop"] == 0 and isinstance(stored["timeCreate"], int)
+    assert stored["result"] is None and stored["parent"] is None and stored["resultcode"] is None
+    assert stored["_ckey"] == "" and stored["_meta"] == ["system", "job", 1]
+    assert stored["jscriptid"] is None and stored["sessionid"] is None and stored["tags"] is None
+    assert len(stored["guid"]) == 32 and int(stored["guid"], 16) >= 0 and stored["guid"] == stored["guid"].lower()
+    # compact ujson: no spaces outside strings, id spliced first
+    assert raw_hash.startswith(b'{"id":1,"sessionid":null,"gid":1,"nid":5,"cmd":"echo","wait":true,')
+    assert b", " not in raw_hash and b'": ' not in raw_hash
+
+
+def test_role_job_goes_to_role_queue_with_null_nid(adm: _A, r: redis.Redis) -> None:
+    job = adm.enqueue_job("2", role="node", category="jumpscale", cmd="echo")
+    assert r.llen("queues:commands:queue:2:node") == 1
+    stored = json.loads(r.lindex("queues:commands:queue:2:node", 0))
+    assert stored["nid"] is None and stored["roles"] == ["node"] and stored["gid"] == 2
+    assert r.hexists("jobs:2", job["guid"]) and r.hget("jobs:last", "2") == b"1"
+
+
+def test_hincrby_continues_existing_counter_per_gid(adm: _A, r: redis.Redis) -> None:
+    r.hset("jobs:last", mapping={"1": 41, "7": 3})
+    a = adm.enqueue_job(1, nid=1, category="c", cmd="x")
+    b = adm.enqueue_job(7, nid=1, category="c", cmd="x")
+    c = adm.enqueue_job(1, nid=2, category="c", cmd="x")
+    assert (a["id"], b["id"], c["id"]) == (42, 4, 43)
+    assert r.hgetall("jobs:last") == {b"1": b"43", b"7": b"4"}
+
+
+def test_escaping_and_float_precision_are_byte_exact(adm: _A, r: redis.Redis) -> None:
+    args = {"path": "/opt/jumpscale7/x", "name": "café ☃", "f": 0.1234567890123, "big": 12345678901234567890,
+            "neg": -1.5e-300, "epoch": 1539600000.1234567}
+    job = adm.enqueue_job(1, nid=5, category="jumpscale", cmd="echo", args=args)
+    raw = r.hget("jobs:1", job["guid"])
+    assert b'"path":"\\/opt\\/jumpscale7\\/x"' in raw
+    assert b'"name":"caf\\u00e9 \\u2603"' in raw
+    assert b'"f":0.1234567890123' in raw and b'"big":12345678901234567890' in raw
+    assert b'"epoch":1539600000.1234567' in raw and b'"neg":-1.5e-300' in raw
+    assert raw.isascii()
+    assert json.loads(raw)["args"] == args
+
+
+def test_single_enqueue_is_one_round_trip(adm: _A, r: redis.Redis) -> None:
+    adm.enqueue_job(1, nid=1, category="c", cmd="warm")  # loads the script
+    r.config_resetstat()
+    adm.enqueue_job(1, nid=1, category="c", cmd="x")
+    calls = command_calls(r)
+    assert calls.get("evalsha") == 1 and "eval" not in calls
+    assert calls.get("hincrby") == 1 and calls.get("hset") == 1 and calls.get("rpush") == 1
+
+
+def test_noscript_falls_back_to_eval(adm: _A, r: redis.Redis) -> None:
+    r.script_flush()
+    r.config_resetstat()
+    job = adm.enqueue_job(1, nid=1, category="c", cmd="x")
+    calls = command_calls(r)
+    assert calls.get("eval") == 1 and r.hexists("jobs:1", job["guid"])
+    r.script_flush()
+    frame = adm.enqueue_jobs([{"gid": 1, "nid": 1, "category": "c", "cmd": "y"}] * 3)
+    assert frame["id"].tolist() == [2, 3, 4]
+
+
+def test_dry_run_touches_nothing(adm: _A, r: redis.Redis) -> None:
+    r.set("marker", "1")
+    r.config_resetstat()
+    plan = adm.enqueue_job(1, nid=5, category="jumpscale", cmd="echo", args={"a": 1}, dry_run=True)
+    plan2 = adm.enqueue_jobs([{"gid": 1, "role": "node", "category": "c", "cmd": "x"}] * 3, dry_run=True)
+    assert isinstance(plan, WritePlan) and isinstance(plan2, WritePlan)
+    assert r.dbsize() == 1 and writes_seen(r) == set()
+    assert [c[0] for c in plan.commands] == ["HINCRBY", "HSET", "RPUSH"]
+    assert plan.commands[0] == ("HINCRBY", "jobs:last", "1", 1)
+    assert plan.commands[1][1] == "jobs:1" and plan.commands[2][1] == "queues:commands:queue:1:5"
+    assert plan.commands[2][2].startswith('{"id":<next value of HINCRBY jobs:last 1>,"sessionid":null')
+    assert plan.result["id"] == "<next value of HINCRBY jobs:last 1>"
+    assert len(plan2.commands) == 7 and plan2.commands[0] == ("HINCRBY", "jobs:last", "1", 3)
+    frame = plan.to_frame()
+    assert frame["command"].tolist() == ["HINCRBY", "HSET", "RPUSH"]
+    assert "HINCRBY jobs:last 1 1" in repr(plan) and "nothing written" in repr(plan)
+
+
+def test_plan_html_is_well_formed(adm: _A) -> None:
+    import xml.etree.ElementTree as ET
+
+    plan = adm.enqueue_job(1, nid=5, category="a<b", cmd="x&y", args={"s": "</td>"}, dry_run=True)
+    root = ET.fromstring(plan._repr_html_())
+    assert root.tag == "div" and len(root.findall(".//tr")) == 4
+
+
+def test_readonly_refuses_everything_before_touching_redis(r: redis.Redis, journal_file) -> None:
+    ro = _A(r, readonly=True, journal_path=journal_file)
+    r.config_resetstat()
+    calls = [
+        lambda: ro.enqueue_job(1, nid=1, category="c", cmd="x"),
+        lambda: ro.enqueue_job(1, nid=1, category="c", cmd="x", dry_run=True),
+        lambda: ro.enqueue_jobs([{"gid": 1, "nid": 1, "category": "c", "cmd": "x"}]),
+        lambda: ro.wait_job("0" * 32, 1),
+        lambda: ro.register_jumpscript("o", "n", "def action():\n    pass\n", descr="d"),
+        lambda: ro.cancel_jobs(["0" * 32]),
+        lambda: ro.purge_queue("queues:commands:queue:1:1"),
+        lambda: ro.requeue_jobs(["0" * 32]),
+        lambda: ro.delete_jobs(["0" * 32]),
+        lambda: ro.undo("x"),
+    ]
+    for call in calls:
+        with pytest.raises(ReadOnlyError, match="read-only"):
+            call()
+    assert set(command_calls(r)) <= {"config", "info"} and r.dbsize() == 0
+    assert not journal_file.exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"gid": "one", "nid": 1}, "gid must be an integer"),
+        ({"gid": 1.5, "nid": 1}, "gid must be an integer"),
+        ({"gid": True, "nid": 1}, "gid must be an integer"),
+        ({"gid": 1}, "exactly one of nid"),
+        ({"gid": 1, "nid": 1, "role": "node"}, "exactly one of nid"),
+        ({"gid": 1, "nid": 1, "args": [1, 2]}, "args must be a dict"),
+        ({"gid": 1, "nid": 1, "args": {"x": object()}}, "args is not JSON-serialisable"),
+        ({"gid": 1, "nid": 1, "args": {"x": float("nan")}}, "args is not JSON-serialisable"),
+        ({"gid": 1, "nid": 1, "tags": {1, 2}}, "tags is not JSON-serialisable"),
+        ({"gid": 1, "nid": 1, "wait": "yes"}, "wait must be True or False"),
+        ({"gid": 1, "nid": 1, "timeout": -1}, "timeout"),
+        ({"gid": 1, "role": "a:b"}, "plain role name"),
+    ],
+)
+def test_validation_errors_write_nothing(adm: _A, r: redis.Redis, kwargs, message) -> None:
+    r.config_resetstat()
+    with pytest.raises(WriteValidationError, match=message):
+        adm.enqueue_job(category="c", cmd="x", **kwargs)
+    assert r.dbsize() == 0 and writes_seen(r) == set()
+
+
+def test_bulk_validation_names_the_job_and_writes_nothing(adm: _A, r: redis.Redis) -> None:
+    jobs = [{"gid": 1, "nid": 1, "category": "c", "cmd": "x"}] * 5 + [{"gid": 1, "category": "c", "cmd": "x"}]
+    with pytest.raises(WriteValidationError, match="job #5"):
+        adm.enqueue_jobs(jobs)
+    with pytest.raises(WriteValidationError, match="unknown"):
+        adm.enqueue_jobs([{"gid": 1, "nid": 1, "category": "c", "cmd": "x", "colour": "red"}])
+    with pytest.raises(WriteValidationError, match="batch_size"):
+        adm.enqueue_jobs([{"gid": 1, "nid": 1, "category": "c", "cmd": "x"}], batch_size=0)
+    assert r.dbsize() == 0
+
+
+def test_enqueue_jobs_frame_and_redis_agree(adm: _A, r: redis.Redis) -> None:
+    jobs = [
+        {"gid": 1 + i % 2, **({"nid": i % 3} if i % 4 else {"role": "node"}), "category": "jumpscale",
+         "cmd": "echo", "args": {"i": i}}
+        for i in range(2500)
+    ]
+    frame = adm.enqueue_jobs(jobs, batch_size=300)
+    assert list(frame.columns) == [
+        "gid", "nid", "role", "id", "guid", "queue_key", "jobs_key", "category", "cmd", "queue", "wait", "timeCreate",
+    ]
+    assert str(frame["id"].dtype) == "Int64" and str(frame["timeCreate"].dtype) == "datetime64[ns, UTC]"
+    assert len(frame) == 2500 and frame["guid"].is_unique
+    for gid in (1, 2):
+        ids = sorted(frame.loc[frame.gid == gid, "id"])
+        assert ids == list(range(1, 1251)) and r.hget("jobs:last", str(gid)) == b"1250"
+        assert r.hlen(f"jobs:{gid}") == 1250
+    for key, group in frame.groupby("queue_key"):
+        stored = [json.loads(x) for x in r.lrange(key, 0, -1)]
+        assert [s["guid"] for s in stored] == group["guid"].tolist()  # input order kept per queue
+        assert [s["args"]["i"] for s in stored] == [int(g) for g in group.index]
+    for row in frame.sample(50, random_state=1).itertuples():
+        stored = json.loads(r.hget(row.jobs_key, row.guid))
+        assert stored["id"] == row.id and stored["gid"] == row.gid
+
+
+def test_enqueue_jobs_accepts_a_dataframe(adm: _A, r: redis.Redis) -> None:
+    frame_in = pd.DataFrame(
+        {
+            "gid": [1, 1, 1],
+            "nid": pd.array([5, None, 6], dtype="Int64"),
+            "role": [None, "node", None],
+            "category": ["jumpscale"] * 3,
+            "cmd": ["echo"] * 3,
+            "args": [{"a": 1}, None, {"b": "x/y"}],
+            "wait": [True, False, True],
+            "timeout": [600, 60.5, None],
+        }
+    )
+    out = adm.enqueue_jobs(frame_in)
+    assert out["queue_key"].tolist() == [
+        "queues:commands:queue:1:5", "queues:commands:queue:1:node", "queues:commands:queue:1:6",
+    ]
+    stored = [json.loads(r.hget("jobs:1", g)) for g in out["guid"]]
+    assert [s["args"] for s in stored] == [{"a": 1}, {}, {"b": "x/y"}]
+    assert [s["timeout"] for s in stored] == [600, 60.5, None]
+    assert [s["nid"] for s in stored] == [5, None, 6]
+
+
+def test_prepared_job_text_splices_the_id() -> None:
+    job = prepare_job(3, nid=1, category="c", cmd="x", args={"v": 1.0000000001})
+    assert job.text(99).startswith('{"id":99,"sessionid":null,"gid":3,')
+    assert json.loads(job.text(99))["args"]["v"] == 1.0000000001
