@@ -1,0 +1,511 @@
+"""The ``jsadmin`` console script (also ``python -m jsadmin``).
+
+    jsadmin summary                              # embedded demo grid: families and headline figures
+    jsadmin summary --url redis://10.0.0.1       # one node
+    jsadmin summary --inventory grid.yaml        # a fleet (see docs/fleet.md)
+    jsadmin load jobs --format csv --out jobs.csv
+    jsadmin snapshot snaps/before
+    jsadmin diff snaps/before snaps/after
+    jsadmin enqueue --url redis://10.0.0.1 --gid 1 --nid 5 --category jumpscale --cmd echo \\
+        --args '{"msg": "hi"}' --dry-run
+
+Errors (connection refused, bad input) print one line on stderr and exit non-zero: 1 for
+runtime and connection errors, 2 for bad input. Progress bars appear only on a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .connection import redact
+from .errors import JsAdminError
+
+JOB_FAMILIES = ("jobs", "command_queues", "worker_queues", "worker_jobs", "job_results")
+QUEUE_FAMILIES = ("command_queues", "worker_queues")
+
+
+class UsageError(JsAdminError, ValueError):
+    """Bad command-line input (exit status 2)."""
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _progress(desc: str) -> Callable[[int, int], None] | None:
+    """A ``progress(done, total)`` callback drawing a tqdm bar, only when stderr is a terminal."""
+    if not _tty():
+        return None
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=desc, unit="node", file=sys.stderr, leave=False)
+        bar["bar"].update(done - bar["bar"].n)
+        if done >= total:
+            bar.pop("bar").close()
+
+    return update
+
+
+def _open(args: argparse.Namespace, *, writes: bool = False) -> Any:
+    """An Admin (``--url``, ``$JSADMIN_URL`` or the embedded demo) or a Fleet (``--inventory``)."""
+    import jsadmin
+
+    if args.url and args.inventory:
+        raise UsageError("give --url or --inventory, not both")
+    if args.inventory:
+        if writes:
+            raise UsageError("writes go to one Redis: use --url, not --inventory")
+        fl = jsadmin.fleet(args.inventory, readonly=True, timeout=args.timeout)
+        fl.progress = _progress(args.command)
+        return fl
+    url = args.url or os.environ.get("JSADMIN_URL")
+    if url is None:
+        print("jsadmin: no --url and no $JSADMIN_URL: starting the embedded demo grid", file=sys.stderr)
+        return jsadmin.demo()
+    options: dict[str, Any] = {"socket_connect_timeout": args.timeout, "socket_timeout": args.timeout}
+    admin = jsadmin.connect(url, readonly=not writes, **options)
+    admin.redis.ping()  # fail fast with a clear connection error
+    return admin
+
+
+def _is_fleet(obj: Any) -> bool:
+    from .fleet import Fleet
+
+    return isinstance(obj, Fleet)
+
+
+def _where(pairs: Sequence[str]) -> dict[str, Any]:
+    filters: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--where needs COLUMN=VALUE, got {pair!r}")
+        filters[name] = int(value) if value.lstrip("-").isdigit() else value
+    return filters
+
+
+def _json_arg(text: str | None, what: str) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{what} is not valid JSON: {exc.msg} at character {exc.pos}") from None
+
+
+def _table(df: pd.DataFrame, *, index: bool = False) -> str:
+    if not len(df):
+        return "  (none)"
+    text = df.to_string(index=index, max_rows=60, max_colwidth=60)
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+# --- summary --------------------------------------------------------------------------------
+
+
+def summarize(obj: Any, *, stale: float = 60.0, now: pd.Timestamp | None = None) -> str:
+    """The text of ``jsadmin summary`` for an Admin or a Fleet.
+
+    >>> print(summarize(jsadmin.demo()))   # doctest: +SKIP
+    """
+    now = now if now is not None else pd.Timestamp.now(tz="UTC")
+    fleet_mode = _is_fleet(obj)
+    out: list[str] = []
+    where = f"fleet of {len(obj)} sources" if fleet_mode else obj.url
+    if not fleet_mode and getattr(obj, "embedded", None) is not None:
+        where += " (embedded demo grid)"
+    out.append(f"jsadmin summary of {where} at {now:%Y-%m-%d %H:%M:%S} UTC")
+
+    fams = obj.families()
+    if fleet_mode:
+        status = obj.status()
+        out.append("")
+        out.append("sources:")
+        out.append(_table(status[["source", "url", "ok", "error", "elapsed"]].round({"elapsed": 3})))
+        totals = fams.groupby("family", sort=False, observed=True)[["keys", "entries"]].sum().reset_index()
+        meta = fams.drop_duplicates("family")[["family", "status", "redis_type"]]
+        fams = meta.merge(totals, on="family")
+    present = fams[fams["keys"] > 0]
+    out.append("")
+    out.append(f"families with data ({len(present)} of {len(fams)}; keys and entries):")
+    out.append(_table(present[["family", "redis_type", "status", "keys", "entries"]]))
+    empty = fams[fams["keys"] == 0]["family"].tolist()
+    if empty:
+        out.append(f"  empty: {', '.join(empty)}")
+
+    with_data = set(present["family"])
+    frames = {f: obj.load(f) for f in (*JOB_FAMILIES, "worker_heartbeat", "ecos") if f in with_data}
+
+    states = []
+    for fam in JOB_FAMILIES:
+        df = frames.get(fam)
+        if df is not None and len(df):
+            vc = df["state"].astype("string").fillna("(none)").value_counts()
+            states.append(vc.rename(fam))
+    out.append("")
+    out.append("jobs by state:")
+    if states:
+        table = pd.concat(states, axis=1).fillna(0).astype(int).T
+        table["total"] = table.sum(axis=1)
+        out.append(_table(table, index=True))
+    else:
+        out.append("  (none)")
+
+    depths = []
+    for fam in QUEUE_FAMILIES:
+        df = frames.get(fam)
+        if df is not None and len(df):
+            keys = ["source", "key"] if fleet_mode else ["key"]
+            d = df.groupby(keys, observed=True).size().rename("depth").reset_index()
+            depths.append(d)
+    out.append("")
+    out.append("queue depths:")
+    if depths:
+        d = pd.concat(depths, ignore_index=True).sort_values("depth", ascending=False, kind="stable")
+        out.append(_table(d))
+    else:
+        out.append("  (all empty)")
+
+    out.append("")
+    hb = frames.get("worker_heartbeat")
+    if hb is not None and len(hb):
+        age = (now - hb["heartbeat"]).dt.total_seconds()
+        cols = ["source", "queue"] if fleet_mode else ["queue"]
+        late = hb.assign(age_s=age.round(0))[age > stale][[*cols, "heartbeat", "age_s"]]
+        out.append(f"stale worker heartbeats (older than {stale:g} s): {len(late)} of {len(hb)} queues")
+        if len(late):
+            out.append(_table(late))
+    else:
+        out.append("stale worker heartbeats: no workers:heartbeat entries")
+
+    ecos = frames.get("ecos")
+    n_ecos = 0 if ecos is None else len(ecos)
+    stubs = int(ecos["stub"].fillna(False).sum()) if ecos is not None and "stub" in ecos else 0
+    out.append("")
+    out.append(f"ECOs: {n_ecos} in eco:objects ({stubs} processed stubs)")
+    return "\n".join(out)
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    obj = _open(args)
+    print(summarize(obj, stale=args.stale))
+    return 0
+
+
+# --- load / snapshot / diff -----------------------------------------------------------------
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from .snapshot import encode_frame
+
+    filters = _where(args.where)
+    if args.expand:
+        filters["expand"] = args.expand
+    obj = _open(args)
+    df = obj.load(args.family, **filters)
+    if args.format == "parquet":
+        encoded, _ = encode_frame(df)
+        if args.out:
+            encoded.to_parquet(args.out, index=False)
+        elif sys.stdout.isatty():
+            raise UsageError("parquet is binary: give --out FILE (or redirect stdout)")
+        else:
+            buf = io.BytesIO()
+            encoded.to_parquet(buf, index=False)
+            sys.stdout.buffer.write(buf.getvalue())
+            sys.stdout.flush()
+    else:
+        if args.format == "csv":
+            text = encode_frame(df)[0].to_csv(index=False)
+        else:
+            text = df.to_json(orient="records", date_format="iso", default_handler=str, indent=None)
+            text += "\n"
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    if args.out:
+        print(f"{len(df)} rows of {args.family} written to {args.out}", file=sys.stderr)
+    problems = df.attrs.get("problems")
+    if isinstance(problems, pd.DataFrame) and len(problems):
+        print(f"jsadmin: {len(problems)} value(s) did not decode (see Admin.problems())", file=sys.stderr)
+    return 0
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    obj = _open(args)
+    path = obj.snapshot(args.path, overwrite=args.overwrite)
+    from .snapshot import open_snapshot
+
+    snap = open_snapshot(path)
+    rows = sum(sum(f["rows"].values()) for f in snap.manifest["families"].values())
+    print(f"snapshot written to {path}: {len(snap.family_names)} families, {rows} rows, "
+          f"{len(snap.answered)} of {len(snap.sources)} source(s)")
+    if snap.manifest.get("status"):
+        failed = [s for s in snap.manifest["status"] if not s.get("ok")]
+        for s in failed:
+            print(f"  not reached: {s['source']} ({s['error']})", file=sys.stderr)
+    return 0
+
+
+def _observation(spec: str, args: argparse.Namespace) -> Any:
+    import jsadmin
+
+    from .snapshot import open_snapshot
+
+    if "://" in spec:
+        admin = jsadmin.connect(spec, readonly=True, socket_connect_timeout=args.timeout,
+                                socket_timeout=args.timeout)
+        admin.redis.ping()
+        return admin
+    if not Path(spec).exists():
+        raise UsageError(f"{spec}: no such snapshot directory (or give a redis:// URL)")
+    return open_snapshot(spec)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import diff
+
+    d = diff(_observation(args.a, args), _observation(args.b, args))
+    span = (d.after_at - d.before_at).total_seconds()
+    print(f"jsadmin diff {args.a} -> {args.b} ({span:.0f} s apart)")
+    print("")
+    print("families that changed:")
+    print(_table(d.summary(all_families=False)))
+    for name in ("new_jobs", "finished_jobs", "stuck_jobs", "grown_queues", "stopped_workers"):
+        frame = getattr(d, name)
+        print("")
+        print(f"{name.replace('_', ' ')}: {len(frame)}")
+        if len(frame) and args.verbose:
+            print(_table(frame.head(args.rows)))
+    return 0
+
+
+# --- record / lab ---------------------------------------------------------------------------
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    url = args.url or os.environ.get("JSADMIN_URL")
+    if not url:
+        raise UsageError("record needs --url (or $JSADMIN_URL)")
+    try:
+        from .analytics.recorder import run_recorder
+    except ImportError as exc:
+        raise JsAdminError(f"jsadmin record is not available in this build ({exc})") from None
+    run_recorder(url, args.out, args.interval, args.duration)
+    return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    try:
+        from . import lab
+    except ImportError as exc:
+        raise JsAdminError(f"jsadmin lab is not available in this build ({exc})") from None
+    if args.url:
+        os.environ["JSADMIN_URL"] = args.url
+    result = lab.main(list(args.lab_args))
+    return int(result or 0)
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+
+def _show(result: Any) -> None:
+    if hasattr(result, "commands"):  # a WritePlan
+        print(repr(result))
+    else:
+        print(json.dumps(result, indent=2, default=str, sort_keys=True))
+
+
+def cmd_enqueue(args: argparse.Namespace) -> int:
+    job_args = _json_arg(args.args, "--args")
+    if job_args is not None and not isinstance(job_args, dict):
+        raise UsageError("--args must be a JSON object, e.g. '{\"msg\": \"hi\"}'")
+    if args.nid is None and args.role is None:
+        raise UsageError("give --nid or --role: the node or role that runs the job")
+    admin = _open(args, writes=True)
+    result = admin.enqueue_job(
+        args.gid,
+        nid=args.nid,
+        role=args.role,
+        category=args.category,
+        cmd=args.cmd,
+        args=job_args or {},
+        queue=args.queue,
+        timeout=args.job_timeout,
+        wait=args.wait,
+        dry_run=args.dry_run,
+    )
+    _show(result)
+    return 0
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    extra = _json_arg(args.options, "--options") or {}
+    if not isinstance(extra, dict):
+        raise UsageError("--options must be a JSON object of register_jumpscript keywords")
+    if args.source == "-":
+        source = sys.stdin.read()
+    else:
+        p = Path(args.source)
+        if not p.is_file():
+            raise UsageError(f"--source {args.source}: no such file")
+        source = p.read_text(encoding="utf-8")
+    admin = _open(args, writes=True)
+    result = admin.register_jumpscript(
+        args.organization,
+        args.name,
+        source,
+        descr=args.descr,
+        replace=args.replace,
+        dry_run=args.dry_run,
+        **extra,
+    )
+    _show(result)
+    return 0
+
+
+# --- parser ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of ``jsadmin`` (one sub-command per verb)."""
+    common = argparse.ArgumentParser(add_help=False)
+    target = common.add_argument_group("target")
+    target.add_argument("--url", help="Redis URL (redis://[user:pass@]host[:port][/db], rediss://, unix://)")
+    target.add_argument("--inventory", metavar="FILE", help="fleet inventory (YAML/TOML; docs/fleet.md)")
+    target.add_argument("--timeout", type=float, default=5.0, help="seconds per connection/command (5)")
+
+    parser = argparse.ArgumentParser(
+        prog="jsadmin",
+        description="Admin tool for the Redis state of JumpScale 7 grids.",
+        epilog="Without --url or --inventory, commands use $JSADMIN_URL, else an embedded demo grid.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("summary", parents=[common], help="families, counts and headline figures")
+    p.add_argument("--stale", type=float, default=60.0, help="heartbeat age (s) counted as stale (60)")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("load", parents=[common], help="one family as CSV, JSON or Parquet")
+    p.add_argument("family", help="family name, e.g. jobs, command_queues, ecos")
+    p.add_argument("--format", choices=("csv", "json", "parquet"), default="csv")
+    p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    p.add_argument("--where", action="append", default=[], metavar="COL=VALUE", help="filter (repeatable)")
+    p.add_argument("--expand", metavar="COL", help="add COL.<key> columns for a dict column (e.g. args)")
+    p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser("snapshot", parents=[common], help="every family to Parquet under PATH")
+    p.add_argument("path")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing snapshot at PATH")
+    p.set_defaults(func=cmd_snapshot)
+
+    p = sub.add_parser("diff", parents=[common], help="compare two snapshots (or redis:// URLs)")
+    p.add_argument("a", help="before: snapshot directory or URL")
+    p.add_argument("b", help="after: snapshot directory or URL")
+    p.add_argument("-v", "--verbose", action="store_true", help="print the rows of each section")
+    p.add_argument("--rows", type=int, default=20, help="rows per section with -v (20)")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("record", parents=[common], help="record history to Parquet (analytics)")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--interval", type=float, default=10.0, help="seconds between samples (10)")
+    p.add_argument("--duration", type=float, default=None, help="seconds to run (default: until Ctrl-C)")
+    p.set_defaults(func=cmd_record)
+
+    p = sub.add_parser("lab", parents=[common], help="open the notebooks / control panels")
+    p.add_argument("lab_args", nargs=argparse.REMAINDER, help="passed to jsadmin.lab")
+    p.set_defaults(func=cmd_lab)
+
+    p = sub.add_parser("enqueue", parents=[common], help="schedule a job like the agentcontroller")
+    p.add_argument("--gid", type=int, required=True)
+    p.add_argument("--nid", type=int)
+    p.add_argument("--role")
+    p.add_argument("--category", required=True, help="jumpscript organization, e.g. jumpscale")
+    p.add_argument("--cmd", required=True, help="jumpscript name")
+    p.add_argument("--args", metavar="JSON", help="job arguments as a JSON object")
+    p.add_argument("--queue", default="", help="worker queue ('' = default, io, hypervisor, process)")
+    p.add_argument("--job-timeout", type=float, default=600, help="job timeout in seconds (600)")
+    p.add_argument("--wait", action="store_true", help="set wait=true (result on queues:jobqueue:<guid>)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    p.set_defaults(func=cmd_enqueue)
+
+    p = sub.add_parser("register", parents=[common], help="store a jumpscript like the processmanager")
+    p.add_argument("--organization", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--source", required=True, metavar="FILE", help="jumpscript source file, or - for stdin")
+    p.add_argument("--descr", default="")
+    p.add_argument("--options", metavar="JSON", help="more register_jumpscript keywords as JSON")
+    p.add_argument("--replace", action="store_true", help="overwrite an existing jumpscript")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    p.set_defaults(func=cmd_register)
+    return parser
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    import redis
+
+    return (redis.exceptions.RedisError, ConnectionError, TimeoutError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``jsadmin`` with ``argv`` (default ``sys.argv[1:]``); return the exit status.
+
+    >>> main(["summary"])   # doctest: +SKIP
+    0
+    """
+    parser = build_parser()
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("jsadmin: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except (UsageError, KeyError, TypeError) as exc:
+        _fail(args, exc)
+        return 2
+    except (*_connection_errors(), JsAdminError, OSError, ValueError) as exc:
+        _fail(args, exc)
+        return 1
+
+
+def _fail(args: argparse.Namespace, exc: BaseException) -> None:
+    message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    message = " ".join(redact(message).split()) or type(exc).__name__
+    url = getattr(args, "url", None)
+    if url:
+        from .connection import parse_url
+
+        try:
+            password = parse_url(url).password
+        except JsAdminError:
+            password = None
+        if password:
+            message = message.replace(password, "***")
+    print(f"jsadmin {args.command}: error: {message}", file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

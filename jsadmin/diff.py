@@ -1,0 +1,454 @@
+"""What changed between two observations of a grid: snapshots, Admins or Fleets.
+
+>>> d = jsadmin.diff(jsadmin.open_snapshot("snaps/09h"), admin)   # doctest: +SKIP
+>>> d.summary()            # per family: before, after, added, removed, changed
+>>> d["jobs"]              # the rows, with change = added / removed / changed
+>>> d.finished_jobs        # in flight before, gone or final now
+>>> d.stopped_workers      # heartbeat did not move
+
+Rows are matched by a per-family identity: ``guid`` for job-bearing families, ``key`` +
+``field`` for hashes, ``key`` for strings, and ``key`` + the row's content for lists and sets
+(whose positions shift as they drain); ``source`` is part of the identity when both sides
+have it. Columns that move by themselves (``ttl``, ``position``) do not count as changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import pandas as pd
+
+from .errors import UnknownFamilyError
+from .fleet import SOURCE
+
+JOB_FAMILIES = ("jobs", "command_queues", "worker_queues", "worker_jobs", "job_results")
+FINAL_STATES = frozenset({"OK", "ERROR", "TIMEOUT", "NOWORK"})
+INFLIGHT_STATES = frozenset({"SCHEDULED", "STARTED"})
+IDENTITY: dict[str, tuple[str, ...]] = {
+    "jobs": ("guid",),
+    "command_queues": ("guid",),
+    "worker_queues": ("guid",),
+    "job_results": ("guid",),
+    "worker_jobs": ("key",),
+}
+"""Identity columns where the generic rule (key+field / key / key+content) is not the best."""
+VOLATILE = frozenset({"ttl", "position"})
+_CONTENT = "_content"
+HEARTBEATS = (("worker_heartbeat", "queue"), ("worker_watchdog", "worker"))
+
+
+# --- normalising inputs ---------------------------------------------------------------------
+
+
+@dataclass
+class _Side:
+    frames: dict[str, pd.DataFrame]
+    at: pd.Timestamp
+    label: str
+
+
+def _side(obj: Any) -> _Side:
+    side = _observe(obj)
+    # attrs holding DataFrames (problems) make pandas' concat/merge compare them: drop them
+    side.frames = {name: _bare(frame) for name, frame in side.frames.items()}
+    return side
+
+
+def _bare(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
+def _observe(obj: Any) -> _Side:
+    from .snapshot import Snapshot, open_snapshot
+
+    if isinstance(obj, (str, os.PathLike)):
+        obj = open_snapshot(obj)
+    if isinstance(obj, Snapshot):
+        return _Side(obj.load_all(), obj.created_at, repr(obj))
+    if isinstance(obj, Mapping):
+        return _Side(dict(obj), pd.Timestamp.now(tz="UTC"), "frames")
+    if hasattr(obj, "load_all"):
+        at = pd.Timestamp.now(tz="UTC")
+        return _Side(obj.load_all(), at, repr(obj))
+    raise TypeError(f"diff() compares snapshots, Admins or Fleets, not {type(obj).__name__}")
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, (dict, list, tuple, str, bytes, bool, int)):
+        return value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _text(value: Any) -> str:
+    return orjson.dumps(_norm(value), default=str, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _row_texts(df: pd.DataFrame, columns: list[str]) -> list[str]:
+    if not columns:
+        return [""] * len(df)
+    cols = [df[c].tolist() for c in columns]
+    return ["\x1f".join(_text(v) for v in row) for row in zip(*cols, strict=True)]
+
+
+def _identity(name: str, a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
+    both = [c for c in a.columns if c in b.columns]
+    prefix = [SOURCE] if SOURCE in both else []
+    wanted = IDENTITY.get(name) or _catalog_identity(name)
+    if wanted and all(c in both for c in wanted):
+        cols = [*prefix, *wanted]
+    elif "key" in both and "field" in both:
+        cols = [*prefix, "key", "field"]
+    elif "key" in both and "member" in both:
+        cols = [*prefix, "key", "member"]
+    elif "key" in both and "position" not in both:
+        cols = [*prefix, "key"]
+    else:
+        cols = [*prefix, *(["key"] if "key" in both else []), _CONTENT]
+    if _CONTENT not in cols and (a.duplicated(cols).any() or b.duplicated(cols).any()):
+        cols = [*prefix, *(["key"] if "key" in both else []), _CONTENT]
+    return cols
+
+
+def _catalog_identity(name: str) -> tuple[str, ...] | None:
+    """key + field column for hashes, key + member for sets, key for strings; None for lists."""
+    from .catalog import FAMILIES
+
+    fam = FAMILIES.get(name)
+    if fam is None:
+        return None
+    if fam.redis_type == "hash":
+        return ("key", fam.field_column or "field")
+    if fam.redis_type == "set":
+        return ("key", "member")
+    if fam.redis_type == "string" and not fam.also_types:
+        return ("key",)
+    return None
+
+
+def _keyed(df: pd.DataFrame, ident: list[str], compare: list[str]) -> pd.DataFrame:
+    out = df.reset_index(drop=True).copy()
+    if _CONTENT in ident:
+        out[_CONTENT] = _row_texts(out, compare)
+    # duplicates (identical list items, repeated guids) are told apart by their rank
+    out["_occurrence"] = out.groupby(ident, dropna=False, observed=True).cumcount()
+    out["_id"] = _row_texts(out, [*ident, "_occurrence"])
+    return out
+
+
+# --- per-family diff ------------------------------------------------------------------------
+
+
+def diff_frames(name: str, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Rows of family ``name`` that appeared, disappeared or changed between frames ``a`` and ``b``.
+
+    Columns: ``change`` (added/removed/changed), ``changed`` (column names), ``before`` (old
+    values of the changed columns), then the row (the new one, or the old one when removed).
+
+    >>> a = pd.DataFrame({"key": ["x", "y"], "value": [1, 2]})
+    >>> b = pd.DataFrame({"key": ["y", "z"], "value": [3, 4]})
+    >>> diff_frames("strings", a, b)[["change", "key"]].values.tolist()
+    [['added', 'z'], ['removed', 'x'], ['changed', 'y']]
+    """
+    ident = _identity(name, a, b)
+    shared = [c for c in a.columns if c in b.columns]
+    compare = [c for c in shared if c not in VOLATILE and c not in ident]
+    ka, kb = _keyed(a, ident, compare), _keyed(b, ident, compare)
+    ids_a, ids_b = set(ka["_id"]), set(kb["_id"])
+    added = kb[~kb["_id"].isin(ids_a)]
+    removed = ka[~ka["_id"].isin(ids_b)]
+    common_b = kb[kb["_id"].isin(ids_a)].set_index("_id")
+    common_a = ka[ka["_id"].isin(ids_b)].set_index("_id").reindex(common_b.index)
+    changed_cols: list[list[str]] = []
+    before: list[dict[str, Any]] = []
+    keep: list[bool] = []
+    if len(common_b) and compare and _CONTENT not in ident:
+        ta = {c: [_text(v) for v in common_a[c].tolist()] for c in compare}
+        tb = {c: [_text(v) for v in common_b[c].tolist()] for c in compare}
+        olds = {c: common_a[c].tolist() for c in compare}
+        for i in range(len(common_b)):
+            cols = [c for c in compare if ta[c][i] != tb[c][i]]
+            keep.append(bool(cols))
+            if cols:
+                changed_cols.append(cols)
+                before.append({c: _norm(olds[c][i]) for c in cols})
+    changed = common_b[keep] if keep else common_b.iloc[:0]
+    changed = changed.reset_index(drop=True)
+    parts = []
+    for label, frame, cols, old in (
+        ("added", added, None, None),
+        ("removed", removed, None, None),
+        ("changed", changed, changed_cols, before),
+    ):
+        part = frame.drop(columns=[c for c in ("_id", "_occurrence", _CONTENT) if c in frame.columns])
+        part = part.reset_index(drop=True)
+        part.attrs = {}
+        part.insert(0, "change", label)
+        part.insert(1, "changed", pd.Series(cols if cols is not None else [[]] * len(part), dtype=object))
+        part.insert(2, "before", pd.Series(old if old is not None else [None] * len(part), dtype=object))
+        parts.append(part)
+    nonempty = [p for p in parts if len(p)] or parts[:1]
+    out = pd.concat(nonempty, ignore_index=True, sort=False)
+    out["change"] = pd.Categorical(out["change"], categories=["added", "removed", "changed"])
+    out.attrs = {"family": name, "identity": [c for c in ident if c != _CONTENT]}
+    return out
+
+
+# --- headline sections ----------------------------------------------------------------------
+
+
+def _jobs_view(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per job guid seen in any job-bearing family (final state wins over in-flight)."""
+    cols = ["guid", "state", "gid", "nid", "category", "cmd", "queue", "timeCreate"]
+    parts = []
+    for fam in JOB_FAMILIES:
+        df = frames.get(fam)
+        if df is None or "guid" not in df.columns or not len(df):
+            continue
+        part = pd.DataFrame({c: (df[c].astype(object) if c in df.columns else None) for c in cols})
+        part["family"] = fam
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=[*cols, "families", "final"]).set_index("guid")
+    jobs = pd.concat(parts, ignore_index=True)
+    jobs = jobs[jobs["guid"].notna()]
+    jobs["state"] = jobs["state"].astype(object).where(jobs["state"].notna(), None)
+    jobs["final"] = jobs["state"].isin(FINAL_STATES)
+    families = jobs.groupby("guid")["family"].agg(lambda s: sorted(set(s)))
+    # final copies sort last; last() takes each column's last non-null value per guid
+    jobs = jobs.sort_values("final", kind="stable").drop(columns=["family"])
+    jobs = jobs.groupby("guid", sort=False).last()
+    jobs["final"] = jobs["state"].isin(FINAL_STATES)
+    jobs["families"] = families
+    return jobs
+
+
+def _queue_lengths(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    parts = []
+    for fam, df in frames.items():
+        if "position" not in df.columns or "key" not in df.columns:
+            continue
+        keys = [c for c in (SOURCE, "key") if c in df.columns]
+        counts = df.groupby(keys, observed=True, dropna=False).size().rename("length").reset_index()
+        counts.insert(0, "family", fam)
+        parts.append(counts)
+    if not parts:
+        return pd.DataFrame(columns=["family", "key", "length"])
+    out = pd.concat(parts, ignore_index=True)
+    for col in ("key", SOURCE):
+        if col in out.columns:
+            out[col] = out[col].astype(object)
+    return out
+
+
+@dataclass
+class Diff:
+    """Differences between two observations; build it with :func:`diff`.
+
+    ``Diff[family]`` is that family's rows (``change`` first); :meth:`summary` counts them;
+    the headline sections are :attr:`new_jobs`, :attr:`finished_jobs`, :attr:`stuck_jobs`,
+    :attr:`grown_queues` and :attr:`stopped_workers`.
+    """
+
+    families: dict[str, pd.DataFrame]
+    counts: pd.DataFrame
+    new_jobs: pd.DataFrame
+    finished_jobs: pd.DataFrame
+    stuck_jobs: pd.DataFrame
+    grown_queues: pd.DataFrame
+    stopped_workers: pd.DataFrame
+    before_at: pd.Timestamp
+    after_at: pd.Timestamp
+    labels: tuple[str, str] = field(default=("before", "after"))
+
+    def __getitem__(self, family: str) -> pd.DataFrame:
+        if family not in self.families:
+            raise UnknownFamilyError(f"no family {family!r} in this diff; families: {', '.join(self.families)}")
+        return self.families[family]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.families)
+
+    def summary(self, *, all_families: bool = True) -> pd.DataFrame:
+        """Per family: ``before``, ``after`` (row counts), ``added``, ``removed``, ``changed``.
+
+        >>> d.summary(all_families=False)   # only families that changed   # doctest: +SKIP
+        """
+        if all_families:
+            return self.counts.copy()
+        moved = self.counts[["added", "removed", "changed"]].sum(axis=1) > 0
+        return self.counts[moved].reset_index(drop=True)
+
+    def headlines(self) -> pd.DataFrame:
+        """Counts of the headline sections, one row each."""
+        names = ["new_jobs", "finished_jobs", "stuck_jobs", "grown_queues", "stopped_workers"]
+        return pd.DataFrame({"section": names, "count": [len(getattr(self, n)) for n in names]})
+
+    def __repr__(self) -> str:
+        moved = self.summary(all_families=False)
+        heads = ", ".join(f"{r.section}={r.count}" for r in self.headlines().itertuples())
+        return (
+            f"<Diff {self.before_at:%Y-%m-%d %H:%M:%S} -> {self.after_at:%Y-%m-%d %H:%M:%S} UTC: "
+            f"{len(moved)} families changed; {heads}>"
+        )
+
+    def _repr_html_(self) -> str:
+        span = (self.after_at - self.before_at).total_seconds()
+        parts = [
+            "<div class='jsadmin-diff'>",
+            f"<h4>jsadmin diff: {html.escape(f'{self.before_at:%Y-%m-%d %H:%M:%S}')} &rarr; "
+            f"{html.escape(f'{self.after_at:%Y-%m-%d %H:%M:%S}')} UTC ({span:.0f} s)</h4>",
+            self.headlines().to_html(index=False, border=0),
+        ]
+        for name in ("finished_jobs", "stuck_jobs", "grown_queues", "stopped_workers"):
+            frame = getattr(self, name)
+            if len(frame):
+                parts.append(f"<h5>{html.escape(name.replace('_', ' '))}</h5>")
+                parts.append(frame.head(20).to_html(border=0))
+        moved = self.summary(all_families=False)
+        parts.append("<h5>families that changed</h5>")
+        parts.append(moved.to_html(index=False, border=0) if len(moved) else "<p>none</p>")
+        parts.append("</div>")
+        return "\n".join(parts)
+
+
+def diff(a: Any, b: Any, *, heartbeat_grace: float = 15.0) -> Diff:
+    """Compare two observations (snapshots, snapshot paths, Admins or Fleets): ``a`` before ``b``.
+
+    ``heartbeat_grace``: a worker whose heartbeat did not move only counts as stopped when its
+    last heartbeat is older than this many seconds at the time of ``b`` (idle workers beat
+    about every 10 s).
+
+    >>> d = jsadmin.diff("snaps/before", admin)   # doctest: +SKIP
+    >>> d.summary()                               # doctest: +SKIP
+    """
+    sa, sb = _side(a), _side(b)
+    names = list(sa.frames) + [n for n in sb.frames if n not in sa.frames]
+    families: dict[str, pd.DataFrame] = {}
+    rows = []
+    for name in names:
+        fa, fb = sa.frames.get(name), sb.frames.get(name)
+        if fa is None:
+            fa = fb.iloc[:0] if fb is not None else pd.DataFrame()
+        if fb is None:
+            fb = fa.iloc[:0]
+        if SOURCE in fa.columns and SOURCE not in fb.columns:
+            fa = fa.drop(columns=[SOURCE])
+        if SOURCE in fb.columns and SOURCE not in fa.columns:
+            fb = fb.drop(columns=[SOURCE])
+        d = diff_frames(name, fa, fb)
+        families[name] = d
+        vc = d["change"].value_counts()
+        rows.append(
+            {
+                "family": name,
+                "before": len(fa),
+                "after": len(fb),
+                "added": int(vc.get("added", 0)),
+                "removed": int(vc.get("removed", 0)),
+                "changed": int(vc.get("changed", 0)),
+            }
+        )
+    counts = pd.DataFrame(rows, columns=["family", "before", "after", "added", "removed", "changed"])
+    ja, jb = _jobs_view(sa.frames), _jobs_view(sb.frames)
+    new_jobs = jb[~jb.index.isin(ja.index)].drop(columns=["final"]).reset_index()
+    inflight_a = ja[ja["state"].isin(INFLIGHT_STATES)]
+    after_state = jb["state"].reindex(inflight_a.index)
+    gone_or_final = after_state.isna() | after_state.isin(FINAL_STATES)
+    finished = pd.DataFrame(
+        {
+            "state_before": inflight_a["state"],
+            "state_after": after_state,
+            "outcome": after_state.where(after_state.notna(), "gone"),
+            "cmd": inflight_a["cmd"],
+            "category": inflight_a["category"],
+        }
+    )[gone_or_final].reset_index()
+    stuck_idx = inflight_a.index[after_state.isin(INFLIGHT_STATES).to_numpy()]
+    stuck = pd.DataFrame(
+        {
+            "state_before": ja.loc[stuck_idx, "state"],
+            "state_after": jb.loc[stuck_idx, "state"],
+            "cmd": jb.loc[stuck_idx, "cmd"],
+            "category": jb.loc[stuck_idx, "category"],
+            "timeCreate": jb.loc[stuck_idx, "timeCreate"],
+            "families": jb.loc[stuck_idx, "families"],
+        },
+        index=stuck_idx,
+    ).rename_axis("guid").reset_index()
+    return Diff(
+        families=families,
+        counts=counts,
+        new_jobs=new_jobs,
+        finished_jobs=finished,
+        stuck_jobs=stuck,
+        grown_queues=_grown(sa.frames, sb.frames),
+        stopped_workers=_stopped(sa, sb, heartbeat_grace),
+        before_at=sa.at,
+        after_at=sb.at,
+        labels=(sa.label, sb.label),
+    )
+
+
+def _grown(a: Mapping[str, pd.DataFrame], b: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    la, lb = _queue_lengths(a), _queue_lengths(b)
+    keys = [c for c in ("family", SOURCE, "key") if c in la.columns and c in lb.columns]
+    merged = la.merge(lb, on=keys, how="outer", suffixes=("_before", "_after"))
+    if SOURCE in merged.columns and SOURCE not in keys:
+        merged = merged.drop(columns=[SOURCE])
+    merged = merged[[*keys, "length_before", "length_after"]] if len(merged) else merged
+    cols = [*keys, "before", "after", "growth"]
+    if not len(merged):
+        return pd.DataFrame(columns=cols)
+    merged["before"] = merged["length_before"].fillna(0).astype(int)
+    merged["after"] = merged["length_after"].fillna(0).astype(int)
+    merged["growth"] = merged["after"] - merged["before"]
+    out = merged[merged["growth"] > 0][cols]
+    return out.sort_values("growth", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _stopped(a: _Side, b: _Side, grace: float) -> pd.DataFrame:
+    parts = []
+    for fam, who in HEARTBEATS:
+        fa, fb = a.frames.get(fam), b.frames.get(fam)
+        if fa is None or who not in fa.columns or "heartbeat" not in fa.columns or not len(fa):
+            continue
+        keys = [c for c in (SOURCE, who) if fb is not None and c in fa.columns and c in fb.columns] or [who]
+        left = fa[[*keys, "heartbeat"]].copy()
+        right = (
+            fb[[*keys, "heartbeat"]].copy()
+            if fb is not None and who in fb.columns and "heartbeat" in fb.columns
+            else left.iloc[:0]
+        )
+        for df in (left, right):
+            for k in keys:
+                df[k] = df[k].astype(object)
+        m = left.merge(right, on=keys, how="left", suffixes=("_before", "_after"))
+        m = m.rename(columns={who: "worker"})
+        m.insert(0, "family", fam)
+        hb_after = m["heartbeat_after"]
+        not_moved = hb_after.isna() | (hb_after <= m["heartbeat_before"]).fillna(True)
+        age = (b.at - hb_after.fillna(m["heartbeat_before"])).dt.total_seconds()
+        m["age_after"] = age
+        parts.append(m[not_moved & (age.fillna(float("inf")) > grace)])
+    cols = ["family", "worker", "heartbeat_before", "heartbeat_after", "age_after"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(parts, ignore_index=True)
+
+
+__all__ = ["Diff", "diff", "diff_frames"]

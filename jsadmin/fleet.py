@@ -1,0 +1,536 @@
+"""Many JumpScale Redis instances at once: one frame per family with a ``source`` column.
+
+A grid has one Redis per node (port 9999) plus the master's. :func:`fleet` opens them all
+(lazily), reads them concurrently with a bounded thread pool, and keeps going when some are
+down: :meth:`Fleet.status` tells which answered, how fast, and why the others did not.
+
+>>> f = fleet({"master": "redis://10.0.0.1", "node5": "redis://10.0.0.5"})  # doctest: +SKIP
+>>> jobs = f.load("jobs")                  # doctest: +SKIP
+>>> jobs.groupby("source", observed=False).size()   # doctest: +SKIP
+>>> f.status()                             # doctest: +SKIP
+
+Targets are a list of URLs, a mapping ``{name: url}`` or the path of an inventory file
+(see :func:`load_inventory` for the YAML/TOML format). Secrets never leave this module:
+``repr``, :meth:`Fleet.status`, error messages and snapshot manifests hold redacted URLs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pandas as pd
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from .connection import parse_url, redact, scrub
+from .errors import ConnectionConfigError, JsAdminError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .admin import Admin
+
+T = TypeVar("T")
+
+SOURCE = "source"
+"""Name of the column that says which instance a row came from."""
+
+SOURCE_CODE = "source_code"
+"""Where a family's own ``source`` column (jumpscript code) goes in fleet frames and snapshots."""
+
+_NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]*$")
+_ENV_REF = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class InventoryError(ConnectionConfigError):
+    """An inventory file or a target list that jsadmin cannot use."""
+
+
+# --- inventory ------------------------------------------------------------------------------
+
+
+def load_inventory(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Read a fleet inventory file (YAML or TOML) into ``{source name: url}``.
+
+    The format is one table of node name -> Redis URL, under ``nodes``::
+
+        # grid.yaml                              # grid.toml
+        nodes:                                   [nodes]
+          master: redis://10.0.0.1:9999          master = "redis://10.0.0.1:9999"
+          node5: redis://10.0.0.5                node5 = "redis://10.0.0.5"
+          node6: "redis://:${JS_PW}@10.0.0.6"    node6 = "redis://:${JS_PW}@10.0.0.6"
+
+    ``nodes`` may also be a list of ``{name: ..., url: ...}`` tables or of bare URLs (named
+    ``host:port``). ``${VAR}`` is replaced from the environment, so passwords need not be
+    written in the file. Names are letters, digits and ``_ . : @ -``.
+
+    >>> load_inventory("grid.yaml")   # doctest: +SKIP
+    {'master': 'redis://10.0.0.1:9999', 'node5': 'redis://10.0.0.5'}
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InventoryError(f"inventory file not found: {p}")
+    text = p.read_text(encoding="utf-8")
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".toml":
+            import tomllib
+
+            data: Any = tomllib.loads(text)
+        elif suffix in (".yaml", ".yml", ".json"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            raise InventoryError(f"inventory {p.name}: use a .yaml, .yml or .toml file")
+    except InventoryError:
+        raise
+    except Exception as exc:  # yaml.YAMLError, tomllib.TOMLDecodeError
+        raise InventoryError(f"inventory {p.name} is not valid {suffix[1:].upper()}: {exc}") from None
+    if not isinstance(data, Mapping) or "nodes" not in data:
+        raise InventoryError(f"inventory {p.name} needs a top-level 'nodes' table of name -> URL")
+    nodes = data["nodes"]
+    if isinstance(nodes, Mapping):
+        pairs = [(str(k), v) for k, v in nodes.items()]
+    elif isinstance(nodes, list):
+        pairs = []
+        for i, item in enumerate(nodes):
+            if isinstance(item, str):
+                pairs.append(("", item))
+            elif isinstance(item, Mapping) and "url" in item:
+                pairs.append((str(item.get("name") or ""), item["url"]))
+            else:
+                raise InventoryError(f"inventory {p.name}: nodes[{i}] needs a 'url'")
+    else:
+        raise InventoryError(f"inventory {p.name}: 'nodes' must be a table or a list")
+    resolved = []
+    for name, url in pairs:
+        if not isinstance(url, str):
+            raise InventoryError(f"inventory {p.name}: the URL of {name or 'a node'!r} must be text")
+        resolved.append((name, _expand_env(url, p.name)))
+    return _name_targets(resolved)
+
+
+def _expand_env(url: str, where: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        value = os.environ.get(m.group("name"))
+        if value is None:
+            raise InventoryError(f"inventory {where}: environment variable {m.group('name')} is not set")
+        return value
+
+    return _ENV_REF.sub(repl, url)
+
+
+def source_name(url: str) -> str:
+    """The default source name of a URL: ``host:port`` (``host:port.db2`` for db 2), ``unix``.
+
+    >>> source_name("redis://:pw@10.0.0.5:9999/0")
+    '10.0.0.5:9999'
+    """
+    target = parse_url(url)
+    base = "unix" if target.scheme == "unix" else f"{target.host}:{target.port}"
+    return base if not target.db else f"{base}.db{target.db}"
+
+
+def _name_targets(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, url in pairs:
+        parse_url(url)  # validates early, with a secret-free message
+        if name:
+            if not _NAME_OK.match(name):
+                raise InventoryError(
+                    f"bad source name {name!r}: use letters, digits and _ . : @ - (it names a directory)"
+                )
+            if name in out:
+                raise InventoryError(f"source name {name!r} appears twice")
+        else:
+            base = source_name(url)
+            name, n = base, 1
+            while name in out:
+                n += 1
+                name = f"{base}-{n}"
+        out[name] = url
+    if not out:
+        raise InventoryError("a fleet needs at least one target URL")
+    return out
+
+
+def resolve_targets(targets: Any) -> dict[str, str]:
+    """Turn a list of URLs, a ``{name: url}`` mapping or an inventory path into ``{name: url}``.
+
+    >>> list(resolve_targets(["redis://10.0.0.1", "redis://10.0.0.2"]))
+    ['10.0.0.1:9999', '10.0.0.2:9999']
+    """
+    if isinstance(targets, (str, os.PathLike)):
+        text = os.fspath(targets)
+        if "://" in text:
+            return _name_targets([("", text)])
+        return load_inventory(text)
+    if isinstance(targets, Mapping):
+        return _name_targets([(str(k), v) for k, v in targets.items()])
+    if isinstance(targets, Iterable):
+        items = list(targets)
+        if not all(isinstance(t, str) for t in items):
+            raise InventoryError("fleet targets must be URLs (text)")
+        return _name_targets([("", t) for t in items])
+    raise InventoryError(f"cannot use {type(targets).__name__} as fleet targets")
+
+
+# --- merging frames -------------------------------------------------------------------------
+
+
+def _bare(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
+def merge_sources(
+    frames: Mapping[str, pd.DataFrame], *, sources: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Concatenate per-source frames, adding ``source`` first (a categorical of every source).
+
+    A family's own ``source`` column (the code of a jumpscript) is renamed ``source_code``.
+
+    Categorical columns keep a categorical dtype (union of categories); ``attrs["problems"]``
+    are merged with their own ``source`` column; ``attrs["family"]`` is kept.
+
+    >>> merge_sources({"a": pd.DataFrame({"x": [1]}), "b": pd.DataFrame({"x": [2]})})["source"].tolist()
+    ['a', 'b']
+    """
+    names = list(sources) if sources is not None else list(frames)
+    for name in frames:
+        if name not in names:
+            names.append(name)
+    source_dtype = pd.CategoricalDtype(names)
+    parts: list[pd.DataFrame] = []
+    cat_cols: dict[str, list[Any]] = {}
+    for frame in frames.values():
+        for col, dtype in frame.dtypes.items():
+            if isinstance(dtype, pd.CategoricalDtype):
+                seen = cat_cols.setdefault(str(col), [])
+                seen.extend(c for c in dtype.categories if c not in seen)
+    family = None
+    problems: list[pd.DataFrame] = []
+    for name, frame in frames.items():
+        family = family or frame.attrs.get("family")
+        part = _bare(frame)
+        if SOURCE in part.columns:  # jumpscript families have their own "source" (the code)
+            part = part.rename(columns={SOURCE: SOURCE_CODE})
+        for col, cats in cat_cols.items():
+            if col in part.columns:
+                part[col] = part[col].astype(pd.CategoricalDtype(cats))
+        part.insert(0, SOURCE, pd.Series([name] * len(part), index=part.index, dtype=source_dtype))
+        parts.append(part)
+        prob = frame.attrs.get("problems")
+        if isinstance(prob, pd.DataFrame) and len(prob):
+            prob = _bare(prob)
+            prob.insert(0, SOURCE, pd.Series([name] * len(prob), index=prob.index, dtype=source_dtype))
+            problems.append(prob)
+    if not parts:
+        merged = pd.DataFrame({SOURCE: pd.Series([], dtype=source_dtype)})
+    else:
+        nonempty = [p for p in parts if len(p)] or parts[:1]
+        merged = pd.concat(nonempty, ignore_index=True, sort=False)
+        for col, cats in cat_cols.items():
+            if col in merged.columns and not isinstance(merged[col].dtype, pd.CategoricalDtype):
+                merged[col] = merged[col].astype(pd.CategoricalDtype(cats))
+    merged.attrs["family"] = family
+    merged.attrs["problems"] = (
+        pd.concat(problems, ignore_index=True) if problems else _empty_problems(source_dtype)
+    )
+    return merged
+
+
+def _empty_problems(source_dtype: pd.CategoricalDtype) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            SOURCE: pd.Series([], dtype=source_dtype),
+            "family": pd.Series([], dtype="string"),
+            "key": pd.Series([], dtype="string"),
+            "field": pd.Series([], dtype="string"),
+            "error": pd.Series([], dtype="string"),
+            "raw": pd.Series([], dtype=object),
+        }
+    )
+
+
+# --- the fleet ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Status:
+    source: str
+    url: str
+    ok: bool | None = None
+    error: str | None = None
+    elapsed: float | None = None
+    operation: str | None = None
+
+
+class Fleet:
+    """Many Redis instances read as one; build it with :func:`fleet`.
+
+    >>> f = fleet(["redis://10.0.0.1", "redis://10.0.0.5"], readonly=True)  # doctest: +SKIP
+    >>> f.load_all()["jobs"].head()       # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        targets: Any,
+        *,
+        readonly: bool = False,
+        max_workers: int = 16,
+        timeout: float = 5,
+        connect: Callable[..., Admin] | None = None,
+        **redis_options: Any,
+    ) -> None:
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        if timeout <= 0:
+            raise ValueError("timeout must be a positive number of seconds")
+        self._urls = resolve_targets(targets)
+        self._secrets = [p for p in (parse_url(u).password for u in self._urls.values()) if p]
+        self.readonly = readonly
+        self.max_workers = max_workers
+        self.timeout = float(timeout)
+        self._connect = connect
+        self._redis_options = redis_options
+        self._admins: dict[str, Admin] = {}
+        self._lock = threading.Lock()
+        self._status = {n: _Status(n, parse_url(u).safe_url) for n, u in self._urls.items()}
+        self.progress: Callable[[int, int], None] | None = None
+        """Optional callback ``progress(done, total)`` called as instances answer."""
+
+    # -- identity ----------------------------------------------------------------------------
+    @property
+    def sources(self) -> dict[str, str]:
+        """``{source name: secret-free URL}`` in fleet order."""
+        return {n: s.url for n, s in self._status.items()}
+
+    def __len__(self) -> int:
+        return len(self._urls)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._urls)
+
+    def __repr__(self) -> str:
+        ok = sum(1 for s in self._status.values() if s.ok)
+        failed = sum(1 for s in self._status.values() if s.ok is False)
+        mode = ", readonly" if self.readonly else ""
+        return f"<Fleet {len(self)} sources ({ok} ok, {failed} failing){mode}>"
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, *self._secrets)
+
+    # -- connections -------------------------------------------------------------------------
+    def admin(self, source: str) -> Admin:
+        """The :class:`~jsadmin.admin.Admin` of one source (connected on first use).
+
+        >>> f.admin("master").load("jobs_last")   # doctest: +SKIP
+        """
+        if source not in self._urls:
+            raise KeyError(f"no source {source!r} in this fleet; sources: {', '.join(self._urls)}")
+        with self._lock:
+            admin = self._admins.get(source)
+        if admin is not None:
+            return admin
+        connect = self._connect
+        if connect is None:
+            from . import admin as admin_module
+
+            connect = admin_module.connect
+        options: dict[str, Any] = {
+            "socket_timeout": self.timeout,
+            "socket_connect_timeout": self.timeout,
+            # one quick retry: redis-py's default (3 with backoff) makes a down node cost ~4 s
+            "retry": Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
+        }
+        options.update(self._redis_options)
+        admin = connect(self._urls[source], readonly=self.readonly, **options)
+        with self._lock:
+            self._admins.setdefault(source, admin)
+            return self._admins[source]
+
+    def _forget(self, source: str) -> None:
+        with self._lock:
+            admin = self._admins.pop(source, None)
+        client = getattr(admin, "redis", None)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+
+    def close(self) -> None:
+        """Close every connection (the fleet reconnects on next use)."""
+        for source in list(self._admins):
+            self._forget(source)
+
+    def __enter__(self) -> Fleet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- concurrent calls --------------------------------------------------------------------
+    def map(self, fn: Callable[[Admin], T], *, operation: str = "call") -> dict[str, T]:
+        """Call ``fn(admin)`` on every source concurrently; return the results of those that worked.
+
+        Failures (connection refused, authentication, timeouts, decoding bugs) are recorded in
+        :meth:`status` and left out of the result.
+
+        >>> f.map(lambda a: a.redis.dbsize(), operation="dbsize")   # doctest: +SKIP
+        {'master': 120, 'node5': 48}
+        """
+        results: dict[str, T] = {}
+        names = list(self._urls)
+        done = 0
+
+        def run(source: str) -> tuple[str, T | None, str | None, float]:
+            start = time.perf_counter()
+            try:
+                value = fn(self.admin(source))
+            except Exception as exc:
+                self._forget(source)
+                message = self._scrub(str(exc)) or "no message"
+                return source, None, f"{type(exc).__name__}: {message}", time.perf_counter() - start
+            return source, value, None, time.perf_counter() - start
+
+        workers = max(1, min(self.max_workers, len(names)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jsadmin-fleet") as pool:
+            futures = [pool.submit(run, n) for n in names]
+            for future in as_completed(futures):
+                source, value, error, elapsed = future.result()
+                st = self._status[source]
+                st.ok, st.error, st.elapsed, st.operation = error is None, error, elapsed, operation
+                if error is None:
+                    results[source] = value  # type: ignore[assignment]
+                done += 1
+                if self.progress is not None:
+                    self.progress(done, len(names))
+        return {n: results[n] for n in names if n in results}
+
+    # -- reads -------------------------------------------------------------------------------
+    def load(self, name: str, **filters: Any) -> pd.DataFrame:
+        """``Admin.load(name, **filters)`` on every source, merged with a ``source`` column first.
+
+        >>> f.load("command_queues", gid=1)   # doctest: +SKIP
+        """
+        from .catalog import family
+
+        family(name)  # unknown family: a clear error before touching the network
+        per_source = self.map(lambda a: a.load(name, **filters), operation=f"load {name}")
+        merged = merge_sources(per_source, sources=self._urls)
+        merged.attrs["family"] = name
+        return merged
+
+    def load_all(self) -> dict[str, pd.DataFrame]:
+        """Every family of every source: ``{family: merged frame}``.
+
+        >>> frames = f.load_all(); frames["worker_heartbeat"]   # doctest: +SKIP
+        """
+        per_source = self.map(lambda a: a.load_all(), operation="load_all")
+        return merge_families(per_source, sources=list(self._urls))
+
+    def families(self) -> pd.DataFrame:
+        """``Admin.families()`` of every source with ``source`` first (key/entry counts per source).
+
+        >>> f.families().pivot(index="family", columns="source", values="keys")   # doctest: +SKIP
+        """
+        per_source = self.map(lambda a: a.families(), operation="families")
+        out = merge_sources(per_source, sources=self._urls)
+        out.attrs.pop("problems", None)
+        return out
+
+    def problems(self) -> pd.DataFrame:
+        """Undecodable values of every source (``source``, family, key, field, error, raw)."""
+        per_source = self.map(lambda a: a.problems(), operation="problems")
+        out = merge_sources(per_source, sources=self._urls)
+        out.attrs.pop("problems", None)
+        return out
+
+    def ping(self) -> pd.DataFrame:
+        """PING every source; returns :meth:`status`."""
+        self.map(lambda a: a.redis.ping(), operation="ping")
+        return self.status()
+
+    def status(self) -> pd.DataFrame:
+        """One row per source: ``source``, ``url`` (no secrets), ``ok``, ``error``, ``elapsed`` (s), ``operation``.
+
+        Rows describe the last operation on each source; before any operation, every source is
+        PINGed first.
+
+        >>> f.status()[["source", "ok", "error"]]   # doctest: +SKIP
+        """
+        if all(s.ok is None for s in self._status.values()):
+            self.map(lambda a: a.redis.ping(), operation="ping")
+        rows = list(self._status.values())
+        return pd.DataFrame(
+            {
+                SOURCE: pd.Series([s.source for s in rows], dtype="string"),
+                "url": pd.Series([s.url for s in rows], dtype="string"),
+                "ok": pd.Series([s.ok for s in rows], dtype="boolean"),
+                "error": pd.Series([s.error for s in rows], dtype="string"),
+                "elapsed": pd.Series([s.elapsed for s in rows], dtype="Float64"),
+                "operation": pd.Series([s.operation for s in rows], dtype="string"),
+            }
+        )
+
+    def snapshot(self, path: str | os.PathLike[str], **options: Any) -> Path:
+        """Write every family of every source to Parquet under ``path`` (see :mod:`jsadmin.snapshot`).
+
+        >>> f.snapshot("snaps/2026-11-27T12")   # doctest: +SKIP
+        """
+        from .snapshot import snapshot
+
+        return snapshot(self, path, **options)
+
+
+def merge_families(
+    per_source: Mapping[str, Mapping[str, pd.DataFrame]], *, sources: list[str]
+) -> dict[str, pd.DataFrame]:
+    """``{source: {family: frame}}`` -> ``{family: merged frame}`` (family order of the first source)."""
+    order: list[str] = []
+    for frames in per_source.values():
+        order.extend(f for f in frames if f not in order)
+    out: dict[str, pd.DataFrame] = {}
+    for fam in order:
+        parts = {src: frames[fam] for src, frames in per_source.items() if fam in frames}
+        merged = merge_sources(parts, sources=sources)
+        merged.attrs["family"] = fam
+        out[fam] = merged
+    return out
+
+
+def fleet(
+    targets: Any,
+    *,
+    readonly: bool = False,
+    max_workers: int = 16,
+    timeout: float = 5,
+    **redis_options: Any,
+) -> Fleet:
+    """Open many JumpScale Redis instances as one :class:`Fleet` (connections are lazy).
+
+    ``targets``: a list of URLs (sources named ``host:port``), a ``{name: url}`` mapping, or
+    the path of a YAML/TOML inventory (:func:`load_inventory`). ``timeout`` bounds connecting
+    and each command per instance; ``max_workers`` bounds the concurrent reads.
+
+    >>> f = fleet("grid.yaml", readonly=True)     # doctest: +SKIP
+    >>> f.load("worker_heartbeat")                # doctest: +SKIP
+    >>> f.status()                                # doctest: +SKIP
+    """
+    try:
+        return Fleet(
+            targets, readonly=readonly, max_workers=max_workers, timeout=timeout, **redis_options
+        )
+    except JsAdminError:
+        raise
+    except Exception as exc:
+        raise InventoryError(redact(str(exc))) from None

@@ -1,0 +1,447 @@
+"""Parquet snapshots of an Admin or a Fleet, and offline reading of them (no Redis needed).
+
+Layout (one Hive-partitioned dataset per family)::
+
+    <path>/manifest.json
+    <path>/<family>/source=<name>/part-0.parquet      # every family, even empty ones
+    <path>/_families/source=<name>/part-0.parquet     # Admin.families() of each source
+    <path>/_problems/source=<name>/part-0.parquet     # undecodable values of each source
+
+The ``source`` column lives in the directory names, not in the files (a family's own
+``source`` column, the code of a jumpscript, is stored as ``source_code``). Columns holding dicts or
+lists (``args``, ``result``, ``roles``, ...) are stored as JSON text and listed in the manifest,
+which also records every dtype so :func:`open_snapshot` restores categoricals, nullable
+integers and UTC datetimes exactly.
+
+>>> admin.snapshot("snaps/before")                     # doctest: +SKIP
+>>> snap = open_snapshot("snaps/before")               # doctest: +SKIP
+>>> snap.load("jobs", gid=1)                           # doctest: +SKIP
+
+Reading a family without jsadmin (JSON columns then stay text)::
+
+    pandas.read_parquet("snaps/before/jobs")                        # source becomes a column
+    pyarrow.dataset.dataset("snaps/before/jobs", partitioning="hive").to_table()
+    dask.dataframe.read_parquet("snaps/before/jobs")                # dask is not a dependency
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pandas as pd
+
+from ._version import __version__
+from .errors import JsAdminError, UnknownFamilyError
+from .fleet import SOURCE, SOURCE_CODE, Fleet, merge_sources, source_name
+from .frames import expand_column
+
+FORMAT = "jsadmin-snapshot/1"
+MANIFEST = "manifest.json"
+PART = "part-0.parquet"
+FAMILIES_DIR = "_families"
+PROBLEMS_DIR = "_problems"
+
+_SAFE_SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]*$")
+
+
+class SnapshotError(JsAdminError, ValueError):
+    """A path that is not a jsadmin snapshot, or one that would be overwritten."""
+
+
+# --- encoding -------------------------------------------------------------------------------
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
+        return value.isoformat()
+    return str(value)
+
+
+def _needs_json(series: pd.Series) -> bool:
+    """Object columns whose values are not all text (or all bytes) are stored as JSON text."""
+    if series.dtype != object:
+        return False
+    kinds = {type(v) for v in series.dropna()}
+    return not (kinds <= {str} or kinds <= {bytes})
+
+
+def encode_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A Parquet-ready copy of ``df`` and the schema entry that lets :func:`decode_frame` undo it."""
+    out = df.copy(deep=False)
+    out.attrs = {}
+    dtypes: dict[str, Any] = {}
+    json_columns: list[str] = []
+    for col in out.columns:
+        dtype = out[col].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            dtypes[str(col)] = {
+                "dtype": "category",
+                "categories": [_json_default(c) if not isinstance(c, str) else c for c in dtype.categories],
+                "ordered": bool(dtype.ordered),
+            }
+            continue
+        dtypes[str(col)] = {"dtype": str(dtype)}
+        if _needs_json(out[col]):
+            json_columns.append(str(col))
+            out[col] = pd.Series(
+                [
+                    None if _is_missing(v) else orjson.dumps(v, default=_json_default).decode()
+                    for v in out[col]
+                ],
+                index=out.index,
+                dtype=object,
+            )
+    return out, {"columns": [str(c) for c in out.columns], "dtypes": dtypes, "json_columns": json_columns}
+
+
+def _is_missing(value: Any) -> bool:
+    if isinstance(value, (dict, list, tuple, set, bytes, str)):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def decode_frame(df: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
+    """Undo :func:`encode_frame`: JSON text back to objects, dtypes as they were written."""
+    df = df.copy()
+    for col in schema.get("json_columns", []):
+        if col in df.columns:
+            df[col] = pd.Series(
+                [None if v is None or _is_missing(v) else orjson.loads(v) for v in df[col]],
+                index=df.index,
+                dtype=object,
+            )
+    for col, spec in schema.get("dtypes", {}).items():
+        if col not in df.columns:
+            continue
+        if spec["dtype"] == "category":
+            wanted = pd.CategoricalDtype(spec["categories"], ordered=spec.get("ordered", False))
+            if df[col].dtype != wanted:
+                df[col] = df[col].astype(object).astype(wanted)
+        elif spec["dtype"] != "object" and str(df[col].dtype) != spec["dtype"]:
+            df[col] = df[col].astype(spec["dtype"])
+    order = [c for c in schema.get("columns", []) if c in df.columns]
+    return df[order + [c for c in df.columns if c not in order]]
+
+
+def _merge_schema(a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, Any]:
+    if a is None:
+        return b
+    out = {"columns": list(a["columns"]), "dtypes": dict(a["dtypes"]), "json_columns": list(a["json_columns"])}
+    out["renamed"] = {**a.get("renamed", {}), **b.get("renamed", {})}
+    out["columns"] += [c for c in b["columns"] if c not in out["columns"]]
+    out["json_columns"] += [c for c in b["json_columns"] if c not in out["json_columns"]]
+    for col, spec in b["dtypes"].items():
+        mine = out["dtypes"].get(col)
+        if mine is None:
+            out["dtypes"][col] = spec
+        elif mine["dtype"] == "category" and spec["dtype"] == "category":
+            cats = list(mine["categories"]) + [c for c in spec["categories"] if c not in mine["categories"]]
+            out["dtypes"][col] = {**mine, "categories": cats}
+    return out
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def _check_source(name: str) -> str:
+    if not _SAFE_SOURCE.match(name):
+        raise SnapshotError(f"source name {name!r} cannot name a directory; use letters, digits, _ . : @ -")
+    return name
+
+
+def _write(frame: pd.DataFrame, file: Path) -> dict[str, Any]:
+    renamed = {}
+    if SOURCE in frame.columns:  # the partition column is "source": jumpscript code moves aside
+        frame = frame.rename(columns={SOURCE: SOURCE_CODE})
+        renamed = {SOURCE_CODE: SOURCE}
+    encoded, schema = encode_frame(frame)
+    schema["renamed"] = renamed
+    file.parent.mkdir(parents=True, exist_ok=True)
+    encoded.to_parquet(file, index=False, engine="pyarrow")
+    return schema
+
+
+def snapshot(
+    source: Any,
+    path: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write every family of an Admin or a Fleet to Parquet under ``path``; return the path.
+
+    ``name`` names the single source of an Admin (default: ``host:port`` of its URL, ``unix``
+    for a socket). ``path`` must not exist yet, unless ``overwrite=True`` and it already holds a
+    snapshot. The snapshot is written to a temporary sibling and renamed, so a crash leaves no
+    half snapshot behind.
+
+    >>> snapshot(jsadmin.connect("redis://10.0.0.5"), "snaps/node5")   # doctest: +SKIP
+    PosixPath('snaps/node5')
+    """
+    target = Path(path)
+    if target.exists():
+        if not overwrite:
+            raise SnapshotError(f"{target} already exists; choose a new path or pass overwrite=True")
+        if not (target / MANIFEST).is_file():
+            raise SnapshotError(f"{target} exists and is not a jsadmin snapshot; refusing to overwrite it")
+    created = dt.datetime.now(dt.timezone.utc)
+    status: list[dict[str, Any]] | None = None
+    if isinstance(source, Fleet):
+        kind = "fleet"
+        sources = dict(source.sources)
+        per_source = source.map(
+            lambda a: (a.load_all(), a.families()), operation="snapshot"
+        )
+        st = source.status()
+        status = json.loads(st.to_json(orient="records"))
+    elif hasattr(source, "load_all") and hasattr(source, "families") and hasattr(source, "url"):
+        kind = "admin"
+        src = name or source_name(source.url)
+        sources = {src: source.url}
+        per_source = {src: (source.load_all(), source.families())}
+    elif isinstance(source, Snapshot):
+        raise SnapshotError("this is already a snapshot; copy its directory instead")
+    else:
+        raise TypeError(f"snapshot() needs an Admin or a Fleet, not {type(source).__name__}")
+    for src in sources:
+        _check_source(src)
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        schemas: dict[str, dict[str, Any]] = {}
+        rows: dict[str, dict[str, int]] = {}
+        family_order: list[str] = []
+        for src, (frames, fams) in per_source.items():
+            for fam, frame in frames.items():
+                if fam not in family_order:
+                    family_order.append(fam)
+                schema = _write(frame, tmp / fam / f"{SOURCE}={src}" / PART)
+                schemas[fam] = _merge_schema(schemas.get(fam), schema)
+                rows.setdefault(fam, {})[src] = len(frame)
+            _write(fams, tmp / FAMILIES_DIR / f"{SOURCE}={src}" / PART)
+            problems = [
+                p for p in (f.attrs.get("problems") for f in frames.values())
+                if isinstance(p, pd.DataFrame) and len(p)
+            ]
+            prob = pd.concat([_plain(p) for p in problems], ignore_index=True) if problems else None
+            if prob is not None:
+                schemas[PROBLEMS_DIR] = _merge_schema(
+                    schemas.get(PROBLEMS_DIR), _write(prob, tmp / PROBLEMS_DIR / f"{SOURCE}={src}" / PART)
+                )
+        manifest = {
+            "format": FORMAT,
+            "kind": kind,
+            "created_at": created.isoformat(),
+            "jsadmin_version": __version__,
+            "sources": [{"name": s, "url": u} for s, u in sources.items()],
+            "answered": list(per_source),
+            "status": status,
+            "families": {
+                fam: {"rows": rows.get(fam, {}), **schemas[fam]} for fam in family_order
+            },
+            "problems": schemas.get(PROBLEMS_DIR),
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default), encoding="utf-8")
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
+class SnapshotMixin:
+    """Adds :meth:`snapshot` to ``Admin`` (the lead's class inherits this mixin)."""
+
+    def snapshot(self, path: str | os.PathLike[str], **options: Any) -> Path:
+        """Write every family to Parquet under ``path`` (see :func:`jsadmin.snapshot.snapshot`).
+
+        >>> admin.snapshot("snaps/before")   # doctest: +SKIP
+        """
+        return snapshot(self, path, **options)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+class Snapshot:
+    """A snapshot on disk with the read API of ``Admin``/``Fleet``: families, load, load_all, problems.
+
+    Frames of a Fleet snapshot start with a ``source`` column; frames of an Admin snapshot do
+    not (exactly like the live objects).
+
+    >>> snap = open_snapshot("snaps/before")   # doctest: +SKIP
+    >>> snap.load("worker_heartbeat")          # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        manifest_file = self.path / MANIFEST
+        if not manifest_file.is_file():
+            raise SnapshotError(f"{self.path} is not a jsadmin snapshot (no {MANIFEST})")
+        try:
+            self.manifest: dict[str, Any] = json.loads(manifest_file.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise SnapshotError(f"{manifest_file} is not valid JSON: {exc}") from None
+        if self.manifest.get("format") != FORMAT:
+            raise SnapshotError(
+                f"{self.path}: unsupported snapshot format {self.manifest.get('format')!r} (expected {FORMAT})"
+            )
+        self.kind: str = self.manifest["kind"]
+        self.sources: dict[str, str] = {s["name"]: s["url"] for s in self.manifest["sources"]}
+        self.answered: list[str] = list(self.manifest.get("answered", self.sources))
+        self.created_at = pd.Timestamp(self.manifest["created_at"])
+        self.url = f"snapshot:{self.path}"
+
+    def __repr__(self) -> str:
+        return (
+            f"<Snapshot {self.path} {self.kind} of {len(self.sources)} source(s), "
+            f"{len(self.manifest['families'])} families, {self.created_at:%Y-%m-%d %H:%M:%S} UTC>"
+        )
+
+    @property
+    def family_names(self) -> list[str]:
+        """Families stored in this snapshot, in catalog order."""
+        return list(self.manifest["families"])
+
+    def _read(self, directory: str, schema: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+        out: dict[str, pd.DataFrame] = {}
+        for src in self.answered:
+            file = self.path / directory / f"{SOURCE}={src}" / PART
+            if file.is_file():
+                out[src] = decode_frame(pd.read_parquet(file, engine="pyarrow"), schema)
+        return out
+
+    def _finish(
+        self, per_source: dict[str, pd.DataFrame], family: str | None, renamed: Mapping[str, str] | None = None
+    ) -> pd.DataFrame:
+        merged = merge_sources(per_source, sources=self.sources)
+        merged.attrs["family"] = family
+        if self.kind == "admin":
+            problems = merged.attrs.get("problems")
+            merged = merged.drop(columns=[SOURCE]).rename(columns=dict(renamed or {}))
+            merged.attrs["family"] = family
+            if isinstance(problems, pd.DataFrame) and SOURCE in problems.columns:
+                merged.attrs["problems"] = problems.drop(columns=[SOURCE])
+        return merged
+
+    def _problems_by_source(self) -> dict[str, pd.DataFrame]:
+        schema = self.manifest.get("problems")
+        return self._read(PROBLEMS_DIR, schema) if schema else {}
+
+    def families(self) -> pd.DataFrame:
+        """``families()`` of each source as recorded when the snapshot was taken."""
+        schema = {"columns": [], "dtypes": {}, "json_columns": []}
+        frame = self._finish(self._read(FAMILIES_DIR, schema), None)
+        frame.attrs.pop("problems", None)
+        frame.attrs.pop("family", None)
+        return frame
+
+    def problems(self) -> pd.DataFrame:
+        """Undecodable values recorded when the snapshot was taken (family, key, field, error, raw)."""
+        frame = self._finish(self._problems_by_source(), None)
+        frame.attrs.pop("problems", None)
+        frame.attrs.pop("family", None)
+        if not len(frame.columns.difference([SOURCE])):
+            empty = pd.DataFrame({c: pd.Series([], dtype="string") for c in ("family", "key", "field", "error")})
+            empty["raw"] = pd.Series([], dtype=object)
+            if SOURCE in frame.columns:
+                empty.insert(0, SOURCE, frame[SOURCE])
+            return empty
+        return frame
+
+    def load(self, name: str, **filters: Any) -> pd.DataFrame:
+        """One family, as ``Admin.load``/``Fleet.load`` returned it when the snapshot was taken.
+
+        Filters: ``column=value`` or ``column=[values]`` on any column (``gid=1``,
+        ``source="node5"``); ``expand="args"`` adds ``args.<k>`` columns like ``Admin.load``.
+
+        >>> snap.load("jobs", gid=1, expand="args")   # doctest: +SKIP
+        """
+        if name not in self.manifest["families"]:
+            raise UnknownFamilyError(
+                f"family {name!r} is not in snapshot {self.path}; it has: {', '.join(self.family_names)}"
+            )
+        schema = self.manifest["families"][name]
+        per_source = self._read(name, schema)
+        problems = self._problems_by_source()
+        for src, frame in per_source.items():
+            prob = problems.get(src)
+            if prob is not None and "family" in prob.columns:
+                frame.attrs["problems"] = prob[prob["family"] == name].reset_index(drop=True)
+        frame = self._finish(per_source, name, schema.get("renamed"))
+        return apply_filters(frame, **filters)
+
+    def load_all(self) -> dict[str, pd.DataFrame]:
+        """Every family: ``{family: frame}``."""
+        return {fam: self.load(fam) for fam in self.family_names}
+
+
+def apply_filters(frame: pd.DataFrame, *, expand: str | list[str] | None = None, **filters: Any) -> pd.DataFrame:
+    """Equality filters on columns and ``expand`` of dict columns, for frames read offline.
+
+    >>> apply_filters(pd.DataFrame({"gid": [1, 2]}), gid=2)["gid"].tolist()
+    [2]
+    """
+    attrs = dict(frame.attrs)
+    mask = pd.Series(True, index=frame.index)
+    for col, wanted in filters.items():
+        if col not in frame.columns:
+            raise ValueError(
+                f"cannot filter {attrs.get('family') or 'this frame'} on {col!r}: no such column "
+                f"(columns: {', '.join(map(str, frame.columns))})"
+            )
+        values = list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted]
+        mask &= frame[col].isin(values).fillna(False).astype(bool)
+    out = frame[mask].reset_index(drop=True)
+    for col in [expand] if isinstance(expand, str) else list(expand or []):
+        out = expand_column(out, col)
+    out.attrs = attrs
+    return out
+
+
+def open_snapshot(path: str | os.PathLike[str]) -> Snapshot:
+    """Open a snapshot written by ``Admin.snapshot``/``Fleet.snapshot`` (no Redis needed).
+
+    >>> snap = jsadmin.open_snapshot("snaps/before")   # doctest: +SKIP
+    >>> snap.families()                                # doctest: +SKIP
+    """
+    return Snapshot(path)
+
+
+__all__ = [
+    "Snapshot",
+    "SnapshotError",
+    "SnapshotMixin",
+    "apply_filters",
+    "decode_frame",
+    "encode_frame",
+    "open_snapshot",
+    "snapshot",
+]
