@@ -109,6 +109,12 @@ def latency_png(finished: pd.DataFrame) -> bytes | None:
         plt.close(fig)
 
 
+def _rounded(df: pd.DataFrame) -> pd.DataFrame:
+    """Float columns to one decimal (for display only)."""
+    floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
+    return df.round(dict.fromkeys(floats, 1)) if floats else df
+
+
 class HealthBoard(Panel):
     """Queue depths and oldest ages, heartbeat ages, stale workers, stuck jobs, recent errors and
     a latency plot, refreshed on demand or every ``interval`` seconds (*Start*/*Stop*).
@@ -189,7 +195,7 @@ class HealthBoard(Panel):
                        ["component", "kind", "status", "age", "detail"]),
         }
         for name, (df, cols) in views.items():
-            df = df.round(1) if not df.empty else df
+            df = _rounded(df)
             body = frame_html(df, columns=cols, max_rows=10, cls=f"jsadmin-{name}")
             if df.empty:
                 body = message_html("none", kind="ok")

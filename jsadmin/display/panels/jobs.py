@@ -96,7 +96,7 @@ class JobBrowser(Panel):
         self.page_label = w.HTML()
         self.table = w.HTML()
         self.rows = w.SelectMultiple(options=[], rows=8, description="select",
-                                     layout=w.Layout(width="100%", font_family="monospace"))
+                                     layout=w.Layout(width="100%"))
         self.rows.style.description_width = "48px"
         self.rows.observe(lambda _change: self._on_select(), names="value")
         self.detail = w.HTML()
@@ -111,7 +111,10 @@ class JobBrowser(Panel):
                                      layout=w.Layout(width="420px", height="80px"))
         self.clone_nid = w.Text(description="nid", placeholder="keep", layout=small)
         self.clone_role = w.Text(description="role", placeholder="keep", layout=small)
-        self.clone_box = w.HBox([self.clone_args, w.VBox([self.clone_nid, self.clone_role])],
+        self.clone_preview_button = self.button("Preview clone", write=True, icon="eye")
+        self.clone_preview_button.on_click(self.guarded(lambda _b: self.preview_action("clone")))
+        self.clone_box = w.HBox([self.clone_args, w.VBox([self.clone_nid, self.clone_role,
+                                                          self.clone_preview_button])],
                                 layout=w.Layout(display="none"))
         self.preview = w.HTML()
         self.confirm_button = self.button("Confirm", style="danger", write=True, icon="check")
@@ -235,7 +238,7 @@ class JobBrowser(Panel):
         self.detail.value = self.detail_html(row) + (
             message_html(f"{len(sel)} rows selected", kind="info") if len(sel) > 1 else ""
         )
-        if self.clone_box.layout.display != "none":
+        if self.clone_box.layout.display != "none" and self.pending is None:
             self._fill_clone(row)
 
     def _ecos_frame(self) -> pd.DataFrame | None:
@@ -266,15 +269,13 @@ class JobBrowser(Panel):
 
     # -- actions ------------------------------------------------------------------------------
     def _on_clone(self, _b: Any = None) -> None:
-        self.clone_box.layout.display = "flex"
         sel = self.selected()
         if sel.empty:
             self.say("select a job to clone first", "warn")
             return
+        self.clone_box.layout.display = "flex"
         self._fill_clone(sel.iloc[0].to_dict())
-        self.say("edit args / target, then press Clone & edit… again to preview", "info")
-        if self.pending is None and self.clone_args.value.strip():
-            self.preview_action("clone")
+        self.say("edit args / target, then press Preview clone", "info")
 
     def _fill_clone(self, row: Mapping[str, Any]) -> None:
         args = row.get("args")

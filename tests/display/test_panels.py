@@ -1,0 +1,287 @@
+"""Drive the control panels from Python (set values, click buttons) and check frames and real Redis."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+import redis
+
+from jsadmin.display import EnqueueForm, HealthBoard, JobBrowser, JumpscriptRegistry, control_panel
+from jsadmin.display.panels import READONLY_REASON
+
+
+def _rows_rendered(html: str) -> int:
+    return len(ET.fromstring(html).find("tbody"))
+
+
+def _queue(r: redis.Redis, key: str) -> list[dict]:
+    return [json.loads(v) for v in r.lrange(key, 0, -1)]
+
+
+# --- job browser ---------------------------------------------------------------------------
+def test_job_browser_pages_server_side(admin, r: redis.Redis) -> None:
+    admin.enqueue_jobs([{"gid": 1, "nid": 1 + i % 3, "category": "jumpscale", "cmd": "echo",
+                         "args": {"msg": f"m{i}"}} for i in range(2000)])
+    jb = JobBrowser(admin, families=("command_queues",))
+    assert len(jb.jobs) == 2000
+    assert _rows_rendered(jb.table.value) == 50
+    assert len(jb.rows.options) == 50
+    assert "page 1 of 40" in jb.page_label.value and "2,000 matching" in jb.page_label.value
+    first_page = set(jb.page_frame["guid"])
+    jb.next_button.click()
+    assert jb.page == 1 and not first_page & set(jb.page_frame["guid"])
+    jb.prev_button.click()
+    assert jb.page == 0 and jb.prev_button.disabled
+    jb.go(10_000)
+    assert jb.page == 39 and jb.next_button.disabled and _rows_rendered(jb.table.value) == 50
+    jb.nid.value = "2"
+    assert len(jb.matches) == 667 and jb.page == 0
+    jb.search.value = "m1999"  # 1999 % 3 == 1 -> nid 2
+    assert len(jb.matches) == 1
+    jb.search.value = "m1998"  # nid 1: filtered out by nid=2
+    assert jb.matches.empty and "0 matching" in jb.page_label.value
+    jb.nid.value = ""
+    assert len(jb.matches) == 1 and jb.matches.iloc[0]["args"] == {"msg": "m1998"}
+
+
+def test_job_browser_filters_and_detail(admin) -> None:
+    admin.enqueue_job(1, nid=5, category="jumpscale", cmd="echo", args={"msg": "needle in args"})
+    admin.enqueue_job(1, role="storage", category="backup", cmd="backup_dirs", args={"dirs": ["/a"]})
+    admin.enqueue_job(2, nid=7, category="jumpscale", cmd="info")
+    jb = JobBrowser(admin)
+    assert len(jb.jobs) == 6  # jobs:<gid> + command queue copy of each
+    jb.family.value = "command_queues"
+    jb.gid.value = "1"
+    assert len(jb.matches) == 2
+    jb.role.value = "storage"
+    assert jb.matches["cmd"].tolist() == ["backup_dirs"]
+    jb.role.value = ""
+    jb.cmd.value = "jumpscale/"
+    assert jb.matches["cmd"].tolist() == ["echo"]
+    jb.cmd.value = ""
+    jb.search.value = "NEEDLE"
+    assert jb.matches["cmd"].tolist() == ["echo"]
+    jb.select(positions=[0])
+    assert "needle in args" in jb.detail.value and "Timings" in jb.detail.value
+    jb.search.value = ""
+    jb.since.value = "-1h"
+    assert len(jb.matches) == 2
+    jb.since.value = "not a time"
+    assert "relative like -15min" in jb.status.value
+    jb.since.value = ""
+    jb.state.value = "SCHEDULED"
+    assert len(jb.matches) == 2
+    jb.state.value = "OK"
+    assert jb.matches.empty and "0 matching" in jb.page_label.value
+
+
+def test_cancel_previews_then_writes_only_on_confirm(admin, r: redis.Redis) -> None:
+    jobs = [admin.enqueue_job(1, nid=4, category="jumpscale", cmd="echo", args={"n": i}) for i in range(3)]
+    key = "queues:commands:queue:1:4"
+    jb = JobBrowser(admin, families=("command_queues",))
+    jb.select([jobs[0]["guid"], jobs[2]["guid"]])
+    before = r.lrange(key, 0, -1)
+    jb.cancel_button.click()
+    assert jb.pending is not None and jb.pending["kind"] == "cancel"
+    assert "LREM" in jb.preview.value or "lrem" in jb.preview.value.lower()
+    assert not jb.confirm_button.disabled
+    assert r.lrange(key, 0, -1) == before  # preview wrote nothing
+    jb.confirm_button.click()
+    assert [j["guid"] for j in _queue(r, key)] == [jobs[1]["guid"]]
+    assert r.hkeys("jobs:1") == [jobs[1]["guid"].encode()]
+    assert jb.pending is None and jb.confirm_button.disabled
+    assert len(jb.jobs) == 1  # reloaded after the write
+
+
+def test_discard_writes_nothing(admin, r: redis.Redis) -> None:
+    job = admin.enqueue_job(1, nid=4, category="jumpscale", cmd="echo", args={})
+    jb = JobBrowser(admin, families=("command_queues",))
+    jb.select([job["guid"]])
+    jb.cancel_button.click()
+    jb.discard_button.click()
+    assert jb.pending is None and "nothing written" in jb.status.value
+    assert r.llen("queues:commands:queue:1:4") == 1
+    jb.confirm_button.click()  # disabled in the UI; a programmatic click reports, not writes
+    assert "nothing to confirm" in jb.status.value
+    assert r.llen("queues:commands:queue:1:4") == 1
+
+
+def test_requeue_and_clone_and_edit_failed_job(admin, grid, r: redis.Redis) -> None:
+    job = admin.enqueue_job(1, nid=2, category="demo", cmd="fail", args={"message": "boom"}, wait=True,
+                            timeout=20)
+    final = admin.wait_job(job["guid"], 20)
+    assert final["state"] == "ERROR"
+    jb = JobBrowser(admin, families=("job_results",))
+    jb.select([job["guid"]])
+    assert "ECO (error condition)" in jb.detail.value and "boom" in jb.detail.value
+    jb.clone_button.click()  # opens the editor with the job's args
+    assert json.loads(jb.clone_args.value) == {"message": "boom"}
+    jb.clone_args.value = '{"message": "second try"}'
+    jb.clone_role.value = "node"
+    jb.clone_preview_button.click()
+    assert jb.pending["kind"] == "clone" and jb.pending["params"] == {"args": {"message": "second try"}, "role": "node"}
+    grid.stop()  # keep the clone queued so we can see it
+    jb.confirm()
+    queued = _queue(r, "queues:commands:queue:1:node")
+    assert len(queued) == 1
+    clone = queued[0]
+    assert clone["args"]["message"] == "second try" and clone["guid"] != job["guid"]
+    assert clone["state"] == "SCHEDULED" and clone["roles"] == ["node"] and clone["nid"] is None
+
+
+def test_clone_args_must_be_a_json_object(admin) -> None:
+    job = admin.enqueue_job(1, nid=4, category="jumpscale", cmd="echo", args={"a": 1})
+    jb = JobBrowser(admin, families=("command_queues",))
+    jb.select([job["guid"]])
+    jb.clone_button.click()
+    assert json.loads(jb.clone_args.value) == {"a": 1}
+    jb.clone_args.value = "[1, 2]"
+    jb.clone_preview_button.click()
+    assert "args must be a JSON object" in jb.status.value and jb.pending is None
+    jb.clone_args.value = "{nope"
+    with pytest.raises(ValueError, match="not valid JSON"):
+        jb.preview_action("clone")
+
+
+def test_readonly_panels_disable_writes_and_say_why(readonly_admin) -> None:
+    cp = control_panel(readonly_admin)
+    for panel in cp.panels():
+        assert panel.readonly
+        for control in panel._write_controls:
+            assert control.disabled
+    assert "readonly=True" in cp.jobs.readonly_note.value
+    assert READONLY_REASON.split(":")[0] in cp.enqueue.readonly_note.value
+    cp.enqueue.submit_button.click()  # disabled; forcing the callback still refuses
+    assert cp.enqueue.last_job is None
+    with pytest.raises(PermissionError):
+        cp.jobs.preview_action("cancel")
+
+
+# --- enqueue form --------------------------------------------------------------------------
+def test_enqueue_validates_previews_submits_and_watches(admin, grid, r: redis.Redis) -> None:
+    form = EnqueueForm(admin)
+    labels = [label for label, _v in form.jumpscript.options]
+    assert "jumpscale/echo" in labels
+    form.choose("jumpscale", "echo")
+    form.args.value = '{"msg": '
+    assert "invalid JSON" in form.args_check.value and form.submit_button.disabled
+    form.args.value = '["not", "an object"]'
+    assert "must be a JSON object" in form.args_check.value
+    form.args.value = '{"msg": "hello from the form"}'
+    assert "valid JSON" in form.args_check.value and not form.submit_button.disabled
+    form.target_kind.value = "node"
+    form.target.value = "2"
+    before = r.dbsize()
+    form.preview_button.click()
+    assert "nothing written" in form.plan.value and "queues:commands:queue:1:2" in form.plan.value
+    assert r.dbsize() == before
+    form.submit_button.click()
+    assert form.last_job is not None, form.status.value
+    form.waiter.join(30)
+    assert form.last_error is None
+    assert form.last_result["state"] == "OK"
+    assert form.last_result["result"] == "hello from the form"
+    assert "hello from the form" in form.result.value and "finished: OK" in form.status.value
+
+
+def test_enqueue_to_a_role_without_wait(admin, r: redis.Redis) -> None:
+    admin.register_jumpscript("jumpscale", "echo", "def action(msg=''):\n    return msg\n", descr="echo")
+    form = EnqueueForm(admin)
+    form.choose("jumpscale", "echo")
+    form.target_kind.value = "role"
+    form.target.value = "storage"
+    form.wait.value = False
+    form.args.value = '{"msg": "x"}'
+    job = form.submit()
+    assert form.waiter is None
+    queued = _queue(r, "queues:commands:queue:1:storage")
+    assert [q["guid"] for q in queued] == [job["guid"]]
+    assert queued[0]["args"] == {"msg": "x"} and queued[0]["wait"] is False
+    form.target_kind.value = "node"
+    form.target.value = "two"
+    form.submit_button.click()
+    assert "node id must be an integer" in form.status.value
+    with pytest.raises(ValueError, match="not registered"):
+        form.choose("nope", "missing")
+
+
+# --- jumpscript registry -------------------------------------------------------------------
+def test_registry_inspects_registers_and_refuses_silent_replace(admin, r: redis.Redis) -> None:
+    admin.register_jumpscript("jumpscale", "echo", "def action(msg=''):\n    return msg\n", descr="echo it")
+    reg = JumpscriptRegistry(admin)
+    assert reg.select.options[0][1] == ("jumpscale", "echo")
+    html = reg.inspect("jumpscale", "echo")
+    assert "echo it" in html and "<span" in html and "action" in html  # pygments-highlighted
+    reg.organization.value, reg.name.value = "demo", "hello"
+    reg.source.value = "def nothing():\n    pass\n"
+    reg.preview_button.click()
+    assert "action" in reg.preview_box.value and "error" in reg.preview_box.value
+    reg.source.value = "def action(:\n"
+    with pytest.raises(ValueError, match="syntax error"):
+        reg.preview()
+    reg.source.value = "def action(msg='hi'):\n    return msg\n"
+    before = r.hlen("workers:jumpscripts:name")
+    reg.preview()
+    assert "workers:jumpscripts:name" in reg.preview_box.value
+    assert r.hlen("workers:jumpscripts:name") == before
+    reg.register_button.click()
+    assert reg.last_registered is not None, reg.status.value
+    assert r.hexists("workers:jumpscripts:name", "demo__hello")
+    stored = json.loads(r.hget("workers:jumpscripts:name", "demo__hello"))
+    assert stored["source"] == reg.source.value and stored["organization"] == "demo"
+    assert ("demo", "hello") in [v for _l, v in reg.select.options]
+    reg.source.value = "def action(msg='changed'):\n    return msg\n"
+    reg.register_button.click()
+    assert "replace" in reg.status.value.lower()
+    assert json.loads(r.hget("workers:jumpscripts:name", "demo__hello"))["source"].endswith("'hi'):\n    return msg\n")
+    reg.load_into_form("demo", "hello")
+    assert reg.replace.value
+    reg.source.value = "def action(msg='changed'):\n    return msg\n"
+    reg.register_button.click()
+    assert "changed" in json.loads(r.hget("workers:jumpscripts:name", "demo__hello"))["source"]
+
+
+# --- health board --------------------------------------------------------------------------
+def test_health_board_refresh_is_read_only_and_reports_cost(admin, grid, r: redis.Redis) -> None:
+    for i in range(3):
+        admin.enqueue_job(1, nid=9, category="jumpscale", cmd="echo", args={"i": i})  # node 9 has no agent
+    board = HealthBoard(admin, plot=False)
+    assert board.cost is not None and board.cost.commands > 0 and board.cost.writes == []
+    queues = board.data["queues"]
+    row = queues[queues["key"] == "queues:commands:queue:1:9"].iloc[0]
+    assert row["length"] == 3 and row["oldest_age"] >= 0
+    assert set(board.data["heartbeats"]["queue"]) >= {"default", "io"}
+    assert "queues:commands:queue:1:9" in board.sections["queues"].value
+    assert f"{board.cost.commands} commands" in board.cost_label.value and " ms" in board.cost_label.value
+    for name in ("queues", "heartbeats", "stale_workers", "stuck_jobs", "errors", "health"):
+        ET.fromstring(f"<div>{board.sections[name].value}</div>")
+
+
+def test_health_board_auto_refresh_starts_and_stops(admin, grid) -> None:
+    import time
+
+    board = HealthBoard(admin, plot=False, interval=0.5)
+    first = board.refreshes
+    board.auto.value = True  # the toggle button in the UI
+    deadline = time.monotonic() + 20
+    while board.refreshes < first + 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert board.running and board.refreshes >= first + 2
+    board.auto.value = False
+    assert not board.running
+    n = board.refreshes
+    time.sleep(1.0)
+    assert board.refreshes == n
+    assert board.last_error is None
+
+
+def test_health_board_draws_latency_of_finished_jobs(admin, grid) -> None:
+    guids = [admin.enqueue_job(1, nid=2, category="jumpscale", cmd="echo", args={"msg": str(i)}, wait=True)["guid"]
+             for i in range(3)]
+    for guid in guids:
+        assert admin.wait_job(guid, 20)["state"] == "OK"
+    board = HealthBoard(admin)
+    assert len(board.data["finished"]) >= 3
+    assert board.plot.value[:8] == b"\x89PNG\r\n\x1a\n"
