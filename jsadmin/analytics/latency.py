@@ -75,10 +75,11 @@ def _latency_columns(jobs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int], 
     run_time = raw_run.clip(lower=0.0)
     end_to_end = seconds(stop - create)
     legacy_e2e = raw_run
+    modern = ~legacy & kept
     out = jobs.assign(
-        queue_wait=queue_wait.where(~legacy),
-        run_time=run_time.where(~legacy),
-        end_to_end=end_to_end.where(~legacy, legacy_e2e),
+        queue_wait=queue_wait.where(modern),
+        run_time=run_time.where(modern),
+        end_to_end=end_to_end.where(~legacy, legacy_e2e).where(kept),
         legacy=pd.array(legacy, dtype="boolean"),
     )
     stats = {

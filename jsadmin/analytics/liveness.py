@@ -124,7 +124,7 @@ def healthchecks(
         ok = ok_by_check.get(check, pd.NA)
         last = last_by_check.get(check, pd.NaT)
         age = (at - last).total_seconds() if not pd.isna(last) else np.nan
-        if ok is False:
+        if not pd.isna(ok) and not bool(ok):
             status = "error"
         elif pd.isna(age) or age > stale_after:
             status = "stale"

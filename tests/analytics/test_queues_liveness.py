@@ -1,0 +1,165 @@
+"""Queue depths (real Redis, read-only), liveness, grid health and error summary."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import redis
+from analytics_helpers import (
+    assert_read_only,
+    make_job,
+    put_cached,
+    put_queued,
+    put_result,
+    put_worker_job,
+    reset_stats,
+)
+
+from jsadmin import keys
+from jsadmin.analytics.errors import error_summary, jumpscript_from_tags
+from jsadmin.analytics.liveness import (
+    grid_health,
+    healthchecks,
+    heartbeat_ages,
+    stale_workers,
+    stuck_jobs,
+)
+from jsadmin.analytics.queues import classify_queue, depth_frame, queue_depths
+
+NOW = 1_800_000_000.0
+
+
+def test_classify_queue_names() -> None:
+    assert classify_queue("queues:system") == ("worker", "io")
+    assert classify_queue("queues:workers:work:hypervisor") == ("worker", "hypervisor")
+    assert classify_queue("queues:commands:queue:1:5") == ("command", "1:5")
+    assert classify_queue("commands:queue:1:5") == ("command", "1:5")
+    assert classify_queue("queues:jobqueue:abc") is None
+
+
+def test_queue_depths_on_real_redis_lengths_and_oldest_age(r: redis.Redis, admin) -> None:
+    for i, age in enumerate((300, 200, 100)):
+        put_queued(r, keys.command_queue(1, 5), make_job(state="SCHEDULED", created=NOW - age, job_id=i))
+    put_queued(r, keys.command_queue(1, "node"), make_job(state="SCHEDULED", created=NOW - 30, nid=None))
+    put_queued(r, keys.worker_queue("io"), make_job(state="STARTED", created=NOW - 42), pretty=True)
+    put_queued(r, keys.worker_queue("default"), make_job(state="STARTED", created=NOW - 7), pretty=True)
+    r.rpush(keys.worker_queue("process"), b"not json at all")
+    r.set("queues:workers:work:broken", b"a string, not a list")  # WRONGTYPE is skipped
+    reset_stats(r)
+    depths = queue_depths(admin, now=NOW).set_index("key")
+    assert_read_only(r)
+    assert depths.loc["queues:commands:queue:1:5", ["kind", "queue", "length"]].tolist() == ["command", "1:5", 3]
+    assert depths.loc["queues:commands:queue:1:5", "oldest_age"] == 300.0
+    assert depths.loc["queues:commands:queue:1:node", "oldest_age"] == 30.0
+    assert depths.loc["queues:system", ["kind", "queue", "length", "oldest_age"]].tolist() == ["worker", "io", 1, 42.0]
+    assert depths.loc["queues:workers:work:default", "oldest_age"] == 7.0
+    assert pd.isna(depths.loc["queues:workers:work:process", "oldest_age"])
+    assert "queues:workers:work:broken" not in depths.index
+    assert depths["length"].dtype == "Int64"
+
+
+def test_depth_frame_is_pure_and_typed() -> None:
+    df = depth_frame([], now=NOW)
+    assert list(df.columns) == ["key", "kind", "queue", "length", "oldest", "oldest_age"]
+    df = depth_frame([("queues:workers:work:default", 2, b'{"timeCreate": 0, "timeStart": 1799999990.5}')], now=NOW)
+    assert df["oldest_age"].iloc[0] == pytest.approx(9.5)  # legacy: timeStart is the creation time
+
+
+def _frames(admin) -> dict[str, pd.DataFrame]:
+    return admin.load_all()
+
+
+def test_liveness_from_loaded_frames(r: redis.Redis, admin) -> None:
+    r.hset(keys.WORKER_HEARTBEAT, mapping={"default": int(NOW - 5), "io": int(NOW - 700), "process": int(NOW - 80)})
+    r.hset(keys.WORKER_WATCHDOG, mapping={"worker_default_0": int(NOW - 3), "worker_io_1": 0})
+    r.set(keys.worker_registry("default", "w-alive"), 1)
+    r.set(keys.worker_registry("io", "w-dead"), 1)
+    r.set(keys.worker_registry("hypervisor", "w-never"), 1)
+    r.hset(keys.HEALTHCHECK_STATUS, mapping={"disks": "True", "redis:9999": "False"})
+    r.hset(keys.HEALTHCHECK_LASTCHECK, mapping={"disks": repr(NOW - 10.5), "redis:9999": repr(NOW - 3)})
+    r.set(keys.HEALTH_STATUS, b"WARNING", ex=300)
+    stuck = make_job(state="STARTED", created=NOW - 900, timeout=600, cmd="sleep")
+    young = make_job(state="SCHEDULED", created=NOW - 10, timeout=600)
+    put_cached(r, stuck)
+    put_queued(r, keys.worker_queue("default"), stuck, pretty=True)  # same guid twice
+    put_cached(r, young)
+    frames = _frames(admin)
+
+    beats = heartbeat_ages(frames, now=NOW, stale_after=120).set_index(["source", "queue"])
+    assert beats.loc[("heartbeat", "io"), "age"] == 700.0
+    assert beats.loc[("heartbeat", "io"), "status"] == "stale"
+    assert beats.loc[("heartbeat", "process"), "status"] == "warn"  # > stale_after / 2
+    assert beats.loc[("heartbeat", "default"), "status"] == "ok"
+    watchdog = heartbeat_ages(frames, now=NOW).query("source == 'watchdog'").set_index("worker")
+    assert watchdog.loc["worker_default_0", "age"] == 3.0
+    assert pd.isna(watchdog.loc["worker_io_1", "age"]) and watchdog.loc["worker_io_1", "status"] == "warn"
+
+    workers = stale_workers(frames, now=NOW, stale_after=120).set_index("worker")
+    assert workers["stale"].to_dict() == {"w-alive": False, "w-dead": True, "w-never": True}
+
+    checks = healthchecks(frames, now=NOW, stale_after=120).set_index("check")
+    assert checks.loc["redis:9999", "status"] == "error"
+    assert checks.loc["disks", "status"] == "ok" and checks.loc["disks", "age"] == pytest.approx(10.5)
+    assert checks.loc["health.status", "status"] == "warn"
+
+    jobs = stuck_jobs(frames, now=NOW)
+    assert jobs["guid"].tolist() == [stuck["guid"]]
+    assert jobs["age"].iloc[0] == 900.0 and jobs["over"].iloc[0] == 1.5
+
+    health = grid_health(frames, now=NOW, stale_after=120)
+    assert list(health.columns) == ["component", "kind", "status", "age", "detail"]
+    assert health["status"].iloc[0] == "error"  # worst first
+    assert health["status"].cat.ordered
+    codes = health["status"].cat.codes.to_numpy()
+    assert (codes[:-1] >= codes[1:]).all()
+    by = health.set_index(["kind", "component"])
+    assert by.loc[("job", stuck["guid"]), "status"] == "error"
+    assert by.loc[("heartbeat", "io"), "status"] == "stale"
+    assert by.loc[("worker", keys.worker_registry("io", "w-dead")), "status"] == "stale"
+    assert by.loc[("queue", keys.worker_queue("default")), "age"] == 900.0
+
+
+def test_grid_health_of_empty_frames() -> None:
+    health = grid_health({}, now=NOW)
+    assert health.empty and list(health.columns) == ["component", "kind", "status", "age", "detail"]
+
+
+def test_error_summary_groups_ecos_and_failed_jobs(r: redis.Redis, admin) -> None:
+    eco = {
+        "guid": "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "uniquekey": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        "gid": 1, "nid": 3, "category": "workers.executejob", "level": 1, "type": "BUG", "state": "NEW",
+        "errormessage": "boom", "tags": "jscategory:x jsorganization:jumpscale jsname:exec",
+        "epoch": int(NOW - 600), "lasttime": int(NOW - 60), "occurrences": 4, "pushtime": int(NOW - 60),
+        "jid": 0, "appname": "worker", "pid": 0, "masterjid": 0,
+    }
+    import json
+
+    r.hset(keys.ECO_OBJECTS, eco["uniquekey"], json.dumps(eco, separators=(",", ":")).replace("/", "\\/"))
+    ok = make_job(state="OK", created=NOW - 50, start=NOW - 49, stop=NOW - 48)
+    bad = make_job(state="ERROR", cmd="exec", nid=3, created=NOW - 40, start=NOW - 39.5, stop=NOW - 39,
+                   result={"category": "workers.executejob", "errormessage": "exit 1"}, job_id=2)
+    late = make_job(state="TIMEOUT", cmd="sleep", nid=2, created=NOW - 30, start=NOW - 29.5, stop=NOW - 20,
+                    job_id=3)
+    put_result(r, ok)
+    put_result(r, bad)
+    put_worker_job(r, bad)  # the same failure seen twice counts once
+    put_worker_job(r, late)
+    summary = error_summary(admin.load_all())
+    rows = {(s, c, j, n): (o, i) for s, c, j, n, o, i in
+            summary[["source", "category", "jumpscript", "nid", "occurrences", "items"]].itertuples(index=False)}
+    assert rows[("eco", "workers.executejob", "jumpscale/exec", 3)] == (4, 1)
+    assert rows[("job", "workers.executejob", "jumpscale/exec", 3)] == (1, 1)
+    assert rows[("job", "job.timeout", "jumpscale/sleep", 2)] == (1, 1)
+    assert len(summary) == 3
+    assert summary["occurrences"].iloc[0] == 4  # most frequent first
+    eco_row = summary[summary["source"] == "eco"].iloc[0]
+    assert eco_row["first_seen"] == pd.Timestamp(NOW - 600, unit="s", tz="UTC")
+    assert eco_row["last_seen"] == pd.Timestamp(NOW - 60, unit="s", tz="UTC")
+    assert jumpscript_from_tags("jsname:x") == "/x" and jumpscript_from_tags(None) is None
+
+
+def test_error_summary_bad_and_empty_input() -> None:
+    with pytest.raises(TypeError):
+        error_summary([])  # type: ignore[arg-type]
+    empty = error_summary({})
+    assert empty.empty and "occurrences" in empty.columns
