@@ -217,16 +217,19 @@ def _gid_of_job(value: bytes) -> int | None:
 
 
 def _removal_call(lists: Sequence[Found], hashes: Sequence[Found]) -> tuple[list[str], list[Any]]:
+    """Arguments of remove_values.lua; a hash entry depends on the queue removal of its guid."""
     key_index: dict[str, int] = {}
 
     def idx(key: str) -> int:
         return key_index.setdefault(key, len(key_index) + 1)
 
     args: list[Any] = [len(lists)]
-    for f in lists:
+    by_guid: dict[str, int] = {}
+    for n, f in enumerate(lists, 1):
         args += [idx(f.key), f.value]
+        by_guid.setdefault(f.guid, n)
     for f in hashes:
-        args += [idx(f.key), f.field, f.value]
+        args += [idx(f.key), f.field, f.value, by_guid.get(f.guid, 0)]
     return list(key_index), args
 
 
@@ -284,7 +287,7 @@ def _removal_plan(helper: str, url: str, lists: Sequence[Found], hashes: Sequenc
     for f in lists:
         plan.add("LREM", f.key, 1, f.value, note=f"job {f.guid}, only if this exact value is still there")
     for f in hashes:
-        plan.add("HDEL", f.key, f.field, note="only if the value is unchanged")
+        plan.add("HDEL", f.key, f.field, note="only if the value is unchanged (and, for cancel, the queue entry was removed)")
     if missing:
         plan.notes.append("")
         plan.commands.append(("#", f"not found, left alone: {', '.join(missing)}"))
@@ -451,8 +454,9 @@ def requeue_jobs(
 def undo(client: redis.Redis, entry_id: str, *, url: str, journal: Journal, dry_run: bool = False) -> dict[str, Any] | WritePlan:
     """Put back what a journalled cancel / purge / delete removed.
 
-    List values are pushed back at the head of their list in their original order; hash
-    entries are restored with HSETNX (an entry written since is never overwritten).
+    List values go back to their original positions (an unchanged list gets its exact order
+    back; elements queued since stay after them); hash entries are restored with HSETNX (an
+    entry written since is never overwritten).
     """
     entry = journal.find(v.text("entry_id", entry_id))
     if entry is None:
@@ -463,18 +467,21 @@ def undo(client: redis.Redis, entry_id: str, *, url: str, journal: Journal, dry_
         raise WriteValidationError(f"journal entry {entry_id} was already undone by {done['id']} at {done['time']}")
     if entry.get("url") != url:
         raise WriteValidationError(f"journal entry {entry_id} was written on {entry.get('url')}, not on {url}")
-    lists: dict[str, list[bytes]] = {}
+    lists: dict[str, list[tuple[int, bytes]]] = {}
     hashes: list[tuple[str, str, bytes]] = []
-    for rec in entry.get("removed") or []:
+    for n, rec in enumerate(entry.get("removed") or []):
         value = decode_value(rec["value"])
         if rec["type"] == "list":
-            lists.setdefault(rec["key"], []).append(value)
+            pos = rec.get("position")
+            lists.setdefault(rec["key"], []).append((int(pos) if pos is not None else n, value))
         else:
             hashes.append((rec["key"], rec["field"], value))
     plan = WritePlan("undo", url)
-    for key, values in lists.items():
-        for value in reversed(values):
-            plan.add("LPUSH", key, value, note="back at the head, original order kept")
+    for key, items in lists.items():
+        items.sort(key=lambda item: item[0])
+        for pos, value in items:
+            plan.add("LINSERT", key, "BEFORE", f"<element now at {pos}>", value,
+                     note=f"back at position {pos} (RPUSH if the list is shorter now)")
     for key, field, value in hashes:
         plan.add("HSETNX", key, field, value)
     plan.result = {"undo_of": entry_id, "pushed": sum(map(len, lists.values())), "restored": len(hashes)}
@@ -482,8 +489,10 @@ def undo(client: redis.Redis, entry_id: str, *, url: str, journal: Journal, dry_
         return plan
     key_index: dict[str, int] = {}
     args: list[Any] = [len(lists)]
-    for key, values in lists.items():
-        args += [key_index.setdefault(key, len(key_index) + 1), len(values), *values]
+    for key, items in lists.items():
+        args += [key_index.setdefault(key, len(key_index) + 1), len(items)]
+        for pos, value in items:
+            args += [pos, value]
     for key, field, value in hashes:
         args += [key_index.setdefault(key, len(key_index) + 1), field, value]
     pushed, restored, skipped = (int(x) for x in SCRIPTS["restore"](client, list(key_index), args))

@@ -45,3 +45,19 @@ def command_calls(client: redis.Redis) -> dict[str, int]:
 def writes_seen(client: redis.Redis) -> set[str]:
     """Write commands the server executed since the last CONFIG RESETSTAT."""
     return {c for c in command_calls(client) if c in WRITE_COMMANDS}
+
+
+def snapshot(client: redis.Redis) -> dict[bytes, Any]:
+    """Logical content of every key (test-side only: DUMP bytes are not stable for hashes)."""
+    out: dict[bytes, Any] = {}
+    for key in client.scan_iter("*"):
+        kind = client.type(key)
+        if kind == b"hash":
+            out[key] = client.hgetall(key)
+        elif kind == b"list":
+            out[key] = client.lrange(key, 0, -1)
+        elif kind == b"string":
+            out[key] = client.get(key)
+        else:
+            out[key] = client.dump(key)
+    return out

@@ -1,6 +1,8 @@
 -- Put back values removed by cancel/purge/delete (undo), atomically.
--- ARGV[1] = number of list groups G; each group: key index, count c, then c values in original order
--- (pushed back at the head, so they keep their order before anything queued since).
+-- ARGV[1] = number of list groups G; each group: key index, count c, then c pairs
+-- (original position, value) sorted by position. Each value is re-inserted at its original
+-- position (before the element now there), or appended when the list has become shorter:
+-- an unchanged list gets back its exact original order.
 -- Then hash restores: triples (key index, field, value), written with HSETNX (never overwrite).
 -- Returns {values pushed, hash fields restored, hash fields skipped}.
 local pushed, restored, skipped = 0, 0, 0
@@ -9,11 +11,20 @@ local i = 2
 for _ = 1, g do
   local key = KEYS[tonumber(ARGV[i])]
   local c = tonumber(ARGV[i + 1])
-  for j = c, 1, -1 do
-    redis.call('LPUSH', key, ARGV[i + 1 + j])
+  i = i + 2
+  for _ = 1, c do
+    local pos = tonumber(ARGV[i])
+    local value = ARGV[i + 1]
+    local pivot = false
+    if pos < redis.call('LLEN', key) then pivot = redis.call('LINDEX', key, pos) end
+    if pivot then
+      redis.call('LINSERT', key, 'BEFORE', pivot, value)
+    else
+      redis.call('RPUSH', key, value)
+    end
+    pushed = pushed + 1
+    i = i + 2
   end
-  pushed = pushed + c
-  i = i + 2 + c
 end
 while i <= #ARGV do
   local ok = redis.call('HSETNX', KEYS[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 2])

@@ -1,0 +1,80 @@
+"""wait_job: a blocking peek on queues:jobqueue:<guid> that never consumes the result."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+import redis
+
+from jsadmin.errors import JobTimeoutError, WriteValidationError
+
+from .conftest import _A
+
+GUID = "9f1c2a7b3e4d4f0a8b6c5d4e3f2a1b0c"
+
+
+def _final(state: str = "OK", **extra) -> bytes:
+    job = {"id": 7, "guid": GUID, "gid": 1, "nid": 5, "state": state, "result": "hi", "resultcode": 0,
+           "timeStart": 1539600003.5212841034, "timeStop": 1539600004, "achost": "10.0.0.1", **extra}
+    return json.dumps(job, separators=(",", ":")).replace("/", "\\/").encode()
+
+
+def test_returns_pushed_result_without_consuming(adm: _A, r: redis.Redis) -> None:
+    key = f"queues:jobqueue:{GUID}"
+    r.rpush(key, _final())
+    r.expire(key, 60)
+    job = adm.wait_job(GUID, 2)
+    assert job["state"] == "OK" and job["result"] == "hi" and job["timeStart"] == 1539600003.5212841034
+    assert r.lrange(key, 0, -1) == [_final()]
+    assert 0 < r.ttl(key) <= 60  # the TTL of the AC is left alone
+
+
+def test_peek_keeps_order_of_several_elements(adm: _A, r: redis.Redis) -> None:
+    key = f"queues:jobqueue:{GUID}"
+    values = [_final("OK", n=i) for i in range(3)]
+    r.rpush(key, *values)
+    assert adm.wait_job(GUID, 1)["n"] == 0
+    assert adm.wait_job(GUID, 1)["n"] == 0
+    assert r.lrange(key, 0, -1) == values
+
+
+def test_blocks_until_the_result_arrives(adm: _A, r: redis.Redis) -> None:
+    key = f"queues:jobqueue:{GUID}"
+    pusher = redis.Redis(connection_pool=r.connection_pool)
+    timer = threading.Timer(0.3, lambda: pusher.rpush(key, _final("ERROR")))
+    timer.start()
+    try:
+        job = adm.wait_job(GUID, 10)
+    finally:
+        timer.join()
+    assert job["state"] == "ERROR" and r.llen(key) == 1
+
+
+def test_times_out_clearly(adm: _A, r: redis.Redis) -> None:
+    start = time.monotonic()
+    with pytest.raises(JobTimeoutError, match=f"no result for job {GUID} on queues:jobqueue:{GUID} within 0.5s"):
+        adm.wait_job(GUID, 0.5)
+    assert time.monotonic() - start >= 0.45
+    with pytest.raises(JobTimeoutError, match="wait=True"):
+        adm.wait_job(GUID, 0)  # non-blocking LINDEX, like the AC with timeout 0
+    assert r.dbsize() == 0
+
+
+def test_bad_arguments(adm: _A) -> None:
+    with pytest.raises(WriteValidationError):
+        adm.wait_job("", 1)
+    with pytest.raises(WriteValidationError):
+        adm.wait_job(GUID, "soon")  # type: ignore[arg-type]
+
+
+def test_enqueued_job_result_round_trip(adm: _A, r: redis.Redis) -> None:
+    job = adm.enqueue_job(1, nid=5, category="jumpscale", cmd="echo", args={"msg": "hi"}, wait=True)
+    # play the AC + worker (spec §6.2-§6.5) on the exact bytes
+    raw = r.blpop(["queues:commands:queue:1:5"], 1)[1]
+    done = json.loads(raw) | {"state": "OK", "result": "hi", "resultcode": 0}
+    r.rpush(f"queues:jobqueue:{job['guid']}", json.dumps(done))
+    r.hdel("jobs:1", job["guid"])
+    assert adm.wait_job(job["guid"], 5) == done
