@@ -58,11 +58,11 @@ def test_cancel_by_guid_dry_run_then_undo(adm: _A, r: redis.Redis) -> None:
     guids = frame["guid"].tolist()[1:3]
     before = snapshot(r)
     r.config_resetstat()
-    plan = adm.cancel_jobs(guids + ["f" * 32], dry_run=True)
+    plan = adm.cancel_jobs([*guids, "f" * 32], dry_run=True)
     assert isinstance(plan, WritePlan) and writes_seen(r) == set() and snapshot(r) == before
     assert [c[0] for c in plan.commands] == ["LREM", "LREM", "HDEL", "HDEL", "#"]
     assert "f" * 32 in plan.commands[-1][1]
-    out = adm.cancel_jobs(guids + ["f" * 32])
+    out = adm.cancel_jobs([*guids, "f" * 32])
     assert out.attrs["not_found"] == ["f" * 32] and out["removed"].all()
     assert r.llen("queues:commands:queue:1:5") == 2
     result = adm.undo(out.attrs["journal_id"])
