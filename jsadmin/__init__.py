@@ -1,15 +1,17 @@
 """jsadmin: the Jupyter-friendly admin SDK for the Redis state of JumpScale 7 grids.
 
 >>> import jsadmin
->>> admin = jsadmin.connect()            # $JSADMIN_URL, else the embedded demo grid  # doctest: +SKIP
->>> admin.load("jobs").head()            # doctest: +SKIP
+>>> admin = jsadmin.connect()    # $JSADMIN_URL, else the embedded demo grid  # doctest: +SKIP
+>>> admin.load("jobs").head()    # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from ._version import __version__
 from .admin import Admin, connect, demo
+from .analytics.history import load_history as history
 from .catalog import FAMILIES, Family, family
+from .diff import Diff, diff
 from .errors import (
     ConnectionConfigError,
     JobTimeoutError,
@@ -19,20 +21,30 @@ from .errors import (
     UnknownFamilyError,
     WriteValidationError,
 )
+from .fleet import Fleet, fleet, load_inventory
+from .snapshot import Snapshot, open_snapshot
 
 __all__ = [
     "FAMILIES",
     "Admin",
     "ConnectionConfigError",
+    "Diff",
     "Family",
+    "Fleet",
     "JobTimeoutError",
     "JsAdminError",
     "ReadOnlyError",
     "RedisServerNotFound",
+    "Snapshot",
     "UnknownFamilyError",
     "WriteValidationError",
     "__version__",
     "connect",
     "demo",
+    "diff",
     "family",
+    "fleet",
+    "history",
+    "load_inventory",
+    "open_snapshot",
 ]

@@ -14,19 +14,22 @@ from typing import Any
 import pandas as pd
 import redis
 
+from .analytics.api import AnalyticsMixin
 from .catalog import FAMILIES, classify, family
 from .connection import parse_url, scrub
 from .embedded import EmbeddedRedis
 from .errors import ReadOnlyError
 from .reader import PROBLEM_COLUMNS, read_family
 from .scan import key_types, raw_client, scan_keys, sizes
+from .snapshot import SnapshotMixin
+from .writes.api import WritesMixin
 
 log = logging.getLogger("jsadmin")
 
 ENV_URL = "JSADMIN_URL"
 
 
-class Admin:
+class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
     """Typed, read-safe access to one JumpScale 7 Redis.
 
     Create it with :func:`connect` or :func:`demo`. Reads never write and use only bounded

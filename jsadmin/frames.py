@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .decode import DecodeError, parse_bool, parse_number
 
@@ -71,24 +72,35 @@ JOB_FIELDS = tuple(c for c in JOB_COLUMNS if c != "role")
 
 
 def extract(records: Sequence[dict[str, Any]], fields: Sequence[str]) -> dict[str, Column]:
-    """Transpose dicts into one list per field (missing keys -> ``None``), at C speed when uniform."""
+    """Transpose dicts into one list per field (missing keys -> ``None``), at C speed when uniform.
+
+    Fields present in the first record are fetched with one ``itemgetter`` per record; records
+    missing one of them take a slower per-field path; other fields are gathered with ``dict.get``.
+    """
     if not records:
         return {f: [] for f in fields}
-    if len(fields) == 1:
-        f = fields[0]
-        return {f: [r.get(f) for r in records]}
-    getter = itemgetter(*fields)
-    try:
-        rows = list(map(getter, records))
-    except KeyError:
-        rows = []
-        append = rows.append
-        for rec in records:
-            try:
-                append(getter(rec))
-            except KeyError:
-                append(tuple(rec.get(f) for f in fields))
-    return dict(zip(fields, (list(c) for c in zip(*rows))))
+    first = records[0]
+    common = [f for f in fields if f in first]
+    out: dict[str, Column] = {}
+    if len(common) > 1:
+        getter = itemgetter(*common)
+        try:
+            rows = list(map(getter, records))
+        except KeyError:
+            rows = []
+            append = rows.append
+            for rec in records:
+                try:
+                    append(getter(rec))
+                except KeyError:
+                    append(tuple(rec.get(f) for f in common))
+        out = dict(zip(common, map(list, zip(*rows))))
+    elif common:
+        out[common[0]] = [r.get(common[0]) for r in records]
+    for f in fields:
+        if f not in out:
+            out[f] = [r.get(f) for r in records]
+    return {f: out[f] for f in fields}
 
 
 def _floats(col: Column) -> tuple[np.ndarray, Bad]:
@@ -177,23 +189,32 @@ def _as_text(v: Any) -> Any:
 def to_string(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     """Text; numbers are stringified (``jscriptid`` 5 -> ``"5"``)."""
     try:
-        return pd.array(col, dtype="string"), []
-    except (TypeError, ValueError):
+        return pd.arrays.ArrowStringArray(pa.array(col, type=pa.large_string())), []
+    except (pa.ArrowException, TypeError, ValueError):
         return pd.array([_as_text(v) for v in col], dtype="string"), []
 
 
 def to_category(col: Column, categories: Iterable[str] = ()) -> tuple[pd.Categorical, Bad]:
     """Categorical text; known ``categories`` come first, unknown values are added."""
-    values = [_as_text(v) for v in col]
     known = list(categories)
-    extra = sorted({v for v in values if v is not None} - set(known))
-    return pd.Categorical(values, categories=known + extra), []
+    try:
+        encoded = pa.array(col, type=pa.large_string()).dictionary_encode()
+        present = encoded.dictionary.to_pylist()
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        values = [_as_text(v) for v in col]
+        extra = sorted({v for v in values if v is not None} - set(known))
+        return pd.Categorical(values, categories=known + extra), []
+    cats = known + sorted(set(present) - set(known))
+    position = {c: i for i, c in enumerate(cats)}
+    remap = np.array([position[c] for c in present] + [-1], dtype="int64")
+    codes = np.where(np.isnan(codes), -1, codes).astype("int64") if codes.dtype.kind == "f" else codes
+    return pd.Categorical.from_codes(remap[codes], categories=cats), []
 
 
 def to_object(col: Column) -> tuple[np.ndarray, Bad]:
-    arr = np.empty(len(col), dtype=object)
-    arr[:] = col
-    return arr, []
+    """Decoded JSON values as they are (one Python object per cell, lists never broadcast)."""
+    return np.fromiter(col, dtype=object, count=len(col)), []
 
 
 CONVERTERS: dict[str, Callable[[Column], tuple[Any, Bad]]] = {

@@ -30,7 +30,7 @@ from .decode import (
     text,
 )
 from .frames import JOB_FIELDS, build_frame, expand_column, extract, first_role
-from .scan import get_many, hash_items, key_types, list_values, scan_keys, set_members, ttls
+from .scan import get_many, hash_batches, key_types, list_values, scan_keys, set_members, ttls
 
 PROBLEM_COLUMNS = ("family", "key", "field", "error", "raw")
 ECO_STUB_KEYS = frozenset({"occurrences", "epoch", "guid", "lasttime", "pushtime", "gid", "nid"})
@@ -59,12 +59,16 @@ class _Rows:
 
     prov: dict[str, list[Any]] = field(default_factory=dict)
     raws: list[Any] = field(default_factory=list)
+    parsed: list[Any] | None = None
+    """JSON values decoded while the next batch was in flight (JSON families only)."""
     keys: list[bytes] = field(default_factory=list)
     fields: list[Any] = field(default_factory=list)
 
     def add(self, key: bytes, values: Sequence[Any], fields: Sequence[Any], extra: dict[str, Any]) -> None:
         n = len(values)
         self.raws.extend(values)
+        if self.parsed is not None:
+            self.parsed.extend(loads_many(list(values)))
         self.keys.extend([key] * n)
         self.fields.extend(fields)
         for name, value in extra.items():
@@ -72,6 +76,20 @@ class _Rows:
         for col in self.prov.values():
             if len(col) < len(self.raws):
                 col.extend([None] * (len(self.raws) - len(col)))
+
+    def dedupe_from(self, start: int) -> None:
+        """Drop repeated hash fields (HSCAN may return a field twice while Redis rehashes)."""
+        tail = self.fields[start:]
+        if len(set(tail)) == len(tail):
+            return
+        last = {f: start + i for i, f in enumerate(tail)}
+        keep = list(range(start)) + sorted(last.values())
+        for name in ("raws", "keys", "fields"):
+            col = getattr(self, name)
+            setattr(self, name, [col[i] for i in keep])
+        if self.parsed is not None:
+            self.parsed = [self.parsed[i] for i in keep]
+        self.prov = {c: [v[i] for i in keep] for c, v in self.prov.items()}
 
 
 def family_keys(raw: Any, fam: Family, *, gid: Any = None, keys: Sequence[str] | None = None) -> list[bytes]:
@@ -114,8 +132,11 @@ def _key_extra(fam: Family, key: str, rtype: str) -> dict[str, Any]:
     return extra
 
 
+JSON_DECODERS = frozenset({"job", "jumpscript", "session", "eco", "log"})
+
+
 def _collect(raw: Any, fam: Family, key_list: list[bytes], limit: int | None, problems: list[Problem]) -> _Rows:
-    rows = _Rows()
+    rows = _Rows(parsed=[] if fam.decoder in JSON_DECODERS else None)
     allowed = (fam.redis_type, *fam.also_types)
     types = key_types(raw, key_list)
     by_type: dict[str, list[bytes]] = {}
@@ -140,13 +161,18 @@ def _collect(raw: Any, fam: Family, key_list: list[bytes], limit: int | None, pr
             extra["ttl"] = ttl_of.get(k)
         rows.add(k, [v], [None], extra)
     for k in by_type.get("hash", []):
-        fields, vals = hash_items(raw, k)
-        if limit is not None:
-            fields, vals = fields[:limit], vals[:limit]
         extra = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "hash")
         if fam.ttl:
             extra["ttl"] = ttl_of.get(k)
-        rows.add(k, vals, fields, extra)
+        start = len(rows.raws)
+        for fields, vals in hash_batches(raw, k):
+            if limit is not None:
+                room = limit - (len(rows.raws) - start)
+                if room <= 0:
+                    break
+                fields, vals = fields[:room], vals[:room]
+            rows.add(k, vals, fields, extra)
+        rows.dedupe_from(start)
     for k in by_type.get("list", []):
         vals = list_values(raw, k, limit=limit)
         extra = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "list")
@@ -162,10 +188,12 @@ def _collect(raw: Any, fam: Family, key_list: list[bytes], limit: int | None, pr
 # ------------------------------------------------------------------------------------ decoders
 # A decoder turns the raw values into value columns; rows it cannot use get None in ``ok``.
 DecodeResult = tuple[dict[str, list[Any]], list[str | None]]
+Parsed = list[Any] | None
 
 
-def _objects(raws: Sequence[bytes]) -> tuple[list[dict[str, Any]], list[str | None]]:
-    parsed = loads_many(list(raws))
+def _objects(raws: Sequence[bytes], parsed: Parsed) -> tuple[list[dict[str, Any]], list[str | None]]:
+    if parsed is None:
+        parsed = loads_many(list(raws))
     errors: list[str | None] = []
     objs: list[dict[str, Any]] = []
     for v in parsed:
@@ -181,15 +209,15 @@ def _objects(raws: Sequence[bytes]) -> tuple[list[dict[str, Any]], list[str | No
     return objs, errors
 
 
-def _decode_job(raws: Sequence[bytes]) -> DecodeResult:
-    objs, errors = _objects(raws)
+def _decode_job(raws: Sequence[bytes], parsed: Parsed = None) -> DecodeResult:
+    objs, errors = _objects(raws, parsed)
     cols = extract(objs, JOB_FIELDS)
     cols["role"] = first_role(cols["roles"])
     return cols, errors
 
 
-def _scalar(parse: Callable[[Any], Any], column: str) -> Callable[[Sequence[bytes]], DecodeResult]:
-    def decode(raws: Sequence[bytes]) -> DecodeResult:
+def _scalar(parse: Callable[[Any], Any], column: str) -> Callable[[Sequence[bytes], Parsed], DecodeResult]:
+    def decode(raws: Sequence[bytes], parsed: Parsed = None) -> DecodeResult:
         out: list[Any] = []
         errors: list[str | None] = []
         for v in raws:
@@ -204,7 +232,7 @@ def _scalar(parse: Callable[[Any], Any], column: str) -> Callable[[Sequence[byte
     return decode
 
 
-def _decode_pidlist(raws: Sequence[bytes]) -> DecodeResult:
+def _decode_pidlist(raws: Sequence[bytes], parsed: Parsed = None) -> DecodeResult:
     pids: list[Any] = []
     errors: list[str | None] = []
     for raw in raws:
@@ -220,8 +248,8 @@ def _decode_pidlist(raws: Sequence[bytes]) -> DecodeResult:
     return {"pids": pids, "npids": [None if p is None else len(p) for p in pids]}, errors
 
 
-def _decode_jumpscript(raws: Sequence[bytes]) -> DecodeResult:
-    objs, errors = _objects(raws)
+def _decode_jumpscript(raws: Sequence[bytes], parsed: Parsed = None) -> DecodeResult:
+    objs, errors = _objects(raws, parsed)
     fields = [c for c in FAMILIES["jumpscripts_by_name"].value_columns if c not in ("form", "period_seconds", "debug")]
     cols = extract(objs, fields)
     cols["form"] = ["execfunction" if "_loaded" in o or ("descr" not in o and "lastrun" in o) else "pm" for o in objs]
@@ -233,16 +261,16 @@ def _decode_jumpscript(raws: Sequence[bytes]) -> DecodeResult:
     return cols, errors
 
 
-def _decode_object(columns: Sequence[str]) -> Callable[[Sequence[bytes]], DecodeResult]:
-    def decode(raws: Sequence[bytes]) -> DecodeResult:
-        objs, errors = _objects(raws)
+def _decode_object(columns: Sequence[str]) -> Callable[[Sequence[bytes], Parsed], DecodeResult]:
+    def decode(raws: Sequence[bytes], parsed: Parsed = None) -> DecodeResult:
+        objs, errors = _objects(raws, parsed)
         return extract(objs, list(columns)), errors
 
     return decode
 
 
-def _decode_eco(raws: Sequence[bytes]) -> DecodeResult:
-    objs, errors = _objects(raws)
+def _decode_eco(raws: Sequence[bytes], parsed: Parsed = None) -> DecodeResult:
+    objs, errors = _objects(raws, parsed)
     cols = extract(objs, [c for c in FAMILIES["ecos"].value_columns if c != "stub"])
     cols["stub"] = [bool(o) and set(o) <= ECO_STUB_KEYS for o in objs]
     cols["jid"] = [None if j in (None, 0, "0", "") else j for j in cols["jid"]]
@@ -251,7 +279,7 @@ def _decode_eco(raws: Sequence[bytes]) -> DecodeResult:
     return cols, errors
 
 
-DECODERS: dict[str, Callable[[Sequence[bytes]], DecodeResult]] = {
+DECODERS: dict[str, Callable[[Sequence[bytes], Parsed], DecodeResult]] = {
     "job": _decode_job,
     "int": _scalar(parse_int, "value"),
     "epoch": _scalar(parse_epoch, "value"),
@@ -343,29 +371,9 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
     problems: list[Problem] = []
     key_list = family_keys(raw, fam, gid=filters.get("gid"), keys=explicit_keys)
     with gc_paused():
-        rows = _collect(raw, fam, key_list, limit, problems)
-        spec = fam.columns
-        if fam.decoder == "monitoring":
-            columns, _ = _monitoring(rows, fam, problems)
-            df, bad = build_frame(columns, spec, categories=fam.categories)
-            keep_keys: list[bytes] = []
-            keep_fields: list[Any] = []
-        else:
-            values, errors = DECODERS[fam.decoder](rows.raws)
-            if "value" in values and fam.name in _VALUE_COLUMN:
-                values[_VALUE_COLUMN[fam.name]] = values.pop("value")
-            keep = [i for i, e in enumerate(errors) if e is None]
-            for i, e in enumerate(errors):
-                if e is not None:
-                    problems.append(Problem.of(fam.name, rows.keys[i], _field_of(fam, rows.fields[i]), e, rows.raws[i]))
-            columns = _provenance(fam, rows)
-            columns.update(values)
-            if len(keep) != len(errors):
-                columns = {c: [col[i] for i in keep] for c, col in columns.items()}
-            keep_keys = [rows.keys[i] for i in keep]
-            keep_fields = [rows.fields[i] for i in keep]
-            _fill_derived(fam, columns)
-            df, bad = build_frame(columns, spec, categories=fam.categories)
+        # the per-row dicts die inside _frame, while the collector is paused: re-enabling it
+        # with them alive would walk millions of young objects once for nothing
+        df, bad, keep_keys, keep_fields = _frame(fam, _collect(raw, fam, key_list, limit, problems), problems)
     for i, column, why in bad:
         key = keep_keys[i] if i < len(keep_keys) else b""
         fld = _field_of(fam, keep_fields[i]) if i < len(keep_fields) else None
@@ -382,6 +390,32 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
     df.attrs["family"] = fam.name
     df.attrs["problems"] = problems_frame(problems)
     return df
+
+
+def _frame(
+    fam: Family, rows: _Rows, problems: list[Problem]
+) -> tuple[pd.DataFrame, list[tuple[int, str, str]], list[bytes], list[Any]]:
+    """Decode collected rows into the family's typed frame; undecodable rows become problems."""
+    if fam.decoder == "monitoring":
+        columns, _ = _monitoring(rows, fam, problems)
+        df, bad = build_frame(columns, fam.columns, categories=fam.categories)
+        return df, bad, [], []
+    values, errors = DECODERS[fam.decoder](rows.raws, rows.parsed)
+    if "value" in values and fam.name in _VALUE_COLUMN:
+        values[_VALUE_COLUMN[fam.name]] = values.pop("value")
+    keep = [i for i, e in enumerate(errors) if e is None]
+    for i, e in enumerate(errors):
+        if e is not None:
+            problems.append(Problem.of(fam.name, rows.keys[i], _field_of(fam, rows.fields[i]), e, rows.raws[i]))
+    columns = _provenance(fam, rows)
+    columns.update(values)
+    if len(keep) != len(errors):
+        columns = {c: [col[i] for i in keep] for c, col in columns.items()}
+    keep_keys = [rows.keys[i] for i in keep] if len(keep) != len(errors) else rows.keys
+    keep_fields = [rows.fields[i] for i in keep] if len(keep) != len(errors) else rows.fields
+    _fill_derived(fam, columns)
+    df, bad = build_frame(columns, fam.columns, categories=fam.categories)
+    return df, bad, keep_keys, keep_fields
 
 
 def _field_of(fam: Family, f: Any) -> Any:

@@ -80,24 +80,29 @@ def hscan_flat(raw: redis.Redis, key: KeyT, *, count: int = HSCAN_COUNT) -> Iter
     return _zscan_like(raw, "HSCAN", key, count)
 
 
-def hash_items(
+def hash_batches(
     raw: redis.Redis, key: KeyT, *, count: int = HSCAN_COUNT, prefetch: bool = True
-) -> tuple[list[bytes], list[bytes]]:
-    """All ``(fields, values)`` of one hash, de-duplicated, read in ``HSCAN`` steps.
+) -> Iterator[tuple[list[bytes], list[bytes]]]:
+    """``(fields, values)`` batches of one hash via ``HSCAN``.
 
-    With ``prefetch`` the next batch is fetched on a thread while the caller's process
-    works, so network and server time overlap (the GIL is released while waiting on the socket).
+    With ``prefetch`` the next batch is fetched on a thread while the caller works on the
+    current one, so network and server time overlap with decoding (the GIL is released
+    while waiting on the socket). A field may repeat while the hash rehashes.
     """
+    batches = hscan_flat(raw, key, count=count)
+    for flat in _prefetched(batches) if prefetch else batches:
+        yield flat[0::2], flat[1::2]
+
+
+def hash_items(raw: redis.Redis, key: KeyT, *, count: int = HSCAN_COUNT) -> tuple[list[bytes], list[bytes]]:
+    """All ``(fields, values)`` of one hash, de-duplicated, read in ``HSCAN`` steps."""
     fields: list[bytes] = []
     values: list[bytes] = []
-    batches = _prefetched(hscan_flat(raw, key, count=count)) if prefetch else hscan_flat(raw, key, count=count)
-    for flat in batches:
-        fields.extend(flat[0::2])
-        values.extend(flat[1::2])
-    if len(set(fields)) != len(fields):  # rare: rehashing during the scan
-        unique: dict[bytes, bytes] = {}
-        for f, v in zip(fields, values):
-            unique[f] = v
+    for f, v in hash_batches(raw, key, count=count):
+        fields.extend(f)
+        values.extend(v)
+    if len(set(fields)) != len(fields):
+        unique = dict(zip(fields, values))
         fields, values = list(unique), list(unique.values())
     return fields, values
 
