@@ -36,7 +36,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pandas as pd
 
 from ._version import __version__
@@ -72,6 +71,11 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def _dumps(value: Any) -> str:
+    """JSON text that keeps NaN/Infinity (Python json writes them, so JumpScale data holds them)."""
+    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
 def _needs_json(series: pd.Series) -> bool:
     """Object columns whose values are not all text (or all bytes) are stored as JSON text."""
     if series.dtype != object:
@@ -100,7 +104,7 @@ def encode_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
             json_columns.append(str(col))
             out[col] = pd.Series(
                 [
-                    None if _is_missing(v) else orjson.dumps(v, default=_json_default).decode()
+                    None if _is_missing(v) else _dumps(v)
                     for v in out[col]
                 ],
                 index=out.index,
@@ -124,7 +128,7 @@ def decode_frame(df: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
     for col in schema.get("json_columns", []):
         if col in df.columns:
             df[col] = pd.Series(
-                [None if v is None or _is_missing(v) else orjson.loads(v) for v in df[col]],
+                [None if v is None or _is_missing(v) else json.loads(v) for v in df[col]],
                 index=df.index,
                 dtype=object,
             )

@@ -1,0 +1,154 @@
+"""Parquet snapshots of real servers: exact round trips, layout, manifest, no secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.dataset as ds
+import pytest
+
+import jsadmin
+from jsadmin.embedded import EmbeddedRedis
+from jsadmin.errors import UnknownFamilyError
+from jsadmin.fleet import fleet
+from jsadmin.snapshot import SnapshotError, SnapshotMixin, open_snapshot, snapshot
+
+SNAP_PASSWORD = "snap-pw-Zq81"  # the same as tests/snapshot/conftest.py
+
+
+def test_admin_snapshot_round_trips_every_family_exactly(seeded: EmbeddedRedis, tmp_path: Path) -> None:
+    admin = jsadmin.connect(seeded.url, readonly=True)
+    live = admin.load_all()
+    path = snapshot(admin, tmp_path / "snap")
+    snap = open_snapshot(path)
+    assert snap.kind == "admin" and snap.family_names == list(live)
+    for name, frame in live.items():
+        back = snap.load(name)
+        assert back.attrs["family"] == name
+        pd.testing.assert_frame_equal(back, frame, obj=name)
+        pd.testing.assert_frame_equal(back.attrs["problems"], frame.attrs["problems"], check_dtype=False)
+    jobs = snap.load("jobs")
+    assert isinstance(jobs["state"].dtype, pd.CategoricalDtype)
+    assert str(jobs["timeCreate"].dtype).endswith(", UTC]")
+    assert any(isinstance(a, dict) and a for a in jobs["args"])
+    assert all(isinstance(r, list) for r in jobs["roles"])
+    assert "source" in snap.load("jumpscripts_by_name").columns  # the jumpscript code column
+    admin.close()
+
+
+def test_snapshot_mixin_method(seeded: EmbeddedRedis, tmp_path: Path) -> None:
+    admin = jsadmin.connect(seeded.url, readonly=True)
+    path = SnapshotMixin.snapshot(admin, tmp_path / "m", name="master")  # as Admin.snapshot(path)
+    assert open_snapshot(path).sources == {"master": admin.url}
+    admin.close()
+
+
+def test_families_filters_and_expand(seeded: EmbeddedRedis, tmp_path: Path) -> None:
+    admin = jsadmin.connect(seeded.url, readonly=True)
+    snap = open_snapshot(snapshot(admin, tmp_path / "s"))
+    pd.testing.assert_frame_equal(snap.families(), admin.families())
+    live = admin.load("jobs", state=["SCHEDULED", "STARTED"], expand="args")
+    offline = snap.load("jobs", state=["SCHEDULED", "STARTED"], expand="args")
+    pd.testing.assert_frame_equal(offline, live)
+    assert any(c.startswith("args.") for c in offline.columns)
+    with pytest.raises(UnknownFamilyError, match="no_such"):
+        snap.load("no_such")
+    with pytest.raises(ValueError, match="no such column"):
+        snap.load("jobs", colour="red")
+    admin.close()
+
+
+def test_fleet_snapshot_layout_manifest_and_no_secret(pair: tuple[str, str], tmp_path: Path) -> None:
+    plain, locked = pair
+    f = fleet({"n1": plain, "n2": locked, "gone": "redis://127.0.0.1:1/0"}, timeout=1)
+    live = f.load_all()
+    path = f.snapshot(tmp_path / "fleet")
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["kind"] == "fleet" and manifest["jsadmin_version"] == jsadmin.__version__
+    assert pd.Timestamp(manifest["created_at"]).tzinfo is not None
+    assert [s["name"] for s in manifest["sources"]] == ["n1", "n2", "gone"]
+    assert manifest["sources"][1]["url"].startswith("redis://:***@127.0.0.1:")
+    assert manifest["answered"] == ["n1", "n2"]
+    assert [s["ok"] for s in manifest["status"]] == [True, True, False]
+    assert manifest["families"]["jobs"]["rows"] == {
+        src: int((live["jobs"]["source"] == src).sum()) for src in ("n1", "n2")
+    }
+    assert manifest["families"]["jobs"]["dtypes"]["state"]["dtype"] == "category"
+    assert "args" in manifest["families"]["jobs"]["json_columns"]
+    for family in live:
+        for src in ("n1", "n2"):
+            assert (path / family / f"source={src}" / "part-0.parquet").is_file()
+        assert not (path / family / "source=gone").exists()
+    for file in path.rglob("*"):
+        if file.is_file():
+            assert SNAP_PASSWORD.encode() not in file.read_bytes(), file
+
+    snap = open_snapshot(path)
+    for name, frame in live.items():
+        pd.testing.assert_frame_equal(snap.load(name), frame, obj=name)
+    assert snap.load("jobs", source="n2")["source"].unique().tolist() == ["n2"]
+    assert PASSWORD_FREE(repr(snap)) and PASSWORD_FREE(snap.families().to_string())
+
+
+def PASSWORD_FREE(text: str) -> bool:
+    return SNAP_PASSWORD not in text
+
+
+def test_layout_reads_with_pyarrow_dataset_and_pandas(pair: tuple[str, str], tmp_path: Path) -> None:
+    f = fleet({"n1": pair[0], "n2": pair[1]})
+    live = f.load("command_queues")
+    path = f.snapshot(tmp_path / "fl")
+    table = ds.dataset(path / "command_queues", format="parquet", partitioning="hive").to_table()
+    frame = table.to_pandas()
+    assert sorted(frame["source"].astype(str).unique()) == ["n1", "n2"]
+    counts = frame.groupby(frame["source"].astype(str)).size().to_dict()
+    assert counts == live.groupby(live["source"].astype(str)).size().to_dict()
+    assert set(live.columns) == set(frame.columns)
+    via_pandas = pd.read_parquet(path / "command_queues")
+    assert len(via_pandas) == len(live)
+    # JSON columns stay text outside jsadmin
+    assert isinstance(via_pandas["args"].dropna().iloc[0], str)
+
+
+def test_overwrite_rules_and_bad_paths(seeded: EmbeddedRedis, tmp_path: Path) -> None:
+    admin = jsadmin.connect(seeded.url, readonly=True)
+    path = snapshot(admin, tmp_path / "s")
+    with pytest.raises(SnapshotError, match="already exists"):
+        snapshot(admin, path)
+    assert snapshot(admin, path, overwrite=True) == path
+    other = tmp_path / "precious"
+    other.mkdir()
+    (other / "thesis.txt").write_text("do not delete")
+    with pytest.raises(SnapshotError, match="not a jsadmin snapshot"):
+        snapshot(admin, other, overwrite=True)
+    assert (other / "thesis.txt").read_text() == "do not delete"
+    with pytest.raises(SnapshotError, match="not a jsadmin snapshot"):
+        open_snapshot(other)
+    with pytest.raises(TypeError, match="Admin or a Fleet"):
+        snapshot(42, tmp_path / "x")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp leftovers
+    admin.close()
+
+
+def test_problems_survive_a_snapshot(tmp_path: Path) -> None:
+    import redis
+
+    from jsadmin.embedded import free_port
+
+    srv = EmbeddedRedis.start(port=free_port())
+    try:
+        client = redis.Redis.from_url(srv.url)
+        client.hset("jobs:1", "feedface", b"{broken")
+        client.close()
+        admin = jsadmin.connect(srv.url, readonly=True)
+        path = snapshot(admin, tmp_path / "p")
+        snap = open_snapshot(path)
+        probs = snap.problems()
+        assert probs[["family", "key", "field"]].values.tolist() == [["jobs", "jobs:1", "feedface"]]
+        assert bytes(probs["raw"].iloc[0]).startswith(b"{broken")
+        assert len(snap.load("jobs").attrs["problems"]) == 1
+        admin.close()
+    finally:
+        srv.stop()
