@@ -8,5 +8,6 @@
 from __future__ import annotations
 
 from .scripts import load_demo_jumpscripts
+from .seed import seed_demo
 
-__all__ = ["load_demo_jumpscripts"]
+__all__ = ["load_demo_jumpscripts", "seed_demo"]
