@@ -1,0 +1,112 @@
+"""Reads are safe on a production Redis: no writes, no KEYS/HGETALL, every command bounded.
+
+Proved against a real server two ways: ``INFO commandstats`` before/after, and ``MONITOR``
+capturing every command the loads issue.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import redis
+
+import jsadmin
+from jsadmin.demo import seed_demo
+from jsadmin.scan import HSCAN_COUNT, LRANGE_WINDOW, SCAN_COUNT
+
+READ_COMMANDS = {"scan", "hscan", "sscan", "lrange", "llen", "type", "get", "pttl", "exists", "hlen", "scard", "ping"}
+# commands the test itself, the client handshake and INFO use
+HOUSEKEEPING = {"info", "client", "hello", "select", "monitor", "command", "auth"}
+
+
+def _commandstats(r: redis.Redis) -> dict[str, int]:
+    return {k.removeprefix("cmdstat_").split("|")[0]: v["calls"] for k, v in r.info("commandstats").items()}
+
+
+@pytest.fixture()
+def big(r: redis.Redis) -> redis.Redis:
+    """The demo grid plus a hash, a list and a set bigger than one bounded read."""
+    seed_demo(r)
+    job = b'{"guid":"%d","id":%d,"gid":7,"state":"OK","timeCreate":1539600000}'
+    pipe = r.pipeline(transaction=False)
+    for i in range(HSCAN_COUNT * 2 + 17):
+        pipe.hset("jobs:7", str(i), job % (i, i))
+    pipe.rpush("queues:logs", *[b'{"message":"m","level":5,"epoch":1539600000}'] * (LRANGE_WINDOW * 2 + 3))
+    pipe.sadd("eco:secos", *[f"k{i}" for i in range(3000)])
+    pipe.execute()
+    return r
+
+
+def test_reads_never_write_or_use_unbounded_commands(big: redis.Redis, redis_url: str) -> None:
+    admin = jsadmin.connect(redis_url)
+    before = _commandstats(big)
+    dirty_before = big.info("persistence")["rdb_changes_since_last_save"]
+    admin.families()
+    frames = admin.load_all()
+    for name in ("jobs", "command_queues", "logs"):
+        admin.load(name)
+    after = _commandstats(big)
+    used = {c for c in after if after[c] != before.get(c, 0)}
+    assert used - HOUSEKEEPING <= READ_COMMANDS, used - HOUSEKEEPING - READ_COMMANDS
+    assert "keys" not in used and "hgetall" not in used and "smembers" not in used
+    assert big.info("persistence")["rdb_changes_since_last_save"] == dirty_before  # nothing written
+    assert len(frames["jobs"]) >= HSCAN_COUNT * 2 + 17
+    assert len(frames["logs"]) >= LRANGE_WINDOW * 2 + 3 and len(frames["eco_secos"]) >= 3000
+    admin.close()
+
+
+def test_every_command_is_bounded(big: redis.Redis, redis_url: str) -> None:
+    """MONITOR sees every command: SCANs carry COUNT, LRANGE windows are bounded."""
+    seen: list[list[str]] = []
+    ready = threading.Event()
+    stop = threading.Event()
+
+    def watch() -> None:
+        mon_client = redis.Redis.from_url(redis_url)
+        with mon_client.monitor() as m:
+            ready.set()
+            for cmd in m.listen():
+                parts = cmd["command"].split(" ")
+                seen.append(parts)
+                if stop.is_set() and parts[0].upper() == "ECHO":
+                    break
+        mon_client.close()
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    ready.wait(5)
+    time.sleep(0.1)
+    admin = jsadmin.connect(redis_url)
+    admin.load_all()
+    stop.set()
+    big.echo("done")
+    t.join(10)
+    admin.close()
+    names = [p[0].upper() for p in seen]
+    assert "SCAN" in names and "HSCAN" in names and "LRANGE" in names and "SSCAN" in names
+    for parts in seen:
+        name = parts[0].upper()
+        if name in ("SCAN", "HSCAN", "SSCAN"):
+            assert "COUNT" in [p.upper() for p in parts], parts
+            count = int(parts[[p.upper() for p in parts].index("COUNT") + 1])
+            assert count <= max(SCAN_COUNT, HSCAN_COUNT)
+        elif name == "LRANGE":
+            start, stop_ = int(parts[2]), int(parts[3])
+            assert 0 <= start <= stop_ and stop_ - start + 1 <= LRANGE_WINDOW, parts
+        else:
+            assert name.lower() in READ_COMMANDS | HOUSEKEEPING | {"echo"}, parts
+
+
+def test_readonly_refuses_writes_before_touching_redis(r: redis.Redis, redis_url: str) -> None:
+    admin = jsadmin.connect(redis_url, readonly=True)
+    before = _commandstats(r)
+    with pytest.raises(jsadmin.ReadOnlyError, match="read-only"):
+        admin.enqueue_job(1, nid=5, category="jumpscale", cmd="echo")
+    with pytest.raises(jsadmin.ReadOnlyError):
+        admin.register_jumpscript("jumpscale", "x", "def action():\n    pass\n", descr="x")
+    after = _commandstats(r)
+    assert {c for c in after if after[c] != before.get(c, 0)} <= HOUSEKEEPING
+    assert r.dbsize() == 0
+    admin.close()
