@@ -67,8 +67,9 @@ FAMILIES = (
     "health_status",
     "processmanager_startuptime",
     "alerts",
+    "eco_htime",
 )
-"""The 31 family ids, in catalog order."""
+"""The family ids: the 31 of the brief plus ``eco_htime`` (``eco:htime``, the 300 s sweep time)."""
 
 # Historic epochs for legacy data (spec §8.8).
 _JS6_2014_04 = 1_396_800_000  # healthcheck:status / lastcheck (2014-03-26 .. 2014-04-06)
@@ -926,6 +927,7 @@ class _Seeder:
             else:
                 w.rpush("eco_queue", keys.ECO_QUEUE, key.encode())
             w.hset("ecos", keys.ECO_OBJECTS, key, cjson_dumps(obj))
+        w.set("eco_htime", keys.ECO_HTIME, py2_text(self.now_i - rng.randrange(1, 300)))
         # make sure both lists exist even for tiny seeds
         if keys.ECO_SECOS not in self.w.family_keys["eco_secos"]:
             key = next(iter(seen))

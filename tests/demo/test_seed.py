@@ -48,6 +48,7 @@ FAMILY_TYPES = {
     "health_status": "string",
     "processmanager_startuptime": "string",
     "alerts": "list",
+    "eco_htime": "string",
 }
 """Literal key patterns per family (tests may assert literal strings)."""
 FAMILY_PATTERNS = {
@@ -82,6 +83,7 @@ FAMILY_PATTERNS = {
     "health_status": r"health\.status",
     "processmanager_startuptime": r"processmanager:startuptime",
     "alerts": r"queues:alerts",
+    "eco_htime": r"eco:htime",
 }
 
 
@@ -136,7 +138,7 @@ def seeded(r: redis.Redis, seed_args: dict[str, Any]) -> dict[str, int]:
 
 def test_every_family_non_empty_with_the_right_types(r: redis.Redis, seeded: dict[str, int]) -> None:
     assert set(seeded) == set(FAMILIES) == set(FAMILY_TYPES)
-    assert len(FAMILIES) == 31
+    assert len(FAMILIES) == 32  # the 31 of the brief + eco_htime
     assert all(seeded[f] > 0 for f in FAMILIES), seeded
     found: dict[str, int] = dict.fromkeys(FAMILIES, 0)
     for key in _keys(r):
