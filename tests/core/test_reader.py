@@ -10,6 +10,7 @@ import redis
 
 import jsadmin
 from jsadmin.catalog import FAMILIES
+from jsadmin.frames import JOB_COLUMNS
 
 SPEC_JOB = (
     b'{"id":1234,"sessionid":"1_5_0_0b5c9a1e-3d0f-4b8e-9a51-2f7c6d1e8a90","gid":1,"nid":5,"cmd":"echo","wait":true,'
@@ -46,7 +47,7 @@ def test_spec_example_job_types(r: redis.Redis, admin: jsadmin.Admin) -> None:
     assert pd.isna(row["timeStart"]) and pd.isna(row["timeStop"])  # 0 means missing
     assert row["args"] == {"msg": "hi"} and row["_meta"] == ["system", "job", 1]
     assert row["key"] == "jobs:1" and row["field"] == row["guid"]
-    assert set(df.columns) >= set(jsadmin.frames.JOB_COLUMNS) if hasattr(jsadmin, "frames") else True
+    assert list(df.columns) == ["key", "field", "key_gid", *JOB_COLUMNS]
 
 
 def test_final_copy_and_ttl(r: redis.Redis, admin: jsadmin.Admin) -> None:
