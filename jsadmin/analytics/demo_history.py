@@ -113,7 +113,7 @@ def _jobs(rng: np.random.Generator, start: float, end: float, per_minute: float)
     t_create = np.floor(create)  # AC clock, int
     t_start = create + wait
     t_stop = np.floor(t_start + run)  # workers truncate timeStop
-    keep = t_stop <= end
+    keep = t_stop < end
     idx = np.flatnonzero(keep)
     n = len(idx)
     which, nid, state, queue = which[idx], nid[idx], state[idx], queue[idx]

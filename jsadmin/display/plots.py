@@ -1,0 +1,501 @@
+"""Matplotlib plots of the analytics frames (latency, throughput, heatmaps, queues, heartbeats).
+
+Every function takes a frame (live ``Admin`` frames or recorded history) and an optional ``ax``
+and returns the Axes it drew on (or a Figure for the two-panel :func:`plot_queue_depth` without
+``ax``), like ``DataFrame.plot``. Axes are labelled with units; time axes are UTC; a log scale is
+used where the data spans two decades or more. Nothing in the data layers imports this module.
+Works with the Agg backend (no display needed).
+
+>>> from jsadmin.display import plots
+>>> ax = plots.plot_latency_distribution(jobs, by="cmd", kind="ecdf")   # doctest: +SKIP
+>>> ax.figure.savefig("latency.png")                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.colors import LogNorm, Normalize
+from matplotlib.figure import Figure
+
+from ..analytics.latency import METRICS, job_latency, latency_series, latency_summary
+from ..analytics.liveness import DEFAULT_STALE_AFTER
+
+PERCENTILES = ("p50", "p90", "p99")
+_PCT_STYLE = {"p50": ("-", "#222222"), "p90": ("--", "#555555"), "p99": (":", "#000000")}
+_STATUS_COLORS = {"ok": "#1a9850", "warn": "#fdae61", "stale": "#d73027", "error": "#7f0000"}
+_METRIC_LABEL = {"queue_wait": "queue wait", "run_time": "run time", "end_to_end": "end-to-end time"}
+DECADES = 30.0
+"""max/min ratio of the positive values (1.5 decades) from which an axis goes logarithmic."""
+MAX_POINTS = 400
+"""Queue samples per line above which :func:`plot_queue_depth` draws per-bucket maxima."""
+LOG_FLOOR = 1e-3
+"""Smallest duration (s) shown on a log axis; below it (incl. clamped 0 s runs) goes in the first bin."""
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (8.0, 4.5)) -> Axes:
+    if ax is not None:
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+        return ax
+    _, new = plt.subplots(figsize=figsize, layout="constrained")
+    return new
+
+
+def spans_decades(values: Sequence[float] | np.ndarray | pd.Series) -> bool:
+    """True when the positive finite values span at least 1.5 decades (max/min >= 30).
+
+    >>> spans_decades([0.01, 0.5, 3.0]), spans_decades([1, 2, 3])
+    (True, False)
+    """
+    arr = np.asarray(values, dtype="float64")
+    arr = arr[np.isfinite(arr) & (arr > 0)]
+    return bool(arr.size >= 2 and arr.max() / arr.min() >= DECADES)
+
+
+def fmt_seconds(value: float) -> str:
+    """Short human text of a duration in seconds.
+
+    >>> fmt_seconds(0.0123), fmt_seconds(2.5), fmt_seconds(754)
+    ('12.3 ms', '2.50 s', '12.6 min')
+    """
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    if value < 1:
+        return f"{value * 1000:.3g} ms"
+    if value < 120:
+        return f"{value:.3g} s" if value >= 10 else f"{value:.2f} s"
+    if value < 7200:
+        return f"{value / 60:.3g} min"
+    return f"{value / 3600:.3g} h"
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+
+
+def _top_groups(values: pd.DataFrame, by: str, top: int) -> list:
+    counts = values.groupby(by, dropna=False, observed=True).size().sort_values(ascending=False)
+    return list(counts.index[:top])
+
+
+def _time_axis(ax: Axes) -> None:
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_xlabel("time (UTC)")
+
+
+def _naive_utc(index: pd.Index | pd.Series) -> np.ndarray:
+    """UTC datetimes as naive numpy datetimes (what matplotlib's date axis expects)."""
+    values = pd.DatetimeIndex(index)
+    if values.tz is not None:
+        values = values.tz_convert("UTC").tz_localize(None)
+    return values.to_numpy()
+
+
+def plot_latency_distribution(
+    jobs: pd.DataFrame,
+    by: str | None = "cmd",
+    metric: str = "run_time",
+    kind: str = "hist",
+    ax: Axes | None = None,
+    *,
+    top: int = 8,
+    bins: int = 50,
+) -> Axes:
+    """Distribution of a latency metric (histogram or ECDF), one curve per group, with the
+    overall p50/p90/p99 drawn as vertical lines (``line.get_gid()`` is ``"p50"`` …).
+
+    ``by``: a job column or ``"jumpscript"`` (the ``top`` largest groups are drawn; ``None``: one
+    curve). The x axis is logarithmic when the values span two decades; there, zero durations
+    (clamped sub-second runs) are drawn in the first bin.
+
+    >>> plot_latency_distribution(jobs, by="nid", metric="queue_wait", kind="ecdf")   # doctest: +SKIP
+    """
+    _check_metric(metric)
+    if kind not in ("hist", "ecdf"):
+        raise ValueError(f"kind must be 'hist' or 'ecdf', got {kind!r}")
+    lat = job_latency(jobs)
+    if by == "jumpscript" and "jumpscript" not in lat.columns:
+        lat = lat.assign(jumpscript=lat["category"].astype("string") + "/" + lat["cmd"].astype("string"))
+    if by is not None and by not in lat.columns:
+        raise KeyError(f"cannot group by {by!r}: not a column of the job frame")
+    values = lat.loc[lat[metric].notna()]
+    ax = _axes(ax)
+    label = _METRIC_LABEL[metric]
+    ax.set_xlabel(f"{label} (s)")
+    if values.empty:
+        ax.set_title(f"{label}: no jobs with the needed timestamps")
+        ax.set_ylabel("jobs")
+        return ax
+    data = values[metric].to_numpy(dtype="float64")
+    log = spans_decades(np.clip(data, LOG_FLOOR, None))
+    hi = float(data.max())
+    if log:
+        lo = max(float(data[data > 0].min()) if (data > 0).any() else LOG_FLOOR, LOG_FLOOR)
+        edges = np.geomspace(lo, hi * 1.0001, bins + 1)
+        ax.set_xscale("log")
+    else:
+        lo = float(data.min())
+        edges = np.linspace(lo, hi if hi > lo else lo + 1e-9, bins + 1)
+    groups = [None] if by is None else _top_groups(values, by, top)
+    colors = plt.get_cmap("tab10").colors
+    for i, group in enumerate(groups):
+        if group is None:
+            sample = data
+            name = "all jobs"
+        else:
+            mask = values[by].isna() if pd.isna(group) else values[by] == group
+            sample = values.loc[mask.fillna(False).to_numpy(), metric].to_numpy(dtype="float64")
+            name = str(group)
+        if log:
+            sample = np.clip(sample, lo, None)
+        color = colors[i % len(colors)]
+        if kind == "hist":
+            ax.hist(sample, bins=edges, histtype="step", linewidth=1.6, color=color,
+                    label=f"{name} (n={len(sample):,})")
+        else:
+            xs = np.sort(sample)
+            ys = np.arange(1, len(xs) + 1) / len(xs)
+            ax.step(xs, ys, where="post", linewidth=1.6, color=color, label=f"{name} (n={len(xs):,})")
+    below = int((data < lo).sum()) if log else 0
+    overall = latency_summary(jobs, by=None, metric=metric).iloc[0]
+    for name in PERCENTILES:
+        style, color = _PCT_STYLE[name]
+        value = float(overall[name])
+        line = ax.axvline(value, linestyle=style, color=color, linewidth=1.4,
+                          label=f"{name} = {fmt_seconds(value)}")
+        line.set_gid(name)
+    ax.set_ylabel("jobs" if kind == "hist" else "fraction of jobs ≤ x")
+    if kind == "ecdf":
+        ax.set_ylim(0, 1.02)
+    shown = "" if by is None or len(groups) >= values[by].nunique(dropna=False) else f", top {len(groups)}"
+    ax.set_title(f"{label.capitalize()} distribution ({len(values):,} jobs{shown})")
+    if below:
+        ax.set_xlabel(f"{label} (s)\n{below:,} jobs below {fmt_seconds(lo)} (incl. 0 s: workers store "
+                      "timeStop in whole seconds) are in the first bin", fontsize="small")
+    if kind == "hist":
+        heights = np.concatenate([p.get_xy()[:, 1] for p in ax.patches] or [np.zeros(1)])
+        if spans_decades(heights):
+            ax.set_yscale("log")
+            ax.set_ylabel("jobs (log scale)")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(title=by, fontsize="small", title_fontsize="small", loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), framealpha=0.85)
+    return ax
+
+
+def plot_percentiles_over_time(
+    jobs: pd.DataFrame,
+    freq: str = "5min",
+    by: str | None = None,
+    ax: Axes | None = None,
+    *,
+    metric: str = "run_time",
+    top: int = 6,
+) -> Axes:
+    """p50/p90/p99 of ``metric`` per ``freq`` bucket over time (lines with gid ``"p50"`` …).
+
+    With ``by``, one p90 line per group (``top`` largest groups; gid ``"p90:<group>"``).
+    The y axis is logarithmic when the values span two decades.
+
+    >>> plot_percentiles_over_time(history["jobs"], freq="10min")       # doctest: +SKIP
+    """
+    _check_metric(metric)
+    ax = _axes(ax)
+    label = _METRIC_LABEL[metric]
+    legend_outside = False
+    if by is None:
+        series = latency_series(jobs, freq=freq, metric=metric)
+        when = _naive_utc(series.index)
+        values = pd.concat([series[name] for name in PERCENTILES])
+        log = spans_decades(values)
+        for name in PERCENTILES:
+            style, color = _PCT_STYLE[name]
+            ys = series[name].to_numpy(dtype="float64")
+            off = log and not (ys[np.isfinite(ys)] > 0).any()
+            (line,) = ax.plot(when, ys, linestyle=style, color=color, linewidth=1.5,
+                              label=f"{name} (0 s: off the log axis)" if off else name,
+                              marker="." if len(when) < 40 else None)
+            line.set_gid(name)
+        title = f"{label.capitalize()} percentiles per {freq}"
+    else:
+        series = latency_series(jobs, freq=freq, by=by, metric=metric)
+        frame = series.reset_index()
+        groups = (
+            frame.groupby(by, dropna=False, observed=True)["count"].sum().sort_values(ascending=False)
+        )
+        colors = plt.get_cmap("tab10").colors
+        for i, group in enumerate(groups.index[:top]):
+            sub = frame[frame[by] == group].sort_values("time")
+            (line,) = ax.plot(_naive_utc(sub["time"]), sub["p90"].to_numpy(dtype="float64"),
+                              color=colors[i % len(colors)], linewidth=1.4, label=f"{by}={group}")
+            line.set_gid(f"p90:{group}")
+        values = frame["p90"]
+        title = f"{label.capitalize()} p90 per {freq} by {by}"
+        legend_outside = True
+    if spans_decades(values):
+        ax.set_yscale("log")
+    ax.set_ylabel(f"{label} (s)")
+    ax.set_title(title)
+    _time_axis(ax)
+    ax.grid(True, alpha=0.3)
+    if ax.lines and legend_outside:
+        ax.legend(title=by, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    elif ax.lines:
+        ax.legend(fontsize="small", loc="best", framealpha=0.85)
+    return ax
+
+
+def plot_throughput(jobs: pd.DataFrame, freq: str = "1min", ax: Axes | None = None) -> Axes:
+    """Finished jobs per second per ``freq`` bucket (filled, gid ``"throughput"``) with the error
+    rate in % on a twin axis (gid ``"error_rate"``). Returns the throughput Axes.
+
+    >>> ax = plot_throughput(history["jobs"], freq="5min"); twin = ax.figure.axes[-1]   # doctest: +SKIP
+    """
+    ax = _axes(ax)
+    series = latency_series(jobs, freq=freq)
+    when = _naive_utc(series.index)
+    rate = series["throughput"].to_numpy(dtype="float64")
+    ax.fill_between(when, rate, step="post", alpha=0.25, color="#2c7bb6")
+    (line,) = ax.step(when, rate, where="post", color="#2c7bb6", linewidth=1.3, label="jobs/s")
+    line.set_gid("throughput")
+    ax.set_ylabel("finished jobs per second")
+    ax.set_ylim(bottom=0)
+    twin = ax.twinx()
+    errors = (series["error_rate"] * 100).to_numpy(dtype="float64")
+    (err,) = twin.plot(when, errors, color="#d7191c", linewidth=1.2, label="error rate")
+    err.set_gid("error_rate")
+    twin.set_ylabel("error rate (%)", color="#d7191c")
+    twin.tick_params(axis="y", colors="#d7191c")
+    top = np.nanmax(errors) if np.isfinite(errors).any() else 0
+    twin.set_ylim(0, max(5.0, top * 1.1))
+    ax.set_title(f"Throughput and error rate per {freq}")
+    _time_axis(ax)
+    ax.grid(True, alpha=0.3)
+    ax.legend(handles=[line, err], fontsize="small", loc="upper left", framealpha=0.85)
+    return ax
+
+
+def heatmap_frame(
+    jobs: pd.DataFrame, value: str = "p90", metric: str = "run_time"
+) -> pd.DataFrame:
+    """The node x jumpscript pivot :func:`plot_heatmap` draws (rows ``nid``, columns ``jumpscript``)."""
+    summary = latency_summary(jobs, by=["nid", "jumpscript"], metric=metric)
+    if value not in summary.columns:
+        raise ValueError(f"value must be one of {list(summary.columns)}, got {value!r}")
+    return summary[value].unstack("jumpscript").sort_index().sort_index(axis=1)
+
+
+def plot_heatmap(
+    jobs: pd.DataFrame,
+    value: str = "p90",
+    ax: Axes | None = None,
+    *,
+    metric: str = "run_time",
+    annotate: bool | None = None,
+) -> Axes:
+    """Node x jumpscript heatmap of a latency statistic (``p50``/``p90``/``p99``/``mean``, seconds,
+    log colour scale when it spans two decades) or of ``error_rate``/``timeout_rate`` (%).
+
+    The image data is :func:`heatmap_frame` (NaN cells — no jobs — are blank).
+
+    >>> plot_heatmap(history["jobs"], value="error_rate")                # doctest: +SKIP
+    """
+    pivot = heatmap_frame(jobs, value=value, metric=metric)
+    rate = value.endswith("_rate")
+    data = pivot.to_numpy(dtype="float64")
+    n_rows, n_cols = data.shape
+    ax = _axes(ax, figsize=(max(6.0, 1.5 + 0.9 * n_cols), max(3.5, 1.4 + 0.45 * n_rows)))
+    finite = data[np.isfinite(data)]
+    top = float(finite.max()) if finite.size else 0.0
+    if rate:
+        norm: Normalize = Normalize(vmin=0.0, vmax=max(top, 1e-9))
+    elif spans_decades(finite):
+        norm = LogNorm(vmin=float(finite[finite > 0].min()), vmax=top, clip=True)
+    else:
+        norm = Normalize(vmin=0.0, vmax=top if top > 0 else 1.0)
+    cmap = plt.get_cmap("Reds" if rate else "viridis").copy()
+    cmap.set_bad("#eeeeee")
+    image = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, norm=norm, aspect="auto",
+                      interpolation="nearest")
+    ax.set_xticks(range(n_cols), [str(c) for c in pivot.columns], rotation=35, ha="right")
+    ax.set_yticks(range(n_rows), [f"nid {i}" for i in pivot.index])
+    ax.set_xlabel("jumpscript (organization/name)")
+    ax.set_ylabel("node")
+    if rate:
+        what = value.replace("_", " ") + " (%)"
+    elif value in ("p50", "p90", "p99", "mean", "max"):
+        what = f"{_METRIC_LABEL[metric]} {value} (s)"
+    else:
+        what = value
+    bar = ax.figure.colorbar(image, ax=ax)
+    bar.set_label(what)
+    if rate:
+        bar.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v * 100:.3g}"))
+    if annotate is None:
+        annotate = n_rows * n_cols <= 120
+    if annotate:
+        for (i, j), v in np.ndenumerate(data):
+            if not np.isfinite(v):
+                continue
+            if rate:
+                text = f"{v * 100:.2g}%"
+            elif value == "count":
+                text = f"{int(v)}"
+            else:
+                text = fmt_seconds(v)
+            level = float(norm(max(v, norm.vmin or 0.0)))
+            dark_cell = level > 0.6 if rate else level < 0.6
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if dark_cell else "black")
+    ax.set_title(f"{what[0].upper()}{what[1:]} by node and jumpscript")
+    return ax
+
+
+def plot_queue_depth(
+    history_queues: pd.DataFrame, ax: Axes | None = None, *, top: int = 8
+) -> Figure | Axes:
+    """Queue length and oldest-entry age over time from recorded queue samples.
+
+    Without ``ax``: a Figure with two panels (length, age in seconds) sharing the time axis.
+    With ``ax``: lengths on ``ax`` and ages dashed on a twin axis; returns ``ax``. Lines carry
+    gid ``"length:<key>"`` / ``"age:<key>"``; the ``top`` queues with the largest backlog are drawn.
+
+    >>> plot_queue_depth(jsadmin.history("rec/")["queues"])              # doctest: +SKIP
+    """
+    need = {"time", "key", "length", "oldest_age"}
+    missing = need - set(history_queues.columns)
+    if missing:
+        raise KeyError(
+            f"plot_queue_depth needs recorded queue samples with {sorted(need)} "
+            f"(jsadmin.history(dir)['queues']); missing {sorted(missing)}"
+        )
+    df = history_queues.sort_values("time")
+    ranking = df.groupby("key")["length"].max().sort_values(ascending=False)
+    keys = list(ranking.index[:top])
+    df = df[df["key"].isin(keys)]
+    step = None
+    per_key = df.groupby("key").size().max() if len(df) else 0
+    if per_key > MAX_POINTS:
+        span = df["time"].max() - df["time"].min()
+        wanted = span / (MAX_POINTS // 2)
+        nice = [pd.Timedelta(x) for x in ("10s", "30s", "1min", "2min", "5min", "10min", "30min", "1h", "3h", "1D")]
+        step = next((n for n in nice if n >= wanted), nice[-1])
+        df = (
+            df.assign(time=df["time"].dt.floor(step))
+            .groupby(["key", "time"], as_index=False)[["length", "oldest_age"]]
+            .max()
+        )
+    if ax is None:
+        fig, (ax_len, ax_age) = plt.subplots(2, 1, sharex=True, figsize=(9, 6), layout="constrained")
+        result: Figure | Axes = fig
+    else:
+        ax_len = _axes(ax)
+        ax_age = ax_len.twinx()
+        result = ax_len
+    colors = plt.get_cmap("tab10").colors
+    for i, key in enumerate(keys):
+        sub = df[df["key"] == key]
+        when = _naive_utc(sub["time"])
+        color = colors[i % len(colors)]
+        (line,) = ax_len.step(when, sub["length"].to_numpy(dtype="float64"), where="post",
+                              color=color, linewidth=1.4, label=str(key))
+        line.set_gid(f"length:{key}")
+        (age,) = ax_age.plot(when, sub["oldest_age"].to_numpy(dtype="float64"), color=color,
+                             linewidth=1.2, linestyle="--" if ax is not None else "-", label=str(key))
+        age.set_gid(f"age:{key}")
+    ax_len.set_ylabel("queued entries" + (f" (max per {fmt_seconds(step.total_seconds())})" if step is not None else ""))
+    ax_len.set_ylim(bottom=0)
+    ax_age.set_ylabel("oldest entry age (s)" + (" (max per bucket)" if step is not None else ""))
+    if spans_decades(df.loc[df["key"].isin(keys), "oldest_age"]):
+        ax_age.set_yscale("log")
+    ax_len.set_title(f"Queue depth and oldest-entry age ({len(keys)} of {len(ranking)} queues)")
+    for a in (ax_len, ax_age) if ax is None else (ax_len,):
+        a.grid(True, alpha=0.3)
+    _time_axis(ax_age if ax is None else ax_len)
+    if ax is None:
+        ax_len.xaxis.label.set_visible(False)
+    ax_len.legend(fontsize="x-small", loc="upper left", ncol=2, framealpha=0.85)
+    return result
+
+
+def _heartbeat_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Normalise grid_health / heartbeat_ages / recorded heartbeats to ``label, age, status``."""
+    if {"component", "kind", "age"} <= set(frame.columns):
+        rows = frame[frame["kind"].isin(["heartbeat", "watchdog"])]
+        labels = rows["kind"].astype(str) + " " + rows["component"].astype(str)
+        out = pd.DataFrame({"label": labels, "age": rows["age"], "status": rows["status"].astype(str)})
+    elif {"queue", "age"} <= set(frame.columns):
+        rows = frame
+        if "time" in rows.columns:  # recorded samples: the latest per queue/worker
+            rows = rows.sort_values("time").groupby(["queue", "worker"], dropna=False).tail(1)
+        worker = rows["worker"] if "worker" in rows.columns else pd.Series(pd.NA, index=rows.index)
+        labels = worker.astype("string").fillna(rows["queue"].astype("string")).astype(str)
+        if "source" in rows.columns:
+            labels = rows["source"].astype(str) + " " + labels
+        status = rows["status"].astype(str) if "status" in rows.columns else None
+        out = pd.DataFrame({"label": labels, "age": rows["age"], "status": status})
+    else:
+        raise KeyError(
+            "plot_heartbeat_age needs a grid_health() frame (component, kind, age) or "
+            "heartbeat ages (queue, age)"
+        )
+    return out.reset_index(drop=True)
+
+
+def plot_heartbeat_age(
+    health_frame: pd.DataFrame, stale_after: float | None = None, ax: Axes | None = None
+) -> Axes:
+    """Horizontal bars of heartbeat age per worker queue / JS6 worker, oldest on top, coloured by
+    status, with the stale threshold drawn (gid ``"stale_after"``).
+
+    Accepts ``grid_health()`` (heartbeat/watchdog rows), ``heartbeat_ages()`` or recorded
+    heartbeats (latest sample each). ``stale_after`` defaults to the frame's
+    ``attrs["stale_after"]``, else 120 s. A watchdog ``0`` (never looped) shows as "never".
+
+    >>> plot_heartbeat_age(admin.grid_health(), stale_after=60)        # doctest: +SKIP
+    """
+    rows = _heartbeat_rows(health_frame)
+    if stale_after is None:
+        stale_after = float(health_frame.attrs.get("stale_after", DEFAULT_STALE_AFTER))
+    ages = pd.to_numeric(rows["age"], errors="coerce").astype("float64")
+    if rows["status"].isna().all() or (rows["status"] == "None").all():
+        rows["status"] = np.where(ages > stale_after, "stale", np.where(ages > stale_after / 2, "warn", "ok"))
+    order = np.argsort(ages.fillna(-1).to_numpy(), kind="stable")
+    rows = rows.iloc[order].reset_index(drop=True)
+    ages = ages.iloc[order].reset_index(drop=True)
+    ax = _axes(ax, figsize=(8.0, max(2.5, 0.8 + 0.35 * len(rows))))
+    colors = [_STATUS_COLORS.get(s, "#999999") for s in rows["status"]]
+    widths = ages.fillna(0).to_numpy()
+    bars = ax.barh(range(len(rows)), widths, color=colors, edgecolor="#333333", linewidth=0.4)
+    for bar, label in zip(bars, rows["label"], strict=True):
+        bar.set_gid(f"age:{label}")
+    ax.set_yticks(range(len(rows)), rows["label"].tolist(), fontsize="small")
+    positive = ages[ages > 0]
+    log = spans_decades(pd.concat([positive, pd.Series([stale_after])]))
+    if log:
+        ax.set_xscale("log")
+        ax.set_xlim(left=max(positive.min() / 2, 0.1) if len(positive) else 0.1)
+    for i, age in enumerate(ages):
+        text = "never" if pd.isna(age) else fmt_seconds(age)
+        ax.annotate(text, (age if (pd.notna(age) and age > 0) else ax.get_xlim()[0], i),
+                    xytext=(3, 0), textcoords="offset points", va="center", fontsize="x-small")
+    line = ax.axvline(stale_after, color=_STATUS_COLORS["stale"], linestyle="--", linewidth=1.3,
+                      label=f"stale after {fmt_seconds(stale_after)}")
+    line.set_gid("stale_after")
+    warn = ax.axvline(stale_after / 2, color=_STATUS_COLORS["warn"], linestyle=":", linewidth=1.1,
+                      label=f"warn after {fmt_seconds(stale_after / 2)}")
+    warn.set_gid("warn_after")
+    ax.set_xlabel("seconds since last heartbeat" + (" (log scale)" if log else ""))
+    ax.set_title(f"Heartbeat age ({len(rows)} queues/workers)")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize="small", loc="lower right", framealpha=0.85)
+    return ax
