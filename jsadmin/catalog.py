@@ -443,3 +443,16 @@ def classify(key: bytes | str) -> str | None:
         if k.startswith(prefix) and fam.regex.fullmatch(k):
             return fam.name
     return None
+
+
+def markdown_table() -> str:
+    """The families as a Markdown table (README's family list is generated from this).
+
+    >>> markdown_table().splitlines()[0]
+    '| family | Redis type | keys | status | what it holds |'
+    """
+    lines = ["| family | Redis type | keys | status | what it holds |", "|---|---|---|---|---|"]
+    for fam in FAMILY_LIST:
+        pats = "<br>".join(f"`{p}`" for p in fam.patterns)
+        lines.append(f"| `{fam.name}` | {fam.redis_type} | {pats} | {fam.status} | {fam.description} |")
+    return "\n".join(lines)

