@@ -322,8 +322,7 @@ def plot_heatmap(
         norm = LogNorm(vmin=float(finite[finite > 0].min()), vmax=top, clip=True)
     else:
         norm = Normalize(vmin=0.0, vmax=top if top > 0 else 1.0)
-    cmap = plt.get_cmap("Reds" if rate else "viridis").copy()
-    cmap.set_bad("#eeeeee")
+    cmap = plt.get_cmap("Reds" if rate else "viridis").with_extremes(bad="#eeeeee")
     image = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, norm=norm, aspect="auto",
                       interpolation="nearest")
     ax.set_xticks(range(n_cols), [str(c) for c in pivot.columns], rotation=35, ha="right")
