@@ -61,6 +61,9 @@ class Shared:
     paused: set[str] = field(default_factory=set)
     t0: float = field(default_factory=time.monotonic)
     scripts: list[dict[str, Any]] = field(default_factory=list)
+    ready: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
+    marks: dict[str, list[Any]] = field(default_factory=dict)
+    """worker thread name -> [queue, loop count] (lets ``pause`` know workers left BLPOP)."""
     rng_counter: int = 0
 
     def count(self, name: str, sub: str | None = None, n: int = 1) -> None:
@@ -260,6 +263,10 @@ class Node:
         if self.shared.scenario.periodic_every:
             self._spawn(f"livegrid-periodic-{self.nid}", self.periodic_loop)
 
+    def worker_count(self) -> int:
+        """Worker threads started so far."""
+        return sum(1 for t in self.threads if t.name.startswith("livegrid-worker-"))
+
     def ensure_queue(self, queue: str) -> None:
         """Start the worker pool of ``queue`` (the PM starts one for an unknown queue too)."""
         with self._qlock:
@@ -277,6 +284,7 @@ class Node:
         eco = EcoStore(node)
         queues = [keys.command_queue(shared.gid, self.nid)]
         queues += [keys.command_queue(shared.gid, role) for role in self.roles]
+        shared.ready.release()
         try:
             while not shared.stop.is_set():
                 try:
@@ -513,9 +521,13 @@ class Node:
         eco = EcoStore(node)
         rng = shared.rng()
         cache: dict[Any, Compiled] = {}
-        wname = self._register_worker(node, queue)
+        mark: list[Any] = [queue, 0]
+        shared.marks[threading.current_thread().name] = mark
         try:
+            wname = self._register_worker(node, queue)
+            shared.ready.release()
             while not shared.stop.is_set():
+                mark[1] += 1
                 if self._dead(queue):
                     shared.stop.wait(shared.poll)  # hung: no heartbeat, no BLPOP
                     continue

@@ -322,6 +322,12 @@ class LiveGrid:
         self._nodes = {nid: Node(shared, nid, roles, self.node_urls[nid]) for nid, roles in self.nodes.items()}
         for node in self._nodes.values():
             node.start()
+        expected = sum(1 + n.worker_count() for n in self._nodes.values())
+        deadline = time.monotonic() + 10.0
+        for _ in range(expected):  # every AC loop polling, every worker registered
+            if not shared.ready.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                log.warning("live grid: not every loop was ready within 10 s")
+                break
         if self.scenario.traffic_rate > 0:
             self._traffic = threading.Thread(target=self._traffic_loop, name="livegrid-traffic", daemon=True)
             self._traffic.start()
@@ -404,12 +410,28 @@ class LiveGrid:
         return {(nid, q): list(names) for nid, node in self._nodes.items()
                 for q, names in node.worker_names.items()}
 
-    def pause(self, queue: str | None = None) -> None:
-        """Workers of ``queue`` (all queues if None) keep heartbeating but stop popping jobs."""
-        if self._shared is None:
+    def pause(self, queue: str | None = None, *, timeout: float = 5.0) -> bool:
+        """Workers of ``queue`` (all queues if None) keep heartbeating but stop popping jobs.
+
+        Waits until every such worker has left its current BLPOP (or job), so that jobs pushed
+        after this returns stay in the worker queue. Returns False if some worker did not get
+        there within ``timeout`` seconds (e.g. it is busy with a long job).
+
+        >>> grid.pause("default")        # doctest: +SKIP
+        True
+        """
+        shared = self._shared
+        if shared is None:
             raise JsAdminError("LiveGrid.pause() needs a started grid")
-        self._shared.paused.update([queue] if queue else [*keys.STANDARD_WORKER_QUEUES,
-                                                          *self._all_queues()])
+        shared.paused.update([queue] if queue else [*keys.STANDARD_WORKER_QUEUES, *self._all_queues()])
+        wanted = {name: mark[1] for name, mark in list(shared.marks.items())
+                  if queue is None or mark[0] == queue}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(shared.marks[name][1] > seen for name, seen in wanted.items()):
+                return True
+            time.sleep(0.01)
+        return False
 
     def resume(self, queue: str | None = None) -> None:
         """Undo :meth:`pause` for ``queue`` (all queues if None)."""
