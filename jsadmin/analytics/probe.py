@@ -33,7 +33,10 @@ def _split_jumpscript(jumpscript: str) -> tuple[str, str]:
 
 
 def _grid_id(admin: Any) -> int:
-    """The grid id: the only field of ``jobs:last`` (HSCAN, bounded)."""
+    """The grid id: the attached demo grid's, else the only field of ``jobs:last`` (HSCAN, bounded)."""
+    grid = getattr(admin, "grid", None)
+    if grid is not None and isinstance(getattr(grid, "gid", None), int):
+        return grid.gid
     gids = {
         int(field)
         for field, _ in admin.redis.hscan_iter(keys.JOBS_LAST, count=100)

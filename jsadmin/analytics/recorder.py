@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import keys
 from ._common import FINAL_STATES, JOB_FAMILIES, utc_now
 from .history import finality_rank, read_table, write_table
 from .liveness import heartbeat_ages
@@ -88,6 +89,7 @@ class Recorder:
             "last_poll_seconds": None,
         }
         self._seen: dict[str, tuple[int, float]] = self._known_guids()
+        self._queue_keys: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -170,6 +172,18 @@ class Recorder:
         for guid in stale:
             del self._seen[guid]
 
+    def _depths(
+        self, found: dict[str, list[bytes]], beat_frames: dict[str, pd.DataFrame], now: pd.Timestamp
+    ) -> pd.DataFrame:
+        """Depth of every queue seen now or before (Redis deletes empty lists: those are 0)."""
+        for name in _QUEUE_FAMILIES:
+            self._queue_keys.update(k.decode() if isinstance(k, bytes) else k for k in found[name])
+        beats = beat_frames.get("worker_heartbeat")
+        if beats is not None and not beats.empty:
+            self._queue_keys.update(keys.worker_queue(str(q)) for q in beats["queue"].dropna())
+        samples = sample_queues(self.admin.redis, sorted(self._queue_keys))
+        return depth_frame(samples, now=now)
+
     def poll(self) -> dict[str, int]:
         """One read-only poll; append what is new. Returns the rows written per table.
 
@@ -181,11 +195,8 @@ class Recorder:
             now = utc_now()
             found = self._classified_keys()
             jobs = self._new_jobs(found, now)
-            queue_keys = sorted(
-                k.decode() if isinstance(k, bytes) else k for n in _QUEUE_FAMILIES for k in found[n]
-            )
-            depths = depth_frame(sample_queues(self.admin.redis, queue_keys), now=now)
             beat_frames = {n: self._load(n, found[n]) for n in _BEAT_FAMILIES}
+            depths = self._depths(found, beat_frames, now)
             beats = heartbeat_ages(beat_frames, now=now).assign(time=now)
             written = {"jobs": len(jobs), "queues": len(depths), "heartbeats": len(beats)}
             if len(jobs):

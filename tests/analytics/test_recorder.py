@@ -53,7 +53,8 @@ def test_recorder_captures_each_finished_job_once(r: redis.Redis, admin, tmp_pat
     first = rec.poll()
     second = rec.poll()
     assert first["jobs"] == 2 and second["jobs"] == 0
-    assert first["heartbeats"] == 1 and first["queues"] == 1
+    # the queue that holds an entry, and the (empty, so absent) worker queue of the heartbeat
+    assert first["heartbeats"] == 1 and first["queues"] == 2
     used = assert_read_only(r)  # two polls, not one write command
     assert "scan" in used
 
@@ -90,8 +91,9 @@ def test_recorder_captures_each_finished_job_once(r: redis.Redis, admin, tmp_pat
     assert beats["queue"].tolist() == ["default", "default", "default"]
     assert beats["age"].iloc[0] == pytest.approx(4, abs=1.5)
     queues = hist["queues"]
-    assert set(queues["key"]) == {keys.command_queue(1, 2)}
-    assert queues["length"].tolist() == [1, 1, 1]
+    lengths = queues.groupby("key")["length"].apply(list).to_dict()
+    assert lengths == {keys.command_queue(1, 2): [1, 1, 1], keys.worker_queue("default"): [0, 0, 0]}
+    assert queues.loc[queues["length"] == 0, "oldest_age"].isna().all()
 
 
 def test_a_more_final_copy_replaces_a_recorded_timeout(r: redis.Redis, admin, tmp_path: Path) -> None:
