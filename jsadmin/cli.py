@@ -81,10 +81,15 @@ def _open(args: argparse.Namespace, *, writes: bool = False) -> Any:
     if url is None:
         print("jsadmin: no --url and no $JSADMIN_URL: starting the embedded demo grid", file=sys.stderr)
         return jsadmin.demo()
-    options: dict[str, Any] = {"socket_connect_timeout": args.timeout, "socket_timeout": args.timeout}
-    admin = jsadmin.connect(url, readonly=not writes, **options)
+    admin = jsadmin.connect(url, readonly=not writes, **_options(args))
     admin.redis.ping()  # fail fast with a clear connection error
     return admin
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    from .fleet import quick_retry
+
+    return {"socket_connect_timeout": args.timeout, "socket_timeout": args.timeout, "retry": quick_retry()}
 
 
 def _is_fleet(obj: Any) -> bool:
@@ -273,8 +278,7 @@ def _observation(spec: str, args: argparse.Namespace) -> Any:
     from .snapshot import open_snapshot
 
     if "://" in spec:
-        admin = jsadmin.connect(spec, readonly=True, socket_connect_timeout=args.timeout,
-                                socket_timeout=args.timeout)
+        admin = jsadmin.connect(spec, readonly=True, **_options(args))
         admin.redis.ping()
         return admin
     if not Path(spec).exists():
@@ -304,15 +308,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    url = args.url or os.environ.get("JSADMIN_URL")
-    if not url:
-        raise UsageError("record needs --url (or $JSADMIN_URL)")
+    if args.inventory:
+        raise UsageError("record follows one Redis: use --url, not --inventory")
     try:
         from .analytics.recorder import run_recorder
     except ImportError as exc:
         raise JsAdminError(f"jsadmin record is not available in this build ({exc})") from None
-    run_recorder(url, args.out, args.interval, args.duration)
-    return 0
+    return int(run_recorder(args.url, args.out, args.interval, args.duration) or 0)
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
@@ -429,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("record", parents=[common], help="record history to Parquet (analytics)")
     p.add_argument("--out", required=True, metavar="DIR")
-    p.add_argument("--interval", type=float, default=10.0, help="seconds between samples (10)")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between polls (1)")
     p.add_argument("--duration", type=float, default=None, help="seconds to run (default: until Ctrl-C)")
     p.set_defaults(func=cmd_record)
 
@@ -454,7 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--organization", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--source", required=True, metavar="FILE", help="jumpscript source file, or - for stdin")
-    p.add_argument("--descr", default="")
+    p.add_argument("--descr", required=True, help="one-line description of the jumpscript")
     p.add_argument("--options", metavar="JSON", help="more register_jumpscript keywords as JSON")
     p.add_argument("--replace", action="store_true", help="overwrite an existing jumpscript")
     p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
@@ -475,7 +477,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     parser = build_parser()
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    args, extra = parser.parse_known_args(list(argv) if argv is not None else None)
+    if extra and args.command == "lab":
+        args.lab_args = [*extra, *args.lab_args]  # options of jsadmin.lab itself
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

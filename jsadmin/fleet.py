@@ -183,6 +183,11 @@ def resolve_targets(targets: Any) -> dict[str, str]:
     raise InventoryError(f"cannot use {type(targets).__name__} as fleet targets")
 
 
+def quick_retry() -> Retry:
+    """One quick retry: redis-py's default (3 retries with backoff) makes a down node cost ~4 s."""
+    return Retry(ExponentialBackoff(cap=0.2, base=0.05), 1)
+
+
 # --- merging frames -------------------------------------------------------------------------
 
 
@@ -350,8 +355,7 @@ class Fleet:
         options: dict[str, Any] = {
             "socket_timeout": self.timeout,
             "socket_connect_timeout": self.timeout,
-            # one quick retry: redis-py's default (3 with backoff) makes a down node cost ~4 s
-            "retry": Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
+            "retry": quick_retry(),
         }
         options.update(self._redis_options)
         admin = connect(self._urls[source], readonly=self.readonly, **options)

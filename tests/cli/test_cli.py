@@ -1,0 +1,242 @@
+"""The jsadmin console script: subprocesses against real servers, and in-process main() for speed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import redis
+
+import jsadmin
+from jsadmin.cli import main
+from jsadmin.embedded import EmbeddedRedis, free_port
+
+BIN = Path(sys.executable).with_name("jsadmin")
+PASSWORD = "cli-pw-77x"
+
+
+@pytest.fixture(scope="module")
+def grid() -> Iterator[EmbeddedRedis]:
+    """A seeded demo grid on TCP that the tests only read."""
+    from jsadmin.demo import seed_demo
+
+    srv = EmbeddedRedis.start(port=free_port())
+    client = redis.Redis.from_url(srv.url)
+    seed_demo(client, seed=4, nodes=2, jobs=40)
+    client.close()
+    yield srv
+    srv.stop()
+
+
+def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "JSADMIN_URL"}
+    full_env.update(env or {})
+    return subprocess.run(
+        [str(BIN), *args], capture_output=True, text=True, timeout=timeout, env=full_env, check=False
+    )
+
+
+def test_console_script_is_installed() -> None:
+    assert BIN.is_file(), "pip install -e . creates the jsadmin console script"
+
+
+def test_summary_without_url_starts_the_demo_grid() -> None:
+    proc = run("summary")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "(embedded demo grid)" in out
+    for section in ("families with data", "jobs by state:", "queue depths:", "stale worker heartbeats", "ECOs:"):
+        assert section in out
+    for family in jsadmin.FAMILIES:
+        assert family in out
+    assert "Traceback" not in proc.stderr and "%|" not in proc.stderr  # no progress bar off a TTY
+
+
+def test_summary_figures_match_the_frames(grid: EmbeddedRedis, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summary", "--url", grid.url]) == 0
+    out = capsys.readouterr().out
+    admin = jsadmin.connect(grid.url, readonly=True)
+    jobs = admin.load("jobs")
+    line = next(x for x in out.splitlines() if x.strip().startswith("jobs ") and "total" not in x)
+    assert line.split()[-1] == str(len(jobs))
+    ecos = admin.load("ecos")
+    assert f"ECOs: {len(ecos)} in eco:objects ({int(ecos['stub'].sum())} processed stubs)" in out
+    fams = admin.families().set_index("family")
+    row = next(x for x in out.splitlines() if x.split()[:1] == ["worker_jobs"])
+    assert row.split()[-2:] == [str(fams.loc["worker_jobs", "keys"]), str(fams.loc["worker_jobs", "entries"])]
+    admin.close()
+
+
+def test_summary_of_a_fleet_inventory(grid: EmbeddedRedis, tmp_path: Path) -> None:
+    inv = tmp_path / "grid.yaml"
+    inv.write_text(f"nodes:\n  master: {grid.url}\n  down: redis://127.0.0.1:{free_port()}/0\n")
+    proc = run("summary", "--inventory", str(inv), "--timeout", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "fleet of 2 sources" in proc.stdout
+    assert "master" in proc.stdout and "ConnectionError" in proc.stdout
+
+
+def test_load_formats(grid: EmbeddedRedis, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    admin = jsadmin.connect(grid.url, readonly=True)
+    expected = admin.load("command_queues")
+    assert main(["load", "command_queues", "--url", grid.url, "--format", "json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["guid"] for r in records] == expected["guid"].tolist()
+    assert records[0]["args"] == expected["args"].iloc[0]
+
+    out = tmp_path / "q.csv"
+    assert main(["load", "command_queues", "--url", grid.url, "--out", str(out)]) == 0
+    csv = pd.read_csv(out)
+    assert csv["guid"].tolist() == expected["guid"].tolist()
+    assert json.loads(csv["args"].iloc[0]) == expected["args"].iloc[0]
+
+    pq = tmp_path / "q.parquet"
+    assert main(["load", "command_queues", "--url", grid.url, "--format", "parquet", "--out", str(pq)]) == 0
+    assert pd.read_parquet(pq)["guid"].tolist() == expected["guid"].tolist()
+
+    ok = admin.load("jobs", state="OK")
+    assert main(["load", "jobs", "--url", grid.url, "--format", "json", "--where", "state=OK"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == len(ok)
+    admin.close()
+
+
+def test_load_parquet_to_stdout_via_python_m(grid: EmbeddedRedis, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "jsadmin", "load", "jobs_last", "--url", grid.url, "--format", "parquet"],
+        capture_output=True, timeout=60, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (tmp_path / "x.parquet").write_bytes(proc.stdout)
+    assert len(pd.read_parquet(tmp_path / "x.parquet")) == 1
+
+
+def test_snapshot_and_diff_commands(
+    grid: EmbeddedRedis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jsadmin.snapshot import open_snapshot
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    proc = run("snapshot", str(a), "--url", grid.url)  # once through the console script
+    assert proc.returncode == 0 and f"{len(jsadmin.FAMILIES)} families" in proc.stdout, proc.stderr
+    assert main(["snapshot", str(b), "--url", grid.url]) == 0
+    assert open_snapshot(a).kind == "admin"
+    capsys.readouterr()
+    assert main(["diff", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "families that changed:\n  (none)" in out
+    assert "new jobs: 0" in out and "finished jobs: 0" in out
+    assert main(["snapshot", str(a), "--url", grid.url]) == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_enqueue_and_register_dry_run_then_real(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    srv = EmbeddedRedis.start(port=free_port())
+    try:
+        url = srv.url
+        base = ["enqueue", "--url", url, "--gid", "1", "--nid", "2", "--category", "jumpscale", "--cmd", "echo"]
+        assert main([*base, "--args", '{"msg": "hi"}', "--dry-run"]) == 0
+        out = capsys.readouterr().out
+        assert "dry run, nothing written" in out and "queues:commands:queue:1:2" in out
+        client = redis.Redis.from_url(url)
+        assert client.dbsize() == 0
+        assert main([*base, "--args", '{"msg": "hi"}']) == 0
+        job = json.loads(capsys.readouterr().out)
+        assert job["cmd"] == "echo" and job["args"] == {"msg": "hi"}
+        assert client.llen("queues:commands:queue:1:2") == 1
+
+        script = tmp_path / "hello.py"
+        script.write_text("def action():\n    return 'hello'\n")
+        reg = ["register", "--url", url, "--organization", "me", "--name", "hello", "--source", str(script),
+               "--descr", "says hello"]
+        assert main([*reg, "--dry-run"]) == 0
+        assert "dry run, nothing written" in capsys.readouterr().out
+        assert not client.exists("workers:jumpscripts:name")
+        assert main(reg) == 0
+        capsys.readouterr()
+        assert client.hexists("workers:jumpscripts:name", "me__hello")
+        client.close()
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "message"),
+    [
+        (["enqueue", "--gid", "1", "--nid", "2", "--category", "c", "--cmd", "x", "--args", "{bad"], 2, "--args is not valid JSON"),
+        (["enqueue", "--gid", "1", "--category", "c", "--cmd", "x"], 2, "give --nid or --role"),
+        (["load", "no_such_family"], 2, "unknown family 'no_such_family'"),
+        (["load", "jobs", "--where", "colour=red"], 2, "unknown filter"),
+        (["load", "jobs", "--where", "oops"], 2, "--where needs COLUMN=VALUE"),
+        (["diff", "/nonexistent/a", "/nonexistent/b"], 2, "no such snapshot directory"),
+        (["summary", "--url", "http://x"], 1, "unsupported URL scheme"),
+    ],
+)
+def test_input_errors_are_one_clear_line(
+    grid: EmbeddedRedis, argv: list[str], status: int, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if "--url" not in argv and argv[0] != "diff":
+        argv = [*argv, "--url", grid.url]
+    assert main(argv) == status
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and err[0].startswith(f"jsadmin {argv[0]}: error:")
+
+
+def test_connection_errors_exit_1_without_traceback_or_secret() -> None:
+    port = free_port()
+    proc = run("load", "jobs", "--url", f"redis://:{PASSWORD}@127.0.0.1:{port}/0")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().count("\n") == 0
+    assert "Connection refused" in proc.stderr and "Traceback" not in proc.stderr
+    assert PASSWORD not in proc.stderr + proc.stdout
+
+
+def test_wrong_password_is_reported_without_the_password(capsys: pytest.CaptureFixture[str]) -> None:
+    locked = EmbeddedRedis.start(port=free_port())
+    try:
+        client = redis.Redis(port=locked.port)
+        client.config_set("requirepass", PASSWORD)
+        client.close()
+        assert main(["summary", "--url", f"redis://:wrong-{PASSWORD}@127.0.0.1:{locked.port}/0"]) == 1
+        err = capsys.readouterr().err
+        assert "invalid username-password pair" in err and PASSWORD not in err
+        assert main(["load", "jobs_last", "--url", f"redis://:{PASSWORD}@127.0.0.1:{locked.port}/0"]) == 0
+        out = capsys.readouterr()
+        assert PASSWORD not in out.out + out.err
+    finally:
+        locked.stop()
+
+
+def test_help_of_every_command() -> None:
+    for cmd in ("summary", "load", "snapshot", "diff", "record", "lab", "enqueue", "register"):
+        with pytest.raises(SystemExit) as exit_info:
+            main([cmd, "--help"])
+        assert exit_info.value.code == 0
+    proc = subprocess.run(
+        [sys.executable, "-m", "jsadmin", "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0 and "summary" in proc.stdout and "enqueue" in proc.stdout
+
+
+def test_record_runs_the_analytics_recorder(grid: EmbeddedRedis, tmp_path: Path) -> None:
+    proc = run("record", "--url", grid.url, "--out", str(tmp_path / "rec"), "--interval", "0.2", "--duration", "0.6")
+    assert proc.returncode == 0, proc.stderr
+    assert any((tmp_path / "rec").rglob("*.parquet"))
+
+
+def test_lab_gives_a_clear_message_or_runs() -> None:
+    try:
+        import jsadmin.lab  # noqa: F401
+    except ImportError:
+        proc = run("lab", "--no-browser")
+        assert proc.returncode == 1 and "jsadmin lab is not available" in proc.stderr
+        assert "Traceback" not in proc.stderr
+    else:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["lab", "--help"])
+        assert exit_info.value.code == 0
