@@ -1,0 +1,99 @@
+"""The demo history tells its story, deterministically, in the recorder's exact format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from jsadmin.analytics import latency_series, latency_summary, load_history, write_demo_history
+from jsadmin.analytics.history import SCHEMAS, TABLES, write_table
+
+END = "2026-11-27T12:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, pd.DataFrame]]:
+    path = write_demo_history(tmp_path_factory.mktemp("demo"), hours=3, jobs_per_minute=80, end=END)
+    return path, load_history(path)
+
+
+def test_same_format_as_the_recorder(demo) -> None:
+    path, _ = demo
+    for table in TABLES:
+        files = sorted((path / table).glob("date=*/part-*.parquet"))
+        assert files, table
+        for f in files:
+            assert pq.read_schema(f).remove_metadata().equals(SCHEMAS[table]), (table, f)
+
+
+def test_volume_window_and_identity(demo) -> None:
+    _, frames = demo
+    jobs = frames["jobs"]
+    assert 0.9 * 3 * 60 * 80 < len(jobs) <= 3 * 60 * 80
+    end = pd.Timestamp(END)
+    assert jobs["timeStop"].max() < end
+    assert jobs["timeCreate"].min() >= end - pd.Timedelta(hours=3)
+    assert jobs["guid"].is_unique and jobs["guid"].str.fullmatch(r"[0-9a-f]{32}").all()
+    assert set(jobs["state"].astype(str)) == {"OK", "ERROR", "TIMEOUT"}
+    # executor semantics: AC timeCreate and worker timeStop are whole seconds
+    assert (jobs["timeCreate"].dt.microsecond == 0).all() and (jobs["timeStop"].dt.microsecond == 0).all()
+
+
+def test_slow_node_and_long_tails(demo) -> None:
+    _, frames = demo
+    s = latency_summary(frames["jobs"], by=["nid", "jumpscript"])
+    sleep = s.xs("jumpscale/sleep", level="jumpscript")["p50"]
+    assert sleep.loc[4] > 3 * sleep.drop(index=4).max()
+    by_script = latency_summary(frames["jobs"], by="jumpscript")
+    assert by_script.loc["backup/backup_dirs", "p50"] > 10 * by_script.loc["jumpscale/exec", "p50"]
+    assert (by_script["p99"] > by_script["p50"]).all()
+
+
+def test_backed_up_queue_and_silent_heartbeat(demo) -> None:
+    _, frames = demo
+    jobs = frames["jobs"]
+    waits = latency_series(jobs[jobs["queue"] == "hypervisor"], freq="30min", metric="queue_wait")["p50"]
+    assert waits.iloc[-1] > 5 * waits.iloc[0]
+    queues = frames["queues"]
+    hyper = queues[queues["queue"] == "hypervisor"].sort_values("time")
+    assert hyper["length"].tail(30).mean() > 5 * max(hyper["length"].head(30).mean(), 1)
+    beats = frames["heartbeats"]
+    last = beats[beats["time"] == beats["time"].max()].set_index("queue")["age"]
+    assert last["process"] > 30 * 60 and last.drop("process").max() < 120
+
+
+def test_error_bursts(demo) -> None:
+    _, frames = demo
+    jobs = frames["jobs"]
+    series = latency_series(jobs[jobs["cmd"].isin(["exec", "flaky"])], freq="5min")
+    assert series["error_rate"].max() > 0.3
+    assert series["error_rate"].median() < 0.1
+
+
+def test_deterministic_and_overwrites(tmp_path: Path) -> None:
+    a = load_history(write_demo_history(tmp_path / "a", hours=0.5, end=END))["jobs"]
+    b = load_history(write_demo_history(tmp_path / "b", hours=0.5, end=END))["jobs"]
+    pd.testing.assert_frame_equal(a.drop(columns=["args", "result", "roles", "_meta"]),
+                                  b.drop(columns=["args", "result", "roles", "_meta"]))
+    again = load_history(write_demo_history(tmp_path / "a", hours=0.5, end=END))["jobs"]
+    assert len(again) == len(a)  # overwrite=True replaced, not appended
+    other = load_history(write_demo_history(tmp_path / "c", hours=0.5, end=END, seed=8))["jobs"]
+    assert set(other["guid"]).isdisjoint(a["guid"])
+    with pytest.raises(ValueError):
+        write_demo_history(tmp_path / "d", hours=0)
+
+
+def test_partitions_by_day_and_dedupes_on_load(tmp_path: Path) -> None:
+    path = write_demo_history(tmp_path, hours=30, jobs_per_minute=2, end=END)
+    days = sorted(p.name for p in (path / "jobs").iterdir())
+    assert days == ["date=2026-11-26", "date=2026-11-27"]
+    jobs = load_history(path)["jobs"]
+    # append an older, less final copy of one job: load keeps the final one
+    copy = jobs.iloc[[0]].assign(state="TIMEOUT", timeStop=pd.NaT, timeStart=pd.NaT)
+    write_table(path, "jobs", copy)
+    reloaded = load_history(path)["jobs"]
+    assert len(reloaded) == len(jobs) and reloaded.attrs["duplicates"] == 1
+    assert reloaded.set_index("guid").loc[jobs["guid"].iloc[0], "state"] == jobs["state"].iloc[0]
