@@ -147,10 +147,11 @@ class Scenario:
 
     @classmethod
     def default(cls, *, slow_node: int | None = 3) -> Scenario:
-        """Realistic but fast: median job ~50 ms, lognormal tails, node ``slow_node`` x4,
-        a backed-up ``hypervisor`` queue, ``io`` workers that stop heartbeating after 60 s,
-        2 % errors with 10 s bursts of 50 % every minute, rare timeouts (cap 3 s), a periodic
-        node-local job every 5 s and ~6 background jobs/s.
+        """Realistic but fast: median job ~50 ms with lognormal tails, node ``slow_node`` x3,
+        a backed-up ``hypervisor`` queue (one worker per node, jobs x4: arrivals outpace it),
+        ``io`` workers that stop heartbeating after 60 s (``queues:system`` then grows),
+        2 % errors with 10 s bursts of 50 % every minute, rare timeouts (worker timeouts capped
+        at 10 s), a periodic node-local job every 5 s and ~6 background jobs/s.
         """
         return cls(
             durations={
@@ -159,14 +160,14 @@ class Scenario:
                 _js("fail"): Duration(0.02, 0.3),
                 _js("flaky"): Duration(0.1, 0.8),
                 _js("diskusage"): Duration(0.08, 0.6),
-                _js("vmstatus"): Duration(0.25, 0.6),
+                _js("vmstatus"): Duration(0.3, 0.6),
                 _js("backup"): Duration(0.5, 1.2),
                 _js("tick"): Duration(0.05, 0.4),
             },
             default_duration=Duration(0.05, 0.7),
-            slow_nodes={slow_node: 4.0} if slow_node is not None else {},
+            slow_nodes={slow_node: 3.0} if slow_node is not None else {},
             workers={"default": 2, "io": 1, "hypervisor": 1, "process": 2},
-            queue_factors={"hypervisor": 8.0},
+            queue_factors={"hypervisor": 4.0},
             dead_queue="io",
             dead_after=60.0,
             error_rate=0.02,
@@ -174,7 +175,7 @@ class Scenario:
             burst_every=60.0,
             burst_length=10.0,
             timeout_rate=0.003,
-            timeout_cap=3.0,
+            timeout_cap=10.0,
             periodic_every=5.0,
             traffic_rate=6.0,
             traffic_mix={

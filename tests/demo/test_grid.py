@@ -509,3 +509,57 @@ def test_register_jumpscript_through_jsadmin_writes_then_run(
     eventually(lambda: grid.stats["actions"].get("RELOAD", 0) >= 1)
     job = writer.enqueue_job(1, nid=1, category="ops", cmd="add", args={"a": 2, "b": 3}, wait=True)
     assert writer.wait_job(job["guid"], timeout=WAIT)["result"] == 6
+
+
+# --- more protocol corners -----------------------------------------------------------------
+
+
+def test_worker_falls_back_to_the_id_hash(r: redis.Redis, make_grid: Callable[..., LiveGrid]) -> None:
+    make_grid()
+    shipped = {"_loaded": False, "name": "", "organization": "unknown", "period": 0, "category": "",
+               "lastrun": 0, "source": "def action(x):\n    return x * 2\n", "debug": False,
+               "path": None, "id": 1000005, "startatboot": False, "timeout": None}
+    r.hset("workers:jumpscripts:id", "1000005", json.dumps(shipped))  # execFunction form (§5.4)
+    job = ac_enqueue(r, category="", cmd="", nid=99, args={"x": 21})
+    r.delete("queues:commands:queue:1:99")
+    _push_to_worker(r, {**job, "jscriptid": 1000005})
+    final, _ = result_of(r, job["guid"])
+    assert final["state"] == "OK" and final["result"] == 42
+
+
+def test_error_rate_one_fails_every_worker_job(r: redis.Redis, make_grid: Callable[..., LiveGrid]) -> None:
+    make_grid(scenario=replace(Scenario.quiet(), error_rate=1.0))
+    final, _ = result_of(r, ac_enqueue(r, cmd="echo")["guid"])
+    assert final["state"] == "ERROR" and final["resultcode"] == 1
+    assert "simulated failure of livegrid_echo" in final["result"]["errormessage"]
+    assert final["result"]["exceptionclassname"] == "RuntimeError"
+
+
+def test_error_bursts_come_back_periodically(redis_url: str) -> None:
+    from jsadmin.demo._grid_node import Node, Shared
+
+    scenario = replace(Scenario.quiet(), error_rate=0.01, burst_error_rate=0.6, burst_every=10.0,
+                       burst_length=2.0)
+    shared = Shared(url=redis_url, gid=1, scenario=scenario, speed=1.0, seed=1, poll=0.1,
+                    achost="127.0.0.1")
+    node = Node(shared, 1, ["node"], redis_url)
+    seen = []
+    for offset in (1.0, 8.5, 9.5, 11.0, 18.5):  # simulated seconds since start
+        shared.t0 = time.monotonic() - offset
+        seen.append(node.error_probability())
+    assert seen == [0.01, 0.6, 0.6, 0.01, 0.6]
+
+
+def test_eco_queue_and_hash_caps(r: redis.Redis) -> None:
+    from jsadmin.demo._grid_eco import EcoStore, build_eco
+
+    store = EcoStore(r)
+    r.rpush("queues:eco", *[f"old{i}" for i in range(1000)])
+    r.hset("eco:objects", "old0", "{}")
+    eco = build_eco("boom", category="test.cap", gid=1, nid=1, appname="t")
+    store.process(eco)
+    assert r.llen("queues:eco") == 1000 and r.lindex("queues:eco", 0) == b"old1"
+    assert r.hexists("eco:objects", "old0") == 0  # LPOP + HDEL of the oldest
+    r.hset("eco:objects", mapping={f"k{i}": "{}" for i in range(1000)})
+    store.process(build_eco("bang", category="test.cap2", gid=1, nid=1, appname="t"))
+    assert r.exists("eco:objects") == 0  # > 1000 fields: the whole hash goes (§8.6)
