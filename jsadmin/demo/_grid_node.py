@@ -87,6 +87,12 @@ class Shared:
         return simulated / self.speed
 
 
+def connect(url: str, poll: float = 1.0) -> redis.Redis:
+    """A client of its own for one thread. The socket timeout is set explicitly because recent
+    redis-py versions default ``from_url`` clients to 5 s, which would cut longer BLPOPs."""
+    return redis.Redis.from_url(url, socket_timeout=poll + 10.0, socket_connect_timeout=5.0)
+
+
 # --- AC side ------------------------------------------------------------------------------
 
 
@@ -228,8 +234,8 @@ class Node:
 
     # -- clients
     def _clients(self) -> tuple[redis.Redis, redis.Redis]:
-        ac = redis.Redis.from_url(self.shared.url)
-        node = ac if self.node_url == self.shared.url else redis.Redis.from_url(self.node_url)
+        ac = connect(self.shared.url, self.shared.poll)
+        node = ac if self.node_url == self.shared.url else connect(self.node_url, self.shared.poll)
         return ac, node
 
     @staticmethod

@@ -36,7 +36,7 @@ import redis
 from .. import keys
 from ..errors import JsAdminError
 from ._grid_json import SHARED_ENCODING, ujson_dumps
-from ._grid_node import Node, Shared, schedule_cmd, store_pm_jumpscripts
+from ._grid_node import Node, Shared, connect, schedule_cmd, store_pm_jumpscripts
 from ._grid_scripts import ORGANIZATION, grid_jumpscripts
 
 __all__ = ["SHARED_ENCODING", "Duration", "LiveGrid", "Scenario", "grid_scripts"]
@@ -305,7 +305,7 @@ class LiveGrid:
             raise JsAdminError("this LiveGrid is already running")
         urls = {self.url, *self.node_urls.values()}
         for url in urls:
-            client = redis.Redis.from_url(url)
+            client = connect(url)
             try:
                 client.ping()
             except redis.RedisError as exc:
@@ -337,7 +337,7 @@ class LiveGrid:
 
     def _startup_writes(self, shared: Shared, rng: random.Random) -> None:
         """PM/jsagent start (§3.2–§3.4, §6.9): jumpscripts, joblastid, inqueuetest, startuptime, application."""
-        ac = redis.Redis.from_url(self.url)
+        ac = connect(self.url)
         try:
             _app_register(ac, "jumpscale:agentcontroller", rng.randint(1000, 65000))
         finally:
@@ -346,7 +346,7 @@ class LiveGrid:
         for nid, url in self.node_urls.items():
             by_url.setdefault(url, []).append(nid)
         for url, nids in by_url.items():
-            client = redis.Redis.from_url(url)
+            client = connect(url)
             try:
                 store_pm_jumpscripts(client, shared.scripts)
                 raw = client.get(keys.WORKER_JOBLASTID)
@@ -464,7 +464,7 @@ class LiveGrid:
             return
         names, weights = zip(*mix, strict=True)
         nids = sorted(self.nodes)
-        ac = redis.Redis.from_url(self.url)
+        ac = connect(self.url)
         try:
             while not shared.stop.wait(shared.real(rng.expovariate(scenario.traffic_rate))):
                 script = by_field[rng.choices(names, weights)[0]]

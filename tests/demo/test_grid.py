@@ -58,7 +58,10 @@ def ac_enqueue(
 def result_of(client: redis.Redis, guid: str, timeout: float = WAIT) -> tuple[dict[str, Any], bytes]:
     """Blocking peek on queues:jobqueue:<guid> like the AC's waitJumpscript; returns (job, raw)."""
     key = f"queues:jobqueue:{guid}"
-    raw = client.brpoplpush(key, key, timeout=int(timeout))
+    deadline = time.monotonic() + timeout
+    raw = None
+    while raw is None and time.monotonic() < deadline:  # 1 s slices: redis-py's socket timeout
+        raw = client.brpoplpush(key, key, timeout=1)
     assert raw is not None, f"no result on {key} within {timeout}s"
     return json.loads(raw), raw
 
