@@ -141,6 +141,10 @@ def to_int64(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
 
 def to_float64(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     """Nullable floats (``NaN`` in the source stays ``NaN``, missing is ``<NA>``)."""
+    if all(type(v) is int or type(v) is float or v is None for v in col):
+        arr = np.array(col, dtype="float64")
+        missing = np.fromiter((v is None for v in col), dtype=bool, count=len(col))
+        return pd.arrays.FloatingArray(arr, missing), []
     arr, bad = _floats(col)
     missing = np.fromiter((v is None for v in col), dtype=bool, count=len(col))
     return pd.arrays.FloatingArray(arr, missing | (np.isnan(arr) & missing)), bad
@@ -172,6 +176,21 @@ def to_boolean(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
             out.append(None)
             bad.append((i, str(exc)))
     return pd.array(out, dtype="boolean"), bad
+
+
+def text_array(values: Sequence[bytes | None]) -> pd.api.extensions.ExtensionArray:
+    """A ``string`` array straight from raw bytes (keys, hash fields): no Python ``str`` per row.
+
+    Invalid UTF-8 is kept visible with backslash escapes.
+    """
+    try:
+        arr = pa.array(values, type=pa.binary()).cast(pa.large_string())
+    except (pa.ArrowException, TypeError):
+        arr = pa.array(
+            [v.decode("utf-8", "backslashreplace") if isinstance(v, bytes) else v for v in values],
+            type=pa.large_string(),
+        )
+    return pd.arrays.ArrowStringArray(arr)
 
 
 def _as_text(v: Any) -> Any:
@@ -263,6 +282,9 @@ def build_frame(
         col = columns.get(name)
         if col is None:
             col = [None] * n
+        if dtype == "string" and isinstance(col, pd.arrays.ArrowStringArray):
+            data[name] = col
+            continue
         if dtype == "category":
             converted, bad = to_category(col, (categories or {}).get(name, ()))
         else:

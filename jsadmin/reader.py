@@ -29,7 +29,7 @@ from .decode import (
     parse_int,
     text,
 )
-from .frames import JOB_FIELDS, build_frame, expand_column, extract, first_role
+from .frames import JOB_FIELDS, build_frame, expand_column, extract, first_role, text_array
 from .scan import get_many, hash_batches, key_types, list_values, scan_keys, set_members, ttls
 
 PROBLEM_COLUMNS = ("family", "key", "field", "error", "raw")
@@ -410,7 +410,10 @@ def _frame(
     columns = _provenance(fam, rows)
     columns.update(values)
     if len(keep) != len(errors):
-        columns = {c: [col[i] for i in keep] for c, col in columns.items()}
+        columns = {
+            c: col.take(keep) if isinstance(col, pd.api.extensions.ExtensionArray) else [col[i] for i in keep]
+            for c, col in columns.items()
+        }
     keep_keys = [rows.keys[i] for i in keep] if len(keep) != len(errors) else rows.keys
     keep_fields = [rows.fields[i] for i in keep] if len(keep) != len(errors) else rows.fields
     _fill_derived(fam, columns)
@@ -423,12 +426,10 @@ def _field_of(fam: Family, f: Any) -> Any:
 
 
 def _provenance(fam: Family, rows: _Rows) -> dict[str, list[Any]]:
-    cols: dict[str, list[Any]] = {"key": [k.decode("utf-8", "backslashreplace") for k in rows.keys]}
+    cols: dict[str, Any] = {"key": text_array(rows.keys)}
     types = (fam.redis_type, *fam.also_types)
     if "hash" in types:
-        cols[fam.field_column or "field"] = [
-            f.decode("utf-8", "backslashreplace") if isinstance(f, bytes) else None for f in rows.fields
-        ]
+        cols[fam.field_column or "field"] = text_array([f if isinstance(f, bytes) else None for f in rows.fields])
     if "list" in types:
         cols["position"] = [f if isinstance(f, int) else None for f in rows.fields]
     if "set" in types:
@@ -441,12 +442,12 @@ def _provenance(fam: Family, rows: _Rows) -> dict[str, list[Any]]:
 def _fill_derived(fam: Family, cols: dict[str, list[Any]]) -> None:
     """Columns computed from fields or values (gid of jobs:last, queue of JS6 worker names, ...)."""
     if fam.name == "jobs_last":
-        cols["gid"] = cols["field"]
+        cols["gid"] = [None if pd.isna(f) else f for f in cols["field"]]
     elif fam.name == "worker_watchdog":
-        cols["queue"] = [_watchdog_queue(w) for w in cols["worker"]]
+        cols["queue"] = [None if pd.isna(w) else _watchdog_queue(w) for w in cols["worker"]]
         cols["looping"] = [h is not None for h in cols["heartbeat"]]
     elif fam.name == "jumpscripts_by_id":
-        cols["field_id"] = [f if f is not None and f.isdigit() else None for f in cols["field"]]
+        cols["field_id"] = [f if isinstance(f, str) and f.isdigit() else None for f in cols["field"]]
 
 
 def _watchdog_queue(worker: str | None) -> str | None:
