@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import keys as K
@@ -411,7 +412,9 @@ def _frame(
     columns.update(values)
     if len(keep) != len(errors):
         columns = {
-            c: col.take(keep) if isinstance(col, pd.api.extensions.ExtensionArray) else [col[i] for i in keep]
+            c: col.take(np.asarray(keep, dtype="int64"))
+            if isinstance(col, pd.api.extensions.ExtensionArray)
+            else [col[i] for i in keep]
             for c, col in columns.items()
         }
     keep_keys = [rows.keys[i] for i in keep] if len(keep) != len(errors) else rows.keys
