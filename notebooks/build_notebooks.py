@@ -301,7 +301,8 @@ form.last_result["state"]'''),
 jobs.search.value = ""
 jobs.family.value = "job_results"
 assert len(jobs.page_frame) <= jobs.page_size
-len(jobs.matches), len(jobs.page_frame)'''),
+print(len(jobs.matches), "finished jobs in Redis;", len(jobs.page_frame), "rendered")
+jobs.family.value = "any"'''),
     code('''health.refresh()
 assert health.cost.writes == []
 print(health.cost.summary())'''),

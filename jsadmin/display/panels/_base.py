@@ -51,6 +51,8 @@ class Panel:
                 value=message_html(READONLY_REASON, kind="warn") if self.readonly else "",
             )
             self.widget = self._build()
+            self.widget.add_class("jsadmin-panel")
+            self.widget.add_class(f"jsadmin-{type(self).__name__.lower()}")
             self._apply_readonly()
 
     # -- to override --------------------------------------------------------------------------

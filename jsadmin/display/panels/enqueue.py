@@ -77,7 +77,8 @@ class EnqueueForm(Panel):
         self.jumpscript = w.Dropdown(options=[], description="jumpscript", layout=w.Layout(width="360px"))
         self.reload_button = self.button("", icon="refresh", tooltip="Reload the jumpscript list")
         self.gid = w.IntText(value=self.default_gid, description="gid", layout=w.Layout(width="140px"))
-        self.target_kind = w.ToggleButtons(options=["node", "role"], value="node", description="target")
+        self.target_kind = w.ToggleButtons(options=["node", "role"], value="node", description="target",
+                                           style={"button_width": "60px", "description_width": "50px"})
         self.target = w.Text(value="1", description="nid/role", layout=w.Layout(width="200px"))
         self.args = w.Textarea(value="{}", description="args", layout=w.Layout(width="460px", height="90px"))
         self.args_check = w.HTML()
@@ -88,7 +89,7 @@ class EnqueueForm(Panel):
         self.submit_button = self.button("Submit", style="primary", write=True, icon="paper-plane")
         self.plan = w.HTML()
         self.result = w.HTML()
-        for control in (self.jumpscript, self.reload_button, self.gid, self.target_kind, self.target, self.args,
+        for control in (self.jumpscript, self.reload_button, self.gid, self.target, self.args,
                         self.queue, self.timeout):
             if hasattr(control, "style") and hasattr(control.style, "description_width"):
                 control.style.description_width = "70px"
@@ -227,12 +228,22 @@ def _queue_of(job: Mapping[str, Any]) -> str:
     return f"gid {job.get('gid')} → {target}"
 
 
+def _when(epoch: object) -> str:
+    """Epoch seconds as ISO UTC (``0``/missing -> ``""``)."""
+    try:
+        value = float(epoch)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    return pd.Timestamp(value, unit="s", tz="UTC").isoformat(timespec="milliseconds") if value > 0 else ""
+
+
 def result_html(job: Mapping[str, Any]) -> str:
     """The final job as the form shows it: state, result, timings."""
     result = job.get("result")
     shown = json.dumps(result, indent=1, default=str) if not isinstance(result, str) else result
     record = {
         "guid": job.get("guid"), "state": job.get("state"), "resultcode": job.get("resultcode"),
-        "result": shown, "timeStart": job.get("timeStart"), "timeStop": job.get("timeStop"),
+        "result": shown, "nid": job.get("nid"), "timeCreate": _when(job.get("timeCreate")),
+        "timeStart": _when(job.get("timeStart")), "timeStop": _when(job.get("timeStop")),
     }
     return render_records_html("Result", record, cls="jsadmin-result")

@@ -109,10 +109,38 @@ def latency_png(finished: pd.DataFrame) -> bytes | None:
         plt.close(fig)
 
 
+def human_age(seconds: object) -> str:
+    """``42.0`` -> ``"42 s"``, ``7300`` -> ``"2.0 h"``, ``4e8`` -> ``"12.7 y"`` (display only).
+
+    >>> human_age(7300), human_age(None)
+    ('2.0 h', '')
+    """
+    try:
+        value = float(seconds)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    if pd.isna(value):
+        return ""
+    for limit, unit, div in ((120, "s", 1), (7200, "min", 60), (172800, "h", 3600), (63072000, "d", 86400)):
+        if abs(value) < limit:
+            return f"{value / div:.0f} {unit}" if unit == "s" else f"{value / div:.1f} {unit}"
+    return f"{value / 31557600:.1f} y"
+
+
+AGE_COLUMNS = ("age", "oldest_age", "timeout")
+
+
 def _rounded(df: pd.DataFrame) -> pd.DataFrame:
-    """Float columns to one decimal (for display only)."""
-    floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
-    return df.round(dict.fromkeys(floats, 1)) if floats else df
+    """Display form: ages human readable, guids shortened, other floats to one decimal."""
+    df = df.copy()
+    for col in df.columns:
+        if col in AGE_COLUMNS:
+            df[col] = df[col].map(human_age)
+        elif col == "guid":
+            df[col] = df[col].astype("string").str.slice(0, 12)
+        elif pd.api.types.is_float_dtype(df[col]):
+            df[col] = df[col].round(1)
+    return df
 
 
 class HealthBoard(Panel):

@@ -1,0 +1,203 @@
+"""The control-panel notebook in a real browser: Voila serves it, Playwright drives Debian's Chromium.
+
+Needs ``/usr/bin/chromium`` (``apt-get install chromium``; skipped with that reason when missing)
+and the Python ``playwright`` package (no ``playwright install``: we launch the system Chromium).
+Screenshots go to a tmp dir and, when ``$JSADMIN_ARTIFACTS`` is set, there too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+import jsadmin
+from jsadmin.embedded import EmbeddedRedis, free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "04_control_panels.ipynb"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"),
+]
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"voila exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"voila did not answer at {url} within {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def live_grid_url() -> Iterator[str]:
+    """A real redis-server on TCP, seeded, with a quiet live grid running against it."""
+    from jsadmin.demo import seed_demo
+    from jsadmin.demo.grid import LiveGrid, Scenario
+
+    server = EmbeddedRedis.start(port=free_port())
+    client = redis.Redis.from_url(server.url)
+    seed_demo(client, seed=7)
+    grid = LiveGrid(server.url, scenario=Scenario.quiet(), poll=0.2).start()
+    yield server.url
+    grid.stop()
+    client.close()
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def voila(live_grid_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Voila serving the control-panel notebook, its kernel pointed at the live grid."""
+    port = free_port()
+    env = {**os.environ, "JSADMIN_URL": live_grid_url,
+           "JSADMIN_JOURNAL": str(tmp_path_factory.mktemp("journal") / "journal.jsonl")}
+    log = (tmp_path_factory.mktemp("voila") / "voila.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voila", str(NOTEBOOK), f"--port={port}", "--no-browser",
+         "--Voila.ip=127.0.0.1", "--show_tracebacks=True"],
+        cwd=NOTEBOOK.parent, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_http(url, proc, 60)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(voila: str) -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    profile = tempfile.mkdtemp(prefix="jsadmin-chromium-")
+    with sync_api.sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            user_data_dir=profile, executable_path=str(CHROMIUM), headless=True, args=ARGS,
+            viewport={"width": 1400, "height": 1000},
+        )
+        pg = ctx.new_page()
+        pg.set_default_timeout(60_000)
+        pg.goto(voila, timeout=120_000)
+        pg.locator(".jsadmin-healthboard").first.wait_for(timeout=120_000)  # last panel: every cell has run
+        yield pg
+        ctx.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def _wait_text(pg: Any, panel: str, text: str, tmp_path: Path, timeout: float = 30_000) -> None:
+    """Wait until a panel of class ``panel`` shows ``text``; screenshot the page if it never does."""
+    try:
+        pg.wait_for_function(
+            "([cls, t]) => [...document.querySelectorAll('.' + cls)].some(e => e.innerText.includes(t))",
+            arg=[panel, text], timeout=timeout,
+        )
+    except Exception:
+        _screenshot(pg, f"failed-{panel}.png", tmp_path)
+        raise
+
+
+def _text_input(scope: Any, label: str) -> Any:
+    return scope.locator(f".widget-text:has(label:text-is('{label}')) input").first
+
+
+def _screenshot(pg: Any, name: str, tmp_path: Path) -> Path:
+    path = tmp_path / name
+    pg.screenshot(path=str(path), full_page=True)
+    artifacts = os.environ.get("JSADMIN_ARTIFACTS")
+    if artifacts:
+        Path(artifacts).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(artifacts) / name)
+    return path
+
+
+def test_filter_enqueue_and_see_the_result(page: Any, live_grid_url: str, tmp_path: Path) -> None:
+    client = redis.Redis.from_url(live_grid_url)
+    needle = f"needle-{os.getpid()}"
+    # a job only this test knows, on a node without agent so it stays queued
+    admin = jsadmin.connect(live_grid_url)
+    stranded = admin.enqueue_job(1, nid=77, category="jumpscale", cmd="echo", args={"msg": needle})
+
+    browser = page.locator(".jsadmin-jobbrowser").first
+    family = browser.locator("select").nth(0)
+    family.select_option("any")
+    browser.get_by_role("button", name="Reload from Redis").click()
+    search = _text_input(browser, "search")
+    search.fill(needle)
+    search.press("Enter")
+    _wait_text(page, "jsadmin-jobbrowser", "2 matching", tmp_path)
+    table = browser.locator("table.jsadmin-jobs tbody tr")
+    assert table.count() == 2  # its jobs:1 entry and its command-queue copy
+    assert stranded["guid"] in browser.locator("table.jsadmin-jobs").inner_text()
+    _text_input(browser, "nid").fill("77")
+    _text_input(browser, "nid").press("Enter")
+    family.select_option("command_queues")
+    _wait_text(page, "jsadmin-jobbrowser", "1 matching", tmp_path)
+    assert browser.locator("table.jsadmin-jobs tbody tr").count() == 1
+    _screenshot(page, "01-job-browser-filtered.png", tmp_path)
+
+    form = page.locator(".jsadmin-enqueueform").first
+    form.locator("select").first.select_option(label="jumpscale/echo")
+    _text_input(form, "nid/role").fill("2")
+    _text_input(form, "nid/role").press("Enter")
+    message = f"hello from chromium {os.getpid()}"
+    args = form.locator(".widget-textarea textarea").first
+    args.fill('{"msg": ')
+    form.locator("text=invalid JSON").wait_for(timeout=20_000)
+    args.fill(f'{{"msg": "{message}"}}')
+    form.locator("text=valid JSON").wait_for(timeout=20_000)
+    form.get_by_role("button", name="Preview").click()
+    form.locator("text=nothing written").first.wait_for(timeout=20_000)
+    form.get_by_role("button", name="Submit").click()
+    form.locator("text=finished: OK").wait_for(timeout=60_000)
+    result = form.locator(".jsadmin-result").inner_text()
+    assert message in result and "OK" in result
+    form.scroll_into_view_if_needed()
+    shot = _screenshot(page, "02-enqueue-result.png", tmp_path)
+    assert shot.stat().st_size > 10_000
+
+    # the job really ran: its final copy is in queues:jobqueue:<guid> with our message
+    finals = [k for k in client.scan_iter(match="queues:jobqueue:*", count=1000)]
+    assert any(message.encode() in (client.lindex(k, 0) or b"") for k in finals)
+    admin.cancel_jobs(admin.load("command_queues", target_nid=77))
+    client.close()
+
+
+def test_health_board_refreshes_in_the_browser(page: Any, tmp_path: Path) -> None:
+    board = page.locator(".jsadmin-healthboard").first
+    before = board.locator("text=/refresh #\\d+/").first.inner_text()
+    board.get_by_role("button", name="Refresh now").click()
+    page.wait_for_function(
+        "(b) => { const e = document.querySelector('.jsadmin-healthboard'); "
+        "return e && /refresh #\\d+/.test(e.innerText) && !e.innerText.includes(b); }",
+        arg=before, timeout=30_000,
+    )
+    text = board.inner_text()
+    assert "commands" in text and " ms" in text
+    board.scroll_into_view_if_needed()
+    _screenshot(page, "03-health-board.png", tmp_path)
+
+
