@@ -316,6 +316,9 @@ class Node:
                     if shared.stop.is_set():
                         break
                     self._retry(exc)
+                except Exception as exc:  # a job the real PM could not handle either
+                    log.warning("live grid node %s: job not dispatched: %s", self.nid, exc)
+                    shared.count("job_errors")
         finally:
             self._close(ac, node)
 
@@ -573,6 +576,9 @@ class Node:
                     if shared.stop.is_set():
                         break
                     self._retry(exc)
+                except Exception as exc:  # e.g. NaN in a job: ujson refuses it, the report fails
+                    log.warning("live grid worker %s/%s: job not completed: %s", self.nid, queue, exc)
+                    shared.count("job_errors")
         finally:
             self._close(ac, node)
 
