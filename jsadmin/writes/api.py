@@ -100,6 +100,7 @@ class WritesMixin:
         ...                   for n in (1, 2, 3)])                           # doctest: +SKIP
         """
         require_writable(self, "enqueue_jobs")
+        _jobs.check_batch_size(batch_size)
         prepared = _jobs.prepare_jobs(jobs)
         if dry_run:
             return _jobs.plan_enqueue("enqueue_jobs", self.url, _jobs.make_batches(prepared, batch_size))

@@ -13,13 +13,17 @@ splices it in as text before ``HSET jobs:<gid>`` and ``RPUSH queues:commands:que
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import redis
 
@@ -36,10 +40,10 @@ JOB_PARAMS = (
     "errorreport", "tags", "jscriptid", "sessionid",
 )
 """Parameter names of :func:`prepare_job` (also the accepted columns of ``enqueue_jobs``)."""
+_PARAM_SET = frozenset(JOB_PARAMS)
 
 DEFAULT_BATCH = 1000
 MAX_BATCH = 5000
-PIPELINE_BATCHES = 8
 JOURNAL_VALUES_LIMIT = 1000
 """Bulk enqueues of more jobs than this journal counts and id ranges, not every JSON value."""
 
@@ -58,25 +62,35 @@ def id_placeholder(gid: int, n: int = 1, i: int = 0) -> str:
     return f"<next value of HINCRBY {keys.JOBS_LAST} {gid} {n}{minus}>"
 
 
-@dataclass(frozen=True)
 class PreparedJob:
-    """A validated job, serialised except for its id."""
+    """A validated job, serialised except for its id: ``guid``, ``body`` and its template."""
 
-    gid: int
-    nid: int | None
-    role: str | None
-    guid: str
-    body: str
-    """The compact JSON after ``{"id":<id>,`` (so the full text is ``'{"id":%d,' % id + body``)."""
-    fields: dict[str, Any]
+    __slots__ = ("body", "guid", "template")
+
+    def __init__(self, guid: str, body: str, template: _Template) -> None:
+        self.guid = guid
+        self.body = body
+        """The compact JSON after ``{"id":<id>,`` (the full text is ``'{"id":%d,' % id + body``)."""
+        self.template = template
+
+    gid = property(lambda self: self.template.gid)
+    nid = property(lambda self: self.template.nid)
+    role = property(lambda self: self.template.role)
+    category = property(lambda self: self.template.category)
+    cmd = property(lambda self: self.template.cmd)
+    queue = property(lambda self: self.template.queue)
+    wait = property(lambda self: self.template.wait)
+    time_create = property(lambda self: self.template.created)
+    queue_key = property(lambda self: self.template.queue_key, doc="``queues:commands:queue:<gid>:<role or nid>``")
+    jobs_key = property(lambda self: self.template.jobs_key, doc="``jobs:<gid>``")
+
+    def __repr__(self) -> str:
+        return f"PreparedJob(guid={self.guid!r}, queue_key={self.queue_key!r})"
 
     @property
-    def queue_key(self) -> str:
-        return keys.command_queue(self.gid, self.role if self.role is not None else self.nid)
-
-    @property
-    def jobs_key(self) -> str:
-        return keys.jobs(self.gid)
+    def fields(self) -> dict[str, Any]:
+        """Every field but ``id``, decoded from the exact text."""
+        return json.loads("{" + self.body)
 
     def text(self, job_id: int | str) -> str:
         """The exact JSON written for this job once it got ``job_id``."""
@@ -85,6 +99,132 @@ class PreparedJob:
     def as_dict(self, job_id: int | str) -> dict[str, Any]:
         """The job dict as written (id first, like the JSON)."""
         return {"id": job_id, **self.fields}
+
+
+_UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID_SET = (0x8000 << 48) | (4 << 76)
+
+
+def uuid4_hex_many(n: int) -> list[str]:
+    """``n`` random uuid4 guids, 32 lower-case hex without dashes (same as ``uuid4().hex``)."""
+    raw = os.urandom(16 * n)
+    return [
+        "%032x" % ((int.from_bytes(raw[i : i + 16], "big") & _UUID_CLEAR) | _UUID_SET)
+        for i in range(0, 16 * n, 16)
+    ]
+
+
+def _json_or_error(name: str, value: Any) -> str:
+    try:
+        return ujson_dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise WriteValidationError(f"{name} is not JSON-serialisable: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """The validated scalar fields of a job, serialised around its args, tags and guid."""
+
+    gid: int
+    nid: int | None
+    role: str | None
+    category: str
+    cmd: str
+    queue: str
+    wait: bool
+    created: int
+    queue_key: str
+    jobs_key: str
+    head: str  # '"sessionid":...,"args":'
+    middle: str  # ',"queue":...,"tags":'
+    tail: str  # '","_ckey":"",..."jscriptid":...}'
+
+    def job(self, guid: str, args_json: str, tags_json: str) -> PreparedJob:
+        return PreparedJob(guid, self.head + args_json + self.middle + tags_json + ',"guid":"' + guid + self.tail, self)
+
+
+_MISSING: Any = object()
+
+
+def _template(
+    gid: Any, nid: Any, role: Any, category: Any, cmd: Any, queue: Any, timeout: Any,
+    wait: Any, log: Any, errorreport: Any, jscriptid: Any, sessionid: Any, created: int,
+) -> _Template:
+    """Validate the scalar parameters (``_MISSING`` = not given: the default applies)."""
+    if gid is _MISSING:
+        raise WriteValidationError("missing gid")
+    gid = gid if type(gid) is int and gid >= 0 else v.int_like("gid", gid)
+    has_nid = nid is not _MISSING and not v.is_missing(nid)
+    has_role = role is not _MISSING and not v.is_missing(role)
+    if has_nid == has_role:
+        nid, role = (None if x is _MISSING else x for x in (nid, role))
+        raise WriteValidationError(
+            f"give exactly one of nid= (node queue) or role= (role queue); got nid={nid!r}, role={role!r}"
+        )
+    if has_nid:
+        nid = nid if type(nid) is int and nid >= 0 else v.int_like("nid", nid)
+        role = None
+    else:
+        nid = None
+        role = v.text("role", role)
+        if ":" in role or role == "*":
+            raise WriteValidationError(f"role must be a plain role name, got {role!r}")
+    for name, value in (("category", category), ("cmd", cmd)):
+        if value is _MISSING:
+            raise WriteValidationError(f"missing {name}")
+    category = v.text("category", category)
+    cmd = v.text("cmd", cmd)
+    queue = "" if queue is _MISSING or v.is_missing(queue) else v.text("queue", queue, empty=True)
+    timeout = 600 if timeout is _MISSING else v.number_or_none("timeout", timeout)
+    wait = False if wait is _MISSING or v.is_missing(wait) else v.flag("wait", wait)
+    log = True if log is _MISSING or v.is_missing(log) else v.flag("log", log)
+    errorreport = (
+        False if errorreport is _MISSING or v.is_missing(errorreport) else v.flag("errorreport", errorreport)
+    )
+    if jscriptid is _MISSING or v.is_missing(jscriptid):
+        jscriptid_json = "null"
+    elif isinstance(jscriptid, bool) or not isinstance(jscriptid, (int, str)):
+        raise WriteValidationError(f"jscriptid must be None, an int or a string, got {jscriptid!r}")
+    else:
+        jscriptid_json = str(int(jscriptid)) if isinstance(jscriptid, int) else ujson_dumps(jscriptid)
+    if sessionid is _MISSING or v.is_missing(sessionid):
+        sessionid_json = "null"
+    else:
+        sessionid_json = ujson_dumps(v.text("sessionid", sessionid))
+    head = "".join((
+        '"sessionid":', sessionid_json,
+        ',"gid":', str(gid),
+        ',"nid":', "null" if nid is None else str(nid),
+        ',"cmd":', ujson_dumps(cmd),
+        ',"wait":', "true" if wait else "false",
+        ',"category":', ujson_dumps(category),
+        ',"roles":', "[]" if role is None else "[" + ujson_dumps(role) + "]",
+        ',"args":',
+    ))
+    middle = "".join((
+        ',"queue":', ujson_dumps(queue),
+        ',"timeout":', "null" if timeout is None else repr(timeout),
+        ',"result":null,"parent":null,"resultcode":null,"state":"SCHEDULED","timeCreate":', str(created),
+        ',"timeStart":0,"timeStop":0,"log":', "true" if log else "false",
+        ',"errorreport":', "true" if errorreport else "false",
+        ',"tags":',
+    ))
+    tail = '","_ckey":"","_meta":["system","job",1],"jscriptid":' + jscriptid_json + "}"
+    queue_key = keys.command_queue(gid, role if role is not None else nid)
+    return _Template(gid, nid, role, category, cmd, queue, wait, created, queue_key, keys.jobs(gid),
+                     head, middle, tail)
+
+
+def _args_json(args: Any) -> str:
+    if type(args) is not dict:
+        args = v.mapping("args", None if args is _MISSING else args)
+    return _json_or_error("args", args) if args else "{}"
+
+
+def _tags_json(tags: Any) -> str:
+    if tags is None or tags is _MISSING or v.is_missing(tags):
+        return "null"
+    return _json_or_error("tags", tags)
 
 
 def prepare_job(
@@ -104,78 +244,25 @@ def prepare_job(
     jscriptid: Any = None,
     sessionid: Any = None,
     now: int | None = None,
+    guid: str | None = None,
 ) -> PreparedJob:
     """Validate the arguments and serialise an AC job like ``scheduleCmd`` (spec §4.2, §6.1).
 
     Exactly one of ``nid`` (node queue) and ``role`` (role queue, ``nid`` null) is required.
-    Raises :class:`~jsadmin.errors.WriteValidationError` for bad input.
+    Fields are written in the order of the spec §4.3 example. Raises
+    :class:`~jsadmin.errors.WriteValidationError` for bad input.
 
     >>> prepare_job(1, role="node", category="jumpscale", cmd="echo").fields["roles"]
     ['node']
     """
-    gid = v.int_like("gid", gid)
-    has_nid, has_role = not v.is_missing(nid), not v.is_missing(role)
-    if has_nid == has_role:
-        raise WriteValidationError(
-            f"give exactly one of nid= (node queue) or role= (role queue); got nid={nid!r}, role={role!r}"
-        )
-    nid = v.int_like("nid", nid) if has_nid else None
-    role = v.text("role", role) if has_role else None
-    if role is not None and (":" in role or role == "*"):
-        raise WriteValidationError(f"role must be a plain role name, got {role!r}")
-    category = v.text("category", category)
-    cmd = v.text("cmd", cmd)
-    queue = "" if v.is_missing(queue) else v.text("queue", queue, empty=True)
-    timeout = v.number_or_none("timeout", timeout)
-    wait = False if v.is_missing(wait) else v.flag("wait", wait)
-    log = True if v.is_missing(log) else v.flag("log", log)
-    errorreport = False if v.is_missing(errorreport) else v.flag("errorreport", errorreport)
-    args = v.mapping("args", args)
-    tags = None if v.is_missing(tags) else tags
-    if v.is_missing(jscriptid):
-        jscriptid = None
-    elif not isinstance(jscriptid, (int, str)) or isinstance(jscriptid, bool):
-        raise WriteValidationError(f"jscriptid must be None, an int or a string, got {jscriptid!r}")
-    sessionid = None if v.is_missing(sessionid) else v.text("sessionid", sessionid)
-    guid = uuid.uuid4().hex
-    fields: dict[str, Any] = {
-        "sessionid": sessionid,
-        "gid": gid,
-        "nid": nid,
-        "cmd": cmd,
-        "wait": wait,
-        "category": category,
-        "roles": [role] if role is not None else [],
-        "args": args,
-        "queue": queue,
-        "timeout": timeout,
-        "result": None,
-        "parent": None,
-        "resultcode": None,
-        "state": "SCHEDULED",
-        "timeCreate": int(time.time()) if now is None else int(now),
-        "timeStart": 0,
-        "timeStop": 0,
-        "log": log,
-        "errorreport": errorreport,
-        "tags": tags,
-        "guid": guid,
-        "_ckey": "",
-        "_meta": ["system", "job", 1],
-        "jscriptid": jscriptid,
-    }
-    try:
-        body = ujson_dumps(fields)[1:]
-    except (TypeError, ValueError) as exc:
-        bad = "args"
-        for name in ("args", "tags"):
-            try:
-                ujson_dumps(fields[name])
-            except (TypeError, ValueError):
-                bad = name
-                break
-        raise WriteValidationError(f"{bad} is not JSON-serialisable: {exc}") from None
-    return PreparedJob(gid, nid, role, guid, body, fields)
+    created = int(time.time()) if now is None else int(now)
+    template = _template(gid, nid, role, category, cmd, queue, timeout, wait, log, errorreport,
+                         jscriptid, sessionid, created)
+    return template.job(guid or uuid.uuid4().hex, _args_json(args), _tags_json(tags))
+
+
+_SCALARS = ("gid", "nid", "role", "category", "cmd", "queue", "timeout", "wait", "log",
+            "errorreport", "jscriptid", "sessionid")
 
 
 def _rows(jobs: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -184,27 +271,45 @@ def _rows(jobs: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[dict[str, An
         if unknown:
             raise WriteValidationError(f"unknown job columns {unknown}; expected some of {list(JOB_PARAMS)}")
         return jobs.to_dict("records")
-    rows = []
-    for i, job in enumerate(jobs):
+    rows = list(jobs)
+    for i, job in enumerate(rows):
         if not isinstance(job, Mapping):
             raise WriteValidationError(f"job #{i} must be a dict, got {type(job).__name__}")
-        unknown = [k for k in job if k not in JOB_PARAMS]
-        if unknown:
+        if not _PARAM_SET.issuperset(job):
+            unknown = sorted(set(job) - _PARAM_SET)
             raise WriteValidationError(f"job #{i}: unknown parameters {unknown}")
-        rows.append(dict(job))
     return rows
 
 
 def prepare_jobs(jobs: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[PreparedJob]:
-    """Validate every job first (errors name the job's position); nothing is written here."""
-    now = int(time.time())
+    """Validate and serialise every job first (errors name the job's position); writes nothing.
+
+    Jobs sharing the same scalar parameters (same values *and* types) share one validated
+    template, so only their args, tags and guid are serialised per job; the bytes are the
+    same as :func:`prepare_job` gives.
+    """
+    created = int(time.time())
+    rows = _rows(jobs)
+    guids = uuid4_hex_many(len(rows))
+    templates: dict[tuple[Any, ...], tuple[tuple[type, ...], _Template]] = {}
     out = []
-    for i, row in enumerate(_rows(jobs)):
-        for required in ("gid", "category", "cmd"):
-            if required not in row:
-                raise WriteValidationError(f"job #{i}: missing {required}")
+    missing = repeat(_MISSING)
+    for i, row in enumerate(rows):
+        get = row.get
+        scalars = tuple(map(get, _SCALARS, missing))
+        types = tuple(map(type, scalars))
         try:
-            out.append(prepare_job(**row, now=now))
+            try:
+                hit = templates.get(scalars)
+            except TypeError:  # an unhashable value: validation names it
+                hit = None
+            if hit is not None and hit[0] == types:
+                template = hit[1]
+            else:
+                template = _template(*scalars, created)
+                with contextlib.suppress(TypeError):
+                    templates[scalars] = (types, template)
+            out.append(template.job(guids[i], _args_json(get("args", _MISSING)), _tags_json(get("tags"))))
         except WriteValidationError as exc:
             raise WriteValidationError(f"job #{i}: {exc}") from None
     return out
@@ -219,17 +324,24 @@ class Batch:
     jobs: list[tuple[int, PreparedJob]]  # (input position, job)
 
     def call(self) -> tuple[list[str], list[str | int]]:
-        args: list[str | int] = [str(self.gid), len(self.jobs)]
-        for _, job in self.jobs:
-            args.append(job.guid)
-            args.append(job.body)
-        return [keys.JOBS_LAST, keys.jobs(self.gid), self.queue_key], args
+        """KEYS and ARGV of enqueue.lua: the jobs travel as one ``guid\\nbody\\n...`` payload.
+
+        Compact ASCII JSON never holds a raw newline, so ``\\n`` is a safe separator, and one
+        big argument is far cheaper to send than two per job.
+        """
+        payload = "\n".join(f"{job.guid}\n{job.body}" for _, job in self.jobs)
+        return [keys.JOBS_LAST, keys.jobs(self.gid), self.queue_key], [str(self.gid), len(self.jobs), payload]
+
+
+def check_batch_size(batch_size: Any) -> None:
+    """``batch_size`` must be an int in 1..MAX_BATCH."""
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or not 1 <= batch_size <= MAX_BATCH:
+        raise WriteValidationError(f"batch_size must be an int in 1..{MAX_BATCH}, got {batch_size!r}")
 
 
 def make_batches(jobs: Sequence[PreparedJob], batch_size: int = DEFAULT_BATCH) -> list[Batch]:
     """Group by (gid, queue key) keeping input order inside a queue, then cut into batches."""
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or not 1 <= batch_size <= MAX_BATCH:
-        raise WriteValidationError(f"batch_size must be an int in 1..{MAX_BATCH}, got {batch_size!r}")
+    check_batch_size(batch_size)
     groups: dict[tuple[int, str], list[tuple[int, PreparedJob]]] = {}
     for pos, job in enumerate(jobs):
         groups.setdefault((job.gid, job.queue_key), []).append((pos, job))
@@ -300,7 +412,7 @@ def enqueue_many(
     url: str,
     journal: Journal,
 ) -> pd.DataFrame:
-    """Write prepared jobs: one Lua call per batch, ``PIPELINE_BATCHES`` batches per round trip.
+    """Write prepared jobs: one Lua call per batch, all batches streamed on one connection.
 
     If Redis fails part-way, the batches already applied are journalled and the error is
     re-raised (each batch is all-or-nothing).
@@ -309,25 +421,20 @@ def enqueue_many(
     ids: list[int | None] = [None] * len(jobs)
     applied: list[Batch] = []
     firsts: list[int] = []
-    error: Exception | None = None
-    for start in range(0, len(batches), PIPELINE_BATCHES):
-        chunk = batches[start : start + PIPELINE_BATCHES]
-        try:
-            results = SCRIPTS["enqueue"].run_many(client, [b.call() for b in chunk])
-        except redis.RedisError as exc:
-            error = exc
-            break
-        for batch, res in zip(chunk, results, strict=True):
-            if isinstance(res, Exception):
-                error = error or res
-                continue
-            first = int(res)
-            applied.append(batch)
-            firsts.append(first)
-            for i, (pos, _) in enumerate(batch.jobs):
-                ids[pos] = first + i
-        if error is not None:
-            break
+    frames: list[pd.DataFrame] = []  # built while the server runs the scripts
+    results, error = SCRIPTS["enqueue"].stream(
+        client, (b.call() for b in batches), lambda: frames.append(result_frame(jobs, None))
+    )
+    for batch, res in zip(batches, results, strict=False):
+        if isinstance(res, Exception):
+            error = error or res
+            continue
+        first = int(res)
+        applied.append(batch)
+        firsts.append(first)
+        for i, (pos, _) in enumerate(batch.jobs):
+            ids[pos] = first + i
+    unknown = len(batches) - len(results)
     if applied:
         total = sum(len(b.jobs) for b in applied)
         journal.append(
@@ -345,28 +452,31 @@ def enqueue_many(
         )
     if error is not None:
         done = sum(len(b.jobs) for b in applied)
+        maybe = f", {unknown} batch(es) got no reply and may or may not be written" if unknown else ""
         raise type(error)(
-            f"{error} (enqueue_jobs wrote {done} of {len(jobs)} jobs before failing; "
+            f"{error} (enqueue_jobs wrote {done} of {len(jobs)} jobs before failing{maybe}; "
             "each batch is all-or-nothing, see the journal)"
         ) from error
-    return result_frame(jobs, ids)
+    frame = frames[0] if frames else result_frame(jobs, None)
+    frame["id"] = pd.array(ids, dtype="Int64")
+    return frame
 
 
-def result_frame(jobs: Sequence[PreparedJob], ids: Sequence[int | None]) -> pd.DataFrame:
-    """The frame ``enqueue_jobs`` returns: one row per job, in input order."""
+def result_frame(jobs: Sequence[PreparedJob], ids: Sequence[int | None] | None) -> pd.DataFrame:
+    """The frame ``enqueue_jobs`` returns: one row per job, in input order (ids may be None)."""
     data = {
         "gid": [j.gid for j in jobs],
         "nid": [j.nid for j in jobs],
         "role": [j.role for j in jobs],
-        "id": list(ids),
+        "id": [None] * len(jobs) if ids is None else list(ids),
         "guid": [j.guid for j in jobs],
         "queue_key": [j.queue_key for j in jobs],
         "jobs_key": [j.jobs_key for j in jobs],
-        "category": [j.fields["category"] for j in jobs],
-        "cmd": [j.fields["cmd"] for j in jobs],
-        "queue": [j.fields["queue"] for j in jobs],
-        "wait": [j.fields["wait"] for j in jobs],
-        "timeCreate": pd.to_datetime([j.fields["timeCreate"] for j in jobs], unit="s", utc=True),
+        "category": [j.category for j in jobs],
+        "cmd": [j.cmd for j in jobs],
+        "queue": [j.queue for j in jobs],
+        "wait": [j.wait for j in jobs],
+        "timeCreate": pd.to_datetime(np.fromiter((j.time_create for j in jobs), "int64", len(jobs)), unit="s", utc=True),
     }
     frame = pd.DataFrame(data, columns=list(RESULT_COLUMNS))
     return frame.astype(RESULT_COLUMNS)

@@ -10,13 +10,13 @@ the script on the server) when the server answers ``NOSCRIPT``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import redis
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 Arg = str | bytes | int | float
 
@@ -42,30 +42,51 @@ class LuaScript:
         except NoScriptError:
             return client.eval(self.source, len(keys), *keys, *args)
 
-    def run_many(
-        self, client: redis.Redis, calls: Sequence[tuple[Sequence[Arg], Sequence[Arg]]]
-    ) -> list[Any]:
-        """Run the script once per ``(keys, args)`` in one pipeline (no MULTI).
+    def stream(
+        self,
+        client: redis.Redis,
+        calls: Iterable[tuple[Sequence[Arg], Sequence[Arg]]],
+        while_waiting: Callable[[], Any] | None = None,
+    ) -> tuple[list[Any], BaseException | None]:
+        """Run the script once per call, streamed on one connection: every EVALSHA is sent
+        as soon as its arguments are built (the server executes while Python builds the next
+        one), then the replies are read in order.
 
-        Calls answered ``NOSCRIPT`` did nothing on the server; they are re-sent with EVAL in
-        a second pipeline. Results come back in call order; a call that failed yields its
-        exception object instead of raising, so the caller knows which calls were applied.
+        ``while_waiting`` runs after the last send, before the first read (client-side work
+        that overlaps the server's). Returns ``(results, error)``: ``results[i]`` is the reply (or the ``ResponseError``) of
+        call ``i`` for every reply read; on a connection failure, ``error`` is set and calls
+        without a reply are unknown (each call is atomic: applied whole or not at all).
         """
-        if not calls:
-            return []
-        pipe = client.pipeline(transaction=False)
-        for keys, args in calls:
-            pipe.evalsha(self.sha1, len(keys), *keys, *args)
-        results = pipe.execute(raise_on_error=False)
-        missing = [i for i, res in enumerate(results) if isinstance(res, NoScriptError)]
-        if missing:
-            pipe = client.pipeline(transaction=False)
-            for i in missing:
-                keys, args = calls[i]
-                pipe.eval(self.source, len(keys), *keys, *args)
-            for i, res in zip(missing, pipe.execute(raise_on_error=False), strict=True):
-                results[i] = res
-        return results
+        client.script_load(self.source)  # one round trip; EVALSHA then cannot miss
+        pool = client.connection_pool
+        conn = pool.get_connection()
+        results: list[Any] = []
+        error: BaseException | None = None
+        sent: list[tuple[Sequence[Arg], Sequence[Arg]]] = []
+        try:
+            for keys, args in calls:
+                conn.send_command("EVALSHA", self.sha1, len(keys), *keys, *args)
+                sent.append((keys, args))
+            if while_waiting is not None:
+                while_waiting()
+            for _ in sent:
+                try:
+                    results.append(conn.read_response())
+                except ResponseError as exc:
+                    results.append(exc)
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            conn.disconnect()
+            error = exc
+        except BaseException:
+            conn.disconnect()
+            raise
+        finally:
+            pool.release(conn)
+        for i, res in enumerate(results):  # scripts flushed meanwhile: re-run those with EVAL
+            if isinstance(res, NoScriptError):
+                keys, args = sent[i]
+                results[i] = self(client, keys, args)
+        return results, error
 
 
 SCRIPTS: dict[str, LuaScript] = {

@@ -234,3 +234,37 @@ def test_prepared_job_text_splices_the_id() -> None:
     job = prepare_job(3, nid=1, category="c", cmd="x", args={"v": 1.0000000001})
     assert job.text(99).startswith('{"id":99,"sessionid":null,"gid":3,')
     assert json.loads(job.text(99))["args"]["v"] == 1.0000000001
+
+
+def test_bulk_templates_give_the_same_bytes_as_single_jobs() -> None:
+    import re
+
+    from jsadmin.writes.jobs import prepare_jobs
+
+    rows = [
+        {"gid": 1, "nid": 5, "category": "jumpscale", "cmd": "echo", "args": {"i": 1}},
+        {"gid": 1, "nid": 5, "category": "jumpscale", "cmd": "echo", "args": {"i": 2}, "tags": ["a/b"]},
+        {"gid": True, "nid": 5, "category": "jumpscale", "cmd": "echo"},  # must not reuse gid=1's template
+        {"gid": 1, "nid": 5.0, "category": "jumpscale", "cmd": "echo", "timeout": None},
+        {"gid": "1", "role": "node", "category": "jumpscale", "cmd": "echo", "timeout": 1.5, "wait": True,
+         "log": False, "errorreport": True, "jscriptid": "jumpscale_echo", "sessionid": "1_5_0_x"},
+        {"gid": 1, "nid": 5, "category": "jumpscale", "cmd": "echo", "queue": "io", "jscriptid": 7},
+    ]
+    with pytest.raises(WriteValidationError, match="job #2: gid must be an integer"):
+        prepare_jobs(rows)
+    del rows[2]
+    bulk = prepare_jobs(rows)
+    strip = lambda text: re.sub(r'"timeCreate":\d+', '"timeCreate":0', text)  # noqa: E731
+    for row, job in zip(rows, bulk, strict=True):
+        single = prepare_job(**row, guid=job.guid)
+        assert strip(single.body) == strip(job.body)
+        assert (single.queue_key, single.jobs_key) == (job.queue_key, job.jobs_key)
+    assert json.loads(bulk[2].text(1))["timeout"] is None and json.loads(bulk[0].text(1))["timeout"] == 600
+
+
+def test_newlines_and_control_characters_survive_the_payload(adm: _A, r: redis.Redis) -> None:
+    args = {"script": "line1\nline2\r\n\tend\u0000", "msg": "a\nb"}
+    frame = adm.enqueue_jobs([{"gid": 1, "nid": 1, "category": "c", "cmd": "x", "args": args}] * 3)
+    for guid in frame["guid"]:
+        raw = r.hget("jobs:1", guid)
+        assert b"\n" not in raw and json.loads(raw)["args"] == args and json.loads(raw)["guid"] == guid

@@ -1,0 +1,87 @@
+"""Concurrent enqueues from many processes, and a server killed mid-batch (AOF, fsync always)."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from jsadmin.embedded import EmbeddedRedis, free_port
+
+from . import _procs
+
+
+def _check_consistent(client: redis.Redis, gid: int, queue_keys: list[str]) -> int:
+    """Every allocated id has exactly one hash entry and one queue entry; no orphans. Returns last id."""
+    last = int(client.hget("jobs:last", str(gid)) or 0)
+    hashed = {g.decode(): json.loads(v) for g, v in client.hgetall(f"jobs:{gid}").items()}
+    queued = [json.loads(x) for key in queue_keys for x in client.lrange(key, 0, -1)]
+    assert sorted(j["id"] for j in hashed.values()) == list(range(1, last + 1))
+    assert sorted(j["id"] for j in queued) == list(range(1, last + 1))
+    assert {j["guid"]: j for j in queued} == hashed
+    return last
+
+
+@pytest.mark.slow
+def test_eight_processes_enqueue_into_one_gid(redis_url: str, r: redis.Redis, tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(8) as pool:
+        counts = pool.starmap(
+            _procs.enqueue_worker,
+            [(redis_url, w, 5000, 250, str(tmp_path / "journal.jsonl")) for w in range(8)],
+        )
+    assert counts == [5000] * 8
+    last = _check_consistent(r, 1, [f"queues:commands:queue:1:{w}" for w in range(8)])
+    assert last == 40000
+    for w in range(8):  # each process's own order is kept inside its queue
+        items = [json.loads(x)["args"] for x in r.lrange(f"queues:commands:queue:1:{w}", 0, -1)]
+        assert items == [{"w": w, "i": i} for i in range(5000)]
+    assert len((tmp_path / "journal.jsonl").read_text().splitlines()) == 8
+
+
+def _start_on(data_dir: Path, port: int) -> EmbeddedRedis:
+    """A server persisting to ``data_dir`` (AOF, fsync always): restartable on the same data."""
+    args = ("--appendonly", "yes", "--appendfsync", "always", "--dir", str(data_dir))
+    return EmbeddedRedis.start(port=port, args=args)
+
+
+@pytest.mark.slow
+def test_kill_mid_batch_leaves_every_job_whole_or_absent(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    port = free_port()
+    server = _start_on(data, port)
+    client = redis.Redis.from_url(server.url)
+    victim = subprocess.Popen(
+        [sys.executable, _procs.__file__, server.url, "60000", "500", str(tmp_path / "j.jsonl")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    restarted = None
+    try:
+        deadline = time.monotonic() + 60
+        while int(client.hget("jobs:last", "1") or 0) < 5000 and time.monotonic() < deadline:
+            assert victim.poll() is None, victim.stderr.read().decode() if victim.stderr else ""
+            time.sleep(0.01)
+        server.kill()
+        assert victim.wait(timeout=30) != 0  # the enqueue run was cut short
+        assert b"ConnectionError" in victim.stderr.read() if victim.stderr else True
+        restarted = _start_on(data, port)
+        after = redis.Redis.from_url(restarted.url)
+        last = _check_consistent(after, 1, ["queues:commands:queue:1:1"])
+        assert 5000 <= last < 60000
+        assert last % 500 == 0  # batches of 500 are all-or-nothing, even the one cut by the kill
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+        if victim.stderr:
+            victim.stderr.close()
+        client.close()
+        server.stop()
+        if restarted is not None:
+            restarted.stop()
