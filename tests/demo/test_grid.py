@@ -588,3 +588,13 @@ def test_a_job_the_reporter_cannot_encode_does_not_kill_the_worker(
     eventually(lambda: grid.stats.get("job_errors", 0) + grid.stats["completed"].get("OK", 0) >= 1)
     final, _ = result_of(r, ac_enqueue(r, cmd="echo", args={"msg": "still alive"})["guid"])
     assert final["result"] == "still alive"
+
+
+def test_unknown_worker_queue_gets_its_own_workers(r: redis.Redis, make_grid: Callable[..., LiveGrid]) -> None:
+    grid = make_grid()
+    job = ac_enqueue(r, cmd="echo", queue="gpu", args={"msg": "custom"})
+    final, _ = result_of(r, job["guid"])
+    assert final["state"] == "OK" and final["queue"] == "gpu" and final["result"] == "custom"
+    assert (1, "gpu") in grid.worker_names()
+    eventually(lambda: r.hexists("workers:heartbeat", "gpu"))
+    assert _registered(r, "gpu") == grid.worker_names()[(1, "gpu")]
