@@ -97,7 +97,7 @@ def page(voila: str) -> Iterator[Any]:
     with sync_api.sync_playwright() as pw:
         ctx = pw.chromium.launch_persistent_context(
             user_data_dir=profile, executable_path=str(CHROMIUM), headless=True, args=ARGS,
-            viewport={"width": 1400, "height": 1000},
+            viewport={"width": 1400, "height": 1600},
         )
         pg = ctx.new_page()
         pg.set_default_timeout(60_000)
@@ -136,6 +136,7 @@ def _screenshot(pg: Any, name: str, tmp_path: Path) -> Path:
 
 def test_filter_enqueue_and_see_the_result(page: Any, live_grid_url: str, tmp_path: Path) -> None:
     client = redis.Redis.from_url(live_grid_url)
+    client.delete("queues:commands:queue:1:77")
     needle = f"needle-{os.getpid()}"
     # a job only this test knows, on a node without agent so it stays queued
     admin = jsadmin.connect(live_grid_url)
@@ -157,7 +158,18 @@ def test_filter_enqueue_and_see_the_result(page: Any, live_grid_url: str, tmp_pa
     family.select_option("command_queues")
     _wait_text(page, "jsadmin-jobbrowser", "1 matching", tmp_path)
     assert browser.locator("table.jsadmin-jobs tbody tr").count() == 1
+    # select it, see its JSON, preview a cancel (dry run), discard: nothing written
+    browser.locator(".widget-select-multiple select").first.select_option(index=0)
+    _wait_text(page, "jsadmin-jobbrowser", "Job JSON", tmp_path)
+    assert needle in browser.locator(".jsadmin-json").inner_text()
+    browser.get_by_role("button", name="Cancel…").click()
+    _wait_text(page, "jsadmin-jobbrowser", "nothing written yet", tmp_path)
+    assert "LREM" in browser.locator(".jsadmin-plan").first.inner_text().upper()
+    browser.scroll_into_view_if_needed()
     _screenshot(page, "01-job-browser-filtered.png", tmp_path)
+    browser.get_by_role("button", name="Discard").click()
+    _wait_text(page, "jsadmin-jobbrowser", "discarded", tmp_path)
+    assert client.llen("queues:commands:queue:1:77") == 1
 
     form = page.locator(".jsadmin-enqueueform").first
     form.locator("select").first.select_option(label="jumpscale/echo")

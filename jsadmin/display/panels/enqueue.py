@@ -77,8 +77,8 @@ class EnqueueForm(Panel):
         self.jumpscript = w.Dropdown(options=[], description="jumpscript", layout=w.Layout(width="360px"))
         self.reload_button = self.button("", icon="refresh", tooltip="Reload the jumpscript list")
         self.gid = w.IntText(value=self.default_gid, description="gid", layout=w.Layout(width="140px"))
-        self.target_kind = w.ToggleButtons(options=["node", "role"], value="node", description="target",
-                                           style={"button_width": "60px", "description_width": "50px"})
+        self.target_kind = w.ToggleButtons(options=["node", "role"], value="node", tooltips=["by node id", "by role"],
+                                           style={"button_width": "60px"}, layout=w.Layout(width="auto"))
         self.target = w.Text(value="1", description="nid/role", layout=w.Layout(width="200px"))
         self.args = w.Textarea(value="{}", description="args", layout=w.Layout(width="460px", height="90px"))
         self.args_check = w.HTML()
@@ -101,7 +101,8 @@ class EnqueueForm(Panel):
         return w.VBox([
             w.HTML(f"<b>{self.title}</b>"), self.readonly_note,
             w.HBox([self.jumpscript, self.reload_button]),
-            w.HBox([self.gid, self.target_kind, self.target]),
+            w.HBox([self.gid, w.Label("target", layout=w.Layout(margin="0 6px 0 16px")), self.target_kind,
+                    self.target], layout=w.Layout(align_items="center")),
             w.HBox([self.args, self.args_check]),
             w.HBox([self.queue, self.timeout, self.wait]),
             w.HBox([self.preview_button, self.submit_button]),

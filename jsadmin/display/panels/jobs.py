@@ -253,11 +253,12 @@ class JobBrowser(Panel):
         """Full job JSON, its timings and its ECO (if it failed)."""
         record = job_record(row)
         record = {k: v for k, v in record.items() if not (k.startswith("args.") and v is None)}
-        timings = {k: ("" if v is None else f"{v:.3f} s") for k, v in job_timings(row).items()}
+        timings = {k: ("n/a (timestamp missing: not started or not finished)" if v is None else f"{v:.3f} s")
+                   for k, v in job_timings(row).items()}
         parts = [
             render_records_html("Timings", timings, cls="jsadmin-timings"),
             '<div class="jsadmin jsadmin-json"><b>Job JSON</b><pre style="max-height:260px;overflow:auto;'
-            'font-size:11px;background:#f6f8fa;padding:6px">'
+            'font-family:var(--jp-code-font-family,monospace);font-size:11px;line-height:1.35;background:#f6f8fa;padding:6px;white-space:pre">'
             + _escape(json.dumps(record, indent=2, default=str, ensure_ascii=False)) + "</pre></div>",
         ]
         eco = job_eco(row, self._ecos_frame() if row.get("state") in ("ERROR", "TIMEOUT") else None)
