@@ -1,4 +1,7 @@
-"""Demo data: a seeded grid in every byte form of the spec, and the demo jumpscripts.
+"""Demo data: a seeded grid in every byte form of the spec, the demo jumpscripts, and a live grid.
+
+Note: ``jsadmin.demo`` (the attribute) is the function :func:`jsadmin.admin.demo`; import from this
+package with ``from jsadmin.demo import ...``.
 
 >>> import redis                                     # doctest: +SKIP
 >>> from jsadmin.demo import seed_demo               # doctest: +SKIP
@@ -7,7 +10,8 @@
 
 from __future__ import annotations
 
+from .grid import Duration, LiveGrid, Scenario
 from .scripts import load_demo_jumpscripts
 from .seed import seed_demo
 
-__all__ = ["load_demo_jumpscripts", "seed_demo"]
+__all__ = ["Duration", "LiveGrid", "Scenario", "load_demo_jumpscripts", "seed_demo"]
