@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 JOB_FAMILIES = ("job_results", "jobs", "worker_jobs")
@@ -69,3 +70,52 @@ def add_jumpscript(df: pd.DataFrame) -> pd.Series:
     cat = df["category"].astype("string").fillna("") if "category" in df else ""
     cmd = df["cmd"].astype("string").fillna("")
     return (cat + "/" + cmd).astype("string")
+
+
+def state_map(state: pd.Series, mapping: Mapping[str, float], default: float = 0) -> np.ndarray:
+    """Map job states to numbers, fast on categorical states (one lookup per category).
+
+    >>> state_map(pd.Series(["OK", "TIMEOUT", None], dtype="category"), {"OK": 3, "TIMEOUT": 2}).tolist()
+    [3.0, 2.0, 0.0]
+    """
+    if isinstance(state.dtype, pd.CategoricalDtype):
+        cats = np.array([mapping.get(str(c), default) for c in state.cat.categories] + [default], dtype="float64")
+        codes = state.cat.codes.to_numpy()
+        return cats[np.where(codes < 0, len(cats) - 1, codes)]
+    text = state.astype("string")
+    return text.map(lambda s: mapping.get(s, default) if isinstance(s, str) else default, na_action=None).to_numpy(
+        dtype="float64", na_value=default
+    )
+
+
+def state_in(state: pd.Series, states: Iterable[str]) -> np.ndarray:
+    """Boolean numpy mask: the job's state is one of ``states`` (missing state: False)."""
+    return state_map(state, dict.fromkeys(states, 1.0), 0.0) > 0
+
+
+def epoch_seconds(series: pd.Series) -> np.ndarray:
+    """A timestamp column as float epoch seconds (``NaN`` for ``NaT``), without copies when typed."""
+    col = series if isinstance(series.dtype, pd.DatetimeTZDtype) else utc_column(series)
+    i8 = col.array.asi8
+    per_second = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[col.dt.unit]
+    out = i8.astype("float64") / per_second
+    out[i8 == np.iinfo("int64").min] = np.nan
+    return out
+
+
+STATE_CATEGORIES = ("SCHEDULED", "STARTED", "OK", "ERROR", "TIMEOUT", "NOWORK")
+
+
+def canonical_state(state: pd.Series) -> pd.Categorical:
+    """Job states as a categorical with the six spec states first (cheap on categorical input)."""
+    if isinstance(state.dtype, pd.CategoricalDtype):
+        cats = [str(c) for c in state.cat.categories]
+        extra = sorted(set(cats) - set(STATE_CATEGORIES))
+        wanted = [*STATE_CATEGORIES, *extra]
+        if cats == wanted:
+            return state.array
+        if set(cats) <= set(wanted) and all(isinstance(c, str) for c in state.cat.categories):
+            return state.cat.set_categories(wanted).array
+    text = state.astype("string")
+    extra = sorted(set(text.dropna().unique()) - set(STATE_CATEGORIES))
+    return pd.Categorical(text, categories=[*STATE_CATEGORIES, *extra])

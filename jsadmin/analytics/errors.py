@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from ._common import add_jumpscript, frame_or_empty, utc_column
+from ._common import JOB_FAMILIES, add_jumpscript, frame_or_empty, state_in, utc_column
 from .latency import finished_jobs
 
 ERROR_COLUMNS = (
@@ -70,51 +69,66 @@ def _eco_rows(ecos: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _result_category(result: Any, state: str) -> str:
-    if isinstance(result, str) and result.startswith("{"):
-        with contextlib.suppress(orjson.JSONDecodeError):
-            result = orjson.loads(result)
-    if isinstance(result, dict) and isinstance(result.get("category"), str):
-        return result["category"]
-    return f"job.{state.lower()}"
-
-
-def _result_message(result: Any) -> str | None:
+def _describe(result: Any, state: str) -> tuple[str, str | None]:
+    """``(category, message)`` of a failed job from its result (an ECO dict, its JSON text, or text)."""
     if isinstance(result, str) and result.startswith("{"):
         try:
             result = orjson.loads(result)
         except orjson.JSONDecodeError:
-            return result[:200]
+            return f"job.{state.lower()}", result[:200]
     if isinstance(result, dict):
+        cat = result.get("category")
         msg = result.get("errormessage")
-        return str(msg)[:200] if msg is not None else None
-    return None if result is None else str(result)[:200]
+        return (
+            cat if isinstance(cat, str) else f"job.{state.lower()}",
+            str(msg)[:200] if msg is not None else None,
+        )
+    return f"job.{state.lower()}", None if result is None or result is pd.NA else str(result)[:200]
+
+
+_JOB_COLUMNS = ("guid", "state", "result", "timeCreate", "timeStart", "timeStop", "category", "cmd", "nid", "source")
 
 
 def _job_rows(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    jobs = finished_jobs(frames)
+    slim = {}
+    for name in JOB_FAMILIES:
+        df = frames.get(name)
+        if isinstance(df, pd.DataFrame) and not df.empty:
+            sub = df[[c for c in _JOB_COLUMNS if c in df.columns]]
+            sub.attrs = dict(df.attrs)
+            slim[name] = sub
+    jobs = finished_jobs(slim)
     if jobs.empty:
         return pd.DataFrame()
-    failed = jobs.loc[
-        jobs["state"].astype("string").isin(("ERROR", "TIMEOUT")).fillna(False).to_numpy()
-    ]
+    failed = jobs.loc[state_in(jobs["state"], ("ERROR", "TIMEOUT"))]
     if failed.empty:
         return pd.DataFrame()
-    state = failed["state"].astype(str)
-    results = failed["result"] if "result" in failed.columns else pd.Series([None] * len(failed))
+    states = failed["state"].astype(str).tolist()
+    results = failed["result"].tolist() if "result" in failed.columns else [None] * len(failed)
+    cache: dict[tuple[str, str], tuple[str, str | None]] = {}
+    described = []
+    for result, state in zip(results, states, strict=True):
+        if isinstance(result, str):
+            key = (result, state)
+            hit = cache.get(key)
+            if hit is None:
+                hit = cache[key] = _describe(result, state)
+            described.append(hit)
+        else:
+            described.append(_describe(result, state))
     when = utc_column(failed["timeStop"])
     if "timeCreate" in failed.columns:
         when = when.fillna(utc_column(failed["timeCreate"]))
     return pd.DataFrame(
         {
             "source": "job",
-            "category": [_result_category(r, s) for r, s in zip(results, state, strict=True)],
+            "category": [d[0] for d in described],
             "jumpscript": add_jumpscript(failed) if "cmd" in failed else pd.NA,
             "nid": pd.to_numeric(failed["nid"], errors="coerce").astype("Int64"),
             "occurrences": 1,
             "first_seen": when,
             "last_seen": when,
-            "message": [_result_message(r) for r in results],
+            "message": [d[1] for d in described],
         }
     )
 

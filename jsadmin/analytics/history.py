@@ -25,10 +25,11 @@ import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from ._common import utc_now
+from ._common import canonical_state, state_map, utc_now
 
 TABLES = ("jobs", "queues", "heartbeats")
 _TS = pa.timestamp("ns", tz="UTC")
@@ -104,7 +105,6 @@ SCHEMAS: dict[str, pa.Schema] = {
     "heartbeats": HEARTBEAT_SCHEMA,
 }
 PARTITION_COLUMN = {"jobs": "timeStop", "queues": "time", "heartbeats": "time"}
-STATE_CATEGORIES = ["SCHEDULED", "STARTED", "OK", "ERROR", "TIMEOUT", "NOWORK"]
 
 
 def _json_text(values: pd.Series) -> pa.Array:
@@ -218,38 +218,59 @@ def _decode_json(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index, dtype=object)
 
 
+_MAPPERS = {
+    "jobs": {
+        pa.string(): pd.StringDtype(),
+        pa.int64(): pd.Int64Dtype(),
+        pa.float64(): pd.Float64Dtype(),
+        pa.bool_(): pd.BooleanDtype(),
+    },
+    "queues": {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype()},
+    "heartbeats": {pa.string(): pd.StringDtype()},
+}
+
+
 def _to_frame(tbl: pa.Table, table: str, decode_json: bool) -> pd.DataFrame:
-    df = tbl.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+    if table == "jobs":
+        at = tbl.schema.get_field_index("state")
+        tbl = tbl.set_column(at, "state", pc.dictionary_encode(tbl.column("state")))
+    df = tbl.to_pandas(types_mapper=_MAPPERS[table].get)
     for field in tbl.schema:
-        if pa.types.is_timestamp(field.type):
+        if pa.types.is_timestamp(field.type) and str(df[field.name].dtype) != "datetime64[ns, UTC]":
             df[field.name] = df[field.name].astype("datetime64[ns, UTC]")
     if table == "jobs":
-        for col in ("id", "gid", "nid"):
-            df[col] = df[col].astype("Int64")
-        df["timeout"] = df["timeout"].astype("Float64")
-        for col in ("wait", "log", "errorreport", "internal"):
-            df[col] = df[col].astype("boolean")
-        extra = sorted(set(df["state"].dropna().unique()) - set(STATE_CATEGORIES))
-        df["state"] = pd.Categorical(df["state"], categories=STATE_CATEGORIES + extra)
+        df["state"] = canonical_state(df["state"])
         if decode_json:
             for col in JSON_COLUMNS:
                 df[col] = _decode_json(df[col])
-    elif table == "queues":
-        df["length"] = df["length"].astype("Int64")
     return df
 
 
 def dedupe_jobs(jobs: pd.DataFrame) -> pd.DataFrame:
-    """One row per guid: the copy with ``timeStop``, then the most final state, then the latest capture."""
-    if jobs.empty or jobs["guid"].is_unique:
+    """One row per guid: the copy with ``timeStop``, then the most final state, then the latest capture.
+
+    Fast path for recorded data: the recorder writes a guid again only when it found a *more
+    final* copy, so only guids that have a less-than-final row (no ``timeStop``, TIMEOUT,
+    NOWORK) can be duplicated; only those are hashed against the rest.
+    """
+    if jobs.empty:
         return jobs
     rank = finality_rank(jobs["state"], jobs["timeStop"])
-    captured = jobs["captured"].to_numpy(dtype="datetime64[ns]").astype("int64")
-    order = np.lexsort((captured, rank))[::-1]
-    ranked = jobs.iloc[order]
-    no_guid = ranked["guid"].isna().to_numpy()
-    keep = pd.concat([ranked.loc[~no_guid].drop_duplicates("guid"), ranked.loc[no_guid]])
-    return keep.sort_index()
+    low = rank < _TOP_RANK
+    if not low.any():
+        return jobs
+    guids = pa.chunked_array([pa.array(jobs["guid"].array)]) if len(jobs) else None
+    low_guids = pa.array(jobs.loc[low, "guid"].array).drop_null()
+    suspect = pc.is_in(guids, value_set=low_guids).to_numpy(zero_copy_only=False)
+    suspect &= jobs["guid"].notna().to_numpy()
+    if not suspect.any():
+        return jobs
+    sub = jobs.loc[suspect]
+    captured = sub["captured"].to_numpy(dtype="datetime64[ns]").astype("int64")
+    order = np.lexsort((captured, rank[suspect]))[::-1]
+    winners = sub.iloc[order].drop_duplicates("guid").index
+    drop = sub.index.difference(winners)
+    return jobs.drop(index=drop)
 
 
 def load_history(
@@ -277,6 +298,7 @@ def load_history(
             before = len(df)
             df = dedupe_jobs(df).reset_index(drop=True)
             df.attrs["duplicates"] = before - len(df)
+            df.attrs["unique_guids"] = True
         else:
             df = df.sort_values("time", kind="stable").reset_index(drop=True)
         df.attrs.update({"family": f"history.{table}", "history": str(path)})
@@ -298,12 +320,14 @@ def history_guids(history_dir: str | os.PathLike[str]) -> dict[str, int]:
     return result
 
 
+_TOP_RANK = 12
+"""Copies at or above this rank (a timeStop and a final state) are never superseded."""
+
+
 def finality_rank(state: pd.Series, time_stop: pd.Series) -> np.ndarray:
     """How final each job copy is: has ``timeStop`` (x10) + OK/ERROR 3, TIMEOUT 2, NOWORK 1."""
-    rank = state.astype("string").fillna("").map({"OK": 3, "ERROR": 3, "TIMEOUT": 2, "NOWORK": 1})
-    return time_stop.notna().to_numpy().astype("int64") * 10 + rank.fillna(0).to_numpy(
-        dtype="int64"
-    )
+    rank = state_map(state, {"OK": 3, "ERROR": 3, "TIMEOUT": 2, "NOWORK": 1}).astype("int64")
+    return time_stop.notna().to_numpy().astype("int64") * 10 + rank
 
 
 def empty_frames() -> Mapping[str, pd.DataFrame]:

@@ -21,6 +21,7 @@ and counts them in ``attrs["excluded"]`` by reason.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,10 +30,11 @@ from ._common import (
     FINAL_STATES,
     JOB_FAMILIES,
     UNFINISHED_STATES,
-    add_jumpscript,
+    canonical_state,
+    epoch_seconds,
     require_columns,
-    seconds,
-    utc_column,
+    state_in,
+    state_map,
 )
 
 METRICS = ("queue_wait", "run_time", "end_to_end")
@@ -46,49 +48,47 @@ _STATE_RANK = {"OK": 3, "ERROR": 3, "TIMEOUT": 2, "NOWORK": 1}
 _SOURCE_RANK = {"job_results": 2, "jobs": 1, "worker_jobs": 0}
 
 
-def _latency_columns(jobs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int], pd.Series]:
-    """All rows with the three metrics added (NaN where not computable), exclusions, kept mask."""
+@dataclass
+class _Metrics:
+    """The three durations (float seconds, NaN where not computable) of every row, and counts."""
+
+    queue_wait: np.ndarray
+    run_time: np.ndarray
+    end_to_end: np.ndarray
+    legacy: np.ndarray
+    kept: np.ndarray
+    excluded: dict[str, int]
+    stats: dict[str, int]
+
+
+def _metrics(jobs: pd.DataFrame) -> _Metrics:
     require_columns(jobs, ("timeStart", "timeStop"), "job_latency")
     n = len(jobs)
-    start = utc_column(jobs["timeStart"])
-    stop = utc_column(jobs["timeStop"])
-    if "timeCreate" in jobs.columns:
-        create = utc_column(jobs["timeCreate"])
-    else:
-        create = pd.Series(pd.NaT, index=jobs.index, dtype="datetime64[ns, UTC]")
+    start = epoch_seconds(jobs["timeStart"])
+    stop = epoch_seconds(jobs["timeStop"])
+    create = epoch_seconds(jobs["timeCreate"]) if "timeCreate" in jobs.columns else np.full(n, np.nan)
     if "state" in jobs.columns:
-        unfinished = jobs["state"].astype("string").isin(UNFINISHED_STATES).fillna(False)
-        unfinished = unfinished.to_numpy(dtype=bool)
+        unfinished = state_in(jobs["state"], UNFINISHED_STATES)
     else:
         unfinished = np.zeros(n, dtype=bool)
-    has_start = start.notna().to_numpy()
-    has_stop = stop.notna().to_numpy()
+    has_start = ~np.isnan(start)
+    has_stop = ~np.isnan(stop)
     kept = has_start & has_stop
     excluded = {
         "unfinished": int((~kept & unfinished).sum()),
         "no_timeStart": int((~kept & ~unfinished & ~has_start).sum()),
         "no_timeStop": int((~kept & ~unfinished & has_start & ~has_stop).sum()),
     }
-    legacy = create.isna().to_numpy()
-    queue_wait = seconds(start - create)
-    raw_run = seconds(stop - start)
-    run_time = raw_run.clip(lower=0.0)
-    end_to_end = seconds(stop - create)
-    legacy_e2e = raw_run
+    legacy = np.isnan(create)
     modern = ~legacy & kept
-    out = jobs.assign(
-        queue_wait=queue_wait.where(modern),
-        run_time=run_time.where(modern),
-        end_to_end=end_to_end.where(~legacy, legacy_e2e).where(kept),
-        legacy=pd.array(legacy, dtype="boolean"),
-    )
-    stats = {
-        "legacy": int((legacy & kept).sum()),
-        "clamped": int(((raw_run < 0).to_numpy() & ~legacy & kept).sum()),
-    }
-    out.attrs = {k: v for k, v in jobs.attrs.items() if k != "problems"}
-    out.attrs.update(stats)
-    return out, excluded, pd.Series(kept, index=jobs.index)
+    raw_run = stop - start
+    with np.errstate(invalid="ignore"):
+        negative = raw_run < 0
+    queue_wait = np.where(modern, start - create, np.nan)
+    run_time = np.where(modern, np.where(negative, 0.0, raw_run), np.nan)
+    end_to_end = np.where(kept, np.where(legacy, raw_run, stop - create), np.nan)
+    stats = {"legacy": int((legacy & kept).sum()), "clamped": int((negative & modern).sum())}
+    return _Metrics(queue_wait, run_time, end_to_end, legacy, kept, excluded, stats)
 
 
 def job_latency(jobs: pd.DataFrame) -> pd.DataFrame:
@@ -102,23 +102,49 @@ def job_latency(jobs: pd.DataFrame) -> pd.DataFrame:
     >>> lat = job_latency(admin.load("job_results"))           # doctest: +SKIP
     >>> lat[["cmd", "queue_wait", "run_time"]].head()          # doctest: +SKIP
     """
-    out, excluded, kept = _latency_columns(jobs)
-    attrs = dict(out.attrs)
-    out = out.loc[kept.to_numpy()]
-    out.attrs = attrs
-    out.attrs["excluded"] = excluded
+    m = _metrics(jobs)
+    keep = m.kept
+    out = jobs.loc[keep].assign(
+        queue_wait=m.queue_wait[keep],
+        run_time=m.run_time[keep],
+        end_to_end=m.end_to_end[keep],
+        legacy=pd.array(m.legacy[keep], dtype="boolean"),
+    )
+    out.attrs = {k: v for k, v in jobs.attrs.items() if k != "problems"}
+    out.attrs.update(m.stats)
+    out.attrs["excluded"] = m.excluded
     return out
 
 
-def _group_keys(df: pd.DataFrame, by: str | Sequence[str] | None) -> tuple[pd.DataFrame, list[str]]:
+def _group_keys(
+    df: pd.DataFrame, by: str | Sequence[str] | None
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """``(frame, keys as asked, keys to group by)``; ``jumpscript`` groups by category + cmd."""
     if by is None:
-        return df, []
+        return df, [], []
     keys = [by] if isinstance(by, str) else list(by)
     if "jumpscript" in keys and "jumpscript" not in df.columns:
-        require_columns(df, ("cmd",), "grouping by jumpscript")
-        df = df.assign(jumpscript=add_jumpscript(df))
+        require_columns(df, ("category", "cmd"), "grouping by jumpscript")
+        i = keys.index("jumpscript")
+        group = [*keys[:i], "category", "cmd", *keys[i + 1 :]]
+        require_columns(df, group, "latency grouping")
+        return df, keys, group
     require_columns(df, keys, "latency grouping")
-    return df, keys
+    return df, keys, keys
+
+
+def _merge_jumpscript(res: pd.DataFrame, keys: list[str], group: list[str]) -> pd.DataFrame:
+    """Fold the ``category``/``cmd`` index levels back into one ``jumpscript`` level."""
+    if keys == group or (res.empty and not isinstance(res.index, pd.MultiIndex)):
+        return res
+    frame = res.reset_index()
+    cat = frame.pop("category").astype("string").fillna("")
+    cmd = frame.pop("cmd").astype("string").fillna("")
+    frame.insert(0, "jumpscript", (cat + "/" + cmd).astype("string"))
+    index_cols = [k for k in group if k not in ("category", "cmd")]
+    index_cols.insert(group.index("category"), "jumpscript")
+    out = frame.set_index(index_cols)
+    return out.sort_index()
 
 
 def _check_metric(metric: str) -> None:
@@ -159,18 +185,18 @@ def _stats(work: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return res
 
 
-def _work_frame(lat: pd.DataFrame, keys: list[str], metric: str) -> pd.DataFrame:
-    state = lat["state"].astype("string") if "state" in lat.columns else None
-    work = pd.DataFrame({k: lat[k] for k in keys}, index=lat.index)
-    work["_m"] = lat[metric].astype("float64")
-    if state is None:
+def _work_frame(jobs: pd.DataFrame, keys: list[str], metric: np.ndarray) -> pd.DataFrame:
+    work = pd.DataFrame({k: jobs[k] for k in keys}, index=jobs.index)
+    work["_m"] = metric
+    if "state" in jobs.columns:
+        code = state_map(jobs["state"], {"OK": 1, "ERROR": 2, "TIMEOUT": 3})
+        work["_final"] = (code > 0).astype("int64")
+        work["_err"] = (code == 2).astype("int64")
+        work["_to"] = (code == 3).astype("int64")
+    else:
         work["_final"] = 1
         work["_err"] = 0
         work["_to"] = 0
-    else:
-        work["_final"] = state.isin(FINAL_STATES).fillna(False).astype("int64")
-        work["_err"] = (state == "ERROR").fillna(False).astype("int64")
-        work["_to"] = (state == "TIMEOUT").fillna(False).astype("int64")
     return work
 
 
@@ -192,10 +218,11 @@ def latency_summary(
     >>> latency_summary(jobs, by=["nid", "jumpscript"], metric="end_to_end")  # doctest: +SKIP
     """
     _check_metric(metric)
-    lat, excluded, _ = _latency_columns(jobs)
-    lat, keys = _group_keys(lat, by)
-    res = _stats(_work_frame(lat, keys, metric), keys)
-    res.attrs = {"metric": metric, "excluded": excluded, "legacy": lat.attrs.get("legacy", 0)}
+    m = _metrics(jobs)
+    jobs, keys, group = _group_keys(jobs, by)
+    res = _stats(_work_frame(jobs, group, getattr(m, metric)), group)
+    res = _merge_jumpscript(res, keys, group)
+    res.attrs = {"metric": metric, "excluded": m.excluded, "legacy": m.stats["legacy"]}
     return res
 
 
@@ -214,32 +241,37 @@ def latency_series(
     >>> latency_series(jobs, freq="5min")[["p50", "p90", "throughput"]]   # doctest: +SKIP
     """
     _check_metric(metric)
-    lat, excluded, _ = _latency_columns(jobs)
-    lat, keys = _group_keys(lat, by)
-    stop = utc_column(lat["timeStop"])
-    has_stop = stop.notna().to_numpy()
-    lat = lat.loc[has_stop]
     try:
         step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
     except ValueError as exc:
         raise ValueError(f"freq must be a fixed frequency such as '1min' or '10s': {exc}") from exc
-    work = _work_frame(lat, keys, metric)
-    work.insert(0, "time", stop.loc[has_stop].dt.floor(step))
-    res = _stats(work, ["time", *keys])
+    m = _metrics(jobs)
+    jobs, keys, group = _group_keys(jobs, by)
+    stop = epoch_seconds(jobs["timeStop"])
+    has_stop = ~np.isnan(stop)
+    step_s = step.total_seconds()
+    buckets = np.floor(stop[has_stop] / step_s) * step_s
+    values = getattr(m, metric)
+    if not has_stop.all():
+        jobs, values = jobs.loc[has_stop], values[has_stop]
+    work = _work_frame(jobs, group, values)
+    work.insert(0, "time", pd.to_datetime(buckets, unit="s", utc=True).as_unit("ns"))
+    res = _stats(work, ["time", *group])
+    if group != keys:
+        res = _merge_jumpscript(res, ["time", *keys], ["time", *group])
     if not keys and len(res):
         full = pd.date_range(res.index.min(), res.index.max(), freq=step, name="time")
         res = res.reindex(full)
         for col in ("count", "jobs"):
             res[col] = res[col].fillna(0).astype("int64")
     res["throughput"] = res["jobs"] / step.total_seconds()
-    res.attrs = {"metric": metric, "excluded": excluded, "freq": freq}
+    res.attrs = {"metric": metric, "excluded": m.excluded, "freq": freq}
     return res
 
 
 def _finality(df: pd.DataFrame, source: pd.Series) -> np.ndarray:
-    state = df["state"].astype("string").fillna("")
-    rank = state.map(_STATE_RANK).fillna(0).to_numpy(dtype="int64")
-    has_stop = utc_column(df["timeStop"]).notna().to_numpy() if "timeStop" in df else 0
+    rank = state_map(df["state"], _STATE_RANK).astype("int64")
+    has_stop = (~np.isnan(epoch_seconds(df["timeStop"]))).astype("int64")
     src = source.map(_SOURCE_RANK).fillna(0).to_numpy(dtype="int64")
     return has_stop * 100 + rank * 10 + src
 
@@ -251,7 +283,7 @@ def finished_jobs(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     came from). When a guid appears more than once the most final copy wins: one with ``timeStop``
     over one without, OK/ERROR over TIMEOUT over NOWORK, then ``job_results`` > ``jobs`` >
     ``worker_jobs``. Rows without a guid are all kept. A recorded history (``{"jobs": ...}``) is
-    accepted too.
+    accepted too (it is already one row per guid).
 
     >>> jobs = finished_jobs(admin.load_all())                  # doctest: +SKIP
     >>> jobs = finished_jobs(jsadmin.history("rec/"))            # doctest: +SKIP
@@ -259,30 +291,30 @@ def finished_jobs(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     if not isinstance(frames, Mapping):
         raise TypeError("finished_jobs expects a dict of family name -> DataFrame")
     parts = []
+    unique_input = False
     for name in JOB_FAMILIES:
         df = frames.get(name)
         if not isinstance(df, pd.DataFrame) or df.empty:
             continue
         require_columns(df, ("state", "timeStop"), f"finished_jobs({name})")
-        state = df["state"].astype("string")
-        sub = df.loc[state.isin((*FINAL_STATES, "NOWORK")).fillna(False).to_numpy()]
+        final = state_in(df["state"], (*FINAL_STATES, "NOWORK"))
+        sub = df if final.all() else df.loc[final]
         if "source" not in sub.columns:
             sub = sub.assign(source=name)
+        unique_input = bool(df.attrs.get("unique_guids", False))
         parts.append(sub)
     if not parts:
-        return pd.DataFrame(
-            columns=["guid", "state", "timeCreate", "timeStart", "timeStop", "source"]
-        )
+        return pd.DataFrame(columns=["guid", "state", "timeCreate", "timeStart", "timeStop", "source"])
     if len(parts) == 1:
         union = parts[0].reset_index(drop=True)
     else:
         union = pd.concat(parts, ignore_index=True)
-    union["source"] = union["source"].astype("string")
-    states = pd.Series(union["state"].astype("string"))
-    categories = ["SCHEDULED", "STARTED", "OK", "ERROR", "TIMEOUT", "NOWORK"]
-    extra = sorted(set(states.dropna().unique()) - set(categories))
-    union["state"] = pd.Categorical(states, categories=categories + extra)
-    if "guid" not in union.columns or (len(parts) == 1 and union["guid"].is_unique):
+        unique_input = False
+    if not isinstance(union["source"].dtype, pd.StringDtype):
+        union["source"] = union["source"].astype("string")
+    union["state"] = canonical_state(union["state"])
+    union.attrs = {"duplicates": 0}
+    if "guid" not in union.columns or unique_input:
         return union
     rank = _finality(union, union["source"])
     order = np.argsort(-rank, kind="stable")
