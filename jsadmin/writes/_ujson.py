@@ -1,10 +1,13 @@
 """Compact JSON the way a real JumpScale agentcontroller writes it (ujson 1.x, spec §8.1).
 
 No spaces, ``/`` escaped as ``\\/``, non-ASCII as ``\\uXXXX``, key order = dict order, int dict
-keys as strings. One deliberate difference from ujson 1.35: floats are written with Python's
-shortest round-trip ``repr`` (full precision) instead of ujson's 10 fractional digits, so a
-value such as ``0.1234567890123`` survives byte-exactly. Every real reader (ujson or json) parses
-both forms.
+keys as strings. One deliberate difference from ujson 1.35: floats keep full precision
+(shortest round-trip form) instead of ujson's 10 fractional digits, so a value such as
+``0.1234567890123`` survives byte-exactly. Every real reader (ujson or json) parses both.
+
+orjson does the work when its output is already what we want (ASCII, no ``null`` that could
+stand for a NaN it silently accepted); anything else goes through the standard library
+encoder, which also raises for NaN/Infinity and values JSON cannot hold.
 
 >>> ujson_dumps({"path": "/opt/x", "name": "café", "n": [1, 0.5]})
 '{"path":"\\\\/opt\\\\/x","name":"caf\\\\u00e9","n":[1,0.5]}'
@@ -15,7 +18,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+# Types orjson would serialise but the standard encoder refuses go to the strict path.
+_OPTS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
 def ujson_dumps(obj: Any) -> str:
@@ -23,8 +30,14 @@ def ujson_dumps(obj: Any) -> str:
 
     Raises ``TypeError`` for values JSON cannot hold and ``ValueError`` for NaN/Infinity.
 
-    >>> ujson_dumps({"a": "x/y"})
-    '{"a":"x\\\\/y"}'
+    >>> ujson_dumps({"a": "x/y", "f": 0.1234567890123})
+    '{"a":"x\\\\/y","f":0.1234567890123}'
     """
-    # A "/" can only occur inside JSON strings, so a plain replace is an exact escape.
+    try:
+        out = orjson.dumps(obj, option=_OPTS)
+    except TypeError:  # orjson.JSONEncodeError: big ints, int keys, passthrough types, ...
+        out = None
+    if out is not None and out.isascii() and b"null" not in out:
+        # A "/" can only occur inside JSON strings, so a plain replace is an exact escape.
+        return out.replace(b"/", b"\\/").decode("ascii")
     return _ENCODER.encode(obj).replace("/", "\\/")

@@ -20,7 +20,6 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -261,10 +260,6 @@ def prepare_job(
     return template.job(guid or uuid.uuid4().hex, _args_json(args), _tags_json(tags))
 
 
-_SCALARS = ("gid", "nid", "role", "category", "cmd", "queue", "timeout", "wait", "log",
-            "errorreport", "jscriptid", "sessionid")
-
-
 def _rows(jobs: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     if isinstance(jobs, pd.DataFrame):
         unknown = [c for c in jobs.columns if c not in JOB_PARAMS]
@@ -273,7 +268,7 @@ def _rows(jobs: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[dict[str, An
         return jobs.to_dict("records")
     rows = list(jobs)
     for i, job in enumerate(rows):
-        if not isinstance(job, Mapping):
+        if type(job) is not dict and not isinstance(job, Mapping):
             raise WriteValidationError(f"job #{i} must be a dict, got {type(job).__name__}")
         if not _PARAM_SET.issuperset(job):
             unknown = sorted(set(job) - _PARAM_SET)
@@ -293,10 +288,12 @@ def prepare_jobs(jobs: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[Prepa
     guids = uuid4_hex_many(len(rows))
     templates: dict[tuple[Any, ...], tuple[tuple[type, ...], _Template]] = {}
     out = []
-    missing = repeat(_MISSING)
+    m = _MISSING
     for i, row in enumerate(rows):
         get = row.get
-        scalars = tuple(map(get, _SCALARS, missing))
+        scalars = (get("gid", m), get("nid", m), get("role", m), get("category", m), get("cmd", m),
+                   get("queue", m), get("timeout", m), get("wait", m), get("log", m),
+                   get("errorreport", m), get("jscriptid", m), get("sessionid", m))
         types = tuple(map(type, scalars))
         try:
             try:
