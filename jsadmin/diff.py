@@ -1,10 +1,10 @@
 """What changed between two observations of a grid: snapshots, Admins or Fleets.
 
 >>> d = jsadmin.diff(jsadmin.open_snapshot("snaps/09h"), admin)   # doctest: +SKIP
->>> d.summary()            # per family: before, after, added, removed, changed
->>> d["jobs"]              # the rows, with change = added / removed / changed
->>> d.finished_jobs        # in flight before, gone or final now
->>> d.stopped_workers      # heartbeat did not move
+>>> d.summary()            # per family: before, after, added, removed, changed  # doctest: +SKIP
+>>> d["jobs"]              # the rows, with change = added / removed / changed   # doctest: +SKIP
+>>> d.finished_jobs        # in flight before, gone or final now                 # doctest: +SKIP
+>>> d.stopped_workers      # heartbeat did not move                              # doctest: +SKIP
 
 Rows are matched by a per-family identity: ``guid`` for job-bearing families, ``key`` +
 ``field`` for hashes, ``key`` for strings, and ``key`` + the row's content for lists and sets

@@ -240,3 +240,36 @@ def test_lab_gives_a_clear_message_or_runs() -> None:
         with pytest.raises(SystemExit) as exit_info:
             main(["lab", "--help"])
         assert exit_info.value.code == 0
+
+
+def test_progress_bar_only_on_a_terminal(grid: EmbeddedRedis, tmp_path: Path) -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    inv = tmp_path / "grid.yaml"
+    inv.write_text(f"nodes:\n  a: {grid.url}\n  b: {grid.url}\n")
+    argv = [str(BIN), "load", "jobs_last", "--inventory", str(inv), "--format", "json"]
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a real terminal's size
+    try:
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=slave, timeout=60, check=False)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+    tty_err = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0
+    assert "load:" in tty_err and "/2 [" in tty_err and "node/s" in tty_err  # tqdm drew "load: 0%|...| 0/2 [...]"
+    plain = run("load", "jobs_last", "--inventory", str(inv), "--format", "json")
+    assert plain.returncode == 0 and plain.stderr == ""  # no bar off a terminal
+    assert [r["source"] for r in json.loads(plain.stdout)] == ["a", "b"]
