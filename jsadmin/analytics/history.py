@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from ._common import canonical_state, state_map, utc_now
+from ._common import as_utc, canonical_state, state_map, utc_now
 
 TABLES = ("jobs", "queues", "heartbeats")
 _TS = pa.timestamp("ns", tz="UTC")
@@ -200,14 +200,51 @@ def _empty(table: str) -> pa.Table:
     return _schema(table).empty_table()
 
 
-def read_table(history_dir: str | os.PathLike[str], table: str) -> pa.Table:
-    """All rows of one table as Arrow (empty table with the schema when nothing was recorded)."""
+_DICTIONARY_COLUMNS = {"jobs": ["state"]}
+"""Columns read straight into Arrow dictionaries (they become pandas categoricals)."""
+
+
+def read_table(
+    history_dir: str | os.PathLike[str],
+    table: str,
+    *,
+    columns: Sequence[str] | None = None,
+    since: object | None = None,
+    until: object | None = None,
+) -> pa.Table:
+    """Rows of one table as Arrow (an empty table with the schema when nothing was recorded).
+
+    ``columns`` selects columns; ``since``/``until`` (UTC timestamps or epoch seconds) keep rows
+    whose ``timeStop`` (jobs) or ``time`` lies in ``[since, until)`` (Parquet statistics skip the rest).
+    """
     schema = _schema(table)
+    names = (
+        list(schema.names) if columns is None else [c for c in schema.names if c in set(columns)]
+    )
+    unknown = set(columns or ()) - set(schema.names)
+    if unknown:
+        raise KeyError(
+            f"unknown {table} history column(s) {sorted(unknown)}; known: {schema.names}"
+        )
     base = Path(history_dir) / table
     if not base.is_dir() or not any(base.glob("date=*/part-*.parquet")):
-        return _empty(table)
-    dataset = pads.dataset(base, format="parquet", schema=schema, partitioning="hive")
-    return dataset.to_table(columns=schema.names)
+        return _empty(table).select(names)
+    fmt = pads.ParquetFileFormat(
+        read_options=pads.ParquetReadOptions(dictionary_columns=_DICTIONARY_COLUMNS.get(table, []))
+    )
+    read_schema = schema
+    for name in _DICTIONARY_COLUMNS.get(table, []):
+        at = read_schema.get_field_index(name)
+        read_schema = read_schema.set(at, pa.field(name, pa.dictionary(pa.int32(), pa.string())))
+    dataset = pads.dataset(base, format=fmt, schema=read_schema, partitioning="hive")
+    field = pads.field(PARTITION_COLUMN[table])
+    condition = None
+    if since is not None:
+        condition = field >= pa.scalar(as_utc(since).as_unit("ns"), type=_TS)
+    if until is not None:
+        upper = field < pa.scalar(as_utc(until).as_unit("ns"), type=_TS)
+        condition = upper if condition is None else condition & upper
+    return dataset.to_table(columns=names, filter=condition)
 
 
 def _decode_json(values: pd.Series) -> pd.Series:
@@ -231,18 +268,21 @@ _MAPPERS = {
 
 
 def _to_frame(tbl: pa.Table, table: str, decode_json: bool) -> pd.DataFrame:
-    if table == "jobs":
+    if table == "jobs" and "state" in tbl.schema.names:
         at = tbl.schema.get_field_index("state")
-        tbl = tbl.set_column(at, "state", pc.dictionary_encode(tbl.column("state")))
+        if not pa.types.is_dictionary(tbl.schema.field(at).type):
+            tbl = tbl.set_column(at, "state", pc.dictionary_encode(tbl.column("state")))
     df = tbl.to_pandas(types_mapper=_MAPPERS[table].get)
     for field in tbl.schema:
         if pa.types.is_timestamp(field.type) and str(df[field.name].dtype) != "datetime64[ns, UTC]":
             df[field.name] = df[field.name].astype("datetime64[ns, UTC]")
     if table == "jobs":
-        df["state"] = canonical_state(df["state"])
+        if "state" in df.columns:
+            df["state"] = canonical_state(df["state"])
         if decode_json:
             for col in JSON_COLUMNS:
-                df[col] = _decode_json(df[col])
+                if col in df.columns:
+                    df[col] = _decode_json(df[col])
     return df
 
 
@@ -273,18 +313,47 @@ def dedupe_jobs(jobs: pd.DataFrame) -> pd.DataFrame:
     return jobs.drop(index=drop)
 
 
+ANALYTICS_COLUMNS = (
+    "guid",
+    "id",
+    "gid",
+    "nid",
+    "category",
+    "cmd",
+    "queue",
+    "role",
+    "state",
+    "timeCreate",
+    "timeStart",
+    "timeStop",
+    "timeout",
+    "result",
+    "source",
+    "captured",
+)
+"""The job columns every analytics function and plot needs (``load_history(columns=...)``)."""
+_DEDUPE_COLUMNS = ("guid", "state", "timeStop", "captured")
+
+
 def load_history(
-    history_dir: str | os.PathLike[str], *, decode_json: bool = True
+    history_dir: str | os.PathLike[str],
+    *,
+    decode_json: bool = True,
+    columns: Sequence[str] | None = None,
+    since: object | None = None,
+    until: object | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Load a recorded history: ``{"jobs": ..., "queues": ..., "heartbeats": ...}``.
 
     ``jobs`` has the job columns and dtypes of the live job frames (``Int64`` ids, ``string``
     text, ``category`` state, UTC datetimes, decoded ``args``/``result``) plus ``source``, ``key`` and
-    ``captured``, one row per guid (the most final copy). ``decode_json=False`` leaves the JSON
-    columns as text, which is faster on millions of rows.
+    ``captured``, one row per guid (the most final copy). Options for big histories:
+    ``decode_json=False`` leaves the JSON columns as text; ``columns`` loads only those job
+    columns (e.g. :data:`ANALYTICS_COLUMNS`; guid/state/timeStop/captured are always loaded);
+    ``since``/``until`` keep jobs finished (and samples taken) in ``[since, until)``.
 
-    >>> frames = load_history("rec/")                      # doctest: +SKIP
-    >>> frames["jobs"].groupby("cmd").size()                # doctest: +SKIP
+    >>> frames = load_history("rec/", since="2026-11-27")                        # doctest: +SKIP
+    >>> frames = load_history("rec/", columns=ANALYTICS_COLUMNS, decode_json=False)   # doctest: +SKIP
     """
     path = Path(history_dir)
     if not path.is_dir():
@@ -293,7 +362,11 @@ def load_history(
         )
     out: dict[str, pd.DataFrame] = {}
     for table in TABLES:
-        df = _to_frame(read_table(path, table), table, decode_json)
+        cols = None
+        if table == "jobs" and columns is not None:
+            cols = [*dict.fromkeys([*_DEDUPE_COLUMNS, *columns])]
+        tbl = read_table(path, table, columns=cols, since=since, until=until)
+        df = _to_frame(tbl, table, decode_json)
         if table == "jobs":
             before = len(df)
             df = dedupe_jobs(df).reset_index(drop=True)

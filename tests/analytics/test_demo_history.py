@@ -97,3 +97,18 @@ def test_partitions_by_day_and_dedupes_on_load(tmp_path: Path) -> None:
     reloaded = load_history(path)["jobs"]
     assert len(reloaded) == len(jobs) and reloaded.attrs["duplicates"] == 1
     assert reloaded.set_index("guid").loc[jobs["guid"].iloc[0], "state"] == jobs["state"].iloc[0]
+
+
+def test_load_history_columns_and_time_window(demo) -> None:
+    path, frames = demo
+    full = frames["jobs"]
+    slim = load_history(path, columns=["cmd", "timeStart"], decode_json=False)["jobs"]
+    assert set(slim.columns) == {"guid", "state", "timeStop", "captured", "cmd", "timeStart"}
+    assert len(slim) == len(full)
+    since = pd.Timestamp(END) - pd.Timedelta(hours=1)
+    window = load_history(path, since=since, until=END)
+    expected = full[(full["timeStop"] >= since) & (full["timeStop"] < pd.Timestamp(END))]
+    assert sorted(window["jobs"]["guid"]) == sorted(expected["guid"])
+    assert window["queues"]["time"].min() >= since
+    with pytest.raises(KeyError, match="nosuch"):
+        load_history(path, columns=["nosuch"])
