@@ -196,13 +196,15 @@ class WritesMixin:
         args: Mapping[str, Any] | None = None,
         nid: int | str | None = None,
         role: str | None = None,
-        states: Sequence[str] = _manage.REQUEUE_STATES,
+        states: Sequence[str] | None = _manage.REQUEUE_STATES,
         dry_run: bool = False,
     ) -> pd.DataFrame | WritePlan:
         """Clone failed / timed-out jobs into new SCHEDULED jobs (new id and guid).
 
         ``args`` is merged into each job's args; ``nid``/``role`` sends the clones elsewhere
-        (default: the original role queue, else node). Only jobs in ``states`` are accepted.
+        (default: the original role queue, else node). Only jobs in ``states`` are accepted
+        (``ERROR``, ``TIMEOUT``, ``NOWORK`` by default; ``None`` accepts any state, for a plain
+        "clone and edit" of a queued or finished job).
 
         >>> failed = adm.load("job_results").query("state == 'ERROR'")      # doctest: +SKIP
         >>> adm.requeue_jobs(failed, args={"retries": 1}, role="node")      # doctest: +SKIP
@@ -210,7 +212,7 @@ class WritesMixin:
         require_writable(self, "requeue_jobs")
         return _manage.requeue_jobs(
             self.redis, selection, args=None if args is None else dict(args), nid=nid, role=role,
-            states=tuple(states), url=self.url, journal=self._journal(), dry_run=dry_run,
+            states=None if states is None else tuple(states), url=self.url, journal=self._journal(), dry_run=dry_run,
         )
 
     def delete_jobs(self, selection: Any, *, dry_run: bool = False) -> pd.DataFrame | WritePlan:

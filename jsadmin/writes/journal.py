@@ -143,7 +143,7 @@ class Journal:
         ]
         cols = ["id", "time", "helper", "url", "commands", "removed", "undo_of", "undone", "result", "entry"]
         frame = pd.DataFrame(rows, columns=cols)
-        frame["time"] = pd.to_datetime(frame["time"], utc=True, format="ISO8601")
+        frame["time"] = pd.to_datetime(frame["time"], utc=True, format="ISO8601").astype("datetime64[ns, UTC]")
         return frame.astype(
             {
                 "id": "string",

@@ -374,6 +374,8 @@ def _source_jobs(client: redis.Redis, rows: Sequence[Row]) -> list[dict[str, Any
             value = client.hget(row.key, row.field)
         if value is None and row.key and row.key.startswith(keys.JOBQUEUE_PREFIX):
             value = client.lindex(row.key, 0)
+        if value is None and row.key and row.key.startswith(keys.WORKER_JOBS_PREFIX):
+            value = client.get(row.key)  # workers:jobs:<id> (a string)
         if value is None:
             pending.append(row)
             continue
@@ -424,28 +426,30 @@ def clone_job(job: dict[str, Any], *, args: dict[str, Any] | None, nid: Any, rol
 
 def requeue_jobs(
     client: redis.Redis, selection: Any, *, args: dict[str, Any] | None, nid: Any, role: Any,
-    states: Sequence[str], url: str, journal: Journal, dry_run: bool = False,
+    states: Sequence[str] | None, url: str, journal: Journal, dry_run: bool = False,
 ) -> pd.DataFrame | WritePlan:
-    """Clone failed / timed-out jobs into new scheduled ones ("clone and edit")."""
+    """Clone failed / timed-out jobs into new scheduled ones ("clone and edit").
+
+    ``states=None`` clones jobs in any state.
+    """
     if nid is not None and role is not None:
         raise WriteValidationError("give at most one of nid= and role=")
     if args is not None:
         v.mapping("args", args)
     sources = _source_jobs(client, selection_rows(selection))
-    bad = [(j.get("guid"), j.get("state")) for j in sources if j.get("state") not in states]
+    bad = [] if states is None else [(j.get("guid"), j.get("state")) for j in sources if j.get("state") not in states]
     if bad:
         raise WriteValidationError(
             f"requeue_jobs clones jobs in states {list(states)}; refused {bad[:10]}"
             + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
-            + " (pass states=... to allow others)"
+            + " (pass states=None to clone jobs in any state)"
         )
     try:
         clones = [clone_job(j, args=args, nid=nid, role=role) for j in sources]
     except WriteValidationError as exc:
         raise WriteValidationError(f"cannot clone: {exc}") from None
     if dry_run:
-        plan = plan_enqueue("requeue_jobs", url, make_batches(clones))
-        return plan
+        return plan_enqueue("requeue_jobs", url, make_batches(clones))
     frame = enqueue_many(client, clones, batch_size=1000, url=url, journal=journal)
     frame.insert(0, "source_guid", pd.array([j.get("guid") for j in sources], dtype="string"))
     return frame

@@ -173,3 +173,18 @@ def test_undo_refuses_unknown_and_non_destructive_entries(adm: _A) -> None:
         adm.undo("nope")
     with pytest.raises(WriteValidationError, match="only"):
         adm.undo(adm.journal()["id"].iloc[-1])
+
+
+def test_clone_any_state_and_worker_job_rows(adm: _A, r: redis.Redis, redis_url: str) -> None:
+    frame = _enqueue(adm, 1)
+    queued = jsadmin.connect(redis_url).load("command_queues")
+    with pytest.raises(WriteValidationError, match="states=None"):
+        adm.requeue_jobs(queued)
+    out = adm.requeue_jobs(queued, states=None, args={"i": 99})
+    assert out["id"].tolist() == [2] and json.loads(r.lindex("queues:commands:queue:1:5", 1))["args"] == {"i": 99}
+    # a worker-side copy (spec §6.3) is read back from its workers:jobs:<id> string
+    job = json.loads(r.hget("jobs:1", frame["guid"][0])) | {"state": "ERROR", "internal": False}
+    r.set("workers:jobs:1", json.dumps(job))
+    sel = pd.DataFrame({"key": ["workers:jobs:1"], "guid": [job["guid"]]})
+    r.hdel("jobs:1", job["guid"])
+    assert adm.requeue_jobs(sel)["id"].tolist() == [3]
