@@ -285,3 +285,18 @@ def test_health_board_draws_latency_of_finished_jobs(admin, grid) -> None:
     board = HealthBoard(admin)
     assert len(board.data["finished"]) >= 3
     assert board.plot.value[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_job_browser_renders_one_page_of_100_000(admin) -> None:  # about 6 s: 100k jobs written and read
+    admin.enqueue_jobs([{"gid": 1, "nid": 1 + i % 5, "category": "jumpscale", "cmd": "echo",
+                         "args": {"msg": f"m{i}"}} for i in range(100_000)])
+    jb = JobBrowser(admin, families=("command_queues",))
+    assert len(jb.jobs) == 100_000
+    assert _rows_rendered(jb.table.value) == 50 and len(jb.rows.options) == 50
+    assert "page 1 of 2000" in jb.page_label.value
+    jb.search.value = "m99999"
+    assert len(jb.matches) == 1 and jb.matches.iloc[0]["nid"] == 5
+    jb.search.value = ""
+    jb.nid.value = "3"
+    assert len(jb.matches) == 20_000 and _rows_rendered(jb.table.value) == 50

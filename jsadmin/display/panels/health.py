@@ -77,7 +77,7 @@ def latency_png(finished: pd.DataFrame) -> bytes | None:
         from .. import plots
     except ImportError:
         plots = None
-    fig, ax = plt.subplots(figsize=(7, 2.6), dpi=90)
+    fig, ax = plt.subplots(figsize=(8, 3.4), dpi=90)
     try:
         drawn = False
         if plots is not None and hasattr(plots, "plot_latency_distribution"):
@@ -103,7 +103,7 @@ def latency_png(finished: pd.DataFrame) -> bytes | None:
         ax.set_title("Run time of finished jobs still in Redis", fontsize=9)
         fig.tight_layout()
         buf = io.BytesIO()
-        fig.savefig(buf, format="png")
+        fig.savefig(buf, format="png", bbox_inches="tight")
         return buf.getvalue()
     finally:
         plt.close(fig)
@@ -183,7 +183,7 @@ class HealthBoard(Panel):
         self.cost_label = w.HTML()
         self.sections = {name: w.HTML() for name in ("health", "queues", "heartbeats", "stale_workers",
                                                      "stuck_jobs", "errors")}
-        self.plot = w.Image(format="png", layout=w.Layout(max_width="640px"))
+        self.plot = w.Image(format="png", layout=w.Layout(max_width="900px"))
         titles = {"health": "Worst first", "queues": "Queues", "heartbeats": "Heartbeats",
                   "stale_workers": "Stale workers", "stuck_jobs": "Stuck jobs", "errors": "Recent errors"}
         boxes = [w.VBox([w.HTML(f"<b>{titles[n]}</b>"), self.sections[n]],
