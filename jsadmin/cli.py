@@ -117,11 +117,15 @@ def _json_arg(text: str | None, what: str) -> Any:
         raise UsageError(f"{what} is not valid JSON: {exc.msg} at character {exc.pos}") from None
 
 
-def _table(df: pd.DataFrame, *, index: bool = False) -> str:
+def _table(df: pd.DataFrame, *, index: bool = False, top: int | None = None, width: int = 60) -> str:
     if not len(df):
         return "  (none)"
-    text = df.to_string(index=index, max_rows=60, max_colwidth=60)
-    return "\n".join("  " + line for line in text.splitlines())
+    shown = df.head(top) if top else df
+    text = shown.to_string(index=index, max_rows=60, max_colwidth=width)
+    lines = ["  " + line for line in text.splitlines()]
+    if len(shown) < len(df):
+        lines.append(f"  ... {len(df) - len(shown)} more")
+    return "\n".join(lines)
 
 
 # --- summary --------------------------------------------------------------------------------
@@ -145,7 +149,7 @@ def summarize(obj: Any, *, stale: float = 60.0, now: pd.Timestamp | None = None)
         status = obj.status()
         out.append("")
         out.append("sources:")
-        out.append(_table(status[["source", "url", "ok", "error", "elapsed"]].round({"elapsed": 3})))
+        out.append(_table(status[["source", "url", "ok", "error", "elapsed"]].round({"elapsed": 3}), width=120))
         totals = fams.groupby("family", sort=False, observed=True)[["keys", "entries"]].sum().reset_index()
         meta = fams.drop_duplicates("family")[["family", "status", "redis_type"]]
         fams = meta.merge(totals, on="family")
@@ -186,7 +190,7 @@ def summarize(obj: Any, *, stale: float = 60.0, now: pd.Timestamp | None = None)
     out.append("queue depths:")
     if depths:
         d = pd.concat(depths, ignore_index=True).sort_values("depth", ascending=False, kind="stable")
-        out.append(_table(d))
+        out.append(_table(d, top=20))
     else:
         out.append("  (all empty)")
 
@@ -198,7 +202,7 @@ def summarize(obj: Any, *, stale: float = 60.0, now: pd.Timestamp | None = None)
         late = hb.assign(age_s=age.round(0))[age > stale][[*cols, "heartbeat", "age_s"]]
         out.append(f"stale worker heartbeats (older than {stale:g} s): {len(late)} of {len(hb)} queues")
         if len(late):
-            out.append(_table(late))
+            out.append(_table(late.sort_values("age_s", ascending=False), top=20))
     else:
         out.append("stale worker heartbeats: no workers:heartbeat entries")
 
