@@ -300,3 +300,19 @@ def test_job_browser_renders_one_page_of_100_000(admin) -> None:  # about 6 s: 1
     jb.search.value = ""
     jb.nid.value = "3"
     assert len(jb.matches) == 20_000 and _rows_rendered(jb.table.value) == 50
+
+
+def test_clone_and_edit_moves_a_queued_job_but_requeue_refuses_it(admin, r: redis.Redis) -> None:
+    job = admin.enqueue_job(1, nid=99, category="jumpscale", cmd="echo", args={"msg": "stranded"})
+    jb = JobBrowser(admin, families=("jobs",))
+    jb.select([job["guid"]])
+    jb.requeue_button.click()  # requeue is for failed jobs only
+    assert jb.pending is None and "SCHEDULED" in jb.status.value
+    jb.clone_button.click()
+    jb.clone_nid.value = "2"
+    jb.clone_preview_button.click()
+    assert jb.pending is not None and r.llen("queues:commands:queue:1:2") == 0
+    jb.confirm_button.click()
+    moved = _queue(r, "queues:commands:queue:1:2")
+    assert [m["args"] for m in moved] == [{"msg": "stranded"}] and moved[0]["nid"] == 2
+    assert r.llen("queues:commands:queue:1:99") == 1  # the original stays until cancelled

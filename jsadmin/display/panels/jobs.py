@@ -308,7 +308,8 @@ class JobBrowser(Panel):
         params = self._clone_params() if kind == "clone" else {}
         method = {"cancel": self.admin.cancel_jobs, "requeue": self.admin.requeue_jobs,
                   "clone": self.admin.requeue_jobs}[kind]
-        plans = [(fam, method(sel, dry_run=True, **params)) for fam, sel in by_family.items()]
+        extra = {"states": None} if kind == "clone" else {}  # clone-and-edit accepts any state
+        plans = [(fam, method(sel, dry_run=True, **params, **extra)) for fam, sel in by_family.items()]
         self.pending = {"kind": kind, "selection": by_family, "params": params, "plans": plans}
         self.preview.value = "".join(render_plan_html(plan) for _fam, plan in plans)
         self.confirm_button.disabled = False
@@ -323,7 +324,8 @@ class JobBrowser(Panel):
         pending, self.pending = self.pending, None
         method = {"cancel": self.admin.cancel_jobs, "requeue": self.admin.requeue_jobs,
                   "clone": self.admin.requeue_jobs}[pending["kind"]]
-        results = [method(sel, **pending["params"]) for sel in pending["selection"].values()]
+        extra = {"states": None} if pending["kind"] == "clone" else {}
+        results = [method(sel, **pending["params"], **extra) for sel in pending["selection"].values()]
         self.preview.value = ""
         self.confirm_button.disabled = True
         self.discard_button.disabled = True
