@@ -289,8 +289,7 @@ def _removal_plan(helper: str, url: str, lists: Sequence[Found], hashes: Sequenc
     for f in hashes:
         plan.add("HDEL", f.key, f.field, note="only if the value is unchanged (and, for cancel, the queue entry was removed)")
     if missing:
-        plan.notes.append("")
-        plan.commands.append(("#", f"not found, left alone: {', '.join(missing)}"))
+        plan.warnings.append(f"not found in Redis, left alone: {', '.join(missing)}")
     plan.result = _outcome_frame([*lists, *hashes], [1] * (len(lists) + len(hashes)))
     return plan
 

@@ -43,7 +43,8 @@ class WritePlan:
     commands: list[tuple[Any, ...]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     result: Any = None
-    removes: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Things the helper would leave alone (e.g. selected jobs no longer in Redis)."""
 
     def add(self, command: str, key: str, *args: Any, note: str = "") -> None:
         """Append one command (and an optional human note)."""
@@ -64,7 +65,7 @@ class WritePlan:
 
     def __repr__(self) -> str:
         head = f"WritePlan({self.helper} on {self.url}: {len(self.commands)} command(s), dry run, nothing written)"
-        lines = [head]
+        lines = [head] + [f"  ! {w}" for w in self.warnings]
         for i, (c, note) in enumerate(zip(self.commands, self.notes, strict=True), 1):
             if i > 50:
                 lines.append(f"  ... {len(self.commands) - 50} more")
@@ -91,6 +92,7 @@ class WritePlan:
             '<div class="jsadmin-writeplan">'
             f"<p><b>Dry run</b> of <code>{esc(self.helper)}</code> on <code>{esc(self.url)}</code>: "
             f"{len(self.commands)} command(s), nothing written.</p>"
-            "<table><thead><tr><th>#</th><th>command</th><th>key</th><th>arguments</th></tr></thead>"
+            + "".join(f"<p><small>{esc(w)}</small></p>" for w in self.warnings)
+            + "<table><thead><tr><th>#</th><th>command</th><th>key</th><th>arguments</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
         )
