@@ -442,15 +442,26 @@ class Fleet:
         per_source = self.map(lambda a: a.load_all(), operation="load_all")
         return merge_families(per_source, sources=list(self._urls))
 
-    def families(self) -> pd.DataFrame:
+    def families(self, *, wide: bool = False, values: str = "entries") -> pd.DataFrame:
         """``Admin.families()`` of every source with ``source`` first (key/entry counts per source).
 
-        >>> f.families().pivot(index="family", columns="source", values="keys")   # doctest: +SKIP
+        ``wide=True`` gives one row per family and one column per source holding ``values``
+        (``"entries"`` or ``"keys"``); sources that did not answer are ``<NA>``.
+
+        >>> f.families(wide=True, values="keys")   # doctest: +SKIP
         """
+        if values not in ("entries", "keys"):
+            raise ValueError(f"values must be 'entries' or 'keys', not {values!r}")
         per_source = self.map(lambda a: a.families(), operation="families")
         out = merge_sources(per_source, sources=self._urls)
         out.attrs.pop("problems", None)
-        return out
+        if not wide:
+            return out
+        table = out.pivot(index="family", columns=SOURCE, values=values)
+        order = list(dict.fromkeys(out["family"]))
+        table = table.reindex(index=order, columns=list(self._urls))
+        table.columns = pd.Index([str(c) for c in table.columns], name=SOURCE)
+        return table.astype("Int64")
 
     def problems(self) -> pd.DataFrame:
         """Undecodable values of every source (``source``, family, key, field, error, raw)."""

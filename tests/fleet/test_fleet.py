@@ -140,6 +140,13 @@ def test_families_counts_per_source(servers: FleetServers) -> None:
     got = fams[fams["source"] == "node03"].drop(columns=["source"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(got, expected, check_categorical=False)
     assert set(fams["source"]) == set(servers.targets()) - {"down"}
+    wide = f.families(wide=True, values="keys")
+    assert list(wide.columns) == list(servers.targets())
+    assert wide.index.tolist() == expected["family"].tolist()
+    assert wide["node03"].tolist() == expected["keys"].tolist()
+    assert wide["down"].isna().all()
+    with pytest.raises(ValueError, match="values must be"):
+        f.families(wide=True, values="bytes")
 
 
 def test_problems_carry_their_source(servers: FleetServers) -> None:
