@@ -65,11 +65,29 @@ def frame_or_empty(frames: Mapping[str, pd.DataFrame], name: str) -> pd.DataFram
     return df if isinstance(df, pd.DataFrame) else pd.DataFrame()
 
 
+def jumpscript_label(category: object, cmd: object) -> str:
+    """``<organization>/<name>`` of a job; legacy local jobs (``category "jumpscript"``,
+    ``cmd "<org>/<name>"``, spec §4.5) map to the same label.
+
+    >>> jumpscript_label("jumpscale", "echo"), jumpscript_label("jumpscript", "jumpscale/echo")
+    ('jumpscale/echo', 'jumpscale/echo')
+    """
+    cat = "" if category is None or category is pd.NA else str(category)
+    name = "" if cmd is None or cmd is pd.NA else str(cmd)
+    if cat == "jumpscript" and "/" in name:
+        return name
+    return f"{cat}/{name}"
+
+
 def add_jumpscript(df: pd.DataFrame) -> pd.Series:
-    """``<category>/<cmd>``: the jumpscript a job ran (organization/name)."""
+    """``<category>/<cmd>``: the jumpscript a job ran (organization/name), legacy shapes folded."""
     cat = df["category"].astype("string").fillna("") if "category" in df else ""
     cmd = df["cmd"].astype("string").fillna("")
-    return (cat + "/" + cmd).astype("string")
+    label = (cat + "/" + cmd).astype("string")
+    legacy = (cat == "jumpscript") & cmd.str.contains("/", regex=False)
+    if isinstance(legacy, pd.Series) and legacy.any():
+        label = label.where(~legacy, cmd)
+    return label
 
 
 def state_map(state: pd.Series, mapping: Mapping[str, float], default: float = 0) -> np.ndarray:

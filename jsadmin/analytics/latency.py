@@ -32,6 +32,7 @@ from ._common import (
     UNFINISHED_STATES,
     canonical_state,
     epoch_seconds,
+    jumpscript_label,
     require_columns,
     state_in,
     state_map,
@@ -125,6 +126,7 @@ def _group_keys(
     keys = [by] if isinstance(by, str) else list(by)
     if "jumpscript" in keys and "jumpscript" not in df.columns:
         require_columns(df, ("category", "cmd"), "grouping by jumpscript")
+        df = _fold_legacy_jumpscripts(df)
         i = keys.index("jumpscript")
         group = [*keys[:i], "category", "cmd", *keys[i + 1 :]]
         require_columns(df, group, "latency grouping")
@@ -133,18 +135,37 @@ def _group_keys(
     return df, keys, keys
 
 
+def _fold_legacy_jumpscripts(df: pd.DataFrame) -> pd.DataFrame:
+    """Legacy local jobs (``category "jumpscript"``, ``cmd "<org>/<name>"``, spec §4.5) as
+    ``category <org>``, ``cmd <name>``, so they group with the current shape."""
+    cat = df["category"]
+    legacy = (cat == "jumpscript").fillna(False).to_numpy(dtype=bool)
+    if not legacy.any():
+        return df
+    cmd = df["cmd"].astype("string")
+    legacy &= cmd.str.contains("/", regex=False).fillna(False).to_numpy(dtype=bool)
+    if not legacy.any():
+        return df
+    parts = cmd[legacy].str.split("/", n=1)
+    category = df["category"].astype("string").copy()
+    category[legacy] = parts.str[0]
+    cmd = cmd.copy()
+    cmd[legacy] = parts.str[1]
+    return df.assign(category=category, cmd=cmd)
+
+
 def _merge_jumpscript(res: pd.DataFrame, keys: list[str], group: list[str]) -> pd.DataFrame:
     """Fold the ``category``/``cmd`` index levels back into one ``jumpscript`` level."""
     if keys == group or (res.empty and not isinstance(res.index, pd.MultiIndex)):
         return res
     frame = res.reset_index()
-    cat = frame.pop("category").astype("string").fillna("")
-    cmd = frame.pop("cmd").astype("string").fillna("")
-    frame.insert(0, "jumpscript", (cat + "/" + cmd).astype("string"))
+    cat = frame.pop("category").tolist()
+    cmd = frame.pop("cmd").tolist()
+    labels = [jumpscript_label(c, n) for c, n in zip(cat, cmd, strict=True)]
+    frame.insert(0, "jumpscript", pd.array(labels, dtype="string"))
     index_cols = [k for k in group if k not in ("category", "cmd")]
     index_cols.insert(group.index("category"), "jumpscript")
-    out = frame.set_index(index_cols)
-    return out.sort_index()
+    return frame.set_index(index_cols).sort_index()
 
 
 def _check_metric(metric: str) -> None:

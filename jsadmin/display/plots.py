@@ -61,8 +61,8 @@ def spans_decades(values: Sequence[float] | np.ndarray | pd.Series) -> bool:
 def fmt_seconds(value: float) -> str:
     """Short human text of a duration in seconds.
 
-    >>> fmt_seconds(0.0123), fmt_seconds(2.5), fmt_seconds(754)
-    ('12.3 ms', '2.50 s', '12.6 min')
+    >>> fmt_seconds(0.0123), fmt_seconds(2.5), fmt_seconds(754), fmt_seconds(4e8)
+    ('12.3 ms', '2.50 s', '12.6 min', '12.7 y')
     """
     if value is None or not np.isfinite(value):
         return "n/a"
@@ -72,7 +72,11 @@ def fmt_seconds(value: float) -> str:
         return f"{value:.3g} s" if value >= 10 else f"{value:.2f} s"
     if value < 7200:
         return f"{value / 60:.3g} min"
-    return f"{value / 3600:.3g} h"
+    if value < 172_800:
+        return f"{value / 3600:.3g} h"
+    if value < 63_072_000:
+        return f"{value / 86_400:.3g} d"
+    return f"{value / 31_557_600:.3g} y"
 
 
 def _check_metric(metric: str) -> None:
@@ -285,13 +289,22 @@ def plot_throughput(jobs: pd.DataFrame, freq: str = "1min", ax: Axes | None = No
 
 
 def heatmap_frame(
-    jobs: pd.DataFrame, value: str = "p90", metric: str = "run_time"
+    jobs: pd.DataFrame, value: str = "p90", metric: str = "run_time", *, top: int | None = 20
 ) -> pd.DataFrame:
-    """The node x jumpscript pivot :func:`plot_heatmap` draws (rows ``nid``, columns ``jumpscript``)."""
+    """The node x jumpscript pivot :func:`plot_heatmap` draws (rows ``nid``, columns ``jumpscript``).
+
+    ``top`` keeps the jumpscripts with the most jobs (``None``: all); nodes and jumpscripts
+    without any value are dropped.
+    """
     summary = latency_summary(jobs, by=["nid", "jumpscript"], metric=metric)
     if value not in summary.columns:
         raise ValueError(f"value must be one of {list(summary.columns)}, got {value!r}")
-    return summary[value].unstack("jumpscript").sort_index().sort_index(axis=1)
+    pivot = summary[value].unstack("jumpscript")
+    if top is not None:
+        volume = summary["jobs"].groupby(level="jumpscript").sum().sort_values(ascending=False, kind="stable")
+        pivot = pivot[[c for c in pivot.columns if c in set(volume.index[:top])]]
+    pivot = pivot.dropna(how="all").dropna(axis=1, how="all")
+    return pivot.sort_index().sort_index(axis=1)
 
 
 def plot_heatmap(
@@ -301,19 +314,21 @@ def plot_heatmap(
     *,
     metric: str = "run_time",
     annotate: bool | None = None,
+    top: int | None = 20,
 ) -> Axes:
     """Node x jumpscript heatmap of a latency statistic (``p50``/``p90``/``p99``/``mean``, seconds,
     log colour scale when it spans two decades) or of ``error_rate``/``timeout_rate`` (%).
 
-    The image data is :func:`heatmap_frame` (NaN cells — no jobs — are blank).
+    The image data is :func:`heatmap_frame` (NaN cells — no jobs — are blank; the ``top``
+    busiest jumpscripts are shown).
 
     >>> plot_heatmap(history["jobs"], value="error_rate")                # doctest: +SKIP
     """
-    pivot = heatmap_frame(jobs, value=value, metric=metric)
+    pivot = heatmap_frame(jobs, value=value, metric=metric, top=top)
     rate = value.endswith("_rate")
     data = pivot.to_numpy(dtype="float64")
     n_rows, n_cols = data.shape
-    ax = _axes(ax, figsize=(max(6.0, 1.5 + 0.9 * n_cols), max(3.5, 1.4 + 0.45 * n_rows)))
+    ax = _axes(ax, figsize=(min(16.0, max(6.0, 1.5 + 0.9 * n_cols)), min(12.0, max(3.5, 1.4 + 0.45 * n_rows))))
     finite = data[np.isfinite(data)]
     top = float(finite.max()) if finite.size else 0.0
     if rate:

@@ -174,3 +174,16 @@ def test_finished_jobs_prefers_the_most_final_copy() -> None:
     assert out.attrs["duplicates"] == 2
     assert isinstance(out["state"].dtype, pd.CategoricalDtype)
     assert finished_jobs({}).empty
+
+
+def test_jumpscript_grouping_folds_legacy_local_jobs() -> None:
+    rows = [
+        dict(guid="n", cmd="echo", category="jumpscale", state="OK", timeCreate=T0, timeStart=T0 + 1, timeStop=T0 + 3),
+        dict(guid="l", cmd="jumpscale/echo", category="jumpscript", state="OK", timeCreate=T0,
+             timeStart=T0 + 1, timeStop=T0 + 5),
+        dict(guid="x", cmd="exec", category="jumpscale", state="ERROR", timeCreate=T0, timeStart=T0 + 1,
+             timeStop=T0 + 2),
+    ]
+    s = latency_summary(jobs_frame(rows), by="jumpscript")
+    assert list(s.index) == ["jumpscale/echo", "jumpscale/exec"]
+    assert s.loc["jumpscale/echo", "count"] == 2 and s.loc["jumpscale/echo", "max"] == 4.0
