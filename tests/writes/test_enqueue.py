@@ -268,3 +268,15 @@ def test_newlines_and_control_characters_survive_the_payload(adm: _A, r: redis.R
     for guid in frame["guid"]:
         raw = r.hget("jobs:1", guid)
         assert b"\n" not in raw and json.loads(raw)["args"] == args and json.loads(raw)["guid"] == guid
+
+
+def test_failing_batch_is_reported_and_the_others_journalled(adm: _A, r: redis.Redis) -> None:
+    r.hset("jobs:last", "2", "not-a-number")  # HINCRBY fails for grid 2 only
+    jobs = [{"gid": g, "nid": 1, "category": "c", "cmd": "x"} for g in (1, 2, 1)]
+    with pytest.raises(redis.ResponseError, match=r"wrote 2 of 3 jobs"):
+        adm.enqueue_jobs(jobs)
+    assert r.hlen("jobs:1") == 2 and r.llen("queues:commands:queue:1:1") == 2
+    assert not r.exists("jobs:2") and not r.exists("queues:commands:queue:2:1")
+    entry = adm.journal().iloc[-1]
+    assert entry["helper"] == "enqueue_jobs" and entry["result"]["jobs"] == 2
+    assert "not an integer" in entry["result"]["error"]
