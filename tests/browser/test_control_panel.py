@@ -209,6 +209,11 @@ def test_health_board_refreshes_in_the_browser(page: Any, tmp_path: Path) -> Non
     )
     text = board.inner_text()
     assert "commands" in text and " ms" in text
+    # auto refresh: a kernel thread updates the widgets; the browser sees the count climb
+    n = int(board.locator("text=/refresh #\\d+/").first.inner_text().split("#")[1].split()[0])
+    board.get_by_role("button", name="Auto refresh").click()
+    _wait_text(page, "jsadmin-healthboard", f"refresh #{n + 2} ", tmp_path, timeout=60_000)
+    board.get_by_role("button", name="Stop").click()
     board.scroll_into_view_if_needed()
     _screenshot(page, "03-health-board.png", tmp_path)
 

@@ -9,24 +9,11 @@ from typing import Any
 import pytest
 
 import jsadmin
-from jsadmin.admin import Admin
-
-
-def admin_class() -> type:
-    """``Admin`` with the write helpers (composed here until the lead mixes them into Admin)."""
-    if hasattr(Admin, "enqueue_job"):
-        return Admin
-    from jsadmin.writes.api import WritesMixin
-
-    return type("AdminWithWrites", (WritesMixin, Admin), {})
 
 
 def make_admin(url: str, *, readonly: bool = False) -> Any:
-    """A real Admin on ``url`` with the write helpers."""
-    base = jsadmin.connect(url, readonly=readonly)
-    if hasattr(base, "enqueue_job"):
-        return base
-    return admin_class()(base.redis, url=base.url, readonly=readonly)
+    """A real Admin on ``url`` (with the write helpers), as a user would open it."""
+    return jsadmin.connect(url, readonly=readonly)
 
 
 @pytest.fixture(autouse=True)
