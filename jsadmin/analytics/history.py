@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -379,20 +379,6 @@ def load_history(
     return out
 
 
-def history_guids(history_dir: str | os.PathLike[str]) -> dict[str, int]:
-    """Guid -> finality rank of every recorded job (lets a restarted recorder skip known jobs)."""
-    tbl = read_table(history_dir, "jobs")
-    if tbl.num_rows == 0:
-        return {}
-    df = tbl.select(["guid", "state", "timeStop"]).to_pandas()
-    ranks = finality_rank(df["state"], df["timeStop"])
-    result: dict[str, int] = {}
-    for guid, rank in zip(df["guid"].tolist(), ranks.tolist(), strict=True):
-        if guid is not None and rank > result.get(guid, -1):
-            result[guid] = rank
-    return result
-
-
 _TOP_RANK = 12
 """Copies at or above this rank (a timeStop and a final state) are never superseded."""
 
@@ -402,7 +388,3 @@ def finality_rank(state: pd.Series, time_stop: pd.Series) -> np.ndarray:
     rank = state_map(state, {"OK": 3, "ERROR": 3, "TIMEOUT": 2, "NOWORK": 1}).astype("int64")
     return time_stop.notna().to_numpy().astype("int64") * 10 + rank
 
-
-def empty_frames() -> Mapping[str, pd.DataFrame]:
-    """Typed empty frames of every history table."""
-    return {t: _to_frame(_empty(t), t, True) for t in TABLES}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import redis
-from conftest import open_admin
+from analytics_helpers import open_admin
 
 from jsadmin import keys
 from jsadmin.analytics import latency_summary, load_history

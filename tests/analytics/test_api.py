@@ -1,0 +1,53 @@
+"""``Admin`` analytics methods on the seeded demo grid: typed results, and not one write."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import redis
+from analytics_helpers import assert_read_only, open_admin, reset_stats
+
+from jsadmin.analytics import finished_jobs, grid_health, latency_summary
+from jsadmin.analytics.api import AnalyticsMixin
+
+seed = pytest.importorskip("jsadmin.demo.seed", reason="the demo seed is not available")
+
+
+@pytest.fixture()
+def seeded(redis_url: str, r: redis.Redis):
+    seed.seed_demo(r, seed=7)
+    return open_admin(redis_url, readonly=True)
+
+
+def test_admin_has_the_analytics_methods() -> None:
+    from jsadmin.admin import Admin
+
+    assert issubclass(Admin, AnalyticsMixin)
+    for name in ("latency", "queue_depths", "grid_health", "errors", "record", "probe", "finished_jobs"):
+        assert callable(getattr(Admin, name))
+
+
+def test_read_methods_on_the_demo_never_write(seeded, r: redis.Redis) -> None:
+    reset_stats(r)
+    lat = seeded.latency(by=["cmd"], metric="run_time")
+    depths = seeded.queue_depths()
+    health = seeded.grid_health(stale_after=120)
+    errors = seeded.errors()
+    jobs = seeded.finished_jobs()
+    used = assert_read_only(r)
+    assert "scan" in used and "hscan" in used
+
+    # the same numbers as the pure functions over the same frames
+    frames = seeded.load_all()
+    pd.testing.assert_frame_equal(lat, latency_summary(finished_jobs(frames), by=["cmd"]))
+    assert set(jobs["source"]) <= {"job_results", "jobs", "worker_jobs"}
+    assert jobs["guid"].is_unique
+    assert lat["count"].sum() > 0 and lat.attrs["excluded"]["no_timeStart"] >= 0
+    assert {"command", "worker"} <= set(depths["kind"])
+    assert (depths["length"] > 0).all()  # Redis holds no empty lists
+    assert list(health.columns) == ["component", "kind", "status", "age", "detail"]
+    assert {"heartbeat", "queue", "job"} <= set(health["kind"])
+    expected = grid_health(frames, now=health.attrs["time"], stale_after=120)
+    assert sorted(health["component"]) == sorted(expected["component"])
+    assert {"eco", "job"} <= set(errors["source"])
+    assert (errors["occurrences"] >= errors["items"]).all()
