@@ -303,6 +303,8 @@ class Fleet:
             raise ValueError("timeout must be a positive number of seconds")
         self._urls = resolve_targets(targets)
         self._secrets = [p for p in (parse_url(u).password for u in self._urls.values()) if p]
+        if redis_options.get("password"):
+            self._secrets.append(str(redis_options["password"]))
         self.readonly = readonly
         self.max_workers = max_workers
         self.timeout = float(timeout)

@@ -80,6 +80,16 @@ def test_acl_users(acl_server: EmbeddedRedis) -> None:
     alice.close()
 
 
+def test_password_given_as_keyword_stays_secret(password_server: EmbeddedRedis) -> None:
+    url = f"redis://127.0.0.1:{password_server.port}/0"
+    f = fleet({"kw": url}, password=PASSWORD)
+    assert len(f.load("jobs")) > 0
+    bad = fleet({"kw": url}, password="y" + PASSWORD)
+    bad.load("jobs")
+    assert not bad.status()["ok"].any()
+    assert_no_secret(repr(f), f.status().to_string(), bad.status().to_string(), repr(bad), bad.sources)
+
+
 def test_read_only_acl_user_loads_everything(acl_server: EmbeddedRedis) -> None:
     reader = jsadmin.connect(_url(acl_server, READER_USER, READER_PW), readonly=True)
     alice = jsadmin.connect(_url(acl_server, ADMIN_USER, ADMIN_PW), readonly=True)
