@@ -192,8 +192,10 @@ def connect(url: str | None = None, *, readonly: bool = False, **redis_options: 
         client.ping()
     except redis.RedisError as exc:
         client.close()
-        secret = target.password
-        raise type(exc)(scrub(f"cannot reach Redis at {target.safe_url}: {exc}", secret)) from None
+        hint = ""
+        if isinstance(exc, redis.AuthenticationError) and not target.password:
+            hint = " (the server requires a password: redis://[user]:password@host:port/db)"
+        raise type(exc)(scrub(f"cannot reach Redis at {target.safe_url}: {exc}{hint}", target.password)) from None
     return Admin(client, url=target.safe_url, readonly=readonly)
 
 

@@ -17,6 +17,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from .errors import ConnectionConfigError
 
@@ -68,6 +70,9 @@ class RedisTarget:
             "password": self.password,
             "decode_responses": False,
             "health_check_interval": 30,
+            # one quick retry: redis-py's default retries take seconds to report a wrong
+            # password or a dead node, which a fleet of hundreds cannot afford
+            "retry": Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
         }
         kwargs.update(self.options)
         kwargs.update(redis_options)

@@ -175,7 +175,7 @@ class EmbeddedRedis:
                         s.settimeout(1.0)
                         s.connect(str(sock))
                         s.sendall(b"PING\r\n")
-                        if s.recv(64).startswith(b"+PONG"):
+                        if s.recv(64).startswith((b"+PONG", b"-NOAUTH")):  # up (maybe password-protected)
                             log.info("jsadmin: started embedded redis-server %s at %s", binary, server.url)
                             return server
                 except OSError:
