@@ -70,8 +70,9 @@ def depth_frame(samples: Iterable[tuple[str, int, Any]], now: object | None = No
 
     ``first_entry`` is the raw ``LINDEX 0`` value (bytes/str/None) or an already parsed timestamp.
 
-    >>> depth_frame([("queues:workers:work:default", 0, None)])[["queue", "length"]].iloc[0].tolist()
-    ['default', 0]
+    >>> row = depth_frame([("queues:workers:work:default", 0, None)]).iloc[0]
+    >>> str(row["queue"]), int(row["length"])
+    ('default', 0)
     """
     at = as_utc(now)
     rows = []
