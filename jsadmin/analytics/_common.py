@@ -54,11 +54,6 @@ def utc_column(series: pd.Series) -> pd.Series:
     return out
 
 
-def seconds(delta: pd.Series) -> pd.Series:
-    """Timedelta series -> float seconds (``NaN`` where missing)."""
-    return delta.dt.total_seconds().astype("float64")
-
-
 def frame_or_empty(frames: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
     """``frames[name]`` or an empty frame when the family is absent."""
     df = frames.get(name)

@@ -87,7 +87,7 @@ def depth_frame(samples: Iterable[tuple[str, int, Any]], now: object | None = No
         else:
             created = as_utc(first)
         rows.append((key, *kind_queue, int(length), created))
-    df = pd.DataFrame(rows, columns=["key", "kind", "queue", "length", "oldest"])
+    df = pd.DataFrame(rows, columns=list(QUEUE_COLUMNS[:-1]))
     for col in ("key", "kind", "queue"):
         df[col] = df[col].astype("string")
     df["length"] = df["length"].astype("Int64")
