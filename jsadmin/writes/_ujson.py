@@ -25,6 +25,18 @@ _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=
 _OPTS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
+def ujson_fast(obj: Any) -> str | None:
+    """The orjson path alone: the text, or None when the strict encoder must decide."""
+    try:
+        out = orjson.dumps(obj, option=_OPTS)
+    except TypeError:  # orjson.JSONEncodeError: big ints, int keys, passthrough types, ...
+        return None
+    if out.isascii() and b"null" not in out:
+        # A "/" can only occur inside JSON strings, so a plain replace is an exact escape.
+        return out.replace(b"/", b"\\/").decode("ascii")
+    return None
+
+
 def ujson_dumps(obj: Any) -> str:
     """Serialise ``obj`` as compact ujson-style text (ASCII only, ``/`` escaped).
 
@@ -33,11 +45,5 @@ def ujson_dumps(obj: Any) -> str:
     >>> ujson_dumps({"a": "x/y", "f": 0.1234567890123})
     '{"a":"x\\\\/y","f":0.1234567890123}'
     """
-    try:
-        out = orjson.dumps(obj, option=_OPTS)
-    except TypeError:  # orjson.JSONEncodeError: big ints, int keys, passthrough types, ...
-        out = None
-    if out is not None and out.isascii() and b"null" not in out:
-        # A "/" can only occur inside JSON strings, so a plain replace is an exact escape.
-        return out.replace(b"/", b"\\/").decode("ascii")
-    return _ENCODER.encode(obj).replace("/", "\\/")
+    fast = ujson_fast(obj)
+    return fast if fast is not None else _ENCODER.encode(obj).replace("/", "\\/")

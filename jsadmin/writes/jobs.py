@@ -29,7 +29,7 @@ import redis
 from .. import keys
 from ..errors import JobTimeoutError, WriteValidationError
 from . import validate as v
-from ._ujson import ujson_dumps
+from ._ujson import ujson_dumps, ujson_fast
 from .journal import Journal
 from .plan import WritePlan
 from .scripts import SCRIPTS
@@ -215,7 +215,13 @@ def _template(
 
 
 def _args_json(args: Any) -> str:
-    if type(args) is not dict:
+    if type(args) is dict:
+        if not args:
+            return "{}"
+        fast = ujson_fast(args)
+        if fast is not None:
+            return fast
+    else:
         args = v.mapping("args", None if args is _MISSING else args)
     return _json_or_error("args", args) if args else "{}"
 
@@ -306,7 +312,14 @@ def prepare_jobs(jobs: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[Prepa
                 template = _template(*scalars, created)
                 with contextlib.suppress(TypeError):
                     templates[scalars] = (types, template)
-            out.append(template.job(guids[i], _args_json(get("args", _MISSING)), _tags_json(get("tags"))))
+            guid = guids[i]
+            tags = get("tags")
+            out.append(PreparedJob(
+                guid,
+                template.head + _args_json(get("args", _MISSING)) + template.middle
+                + ("null" if tags is None else _tags_json(tags)) + ',"guid":"' + guid + template.tail,
+                template,
+            ))
         except WriteValidationError as exc:
             raise WriteValidationError(f"job #{i}: {exc}") from None
     return out
@@ -326,7 +339,7 @@ class Batch:
         Compact ASCII JSON never holds a raw newline, so ``\\n`` is a safe separator, and one
         big argument is far cheaper to send than two per job.
         """
-        payload = "\n".join(f"{job.guid}\n{job.body}" for _, job in self.jobs)
+        payload = "\n".join([part for _, job in self.jobs for part in (job.guid, job.body)])
         return [keys.JOBS_LAST, keys.jobs(self.gid), self.queue_key], [str(self.gid), len(self.jobs), payload]
 
 
@@ -339,12 +352,16 @@ def check_batch_size(batch_size: Any) -> None:
 def make_batches(jobs: Sequence[PreparedJob], batch_size: int = DEFAULT_BATCH) -> list[Batch]:
     """Group by (gid, queue key) keeping input order inside a queue, then cut into batches."""
     check_batch_size(batch_size)
-    groups: dict[tuple[int, str], list[tuple[int, PreparedJob]]] = {}
+    groups: dict[str, list[tuple[int, PreparedJob]]] = {}
     for pos, job in enumerate(jobs):
-        groups.setdefault((job.gid, job.queue_key), []).append((pos, job))
+        key = job.template.queue_key  # the queue key implies the gid
+        members = groups.get(key)
+        if members is None:
+            members = groups[key] = []
+        members.append((pos, job))
     return [
-        Batch(gid, key, members[i : i + batch_size])
-        for (gid, key), members in groups.items()
+        Batch(members[0][1].template.gid, key, members[i : i + batch_size])
+        for key, members in groups.items()
         for i in range(0, len(members), batch_size)
     ]
 
@@ -461,19 +478,20 @@ def enqueue_many(
 
 def result_frame(jobs: Sequence[PreparedJob], ids: Sequence[int | None] | None) -> pd.DataFrame:
     """The frame ``enqueue_jobs`` returns: one row per job, in input order (ids may be None)."""
+    ts = [j.template for j in jobs]
     data = {
-        "gid": [j.gid for j in jobs],
-        "nid": [j.nid for j in jobs],
-        "role": [j.role for j in jobs],
+        "gid": [t.gid for t in ts],
+        "nid": [t.nid for t in ts],
+        "role": [t.role for t in ts],
         "id": [None] * len(jobs) if ids is None else list(ids),
         "guid": [j.guid for j in jobs],
-        "queue_key": [j.queue_key for j in jobs],
-        "jobs_key": [j.jobs_key for j in jobs],
-        "category": [j.category for j in jobs],
-        "cmd": [j.cmd for j in jobs],
-        "queue": [j.queue for j in jobs],
-        "wait": [j.wait for j in jobs],
-        "timeCreate": pd.to_datetime(np.fromiter((j.time_create for j in jobs), "int64", len(jobs)), unit="s", utc=True),
+        "queue_key": [t.queue_key for t in ts],
+        "jobs_key": [t.jobs_key for t in ts],
+        "category": [t.category for t in ts],
+        "cmd": [t.cmd for t in ts],
+        "queue": [t.queue for t in ts],
+        "wait": [t.wait for t in ts],
+        "timeCreate": pd.to_datetime(np.fromiter((t.created for t in ts), "int64", len(ts)), unit="s", utc=True),
     }
     frame = pd.DataFrame(data, columns=list(RESULT_COLUMNS))
     return frame.astype(RESULT_COLUMNS)
