@@ -35,11 +35,11 @@ import redis
 
 from .. import keys
 from ..errors import JsAdminError
-from ._grid_json import SHARED_ENCODING, ujson_dumps
+from ._grid_json import ujson_dumps
 from ._grid_node import Node, Shared, connect, schedule_cmd, store_pm_jumpscripts
 from ._grid_scripts import ORGANIZATION, grid_jumpscripts
 
-__all__ = ["SHARED_ENCODING", "Duration", "LiveGrid", "Scenario", "grid_scripts"]
+__all__ = ["Duration", "LiveGrid", "Scenario", "grid_scripts"]
 
 log = logging.getLogger("jsadmin.demo.grid")
 
