@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import socket
 import subprocess
 import sys
@@ -148,16 +147,23 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
 
 
 def peak_memory(url: str, way: str) -> tuple[float, float]:
-    """(peak RSS growth during the load, final frame size) in MiB, measured in a fresh process."""
+    """(peak RSS growth during the load, final frame size) in MiB, measured in a fresh process.
+
+    Uses ``VmHWM`` of ``/proc/self/status`` (``ru_maxrss`` survives ``exec`` and would report
+    the parent's peak).
+    """
     code = f"""
-import resource, sys, json
+import sys, json
 sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
 import bench_load as b
 import pandas, redis, orjson, jsadmin  # imported before the baseline
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+base = hwm()
 df = b.jsadmin_load({url!r}) if {way!r} == "jsadmin" else b.naive({url[len('unix://'):]!r})
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps([(peak - base) / 1024, df.memory_usage(deep=True).sum() / 2**20]))
+print(json.dumps([hwm() - base, df.memory_usage(deep=True).sum() / 2**20]))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     growth, size = json.loads(out.stdout.strip().splitlines()[-1])
@@ -205,5 +211,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
     sys.exit(main())

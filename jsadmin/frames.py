@@ -205,12 +205,17 @@ def _as_text(v: Any) -> Any:
     return str(v)
 
 
+def to_arrow_text(col: Column) -> pa.Array:
+    """An Arrow ``large_string`` array; numbers are stringified (``jscriptid`` 5 -> ``"5"``)."""
+    try:
+        return pa.array(col, type=pa.large_string())
+    except (pa.ArrowException, TypeError, ValueError):
+        return pa.array([_as_text(v) for v in col], type=pa.large_string())
+
+
 def to_string(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     """Text; numbers are stringified (``jscriptid`` 5 -> ``"5"``)."""
-    try:
-        return pd.arrays.ArrowStringArray(pa.array(col, type=pa.large_string())), []
-    except (pa.ArrowException, TypeError, ValueError):
-        return pd.array([_as_text(v) for v in col], dtype="string"), []
+    return pd.arrays.ArrowStringArray(to_arrow_text(col)), []
 
 
 def to_category(col: Column, categories: Iterable[str] = ()) -> tuple[pd.Categorical, Bad]:

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import keys as K
-from .catalog import FAMILIES, Family, classify
+from .catalog import ECO_COLUMNS, JUMPSCRIPT_COLUMNS, LOG_COLUMNS, SESSION_COLUMNS, Family, classify
 from .decode import (
     DecodeError,
     Problem,
@@ -30,7 +31,15 @@ from .decode import (
     parse_int,
     text,
 )
-from .frames import JOB_FIELDS, build_frame, expand_column, extract, first_role, text_array
+from .frames import (
+    JOB_FIELDS,
+    build_frame,
+    expand_column,
+    extract,
+    first_role,
+    text_array,
+    to_arrow_text,
+)
 from .scan import get_many, hash_batches, key_types, list_values, scan_keys, set_members, ttls
 
 PROBLEM_COLUMNS = ("family", "key", "field", "error", "raw")
@@ -54,29 +63,82 @@ def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
     return pd.DataFrame([p.as_dict() for p in problems], columns=list(PROBLEM_COLUMNS))
 
 
+ColumnBuilder = Callable[[list[dict[str, Any]]], dict[str, list[Any]]]
+"""Turns one batch of decoded JSON objects into value columns."""
+
+
 @dataclass
 class _Rows:
-    """Row-aligned provenance lists and raw values while reading one family."""
+    """Row-aligned provenance, value columns and errors while reading one family.
 
+    JSON families are decoded batch by batch as the next batch is in flight: each batch's dicts
+    become columns at once and are dropped, and a raw value is kept only when it failed to decode,
+    so peak memory stays near the final frame's size. Other families keep their raw values.
+    """
+
+    builder: ColumnBuilder | None = None
+    text_columns: frozenset[str] = frozenset()
+    """Value columns converted to Arrow text per batch, so their Python strings die with the batch."""
+    chunks: dict[str, list[Any]] = field(default_factory=dict)
     prov: dict[str, list[Any]] = field(default_factory=dict)
     raws: list[Any] = field(default_factory=list)
-    parsed: list[Any] | None = None
-    """JSON values decoded while the next batch was in flight (JSON families only)."""
+    cols: dict[str, list[Any]] = field(default_factory=dict)
+    errors: list[str | None] = field(default_factory=list)
     keys: list[bytes] = field(default_factory=list)
     fields: list[Any] = field(default_factory=list)
 
+    def __len__(self) -> int:
+        return len(self.keys)
+
     def add(self, key: bytes, values: Sequence[Any], fields: Sequence[Any], extra: dict[str, Any]) -> None:
         n = len(values)
-        self.raws.extend(values)
-        if self.parsed is not None:
-            self.parsed.extend(loads_many(list(values)))
+        before = len(self.keys)
+        if self.builder is None:
+            self.raws.extend(values)
+        else:
+            self._decode_batch(values)
         self.keys.extend([key] * n)
         self.fields.extend(fields)
         for name, value in extra.items():
-            self.prov.setdefault(name, [None] * (len(self.raws) - n)).extend([value] * n)
+            self.prov.setdefault(name, [None] * before).extend([value] * n)
         for col in self.prov.values():
-            if len(col) < len(self.raws):
-                col.extend([None] * (len(self.raws) - len(col)))
+            if len(col) < before + n:
+                col.extend([None] * (before + n - len(col)))
+
+    def _decode_batch(self, values: Sequence[bytes]) -> None:
+        parsed = loads_many(list(values))
+        if all(type(v) is dict for v in parsed):
+            objs: list[dict[str, Any]] = parsed
+            self.errors.extend([None] * len(parsed))
+            self.raws.extend([None] * len(parsed))
+        else:
+            objs = []
+            for v, raw in zip(parsed, values):
+                if type(v) is dict:
+                    objs.append(v)
+                    self.errors.append(None)
+                    self.raws.append(None)
+                else:
+                    objs.append({})
+                    why = str(v) if isinstance(v, DecodeError) else f"expected a JSON object, got {type(v).__name__}"
+                    self.errors.append(why)
+                    self.raws.append(raw)
+        assert self.builder is not None
+        done = len(self.errors) - len(objs)
+        for name, col in self.builder(objs).items():
+            if name in self.text_columns:
+                if name not in self.chunks and done:
+                    self.chunks[name] = [to_arrow_text([None] * done)]
+                self.chunks.setdefault(name, []).append(to_arrow_text(col))
+            else:
+                self.cols.setdefault(name, [None] * done).extend(col)
+
+    def value_columns(self) -> dict[str, Any]:
+        """The decoded value columns (text columns as one Arrow-backed ``string`` array each)."""
+        out: dict[str, Any] = dict(self.cols)
+        for name, parts in self.chunks.items():
+            out[name] = pd.arrays.ArrowStringArray(pa.concat_arrays(parts))
+        return out
 
     def dedupe_from(self, start: int) -> None:
         """Drop repeated hash fields (HSCAN may return a field twice while Redis rehashes)."""
@@ -85,12 +147,14 @@ class _Rows:
             return
         last = {f: start + i for i, f in enumerate(tail)}
         keep = list(range(start)) + sorted(last.values())
-        for name in ("raws", "keys", "fields"):
+        for name in ("raws", "keys", "fields", "errors"):
             col = getattr(self, name)
-            setattr(self, name, [col[i] for i in keep])
-        if self.parsed is not None:
-            self.parsed = [self.parsed[i] for i in keep]
+            if col:
+                setattr(self, name, [col[i] for i in keep])
         self.prov = {c: [v[i] for i in keep] for c, v in self.prov.items()}
+        self.cols = {c: [v[i] for i in keep] for c, v in self.cols.items()}
+        index = pa.array(keep, type=pa.int64())
+        self.chunks = {c: [pa.concat_arrays(v).take(index)] for c, v in self.chunks.items()}
 
 
 def family_keys(raw: Any, fam: Family, *, gid: Any = None, keys: Sequence[str] | None = None) -> list[bytes]:
@@ -133,11 +197,9 @@ def _key_extra(fam: Family, key: str, rtype: str) -> dict[str, Any]:
     return extra
 
 
-JSON_DECODERS = frozenset({"job", "jumpscript", "session", "eco", "log"})
-
-
 def _collect(raw: Any, fam: Family, key_list: list[bytes], limit: int | None, problems: list[Problem]) -> _Rows:
-    rows = _Rows(parsed=[] if fam.decoder in JSON_DECODERS else None)
+    text_columns = frozenset(c for c, t in fam.value_columns.items() if t == "string")
+    rows = _Rows(builder=BUILDERS.get(fam.decoder), text_columns=text_columns)
     allowed = (fam.redis_type, *fam.also_types)
     types = key_types(raw, key_list)
     by_type: dict[str, list[bytes]] = {}
@@ -165,10 +227,10 @@ def _collect(raw: Any, fam: Family, key_list: list[bytes], limit: int | None, pr
         extra = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "hash")
         if fam.ttl:
             extra["ttl"] = ttl_of.get(k)
-        start = len(rows.raws)
+        start = len(rows)
         for fields, vals in hash_batches(raw, k):
             if limit is not None:
-                room = limit - (len(rows.raws) - start)
+                room = limit - (len(rows) - start)
                 if room <= 0:
                     break
                 fields, vals = fields[:room], vals[:room]
@@ -187,38 +249,64 @@ def _collect(raw: Any, fam: Family, key_list: list[bytes], limit: int | None, pr
 
 
 # ------------------------------------------------------------------------------------ decoders
-# A decoder turns the raw values into value columns; rows it cannot use get None in ``ok``.
+# JSON families: a builder turns a batch of decoded objects into value columns (see _Rows).
+# Bare-value families: a decoder turns all raw values into value columns plus one error per row.
 DecodeResult = tuple[dict[str, list[Any]], list[str | None]]
-Parsed = list[Any] | None
 
 
-def _objects(raws: Sequence[bytes], parsed: Parsed) -> tuple[list[dict[str, Any]], list[str | None]]:
-    if parsed is None:
-        parsed = loads_many(list(raws))
-    errors: list[str | None] = []
-    objs: list[dict[str, Any]] = []
-    for v in parsed:
-        if isinstance(v, DecodeError):
-            errors.append(str(v))
-            objs.append({})
-        elif not isinstance(v, dict):
-            errors.append(f"expected a JSON object, got {type(v).__name__}")
-            objs.append({})
-        else:
-            errors.append(None)
-            objs.append(v)
-    return objs, errors
-
-
-def _decode_job(raws: Sequence[bytes], parsed: Parsed = None) -> DecodeResult:
-    objs, errors = _objects(raws, parsed)
+def _build_job(objs: list[dict[str, Any]]) -> dict[str, list[Any]]:
     cols = extract(objs, JOB_FIELDS)
     cols["role"] = first_role(cols["roles"])
-    return cols, errors
+    return cols
 
 
-def _scalar(parse: Callable[[Any], Any], column: str) -> Callable[[Sequence[bytes], Parsed], DecodeResult]:
-    def decode(raws: Sequence[bytes], parsed: Parsed = None) -> DecodeResult:
+_JUMPSCRIPT_FIELDS = [c for c in JUMPSCRIPT_COLUMNS if c not in ("form", "period_seconds", "debug")]
+
+
+def _build_jumpscript(objs: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    cols = extract(objs, _JUMPSCRIPT_FIELDS)
+    cols["form"] = ["execfunction" if "_loaded" in o or ("descr" not in o and "lastrun" in o) else "pm" for o in objs]
+    cols["period_seconds"] = [p if isinstance(p, int) and not isinstance(p, bool) else None for p in cols["period"]]
+    cols["debug"] = [
+        o["debug"] if isinstance(o.get("debug"), bool) else ("DEBUG NOW" in s if isinstance(s, str) else None)
+        for o, s in zip(objs, cols["source"])
+    ]
+    return cols
+
+
+def _builder(columns: Sequence[str]) -> ColumnBuilder:
+    fields = list(columns)
+
+    def build(objs: list[dict[str, Any]]) -> dict[str, list[Any]]:
+        return extract(objs, fields)
+
+    return build
+
+
+def _blank_to_none(values: list[Any]) -> list[Any]:
+    return [None if v in (None, 0, "0", "") else v for v in values]
+
+
+def _build_eco(objs: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    cols = extract(objs, [c for c in ECO_COLUMNS if c != "stub"])
+    cols["stub"] = [bool(o) and set(o) <= ECO_STUB_KEYS for o in objs]
+    cols["jid"] = _blank_to_none(cols["jid"])
+    cols["masterjid"] = _blank_to_none(cols["masterjid"])
+    cols["funclinenr"] = [None if n == "" else n for n in cols["funclinenr"]]
+    return cols
+
+
+BUILDERS: dict[str, ColumnBuilder] = {
+    "job": _build_job,
+    "jumpscript": _build_jumpscript,
+    "session": _builder(SESSION_COLUMNS),
+    "eco": _build_eco,
+    "log": _builder(LOG_COLUMNS),
+}
+
+
+def _scalar(parse: Callable[[Any], Any]) -> Callable[[Sequence[bytes]], DecodeResult]:
+    def decode(raws: Sequence[bytes]) -> DecodeResult:
         out: list[Any] = []
         errors: list[str | None] = []
         for v in raws:
@@ -228,12 +316,12 @@ def _scalar(parse: Callable[[Any], Any], column: str) -> Callable[[Sequence[byte
             except DecodeError as exc:
                 out.append(None)
                 errors.append(str(exc))
-        return {column: out}, errors
+        return {"value": out}, errors
 
     return decode
 
 
-def _decode_pidlist(raws: Sequence[bytes], parsed: Parsed = None) -> DecodeResult:
+def _decode_pidlist(raws: Sequence[bytes]) -> DecodeResult:
     pids: list[Any] = []
     errors: list[str | None] = []
     for raw in raws:
@@ -249,48 +337,12 @@ def _decode_pidlist(raws: Sequence[bytes], parsed: Parsed = None) -> DecodeResul
     return {"pids": pids, "npids": [None if p is None else len(p) for p in pids]}, errors
 
 
-def _decode_jumpscript(raws: Sequence[bytes], parsed: Parsed = None) -> DecodeResult:
-    objs, errors = _objects(raws, parsed)
-    fields = [c for c in FAMILIES["jumpscripts_by_name"].value_columns if c not in ("form", "period_seconds", "debug")]
-    cols = extract(objs, fields)
-    cols["form"] = ["execfunction" if "_loaded" in o or ("descr" not in o and "lastrun" in o) else "pm" for o in objs]
-    cols["period_seconds"] = [p if isinstance(p, int) and not isinstance(p, bool) else None for p in cols["period"]]
-    cols["debug"] = [
-        o["debug"] if isinstance(o.get("debug"), bool) else ("DEBUG NOW" in s if isinstance(s, str) else None)
-        for o, s in zip(objs, cols["source"])
-    ]
-    return cols, errors
-
-
-def _decode_object(columns: Sequence[str]) -> Callable[[Sequence[bytes], Parsed], DecodeResult]:
-    def decode(raws: Sequence[bytes], parsed: Parsed = None) -> DecodeResult:
-        objs, errors = _objects(raws, parsed)
-        return extract(objs, list(columns)), errors
-
-    return decode
-
-
-def _decode_eco(raws: Sequence[bytes], parsed: Parsed = None) -> DecodeResult:
-    objs, errors = _objects(raws, parsed)
-    cols = extract(objs, [c for c in FAMILIES["ecos"].value_columns if c != "stub"])
-    cols["stub"] = [bool(o) and set(o) <= ECO_STUB_KEYS for o in objs]
-    cols["jid"] = [None if j in (None, 0, "0", "") else j for j in cols["jid"]]
-    cols["masterjid"] = [None if j in (None, 0, "0", "") else j for j in cols["masterjid"]]
-    cols["funclinenr"] = [None if n == "" else n for n in cols["funclinenr"]]
-    return cols, errors
-
-
-DECODERS: dict[str, Callable[[Sequence[bytes], Parsed], DecodeResult]] = {
-    "job": _decode_job,
-    "int": _scalar(parse_int, "value"),
-    "epoch": _scalar(parse_epoch, "value"),
-    "bool": _scalar(parse_bool, "value"),
-    "text": _scalar(text, "value"),
+DECODERS: dict[str, Callable[[Sequence[bytes]], DecodeResult]] = {
+    "int": _scalar(parse_int),
+    "epoch": _scalar(parse_epoch),
+    "bool": _scalar(parse_bool),
+    "text": _scalar(text),
     "pidlist": _decode_pidlist,
-    "jumpscript": _decode_jumpscript,
-    "session": _decode_object(FAMILIES["worker_sessions"].value_columns),
-    "eco": _decode_eco,
-    "log": _decode_object(FAMILIES["logs"].value_columns),
 }
 
 # single-value decoders write "value"; this names the family's own column for it
@@ -401,7 +453,10 @@ def _frame(
         columns, _ = _monitoring(rows, fam, problems)
         df, bad = build_frame(columns, fam.columns, categories=fam.categories)
         return df, bad, [], []
-    values, errors = DECODERS[fam.decoder](rows.raws, rows.parsed)
+    if rows.builder is not None:
+        values, errors = rows.value_columns(), rows.errors
+    else:
+        values, errors = DECODERS[fam.decoder](rows.raws)
     if "value" in values and fam.name in _VALUE_COLUMN:
         values[_VALUE_COLUMN[fam.name]] = values.pop("value")
     keep = [i for i, e in enumerate(errors) if e is None]
