@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import redis
 
-from jsadmin.demo import seed_demo
+from jsadmin.demogrid import seed_demo
 from jsadmin.embedded import EmbeddedRedis, free_port
 from jsadmin.fleet import fleet
 

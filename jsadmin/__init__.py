@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-from . import demo as _demo_package  # noqa: F401 - loaded first so the name below stays the function
 from ._version import __version__
 from .admin import Admin, connect, demo
 from .analytics.history import load_history as history

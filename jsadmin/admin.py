@@ -210,12 +210,12 @@ def demo(*, live: bool = False, seed: int = 7, readonly: bool = False, **seed_op
     server = EmbeddedRedis.start()
     target = parse_url(server.url)
     client = target.client()
-    from .demo import seed_demo
+    from .demogrid import seed_demo
 
     seed_demo(client, seed=seed, **seed_options)
     grid = None
     if live:
-        from .demo.grid import LiveGrid
+        from .demogrid.grid import LiveGrid
 
         grid = LiveGrid(server.url, seed=seed)
         grid.start()

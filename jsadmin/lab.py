@@ -48,8 +48,8 @@ def start_grid(*, seed: int = 7, quiet: bool = False) -> tuple[object, object, s
     """Start a seeded redis-server on a free TCP port and a live grid on it: ``(server, grid, url)``."""
     import redis
 
-    from .demo import seed_demo
-    from .demo.grid import LiveGrid, Scenario
+    from .demogrid import seed_demo
+    from .demogrid.grid import LiveGrid, Scenario
     from .embedded import EmbeddedRedis, free_port
 
     server = EmbeddedRedis.start(port=free_port())

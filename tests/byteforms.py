@@ -16,7 +16,7 @@ decoded value equals this" (JSON values decoded; text booleans ``True``/``False`
 bool; counters as int; epoch text as float).
 
 All good forms can be written into one Redis together: list and string keys are distinct, and
-forms that share a hash key use distinct fields (``tests/demo/test_byteforms.py`` checks this).
+forms that share a hash key use distinct fields (``tests/demogrid/test_byteforms.py`` checks this).
 ``MALFORMED`` can be written on top: its hash fields and string keys are distinct from the good
 ones, and its list items are appended after the good items of a shared list key.
 

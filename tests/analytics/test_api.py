@@ -10,7 +10,7 @@ from analytics_helpers import assert_read_only, open_admin, reset_stats
 from jsadmin.analytics import finished_jobs, grid_health, latency_summary
 from jsadmin.analytics.api import AnalyticsMixin
 
-seed = pytest.importorskip("jsadmin.demo.seed", reason="the demo seed is not available")
+seed = pytest.importorskip("jsadmin.demogrid.seed", reason="the demo seed is not available")
 
 
 @pytest.fixture()

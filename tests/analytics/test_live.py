@@ -16,7 +16,7 @@ from jsadmin.analytics.history import read_table
 from jsadmin.analytics.probe import probe
 from jsadmin.errors import ReadOnlyError, WriteValidationError
 
-grid_mod = pytest.importorskip("jsadmin.demo.grid", reason="the live demo grid is not available")
+grid_mod = pytest.importorskip("jsadmin.demogrid.grid", reason="the live demo grid is not available")
 
 
 def _final_results(r: redis.Redis) -> set[str]:

@@ -52,8 +52,8 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
 @pytest.fixture(scope="module")
 def live_grid_url() -> Iterator[str]:
     """A real redis-server on TCP, seeded, with a quiet live grid running against it."""
-    from jsadmin.demo import seed_demo
-    from jsadmin.demo.grid import LiveGrid, Scenario
+    from jsadmin.demogrid import seed_demo
+    from jsadmin.demogrid.grid import LiveGrid, Scenario
 
     server = EmbeddedRedis.start(port=free_port())
     client = redis.Redis.from_url(server.url)

@@ -24,7 +24,7 @@ PASSWORD = "cli-pw-77x"
 @pytest.fixture(scope="module")
 def grid() -> Iterator[EmbeddedRedis]:
     """A seeded demo grid on TCP that the tests only read."""
-    from jsadmin.demo import seed_demo
+    from jsadmin.demogrid import seed_demo
 
     srv = EmbeddedRedis.start(port=free_port())
     client = redis.Redis.from_url(srv.url)

@@ -13,7 +13,7 @@ import pytest
 import redis
 
 import jsadmin
-from jsadmin.demo import seed_demo
+from jsadmin.demogrid import seed_demo
 from jsadmin.scan import HSCAN_COUNT, LRANGE_WINDOW, SCAN_COUNT
 
 READ_COMMANDS = {"scan", "hscan", "sscan", "lrange", "llen", "type", "get", "pttl", "exists", "hlen", "scard", "ping"}

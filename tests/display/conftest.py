@@ -38,7 +38,7 @@ def readonly_admin(redis_url: str) -> Iterator[Any]:
 @pytest.fixture()
 def grid(redis_url: str) -> Iterator[Any]:
     """A quiet live grid (jumpscripts registered, workers running) on the test server."""
-    from jsadmin.demo.grid import LiveGrid, Scenario
+    from jsadmin.demogrid.grid import LiveGrid, Scenario
 
     live = LiveGrid(redis_url, scenario=Scenario.quiet(), poll=0.2).start()
     yield live

@@ -21,7 +21,7 @@ PASSWORD = "s3cret-fleet-pw"
 def seed_node(client: redis.Redis, i: int) -> None:
     """Different data per node: ``seed_demo`` when the demo package has it, else raw keys."""
     try:
-        from jsadmin.demo import seed_demo  # type: ignore[attr-defined]
+        from jsadmin.demogrid import seed_demo  # type: ignore[attr-defined]
     except ImportError:
         seed_demo = None
     if seed_demo is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from jsadmin.demo import seed_demo
+from jsadmin.demogrid import seed_demo
 from jsadmin.embedded import EmbeddedRedis, free_port
 
 PASSWORD = "pw-Secr3t-9f2c"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from jsadmin.demo import seed_demo
+from jsadmin.demogrid import seed_demo
 from jsadmin.embedded import EmbeddedRedis, free_port
 
 SNAP_PASSWORD = "snap-pw-Zq81"

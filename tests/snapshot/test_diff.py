@@ -23,7 +23,7 @@ INFLIGHT = {"SCHEDULED", "STARTED"}
 
 @pytest.fixture()
 def server() -> Iterator[EmbeddedRedis]:
-    from jsadmin.demo import seed_demo
+    from jsadmin.demogrid import seed_demo
 
     srv = EmbeddedRedis.start(port=free_port())
     client = redis.Redis.from_url(srv.url)
@@ -133,7 +133,7 @@ def test_no_change_means_an_empty_diff(server: EmbeddedRedis, tmp_path: Path) ->
 
 
 def test_fleet_diff_keeps_sources_apart(tmp_path: Path) -> None:
-    from jsadmin.demo import seed_demo
+    from jsadmin.demogrid import seed_demo
 
     servers = [EmbeddedRedis.start(port=free_port()) for _ in range(2)]
     try:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import redis
 
-from jsadmin.demo import seed_demo
-from jsadmin.demo.seed import FAMILIES
+from jsadmin.demogrid import seed_demo
+from jsadmin.demogrid.seed import FAMILIES
 
 NOW = 1_700_000_000.25
 

@@ -16,8 +16,8 @@ import pytest
 import redis
 from byteforms import BYTEFORMS, MALFORMED, ByteForm, all_forms, write
 
-from jsadmin.demo.encoding import cjson_dumps, pretty_dumps, ujson_dumps
-from jsadmin.demo.seed import FAMILIES
+from jsadmin.demogrid.encoding import cjson_dumps, pretty_dumps, ujson_dumps
+from jsadmin.demogrid.seed import FAMILIES
 
 JSON_OBJECT_FAMILIES = {
     "jobs", "command_queues", "job_results", "worker_queues", "worker_jobs", "jumpscripts_by_id",

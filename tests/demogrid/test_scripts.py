@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from jsadmin.demo import load_demo_jumpscripts
-from jsadmin.demo.encoding import ujson_dumps
-from jsadmin.demo.scripts import JUMPSCRIPT_KEYS, demo_jumpscripts_dir, parse_jumpscript
+from jsadmin.demogrid import load_demo_jumpscripts
+from jsadmin.demogrid.encoding import ujson_dumps
+from jsadmin.demogrid.scripts import JUMPSCRIPT_KEYS, demo_jumpscripts_dir, parse_jumpscript
 
 SCRIPTS = load_demo_jumpscripts()
 BY_NAME = {f"{s['organization']}__{s['name']}": s for s in SCRIPTS}

@@ -9,7 +9,7 @@ The jumpscripts' ``action()`` really runs; a :class:`Scenario` pads run times to
 durations (lognormal tails, a slow node, a backed-up queue), injects error bursts and
 timeouts, and can make one worker queue stop heartbeating.
 
->>> from jsadmin.demo.grid import LiveGrid, Scenario
+>>> from jsadmin.demogrid.grid import LiveGrid, Scenario
 >>> with LiveGrid(url, scenario=Scenario.default()) as grid:    # doctest: +SKIP
 ...     job = admin.enqueue_job(1, nid=1, category="livegrid", cmd="echo",
 ...                             args={"msg": "hi"}, wait=True)
@@ -41,7 +41,7 @@ from ._grid_scripts import ORGANIZATION, grid_jumpscripts
 
 __all__ = ["Duration", "LiveGrid", "Scenario", "grid_scripts"]
 
-log = logging.getLogger("jsadmin.demo.grid")
+log = logging.getLogger("jsadmin.demogrid.grid")
 
 DEFAULT_NODES: dict[int, list[str]] = {1: ["master", "node"], 2: ["node"], 3: ["node"]}
 
@@ -195,7 +195,7 @@ class Scenario:
 
 def grid_scripts(gid: int = 1) -> list[dict[str, Any]]:
     """Every jumpscript the live grid stores: its own (``livegrid/*``) plus the demo set of
-    :func:`jsadmin.demo.scripts.load_demo_jumpscripts` when that module is present.
+    :func:`jsadmin.demogrid.scripts.load_demo_jumpscripts` when that module is present.
 
     >>> any(s["name"] == "echo" and s["organization"] == "livegrid" for s in grid_scripts())
     True

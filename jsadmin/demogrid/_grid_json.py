@@ -1,4 +1,4 @@
-"""JSON byte forms used by the live grid (spec §8.1), on top of :mod:`jsadmin.demo.encoding`.
+"""JSON byte forms used by the live grid (spec §8.1), on top of :mod:`jsadmin.demogrid.encoding`.
 
 ``ujson_dumps`` is the agentcontroller's compact ujson. ujson refuses ``NaN``; a deployment without
 ujson falls back to the standard library's ``json`` (spec §8.9), which writes ``NaN``. The grid does

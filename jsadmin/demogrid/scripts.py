@@ -1,6 +1,6 @@
 """The demo jumpscripts as processmanager jumpscript dicts (spec §5.4, normal form).
 
-The sources live in ``jsadmin/demo/jumpscripts/<organization>/<name>.py``. They are parsed with
+The sources live in ``jsadmin/demogrid/jumpscripts/<organization>/<name>.py``. They are parsed with
 :mod:`ast` (never executed) to read the module-level metadata, exactly the attributes the real
 ``JumpscriptFactory`` reads with ``getattr(module, ...)``.
 

@@ -1,10 +1,10 @@
 """Demo data: a seeded grid in every byte form of the spec, the demo jumpscripts, and a live grid.
 
-Note: ``jsadmin.demo`` (the attribute) is the function :func:`jsadmin.admin.demo`; import from this
-package with ``from jsadmin.demo import ...``.
+``jsadmin.demo()`` (the function) starts an embedded server seeded from here; this package is
+named ``demogrid`` so the two never shadow each other.
 
 >>> import redis                                     # doctest: +SKIP
->>> from jsadmin.demo import seed_demo               # doctest: +SKIP
+>>> from jsadmin.demogrid import seed_demo               # doctest: +SKIP
 >>> counts = seed_demo(redis.Redis(port=9999))       # doctest: +SKIP
 """
 

@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from jsadmin import keys
-from jsadmin.demo.grid import Duration, LiveGrid, Scenario
+from jsadmin.demogrid.grid import Duration, LiveGrid, Scenario
 from jsadmin.embedded import EmbeddedRedis, free_port
 from jsadmin.errors import JsAdminError
 
@@ -539,7 +539,7 @@ def test_error_rate_one_fails_every_worker_job(r: redis.Redis, make_grid: Callab
 
 
 def test_error_bursts_come_back_periodically(redis_url: str) -> None:
-    from jsadmin.demo._grid_node import Node, Shared
+    from jsadmin.demogrid._grid_node import Node, Shared
 
     scenario = replace(Scenario.quiet(), error_rate=0.01, burst_error_rate=0.6, burst_every=10.0,
                        burst_length=2.0)
@@ -554,7 +554,7 @@ def test_error_bursts_come_back_periodically(redis_url: str) -> None:
 
 
 def test_eco_queue_and_hash_caps(r: redis.Redis) -> None:
-    from jsadmin.demo._grid_eco import EcoStore, build_eco
+    from jsadmin.demogrid._grid_eco import EcoStore, build_eco
 
     store = EcoStore(r)
     r.rpush("queues:eco", *[f"old{i}" for i in range(1000)])

@@ -1,6 +1,6 @@
 """One simulated node of the live grid: AC ``getWork`` loop, processmanager dispatch, workers.
 
-Private to :mod:`jsadmin.demo.grid`. Every Redis command sequence here follows the spec
+Private to :mod:`jsadmin.demogrid.grid`. Every Redis command sequence here follows the spec
 sections named in the comments (§6.2 pickup, §6.3 dispatch, §6.4 worker loop, §6.5 AC
 completion, §6.8 node-local jobs, §6.9 jumpscript storage). None of the real sequences is
 transactional, so neither are these: readers may observe the same intermediate states as on a
@@ -32,7 +32,7 @@ from ._grid_json import pretty_dumps, ujson_dumps
 if TYPE_CHECKING:  # pragma: no cover
     from .grid import Scenario
 
-log = logging.getLogger("jsadmin.demo.grid")
+log = logging.getLogger("jsadmin.demogrid.grid")
 
 QUEUE_DEFAULT_TIMEOUT = {"default": 300, "process": 300, "hypervisor": 300, "io": 3600}
 """Worker timeout when the jumpscript has none (spec §5.4); any other queue: 3600."""
@@ -46,7 +46,7 @@ class _Stopped(Exception):
 
 @dataclass
 class Shared:
-    """State shared by every thread of one :class:`~jsadmin.demo.grid.LiveGrid`."""
+    """State shared by every thread of one :class:`~jsadmin.demogrid.grid.LiveGrid`."""
 
     url: str
     gid: int

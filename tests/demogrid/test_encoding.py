@@ -7,7 +7,7 @@ import json
 import pytest
 import redis
 
-from jsadmin.demo.encoding import cjson_dumps, pretty_dumps, py2_text, ujson_dumps
+from jsadmin.demogrid.encoding import cjson_dumps, pretty_dumps, py2_text, ujson_dumps
 
 # §4.3: the command-queue entry, field order as printed in the spec.
 SPEC_QUEUE_ENTRY = {
