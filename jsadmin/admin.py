@@ -58,17 +58,16 @@ class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
     def families(self) -> pd.DataFrame:
         """One row per known family with the live number of keys and entries.
 
-        One bounded ``SCAN`` pass classifies every key; sizes come from pipelined
-        ``HLEN``/``LLEN``/``SCARD``.
+        One bounded ``SCAN`` pass classifies every key; types and sizes come from pipelined
+        ``TYPE`` and ``HLEN``/``LLEN``/``SCARD``.
 
         >>> admin.families()[["family", "keys", "entries"]]     # doctest: +SKIP
         """
-        found = self._keys_by_family()
+        found = self._keyspace()
         rows = []
         for fam in FAMILIES.values():
-            fam_keys = found.get(fam.name, [])
-            types = key_types(self._raw, fam_keys) if fam_keys else []
-            n = sizes(self._raw, fam_keys, types) if fam_keys else []
+            typed = [(k, t) for k, t in found.get(fam.name, {}).items() if t != "none"]
+            n = sizes(self._raw, [k for k, _ in typed], [t for _, t in typed]) if typed else []
             rows.append(
                 {
                     "family": fam.name,
@@ -76,7 +75,7 @@ class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
                     "redis_type": fam.redis_type,
                     "status": fam.status,
                     "description": fam.description,
-                    "keys": sum(1 for t in types if t != "none"),
+                    "keys": len(typed),
                     "entries": sum(n),
                 }
             )
@@ -109,10 +108,11 @@ class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
 
         >>> frames = admin.load_all(); frames["jobs"].shape    # doctest: +SKIP
         """
-        found = self._keys_by_family()
+        found = self._keyspace()
         out: dict[str, pd.DataFrame] = {}
         for fam in FAMILIES.values():
-            df = read_family(self._raw, fam, keys=found.get(fam.name, []), **options)
+            typed = found.get(fam.name, {})
+            df = read_family(self._raw, fam, keys=list(typed), types=typed, **options)
             self._problems[fam.name] = df.attrs["problems"]
             out[fam.name] = df
         return out
@@ -124,15 +124,24 @@ class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
             return pd.DataFrame(columns=list(PROBLEM_COLUMNS))
         return pd.concat(frames, ignore_index=True)
 
-    def _keys_by_family(self) -> dict[str, list[bytes]]:
-        out: dict[str, list[bytes]] = {}
+    def _keyspace(self) -> dict[str, dict[bytes, str]]:
+        """Every known key by family with its Redis type: one SCAN pass, pipelined TYPE."""
+        keys_found: list[bytes] = []
+        names: list[str] = []
+        seen: set[bytes] = set()
         for fam in FAMILIES.values():
             for k in fam.fixed_keys:
-                out.setdefault(fam.name, []).append(k.encode())
+                keys_found.append(k.encode())
+                names.append(fam.name)
+                seen.add(k.encode())
         for key in scan_keys(self._raw):
             name = classify(key)
-            if name is not None and key not in out.get(name, ()):
-                out.setdefault(name, []).append(key)
+            if name is not None and key not in seen:
+                keys_found.append(key)
+                names.append(name)
+        out: dict[str, dict[bytes, str]] = {}
+        for key, name, rtype in zip(keys_found, names, key_types(self._raw, keys_found)):
+            out.setdefault(name, {})[key] = rtype
         return out
 
     # ------------------------------------------------------------------ writing guard

@@ -40,7 +40,7 @@ from .frames import (
     text_array,
     to_arrow_text,
 )
-from .scan import get_many, hash_batches, key_types, list_values, scan_keys, set_members, ttls
+from .scan import get_many, hash_batches, key_types, lists_values, scan_keys, set_members, ttls
 
 PROBLEM_COLUMNS = ("family", "key", "field", "error", "raw")
 ECO_STUB_KEYS = frozenset({"occurrences", "epoch", "guid", "lasttime", "pushtime", "gid", "nid"})
@@ -197,11 +197,19 @@ def _key_extra(fam: Family, key: str, rtype: str) -> dict[str, Any]:
     return extra
 
 
-def _collect(raw: Any, fam: Family, key_list: list[bytes], limit: int | None, problems: list[Problem]) -> _Rows:
+def _collect(
+    raw: Any,
+    fam: Family,
+    key_list: list[bytes],
+    limit: int | None,
+    problems: list[Problem],
+    types: Sequence[str] | None = None,
+) -> _Rows:
     text_columns = frozenset(c for c, t in fam.value_columns.items() if t == "string")
     rows = _Rows(builder=BUILDERS.get(fam.decoder), text_columns=text_columns)
     allowed = (fam.redis_type, *fam.also_types)
-    types = key_types(raw, key_list)
+    if types is None:
+        types = key_types(raw, key_list)
     by_type: dict[str, list[bytes]] = {}
     for k, t in zip(key_list, types):
         if t == "none":
@@ -236,8 +244,8 @@ def _collect(raw: Any, fam: Family, key_list: list[bytes], limit: int | None, pr
                 fields, vals = fields[:room], vals[:room]
             rows.add(k, vals, fields, extra)
         rows.dedupe_from(start)
-    for k in by_type.get("list", []):
-        vals = list_values(raw, k, limit=limit)
+    list_keys = by_type.get("list", [])
+    for k, vals in zip(list_keys, lists_values(raw, list_keys, limit=limit)):
         extra = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "list")
         if fam.ttl:
             extra["ttl"] = ttl_of.get(k)
@@ -410,12 +418,14 @@ def _monitoring(rows: _Rows, fam: Family, problems: list[Problem]) -> tuple[dict
 def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
     """Load one family; ``filters`` narrow rows by column value (``gid=1``, ``state="OK"``).
 
-    Special filters: ``keys`` (explicit keys), ``limit`` (entries per key), ``expand``
+    Special filters: ``keys`` (explicit keys), ``types`` (their known Redis types, to save the
+    ``TYPE`` round trip), ``limit`` (entries per key), ``expand``
     (a column name or list of names holding dicts, e.g. ``"args"``).
     """
     expand = filters.pop("expand", None)
     limit = filters.pop("limit", None)
     explicit_keys = filters.pop("keys", None)
+    known_types: dict[bytes, str] | None = filters.pop("types", None)
     unknown = [f for f in filters if f not in fam.columns]
     if unknown:
         raise TypeError(
@@ -426,7 +436,10 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
     with gc_paused():
         # the per-row dicts die inside _frame, while the collector is paused: re-enabling it
         # with them alive would walk millions of young objects once for nothing
-        df, bad, keep_keys, keep_fields = _frame(fam, _collect(raw, fam, key_list, limit, problems), problems)
+        types = None if known_types is None else [known_types.get(k, "none") for k in key_list]
+        rows = _collect(raw, fam, key_list, limit, problems, types)
+        df, bad, keep_keys, keep_fields = _frame(fam, rows, problems)
+        del rows
     for i, column, why in bad:
         key = keep_keys[i] if i < len(keep_keys) else b""
         fld = _field_of(fam, keep_fields[i]) if i < len(keep_fields) else None

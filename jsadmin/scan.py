@@ -85,13 +85,26 @@ def hash_batches(
 ) -> Iterator[tuple[list[bytes], list[bytes]]]:
     """``(fields, values)`` batches of one hash via ``HSCAN``.
 
-    With ``prefetch`` the next batch is fetched on a thread while the caller works on the
-    current one, so network and server time overlap with decoding (the GIL is released
-    while waiting on the socket). A field may repeat while the hash rehashes.
+    The first batch is read inline; when the hash needs more, ``prefetch`` fetches each next
+    batch on a thread while the caller works on the current one, so network and server time
+    overlap with decoding (the GIL is released while waiting on the socket). Small hashes
+    never start a thread. A field may repeat while the hash rehashes.
     """
-    batches = hscan_flat(raw, key, count=count)
-    for flat in _prefetched(batches) if prefetch else batches:
+    cursor, flat = raw.execute_command("HSCAN", key, 0, "COUNT", count)
+    if flat:
         yield flat[0::2], flat[1::2]
+    if cursor in (b"0", 0, "0"):
+        return
+
+    def rest() -> Iterator[list[bytes]]:
+        nonlocal cursor
+        while cursor not in (b"0", 0, "0"):
+            cursor, more = raw.execute_command("HSCAN", key, cursor, "COUNT", count)
+            if more:
+                yield more
+
+    for more in _prefetched(rest()) if prefetch else rest():
+        yield more[0::2], more[1::2]
 
 
 def hash_items(raw: redis.Redis, key: KeyT, *, count: int = HSCAN_COUNT) -> tuple[list[bytes], list[bytes]]:
@@ -134,6 +147,47 @@ def list_values(
             break
         out.extend(chunk)
         start += len(chunk)
+    return out
+
+
+LIST_PIPELINE_ELEMENTS = 20_000
+"""At most about this many list elements are requested per pipelined round trip."""
+
+
+def lists_values(
+    raw: redis.Redis, keys: Sequence[KeyT], *, window: int = LRANGE_WINDOW, limit: int | None = None
+) -> list[list[bytes]]:
+    """The elements of many lists (head first): pipelined ``LLEN``, then pipelined ``LRANGE`` windows.
+
+    Every command stays bounded (one window); a round trip carries at most about
+    :data:`LIST_PIPELINE_ELEMENTS` elements, so many small queues cost two round trips, not two each.
+    """
+    lengths = [int(n) if isinstance(n, int) else 0 for n in pipelined(raw, [("LLEN", k) for k in keys])]
+    out: list[list[bytes]] = [[] for _ in keys]
+    pending: list[tuple[int, tuple[Any, ...]]] = []
+    budget = 0
+
+    def flush() -> None:
+        nonlocal pending, budget
+        pipe = raw.pipeline(transaction=False)
+        for _, cmd in pending:
+            pipe.execute_command(*cmd)
+        for (i, _), chunk in zip(pending, pipe.execute(raise_on_error=False)):
+            if isinstance(chunk, list):
+                out[i].extend(chunk)
+        pending, budget = [], 0
+
+    for i, (key, length) in enumerate(zip(keys, lengths)):
+        if limit is not None:
+            length = min(length, limit)
+        for start in range(0, length, window):
+            stop = min(start + window, length) - 1
+            pending.append((i, ("LRANGE", key, start, stop)))
+            budget += stop - start + 1
+            if budget >= LIST_PIPELINE_ELEMENTS:
+                flush()
+    if pending:
+        flush()
     return out
 
 
