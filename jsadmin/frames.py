@@ -139,15 +139,20 @@ def to_int64(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     return pd.arrays.IntegerArray(ints, mask), bad
 
 
+_NUMBER_TYPES = frozenset({int, float, type(None)})
+
+
 def to_float64(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     """Nullable floats (``NaN`` in the source stays ``NaN``, missing is ``<NA>``)."""
-    if all(type(v) is int or type(v) is float or v is None for v in col):
+    if set(map(type, col)) <= _NUMBER_TYPES:
         arr = np.array(col, dtype="float64")
-        missing = np.fromiter((v is None for v in col), dtype=bool, count=len(col))
+        missing = np.equal(np.fromiter(col, dtype=object, count=len(col)), None)
         return pd.arrays.FloatingArray(arr, missing), []
     arr, bad = _floats(col)
-    missing = np.fromiter((v is None for v in col), dtype=bool, count=len(col))
-    return pd.arrays.FloatingArray(arr, missing | (np.isnan(arr) & missing)), bad
+    missing = np.equal(np.fromiter(col, dtype=object, count=len(col)), None)
+    for i, _ in bad:
+        missing[i] = True  # reported, and missing rather than NaN
+    return pd.arrays.FloatingArray(arr, missing), bad
 
 
 def to_datetime(col: Column) -> tuple[pd.DatetimeIndex, Bad]:
@@ -210,7 +215,14 @@ def to_arrow_text(col: Column) -> pa.Array:
     try:
         return pa.array(col, type=pa.large_string())
     except (pa.ArrowException, TypeError, ValueError):
-        return pa.array([_as_text(v) for v in col], type=pa.large_string())
+        pass
+    try:  # e.g. resultcode / jscriptid held as JSON integers: let Arrow print them
+        arr = pa.array(col)
+        if pa.types.is_integer(arr.type):
+            return arr.cast(pa.large_string())
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        pass
+    return pa.array([_as_text(v) for v in col], type=pa.large_string())
 
 
 def to_string(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:

@@ -107,7 +107,7 @@ class _Rows:
 
     def _decode_batch(self, values: Sequence[bytes]) -> None:
         parsed = loads_many(list(values))
-        if all(type(v) is dict for v in parsed):
+        if set(map(type, parsed)) == {dict} or not parsed:
             objs: list[dict[str, Any]] = parsed
             self.errors.extend([None] * len(parsed))
             self.raws.extend([None] * len(parsed))
