@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from typing import Any
@@ -212,7 +213,8 @@ def demo(*, live: bool = False, seed: int = 7, readonly: bool = False, **seed_op
     """The embedded default: a private ``redis-server`` seeded with a realistic demo grid.
 
     ``live=True`` also starts the simulated agentcontroller, processmanagers and workers
-    so enqueued jobs really run.
+    so enqueued jobs really run: nodes 1-3 are live (roles ``master``/``node``), while the seeded
+    nodes 4-6 have no processmanager polling, so their command queues keep their backlog.
 
     >>> admin = demo(); admin.load("jobs").state.value_counts()   # doctest: +SKIP
     """
@@ -228,5 +230,6 @@ def demo(*, live: bool = False, seed: int = 7, readonly: bool = False, **seed_op
 
         grid = LiveGrid(server.url, seed=seed)
         grid.start()
+        atexit.register(grid.stop)  # runs before the server's own atexit stop (LIFO): no noisy retries
     log.info("jsadmin: embedded demo grid at %s (live=%s)", server.url, live)
     return Admin(client, url=server.url, readonly=readonly, embedded=server, grid=grid)
