@@ -120,6 +120,19 @@ def _wait_text(pg: Any, panel: str, text: str, tmp_path: Path, timeout: float = 
         raise
 
 
+def _wait_rows(pg: Any, n: int, tmp_path: Path, timeout: float = 30_000) -> None:
+    """Wait until the job browser's table shows exactly ``n`` rows (the status line updates first)."""
+    try:
+        pg.wait_for_function(
+            "n => { const b = document.querySelector('.jsadmin-jobbrowser');"
+            " return b && b.querySelectorAll('table.jsadmin-jobs tbody tr').length === n; }",
+            arg=n, timeout=timeout,
+        )
+    except Exception:
+        _screenshot(pg, "failed-rows.png", tmp_path)
+        raise
+
+
 def _text_input(scope: Any, label: str) -> Any:
     return scope.locator(f".widget-text:has(label:text-is('{label}')) input").first
 
@@ -149,14 +162,16 @@ def test_filter_enqueue_and_see_the_result(page: Any, live_grid_url: str, tmp_pa
     search = _text_input(browser, "search")
     search.fill(needle)
     search.press("Enter")
-    _wait_text(page, "jsadmin-jobbrowser", "2 matching", tmp_path)
+    _wait_text(page, "jsadmin-jobbrowser", "· 2 matching", tmp_path)  # not "12 matching"
+    _wait_rows(page, 2, tmp_path)
     table = browser.locator("table.jsadmin-jobs tbody tr")
     assert table.count() == 2  # its jobs:1 entry and its command-queue copy
     assert stranded["guid"] in browser.locator("table.jsadmin-jobs").inner_text()
     _text_input(browser, "nid").fill("77")
     _text_input(browser, "nid").press("Enter")
     family.select_option("command_queues")
-    _wait_text(page, "jsadmin-jobbrowser", "1 matching", tmp_path)
+    _wait_text(page, "jsadmin-jobbrowser", "· 1 matching", tmp_path)
+    _wait_rows(page, 1, tmp_path)
     assert browser.locator("table.jsadmin-jobs tbody tr").count() == 1
     # select it, see its JSON, preview a cancel (dry run), discard: nothing written
     browser.locator(".widget-select-multiple select").first.select_option(index=0)
