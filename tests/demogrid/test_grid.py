@@ -348,6 +348,8 @@ def test_restart_registers_a_new_worker_name(r: redis.Redis, make_grid: Callable
     (old,) = eventually(lambda: _registered(r, "process"))
     r.lpush(f"workers:action:process:{old}", "RESTART")
     eventually(lambda: len(_registered(r, "process")) == 2)
+    # the new name is registered in Redis a moment before the grid's own list shows it
+    eventually(lambda: [n for n in grid.worker_names().get((1, "process"), []) if n != old])
     (new,) = grid.worker_names()[(1, "process")]
     assert new != old and r.get(f"workers:worker:process:{new}") == b"1"
     assert r.get(f"workers:worker:process:{old}") == b"1"  # stale registration stays (§3.4)
