@@ -600,4 +600,4 @@ def test_unknown_worker_queue_gets_its_own_workers(r: redis.Redis, make_grid: Ca
     assert final["state"] == "OK" and final["queue"] == "gpu" and final["result"] == "custom"
     assert (1, "gpu") in grid.worker_names()
     eventually(lambda: r.hexists("workers:heartbeat", "gpu"))
-    assert _registered(r, "gpu") == grid.worker_names()[(1, "gpu")]
+    eventually(lambda: _registered(r, "gpu") == grid.worker_names()[(1, "gpu")])
