@@ -64,8 +64,6 @@ def test_record_live_traffic_exactly_once(redis_url: str, r: redis.Redis, tmp_pa
 @pytest.mark.slow
 def test_probe_round_trips_through_the_live_grid(redis_url: str) -> None:
     admin = open_admin(redis_url)
-    if not hasattr(admin, "enqueue_job"):
-        pytest.skip("write helpers (enqueue_job / wait_job) are not available")
     with grid_mod.LiveGrid(redis_url, scenario=grid_mod.Scenario.quiet(), poll=0.2):
         result = probe(admin, [1, "node"], n=3, timeout=15, gid=1)
     assert list(result.columns) == ["target", "guid", "sent", "received", "round_trip", "state", "error"]

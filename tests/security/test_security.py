@@ -126,8 +126,6 @@ def test_read_only_acl_user_cannot_write(acl_server: EmbeddedRedis) -> None:
 def test_read_only_user_write_through_cli_is_one_clear_line(
     acl_server: EmbeddedRedis, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if not hasattr(jsadmin.Admin, "enqueue_job"):
-        pytest.skip("Admin has no write helpers yet (WritesMixin not mixed in)")
     url = _url(acl_server, READER_USER, READER_PW)
     status = main(["enqueue", "--url", url, "--gid", "1", "--nid", "1", "--category", "jumpscale", "--cmd", "echo"])
     err = capsys.readouterr().err
