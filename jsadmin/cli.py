@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from .catalog import family
 from .connection import redact
 from .errors import JsAdminError
 
@@ -226,6 +227,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_load(args: argparse.Namespace) -> int:
     from .snapshot import encode_frame
 
+    family(args.family)  # an unknown name is an input error, reported before connecting
     filters = _where(args.where)
     if args.expand:
         filters["expand"] = args.expand
