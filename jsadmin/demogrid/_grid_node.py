@@ -96,6 +96,18 @@ def connect(url: str, poll: float = 1.0) -> redis.Redis:
 # --- AC side ------------------------------------------------------------------------------
 
 
+def _popped_job(shared: Any, raw: bytes, what: str, counter: str) -> dict[str, Any] | None:
+    """Decode a job popped from a queue; an undecodable one is logged, counted and dropped."""
+    try:
+        job = json.loads(raw)
+        job["guid"]
+    except (ValueError, KeyError, TypeError):
+        log.warning("live grid: dropping undecodable %s %r", what, raw[:200])
+        shared.count(counter)
+        return None
+    return job
+
+
 def notify_work_completed(ac: redis.Redis, job: dict[str, Any]) -> None:
     """AC ``notifyWorkCompleted`` (§6.5): HSET jobs:<gid>; if wait RPUSH + EXPIRE 60; HDEL."""
     data = ujson_dumps(job)
@@ -297,12 +309,8 @@ class Node:
                     item = ac.blpop(queues, timeout=shared.poll)
                     if item is None:
                         continue
-                    try:
-                        job = json.loads(item[1])
-                        job["guid"]
-                    except (ValueError, KeyError, TypeError):
-                        log.warning("live grid: dropping undecodable command %r", item[1][:200])
-                        shared.count("bad_commands")
+                    job = _popped_job(shared, item[1], "command", "bad_commands")
+                    if job is None:
                         continue
                     job["nid"] = self.nid
                     job["state"] = "STARTED"
@@ -561,12 +569,8 @@ class Node:
                                 self.worker_names[queue].remove(wname)
                             wname = self._register_worker(node, queue)
                         continue
-                    try:
-                        job = json.loads(item[1])
-                        job["guid"]
-                    except (ValueError, KeyError, TypeError):
-                        log.warning("live grid: dropping undecodable worker item %r", item[1][:200])
-                        shared.count("bad_worker_items")
+                    job = _popped_job(shared, item[1], "worker item", "bad_worker_items")
+                    if job is None:
                         continue
                     shared.count("worker_jobs")
                     self.run_job(ac, node, eco, rng, cache, queue, job)
