@@ -70,6 +70,7 @@ class RedisTarget:
             "password": self.password,
             "decode_responses": False,
             "health_check_interval": 30,
+            "protocol": 2,  # RESP2: every Redis from 2.8 up speaks it; RESP3 (HELLO) needs 6.0
             # one quick retry: redis-py's default retries take seconds to report a wrong
             # password or a dead node, which a fleet of hundreds cannot afford
             "retry": Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),

@@ -53,7 +53,7 @@ def start_grid(*, seed: int = 7, quiet: bool = False) -> tuple[object, object, s
     from .embedded import EmbeddedRedis, free_port
 
     server = EmbeddedRedis.start(port=free_port())
-    client = redis.Redis.from_url(server.url)
+    client = redis.Redis.from_url(protocol=2, url=server.url)
     try:
         seed_demo(client, seed=seed)
     finally:

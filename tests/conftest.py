@@ -21,7 +21,7 @@ def redis_server() -> Iterator[EmbeddedRedis]:
 @pytest.fixture()
 def redis_url(redis_server: EmbeddedRedis) -> str:
     """URL of an emptied server: every test starts from FLUSHALL."""
-    client = redis.Redis.from_url(redis_server.url)
+    client = redis.Redis.from_url(protocol=2, url=redis_server.url)
     client.flushall()
     client.close()
     return redis_server.url
@@ -30,6 +30,6 @@ def redis_url(redis_server: EmbeddedRedis) -> str:
 @pytest.fixture()
 def r(redis_url: str) -> Iterator[redis.Redis]:
     """A raw redis-py client on the emptied test server (bytes, not decoded)."""
-    client = redis.Redis.from_url(redis_url)
+    client = redis.Redis.from_url(protocol=2, url=redis_url)
     yield client
     client.close()

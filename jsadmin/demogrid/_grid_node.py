@@ -90,7 +90,7 @@ class Shared:
 def connect(url: str, poll: float = 1.0) -> redis.Redis:
     """A client of its own for one thread. The socket timeout is set explicitly because recent
     redis-py versions default ``from_url`` clients to 5 s, which would cut longer BLPOPs."""
-    return redis.Redis.from_url(url, socket_timeout=poll + 10.0, socket_connect_timeout=5.0)
+    return redis.Redis.from_url(protocol=2, url=url, socket_timeout=poll + 10.0, socket_connect_timeout=5.0)
 
 
 # --- AC side ------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def live_grid_url() -> Iterator[str]:
     from jsadmin.demogrid.grid import LiveGrid, Scenario
 
     server = EmbeddedRedis.start(port=free_port())
-    client = redis.Redis.from_url(server.url)
+    client = redis.Redis.from_url(protocol=2, url=server.url)
     seed_demo(client, seed=7)
     grid = LiveGrid(server.url, scenario=Scenario.quiet(), poll=0.2).start()
     yield server.url
@@ -148,7 +148,7 @@ def _screenshot(pg: Any, name: str, tmp_path: Path) -> Path:
 
 
 def test_filter_enqueue_and_see_the_result(page: Any, live_grid_url: str, tmp_path: Path) -> None:
-    client = redis.Redis.from_url(live_grid_url)
+    client = redis.Redis.from_url(protocol=2, url=live_grid_url)
     client.delete("queues:commands:queue:1:77")
     needle = f"needle-{os.getpid()}"
     # a job only this test knows, on a node without agent so it stays queued

@@ -27,7 +27,7 @@ def grid() -> Iterator[EmbeddedRedis]:
     from jsadmin.demogrid import seed_demo
 
     srv = EmbeddedRedis.start(port=free_port())
-    client = redis.Redis.from_url(srv.url)
+    client = redis.Redis.from_url(protocol=2, url=srv.url)
     seed_demo(client, seed=4, nodes=2, jobs=40)
     client.close()
     yield srv
@@ -143,7 +143,7 @@ def test_enqueue_and_register_dry_run_then_real(tmp_path: Path, capsys: pytest.C
         assert main([*base, "--args", '{"msg": "hi"}', "--dry-run"]) == 0
         out = capsys.readouterr().out
         assert "dry run, nothing written" in out and "queues:commands:queue:1:2" in out
-        client = redis.Redis.from_url(url)
+        client = redis.Redis.from_url(protocol=2, url=url)
         assert client.dbsize() == 0
         assert main([*base, "--args", '{"msg": "hi"}']) == 0
         job = json.loads(capsys.readouterr().out)
@@ -200,7 +200,7 @@ def test_connection_errors_exit_1_without_traceback_or_secret() -> None:
 def test_wrong_password_is_reported_without_the_password(capsys: pytest.CaptureFixture[str]) -> None:
     locked = EmbeddedRedis.start(port=free_port())
     try:
-        client = redis.Redis(port=locked.port)
+        client = redis.Redis(protocol=2, port=locked.port)
         client.config_set("requirepass", PASSWORD)
         client.close()
         assert main(["summary", "--url", f"redis://:wrong-{PASSWORD}@127.0.0.1:{locked.port}/0"]) == 1

@@ -40,7 +40,7 @@ def test_clear_error_when_nothing_found(monkeypatch: pytest.MonkeyPatch, tmp_pat
 def test_lifecycle_unix_socket() -> None:
     srv = EmbeddedRedis.start()
     try:
-        client = redis.Redis(unix_socket_path=str(srv.socket_path))
+        client = redis.Redis(protocol=2, unix_socket_path=str(srv.socket_path))
         assert client.ping()
         assert client.config_get("save")["save"] == ""
         client.close()

@@ -64,7 +64,7 @@ def test_every_command_is_bounded(big: redis.Redis, redis_url: str) -> None:
     stop = threading.Event()
 
     def watch() -> None:
-        mon_client = redis.Redis.from_url(redis_url)
+        mon_client = redis.Redis.from_url(protocol=2, url=redis_url)
         with mon_client.monitor() as m:
             ready.set()
             for cmd in m.listen():

@@ -422,7 +422,7 @@ def test_stop_joins_every_thread(redis_url: str) -> None:
 
 
 def test_context_manager_and_default_scenario_traffic(redis_url: str) -> None:
-    client = redis.Redis.from_url(redis_url)
+    client = redis.Redis.from_url(protocol=2, url=redis_url)
     with LiveGrid(redis_url, nodes=TWO_NODES, scenario=Scenario.default(slow_node=2), speed=4.0,
                   poll=0.2) as grid:
         eventually(lambda: sum(grid.stats["completed"].values()) >= 5)
@@ -434,7 +434,7 @@ def test_context_manager_and_default_scenario_traffic(redis_url: str) -> None:
 def test_separate_node_redis(r: redis.Redis, make_grid: Callable[..., LiveGrid]) -> None:
     node2 = EmbeddedRedis.start(port=free_port())
     try:
-        node_client = redis.Redis.from_url(node2.url)
+        node_client = redis.Redis.from_url(protocol=2, url=node2.url)
         make_grid(nodes=TWO_NODES, node_urls={2: node2.url})
         job = ac_enqueue(r, cmd="fail", nid=2)
         final, _ = result_of(r, job["guid"])  # the result goes back to the AC's Redis

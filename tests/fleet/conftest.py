@@ -71,12 +71,12 @@ def servers() -> Iterator[FleetServers]:
         for i in range(N_UP):
             srv = EmbeddedRedis.start(port=free_port())
             up[f"node{i + 1:02d}"] = srv
-            client = redis.Redis.from_url(srv.url)
+            client = redis.Redis.from_url(protocol=2, url=srv.url)
             seed_node(client, i)
             client.close()
         # EmbeddedRedis.start's readiness PING has no AUTH, so the password is set once it runs
         locked = EmbeddedRedis.start(port=free_port())
-        client = redis.Redis(port=locked.port)
+        client = redis.Redis(protocol=2, port=locked.port)
         seed_node(client, N_UP)
         client.config_set("requirepass", PASSWORD)
         client.close()

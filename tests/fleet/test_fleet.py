@@ -152,7 +152,7 @@ def test_families_counts_per_source(servers: FleetServers) -> None:
 def test_problems_carry_their_source(servers: FleetServers) -> None:
     extra = EmbeddedRedis.start(port=free_port())
     try:
-        client = redis.Redis.from_url(extra.url)
+        client = redis.Redis.from_url(protocol=2, url=extra.url)
         client.hset("jobs:1", "deadbeef", b"{not json")
         client.close()
         f = fleet({"good": servers.up["node02"].url, "broken": extra.url})

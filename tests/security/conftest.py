@@ -24,7 +24,7 @@ SYSTEM_REDIS = Path("/usr/bin/redis-server")
 
 def _seed_then_lock(srv: EmbeddedRedis, *commands: tuple[str, ...]) -> None:
     """Seed over the unix socket, then apply auth commands (EmbeddedRedis.start PINGs without AUTH)."""
-    client = redis.Redis(unix_socket_path=str(srv.socket_path))
+    client = redis.Redis(protocol=2, unix_socket_path=str(srv.socket_path))
     seed_demo(client, seed=2, nodes=1, jobs=30)
     for command in commands:
         client.execute_command(*command)

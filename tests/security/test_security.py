@@ -31,7 +31,7 @@ def _url(srv: EmbeddedRedis, user: str = "", password: str = PASSWORD) -> str:
 def _socket_frames(srv: EmbeddedRedis, name: str, **auth: str) -> pd.DataFrame:
     """The same family read over the server's unix socket with raw credentials (reference)."""
     target = f"unix://{srv.socket_path}"
-    client = redis.Redis(unix_socket_path=str(srv.socket_path), **auth)
+    client = redis.Redis(protocol=2, unix_socket_path=str(srv.socket_path), **auth)
     admin = jsadmin.Admin(client, url=target, readonly=True)
     try:
         return admin.load(name)
@@ -105,7 +105,7 @@ def test_read_only_acl_user_loads_everything(acl_server: EmbeddedRedis) -> None:
 
 def test_read_only_acl_user_cannot_write(acl_server: EmbeddedRedis) -> None:
     url = _url(acl_server, READER_USER, READER_PW)
-    before = redis.Redis.from_url(_url(acl_server, ADMIN_USER, ADMIN_PW))
+    before = redis.Redis.from_url(protocol=2, url=_url(acl_server, ADMIN_USER, ADMIN_PW))
     size = before.dbsize()
     admin = jsadmin.connect(url, readonly=False)  # the client does not refuse: the server must
     with pytest.raises(redis.exceptions.NoPermissionError, match="no permissions to run the 'set' command"):

@@ -17,7 +17,7 @@ SNAP_PASSWORD = "snap-pw-Zq81"
 def seeded() -> Iterator[EmbeddedRedis]:
     """A demo grid that tests only read (never modify it)."""
     srv = EmbeddedRedis.start(port=free_port())
-    client = redis.Redis.from_url(srv.url)
+    client = redis.Redis.from_url(protocol=2, url=srv.url)
     seed_demo(client, seed=3, nodes=2, jobs=40)
     client.close()
     yield srv
@@ -30,7 +30,7 @@ def pair() -> Iterator[tuple[str, str]]:
     a = EmbeddedRedis.start(port=free_port())
     b = EmbeddedRedis.start(port=free_port())
     for i, srv in enumerate((a, b)):
-        client = redis.Redis.from_url(srv.url)
+        client = redis.Redis.from_url(protocol=2, url=srv.url)
         seed_demo(client, seed=10 + i, nodes=1 + i, jobs=30)
         if i == 1:
             client.config_set("requirepass", SNAP_PASSWORD)

@@ -26,7 +26,7 @@ def server() -> Iterator[EmbeddedRedis]:
     from jsadmin.demogrid import seed_demo
 
     srv = EmbeddedRedis.start(port=free_port())
-    client = redis.Redis.from_url(srv.url)
+    client = redis.Redis.from_url(protocol=2, url=srv.url)
     seed_demo(client, seed=5, nodes=2, jobs=40)
     now = int(time.time())
     client.delete("workers:heartbeat")
@@ -72,7 +72,7 @@ def test_diff_of_two_snapshots_finds_exactly_what_changed(server: EmbeddedRedis,
     started = [g for g in only_hash if jobs[g]["jobs"] == "STARTED"]
     g_fin = started[0]
     g_del = next(g for g in only_hash if jobs[g]["jobs"] in INFLIGHT and g != g_fin)
-    raw = redis.Redis.from_url(server.url)
+    raw = redis.Redis.from_url(protocol=2, url=server.url)
     job = json.loads(raw.hget("jobs:1", g_fin))
     raw.hset("jobs:1", g_fin, json.dumps({**job, "state": "OK", "timeStop": int(time.time())}))
     raw.hdel("jobs:1", g_del)
@@ -138,12 +138,12 @@ def test_fleet_diff_keeps_sources_apart(tmp_path: Path) -> None:
     servers = [EmbeddedRedis.start(port=free_port()) for _ in range(2)]
     try:
         for srv in servers:  # the SAME seed: identical guids on both nodes
-            client = redis.Redis.from_url(srv.url)
+            client = redis.Redis.from_url(protocol=2, url=srv.url)
             seed_demo(client, seed=1, nodes=1, jobs=30)
             client.close()
         f = fleet({"a": servers[0].url, "b": servers[1].url})
         before = f.snapshot(tmp_path / "before")
-        client = redis.Redis.from_url(servers[1].url)
+        client = redis.Redis.from_url(protocol=2, url=servers[1].url)
         guid = next(g.decode() for g, _ in client.hscan_iter("jobs:1", count=100))
         client.hdel("jobs:1", guid)
         client.close()

@@ -139,7 +139,7 @@ def test_problems_survive_a_snapshot(tmp_path: Path) -> None:
 
     srv = EmbeddedRedis.start(port=free_port())
     try:
-        client = redis.Redis.from_url(srv.url)
+        client = redis.Redis.from_url(protocol=2, url=srv.url)
         client.hset("jobs:1", "feedface", b"{broken")
         client.close()
         admin = jsadmin.connect(srv.url, readonly=True)

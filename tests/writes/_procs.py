@@ -14,7 +14,7 @@ def enqueue_worker(url: str, worker: int, n: int, batch_size: int, journal: str)
 
     class _A(WritesMixin):
         def __init__(self) -> None:
-            self.redis = redis.Redis.from_url(url)
+            self.redis = redis.Redis.from_url(protocol=2, url=url)
             self.readonly = False
             self.url = "test"
             self.journal_path = Path(journal)

@@ -57,7 +57,7 @@ def test_kill_mid_batch_leaves_every_job_whole_or_absent(tmp_path: Path) -> None
     data.mkdir()
     port = free_port()
     server = _start_on(data, port)
-    client = redis.Redis.from_url(server.url)
+    client = redis.Redis.from_url(protocol=2, url=server.url)
     victim = subprocess.Popen(
         [sys.executable, _procs.__file__, server.url, "60000", "500", str(tmp_path / "j.jsonl")],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -72,7 +72,7 @@ def test_kill_mid_batch_leaves_every_job_whole_or_absent(tmp_path: Path) -> None
         assert victim.wait(timeout=30) != 0  # the enqueue run was cut short
         assert b"ConnectionError" in victim.stderr.read() if victim.stderr else True
         restarted = _start_on(data, port)
-        after = redis.Redis.from_url(restarted.url)
+        after = redis.Redis.from_url(protocol=2, url=restarted.url)
         last = _check_consistent(after, 1, ["queues:commands:queue:1:1"])
         assert 5000 <= last < 60000
         assert last % 500 == 0  # batches of 500 are all-or-nothing, even the one cut by the kill

@@ -43,7 +43,7 @@ def test_peek_keeps_order_of_several_elements(adm: _A, r: redis.Redis) -> None:
 
 def test_blocks_until_the_result_arrives(adm: _A, r: redis.Redis) -> None:
     key = f"queues:jobqueue:{GUID}"
-    pusher = redis.Redis(connection_pool=r.connection_pool)
+    pusher = redis.Redis(protocol=2, connection_pool=r.connection_pool)
     timer = threading.Timer(0.3, lambda: pusher.rpush(key, _final("ERROR")))
     timer.start()
     try:

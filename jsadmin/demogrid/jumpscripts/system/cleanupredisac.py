@@ -24,7 +24,7 @@ def action(redis_url="redis://localhost:9999/0", dry_run=False):
 
     import redis
 
-    client = redis.Redis.from_url(redis_url)
+    client = redis.Redis.from_url(protocol=2, url=redis_url)
     removed = {}
     for key in client.scan_iter(match="jobs:*", count=500):
         if key == b"jobs:last":
