@@ -32,3 +32,7 @@ class WriteValidationError(JsAdminError, ValueError):
 
 class JobTimeoutError(JsAdminError, TimeoutError):
     """``wait_job`` saw no result within its timeout."""
+
+
+class UnsupportedByServer(JsAdminError):
+    """The connected Redis is too old for what was asked (the message names the version needed)."""
