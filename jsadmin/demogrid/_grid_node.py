@@ -55,6 +55,9 @@ class Shared:
     seed: int
     poll: float
     achost: str
+    block: float = 0.0
+    """BLPOP timeout: ``poll``, or whole seconds (at least 1) where the server lacks fractional
+    timeouts (Redis < 6.0); 0 means "not set" and falls back to ``poll``."""
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stats: dict[str, Any] = field(default_factory=dict)
@@ -306,7 +309,7 @@ class Node:
         try:
             while not shared.stop.is_set():
                 try:
-                    item = ac.blpop(queues, timeout=shared.poll)
+                    item = ac.blpop(queues, timeout=shared.block or shared.poll)
                     if item is None:
                         continue
                     job = _popped_job(shared, item[1], "command", "bad_commands")
@@ -554,7 +557,7 @@ class Node:
                         shared.stop.wait(shared.poll)
                         continue
                     action_key = keys.worker_action(queue, wname)
-                    item = node.blpop([keys.worker_queue(queue), action_key], timeout=shared.poll)
+                    item = node.blpop([keys.worker_queue(queue), action_key], timeout=shared.block or shared.poll)
                     if item is None:
                         continue
                     if item[0].decode() == action_key:

@@ -34,6 +34,7 @@ from urllib.parse import urlparse
 import redis
 
 from .. import keys
+from ..compat import server_info
 from ..errors import JsAdminError
 from ._grid_json import ujson_dumps
 from ._grid_node import Node, Shared, connect, schedule_cmd, store_pm_jumpscripts
@@ -304,16 +305,19 @@ class LiveGrid:
         if self.running:
             raise JsAdminError("this LiveGrid is already running")
         urls = {self.url, *self.node_urls.values()}
+        fractional = True
         for url in urls:
             client = connect(url)
             try:
                 client.ping()
+                fractional = fractional and server_info(client).has("float_timeout")
             except redis.RedisError as exc:
                 raise JsAdminError(f"LiveGrid cannot reach Redis at {_redact(url)}: {exc}") from exc
             finally:
                 client.close()
+        block: float = self.poll if fractional else max(1, math.ceil(self.poll))  # int: "1.0" is refused
         shared = Shared(url=self.url, gid=self.gid, scenario=self.scenario, speed=self.speed,
-                        seed=self.seed, poll=self.poll, achost=_achost(self.url))
+                        seed=self.seed, poll=self.poll, achost=_achost(self.url), block=block)
         shared.scripts = grid_scripts(self.gid)
         shared.stats.update({"picked_up": 0, "worker_jobs": 0, "local_jobs": 0, "scheduled": 0,
                              "ecos": 0, "logs": 0, "dispatched": {}, "completed": {}, "actions": {}})

@@ -43,7 +43,7 @@ def seed_node(client: redis.Redis, i: int) -> None:
         pipe.hset(keys.jobs(1), job["guid"], json.dumps(job, separators=(",", ":")))
         if j % 2 == 0:
             pipe.rpush(keys.command_queue(1, nid), json.dumps(job, separators=(",", ":")))
-    pipe.hset(keys.WORKER_HEARTBEAT, mapping={"default": now - 5, "io": now - 500 * (i % 2)})
+    pipe.execute_command("HMSET", keys.WORKER_HEARTBEAT, "default", now - 5, "io", now - 500 * (i % 2))
     pipe.set(keys.logs_incr(1, nid), 1000 + i)
     pipe.execute()
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis_servers import ServerFactory, require_feature, selected_binary
 
 from jsadmin.demogrid import seed_demo
 from jsadmin.embedded import EmbeddedRedis, free_port
@@ -32,17 +33,21 @@ def _seed_then_lock(srv: EmbeddedRedis, *commands: tuple[str, ...]) -> None:
 
 
 @pytest.fixture(scope="module")
-def password_server() -> Iterator[EmbeddedRedis]:
-    srv = EmbeddedRedis.start(port=free_port())
+def password_server(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
+    srv = redis_factory.start()
     _seed_then_lock(srv, ("CONFIG", "SET", "requirepass", PASSWORD))
     yield srv
     srv.stop()
 
 
 @pytest.fixture(scope="module")
-def acl_server() -> Iterator[EmbeddedRedis]:
-    """ACL users: ``alice`` may do everything, ``reader`` only reads; the default user is off."""
-    srv = EmbeddedRedis.start(port=free_port())
+def acl_server(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
+    """ACL users: ``alice`` may do everything, ``reader`` only reads; the default user is off.
+
+    Skipped where the selected server predates ACL users (Redis 6.0).
+    """
+    require_feature("acl")
+    srv = redis_factory.start()
     _seed_then_lock(
         srv,
         ("ACL", "SETUSER", ADMIN_USER, "on", f">{ADMIN_PW}", "~*", "&*", "+@all"),
@@ -143,6 +148,27 @@ def make_certificates(directory: Path) -> TlsFiles:
     return files
 
 
+def _has_tls(binary: Path) -> bool:
+    """True when ``binary`` links OpenSSL (Redis 6+ built with ``BUILD_TLS=yes``)."""
+    if not shutil.which("ldd"):
+        return True  # cannot tell: let the server start decide
+    libs = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, timeout=10, check=False).stdout
+    return "libssl" in libs
+
+
+def _tls_binary() -> Path:
+    """The selected server when it has TLS, else Debian's (TLS-capable) redis-server.
+
+    Skipped where the selected server predates TLS (Redis 6.0): the matrix runs these tests on
+    the servers that have it.
+    """
+    require_feature("tls")
+    selected = selected_binary()
+    if _has_tls(selected):
+        return selected
+    return _system_redis_with_tls()
+
+
 def _system_redis_with_tls() -> Path:
     if not SYSTEM_REDIS.is_file():
         pytest.skip(f"TLS tests need {SYSTEM_REDIS} (Debian's redis-server, installed by .ci/run)")
@@ -174,9 +200,9 @@ class TlsServer:
 
 
 @pytest.fixture(scope="module")
-def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsServer]:
+def tls_server(tmp_path_factory: pytest.TempPathFactory, redis_factory: ServerFactory) -> Iterator[TlsServer]:
     """TLS only on TCP (``--port 0``), client certificates optional, plus a password."""
-    binary = _system_redis_with_tls()
+    binary = _tls_binary()
     files = make_certificates(tmp_path_factory.mktemp("tls"))
     port = free_port()
     args = (
@@ -187,7 +213,7 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsServer]:
         "--tls-ca-cert-file", str(files.ca),
         "--tls-auth-clients", "optional",
     )
-    srv = EmbeddedRedis.start(binary=binary, args=args)
+    srv = redis_factory.start(tcp=False, binary=binary, args=args)
     _seed_then_lock(srv)
     yield TlsServer(server=srv, port=port, files=files)
     srv.stop()
