@@ -22,12 +22,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 
 from .catalog import family
-from .connection import redact
+from .connection import scrub, url_secrets
 from .errors import JsAdminError
 
 JOB_FAMILIES = ("jobs", "command_queues", "worker_queues", "worker_jobs", "job_results")
@@ -36,6 +36,37 @@ QUEUE_FAMILIES = ("command_queues", "worker_queues")
 
 class UsageError(JsAdminError, ValueError):
     """Bad command-line input (exit status 2)."""
+
+
+_secrets: list[str] = []
+"""Passwords found in this run's arguments and ``$JSADMIN_URL`` (set by :func:`main`)."""
+
+
+def _argv_secrets(argv: Sequence[str]) -> list[str]:
+    """Every password in a URL-like argument (``--url X``, ``--url=X``, a stray URL, ``?password=``)."""
+    found: list[str] = []
+    for text in (*argv, os.environ.get("JSADMIN_URL") or ""):
+        if "://" in text or "password=" in text.lower():
+            found += url_secrets(text)
+    return found
+
+
+def _hide(message: str) -> str:
+    """``message`` without any URL password, nor a password given in this run's arguments."""
+    return scrub(message, *_secrets)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that never echoes a password: its errors quote arguments (``invalid choice:
+    'redis://:pw@h'``, ``unrecognized arguments: ...``), so they are scrubbed first."""
+
+    def error(self, message: str) -> NoReturn:
+        message = _hide(message)
+        if "unrecognized arguments" in message and "://" in message:
+            message += " (give a Redis URL as --url URL)"
+        elif "invalid choice" in message and "://" in message:
+            message += " (options such as --url go after the command: jsadmin summary --url URL)"
+        super().error(message)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -397,13 +428,13 @@ def cmd_register(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``jsadmin`` (one sub-command per verb)."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     target = common.add_argument_group("target")
     target.add_argument("--url", help="Redis URL (redis://[user:pass@]host[:port][/db], rediss://, unix://)")
     target.add_argument("--inventory", metavar="FILE", help="fleet inventory (YAML/TOML; docs/fleet.md)")
     target.add_argument("--timeout", type=float, default=5.0, help="seconds per connection/command (5)")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="jsadmin",
         description="Admin tool for the Redis state of JumpScale 7 grids.",
         epilog="Without --url or --inventory, commands use $JSADMIN_URL, else an embedded demo grid.",
@@ -482,8 +513,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["summary"])   # doctest: +SKIP
     0
     """
+    argv = list(argv) if argv is not None else sys.argv[1:]
+    _secrets[:] = _argv_secrets(argv)
     parser = build_parser()
-    args, extra = parser.parse_known_args(list(argv) if argv is not None else None)
+    args, extra = parser.parse_known_args(argv)
     if extra and args.command == "lab":
         args.lab_args = [*extra, *args.lab_args]  # options of jsadmin.lab itself
     elif extra:
@@ -505,7 +538,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _fail(args: argparse.Namespace, exc: BaseException) -> None:
     message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-    message = " ".join(redact(message).split()) or type(exc).__name__
+    message = " ".join(_hide(message).split()) or type(exc).__name__
     url = getattr(args, "url", None)
     if url:
         from .connection import parse_url
@@ -514,8 +547,7 @@ def _fail(args: argparse.Namespace, exc: BaseException) -> None:
             password = parse_url(url).password
         except JsAdminError:
             password = None
-        if password:
-            message = message.replace(password, "***")
+        message = scrub(message, password)
     print(f"jsadmin {args.command}: error: {message}", file=sys.stderr)
 
 

@@ -17,6 +17,7 @@ jsadmin.errors.UnsupportedByServer: ACL users need Redis 6.0 or newer; this serv
 from __future__ import annotations
 
 import re
+import socket
 import threading
 import weakref
 from dataclasses import dataclass
@@ -84,6 +85,23 @@ def parse_info_version(info: bytes | str) -> tuple[int, int, int]:
     return int(m.group(1)), int(m.group(2)), int(m.group(3))
 
 
+def _ask_version(client: Any) -> tuple[int, int, int]:
+    """``INFO server``; an ACL user without the right to INFO (NOPERM: Redis >= 6) asks ``HELLO 2``
+    (``@connection``; it keeps RESP2), else the version is taken as 6.0.0, the first with ACLs."""
+    try:
+        reply = client.info("server")  # redis-py parses INFO into a dict
+        return parse_info_version(f"redis_version:{reply.get('redis_version', '')}\n")
+    except redis.exceptions.NoPermissionError:
+        pass
+    try:
+        hello = client.execute_command("HELLO", 2)
+        fields = dict(zip(hello[::2], hello[1::2])) if isinstance(hello, list) else dict(hello)
+        version = fields.get(b"version") or fields.get("version") or b""
+        return parse_info_version(b"redis_version:" + (version if isinstance(version, bytes) else str(version).encode()))
+    except (redis.RedisError, ValueError, TypeError):
+        return (6, 0, 0)
+
+
 _cache: weakref.WeakKeyDictionary[Any, ServerInfo] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
@@ -99,8 +117,7 @@ def server_info(client: Any) -> ServerInfo:
         known = _cache.get(pool)
     if known is not None:
         return known
-    reply = client.info("server")  # redis-py parses INFO into a dict
-    info = ServerInfo(parse_info_version(str(reply.get("redis_version", "")).join(("redis_version:", "\n"))))
+    info = ServerInfo(_ask_version(client))
     with _lock:
         _cache[pool] = info
     return info
@@ -144,26 +161,26 @@ def explain_failure(target: RedisTarget, exc: BaseException, timeout: float = 2.
     that answers in plain text on a ``rediss://`` port has no TLS there.
     """
     wants_acl = bool(target.username and target.username != "default")
-    not_tls = target.scheme == "rediss" and any(sign in str(exc).lower() for sign in _NOT_TLS)
+    # a plain-text server answers a TLS hello with an error (OpenSSL: "wrong version number"), or
+    # keeps waiting for the end of an inline command line (the handshake times out)
+    not_tls = target.scheme == "rediss" and (
+        isinstance(exc, redis.TimeoutError) or any(sign in str(exc).lower() for sign in _NOT_TLS)
+    )
     if not not_tls and not (wants_acl and target.scheme != "rediss"):
         return None
-    plain = RedisTarget(
-        "unix" if target.scheme == "unix" else "redis", target.host, target.port, target.path,
-        target.db, None, None, {},
-    )
-    probe = plain.client(socket_timeout=timeout, socket_connect_timeout=timeout, retry=None)
     try:
-        version: ServerInfo | None = ServerInfo(parse_info_version(probe.execute_command("INFO", "server")))
-    except redis.AuthenticationError:
-        version = None  # a plain-text Redis that wants a password: version unknown
-    except redis.ResponseError as err:
-        if "NOAUTH" not in str(err).upper() and "AUTH" not in str(err).upper():
-            return None
-        version = None
-    except (redis.RedisError, OSError, ValueError):
+        info = _plain_ask(target, (b"INFO", b"server"), timeout)
+    except (OSError, ValueError):
         return None  # not a plain-text Redis either: the original error stands
-    finally:
-        probe.close()
+    if info.startswith(b"$"):
+        try:
+            version: ServerInfo | None = ServerInfo(parse_info_version(info))
+        except ValueError:
+            return None
+    elif b"NOAUTH" in info.upper() or b"AUTH" in info.upper():
+        version = None  # a plain-text Redis that wants a password: version unknown
+    else:
+        return None
     where = target.safe_url
     if target.scheme == "rediss":
         if version is not None and not version.has("tls"):
@@ -183,7 +200,7 @@ def explain_failure(target: RedisTarget, exc: BaseException, timeout: float = 2.
             f"ACL users need Redis 6.0 or newer; this server runs Redis {version.version_text}"
             + _ACL_HINT.format(user=target.username)
         )
-    if isinstance(exc, redis.AuthenticationError | redis.ResponseError) and _has_no_hello(plain, timeout):
+    if _has_no_hello(target, timeout):
         return UnsupportedByServer(
             "ACL users need Redis 6.0 or newer; this server is older (it has no HELLO command)"
             + _ACL_HINT.format(user=target.username)
@@ -191,15 +208,42 @@ def explain_failure(target: RedisTarget, exc: BaseException, timeout: float = 2.
     return None
 
 
-def _has_no_hello(plain: RedisTarget, timeout: float) -> bool:
+def _plain_ask(target: RedisTarget, command: tuple[bytes, ...], timeout: float) -> bytes:
+    """Send one command in plain text without credentials; return the raw first reply.
+
+    A raw socket on purpose: redis-py turns some replies of old servers into other errors.
+    Only read-only commands (``INFO server``, ``HELLO`` without arguments) are sent.
+    """
+    family = socket.AF_UNIX if target.scheme == "unix" else socket.AF_INET
+    address: Any = target.path if target.scheme == "unix" else (target.host, target.port)
+    if family == socket.AF_INET:
+        sock = socket.create_connection(address, timeout=timeout)
+    else:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        sock.connect(address)
+    with sock:
+        sock.sendall(b"*%d\r\n" % len(command) + b"".join(b"$%d\r\n%s\r\n" % (len(c), c) for c in command))
+        data = b""
+        while b"\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ValueError("connection closed")
+            data += chunk
+        head = data.split(b"\r\n", 1)[0]
+        if head.startswith(b"$") and head[1:].isdigit():
+            need = len(head) + 2 + int(head[1:]) + 2
+            while len(data) < need:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        return data
+
+
+def _has_no_hello(target: RedisTarget, timeout: float) -> bool:
     """True when the server rejects ``HELLO`` as an unknown command (Redis < 6.0; no auth needed)."""
-    probe = plain.client(socket_timeout=timeout, socket_connect_timeout=timeout, retry=None)
     try:
-        probe.execute_command("HELLO")
-    except redis.ResponseError as err:
-        return "unknown command" in str(err).lower()
-    except (redis.RedisError, OSError):
+        return b"unknown command" in _plain_ask(target, (b"HELLO",), timeout).lower()
+    except (OSError, ValueError):
         return False
-    finally:
-        probe.close()
-    return False

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, unquote_plus, urlsplit
 
 import redis
 from redis.backoff import ExponentialBackoff
@@ -186,7 +186,7 @@ def url_secrets(text: str) -> list[str]:
         found.append(m.group("pw"))
     out: list[str] = []
     for secret in found:
-        for variant in (secret, unquote(secret)):
+        for variant in (secret, unquote(secret), unquote_plus(secret)):
             if variant and variant not in out:
                 out.append(variant)
     return out

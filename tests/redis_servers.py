@@ -9,6 +9,7 @@ and by other conftests and tests (``tests/`` is on ``sys.path``)::
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,3 +75,17 @@ class ServerFactory:
         for srv in self.started:
             srv.stop()
         self.started.clear()
+
+
+def old_binary() -> Path | None:
+    """A redis-server older than 6.0 (no ACL, no TLS): the selected one if it is, else a cached
+    2.8.17/3.0.5 build (``python -m tests.matrix --build-only`` makes them), else None."""
+    from matrix import SDISTS, cached_binary
+
+    if not selected_server().has("acl"):
+        return selected_binary()
+    for version in SDISTS:
+        path = cached_binary(version)
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+    return None

@@ -273,3 +273,82 @@ def test_progress_bar_only_on_a_terminal(grid: EmbeddedRedis, tmp_path: Path) ->
     plain = run("load", "jobs_last", "--inventory", str(inv), "--format", "json")
     assert plain.returncode == 0 and plain.stderr == ""  # no bar off a terminal
     assert [r["source"] for r in json.loads(plain.stdout)] == ["a", "b"]
+
+
+# --- no password in argument errors (issue 10 item 5) ----------------------------------------
+
+SECRET_FORMS = {
+    "plain": "cli-Secr3t-pw",
+    "at sign": "p@ss-w0rd@x",
+    "spaces": "pass word with spaces",
+}
+
+
+def _url_with(password: str, port: int) -> str:
+    return f"redis://:{password}@127.0.0.1:{port}/0"
+
+
+@pytest.mark.parametrize("form", list(SECRET_FORMS))
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["summary", "{url}"],                         # URL given without --url
+        ["summary", "--urll", "{url}"],               # a mistyped option before it
+        ["summary", "--timeout", "1", "--ur1", "{url}"],
+        ["--url", "{url}", "summary"],                # option before the command: "invalid choice"
+        ["enqueue", "--gid", "{url}", "--category", "c", "--cmd", "x"],  # "invalid int value"
+        ["load", "{url}", "--timeout", "1"],          # taken as the family name
+    ],
+)
+def test_argument_errors_never_echo_a_password(argv: list[str], form: str) -> None:
+    password = SECRET_FORMS[form]
+    args = [a.replace("{url}", _url_with(password, free_port())) for a in argv]
+    proc = run(*args, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "error" in proc.stderr and "Traceback" not in proc.stderr
+    everything = proc.stdout + proc.stderr
+    assert password not in everything
+    for word in password.split():  # not even a piece of a password with spaces
+        if len(word) > 4:
+            assert word not in everything
+    assert "***" in proc.stderr  # the URL is still shown, masked, so the user sees what was wrong
+
+
+def test_query_password_is_accepted_and_never_printed(grid: EmbeddedRedis) -> None:
+    secret = "q-Secr3t+pw"
+    locked = EmbeddedRedis.start(port=free_port())
+    try:
+        client = redis.Redis(protocol=2, port=locked.port)
+        client.config_set("requirepass", secret)
+        client.close()
+        good = f"redis://127.0.0.1:{locked.port}/0?password=q-Secr3t%2Bpw"
+        proc = run("load", "jobs_last", "--url", good, "--format", "json")
+        assert proc.returncode == 0, proc.stderr
+        bad = [
+            run("load", "jobs_last", "--url", f"{good}&bogus=1"),  # unknown option: the URL is quoted
+            run("load", "jobs_last", "--url", good.replace("q-Secr3t", "x-Secr3t")),  # wrong password
+            run("summary", good),  # URL without --url
+        ]
+        assert [p.returncode for p in bad] == [1, 1, 2]
+        for p in bad:
+            assert "Secr3t" not in p.stdout + p.stderr, p.stderr
+        assert "password=***" in bad[0].stderr
+    finally:
+        locked.stop()
+
+
+def test_password_with_at_sign_and_spaces_works_and_stays_secret(capsys: pytest.CaptureFixture[str]) -> None:
+    secret = "a@b c:d@e"
+    locked = EmbeddedRedis.start(port=free_port())
+    try:
+        client = redis.Redis(protocol=2, port=locked.port)
+        client.config_set("requirepass", secret)
+        client.close()
+        url = f"redis://:{secret}@127.0.0.1:{locked.port}/0"  # as typed (urlsplit takes the last @)
+        assert main(["load", "jobs_last", "--url", url, "--format", "json"]) == 0
+        assert main(["load", "jobs_last", "--url", url.replace("d@e", "x@e")]) == 1
+        out = capsys.readouterr()
+        assert "invalid" in out.err
+        assert secret not in out.out + out.err and "b c:d" not in out.err and "b c:x" not in out.err
+    finally:
+        locked.stop()
