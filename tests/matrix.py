@@ -229,10 +229,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             failures.append(f"{leg.name}: no runnable redis-server at {probe}")
             continue
         leg.result["version"] = version
+        leg.result["binary"] = probe
         runnable.append(leg)
     if opts.build_only:
         for leg in runnable:
-            print(f"matrix: {leg.name}: Redis {leg.result['version']} at {leg.binary or probe}")
+            print(f"matrix: {leg.name}: Redis {leg.result['version']} at {leg.result['binary']}")
         return 1 if failures else 0
 
     started = time.monotonic()
