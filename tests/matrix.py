@@ -151,12 +151,13 @@ def resolve_binary(choice: str) -> Path:
         return SYSTEM_BINARY
     if choice in SDISTS:
         return build_old_redis(choice)
-    return Path(choice).expanduser().resolve()
+    # absolute, not resolved: Debian's redis-server is a symlink to redis-check-rdb, which acts by argv[0]
+    return Path(choice).expanduser().absolute()
 
 
 # --- running ----------------------------------------------------------------------------------
 
-_CLOSING = re.compile(r"^=+ .*\b(passed|failed|error|errors|skipped|deselected|no tests ran)\b.* in [\d.]+s.* =+$")
+_CLOSING = re.compile(r"^(=+ )?.*\b(passed|failed|error|errors|skipped|deselected|no tests ran)\b.* in [\d.]+s.*$")
 _print_lock = threading.Lock()
 
 
