@@ -521,6 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.lab_args = [*extra, *args.lab_args]  # options of jsadmin.lab itself
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    runtime_errors: tuple[type[BaseException], ...] = (*_connection_errors(), JsAdminError, OSError, ValueError)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -531,7 +532,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, KeyError, TypeError) as exc:
         _fail(args, exc)
         return 2
-    except (*_connection_errors(), JsAdminError, OSError, ValueError) as exc:
+    except runtime_errors as exc:
         _fail(args, exc)
         return 1
 

@@ -12,6 +12,7 @@ Accepted URLs: ``redis://[user:pass@]host[:port][/db]``, ``rediss://…`` (TLS) 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, unquote_plus, urlsplit
@@ -26,7 +27,7 @@ DEFAULT_PORT = 9999
 """Every JumpScale 7 node runs its ``system`` Redis on port 9999 (spec §1)."""
 
 SCHEMES = ("redis", "rediss", "unix")
-_QUERY_OPTIONS = {
+_QUERY_OPTIONS: dict[str, Callable[[str], Any]] = {
     "ssl_ca_certs": str,
     "ssl_certfile": str,
     "ssl_keyfile": str,
@@ -85,7 +86,7 @@ class RedisTarget:
             return redis.Redis(unix_socket_path=self.path, **kwargs)
         if self.scheme == "rediss":
             kwargs["ssl"] = True
-        return redis.Redis(host=self.host, port=self.port, **kwargs)
+        return redis.Redis(host=self.host or "localhost", port=self.port or DEFAULT_PORT, **kwargs)
 
 
 def parse_url(url: str) -> RedisTarget:
