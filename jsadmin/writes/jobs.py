@@ -173,15 +173,13 @@ def _template(
         role = None
     else:
         nid = None
-        role = v.text("role", role)
-        if ":" in role or role == "*":
-            raise WriteValidationError(f"role must be a plain role name, got {role!r}")
+        role = v.key_part("role", role)
     for name, value in (("category", category), ("cmd", cmd)):
         if value is _MISSING:
             raise WriteValidationError(f"missing {name}")
-    category = v.text("category", category)
-    cmd = v.text("cmd", cmd)
-    queue = "" if queue is _MISSING or v.is_missing(queue) else v.text("queue", queue, empty=True)
+    category = v.key_part("category", category, colon=True)
+    cmd = v.key_part("cmd", cmd, colon=True)
+    queue = "" if queue is _MISSING or v.is_missing(queue) else v.key_part("queue", queue, empty=True)
     timeout = 600 if timeout is _MISSING else v.number_or_none("timeout", timeout)
     wait = False if wait is _MISSING or v.is_missing(wait) else v.flag("wait", wait)
     log = True if log is _MISSING or v.is_missing(log) else v.flag("log", log)

@@ -175,13 +175,31 @@ def test_readonly_refuses_everything_before_touching_redis(r: redis.Redis, journ
         ({"gid": 1, "nid": 1, "wait": "yes"}, "wait must be True or False"),
         ({"gid": 1, "nid": 1, "timeout": -1}, "timeout"),
         ({"gid": 1, "role": "a:b"}, "plain role name"),
+        ({"gid": 1, "role": "*"}, "glob character"),
+        ({"gid": 1, "role": "node\n"}, r"U\+000A"),
+        ({"gid": 1, "role": "no de"}, "U\\+0020 SPACE"),
+        ({"gid": 1, "role": "a\0"}, r"U\+0000"),
+        ({"gid": 1, "role": "../x"}, "contains '/'"),
+        ({"gid": 1, "role": "n" * 201}, "at most 200"),
+        ({"gid": 1, "nid": 1, "queue": "io:x"}, "plain queue name"),
     ],
 )
 def test_validation_errors_write_nothing(adm: _A, r: redis.Redis, kwargs, message) -> None:
     r.config_resetstat()
     with pytest.raises(WriteValidationError, match=message):
         adm.enqueue_job(category="c", cmd="x", **kwargs)
+    with pytest.raises(WriteValidationError, match=message):
+        adm.enqueue_jobs([{"category": "c", "cmd": "x", **kwargs}])
     assert r.dbsize() == 0 and writes_seen(r) == set()
+
+
+@pytest.mark.parametrize(("field", "value"), [("category", "a b"), ("cmd", "ec\nho"), ("cmd", "x" * 500),
+                                              ("category", "js\0"), ("cmd", "a/b"), ("cmd", "ech?")])
+def test_category_and_cmd_that_would_form_another_lookup_are_refused(adm: _A, r: redis.Redis, field, value) -> None:
+    args = {"category": "jumpscale", "cmd": "echo", field: value}
+    with pytest.raises(WriteValidationError, match=field):
+        adm.enqueue_job(1, nid=1, **args)
+    assert r.dbsize() == 0
 
 
 def test_bulk_validation_names_the_job_and_writes_nothing(adm: _A, r: redis.Redis) -> None:
