@@ -458,3 +458,14 @@ def test_unknown_outcomes_are_na_and_write_status_settles_them(redis_url: str, r
         rows = frame[frame.write_id == wid]
         assert status["applied"] == all(r.hexists("jobs:1", g) for g in rows.guid)
         assert status["applied"] or not any(r.hexists("jobs:1", g) for g in rows.guid)
+
+
+def test_batches_are_cut_by_bytes_too_so_each_script_stays_short(adm: _A, r: redis.Redis) -> None:
+    jobs = [{"gid": 1, "nid": 1, "category": "c", "cmd": "x", "args": {"blob": "y" * 10_000, "i": i}}
+            for i in range(300)]  # 3 MB of job JSON in one queue, batch_size allows all of it
+    r.config_resetstat()
+    frame = adm.enqueue_jobs(jobs, batch_size=1000)
+    assert frame["written"].all() and frame["write_id"].nunique() == 4  # <= 1 MB per script
+    assert command_calls(r)["evalsha"] == 4
+    stored = [json.loads(x)["args"]["i"] for x in r.lrange("queues:commands:queue:1:1", 0, -1)]
+    assert stored == list(range(300))
