@@ -140,7 +140,7 @@ def _fresh_connection(client: redis.Redis, timeout: float) -> Any:
 
 
 def resolve(client: redis.Redis, write_ids: Sequence[str], *, timeout: float | None = None,
-            name: str = "write") -> list[Any]:
+            name: str = "jsadmin") -> list[Any]:
     """Settle writes whose replies were lost: one entry per id, in order.
 
     An entry is the write's decoded result when it ran, or a
@@ -150,7 +150,7 @@ def resolve(client: redis.Redis, write_ids: Sequence[str], *, timeout: float | N
     :class:`~jsadmin.errors.WriteOutcomeUnknown` naming the first write id.
 
     >>> resolve(client, ["9f1c2a7b3e4d4f0a8b6c5d4e3f2a1b0c"])  # doctest: +SKIP
-    [WriteNotApplied('write 9f1c... was fenced after a lost reply: ...')]
+    [WriteNotApplied('jsadmin write 9f1c... was fenced after a lost reply: ...')]
     """
     if not write_ids:
         return []
