@@ -340,6 +340,7 @@ def _job_keys(r: redis.Redis) -> list[bytes]:
         (lambda r: r.set("jobs:1", "x"), "jobs:1 holds a string, not a hash"),
         (lambda r: r.rpush("jobs:last", "x"), "jobs:last holds a list, not a hash"),
         (lambda r: r.hset("jobs:last", "1", "12abc"), "jobs:last field 1 is not an integer: 12abc"),
+        (lambda r: r.hset("jobs:last", "1", "9223372036854775807"), "beyond the ids Lua can count exactly"),
     ],
 )
 def test_wrong_type_keys_leave_nothing_behind_and_burn_no_id(adm: _A, r: redis.Redis, setup, message) -> None:
