@@ -665,8 +665,15 @@ def requeue_jobs(
         if note:
             plan.warnings.append(note)
         return plan
-    frame = enqueue_many(client, clones, batch_size=1000, url=url, journal=journal)
-    frame.insert(0, "source_guid", pd.array([j.get("guid") for j in sources], dtype="string"))
+    source_guids = pd.array([j.get("guid") for j in sources], dtype="string")
+    try:
+        frame = enqueue_many(client, clones, batch_size=1000, url=url, journal=journal, helper="requeue_jobs")
+    except PartialWriteError as exc:  # say which source each clone row came from
+        if isinstance(exc.result, pd.DataFrame) and len(exc.result) == len(source_guids):
+            exc.result.insert(0, "source_guid", source_guids)
+            exc.result.attrs.update(not_found=lost, note=note)
+        raise
+    frame.insert(0, "source_guid", source_guids)
     frame.attrs.update(not_found=lost, note=note)
     return frame
 

@@ -79,7 +79,7 @@ def test_cancel_by_guid_dry_run_then_undo(adm: _A, r: redis.Redis) -> None:
     after = {k: val for k, val in snapshot(r).items() if not k.startswith(b"jsadmin:write:")}
     queue = b"queues:commands:queue:1:5"
     assert after.pop(queue) == [before[queue][i] for i in (1, 2, 0, 3)]  # back at the head, in order
-    assert after == {k: val for k, val in before.items() if k != queue}  # exact bytes back
+    assert after == {k: val for k, val in before.items() if k != queue and not k.startswith(b"jsadmin:write:")}
     with pytest.raises(WriteValidationError, match="already undone"):
         adm.undo(out.attrs["journal_id"])
 
@@ -98,7 +98,8 @@ def test_purge_and_undo_keep_exact_bytes(adm: _A, r: redis.Redis) -> None:
     r.rpush(key, "newer")
     adm.undo(out["journal_id"])
     assert r.lrange(key, 0, -1) == [*values, b"newer"]
-    assert adm.journal()["undone"].tolist() == [False, True, False]
+    journal = adm.journal().set_index("id")
+    assert journal["undone"].to_dict() == {i: i == out["journal_id"] for i in journal.index}
 
 
 def test_purge_refuses_non_lists(adm: _A, r: redis.Redis) -> None:
