@@ -97,6 +97,11 @@ class Found:
         return json.loads(self.value)
 
 
+def _bytes(value: Any) -> bytes | None:
+    """A reply as bytes (jsadmin's clients answer bytes; a ``str`` is encoded)."""
+    return value.encode("utf-8") if isinstance(value, str) else value
+
+
 def _text(value: Any) -> str | None:
     if v.is_missing(value):
         return None
@@ -174,7 +179,7 @@ def iter_list(client: redis.Redis, key: str, window: int = WINDOW) -> Iterator[t
     while start < MAX_SCAN_ITEMS:
         chunk = client.lrange(key, start, start + window - 1)
         for i, value in enumerate(chunk):
-            yield start + i, value
+            yield start + i, _bytes(value) or b""
         if len(chunk) < window:
             return
         start += window
@@ -212,7 +217,7 @@ def find_in_jobs_hashes(client: redis.Redis, guids: set[str], gids: Iterable[int
             pipe.hget(key, g)
         for g, value in zip(missing, pipe.execute(), strict=True):
             if value is not None:
-                found[g] = Found("hash", key, value, g, field=g)
+                found[g] = Found("hash", key, _bytes(value) or b"", g, field=g)
     return found
 
 
@@ -387,7 +392,7 @@ def _apply_removals(
     items: list[Found] = []
     flags: list[bool | None] = []
     wids: list[str | None] = []
-    error: BaseException | None = None
+    error: WriteError | None = None
     for n, (ls, hs) in enumerate(chunks):
         chunk_items = ls + hs
         items += chunk_items
@@ -469,7 +474,7 @@ def delete_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journ
     lookup: dict[int | None, set[str]] = {}
     for row in rows:
         if row.key and _is_jobs_hash(row.key) and row.field:
-            value = row.raw if row.raw is not None else client.hget(row.key, row.field)
+            value = row.raw if row.raw is not None else _bytes(client.hget(row.key, row.field))
             if value is not None:
                 hashes.append(Found("hash", row.key, value, row.guid or row.field, field=row.field))
             continue
@@ -521,7 +526,7 @@ def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dr
     error: WriteError | None = None
     unknown = 0
     while removed + consumed < total:
-        window = client.lrange(key, 0, min(CHUNK, total - removed - consumed) - 1)
+        window = [_bytes(x) or b"" for x in client.lrange(key, 0, min(CHUNK, total - removed - consumed) - 1)]
         if not window:
             break
         wid = new_write_id()
@@ -562,13 +567,13 @@ def _read_row(client: redis.Redis, row: Row) -> bytes | None:
     if not key:
         return None
     if _is_jobs_hash(key) and row.field:
-        return client.hget(key, row.field)
+        return _bytes(client.hget(key, row.field))
     if key.startswith((keys.JOBQUEUE_PREFIX, keys.DOC_JOBQUEUE_PREFIX)):
-        return client.lindex(key, 0)
+        return _bytes(client.lindex(key, 0))
     if key == keys.WORKER_JOBS_LEGACY_HASH:
-        return client.hget(key, row.field) if row.field else None
+        return _bytes(client.hget(key, row.field)) if row.field else None
     if _is_worker_job_key(key):  # workers:jobs:<id> or workers:jobs<id> (strings)
-        return client.get(key)
+        return _bytes(client.get(key))
     return None
 
 
@@ -595,7 +600,7 @@ def _source_jobs(client: redis.Redis, rows: Sequence[Row]) -> tuple[list[dict[st
         found = find_in_jobs_hashes(client, guids)
         for g in guids - found.keys():
             for key in (keys.jobqueue(g), keys.DOC_JOBQUEUE_PREFIX + g):
-                value = client.lindex(key, 0) if client.type(key) in (b"list", "list") else None
+                value = _bytes(client.lindex(key, 0)) if client.type(key) in (b"list", "list") else None
                 if value is not None:
                     found[g] = Found("list", key, value, g)
                     break

@@ -512,3 +512,19 @@ def test_requeue_reads_every_worker_job_form(adm: _A, r: redis.Redis) -> None:
     sel = pd.DataFrame({"key": ["workers:jobs:11", "workers:jobs12", "workers:jobs"],
                         "field": [None, None, "13"], "guid": list(frame["guid"])})
     assert adm.requeue_jobs(sel)["source_guid"].tolist() == list(frame["guid"])
+
+
+def test_undo_of_an_entry_written_by_an_older_jsadmin(adm: _A, r: redis.Redis) -> None:
+    """Single-line entries (every removed value inline, no chunks) are still undone, once."""
+    values = [f"v{i}".encode() for i in range(1500)]
+    old = {"id": "0" * 32, "time": "2026-01-01T00:00:00.000000+00:00", "helper": "purge_queue", "url": adm.url,
+           "commands": [["LRANGE", QUEUE, 0, -1], ["DEL", QUEUE]],
+           "removed": [{"type": "list", "key": QUEUE, "position": i, "value": {"text": v.decode()}}
+                       for i, v in enumerate(values)],
+           "result": {"key": QUEUE, "removed": 1500}, "undo_of": None}
+    adm._journal().path.parent.mkdir(parents=True, exist_ok=True)
+    adm._journal().path.write_text(json.dumps(old) + "\n")
+    assert adm.journal()["removed"].tolist() == [1500]
+    assert adm.undo("0" * 32)["pushed"] == 1500
+    assert r.lrange(QUEUE, 0, -1) == values
+    assert adm.journal().set_index("id").loc["0" * 32, "undone"]
