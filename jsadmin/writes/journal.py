@@ -223,8 +223,7 @@ class Journal:
 
     @staticmethod
     def _set_weight(fd: int, weight: int) -> None:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(weight).encode(), 0)
+        os.pwrite(fd, b"%020d" % weight, 0)  # fixed width: no truncate needed
 
     def _write(self, line: dict[str, Any]) -> dict[str, Any]:
         bulky = {k: line[k] for k in BULKY if line.get(k)}

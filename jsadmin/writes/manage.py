@@ -20,6 +20,7 @@ same entry, from any process or machine, restores nothing.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -185,17 +186,25 @@ def iter_list(client: redis.Redis, key: str, window: int = WINDOW) -> Iterator[t
         start += window
 
 
+_GUID_RE = re.compile(rb'"guid"\s*:\s*"([^"\\]+)"')
+
+
 def find_in_lists(client: redis.Redis, list_keys: Iterable[str], guids: set[str]) -> dict[str, Found]:
-    """Locate jobs by guid in lists (windowed LRANGE); the first occurrence of each guid wins."""
+    """Locate jobs by guid in lists (windowed LRANGE); the first occurrence of each guid wins.
+
+    Each value is matched by the ``"guid": "..."`` texts it holds (one regex pass, then a set
+    lookup), and a hit is confirmed by decoding it: O(values), whatever the number of guids."""
     found: dict[str, Found] = {}
-    needles = {g: g.encode() for g in guids}
     for key in list_keys:
         if len(found) == len(guids):
             break
         for pos, value in iter_list(client, key):
-            hits = [g for g, n in needles.items() if g not in found and n in value]
+            hits = [g for g in (m.decode("utf-8", "replace") for m in _GUID_RE.findall(value))
+                    if g in guids and g not in found]
             if hits and (guid := _guid_of(value)) in hits:
                 found[guid] = Found("list", key, value, guid, position=pos)
+                if len(found) == len(guids):
+                    break
     return found
 
 

@@ -528,3 +528,35 @@ def test_undo_of_an_entry_written_by_an_older_jsadmin(adm: _A, r: redis.Redis) -
     assert adm.undo("0" * 32)["pushed"] == 1500
     assert r.lrange(QUEUE, 0, -1) == values
     assert adm.journal().set_index("id").loc["0" * 32, "undone"]
+
+
+def test_cancel_of_1000_jobs_spread_over_a_100k_queue_keeps_scripts_short(
+    adm: _A, r: redis.Redis, redis_url: str
+) -> None:
+    n = 100_000
+    jobs_ = [{"guid": f"{i:032x}", "gid": 1, "nid": 5, "cmd": "echo", "args": {"i": i}, "state": "SCHEDULED"}
+             for i in range(n)]
+    values = [json.dumps(j).encode() for j in jobs_]
+    pipe = r.pipeline(transaction=False)
+    for i in range(0, n, 5000):
+        pipe.rpush(QUEUE, *values[i:i + 5000])
+        pipe.execute_command("HMSET", "jobs:1", *[x for k in range(i, i + 5000) for x in (jobs_[k]["guid"], values[k])])
+    pipe.execute()
+    queued = jsadmin.connect(redis_url).load("command_queues", limit=None)
+    pick = queued[queued["position"] % 100 == 99]  # 1000 jobs, the deepest at position 99,999
+    assert len(pick) == 1000
+    r.config_set("slowlog-log-slower-than", 1000)
+    adm.purge_queue("nothing")  # loads nothing; the first chunk below loads the script
+    _reset_stats(r)
+    t0 = time.perf_counter()
+    out = adm.cancel_jobs(pick)
+    took = time.perf_counter() - t0
+    longest, _ = _script_stats(r)
+    r.config_set("slowlog-log-slower-than", 10_000)
+    chunks = len(adm._journal().find(out.attrs["journal_id"])["chunks"])
+    print(f"\ncancel 1000 of 100k: {took:.2f}s, {chunks} chunks, longest script {longest / 1000:.1f} ms")
+    assert out["removed"].sum() == 2000 and r.llen(QUEUE) == n - 1000 and r.hlen("jobs:1") == n - 1000
+    assert longest < 100_000
+    res = adm.undo(out.attrs["journal_id"])
+    assert res["pushed"] == 1000 and res["restored"] == 1000
+    assert sorted(r.lrange(QUEUE, 0, -1)) == sorted(values) and r.hlen("jobs:1") == n
