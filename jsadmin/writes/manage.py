@@ -477,12 +477,13 @@ def cancel_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journ
 
 
 def delete_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journal, dry_run: bool = False) -> pd.DataFrame | WritePlan:
-    """HDEL the selected ``jobs:<gid>`` entries, each only if its value is unchanged."""
+    """HDEL the selected ``jobs:<gid>`` entries (and legacy ``workers:jobs`` hash fields), each
+    only if its value is unchanged; other rows are looked up by guid in ``jobs:<gid>``."""
     rows = selection_rows(selection)
     hashes: list[Found] = []
     lookup: dict[int | None, set[str]] = {}
     for row in rows:
-        if row.key and _is_jobs_hash(row.key) and row.field:
+        if row.key and (_is_jobs_hash(row.key) or row.key == keys.WORKER_JOBS_LEGACY_HASH) and row.field:
             value = row.raw if row.raw is not None else _bytes(client.hget(row.key, row.field))
             if value is not None:
                 hashes.append(Found("hash", row.key, value, row.guid or row.field, field=row.field))

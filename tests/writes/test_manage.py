@@ -15,8 +15,8 @@ import pytest
 import redis
 
 import jsadmin
-from jsadmin.errors import WriteRefused, WriteValidationError
-from jsadmin.writes import WritePlan
+from jsadmin.errors import PartialWriteError, WriteRefused, WriteValidationError
+from jsadmin.writes import WritePlan, manage
 from jsadmin.writes.journal import Journal, decode_value
 from jsadmin.writes.scripts import SCRIPTS, new_write_id
 
@@ -560,3 +560,46 @@ def test_cancel_of_1000_jobs_spread_over_a_100k_queue_keeps_scripts_short(
     res = adm.undo(out.attrs["journal_id"])
     assert res["pushed"] == 1000 and res["restored"] == 1000
     assert sorted(r.lrange(QUEUE, 0, -1)) == sorted(values) and r.hlen("jobs:1") == n
+
+
+def test_a_chunk_refused_mid_way_is_reported_and_what_landed_is_journalled(
+    adm: _A, r: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another client turns the second queue into a hash after the type check: its chunk is
+    refused whole by the script, the first chunk's removals stand, both are in the journal."""
+    q2 = "queues:commands:queue:1:6"
+    frame = _enqueue(adm, 2)
+    frame2 = _enqueue(adm, 2, nid=6)
+    monkeypatch.setattr(manage, "CHUNK", 2)
+    real_chunk = Journal.chunk
+
+    def chunk_then_race(self: Journal, entry_id: str, n: int, **kw: object) -> None:
+        real_chunk(self, entry_id, n, **kw)
+        if n == 1:  # the intent of chunk 1 is on disk; now the key changes type
+            r.delete(q2)
+            r.hset(q2, "x", "y")
+
+    monkeypatch.setattr(Journal, "chunk", chunk_then_race)
+    with pytest.raises(PartialWriteError, match=r"removed 2 of 4 values; 2 not removed; 0 unknown") as err:
+        adm.cancel_jobs([frame["guid"][0], frame2["guid"][0]])
+    out = err.value.result
+    assert out["removed"].tolist() == [True, True, False, False] and out["key"].tolist() == [QUEUE, "jobs:1", q2, "jobs:1"]
+    assert r.llen(QUEUE) == 1 and r.hlen("jobs:1") == 3 and r.hgetall(q2) == {b"x": b"y"}
+    entry = adm._journal().find(out.attrs["journal_id"])
+    assert entry["status"] == "partial"
+    assert [c["status"] for c in entry["chunks"].values()] == ["applied", "not_applied"]
+    assert "is a hash, not a list" in entry["chunks"][1]["result"]
+    monkeypatch.setattr(Journal, "chunk", real_chunk)
+    assert adm.undo(out.attrs["journal_id"])["pushed"] == 1  # only what really landed comes back
+    assert r.llen(QUEUE) == 2 and r.hlen("jobs:1") == 4
+
+
+def test_delete_legacy_worker_jobs_hash_fields(adm: _A, r: redis.Redis, redis_url: str) -> None:
+    r.hset("workers:jobs", "13", json.dumps({"id": 13, "guid": "a" * 32, "state": "ERROR"}))
+    r.hset("workers:jobs", "14", json.dumps({"id": 14, "guid": "b" * 32, "state": "OK"}))
+    rows = jsadmin.connect(redis_url).load("worker_jobs")
+    assert sorted(rows["key"]) == ["workers:jobs", "workers:jobs"]
+    out = adm.delete_jobs(rows[rows["state"] == "ERROR"])
+    assert out["removed"].tolist() == [True] and r.hkeys("workers:jobs") == [b"14"]
+    adm.undo(out.attrs["journal_id"])
+    assert sorted(r.hkeys("workers:jobs")) == [b"13", b"14"]
