@@ -397,6 +397,10 @@ def _apply_removals(
 ) -> pd.DataFrame:
     """Journal each chunk's exact values, then send it once; stop at the first chunk that did
     not certainly apply. Returns one row per value (``removed`` True/False, NA when unknown)."""
+    if not chunks:  # nothing selected is still there: nothing to send, nothing to journal
+        frame = _outcome_frame([], [], [])
+        frame.attrs.update(journal_id=None, not_found=list(missing), note=_skip_note(missing))
+        return frame
     eid = journal.begin(helper=helper, url=url, not_found=list(missing), planned_chunks=len(chunks))
     items: list[Found] = []
     flags: list[bool | None] = []

@@ -603,3 +603,10 @@ def test_delete_legacy_worker_jobs_hash_fields(adm: _A, r: redis.Redis, redis_ur
     assert out["removed"].tolist() == [True] and r.hkeys("workers:jobs") == [b"14"]
     adm.undo(out.attrs["journal_id"])
     assert sorted(r.hkeys("workers:jobs")) == [b"13", b"14"]
+
+
+def test_cancel_of_jobs_all_gone_writes_and_journals_nothing(adm: _A, r: redis.Redis) -> None:
+    r.config_resetstat()
+    out = adm.cancel_jobs(["a" * 32, "b" * 32])
+    assert len(out) == 0 and out.attrs["journal_id"] is None and out.attrs["not_found"] == ["a" * 32, "b" * 32]
+    assert writes_seen(r) == set() and not adm._journal().path.exists()
