@@ -41,7 +41,7 @@ from . import validate as v
 from .jobs import Batch, PreparedJob, enqueue_many, make_batches, plan_enqueue, prepare_job
 from .journal import Journal, decode_value, encode_value
 from .plan import WritePlan
-from .scripts import SCRIPTS, new_write_id, resolve
+from .scripts import FENCED, SCRIPTS, marker_key, new_write_id, resolve
 
 WINDOW = 500
 """Elements per LRANGE window when a list is searched."""
@@ -62,13 +62,21 @@ LIST_PREFIXES = (
 """Every list key form the readers read jobs from (spec §3, both the real and documented forms)."""
 
 
-def undo_write_id(entry_id: str, chunk: int) -> str:
+MAX_FENCED_RETRIES = 3
+"""Times a chunk is sent again (under a new write id) after its write id was fenced, i.e. it
+certainly never ran (its request or reply was lost and the transport sealed it)."""
+
+
+def undo_write_id(entry_id: str, chunk: int, attempt: int = 0) -> str:
     """The deterministic write id of chunk ``chunk`` of the undo of journal entry ``entry_id``.
 
-    >>> undo_write_id("ab12", 3)
-    'undo:ab12:3'
+    Attempt ``k > 0`` is used only when attempt ``k - 1`` was fenced (it never ran and never
+    will), so every undoer walks the same ids and at most one of them applies.
+
+    >>> undo_write_id("ab12", 3), undo_write_id("ab12", 3, 1)
+    ('undo:ab12:3', 'undo:ab12:3:1')
     """
-    return f"undo:{entry_id}:{chunk}"
+    return f"undo:{entry_id}:{chunk}" + (f":{attempt}" if attempt else "")
 
 
 @dataclass(frozen=True)
@@ -201,7 +209,8 @@ def find_in_lists(client: redis.Redis, list_keys: Iterable[str], guids: set[str]
         for pos, value in iter_list(client, key):
             hits = [g for g in (m.decode("utf-8", "replace") for m in _GUID_RE.findall(value))
                     if g in guids and g not in found]
-            if hits and (guid := _guid_of(value)) in hits:
+            guid = _guid_of(value) if hits else None
+            if guid is not None and guid in hits:
                 found[guid] = Found("list", key, value, guid, position=pos)
                 if len(found) == len(guids):
                     break
@@ -275,15 +284,24 @@ def _gid_of_job(value: bytes) -> int | None:
 def _send(client: redis.Redis, name: str, script_keys: Sequence[Any], args: Sequence[Any],
           write_id: str) -> tuple[str, Any]:
     """Run one marker-guarded chunk once: ``(status, result or error)``; status is
-    ``applied``, ``not_applied`` (certain: refused, fenced, never sent) or ``unknown``."""
+    ``applied``, ``fenced`` (certainly never ran: safe to send again under a new write id),
+    ``not_applied`` (certain: refused, server not accepting writes) or ``unknown``."""
     try:
         return "applied", SCRIPTS[name].run(client, script_keys, args, write_id=write_id)
     except WriteOutcomeUnknown as exc:
         return "unknown", exc
     except WriteNotApplied as exc:
-        return "not_applied", exc
+        return ("fenced" if _is_fenced(client, write_id) else "not_applied"), exc
     except WriteError as exc:  # failed inside the script: preconditions make this unexpected
         return "unknown", exc
+
+
+def _is_fenced(client: redis.Redis, write_id: str) -> bool:
+    """True when the write's marker holds ``"fenced"`` (it never ran and never will)."""
+    try:
+        return _bytes(client.get(marker_key(write_id))) == json.dumps(FENCED).encode()
+    except redis.RedisError:
+        return False
 
 
 def _check_types(client: redis.Redis, wanted: dict[str, str]) -> None:
@@ -406,26 +424,35 @@ def _apply_removals(
     flags: list[bool | None] = []
     wids: list[str | None] = []
     error: WriteError | None = None
-    for n, (ls, hs) in enumerate(chunks):
+    sent = 0  # chunk numbers in the journal: one per send (a fenced chunk is sent again)
+    for ls, hs in chunks:
         chunk_items = ls + hs
         items += chunk_items
         if error is not None:
             flags += [False] * len(chunk_items)
             wids += [None] * len(chunk_items)
             continue
-        wid = new_write_id()
         script_keys, args = _removal_call(ls, hs)
         commands = [["LREM", f.key, 1, f"<job {f.guid}>"] for f in ls] + [["HDEL", f.key, f.field] for f in hs]
-        journal.chunk(eid, n, write_id=wid, removed=[_removed_record(f) for f in chunk_items], commands=commands)
-        status, res = _send(client, "remove_values", script_keys, args, wid)
+        for _attempt in range(MAX_FENCED_RETRIES + 1):
+            wid = new_write_id()
+            journal.chunk(eid, sent, write_id=wid, removed=[_removed_record(f) for f in chunk_items],
+                          commands=commands)
+            status, res = _send(client, "remove_values", script_keys, args, wid)
+            sent += 1
+            if status != "fenced":
+                break
+            journal.outcome(eid, sent - 1, status="not_applied", result=f"fenced, sent again: {res}", write_id=wid)
+        n = sent - 1
         wids += [wid] * len(chunk_items)
         if status == "applied":
             got = [bool(int(x)) for x in res]
             flags += got
             journal.outcome(eid, n, status="applied", result=[int(x) for x in got], removed_n=sum(got))
         else:
-            flags += [False if status == "not_applied" else None] * len(chunk_items)
-            journal.outcome(eid, n, status=status, result=str(res), write_id=wid)
+            flags += [None if status == "unknown" else False] * len(chunk_items)
+            journal.outcome(eid, n, status="unknown" if status == "unknown" else "not_applied", result=str(res),
+                            write_id=wid)
             error = res
     done = sum(1 for x in flags if x)
     unknown = sum(1 for x in flags if x is None)
@@ -536,7 +563,7 @@ def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dr
         plan.result = {"key": key, "removed": total, "chunks": n_chunks}
         return plan
     eid = journal.begin(helper="purge_queue", url=url, key=key, length=total)
-    removed = consumed = moved = n = 0
+    removed = consumed = moved = fenced = n = 0
     error: WriteError | None = None
     unknown = 0
     while removed + consumed < total:
@@ -557,8 +584,12 @@ def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dr
             moved += 1
             if moved > MAX_HEAD_MOVES:
                 error = WriteNotApplied(f"the head of {key} kept changing; purge stopped", write_id=wid)
+        elif status == "fenced" and fenced < MAX_FENCED_RETRIES:  # never ran: read and send again
+            journal.outcome(eid, n, status="not_applied", result=f"fenced, sent again: {res}", write_id=wid)
+            fenced += 1
         else:
-            journal.outcome(eid, n, status=status, result=str(res), write_id=wid)
+            journal.outcome(eid, n, status="unknown" if status == "unknown" else "not_applied", result=str(res),
+                            write_id=wid)
             error = res
             unknown = len(window) if status == "unknown" else 0
         n += 1
@@ -825,9 +856,12 @@ def undo(client: redis.Redis, entry: Any, *, url: str, journal: Journal, dry_run
     pushed = restored = skipped = already = 0
     error: BaseException | None = None
     for n, script_keys, args, _, _ in calls:
-        wid = undo_write_id(entry_id, n)
-        journal.chunk(eid, n, write_id=wid)
-        status, res = _send(client, "restore", script_keys, [token, *args], wid)
+        for attempt in range(MAX_FENCED_RETRIES + 1):  # walk undo:<entry>:<n>[:k] past fenced ids
+            wid = undo_write_id(entry_id, n, attempt)
+            journal.chunk(eid, n, write_id=wid, attempt=attempt)
+            status, res = _send(client, "restore", script_keys, [token, *args], wid)
+            if status != "fenced":
+                break
         if status != "applied":
             journal.outcome(eid, n, status=status, result=str(res), write_id=wid)
             error = res

@@ -71,12 +71,13 @@ class LoseNextReply(redis.Connection):
     reaches the server and runs, then the client waits a little, drops the socket and sees a
     timeout, exactly like a reply lost on the network."""
 
-    armed: ClassVar[list[bool]] = []
+    armed: ClassVar[list[str]] = []
+    """``"reply"``: the write runs, its reply is lost; ``"request"``: the write never arrives."""
 
     def send_command(self, *args: Any, **kwargs: Any) -> None:
         self._lose_reply = bool(args and str(args[0]).upper() == "EVALSHA" and LoseNextReply.armed)
-        if self._lose_reply:
-            LoseNextReply.armed.pop()
+        if self._lose_reply and LoseNextReply.armed.pop() == "request":
+            return  # lost on the way: the server never sees it
         super().send_command(*args, **kwargs)
 
     def read_response(self, *args: Any, **kwargs: Any) -> Any:
@@ -90,7 +91,7 @@ class LoseNextReply(redis.Connection):
 
 def losing_client(url: str) -> redis.Redis:
     """A client like ``jsadmin.connect``'s (with its one quick retry) whose next EVALSHA loses
-    its reply once armed: ``LoseNextReply.armed.append(True)``."""
+    its reply once armed: ``LoseNextReply.armed.append("reply")`` (or ``"request"``)."""
     client = parse_url(url).client()
     client.connection_pool.connection_class = LoseNextReply
     return client

@@ -228,12 +228,12 @@ def test_purge_with_lost_reply_journals_every_value_and_undo_restores_once(
     r.rpush(QUEUE, *values)
     adm = _stalled(redis_url, journal_file)
     _warm(adm, r)
-    LoseNextReply.armed.append(True)
+    LoseNextReply.armed.append("reply")
     out = adm.purge_queue(QUEUE)  # the trim's reply is lost: resolved through its marker, not re-sent
     assert not LoseNextReply.armed and out["removed"] == 50 and r.llen(QUEUE) == 0
     entry = adm.journal().set_index("id").loc[out["journal_id"]]
     assert entry["removed"] == 50 and entry["status"] == "done"
-    LoseNextReply.armed.append(True)
+    LoseNextReply.armed.append("reply")
     adm.undo(out["journal_id"])  # the restore's reply is lost too: restored once, not twice
     assert not LoseNextReply.armed and r.lrange(QUEUE, 0, -1) == values
 
@@ -243,7 +243,7 @@ def test_cancel_with_lost_reply_journals_the_values_first(r: redis.Redis, redis_
     frame = _enqueue(adm, 4)
     queued = r.lrange(QUEUE, 0, -1)
     _warm(adm, r)
-    LoseNextReply.armed.append(True)
+    LoseNextReply.armed.append("reply")
     out = adm.cancel_jobs(frame["guid"].tolist()[:2])
     assert not LoseNextReply.armed
     assert out["removed"].tolist() == [True] * 4 and r.lrange(QUEUE, 0, -1) == queued[2:]
@@ -610,3 +610,31 @@ def test_cancel_of_jobs_all_gone_writes_and_journals_nothing(adm: _A, r: redis.R
     out = adm.cancel_jobs(["a" * 32, "b" * 32])
     assert len(out) == 0 and out.attrs["journal_id"] is None and out.attrs["not_found"] == ["a" * 32, "b" * 32]
     assert writes_seen(r) == set() and not adm._journal().path.exists()
+
+
+def test_a_lost_request_is_fenced_then_sent_again_under_a_new_write_id(
+    r: redis.Redis, redis_url: str, journal_file
+) -> None:
+    values = [f"v{i}".encode() for i in range(30)]
+    r.rpush(QUEUE, *values)
+    adm = _stalled(redis_url, journal_file)
+    _warm(adm, r)
+    LoseNextReply.armed.append("request")
+    out = adm.purge_queue(QUEUE)  # first trim never arrives: fenced, read again, sent again
+    assert not LoseNextReply.armed and out["removed"] == 30 and r.llen(QUEUE) == 0
+    chunks = adm._journal().find(out["journal_id"])["chunks"]
+    assert [c["status"] for c in chunks.values()] == ["not_applied", "applied"]
+    assert r.get(f"jsadmin:write:{chunks[0]['write_id']}") == b'"fenced"'
+    LoseNextReply.armed.append("request")
+    assert adm.undo(out["journal_id"])["pushed"] == 30  # the purge's chunk 1: undo:<id>:1 fenced, :1:1 applied
+    assert r.get(f"jsadmin:write:undo:{out['journal_id']}:1") == b'"fenced"'
+    assert r.exists(f"jsadmin:write:undo:{out['journal_id']}:1:1") and r.lrange(QUEUE, 0, -1) == values
+    other = _A(r, journal_path=journal_file.with_name("other.jsonl"))  # a second undoer walks the same ids
+    shutil.copy(journal_file, other._journal().path)
+    with pytest.raises(WriteValidationError, match="already undone"):
+        other.undo(out["journal_id"])
+    assert r.lrange(QUEUE, 0, -1) == values
+    frame = _enqueue(adm, 2)
+    LoseNextReply.armed.append("request")
+    res = adm.cancel_jobs(frame["guid"].tolist())
+    assert res["removed"].tolist() == [True] * 4 and r.lrange(QUEUE, 0, -1) == values
