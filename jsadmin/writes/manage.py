@@ -62,16 +62,15 @@ LIST_PREFIXES = (
 """Every list key form the readers read jobs from (spec §3, both the real and documented forms)."""
 
 
-MAX_FENCED_RETRIES = 3
-"""Times a chunk is sent again (under a new write id) after its write id was fenced, i.e. it
-certainly never ran (its request or reply was lost and the transport sealed it)."""
+MAX_UNDO_ATTEMPTS = 16
+"""Fenced undo write ids (``undo:<entry>:<chunk>[:k]``) an undo walks past for one chunk."""
 
 
 def undo_write_id(entry_id: str, chunk: int, attempt: int = 0) -> str:
     """The deterministic write id of chunk ``chunk`` of the undo of journal entry ``entry_id``.
 
-    Attempt ``k > 0`` is used only when attempt ``k - 1`` was fenced (it never ran and never
-    will), so every undoer walks the same ids and at most one of them applies.
+    Attempt ``k > 0`` is used only when attempt ``k - 1`` was fenced by an earlier undo (it
+    never ran and never will), so every undoer walks the same ids and at most one applies.
 
     >>> undo_write_id("ab12", 3), undo_write_id("ab12", 3, 1)
     ('undo:ab12:3', 'undo:ab12:3:1')
@@ -284,8 +283,8 @@ def _gid_of_job(value: bytes) -> int | None:
 def _send(client: redis.Redis, name: str, script_keys: Sequence[Any], args: Sequence[Any],
           write_id: str) -> tuple[str, Any]:
     """Run one marker-guarded chunk once: ``(status, result or error)``; status is
-    ``applied``, ``fenced`` (certainly never ran: safe to send again under a new write id),
-    ``not_applied`` (certain: refused, server not accepting writes) or ``unknown``."""
+    ``applied``, ``fenced`` (its request or reply was lost and the transport sealed the id:
+    certainly never ran), ``not_applied`` (refused, server not accepting writes) or ``unknown``."""
     try:
         return "applied", SCRIPTS[name].run(client, script_keys, args, write_id=write_id)
     except WriteOutcomeUnknown as exc:
@@ -424,8 +423,7 @@ def _apply_removals(
     flags: list[bool | None] = []
     wids: list[str | None] = []
     error: WriteError | None = None
-    sent = 0  # chunk numbers in the journal: one per send (a fenced chunk is sent again)
-    for ls, hs in chunks:
+    for n, (ls, hs) in enumerate(chunks):
         chunk_items = ls + hs
         items += chunk_items
         if error is not None:
@@ -434,16 +432,9 @@ def _apply_removals(
             continue
         script_keys, args = _removal_call(ls, hs)
         commands = [["LREM", f.key, 1, f"<job {f.guid}>"] for f in ls] + [["HDEL", f.key, f.field] for f in hs]
-        for _attempt in range(MAX_FENCED_RETRIES + 1):
-            wid = new_write_id()
-            journal.chunk(eid, sent, write_id=wid, removed=[_removed_record(f) for f in chunk_items],
-                          commands=commands)
-            status, res = _send(client, "remove_values", script_keys, args, wid)
-            sent += 1
-            if status != "fenced":
-                break
-            journal.outcome(eid, sent - 1, status="not_applied", result=f"fenced, sent again: {res}", write_id=wid)
-        n = sent - 1
+        wid = new_write_id()
+        journal.chunk(eid, n, write_id=wid, removed=[_removed_record(f) for f in chunk_items], commands=commands)
+        status, res = _send(client, "remove_values", script_keys, args, wid)
         wids += [wid] * len(chunk_items)
         if status == "applied":
             got = [bool(int(x)) for x in res]
@@ -563,7 +554,7 @@ def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dr
         plan.result = {"key": key, "removed": total, "chunks": n_chunks}
         return plan
     eid = journal.begin(helper="purge_queue", url=url, key=key, length=total)
-    removed = consumed = moved = fenced = n = 0
+    removed = consumed = moved = n = 0
     error: WriteError | None = None
     unknown = 0
     while removed + consumed < total:
@@ -584,9 +575,6 @@ def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dr
             moved += 1
             if moved > MAX_HEAD_MOVES:
                 error = WriteNotApplied(f"the head of {key} kept changing; purge stopped", write_id=wid)
-        elif status == "fenced" and fenced < MAX_FENCED_RETRIES:  # never ran: read and send again
-            journal.outcome(eid, n, status="not_applied", result=f"fenced, sent again: {res}", write_id=wid)
-            fenced += 1
         else:
             journal.outcome(eid, n, status="unknown" if status == "unknown" else "not_applied", result=str(res),
                             write_id=wid)
@@ -601,7 +589,9 @@ def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dr
     if error is not None:
         msg = (f"purge_queue removed {removed} of {total} values of {key}; {unknown} unknown "
                f"(journal entry {eid}; {error})")
-        raise PartialWriteError(msg, result=out, write_id=getattr(error, "write_id", None)) from error
+        if removed or unknown:
+            raise PartialWriteError(msg, result=out, write_id=getattr(error, "write_id", None)) from error
+        raise type(error)(msg, write_id=getattr(error, "write_id", None)) from error
     return out
 
 
@@ -854,14 +844,14 @@ def undo(client: redis.Redis, entry: Any, *, url: str, journal: Journal, dry_run
     token = uuid.uuid4().hex
     eid = journal.begin(helper="undo", url=url, undo_of=entry_id, planned_chunks=len(calls))
     pushed = restored = skipped = already = 0
-    error: BaseException | None = None
+    error: WriteError | None = None
     for n, script_keys, args, _, _ in calls:
-        for attempt in range(MAX_FENCED_RETRIES + 1):  # walk undo:<entry>:<n>[:k] past fenced ids
-            wid = undo_write_id(entry_id, n, attempt)
-            journal.chunk(eid, n, write_id=wid, attempt=attempt)
-            status, res = _send(client, "restore", script_keys, [token, *args], wid)
-            if status != "fenced":
-                break
+        attempt = 0  # walk undo:<entry>:<n>[:k] past ids an earlier undo left fenced (they never ran)
+        while attempt < MAX_UNDO_ATTEMPTS - 1 and _is_fenced(client, undo_write_id(entry_id, n, attempt)):
+            attempt += 1
+        wid = undo_write_id(entry_id, n, attempt)
+        journal.chunk(eid, n, write_id=wid, attempt=attempt)
+        status, res = _send(client, "restore", script_keys, [token, *args], wid)
         if status != "applied":
             journal.outcome(eid, n, status=status, result=str(res), write_id=wid)
             error = res
@@ -876,11 +866,12 @@ def undo(client: redis.Redis, entry: Any, *, url: str, journal: Journal, dry_run
               "already_undone_chunks": already}
     if error is not None:
         journal.end(eid, status="partial" if pushed or restored else "failed", result=result)
-        raise PartialWriteError(
-            f"undo of {entry_id} restored {pushed + restored} value(s) before chunk {n} failed ({error}); "
-            "run undo again: chunks already restored are skipped on the server",
-            result={**result, "journal_id": eid}, write_id=getattr(error, "write_id", None),
-        ) from error
+        msg = (f"undo of {entry_id} restored {pushed + restored} value(s) before chunk {n} failed ({error}); "
+               "run undo again: chunks already restored are skipped on the server, fenced ones are sent anew")
+        if pushed or restored:
+            raise PartialWriteError(msg, result={**result, "journal_id": eid},
+                                    write_id=getattr(error, "write_id", None)) from error
+        raise type(error)(msg, write_id=getattr(error, "write_id", None)) from error
     if calls and already == len(calls):
         journal.end(eid, status="failed", result=result)
         raise WriteValidationError(

@@ -15,7 +15,7 @@ import pytest
 import redis
 
 import jsadmin
-from jsadmin.errors import PartialWriteError, WriteRefused, WriteValidationError
+from jsadmin.errors import PartialWriteError, WriteNotApplied, WriteRefused, WriteValidationError
 from jsadmin.writes import WritePlan, manage
 from jsadmin.writes.journal import Journal, decode_value
 from jsadmin.writes.scripts import SCRIPTS, new_write_id
@@ -612,23 +612,25 @@ def test_cancel_of_jobs_all_gone_writes_and_journals_nothing(adm: _A, r: redis.R
     assert writes_seen(r) == set() and not adm._journal().path.exists()
 
 
-def test_a_lost_request_is_fenced_then_sent_again_under_a_new_write_id(
+def test_a_lost_request_is_fenced_reported_and_a_rerun_completes(
     r: redis.Redis, redis_url: str, journal_file
 ) -> None:
     values = [f"v{i}".encode() for i in range(30)]
     r.rpush(QUEUE, *values)
     adm = _stalled(redis_url, journal_file)
     _warm(adm, r)
+    LoseNextReply.armed.append("request")  # the trim never reaches the server
+    with pytest.raises(WriteNotApplied, match="purge_queue removed 0 of 30 values"):
+        adm.purge_queue(QUEUE)
+    assert r.lrange(QUEUE, 0, -1) == values  # the fenced chunk can never run later
+    out = adm.purge_queue(QUEUE)  # "safe to retry"
+    assert out["removed"] == 30 and r.llen(QUEUE) == 0
     LoseNextReply.armed.append("request")
-    out = adm.purge_queue(QUEUE)  # first trim never arrives: fenced, read again, sent again
-    assert not LoseNextReply.armed and out["removed"] == 30 and r.llen(QUEUE) == 0
-    chunks = adm._journal().find(out["journal_id"])["chunks"]
-    assert [c["status"] for c in chunks.values()] == ["not_applied", "applied"]
-    assert r.get(f"jsadmin:write:{chunks[0]['write_id']}") == b'"fenced"'
-    LoseNextReply.armed.append("request")
-    assert adm.undo(out["journal_id"])["pushed"] == 30  # the purge's chunk 1: undo:<id>:1 fenced, :1:1 applied
-    assert r.get(f"jsadmin:write:undo:{out['journal_id']}:1") == b'"fenced"'
-    assert r.exists(f"jsadmin:write:undo:{out['journal_id']}:1:1") and r.lrange(QUEUE, 0, -1) == values
+    with pytest.raises(WriteNotApplied, match="run undo again"):
+        adm.undo(out["journal_id"])
+    assert r.get(f"jsadmin:write:undo:{out['journal_id']}:0") == b'"fenced"' and r.llen(QUEUE) == 0
+    assert adm.undo(out["journal_id"])["pushed"] == 30  # walks past the fenced undo:<id>:0 to :0:1
+    assert r.exists(f"jsadmin:write:undo:{out['journal_id']}:0:1") and r.lrange(QUEUE, 0, -1) == values
     other = _A(r, journal_path=journal_file.with_name("other.jsonl"))  # a second undoer walks the same ids
     shutil.copy(journal_file, other._journal().path)
     with pytest.raises(WriteValidationError, match="already undone"):
@@ -636,5 +638,7 @@ def test_a_lost_request_is_fenced_then_sent_again_under_a_new_write_id(
     assert r.lrange(QUEUE, 0, -1) == values
     frame = _enqueue(adm, 2)
     LoseNextReply.armed.append("request")
-    res = adm.cancel_jobs(frame["guid"].tolist())
-    assert res["removed"].tolist() == [True] * 4 and r.lrange(QUEUE, 0, -1) == values
+    with pytest.raises(WriteNotApplied, match="cancel_jobs removed 0 of 4 values; 4 not removed; 0 unknown"):
+        adm.cancel_jobs(frame["guid"].tolist())
+    assert adm.cancel_jobs(frame["guid"].tolist())["removed"].tolist() == [True] * 4
+    assert r.lrange(QUEUE, 0, -1) == values
