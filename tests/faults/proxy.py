@@ -195,6 +195,7 @@ class _Link:
 
     def _client_to_server(self) -> None:
         parser = RespStream(collect=True)
+        partial = bytearray()  # a command still arriving: forwarded only once whole and judged
         try:
             while True:
                 try:
@@ -205,7 +206,8 @@ class _Link:
                     break
                 start = 0
                 for end, args in parser.feed(data):
-                    chunk = data[start:end]
+                    chunk = bytes(partial) + data[start:end]
+                    partial.clear()
                     start = end
                     rule = self.proxy._decide(args)
                     action = rule.action if rule else "pass"
@@ -223,8 +225,7 @@ class _Link:
                     with self.cond:
                         self.pending.append(_Pending(action, rule, args))
                     self.server.sendall(chunk)
-                if start < len(data):
-                    self.server.sendall(data[start:])  # the head of a command still arriving
+                partial += data[start:]
         except OSError:
             pass
         # the client is gone: let replies still owed by the server arrive (a delayed command
@@ -237,7 +238,41 @@ class _Link:
 
     def _server_to_client(self) -> None:
         parser = RespStream()
-        client_open = True
+        state = {"open": True, "cur": None, "sent": 0, "delayed": False}
+
+        def deliver(segment: bytes, completes: bool) -> None:
+            if state["cur"] is None:  # a new reply starts: its command's action applies
+                with self.cond:
+                    state["cur"] = self.pending[0] if self.pending else _Pending("pass", None, [])
+                state["sent"], state["delayed"] = 0, False
+            item: _Pending = state["cur"]  # type: ignore[assignment]
+            if state["open"]:
+                if item.action == "drop_reply":
+                    self.close_client()
+                    state["open"] = False
+                elif item.action == "cut_reply" and item.rule:
+                    room = item.rule.nbytes - int(state["sent"])  # type: ignore[call-overload]
+                    with contextlib.suppress(OSError):
+                        self.client.sendall(segment[: max(room, 0)])
+                    state["sent"] = int(state["sent"]) + len(segment)  # type: ignore[call-overload]
+                    if int(state["sent"]) >= item.rule.nbytes:  # type: ignore[call-overload]
+                        self.close_client()
+                        state["open"] = False
+                else:
+                    if item.action == "delay_reply" and item.rule and not state["delayed"]:
+                        time.sleep(item.rule.seconds)
+                        state["delayed"] = True
+                    try:
+                        self.client.sendall(segment)
+                    except OSError:
+                        state["open"] = False
+            if completes:
+                with self.cond:
+                    if self.pending:
+                        self.pending.popleft()
+                    self.cond.notify_all()
+                state["cur"] = None
+
         try:
             while True:
                 try:
@@ -248,33 +283,10 @@ class _Link:
                     break
                 start = 0
                 for end, _ in parser.feed(data):
-                    chunk = data[start:end]
+                    deliver(data[start:end], True)
                     start = end
-                    with self.cond:
-                        item = self.pending.popleft() if self.pending else _Pending("pass", None, [])
-                        self.cond.notify_all()
-                    if not client_open:
-                        continue
-                    if item.action == "drop_reply":
-                        self.close_client()
-                        client_open = False
-                    elif item.action == "cut_reply" and item.rule:
-                        with contextlib.suppress(OSError):
-                            self.client.sendall(chunk[: item.rule.nbytes])
-                        self.close_client()
-                        client_open = False
-                    else:
-                        if item.action == "delay_reply" and item.rule:
-                            time.sleep(item.rule.seconds)
-                        try:
-                            self.client.sendall(chunk)
-                        except OSError:
-                            client_open = False
-                if client_open and start < len(data):
-                    try:
-                        self.client.sendall(data[start:])  # the head of a reply still arriving
-                    except OSError:
-                        client_open = False
+                if start < len(data):
+                    deliver(data[start:], False)  # the head of a reply still arriving
         finally:
             self.close()
 
