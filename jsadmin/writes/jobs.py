@@ -19,7 +19,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,12 +27,18 @@ import pandas as pd
 import redis
 
 from .. import keys
-from ..errors import JobTimeoutError, WriteValidationError
+from ..errors import (
+    JobTimeoutError,
+    PartialWriteError,
+    WriteError,
+    WriteNotApplied,
+    WriteValidationError,
+)
 from . import validate as v
 from ._ujson import ujson_dumps, ujson_fast
 from .journal import Journal
 from .plan import WritePlan
-from .scripts import SCRIPTS
+from .scripts import SCRIPTS, Call, new_write_id
 
 JOB_PARAMS = (
     "gid", "nid", "role", "category", "cmd", "args", "queue", "timeout", "wait", "log",
@@ -50,6 +56,7 @@ RESULT_COLUMNS = {
     "gid": "Int64", "nid": "Int64", "role": "string", "id": "Int64", "guid": "string",
     "queue_key": "string", "jobs_key": "string", "category": "string", "cmd": "string",
     "queue": "string", "wait": "boolean", "timeCreate": "datetime64[ns, UTC]",
+    "write_id": "string", "written": "boolean",
 }
 
 
@@ -327,20 +334,25 @@ def prepare_jobs(jobs: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[Prepa
 
 @dataclass
 class Batch:
-    """Jobs of one grid and one command queue, written by one Lua call."""
+    """Jobs of one grid and one command queue, written by one Lua call under one write id."""
 
     gid: int
     queue_key: str
     jobs: list[tuple[int, PreparedJob]]  # (input position, job)
+    write_id: str = field(default_factory=new_write_id)
 
-    def call(self) -> tuple[list[str], list[str | int]]:
-        """KEYS and ARGV of enqueue.lua: the jobs travel as one ``guid\\nbody\\n...`` payload.
+    def call(self) -> Call:
+        """KEYS, ARGV and write id of enqueue.lua: the jobs travel as one ``guid\\nbody\\n...`` payload.
 
         Compact ASCII JSON never holds a raw newline, so ``\\n`` is a safe separator, and one
         big argument is far cheaper to send than two per job.
         """
         payload = "\n".join([part for _, job in self.jobs for part in (job.guid, job.body)])
-        return [keys.JOBS_LAST, keys.jobs(self.gid), self.queue_key], [str(self.gid), len(self.jobs), payload]
+        return (
+            [keys.JOBS_LAST, keys.jobs(self.gid), self.queue_key],
+            [str(self.gid), len(self.jobs), payload],
+            self.write_id,
+        )
 
 
 def check_batch_size(batch_size: Any) -> None:
@@ -406,16 +418,31 @@ def _journal_commands(batches: Sequence[Batch], firsts: Sequence[int], full: boo
 
 
 def enqueue_one(client: redis.Redis, job: PreparedJob, *, url: str, journal: Journal) -> dict[str, Any]:
-    """Write one prepared job with a single EVALSHA and journal it; returns the job as written."""
+    """Write one prepared job with a single EVALSHA (sent once) and journal it.
+
+    Returns the job as written. A lost reply is resolved through the write's marker, so the
+    job is never queued twice: the caller gets the job, or
+    :class:`~jsadmin.errors.WriteNotApplied` (nothing written, safe to retry) /
+    :class:`~jsadmin.errors.WriteOutcomeUnknown` (``Admin.write_status(err.write_id)``).
+    """
     batch = Batch(job.gid, job.queue_key, [(0, job)])
-    first = int(SCRIPTS["enqueue"](client, *batch.call()))
+    keys_, args, wid = batch.call()
+    first = int(SCRIPTS["enqueue"].run(client, keys_, args, write_id=wid)["first"])
     journal.append(
         helper="enqueue_job",
         url=url,
         commands=_journal_commands([batch], [first], True),
-        result={"gid": job.gid, "id": first, "guid": job.guid, "queue_key": job.queue_key},
+        result={"gid": job.gid, "id": first, "guid": job.guid, "queue_key": job.queue_key, "write_id": wid},
     )
     return job.as_dict(first)
+
+
+def _plan_entry(batches: Sequence[Batch]) -> list[dict[str, Any]]:
+    return [
+        {"write_id": b.write_id, "gid": b.gid, "queue_key": b.queue_key, "count": len(b.jobs),
+         "first_guid": b.jobs[0][1].guid, "last_guid": b.jobs[-1][1].guid}
+        for b in batches
+    ]
 
 
 def enqueue_many(
@@ -425,54 +452,83 @@ def enqueue_many(
     batch_size: int,
     url: str,
     journal: Journal,
+    helper: str = "enqueue_jobs",
+    index: pd.Index | None = None,
 ) -> pd.DataFrame:
-    """Write prepared jobs: one Lua call per batch, all batches streamed on one connection.
+    """Write prepared jobs: one Lua call per batch (one write id each), streamed on one connection.
 
-    If Redis fails part-way, the batches already applied are journalled and the error is
-    re-raised (each batch is all-or-nothing).
+    The plan (every batch's write id, queue and guids) is journalled before anything is sent.
+    After a failure each unanswered batch is resolved through its marker. The frame has
+    ``write_id`` and ``written`` (True, False, or NA when a batch's outcome could not be
+    learned). When not every job was written, :class:`~jsadmin.errors.PartialWriteError`
+    carries that frame as ``.result``.
     """
     batches = make_batches(jobs, batch_size)
-    ids: list[int | None] = [None] * len(jobs)
-    applied: list[Batch] = []
-    firsts: list[int] = []
+    plan = journal.append(helper=f"{helper}.plan", url=url, commands=[],
+                          result={"jobs": len(jobs), "batches": _plan_entry(batches)})
     frames: list[pd.DataFrame] = []  # built while the server runs the scripts
-    results, error = SCRIPTS["enqueue"].stream(
+    outcomes, error = SCRIPTS["enqueue"].stream(
         client, (b.call() for b in batches), lambda: frames.append(result_frame(jobs, None))
     )
-    for batch, res in zip(batches, results, strict=False):
-        if isinstance(res, Exception):
-            error = error or res
+    n = len(jobs)
+    ids: list[int | None] = [None] * n
+    wids: list[str | None] = [None] * n
+    written: list[bool | None] = [None] * n
+    applied: list[Batch] = []
+    firsts: list[int] = []
+    not_written: list[Batch] = []
+    unknown: list[Batch] = []
+    reasons: dict[str, None] = {}
+    for batch, out in zip(batches, outcomes, strict=True):
+        if isinstance(out, WriteError):
+            (not_written if isinstance(out, WriteNotApplied) else unknown).append(batch)
+            reasons[str(out)] = None
+            flag = False if isinstance(out, WriteNotApplied) else None
+            for pos, _ in batch.jobs:
+                wids[pos], written[pos] = batch.write_id, flag
             continue
-        first = int(res)
+        first = int(out["first"])
         applied.append(batch)
         firsts.append(first)
         for i, (pos, _) in enumerate(batch.jobs):
-            ids[pos] = first + i
-    unknown = len(batches) - len(results)
-    if applied:
-        total = sum(len(b.jobs) for b in applied)
-        journal.append(
-            helper="enqueue_jobs",
-            url=url,
-            commands=_journal_commands(applied, firsts, total <= JOURNAL_VALUES_LIMIT),
-            result={
-                "jobs": total,
-                "batches": [
-                    {"gid": b.gid, "queue_key": b.queue_key, "first_id": f, "count": len(b.jobs)}
-                    for b, f in zip(applied, firsts, strict=True)
-                ],
-                "error": None if error is None else str(error),
-            },
-        )
-    if error is not None:
-        done = sum(len(b.jobs) for b in applied)
-        maybe = f", {unknown} batch(es) got no reply and may or may not be written" if unknown else ""
-        raise type(error)(
-            f"{error} (enqueue_jobs wrote {done} of {len(jobs)} jobs before failing{maybe}; "
-            "each batch is all-or-nothing, see the journal)"
-        ) from error
+            ids[pos], wids[pos], written[pos] = first + i, batch.write_id, True
+    done = sum(len(b.jobs) for b in applied)
+    journal.append(
+        helper=helper,
+        url=url,
+        commands=_journal_commands(applied, firsts, done <= JOURNAL_VALUES_LIMIT),
+        result={
+            "plan": plan["id"],
+            "jobs": done,
+            "batches": [
+                {"write_id": b.write_id, "gid": b.gid, "queue_key": b.queue_key, "first_id": f, "count": len(b.jobs)}
+                for b, f in zip(applied, firsts, strict=True)
+            ],
+            "not_written": [b.write_id for b in not_written],
+            "unknown": [b.write_id for b in unknown],
+            "error": None if error is None else str(error),
+        },
+    )
     frame = frames[0] if frames else result_frame(jobs, None)
     frame["id"] = pd.array(ids, dtype="Int64")
+    frame["write_id"] = pd.array(wids, dtype="string")
+    frame["written"] = pd.array(written, dtype="boolean")
+    if index is not None and len(index) == n:
+        frame.index = index
+    if not_written or unknown:
+        lost = sum(len(b.jobs) for b in not_written)
+        maybe = sum(len(b.jobs) for b in unknown)
+        why = "; ".join(list(reasons)[:3])
+        raise PartialWriteError(
+            f"{helper} wrote {done} of {n} jobs; {lost} not written; {maybe} unknown "
+            f"({len(applied)} of {len(batches)} batches applied). Cause: {why}. "
+            "err.result has one row per job with `written`: resume with the rows where it is "
+            "False (e.g. jobs[~err.result.written.to_numpy(bool)] for a DataFrame input, which "
+            "refuses while some are unknown); settle unknown ones with "
+            "Admin.write_status(write_id) first",
+            result=frame,
+            write_id=(unknown or not_written)[0].write_id,
+        )
     return frame
 
 
@@ -492,6 +548,8 @@ def result_frame(jobs: Sequence[PreparedJob], ids: Sequence[int | None] | None) 
         "queue": [t.queue for t in ts],
         "wait": [t.wait for t in ts],
         "timeCreate": pd.to_datetime(np.fromiter((t.created for t in ts), "int64", len(ts)), unit="s", utc=True),
+        "write_id": [None] * len(jobs),
+        "written": [None] * len(jobs),
     }
     frame = pd.DataFrame(data, columns=list(RESULT_COLUMNS))
     return frame.astype(RESULT_COLUMNS)

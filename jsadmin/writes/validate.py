@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ReadOnlyError, WriteValidationError
+
+_WRITE_ID = re.compile(r"[A-Za-z0-9_:.\-]{1,200}")
 
 
 def is_missing(value: Any) -> bool:
@@ -88,3 +91,10 @@ def require_writable(admin: Any, helper: str) -> None:
             "(jsadmin.connect(..., readonly=True)), so it never writes to Redis. "
             "Open another one with readonly=False to write."
         )
+
+
+def write_id(value: Any) -> str:
+    """A write id: 1..200 characters of ``[A-Za-z0-9_:.-]`` (uuid4 hex, or ``undo:<id>:<n>``)."""
+    if not isinstance(value, str) or not _WRITE_ID.fullmatch(value):
+        raise WriteValidationError(f"write_id must be 1..200 characters of A-Za-z0-9_:.-, got {value!r}")
+    return value

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import redis
 
-from jsadmin.errors import ReadOnlyError, WriteValidationError
+from jsadmin.errors import PartialWriteError, ReadOnlyError, WriteValidationError
 from jsadmin.writes import WritePlan
 from jsadmin.writes.jobs import prepare_job
 
@@ -28,9 +28,11 @@ def _ordered_keys(raw: bytes) -> list[str]:
 
 def test_node_job_golden(adm: _A, r: redis.Redis) -> None:
     job = adm.enqueue_job(1, nid=5, category="jumpscale", cmd="echo", args={"msg": "hi"}, wait=True)
-    assert sorted(k.decode() for k in r.scan_iter("*")) == [
-        "jobs:1", "jobs:last", "queues:commands:queue:1:5",
-    ]
+    found = sorted(k.decode() for k in r.scan_iter("*"))
+    markers = [k for k in found if k.startswith("jsadmin:write:")]
+    assert [k for k in found if k not in markers] == ["jobs:1", "jobs:last", "queues:commands:queue:1:5"]
+    assert len(markers) == 1 and len(markers[0]) == len("jsadmin:write:") + 32  # the write's marker
+    assert json.loads(r.get(markers[0])) == {"first": "1", "n": 1} and 0 < r.ttl(markers[0]) <= 7 * 86400
     assert r.hget("jobs:last", "1") == b"1"
     raw_hash = r.hget("jobs:1", job["guid"])
     assert r.lrange("queues:commands:queue:1:5", 0, -1) == [raw_hash]
@@ -85,15 +87,17 @@ def test_single_enqueue_is_one_round_trip(adm: _A, r: redis.Redis) -> None:
     adm.enqueue_job(1, nid=1, category="c", cmd="x")
     calls = command_calls(r)
     assert calls.get("evalsha") == 1 and "eval" not in calls
-    assert calls.get("hincrby") == 1 and calls.get("hset") == 1 and calls.get("rpush") == 1
+    # HMSET, not multi-field HSET (Redis 2.8); SET stores the marker
+    assert calls.get("hincrby") == 1 and calls.get("hmset") == 1 and calls.get("rpush") == 1
+    assert calls.get("set") == 1 and "hset" not in calls
 
 
-def test_noscript_falls_back_to_eval(adm: _A, r: redis.Redis) -> None:
+def test_noscript_loads_the_script_and_sends_once_more(adm: _A, r: redis.Redis) -> None:
     r.script_flush()
     r.config_resetstat()
     job = adm.enqueue_job(1, nid=1, category="c", cmd="x")
     calls = command_calls(r)
-    assert calls.get("eval") == 1 and r.hexists("jobs:1", job["guid"])
+    assert calls.get("script") == 1 and r.hexists("jobs:1", job["guid"]) and r.hlen("jobs:1") == 1
     r.script_flush()
     frame = adm.enqueue_jobs([{"gid": 1, "nid": 1, "category": "c", "cmd": "y"}] * 3)
     assert frame["id"].tolist() == [2, 3, 4]
@@ -191,7 +195,9 @@ def test_enqueue_jobs_frame_and_redis_agree(adm: _A, r: redis.Redis) -> None:
     frame = adm.enqueue_jobs(jobs, batch_size=300)
     assert list(frame.columns) == [
         "gid", "nid", "role", "id", "guid", "queue_key", "jobs_key", "category", "cmd", "queue", "wait", "timeCreate",
+        "write_id", "written",
     ]
+    assert frame["written"].all() and frame.groupby("queue_key")["write_id"].nunique().sum() == frame["write_id"].nunique()
     assert str(frame["id"].dtype) == "Int64" and str(frame["timeCreate"].dtype) == "datetime64[ns, UTC]"
     assert len(frame) == 2500 and frame["guid"].is_unique
     for gid in (1, 2):
@@ -271,12 +277,18 @@ def test_newlines_and_control_characters_survive_the_payload(adm: _A, r: redis.R
 
 
 def test_failing_batch_is_reported_and_the_others_journalled(adm: _A, r: redis.Redis) -> None:
-    r.hset("jobs:last", "2", "not-a-number")  # HINCRBY fails for grid 2 only
+    r.hset("jobs:last", "2", "not-a-number")  # grid 2's counter is refused before any write
     jobs = [{"gid": g, "nid": 1, "category": "c", "cmd": "x"} for g in (1, 2, 1)]
-    with pytest.raises(redis.ResponseError, match=r"wrote 2 of 3 jobs"):
+    with pytest.raises(PartialWriteError, match=r"wrote 2 of 3 jobs; 1 not written; 0 unknown") as info:
         adm.enqueue_jobs(jobs)
     assert r.hlen("jobs:1") == 2 and r.llen("queues:commands:queue:1:1") == 2
     assert not r.exists("jobs:2") and not r.exists("queues:commands:queue:2:1")
-    entry = adm.journal().iloc[-1]
-    assert entry["helper"] == "enqueue_jobs" and entry["result"]["jobs"] == 2
-    assert "not an integer" in entry["result"]["error"]
+    assert r.hget("jobs:last", "2") == b"not-a-number"
+    frame = info.value.result
+    assert frame["written"].tolist() == [True, False, True] and frame["id"].tolist()[::2] == [1, 2]
+    assert pd.isna(frame["id"].iloc[1])
+    journal = adm.journal()
+    assert journal["helper"].tolist() == ["enqueue_jobs.plan", "enqueue_jobs"]
+    plan, entry = journal["result"].tolist()
+    assert [b["write_id"] for b in plan["batches"]] == sorted(frame["write_id"].unique(), key=frame["write_id"].tolist().index)
+    assert entry["jobs"] == 2 and entry["not_written"] == [frame["write_id"].iloc[1]] and entry["unknown"] == []
