@@ -7,12 +7,13 @@ and does one thing to it:
 
 - ``drop_reply``: the server runs the command; its reply is swallowed and the client side is
   closed (the client sees a connection error after sending);
-- ``drop_request``: the command is never forwarded; both sides are closed;
+- ``drop_request``: the command (and all after it) is never forwarded; the client side is
+  closed, commands sent before it still run (their replies go nowhere);
 - ``delay_reply``: the reply (and every later one on that connection) is held ``seconds``;
 - ``delay_request``: the command reaches the server only after ``seconds`` (the proxy keeps
   the server side open to deliver it even after the client gave up);
 - ``cut_request`` / ``cut_reply``: only the first ``nbytes`` bytes of the command / reply get
-  through, then both sides are closed.
+  through, then the client side is closed (a cut command never runs).
 
 Threads only, loopback only, bounded (``max_connections``); :meth:`FaultProxy.close` stops
 everything.
@@ -212,14 +213,13 @@ class _Link:
                     rule = self.proxy._decide(args)
                     action = rule.action if rule else "pass"
                     self.proxy.log.append((time.monotonic(), action, args[:1]))
-                    if action == "drop_request":
-                        self.close()
-                        return
-                    if action == "cut_request":
-                        self.server.sendall(chunk[: rule.nbytes] if rule else b"")
-                        time.sleep(0.05)
-                        self.close()
-                        return
+                    if action in ("drop_request", "cut_request"):
+                        # lost in the network: what was sent before still runs and is answered
+                        # (into the void); this command and everything after never run
+                        if action == "cut_request" and rule:
+                            self.server.sendall(chunk[: rule.nbytes])
+                        self.close_client()
+                        raise OSError("request dropped")
                     if action == "delay_request" and rule:
                         time.sleep(rule.seconds)
                     with self.cond:

@@ -157,9 +157,13 @@ def test_enqueue_jobs_lost_request_mid_stream_reports_what_landed_and_resumes(
     out = call(adm.enqueue_jobs, specs, batch_size=BATCH)
     assert rule.fired == 1
     assert isinstance(out.error, contract.PartialWriteError), f"expected PartialWriteError, got {out.error!r}"
+    # batches 1-3 were sent before the 4th was lost; each either ran or, when the fence on the
+    # fresh connection overtook it (the server reads a big command in several 16 KB steps),
+    # was fenced and then did nothing. Either way the report is exact:
     rep = out.reported()
-    assert len(rep.written) == 3 * BATCH and len(rep.not_written) == N - 3 * BATCH and not rep.unknown
-    assert f"wrote {3 * BATCH} of {N} jobs; {N - 3 * BATCH} not written; 0 unknown" in str(out.error)
+    done = len(rep.written)
+    assert done in (0, BATCH, 2 * BATCH, 3 * BATCH) and len(rep.not_written) == N - done and not rep.unknown
+    assert f"wrote {done} of {N} jobs; {N - done} not written; 0 unknown" in str(out.error)
     assert out.frame is not None
     _frame_write_ids_journalled(adm, out.frame)
     reconcile(r, rep, probe=probe, no_burned_ids=[GID])
@@ -183,7 +187,7 @@ def test_enqueue_jobs_late_request_mid_stream_is_fenced(proxy: FaultProxy, r: re
     _wait_delivered(rule)  # batches 4..10 reach the server now: all fenced
     time.sleep(0.3)
     rep = out.reported()
-    assert len(rep.written) == 3 * BATCH and not rep.unknown
+    assert len(rep.written) <= 3 * BATCH and len(rep.not_written) == N - len(rep.written) and not rep.unknown
     reconcile(r, rep, probe=probe, no_burned_ids=[GID])
 
 
