@@ -65,6 +65,12 @@ def proxy(server: FaultServer) -> Iterator[FaultProxy]:
 
 
 @pytest.fixture()
+def aof_proxy(aof_server: FaultServer) -> Iterator[FaultProxy]:
+    with FaultProxy(aof_server.port) as p:
+        yield p
+
+
+@pytest.fixture()
 def r(server: FaultServer) -> redis.Redis:
     """A raw client straight to the server (bypasses the proxy), for setup and reconciliation."""
     return server.client()

@@ -221,7 +221,7 @@ class _Link:
                         self.close_client()
                         raise OSError("request dropped")
                     if action == "delay_request" and rule:
-                        time.sleep(rule.seconds)
+                        self.proxy._stopping.wait(rule.seconds)
                     with self.cond:
                         self.pending.append(_Pending(action, rule, args))
                     self.server.sendall(chunk)
@@ -260,7 +260,7 @@ class _Link:
                         state["open"] = False
                 else:
                     if item.action == "delay_reply" and item.rule and not state["delayed"]:
-                        time.sleep(item.rule.seconds)
+                        self.proxy._stopping.wait(item.rule.seconds)
                         state["delayed"] = True
                     try:
                         self.client.sendall(segment)
@@ -310,6 +310,7 @@ class FaultProxy:
         self._listener.settimeout(0.1)  # accept() wakes up to see close()
         self.port: int = self._listener.getsockname()[1]
         self._stopped = False
+        self._stopping = threading.Event()  # cuts delays short at close()
         self._acceptor = threading.Thread(target=self._accept, daemon=True, name="proxy-accept")
         self._acceptor.start()
 
@@ -328,16 +329,17 @@ class FaultProxy:
             self.rules.clear()
 
     def _decide(self, args: list[bytes]) -> Rule | None:
+        chosen: Rule | None = None
         with self._lock:
-            for rule in self.rules:
+            for rule in self.rules:  # every matching rule counts the command; the first due acts
                 if not rule.matches(args):
                     continue
                 rule.seen += 1
-                if rule.nth <= rule.seen < rule.nth + rule.times:
+                if chosen is None and rule.nth <= rule.seen < rule.nth + rule.times:
                     rule.fired += 1
                     rule.fired_at.append(time.monotonic())
-                    return rule
-        return None
+                    chosen = rule
+        return chosen
 
     def _accept(self) -> None:
         while not self._stopped:
@@ -366,6 +368,7 @@ class FaultProxy:
     def close(self) -> None:
         """Stop accepting, close every connection, join the threads (bounded)."""
         self._stopped = True
+        self._stopping.set()
         with contextlib.suppress(OSError):
             self._listener.close()
         with self._lock:
