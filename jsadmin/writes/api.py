@@ -160,7 +160,7 @@ class WritesMixin:
         source: str,
         *,
         category: str = "unknown",
-        descr: str,
+        descr: str | None = None,
         roles: Sequence[str] = (),
         queue: str = "",
         async_: bool = False,
@@ -184,6 +184,13 @@ class WritesMixin:
         from ``workers:jumpscriptlastid`` (never below 1000001). A different source under an
         existing name is refused unless ``replace=True``; then every registered worker gets
         ``RELOAD``. Returns the 20-key jumpscript dict as written.
+
+        Python 2 sources (``print "x"``) are accepted: the source must hold a module-level
+        ``def action(`` line; it is not compiled. ``descr`` defaults to the source's
+        ``descr = "..."``. ``gid`` is written as an int like the processmanager does: the
+        argument, else the gid the node's existing jumpscripts carry, else the only grid in
+        ``jobs:last``; otherwise the call is refused (pass ``gid=``). Sent once under a write
+        id; preconditions (key types, integer counters) are checked before any write.
 
         >>> adm.register_jumpscript("demo", "hello", "def action(who):\\n    return 'hi ' + who\\n",
         ...                         descr="greets")["id"]                    # doctest: +SKIP

@@ -27,6 +27,7 @@ import pandas as pd
 import redis
 
 from .. import keys
+from ..compat import server_info
 from ..errors import (
     JobTimeoutError,
     PartialWriteError,
@@ -172,15 +173,13 @@ def _template(
         role = None
     else:
         nid = None
-        role = v.text("role", role)
-        if ":" in role or role == "*":
-            raise WriteValidationError(f"role must be a plain role name, got {role!r}")
+        role = v.key_part("role", role)
     for name, value in (("category", category), ("cmd", cmd)):
         if value is _MISSING:
             raise WriteValidationError(f"missing {name}")
-    category = v.text("category", category)
-    cmd = v.text("cmd", cmd)
-    queue = "" if queue is _MISSING or v.is_missing(queue) else v.text("queue", queue, empty=True)
+    category = v.key_part("category", category, colon=True)
+    cmd = v.key_part("cmd", cmd, colon=True)
+    queue = "" if queue is _MISSING or v.is_missing(queue) else v.key_part("queue", queue, empty=True)
     timeout = 600 if timeout is _MISSING else v.number_or_none("timeout", timeout)
     wait = False if wait is _MISSING or v.is_missing(wait) else v.flag("wait", wait)
     log = True if log is _MISSING or v.is_missing(log) else v.flag("log", log)
@@ -558,9 +557,12 @@ def result_frame(jobs: Sequence[PreparedJob], ids: Sequence[int | None] | None) 
 def wait_job(client: redis.Redis, guid: str, timeout: float, *, slice_s: float = 1.0) -> dict[str, Any]:
     """Peek the result of a ``wait=True`` job on ``queues:jobqueue:<guid>`` without consuming it.
 
-    Blocks with ``BLMOVE key key LEFT LEFT`` (the head element moves onto itself: element and
-    order unchanged), in slices of ``slice_s`` seconds so a notebook stays interruptible.
-    ``timeout <= 0`` does one non-blocking ``LINDEX key 0``, like the AC.
+    On Redis >= 6.2 it blocks with ``BLMOVE key key LEFT LEFT`` (the head element moves onto
+    itself: element and order unchanged). Older servers (asked once with
+    :func:`jsadmin.compat.server_info`) get ``LINDEX key 0`` and, while the list is empty,
+    the AC's own ``BRPOPLPUSH key key`` (whole seconds; a one-element result list, which is
+    what a worker pushes, is left exactly as it was). Slices of ``slice_s`` seconds keep a
+    notebook interruptible. ``timeout <= 0`` does one non-blocking ``LINDEX key 0``, like the AC.
 
     >>> wait_job(client, guid, 30)["state"]  # doctest: +SKIP
     'OK'
@@ -569,16 +571,23 @@ def wait_job(client: redis.Redis, guid: str, timeout: float, *, slice_s: float =
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout != timeout:
         raise WriteValidationError(f"timeout must be a number of seconds, got {timeout!r}")
     key = keys.jobqueue(guid)
-    raw: bytes | None = None
+    raw: Any = None
     if timeout <= 0:
         raw = client.lindex(key, 0)
     else:
+        has_blmove = server_info(client).has("blmove")
         deadline = time.monotonic() + timeout
         while raw is None:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            raw = _peek(client, key, max(0.01, min(slice_s, left)))
+            wait = max(0.01, min(slice_s, left))
+            if has_blmove:
+                raw = client.execute_command("BLMOVE", key, key, "LEFT", "LEFT", round(wait, 3))
+            else:
+                raw = client.lindex(key, 0)
+                if raw is None:
+                    raw = client.execute_command("BRPOPLPUSH", key, key, max(1, round(wait)))
     if raw is None:
         raise JobTimeoutError(
             f"no result for job {guid} on {key} within {timeout:g}s: the job has not finished, "
@@ -589,12 +598,3 @@ def wait_job(client: redis.Redis, guid: str, timeout: float, *, slice_s: float =
         return json.loads(raw)
     except ValueError as exc:
         raise WriteValidationError(f"{key} holds a value that is not job JSON: {raw[:200]!r}") from exc
-
-
-def _peek(client: redis.Redis, key: str, timeout: float) -> bytes | None:
-    try:
-        return client.blmove(key, key, round(timeout, 3), "LEFT", "LEFT")
-    except redis.ResponseError as exc:  # Redis < 6.2: the AC's own BRPOPLPUSH key key
-        if "unknown command" not in str(exc).lower():
-            raise
-        return client.brpoplpush(key, key, max(1, int(timeout)))

@@ -139,14 +139,14 @@ def _fresh_connection(client: redis.Redis, timeout: float) -> Any:
     return pool.connection_class(**kwargs)
 
 
-def resolve(client: redis.Redis, write_ids: Sequence[str], *, timeout: float = RESOLVE_TIMEOUT,
+def resolve(client: redis.Redis, write_ids: Sequence[str], *, timeout: float | None = None,
             name: str = "write") -> list[Any]:
     """Settle writes whose replies were lost: one entry per id, in order.
 
     An entry is the write's decoded result when it ran, or a
     :class:`~jsadmin.errors.WriteNotApplied` (its marker now holds ``"fenced"``, so a delayed
     copy does nothing). Runs ``fence.lua`` (idempotent, so it may be retried) on a fresh
-    connection until ``timeout`` s have passed; then raises
+    connection until ``timeout`` s (default :data:`RESOLVE_TIMEOUT`) have passed; then raises
     :class:`~jsadmin.errors.WriteOutcomeUnknown` naming the first write id.
 
     >>> resolve(client, ["9f1c2a7b3e4d4f0a8b6c5d4e3f2a1b0c"])  # doctest: +SKIP
@@ -154,6 +154,7 @@ def resolve(client: redis.Redis, write_ids: Sequence[str], *, timeout: float = R
     """
     if not write_ids:
         return []
+    timeout = RESOLVE_TIMEOUT if timeout is None else timeout
     fence = SCRIPTS["fence"]
     deadline = time.monotonic() + timeout
     last: BaseException | None = None
@@ -233,7 +234,7 @@ class LuaScript:
             raise TypeError(f"lua/{self.name}.lua does not call finish(): run it with SCRIPTS[{self.name!r}](...)")
 
     def run(self, client: redis.Redis, keys: Sequence[Arg], args: Sequence[Arg], *, write_id: str | None = None,
-            resolve_timeout: float = RESOLVE_TIMEOUT) -> Any:
+            resolve_timeout: float | None = None) -> Any:
         """Run the write once and return its decoded JSON result.
 
         ``keys``/``args`` exclude the marker (the body sees them from ``KEYS[2]``/``ARGV[2]``).
@@ -288,7 +289,7 @@ class LuaScript:
         calls: Iterable[Call],
         while_waiting: Callable[[], Any] | None = None,
         *,
-        resolve_timeout: float = RESOLVE_TIMEOUT,
+        resolve_timeout: float | None = None,
     ) -> tuple[list[Any], BaseException | None]:
         """Run the script once per call, streamed on one connection, each call under its own
         write id: every EVALSHA is sent as soon as its arguments are built, then the replies

@@ -2,6 +2,7 @@
 
 ``drop_reply=n``: the next ``n`` client chunks that contain ``EVALSHA`` reach the server, but
 the server's reply to each is swallowed and the client's connection is cut (a lost reply).
+``skip=k`` lets the first ``k`` matching chunks through untouched.
 ``drop_request=n``: those chunks are swallowed instead and the connection is cut (the write
 never arrives). ``refuse_after_drop``: after that, refuse new connections too (a server
 that stays away). ``refuse()`` stops accepting new connections (a server that stays away).
@@ -18,13 +19,14 @@ class ReplyDroppingProxy:
     """Forward 127.0.0.1:<port> to the upstream Redis, losing chosen EVALSHA replies."""
 
     def __init__(self, upstream_port: int, *, drop_reply: int = 0, drop_request: int = 0,
-                 match: bytes = b"EVALSHA", refuse_after_drop: bool = False) -> None:
+                 match: bytes = b"EVALSHA", refuse_after_drop: bool = False, skip: int = 0) -> None:
         self.upstream_port = upstream_port
         self.drop_reply = drop_reply
         self.drop_request = drop_request
         self.match = match
         self.dropped = 0
         self.refuse_after_drop = refuse_after_drop
+        self.skip = skip
         self._lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -60,6 +62,9 @@ class ReplyDroppingProxy:
 
     def _take(self, what: str) -> bool:
         with self._lock:
+            if self.skip > 0:
+                self.skip -= 1
+                return False
             left = getattr(self, what)
             if left > 0:
                 setattr(self, what, left - 1)
