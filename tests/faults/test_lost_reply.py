@@ -204,10 +204,10 @@ def _with_worker(r: redis.Redis) -> str:
 def test_register_jumpscript_lost_reply(proxy: FaultProxy, r: redis.Redis, connect: Connect) -> None:
     adm = _admins(proxy, connect)
     action = _with_worker(r)
-    adm.register_jumpscript("faults", "greet", SRC1, descr="greets")
+    adm.register_jumpscript("faults", "greet", SRC1, descr="greets", gid=GID)
     last_id = r.get("workers:jumpscriptlastid")
     rule = proxy.add_rule(Rule("drop_reply", where=script_touching("workers:jumpscripts:name")))
-    out = call(adm.register_jumpscript, "faults", "greet", SRC2, descr="greets", replace=True)
+    out = call(adm.register_jumpscript, "faults", "greet", SRC2, descr="greets", gid=GID, replace=True)
     assert rule.fired == 1 and rule.seen == 1, f"the register script was sent {rule.seen} times"
     assert out.error is None, f"the write landed; expected its result, got {out.error!r}"
     stored = json.loads(r.hget("workers:jumpscripts:name", "faults__greet") or b"{}")
@@ -219,10 +219,10 @@ def test_register_jumpscript_lost_reply(proxy: FaultProxy, r: redis.Redis, conne
 def test_register_jumpscript_lost_request(proxy: FaultProxy, r: redis.Redis, connect: Connect) -> None:
     adm = _admins(proxy, connect)
     action = _with_worker(r)
-    adm.register_jumpscript("faults", "greet", SRC1, descr="greets")
+    adm.register_jumpscript("faults", "greet", SRC1, descr="greets", gid=GID)
     before = (r.hgetall("workers:jumpscripts:name"), r.get("workers:jumpscriptlastid"))
     proxy.add_rule(Rule("drop_request", where=script_touching("workers:jumpscripts:name")))
-    out = call(adm.register_jumpscript, "faults", "greet", SRC2, descr="greets", replace=True)
+    out = call(adm.register_jumpscript, "faults", "greet", SRC2, descr="greets", gid=GID, replace=True)
     assert is_not_applied(out.error), f"expected WriteNotApplied, got {out.value or out.error!r}"
     assert (r.hgetall("workers:jumpscripts:name"), r.get("workers:jumpscriptlastid")) == before
     assert r.llen(action) == 0
