@@ -258,3 +258,34 @@ def snapshot(client: redis.Redis, *, skip_markers: bool = True) -> dict[str, Any
         else:
             out[key] = (kind, client.dump(key))
     return out
+
+
+def removed_records(adm: Any, entry: Mapping[str, Any], *, applied_only: bool = True) -> list[dict[str, Any]]:
+    """The removed-value records a journal entry holds (chunked entries: every chunk, or only
+    the applied ones; a cancel chunk's per-value flags are honoured), side files included."""
+    journal = adm._journal()
+    chunks = entry.get("chunks") or {}
+    if not chunks:
+        if hasattr(journal, "removed_records"):
+            return list(journal.removed_records(dict(entry)))
+        return list(entry.get("removed") or [])
+    out: list[dict[str, Any]] = []
+    for n in sorted(chunks, key=int):
+        chunk = chunks[n]
+        if applied_only and chunk.get("status") != "applied":
+            continue
+        records = list(journal.chunk_values(chunk))
+        flags = chunk.get("result")
+        if applied_only and isinstance(flags, list) and len(flags) == len(records) and set(flags) <= {0, 1}:
+            records = [rec for rec, ok in zip(records, flags, strict=True) if ok]
+        out += records
+    return out
+
+
+def removed_by(adm: Any, helper: str, key: str | None = None, *, applied_only: bool = True) -> list[dict[str, Any]]:
+    """Removed-value records of every ``helper`` entry in ``adm``'s journal (of list ``key`` if given)."""
+    return [
+        rec for e in journal_entries(adm) if e.get("helper") == helper
+        for rec in removed_records(adm, e, applied_only=applied_only)
+        if key is None or rec.get("key") == key
+    ]

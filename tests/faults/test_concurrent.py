@@ -18,7 +18,7 @@ from jsadmin.admin import Admin
 
 from . import workers
 from .helpers import fill_queue, probe_id, queue
-from .reconcile import Reported, journal_entries, reconcile
+from .reconcile import Reported, reconcile, removed_by
 from .servers import FaultServer
 
 Connect = Callable[..., Admin]
@@ -61,10 +61,7 @@ def test_enqueuers_purger_and_two_undos(server: FaultServer, connect: Connect) -
     )
     # the purged queue: empty, every value in the journal
     assert client.llen(queue(200)) == 0
-    removed = [
-        rec for e in journal_entries(adm) if e.get("helper") == "purge_queue"
-        for rec in (e.get("removed") or []) if rec.get("key") == queue(200)
-    ]
+    removed = removed_by(adm, "purge_queue", queue(200))
     assert sorted(r["guid"] for r in removed) == sorted(json.loads(v)["guid"] for v in purged_original)
 
     written = set(undone_frame["guid"]).union(*(set(r["written"]) for r in enq))

@@ -15,7 +15,14 @@ from jsadmin.admin import Admin
 
 from . import contract
 from .helpers import GID, call, fill_queue, is_not_applied, job_specs, probe_id, queue, warm_scripts
-from .reconcile import Reported, journal_entries, mentioned_write_ids, reconcile, snapshot
+from .reconcile import (
+    Reported,
+    journal_entries,
+    mentioned_write_ids,
+    reconcile,
+    removed_by,
+    snapshot,
+)
 from .servers import FaultServer
 
 Connect = Callable[..., Admin]
@@ -111,10 +118,7 @@ def test_destructive_write_under_oom_keeps_journal_and_redis_in_step(
     server.clear_maxmemory()
     now = client.lrange(queue(7), 0, -1)
     gone = [v for v in original if v not in set(now)]
-    journalled = [
-        r for e in journal_entries(adm) if e.get("helper") == helper for r in (e.get("removed") or [])
-        if r.get("type") == "list"
-    ]
+    journalled = removed_by(adm, helper, queue(7))
     if out.error is None:
         assert gone, "reported success but nothing was removed"
     assert {json.loads(v)["guid"] for v in gone} <= {r.get("guid") for r in journalled}, (

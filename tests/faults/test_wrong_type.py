@@ -7,6 +7,7 @@ unchanged snapshot: no orphan job, no burned id, no half-done removal.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,7 @@ from jsadmin.errors import JsAdminError
 
 from . import contract
 from .helpers import GID, call, fill_queue, job_specs, probe_id, queue
-from .reconcile import Reported, reconcile, snapshot
+from .reconcile import Reported, reconcile, removed_by, snapshot
 from .servers import FaultServer
 
 Connect = Callable[..., Admin]
@@ -99,18 +100,29 @@ def test_register_replace_with_a_worker_action_key_of_wrong_type(adm: Admin, r: 
                                                 replace=True))
 
 
-def test_cancel_jobs_refused_when_jobs_hash_changed_type(adm: Admin, r: redis.Redis) -> None:
+def test_cancel_jobs_when_jobs_hash_changed_type_is_whole(adm: Admin, r: redis.Redis) -> None:
+    """``jobs:<gid>`` is no longer a hash: cancel either refuses unchanged, or cancels exactly
+    the selected queue entries (journalled, reported) and leaves the foreign key alone."""
     probe = probe_id()
     frame = fill_queue(adm, probe, 20, nid=7)
+    chosen = list(frame["guid"][:5])
     selection = adm.load("command_queues")
-    selection = selection[selection["guid"].isin(list(frame["guid"][:5]))]
+    selection = selection[selection["guid"].isin(chosen)]
     assert len(selection) == 5
     r.rename("jobs:1", "jobs:1:moved")  # another client replaces the hash by a string
     r.set("jobs:1", "not a hash")
-    _refused(r, lambda: adm.cancel_jobs(selection))
-    r.delete("jobs:1")
-    r.rename("jobs:1:moved", "jobs:1")
-    reconcile(r, Reported(written=set(frame["guid"])), probe=probe)
+    before = snapshot(r)
+    out = call(adm.cancel_jobs, selection)
+    assert r.get("jobs:1") == b"not a hash"
+    if out.error is not None:
+        assert isinstance(out.error, JsAdminError), repr(out.error)
+        assert snapshot(r) == before
+    else:
+        res = out.value
+        assert sorted(res.loc[res["removed"].astype(bool), "guid"]) == sorted(chosen)
+        assert sorted(x["guid"] for x in removed_by(adm, "cancel_jobs", queue(7))) == sorted(chosen)
+        left = {json.loads(v)["guid"] for v in r.lrange(queue(7), 0, -1)}
+        assert not left & set(chosen) and len(left) == 15
 
 
 def test_cancel_jobs_refused_when_a_second_queue_changed_type(adm: Admin, r: redis.Redis) -> None:
