@@ -62,11 +62,14 @@ def _wait_delivered(rule: Rule) -> None:
 
 
 # -- enqueue_job --------------------------------------------------------------------------------
-def test_enqueue_job_lost_reply_returns_the_job_once(proxy: FaultProxy, r: redis.Redis, connect: Connect) -> None:
+@pytest.mark.parametrize("fault", [dict(action="drop_reply"), dict(action="cut_reply", nbytes=5)], ids=["drop", "cut"])
+def test_enqueue_job_lost_reply_returns_the_job_once(
+    proxy: FaultProxy, r: redis.Redis, connect: Connect, fault: dict
+) -> None:
     adm = _admins(proxy, connect)
     _warm(adm)
     probe = probe_id()
-    rule = proxy.add_rule(Rule("drop_reply", where=script_touching(queue(7))))
+    rule = proxy.add_rule(Rule(**fault, where=script_touching(queue(7))))
     out = call(_one_job, adm, probe)
     assert rule.fired == 1, "the fault did not happen"
     assert out.error is None, f"the write landed, the caller must get the job, not {out.error!r}"
@@ -74,13 +77,15 @@ def test_enqueue_job_lost_reply_returns_the_job_once(proxy: FaultProxy, r: redis
     reconcile(r, out.reported(), probe=probe, no_burned_ids=[GID])
 
 
+@pytest.mark.parametrize("fault", [dict(action="drop_request"), dict(action="cut_request", nbytes=40)],
+                         ids=["drop", "cut"])
 def test_enqueue_job_lost_request_is_not_applied_and_safe_to_retry(
-    proxy: FaultProxy, r: redis.Redis, connect: Connect
+    proxy: FaultProxy, r: redis.Redis, connect: Connect, fault: dict
 ) -> None:
     adm = _admins(proxy, connect)
     _warm(adm)
     probe = probe_id()
-    rule = proxy.add_rule(Rule("drop_request", where=script_touching(queue(7))))
+    rule = proxy.add_rule(Rule(**fault, where=script_touching(queue(7))))
     out = call(_one_job, adm, probe)
     assert rule.fired == 1
     assert is_not_applied(out.error), f"expected WriteNotApplied, got {out.value or out.error!r}"
@@ -314,4 +319,68 @@ def test_undo_lost_reply_restores_once(proxy: FaultProxy, r: redis.Redis, connec
     assert r.lrange(queue(7), 0, -1) == original, "undo must restore every value exactly once, in order"
     second = call(adm.undo, purged["journal_id"])  # refused, or a harmless no-op
     assert r.lrange(queue(7), 0, -1) == original, f"a second undo changed the queue ({second.error!r})"
+    reconcile(r, Reported(written=set(frame["guid"])), probe=probe)
+
+
+def test_cancel_jobs_late_request_is_fenced(proxy: FaultProxy, r: redis.Redis, connect: Connect) -> None:
+    adm = _admins(proxy, connect)
+    probe = probe_id()
+    frame = fill_queue(adm, probe, 10, nid=7)
+    original = r.lrange(queue(7), 0, -1)
+    rule = proxy.add_rule(Rule("delay_request", where=script_touching(queue(7)), seconds=LATE))
+    out = call(adm.cancel_jobs, list(frame["guid"][:3]))
+    assert rule.fired == 1
+    assert is_not_applied(out.error), f"expected WriteNotApplied, got {out.value if out.error is None else out.error!r}"
+    _wait_delivered(rule)
+    assert r.lrange(queue(7), 0, -1) == original, "the late removal ran after jsadmin said it was not applied"
+    assert removed_by(adm, "cancel_jobs", queue(7)) == []
+    reconcile(r, Reported(written=set(frame["guid"])), probe=probe)
+
+
+def test_undo_late_request_then_undo_again_completes(proxy: FaultProxy, r: redis.Redis, connect: Connect) -> None:
+    """A late undo chunk is fenced (deterministic write id undo:<entry>:<chunk>); running undo
+    again must still be able to restore that chunk, exactly once."""
+    adm = _admins(proxy, connect)
+    probe = probe_id()
+    frame = fill_queue(adm, probe, PURGE_N, nid=7)
+    original = r.lrange(queue(7), 0, -1)
+    purged = adm.purge_queue(queue(7))
+    rule = proxy.add_rule(Rule("delay_request", where=script_touching(queue(7)), nth=2, seconds=LATE))
+    first = call(adm.undo, purged["journal_id"])
+    assert rule.fired == 1
+    assert first.error is not None, "an undo with a fenced chunk must not report success"
+    _wait_delivered(rule)
+    partial = r.llen(queue(7))
+    assert 0 < partial < PURGE_N
+    again = call(adm.undo, purged["journal_id"])
+    assert again.error is None, f"undo cannot resume after a fenced chunk: {again.error}"
+    assert r.lrange(queue(7), 0, -1) == original, "every value restored exactly once, in order"
+    reconcile(r, Reported(written=set(frame["guid"])), probe=probe)
+
+
+def test_purge_cut_off_between_chunks_tells_the_caller(proxy: FaultProxy, r: redis.Redis, connect: Connect) -> None:
+    """The network dies between two chunks (on the read of the next window, retries included):
+    the caller must learn how many values were removed, and the journal must match Redis."""
+    adm = _admins(proxy, connect)
+    probe = probe_id()
+    frame = fill_queue(adm, probe, PURGE_N, nid=7)
+    original = r.lrange(queue(7), 0, -1)
+    rule = proxy.add_rule(Rule("drop_reply", command=b"LRANGE", nth=2, times=50,
+                               where=lambda a: a[1] == queue(7).encode()))
+    out = call(adm.purge_queue, queue(7))
+    proxy.clear_rules()
+    assert rule.fired >= 1
+    now = r.lrange(queue(7), 0, -1)
+    removed = len(original) - len(now)
+    assert 0 < removed < PURGE_N and now == original[removed:]
+    assert [x["guid"] for x in removed_by(adm, "purge_queue", queue(7))] == [
+        json.loads(v)["guid"] for v in original[:removed]
+    ], "the journal must match what left Redis"
+    assert isinstance(out.error, contract.WriteError), (
+        f"purge_queue removed {removed} values, then failed with {out.error!r}: the caller is not told what landed"
+    )
+    assert str(removed) in str(out.error)
+    undone = call(adm.undo, next(e["id"] for e in reversed(journal_entries(adm)) if e.get("helper") == "purge_queue"))
+    assert undone.error is None, undone.error
+    assert r.lrange(queue(7), 0, -1) == original
     reconcile(r, Reported(written=set(frame["guid"])), probe=probe)

@@ -3,6 +3,7 @@ resolved, never re-sent; whatever jsadmin reports is what Redis holds once the p
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -13,14 +14,16 @@ from . import contract
 from .helpers import (
     GID,
     call,
+    fill_queue,
     in_thread,
     is_not_applied,
     is_unknown,
     job_specs,
     probe_id,
+    queue,
     warm_scripts,
 )
-from .reconcile import Reported, reconcile
+from .reconcile import Reported, journal_entries, reconcile, removed_by
 from .servers import FaultServer
 
 Connect = Callable[..., Admin]
@@ -80,3 +83,28 @@ def test_short_pause_only_delays_the_write(pausable: FaultServer, connect: Conne
     out = call(adm.enqueue_job, GID, nid=7, category="jumpscale", cmd="echo", args={"probe": probe})
     assert out.error is None and out.seconds > 0.3, (out.error, out.seconds)
     reconcile(pausable.client(), out.reported(), probe=probe, no_burned_ids=[GID])
+
+
+def test_purge_paused_mid_way_journal_matches_and_undo_restores(pausable: FaultServer, connect: Connect) -> None:
+    adm = _admin(pausable, connect, timeout=0.5)
+    probe = probe_id()
+    frame = fill_queue(adm, probe, 5000, nid=7)
+    client = pausable.client()
+    original = client.lrange(queue(7), 0, -1)
+    pauser = pausable.pause_soon(0.02, 1500)
+    out = call(adm.purge_queue, queue(7))
+    pauser.join(5)
+    now = client.lrange(queue(7), 0, -1)
+    assert now == original[len(original) - len(now):], "a purge removes whole chunks from the head"
+    journalled = removed_by(adm, "purge_queue", queue(7))
+    assert [r["guid"] for r in journalled] == [json.loads(v)["guid"] for v in original[: len(original) - len(now)]], (
+        f"the journal's applied chunks must be exactly what left Redis ({out.error!r})"
+    )
+    if out.error is None:
+        assert now == []
+    # (a read between chunks may time out too: test_lost_reply checks the caller is then told)
+    entry = next(e["id"] for e in reversed(journal_entries(adm)) if e.get("helper") == "purge_queue")
+    undone = call(adm.undo, entry)
+    assert undone.error is None, undone.error
+    assert client.lrange(queue(7), 0, -1) == original
+    reconcile(client, Reported(written=set(frame["guid"])), probe=probe)
