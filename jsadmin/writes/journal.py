@@ -2,7 +2,7 @@
 
 Where: ``~/.jsadmin/journal/<host>_<port>_<db>.jsonl`` (the name comes from the secret-free
 target URL), in a directory kept at mode 0700, files created 0600. ``$JSADMIN_JOURNAL`` or an
-explicit path overrides it: a path ending in ``.jsonl`` (or an existing file) is one file shared
+explicit path overrides it: a file, or a path with a suffix (``.jsonl``), is one file shared
 by every target; any other path is a directory holding one file per target.
 
 What: each line is one event of an entry, keyed by the entry ``id``. A simple write is one
@@ -84,13 +84,14 @@ def target_name(url: str | None) -> str:
 
 def journal_path(path: str | os.PathLike[str] | None = None, url: str | None = None) -> Path:
     """Resolve the journal file of a target: explicit ``path``, else ``$JSADMIN_JOURNAL``, else
-    ``~/.jsadmin/journal/<target>.jsonl``. A chosen path ending in ``.jsonl`` (or an existing
-    file) is used as is; any other chosen path is a directory of per-target files."""
+    ``~/.jsadmin/journal/<target>.jsonl``. A chosen path that is a file, or has a suffix
+    (``.jsonl``), is used as is for every target; any other chosen path is a directory of
+    per-target files."""
     chosen = path or os.environ.get(ENV_JOURNAL)
     if not chosen:
         return DEFAULT_DIR.expanduser() / f"{target_name(url)}.jsonl"
     p = Path(chosen).expanduser()
-    if p.suffix == ".jsonl" or p.is_file():
+    if p.is_file() or (p.suffix and not p.is_dir()):
         return p
     return p / f"{target_name(url)}.jsonl"
 
@@ -154,8 +155,7 @@ def _write_private(path: Path, data: bytes, *, append: bool) -> None:
 class Journal:
     """Append-only, rotated JSON-lines journal of writes (one per target grid).
 
-    >>> j = Journal(url="redis://10.0.0.1:9999/0")                      # doctest: +SKIP
-    >>> j.path.name
+    >>> Journal("/tmp/jsadmin-journals", url="redis://10.0.0.1:9999/0").path.name
     '10.0.0.1_9999_0.jsonl'
     """
 
@@ -224,8 +224,7 @@ class Journal:
 
     @staticmethod
     def _set_weight(fd: int, weight: int) -> None:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(weight).encode(), 0)
+        os.pwrite(fd, b"%020d" % weight, 0)  # fixed width: no truncate needed
 
     def _write(self, line: dict[str, Any]) -> dict[str, Any]:
         bulky = {k: line[k] for k in BULKY if line.get(k)}
@@ -408,11 +407,13 @@ class Journal:
 
     def undone_by(self, entry_id: str) -> dict[str, Any] | None:
         """The undo entry that reverted ``entry_id`` (status ``done``), or None."""
-        folded: dict[str, dict[str, Any]] = {}
-        for line in self.lines(f'"{entry_id}"'):
-            self._fold(folded, line)
-        done = [e for e in folded.values() if e.get("undo_of") == entry_id and e.get("status") == "done"]
-        return done[0] if done else None
+        undo_ids = {line["id"] for line in self.lines(f'"{entry_id}"')
+                    if line.get("undo_of") == entry_id and isinstance(line.get("id"), str)}
+        for uid in sorted(undo_ids):
+            undo = self.find(uid)
+            if undo is not None and undo.get("status") == "done":
+                return undo
+        return None
 
     def to_frame(self) -> pd.DataFrame:
         """One row per entry: ``id``, ``time`` (UTC), ``helper``, ``url``, ``status`` (``done``,

@@ -20,6 +20,7 @@ same entry, from any process or machine, restores nothing.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -95,6 +96,11 @@ class Found:
 
     def job(self) -> dict[str, Any]:
         return json.loads(self.value)
+
+
+def _bytes(value: Any) -> bytes | None:
+    """A reply as bytes (jsadmin's clients answer bytes; a ``str`` is encoded)."""
+    return value.encode("utf-8") if isinstance(value, str) else value
 
 
 def _text(value: Any) -> str | None:
@@ -174,23 +180,31 @@ def iter_list(client: redis.Redis, key: str, window: int = WINDOW) -> Iterator[t
     while start < MAX_SCAN_ITEMS:
         chunk = client.lrange(key, start, start + window - 1)
         for i, value in enumerate(chunk):
-            yield start + i, value
+            yield start + i, _bytes(value) or b""
         if len(chunk) < window:
             return
         start += window
 
 
+_GUID_RE = re.compile(rb'"guid"\s*:\s*"([^"\\]+)"')
+
+
 def find_in_lists(client: redis.Redis, list_keys: Iterable[str], guids: set[str]) -> dict[str, Found]:
-    """Locate jobs by guid in lists (windowed LRANGE); the first occurrence of each guid wins."""
+    """Locate jobs by guid in lists (windowed LRANGE); the first occurrence of each guid wins.
+
+    Each value is matched by the ``"guid": "..."`` texts it holds (one regex pass, then a set
+    lookup), and a hit is confirmed by decoding it: O(values), whatever the number of guids."""
     found: dict[str, Found] = {}
-    needles = {g: g.encode() for g in guids}
     for key in list_keys:
         if len(found) == len(guids):
             break
         for pos, value in iter_list(client, key):
-            hits = [g for g, n in needles.items() if g not in found and n in value]
+            hits = [g for g in (m.decode("utf-8", "replace") for m in _GUID_RE.findall(value))
+                    if g in guids and g not in found]
             if hits and (guid := _guid_of(value)) in hits:
                 found[guid] = Found("list", key, value, guid, position=pos)
+                if len(found) == len(guids):
+                    break
     return found
 
 
@@ -212,7 +226,7 @@ def find_in_jobs_hashes(client: redis.Redis, guids: set[str], gids: Iterable[int
             pipe.hget(key, g)
         for g, value in zip(missing, pipe.execute(), strict=True):
             if value is not None:
-                found[g] = Found("hash", key, value, g, field=g)
+                found[g] = Found("hash", key, _bytes(value) or b"", g, field=g)
     return found
 
 
@@ -383,11 +397,15 @@ def _apply_removals(
 ) -> pd.DataFrame:
     """Journal each chunk's exact values, then send it once; stop at the first chunk that did
     not certainly apply. Returns one row per value (``removed`` True/False, NA when unknown)."""
+    if not chunks:  # nothing selected is still there: nothing to send, nothing to journal
+        frame = _outcome_frame([], [], [])
+        frame.attrs.update(journal_id=None, not_found=list(missing), note=_skip_note(missing))
+        return frame
     eid = journal.begin(helper=helper, url=url, not_found=list(missing), planned_chunks=len(chunks))
     items: list[Found] = []
     flags: list[bool | None] = []
     wids: list[str | None] = []
-    error: BaseException | None = None
+    error: WriteError | None = None
     for n, (ls, hs) in enumerate(chunks):
         chunk_items = ls + hs
         items += chunk_items
@@ -463,13 +481,14 @@ def cancel_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journ
 
 
 def delete_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journal, dry_run: bool = False) -> pd.DataFrame | WritePlan:
-    """HDEL the selected ``jobs:<gid>`` entries, each only if its value is unchanged."""
+    """HDEL the selected ``jobs:<gid>`` entries (and legacy ``workers:jobs`` hash fields), each
+    only if its value is unchanged; other rows are looked up by guid in ``jobs:<gid>``."""
     rows = selection_rows(selection)
     hashes: list[Found] = []
     lookup: dict[int | None, set[str]] = {}
     for row in rows:
-        if row.key and _is_jobs_hash(row.key) and row.field:
-            value = row.raw if row.raw is not None else client.hget(row.key, row.field)
+        if row.key and (_is_jobs_hash(row.key) or row.key == keys.WORKER_JOBS_LEGACY_HASH) and row.field:
+            value = row.raw if row.raw is not None else _bytes(client.hget(row.key, row.field))
             if value is not None:
                 hashes.append(Found("hash", row.key, value, row.guid or row.field, field=row.field))
             continue
@@ -521,7 +540,7 @@ def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dr
     error: WriteError | None = None
     unknown = 0
     while removed + consumed < total:
-        window = client.lrange(key, 0, min(CHUNK, total - removed - consumed) - 1)
+        window = [_bytes(x) or b"" for x in client.lrange(key, 0, min(CHUNK, total - removed - consumed) - 1)]
         if not window:
             break
         wid = new_write_id()
@@ -562,13 +581,13 @@ def _read_row(client: redis.Redis, row: Row) -> bytes | None:
     if not key:
         return None
     if _is_jobs_hash(key) and row.field:
-        return client.hget(key, row.field)
+        return _bytes(client.hget(key, row.field))
     if key.startswith((keys.JOBQUEUE_PREFIX, keys.DOC_JOBQUEUE_PREFIX)):
-        return client.lindex(key, 0)
+        return _bytes(client.lindex(key, 0))
     if key == keys.WORKER_JOBS_LEGACY_HASH:
-        return client.hget(key, row.field) if row.field else None
+        return _bytes(client.hget(key, row.field)) if row.field else None
     if _is_worker_job_key(key):  # workers:jobs:<id> or workers:jobs<id> (strings)
-        return client.get(key)
+        return _bytes(client.get(key))
     return None
 
 
@@ -595,7 +614,7 @@ def _source_jobs(client: redis.Redis, rows: Sequence[Row]) -> tuple[list[dict[st
         found = find_in_jobs_hashes(client, guids)
         for g in guids - found.keys():
             for key in (keys.jobqueue(g), keys.DOC_JOBQUEUE_PREFIX + g):
-                value = client.lindex(key, 0) if client.type(key) in (b"list", "list") else None
+                value = _bytes(client.lindex(key, 0)) if client.type(key) in (b"list", "list") else None
                 if value is not None:
                     found[g] = Found("list", key, value, g)
                     break

@@ -15,8 +15,8 @@ import pytest
 import redis
 
 import jsadmin
-from jsadmin.errors import WriteRefused, WriteValidationError
-from jsadmin.writes import WritePlan
+from jsadmin.errors import PartialWriteError, WriteRefused, WriteValidationError
+from jsadmin.writes import WritePlan, manage
 from jsadmin.writes.journal import Journal, decode_value
 from jsadmin.writes.scripts import SCRIPTS, new_write_id
 
@@ -512,3 +512,101 @@ def test_requeue_reads_every_worker_job_form(adm: _A, r: redis.Redis) -> None:
     sel = pd.DataFrame({"key": ["workers:jobs:11", "workers:jobs12", "workers:jobs"],
                         "field": [None, None, "13"], "guid": list(frame["guid"])})
     assert adm.requeue_jobs(sel)["source_guid"].tolist() == list(frame["guid"])
+
+
+def test_undo_of_an_entry_written_by_an_older_jsadmin(adm: _A, r: redis.Redis) -> None:
+    """Single-line entries (every removed value inline, no chunks) are still undone, once."""
+    values = [f"v{i}".encode() for i in range(1500)]
+    old = {"id": "0" * 32, "time": "2026-01-01T00:00:00.000000+00:00", "helper": "purge_queue", "url": adm.url,
+           "commands": [["LRANGE", QUEUE, 0, -1], ["DEL", QUEUE]],
+           "removed": [{"type": "list", "key": QUEUE, "position": i, "value": {"text": v.decode()}}
+                       for i, v in enumerate(values)],
+           "result": {"key": QUEUE, "removed": 1500}, "undo_of": None}
+    adm._journal().path.parent.mkdir(parents=True, exist_ok=True)
+    adm._journal().path.write_text(json.dumps(old) + "\n")
+    assert adm.journal()["removed"].tolist() == [1500]
+    assert adm.undo("0" * 32)["pushed"] == 1500
+    assert r.lrange(QUEUE, 0, -1) == values
+    assert adm.journal().set_index("id").loc["0" * 32, "undone"]
+
+
+def test_cancel_of_1000_jobs_spread_over_a_100k_queue_keeps_scripts_short(
+    adm: _A, r: redis.Redis, redis_url: str
+) -> None:
+    n = 100_000
+    jobs_ = [{"guid": f"{i:032x}", "gid": 1, "nid": 5, "cmd": "echo", "args": {"i": i}, "state": "SCHEDULED"}
+             for i in range(n)]
+    values = [json.dumps(j).encode() for j in jobs_]
+    pipe = r.pipeline(transaction=False)
+    for i in range(0, n, 5000):
+        pipe.rpush(QUEUE, *values[i:i + 5000])
+        pipe.execute_command("HMSET", "jobs:1", *[x for k in range(i, i + 5000) for x in (jobs_[k]["guid"], values[k])])
+    pipe.execute()
+    queued = jsadmin.connect(redis_url).load("command_queues", limit=None)
+    pick = queued[queued["position"] % 100 == 99]  # 1000 jobs, the deepest at position 99,999
+    assert len(pick) == 1000
+    r.config_set("slowlog-log-slower-than", 1000)
+    adm.purge_queue("nothing")  # loads nothing; the first chunk below loads the script
+    _reset_stats(r)
+    t0 = time.perf_counter()
+    out = adm.cancel_jobs(pick)
+    took = time.perf_counter() - t0
+    longest, _ = _script_stats(r)
+    r.config_set("slowlog-log-slower-than", 10_000)
+    chunks = len(adm._journal().find(out.attrs["journal_id"])["chunks"])
+    print(f"\ncancel 1000 of 100k: {took:.2f}s, {chunks} chunks, longest script {longest / 1000:.1f} ms")
+    assert out["removed"].sum() == 2000 and r.llen(QUEUE) == n - 1000 and r.hlen("jobs:1") == n - 1000
+    assert longest < 100_000
+    res = adm.undo(out.attrs["journal_id"])
+    assert res["pushed"] == 1000 and res["restored"] == 1000
+    assert sorted(r.lrange(QUEUE, 0, -1)) == sorted(values) and r.hlen("jobs:1") == n
+
+
+def test_a_chunk_refused_mid_way_is_reported_and_what_landed_is_journalled(
+    adm: _A, r: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another client turns the second queue into a hash after the type check: its chunk is
+    refused whole by the script, the first chunk's removals stand, both are in the journal."""
+    q2 = "queues:commands:queue:1:6"
+    frame = _enqueue(adm, 2)
+    frame2 = _enqueue(adm, 2, nid=6)
+    monkeypatch.setattr(manage, "CHUNK", 2)
+    real_chunk = Journal.chunk
+
+    def chunk_then_race(self: Journal, entry_id: str, n: int, **kw: object) -> None:
+        real_chunk(self, entry_id, n, **kw)
+        if n == 1:  # the intent of chunk 1 is on disk; now the key changes type
+            r.delete(q2)
+            r.hset(q2, "x", "y")
+
+    monkeypatch.setattr(Journal, "chunk", chunk_then_race)
+    with pytest.raises(PartialWriteError, match=r"removed 2 of 4 values; 2 not removed; 0 unknown") as err:
+        adm.cancel_jobs([frame["guid"][0], frame2["guid"][0]])
+    out = err.value.result
+    assert out["removed"].tolist() == [True, True, False, False] and out["key"].tolist() == [QUEUE, "jobs:1", q2, "jobs:1"]
+    assert r.llen(QUEUE) == 1 and r.hlen("jobs:1") == 3 and r.hgetall(q2) == {b"x": b"y"}
+    entry = adm._journal().find(out.attrs["journal_id"])
+    assert entry["status"] == "partial"
+    assert [c["status"] for c in entry["chunks"].values()] == ["applied", "not_applied"]
+    assert "is a hash, not a list" in entry["chunks"][1]["result"]
+    monkeypatch.setattr(Journal, "chunk", real_chunk)
+    assert adm.undo(out.attrs["journal_id"])["pushed"] == 1  # only what really landed comes back
+    assert r.llen(QUEUE) == 2 and r.hlen("jobs:1") == 4
+
+
+def test_delete_legacy_worker_jobs_hash_fields(adm: _A, r: redis.Redis, redis_url: str) -> None:
+    r.hset("workers:jobs", "13", json.dumps({"id": 13, "guid": "a" * 32, "state": "ERROR"}))
+    r.hset("workers:jobs", "14", json.dumps({"id": 14, "guid": "b" * 32, "state": "OK"}))
+    rows = jsadmin.connect(redis_url).load("worker_jobs")
+    assert sorted(rows["key"]) == ["workers:jobs", "workers:jobs"]
+    out = adm.delete_jobs(rows[rows["state"] == "ERROR"])
+    assert out["removed"].tolist() == [True] and r.hkeys("workers:jobs") == [b"14"]
+    adm.undo(out.attrs["journal_id"])
+    assert sorted(r.hkeys("workers:jobs")) == [b"13", b"14"]
+
+
+def test_cancel_of_jobs_all_gone_writes_and_journals_nothing(adm: _A, r: redis.Redis) -> None:
+    r.config_resetstat()
+    out = adm.cancel_jobs(["a" * 32, "b" * 32])
+    assert len(out) == 0 and out.attrs["journal_id"] is None and out.attrs["not_found"] == ["a" * 32, "b" * 32]
+    assert writes_seen(r) == set() and not adm._journal().path.exists()
