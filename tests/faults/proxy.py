@@ -221,7 +221,8 @@ class _Link:
                         self.close_client()
                         raise OSError("request dropped")
                     if action == "delay_request" and rule:
-                        self.proxy._stopping.wait(rule.seconds)
+                        if self.proxy._stopping.wait(rule.seconds):
+                            raise OSError("proxy closed: a held request is dropped, never delivered")
                     with self.cond:
                         self.pending.append(_Pending(action, rule, args))
                     self.server.sendall(chunk)

@@ -289,3 +289,35 @@ def removed_by(adm: Any, helper: str, key: str | None = None, *, applied_only: b
         for rec in removed_records(adm, e, applied_only=applied_only)
         if key is None or rec.get("key") == key
     ]
+
+
+def check_enqueue_journal(adm: Any, frame: pd.DataFrame) -> None:
+    """The journal agrees with an ``enqueue_jobs`` frame: the plan names every batch's write id
+    before sending, and the outcome lists each as applied / not written / unknown exactly as
+    the frame's ``written`` column says."""
+    entries = journal_entries(adm)
+    planned = {b.get("write_id") for e in entries if str(e.get("helper", "")).endswith(".plan")
+               for b in ((e.get("result") or {}).get("batches") or [])}
+    outcome: dict[str, str] = {}
+    for e in entries:
+        res = e.get("result") or {}
+        if str(e.get("helper", "")).endswith(".plan") or not isinstance(res, Mapping) or "plan" not in res:
+            continue
+        for b in res.get("batches") or []:
+            outcome[b.get("write_id")] = "written"
+        for wid in res.get("not_written") or []:
+            outcome[wid] = "not_written"
+        for wid in res.get("unknown") or []:
+            outcome[wid] = "unknown"
+    problems = []
+    for wid, flag in frame.groupby("write_id", dropna=False)["written"].first().items():
+        if pd.isna(wid):
+            problems.append("a job without write id")
+            continue
+        want = "unknown" if pd.isna(flag) else ("written" if bool(flag) else "not_written")
+        if wid not in planned:
+            problems.append(f"batch {wid} missing from the journalled plan")
+        if outcome.get(str(wid)) != want:
+            problems.append(f"batch {wid}: frame says {want}, journal says {outcome.get(str(wid))}")
+    if problems:
+        raise ReconcileError(f"journal disagrees with the result frame: {problems[:10]}")

@@ -9,6 +9,8 @@ the server once every batch before the held request has run.
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.process
 import time
 from collections.abc import Callable
 
@@ -17,7 +19,7 @@ import pytest
 
 from jsadmin.admin import Admin
 
-from . import contract
+from . import contract, workers
 from .helpers import (
     GID,
     call,
@@ -30,7 +32,7 @@ from .helpers import (
     warm_scripts,
 )
 from .proxy import FaultProxy, Rule
-from .reconcile import Reported, journal_entries, mentioned_write_ids, reconcile
+from .reconcile import Reported, check_enqueue_journal, journal_entries, reconcile
 from .servers import FaultServer
 
 Connect = Callable[..., Admin]
@@ -50,8 +52,7 @@ def _kill_mid_enqueue(server: FaultServer, proxy: FaultProxy, adm: Admin, probe:
 
 
 def _assert_journal_has(adm: Admin, frame: pd.DataFrame) -> None:
-    journalled = set().union(*(mentioned_write_ids(e) for e in journal_entries(adm)))
-    assert set(frame["write_id"].dropna()) <= journalled, "the journal must name every batch's write id"
+    check_enqueue_journal(adm, frame)
 
 
 @pytest.mark.slow
@@ -180,3 +181,67 @@ def test_kill_mid_undo_then_undo_again_restores_once(
     assert again.error is None, again.error
     assert direct.lrange(queue(7), 0, -1) == original, "every value restored exactly once, in order"
     reconcile(direct, Reported(written=set()), probe=None)
+
+
+# -- the client process dies (SIGKILL) mid-write: the journal still tells the whole story -------
+def _spawn(target: Callable[..., object], *args: object) -> multiprocessing.process.BaseProcess:
+    proc = multiprocessing.get_context("spawn").Process(target=target, args=args, daemon=True)
+    proc.start()
+    return proc
+
+
+@pytest.mark.slow
+def test_client_killed_mid_enqueue_jobs_plan_tells_what_landed(
+    server: FaultServer, proxy: FaultProxy, connect: Connect
+) -> None:
+    adm = connect(proxy.url)
+    warm_scripts(adm.redis)
+    probe = probe_id()
+    n, batch = 6000, 500
+    proxy.add_rule(Rule("delay_reply", where=script_touching(queue(7)), nth=3, seconds=60))
+    held = proxy.add_rule(Rule("delay_request", where=script_touching(queue(7)), nth=6, seconds=60))
+    victim = _spawn(workers.enqueue_then_hang, proxy.url, probe, n, 7, batch)
+    direct = server.client()
+    try:
+        wait_until(lambda: held.fired and int(direct.hget("jobs:last", str(GID)) or 0) >= 5 * batch,
+                   timeout=60, what="batches 1-5 to run")
+    finally:
+        victim.kill()
+        victim.join(10)
+    plan = [e for e in journal_entries(adm) if e.get("helper") == "enqueue_jobs.plan"]
+    assert len(plan) == 1, "the plan must be journalled before anything is sent"
+    batches = plan[0]["result"]["batches"]
+    assert sum(b["count"] for b in batches) == n
+    landed = 0
+    for b in batches:  # the dead process never learnt these; write_status settles each
+        status = adm.write_status(b["write_id"])
+        landed += b["count"] if status["applied"] else 0
+    state = reconcile(direct, Reported(), probe=None, no_burned_ids=[GID])
+    mine = state.with_probe(probe)
+    assert len(mine) == landed == 5 * batch, (len(mine), landed)
+
+
+@pytest.mark.slow
+def test_client_killed_mid_purge_undo_restores_everything(
+    server: FaultServer, proxy: FaultProxy, connect: Connect
+) -> None:
+    adm = connect(proxy.url)
+    warm_scripts(adm.redis)
+    probe = probe_id()
+    frame = adm.enqueue_jobs(job_specs(probe, 5000), batch_size=5000)
+    direct = server.client()
+    original = direct.lrange(queue(7), 0, -1)
+    held = proxy.add_rule(Rule("delay_reply", where=script_touching(queue(7)), nth=3, seconds=60))
+    victim = _spawn(workers.purge_victim, proxy.url, queue(7))
+    try:
+        wait_until(lambda: held.fired and direct.llen(queue(7)) <= 5000 - 3 * 1000, timeout=60,
+                   what="chunk 3 to run (its reply held)")
+    finally:
+        victim.kill()
+        victim.join(10)
+    entry = next(e for e in journal_entries(adm) if e.get("helper") == "purge_queue")
+    assert entry.get("status") == "intent", "a purge whose process died stays an open intent in the journal"
+    undone = call(adm.undo, entry["id"])
+    assert undone.error is None, undone.error
+    assert direct.lrange(queue(7), 0, -1) == original, "undo restores the chunk whose reply the dead process never read"
+    reconcile(direct, Reported(written=set(frame["guid"])), probe=probe)

@@ -32,7 +32,7 @@ from .helpers import (
     warm_scripts,
 )
 from .proxy import FaultProxy, Rule
-from .reconcile import Reported, journal_entries, mentioned_write_ids, reconcile, removed_by
+from .reconcile import Reported, check_enqueue_journal, journal_entries, reconcile, removed_by
 
 TIMEOUT = 1.0  # the Admin's socket timeout through the proxy
 LATE = 2.5  # a delay well beyond it
@@ -129,9 +129,7 @@ N, BATCH = 2000, 200  # 10 batches; the fault hits the 4th
 
 def _frame_write_ids_journalled(adm: Admin, frame: pd.DataFrame) -> None:
     assert "write_id" in frame.columns and "written" in frame.columns, list(frame.columns)
-    journalled = set().union(*(mentioned_write_ids(e) for e in journal_entries(adm)))
-    missing = set(frame["write_id"].dropna()) - journalled
-    assert not missing, f"write ids in the result frame but not in the journal: {sorted(missing)[:3]}"
+    check_enqueue_journal(adm, frame)
 
 
 def test_enqueue_jobs_lost_reply_mid_stream(proxy: FaultProxy, r: redis.Redis, connect: Connect) -> None:

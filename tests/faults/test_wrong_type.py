@@ -19,7 +19,7 @@ from jsadmin.errors import JsAdminError
 
 from . import contract
 from .helpers import GID, call, fill_queue, job_specs, probe_id, queue
-from .reconcile import Reported, reconcile, removed_by, snapshot
+from .reconcile import Reported, check_enqueue_journal, reconcile, removed_by, snapshot
 from .servers import FaultServer
 
 Connect = Callable[..., Admin]
@@ -74,6 +74,7 @@ def test_enqueue_jobs_refuses_only_the_batch_with_the_bad_queue(adm: Admin, r: r
     frame = out.frame
     assert frame is not None and not frame.loc[frame["nid"] == 2, "written"].any()
     assert r.hgetall(queue(2)) == {b"f": b"v"}
+    check_enqueue_journal(adm, frame)
     reconcile(r, rep, probe=probe, no_burned_ids=[GID])
 
 

@@ -49,3 +49,13 @@ def undo(url: str, entry_id: str) -> dict[str, Any]:
         return {"error": None, "result": adm.undo(entry_id)}
     except Exception as exc:
         return {"error": repr(exc), "type": type(exc).__name__, "result": None}
+
+
+def enqueue_then_hang(url: str, probe: str, n: int, nid: int, batch_size: int) -> None:
+    """The victim of the client-kill case: enqueue (the parent kills this process mid-way)."""
+    enqueue(url, probe, n, nid, batch_size)
+
+
+def purge_victim(url: str, key: str) -> None:
+    """The victim of the client-kill case: purge (the parent kills this process mid-way)."""
+    purge(url, key)
