@@ -220,9 +220,8 @@ class _Link:
                             self.server.sendall(chunk[: rule.nbytes])
                         self.close_client()
                         raise OSError("request dropped")
-                    if action == "delay_request" and rule:
-                        if self.proxy._stopping.wait(rule.seconds):
-                            raise OSError("proxy closed: a held request is dropped, never delivered")
+                    if action == "delay_request" and rule and self.proxy._stopping.wait(rule.seconds):
+                        raise OSError("proxy closed: a held request is dropped, never delivered")
                     with self.cond:
                         self.pending.append(_Pending(action, rule, args))
                     self.server.sendall(chunk)

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from jsadmin.admin import Admin
+from jsadmin.writes import scripts
 
 from . import contract, workers
 from .helpers import (
@@ -80,8 +81,10 @@ def test_kill_mid_enqueue_jobs_restart_within_resolve_window(
 
 @pytest.mark.slow
 def test_kill_mid_enqueue_jobs_unknown_then_write_status(
-    aof_server: FaultServer, aof_proxy: FaultProxy, connect: Connect
+    aof_server: FaultServer, aof_proxy: FaultProxy, connect: Connect, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the server stays down longer than the resolve window (shortened from 10 s to keep CI fast)
+    monkeypatch.setattr(scripts, "RESOLVE_TIMEOUT", 2.0)
     adm = connect(aof_proxy.url, socket_timeout=1.0)
     warm_scripts(adm.redis)
     probe = probe_id()
