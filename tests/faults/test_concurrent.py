@@ -1,0 +1,71 @@
+"""Concurrent operators: enqueuers, a purger and two undos of the same entry, in processes.
+
+Reconciliation must hold afterwards: every reported-written job exactly once, the undone
+entry restored exactly once (in its original order, whatever was queued meanwhile), the
+purged queue's values in the journal.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from collections.abc import Callable
+
+import pytest
+import redis
+
+from jsadmin.admin import Admin
+
+from . import workers
+from .helpers import fill_queue, probe_id, queue
+from .reconcile import Reported, reconcile, removed_by
+from .servers import FaultServer
+
+Connect = Callable[..., Admin]
+
+
+@pytest.mark.slow
+def test_enqueuers_purger_and_two_undos(server: FaultServer, connect: Connect) -> None:
+    adm = connect(server.url)
+    client: redis.Redis = server.client()
+    probe, other = probe_id(), probe_id()
+    undone_frame = fill_queue(adm, probe, 3000, nid=100)
+    original = client.lrange(queue(100), 0, -1)
+    entry = adm.purge_queue(queue(100))["journal_id"]
+    purged_frame = fill_queue(adm, other, 2000, nid=200)
+    purged_original = client.lrange(queue(200), 0, -1)
+
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(5) as pool:
+        jobs = [
+            pool.apply_async(workers.enqueue, (server.url, probe, 3000, 1, 250)),
+            pool.apply_async(workers.enqueue, (server.url, probe, 1000, 100, 100)),  # into the undone queue
+            pool.apply_async(workers.purge, (server.url, queue(200))),
+            pool.apply_async(workers.undo, (server.url, entry)),
+            pool.apply_async(workers.undo, (server.url, entry)),
+        ]
+        results = [j.get(timeout=120) for j in jobs]
+    enq, purge, undos = results[:2], results[2], results[3:]
+
+    for rep in enq:
+        assert rep["error"] is None, rep["error"]
+    assert purge["error"] is None, purge["error"]
+    ok = [u for u in undos if u["error"] is None]
+    assert ok, f"both undos failed: {[u['error'] for u in undos]}"
+
+    # the undone entry: every value back exactly once, in its original relative order
+    now = client.lrange(queue(100), 0, -1)
+    restored = [v for v in now if v in set(original)]
+    assert restored == original, (
+        f"undo restored {len(restored)} values for {len(original)} purged (two undos must restore once)"
+    )
+    # the purged queue: empty, every value in the journal
+    assert client.llen(queue(200)) == 0
+    removed = removed_by(adm, "purge_queue", queue(200))
+    assert sorted(r["guid"] for r in removed) == sorted(json.loads(v)["guid"] for v in purged_original)
+
+    written = set(undone_frame["guid"]).union(*(set(r["written"]) for r in enq))
+    not_written = set().union(*(set(r["not_written"]) for r in enq))
+    reconcile(client, Reported(written=written, not_written=not_written), probe=probe)
+    hashed = {g for g in client.hkeys("jobs:1")}
+    assert {g.encode() for g in purged_frame["guid"]} <= hashed  # purge empties the queue only
