@@ -193,19 +193,19 @@ def snapshot(
     """Write every family of an Admin or a Fleet to Parquet under ``path``; return the path.
 
     ``name`` names the single source of an Admin (default: ``host:port`` of its URL, ``unix``
-    for a socket). ``path`` must not exist yet, unless ``overwrite=True`` and it already holds a
-    snapshot. The snapshot is written to a temporary sibling and renamed, so a crash leaves no
-    half snapshot behind.
+    for a socket). ``path`` must not exist yet, unless ``overwrite=True`` and it holds a jsadmin
+    snapshot and nothing else (see :func:`snapshot_contents`): then exactly that snapshot's files
+    are replaced, and any other directory is refused untouched. The snapshot is written to a
+    temporary sibling and renamed, so a crash leaves no half snapshot behind.
 
     >>> snapshot(jsadmin.connect("redis://10.0.0.5"), "snaps/node5")   # doctest: +SKIP
     PosixPath('snaps/node5')
     """
     target = Path(path)
-    if target.exists():
+    if target.exists() or target.is_symlink():
         if not overwrite:
             raise SnapshotError(f"{target} already exists; choose a new path or pass overwrite=True")
-        if not (target / MANIFEST).is_file():
-            raise SnapshotError(f"{target} exists and is not a jsadmin snapshot; refusing to overwrite it")
+        snapshot_contents(target)  # refuses anything but a jsadmin snapshot, before reading Redis
     created = dt.datetime.now(dt.timezone.utc)
     status: list[dict[str, Any]] | None = None
     if isinstance(source, Fleet):
@@ -265,13 +265,94 @@ def snapshot(
             "problems": schemas.get(PROBLEMS_DIR),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default), encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
+        if target.exists() or target.is_symlink():
+            _replace(target, tmp)
+        else:
+            tmp.rename(target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+_PART_FILE = re.compile(r"^part-\d+\.parquet$")
+
+
+def snapshot_contents(path: str | os.PathLike[str]) -> list[Path]:
+    """Every file and directory of the jsadmin snapshot at ``path``, deepest first.
+
+    Raises :class:`SnapshotError` (and touches nothing) unless ``path`` is a real directory
+    holding a jsadmin manifest and nothing but what that manifest lists: the family datasets
+    (``<family>/source=<name>/part-<n>.parquet``), ``_families/`` and ``_problems/``. Symlinks
+    are never followed. ``snapshot(..., overwrite=True)`` deletes exactly these paths.
+
+    >>> snapshot_contents("snaps/before")[-1]   # doctest: +SKIP
+    PosixPath('snaps/before')
+    """
+    root = Path(path)
+    refuse = f"refusing to overwrite {root}"
+    if root.is_symlink() or not root.is_dir():
+        raise SnapshotError(f"{root} is not a directory holding a jsadmin snapshot; {refuse}")
+    manifest_file = root / MANIFEST
+    if manifest_file.is_symlink() or not manifest_file.is_file():
+        raise SnapshotError(f"{root} exists and is not a jsadmin snapshot (no {MANIFEST}); {refuse}")
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise SnapshotError(f"{manifest_file} is not a jsadmin snapshot manifest ({exc}); {refuse}") from None
+    families = manifest.get("families") if isinstance(manifest, dict) else None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(families, dict):
+        raise SnapshotError(
+            f"{manifest_file} is not a jsadmin snapshot manifest (no \"format\": {FORMAT!r}); {refuse}"
+        )
+    datasets = {str(f) for f in families} | {FAMILIES_DIR, PROBLEMS_DIR}
+    found: list[Path] = []
+    foreign: list[str] = []
+    for entry in sorted(root.iterdir()):
+        if entry.name == MANIFEST:
+            continue
+        if entry.name not in datasets or entry.is_symlink() or not entry.is_dir():
+            foreign.append(entry.name)
+            continue
+        for part_dir in sorted(entry.iterdir()):
+            if part_dir.is_symlink() or not part_dir.is_dir() or not part_dir.name.startswith(f"{SOURCE}="):
+                foreign.append(f"{entry.name}/{part_dir.name}")
+                continue
+            for file in sorted(part_dir.iterdir()):
+                if file.is_symlink() or not file.is_file() or not _PART_FILE.match(file.name):
+                    foreign.append(f"{entry.name}/{part_dir.name}/{file.name}")
+                else:
+                    found.append(file)
+            found.append(part_dir)
+        found.append(entry)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise SnapshotError(
+            f"{root} holds files that are not part of its jsadmin snapshot ({shown}); {refuse}: "
+            "move them away or choose another path"
+        )
+    return [*found, manifest_file, root]
+
+
+def _replace(target: Path, new: Path) -> None:
+    """Swap the finished snapshot ``new`` in for the snapshot at ``target``, deleting only its files."""
+    contents = snapshot_contents(target)  # again: a file may have appeared while Redis was read
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+    old.rmdir()
+    target.rename(old)
+    new.rename(target)
+    try:
+        for item in contents:
+            moved = old if item == target else old / item.relative_to(target)
+            if moved.is_dir() and not moved.is_symlink():
+                moved.rmdir()  # empty by now, unless a file appeared after the check: then it stays
+            else:
+                moved.unlink()
+    except OSError as exc:
+        raise SnapshotError(
+            f"the new snapshot is at {target}, but the old one was moved to {old} and not deleted: "
+            f"something was added to it while the snapshot was taken ({exc})"
+        ) from None
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
@@ -448,4 +529,5 @@ __all__ = [
     "encode_frame",
     "open_snapshot",
     "snapshot",
+    "snapshot_contents",
 ]
