@@ -50,6 +50,7 @@ from .limits import (
     truncation_note,
 )
 from .scan import (
+    LIST_PIPELINE_ELEMENTS,
     get_many,
     hash_batches,
     key_types,
@@ -308,7 +309,8 @@ def _collect(
         if notes is not None and stop - start + 1 < length:
             notes.append(truncation_note(k.decode("utf-8", "backslashreplace"), stop - start + 1, length, keep))
     list_extra: dict[int, dict[str, Any]] = {}
-    for i, first, vals in list_slices(raw, spans):
+    piece = LIST_PIPELINE_ELEMENTS if flush is None else max(1, min(LIST_PIPELINE_ELEMENTS, batch_rows))
+    for i, first, vals in list_slices(raw, spans, batch=piece):
         k = spans[i][0]
         if i not in list_extra:
             list_extra.clear()
@@ -639,7 +641,7 @@ def _frame(
         values[_VALUE_COLUMN[fam.name]] = values.pop("value")
     failed = [i for i, e in enumerate(errors) if e is not None]  # not a list of every good row: 2M ints
     for i in failed:
-        problems.append(Problem.of(fam.name, rows.keys[i], _field_of(fam, rows.fields[i]), errors[i], rows.raws[i]))
+        problems.append(Problem.of(fam.name, rows.keys[i], _field_of(fam, rows.fields[i]), str(errors[i]), rows.raws[i]))
     columns = _provenance(fam, rows)
     columns.update(values)
     keep_keys, keep_fields = rows.keys, rows.fields

@@ -32,16 +32,21 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ._version import __version__
+from .catalog import FAMILIES
 from .errors import JsAdminError, UnknownFamilyError
 from .fleet import SOURCE, SOURCE_CODE, Fleet, merge_sources, source_name
 from .frames import expand_column
+from .reader import BATCH_ROWS, problems_frame, stream_family
 
 FORMAT = "jsadmin-snapshot/1"
 MANIFEST = "manifest.json"
@@ -84,8 +89,13 @@ def _needs_json(series: pd.Series) -> bool:
     return not (kinds <= {str} or kinds <= {bytes})
 
 
-def encode_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """A Parquet-ready copy of ``df`` and the schema entry that lets :func:`decode_frame` undo it."""
+def encode_frame(df: pd.DataFrame, *, all_json: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A Parquet-ready copy of ``df`` and the schema entry that lets :func:`decode_frame` undo it.
+
+    ``all_json`` stores every object column as JSON text, whatever its values, so that every
+    batch of a streamed family encodes the same way (a column of plain strings in one batch
+    may hold dicts in the next).
+    """
     out = df.copy(deep=False)
     out.attrs = {}
     dtypes: dict[str, Any] = {}
@@ -100,7 +110,7 @@ def encode_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
             }
             continue
         dtypes[str(col)] = {"dtype": str(dtype)}
-        if _needs_json(out[col]):
+        if (all_json and out[col].dtype == object) or _needs_json(out[col]):
             json_columns.append(str(col))
             out[col] = pd.Series(
                 [
@@ -148,7 +158,9 @@ def decode_frame(df: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
 def _merge_schema(a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, Any]:
     if a is None:
         return b
-    out = {"columns": list(a["columns"]), "dtypes": dict(a["dtypes"]), "json_columns": list(a["json_columns"])}
+    out: dict[str, Any] = {
+        "columns": list(a["columns"]), "dtypes": dict(a["dtypes"]), "json_columns": list(a["json_columns"])
+    }
     out["renamed"] = {**a.get("renamed", {}), **b.get("renamed", {})}
     out["columns"] += [c for c in b["columns"] if c not in out["columns"]]
     out["json_columns"] += [c for c in b["json_columns"] if c not in out["json_columns"]]
@@ -172,15 +184,116 @@ def _check_source(name: str) -> str:
 
 
 def _write(frame: pd.DataFrame, file: Path) -> dict[str, Any]:
-    renamed = {}
-    if SOURCE in frame.columns:  # the partition column is "source": jumpscript code moves aside
-        frame = frame.rename(columns={SOURCE: SOURCE_CODE})
-        renamed = {SOURCE_CODE: SOURCE}
-    encoded, schema = encode_frame(frame)
-    schema["renamed"] = renamed
-    file.parent.mkdir(parents=True, exist_ok=True)
-    encoded.to_parquet(file, index=False, engine="pyarrow")
-    return schema
+    sink = _ParquetSink(file, all_json=False)  # one whole frame: bytes columns (problems' raw) stay bytes
+    sink.write(frame)
+    return sink.close()
+
+
+class _ParquetSink:
+    """Writes the frames of one dataset, batch by batch, into one Parquet file (one row group each).
+
+    The Arrow schema is fixed by the first batch (JSON and all-null columns as text, categorical
+    codes as int32), later batches are cast to it; the returned schema entry merges every batch's
+    dtypes, with categories in the order one whole-family load gives them (``known``, then sorted).
+    """
+
+    def __init__(
+        self, file: Path, known_categories: Mapping[str, Sequence[str]] | None = None, *, all_json: bool = True
+    ) -> None:
+        self.file = file
+        self.all_json = all_json
+        self.known = dict(known_categories or {})
+        self.writer: pq.ParquetWriter | None = None
+        self.arrow_schema: pa.Schema | None = None
+        self.schema: dict[str, Any] | None = None
+        self.renamed: dict[str, str] = {}
+        self.rows = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if SOURCE in frame.columns:  # the partition column is "source": jumpscript code moves aside
+            frame = frame.rename(columns={SOURCE: SOURCE_CODE})
+            self.renamed = {SOURCE_CODE: SOURCE}
+        encoded, schema = encode_frame(frame, all_json=self.all_json)
+        table = pa.Table.from_pandas(encoded, preserve_index=False)
+        if self.writer is None:
+            self.arrow_schema = _stable_schema(table.schema)
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = pq.ParquetWriter(self.file, self.arrow_schema)
+        assert self.arrow_schema is not None
+        self.writer.write_table(table.cast(self.arrow_schema))
+        self.schema = _merge_schema(self.schema, schema)
+        self.rows += len(frame)
+
+    def close(self) -> dict[str, Any]:
+        if self.writer is not None:
+            self.writer.close()
+        assert self.schema is not None, "a dataset gets at least one (possibly empty) frame"
+        for col, spec in self.schema["dtypes"].items():
+            if spec["dtype"] == "category":
+                known = [c for c in self.known.get(col, ()) if c in spec["categories"]]
+                rest = sorted((c for c in spec["categories"] if c not in known), key=str)
+                spec["categories"] = known + rest
+        self.schema["renamed"] = self.renamed
+        return self.schema
+
+
+def _stable_schema(schema: pa.Schema) -> pa.Schema:
+    """The first batch's Arrow schema with types every later batch can be cast to."""
+    fields = []
+    for f in schema:
+        kind = f.type
+        if pa.types.is_null(kind):
+            kind = pa.large_string()  # an all-missing JSON or text column
+        elif pa.types.is_string(kind):
+            kind = pa.large_string()
+        elif pa.types.is_binary(kind):
+            kind = pa.large_binary()
+        elif pa.types.is_dictionary(kind):
+            kind = pa.dictionary(pa.int32(), pa.large_string())
+        fields.append(pa.field(f.name, kind, nullable=True))
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+@dataclass
+class _Staged:
+    """One source written to its staging directory: per-family schema entries and row counts."""
+
+    directory: Path
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    problems: pd.DataFrame | None = None
+    families: pd.DataFrame | None = None
+
+
+def _stage(admin: Any, parent: Path, limit: int | None, batch_rows: int) -> _Staged:
+    """Stream every family of one Admin to ``<staging>/<family>/part-0.parquet``, batch by batch."""
+    staged = _Staged(Path(tempfile.mkdtemp(prefix=".stage.", dir=parent)))
+    raw, keyspace = getattr(admin, "_raw", None), getattr(admin, "_keyspace", None)
+    problems: list[pd.DataFrame] = []
+    if raw is None or keyspace is None:  # not a live Admin: its whole frames, written the same way
+        for fam_name, frame in admin.load_all().items():
+            sink = _ParquetSink(staged.directory / fam_name / PART)
+            sink.write(frame)
+            staged.schemas[fam_name], staged.rows[fam_name] = sink.close(), sink.rows
+            staged.notes[fam_name] = list(frame.attrs.get("notes", []))
+            problems.append(frame.attrs.get("problems", pd.DataFrame()))
+    else:
+        found = keyspace()
+        for fam in FAMILIES.values():
+            typed = found.get(fam.name, {})
+            sink = _ParquetSink(staged.directory / fam.name / PART, fam.categories)
+            out = stream_family(raw, fam, sink.write, keys=list(typed), types=typed, limit=limit, batch_rows=batch_rows)
+            staged.schemas[fam.name], staged.rows[fam.name] = sink.close(), sink.rows
+            staged.notes[fam.name] = out.notes
+            frame = problems_frame(out.problems)
+            if hasattr(admin, "_problems"):
+                admin._problems[fam.name] = frame  # Admin.problems() reports what the snapshot saw
+            problems.append(frame)
+    found_problems = [p for p in problems if isinstance(p, pd.DataFrame) and len(p)]
+    staged.problems = pd.concat([_plain(p) for p in found_problems], ignore_index=True) if found_problems else None
+    staged.families = admin.families()
+    return staged
 
 
 def snapshot(
@@ -189,6 +302,8 @@ def snapshot(
     *,
     name: str | None = None,
     overwrite: bool = False,
+    limit: int | None = None,
+    batch_rows: int = BATCH_ROWS,
 ) -> Path:
     """Write every family of an Admin or a Fleet to Parquet under ``path``; return the path.
 
@@ -198,6 +313,11 @@ def snapshot(
     are replaced, and any other directory is refused untouched. The snapshot is written to a
     temporary sibling and renamed, so a crash leaves no half snapshot behind.
 
+    Each family is streamed: read ``batch_rows`` rows at a time and appended to its Parquet file
+    (one row group per batch), so a 2,000,000-entry ``queues:logs`` never sits in memory whole.
+    ``limit`` (entries per key, newest first) defaults to ``None``: a snapshot holds every entry;
+    a capped key is listed under ``notes`` in the manifest.
+
     >>> snapshot(jsadmin.connect("redis://10.0.0.5"), "snaps/node5")   # doctest: +SKIP
     PosixPath('snaps/node5')
     """
@@ -206,51 +326,49 @@ def snapshot(
         if not overwrite:
             raise SnapshotError(f"{target} already exists; choose a new path or pass overwrite=True")
         snapshot_contents(target)  # refuses anything but a jsadmin snapshot, before reading Redis
-    created = dt.datetime.now(dt.timezone.utc)
-    status: list[dict[str, Any]] | None = None
-    if isinstance(source, Fleet):
-        kind = "fleet"
-        sources = dict(source.sources)
-        per_source = source.map(
-            lambda a: (a.load_all(), a.families()), operation="snapshot"
-        )
-        st = source.status()
-        status = json.loads(st.to_json(orient="records"))
-    elif hasattr(source, "load_all") and hasattr(source, "families") and hasattr(source, "url"):
-        kind = "admin"
-        src = name or source_name(source.url)
-        sources = {src: source.url}
-        per_source = {src: (source.load_all(), source.families())}
-    elif isinstance(source, Snapshot):
+    if isinstance(source, Snapshot):
         raise SnapshotError("this is already a snapshot; copy its directory instead")
-    else:
+    is_admin = hasattr(source, "load_all") and hasattr(source, "families") and hasattr(source, "url")
+    if not isinstance(source, Fleet) and not is_admin:
         raise TypeError(f"snapshot() needs an Admin or a Fleet, not {type(source).__name__}")
+    sources = dict(source.sources) if isinstance(source, Fleet) else {name or source_name(source.url): source.url}
     for src in sources:
         _check_source(src)
-
+    created = dt.datetime.now(dt.timezone.utc)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
+        status: list[dict[str, Any]] | None = None
+        if isinstance(source, Fleet):
+            kind = "fleet"
+            per_source = source.map(lambda a: _stage(a, tmp, limit, batch_rows), operation="snapshot")
+            status = json.loads(source.status().to_json(orient="records"))
+        else:
+            kind = "admin"
+            per_source = {next(iter(sources)): _stage(source, tmp, limit, batch_rows)}
         schemas: dict[str, dict[str, Any]] = {}
         rows: dict[str, dict[str, int]] = {}
-        family_order: list[str] = []
-        for src, (frames, fams) in per_source.items():
-            for fam, frame in frames.items():
-                if fam not in family_order:
-                    family_order.append(fam)
-                schema = _write(frame, tmp / fam / f"{SOURCE}={src}" / PART)
+        notes: dict[str, dict[str, list[str]]] = {}
+        for src, staged in per_source.items():
+            for fam, schema in staged.schemas.items():
+                dest = tmp / fam / f"{SOURCE}={src}"
+                dest.mkdir(parents=True, exist_ok=True)
+                (staged.directory / fam / PART).rename(dest / PART)
                 schemas[fam] = _merge_schema(schemas.get(fam), schema)
-                rows.setdefault(fam, {})[src] = len(frame)
-            _write(fams, tmp / FAMILIES_DIR / f"{SOURCE}={src}" / PART)
-            problems = [
-                p for p in (f.attrs.get("problems") for f in frames.values())
-                if isinstance(p, pd.DataFrame) and len(p)
-            ]
-            prob = pd.concat([_plain(p) for p in problems], ignore_index=True) if problems else None
-            if prob is not None:
+                rows.setdefault(fam, {})[src] = staged.rows[fam]
+                if staged.notes.get(fam):
+                    notes.setdefault(fam, {})[src] = staged.notes[fam]
+            assert staged.families is not None
+            _write(staged.families, tmp / FAMILIES_DIR / f"{SOURCE}={src}" / PART)
+            if staged.problems is not None:
                 schemas[PROBLEMS_DIR] = _merge_schema(
-                    schemas.get(PROBLEMS_DIR), _write(prob, tmp / PROBLEMS_DIR / f"{SOURCE}={src}" / PART)
+                    schemas.get(PROBLEMS_DIR), _write(staged.problems, tmp / PROBLEMS_DIR / f"{SOURCE}={src}" / PART)
                 )
+        for leftover in tmp.glob(".stage.*"):  # sources that failed part-way, and emptied stages
+            shutil.rmtree(leftover)
+        family_order = [f for f in FAMILIES if f in schemas] + [
+            f for f in schemas if f not in FAMILIES and f != PROBLEMS_DIR
+        ]
         manifest = {
             "format": FORMAT,
             "kind": kind,
@@ -259,8 +377,10 @@ def snapshot(
             "sources": [{"name": s, "url": u} for s, u in sources.items()],
             "answered": list(per_source),
             "status": status,
+            "limit": limit,
             "families": {
-                fam: {"rows": rows.get(fam, {}), **schemas[fam]} for fam in family_order
+                fam: {"rows": rows.get(fam, {}), **schemas[fam], **({"notes": notes[fam]} if fam in notes else {})}
+                for fam in family_order
             },
             "problems": schemas.get(PROBLEMS_DIR),
         }
@@ -442,7 +562,7 @@ class Snapshot:
 
     def families(self) -> pd.DataFrame:
         """``families()`` of each source as recorded when the snapshot was taken."""
-        schema = {"columns": [], "dtypes": {}, "json_columns": []}
+        schema: dict[str, Any] = {"columns": [], "dtypes": {}, "json_columns": []}
         frame = self._finish(self._read(FAMILIES_DIR, schema), None)
         frame.attrs.pop("problems", None)
         frame.attrs.pop("family", None)
@@ -481,6 +601,7 @@ class Snapshot:
             if prob is not None and "family" in prob.columns:
                 frame.attrs["problems"] = prob[prob["family"] == name].reset_index(drop=True)
         frame = self._finish(per_source, name, schema.get("renamed"))
+        frame.attrs["notes"] = [n for src in self.answered for n in schema.get("notes", {}).get(src, [])]
         return apply_filters(frame, **filters)
 
     def load_all(self) -> dict[str, pd.DataFrame]:
