@@ -58,7 +58,7 @@ def make_log(i: int, rng: random.Random, now: int, n: int) -> bytes:
     """One ``queues:logs`` record (§5.7): escaped newlines and pipes, dots -> underscores in categories."""
     level, category, message = TEMPLATES[i % len(TEMPLATES)]
     nid = rng.randint(1, 50)
-    guid = uuid.UUID(int=rng.getrandbits(128)).hex if i % 3 else ""
+    guid = uuid.UUID(int=rng.getrandbits(128)).hex if i % 3 == 0 else ""  # a third logged inside jobs
     record = {
         "message": message.format(guid=guid or "-", nid=nid, n=rng.randint(1, 99), secs=rng.random() * 30)
         .replace("\n", "/n"),

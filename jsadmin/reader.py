@@ -33,6 +33,7 @@ from .decode import (
     text,
 )
 from .frames import (
+    CONVERTERS,
     JOB_FIELDS,
     build_frame,
     expand_column,
@@ -64,6 +65,8 @@ from .scan import (
 PROBLEM_COLUMNS = ("family", "key", "field", "error", "raw")
 BATCH_ROWS = 50_000
 """Rows per frame when a family is streamed (:func:`stream_family`, used by ``snapshot``)."""
+DECODE_BATCH = 5_000
+"""List entries decoded at once: their dicts die before the next ones are made."""
 _DEFAULT: Any = object()
 """``limit`` not given: :data:`~jsadmin.limits.DEFAULT_LIMIT` for bounded families, else all."""
 ECO_STUB_KEYS = frozenset({"occurrences", "epoch", "guid", "lasttime", "pushtime", "gid", "nid"})
@@ -88,6 +91,13 @@ def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
 
 ColumnBuilder = Callable[[list[dict[str, Any]]], dict[str, list[Any]]]
 """Turns one batch of decoded JSON objects into value columns."""
+TYPED_PER_BATCH = frozenset({"Int64", "Float64", "boolean", "datetime"})
+"""Column dtypes converted batch by batch (each cell on its own), so no Python int survives a batch."""
+
+
+def _convert(dtype: str, col: list[Any]) -> tuple[Any, list[tuple[int, str]]]:
+    arr, bad = CONVERTERS[dtype](col)
+    return (arr.array if isinstance(arr, pd.DatetimeIndex) else arr), bad
 
 
 @dataclass
@@ -102,7 +112,12 @@ class _Rows:
     builder: ColumnBuilder | None = None
     text_columns: frozenset[str] = frozenset()
     """Value columns converted to Arrow text per batch, so their Python strings die with the batch."""
+    typed_columns: dict[str, str] = field(default_factory=dict)
+    """Value columns converted to their typed array per batch (numbers, booleans, datetimes)."""
     chunks: dict[str, list[Any]] = field(default_factory=dict)
+    typed: dict[str, list[Any]] = field(default_factory=dict)
+    bad: list[tuple[int, str, str]] = field(default_factory=list)
+    """Cells of typed columns that did not convert: ``(row, column, reason)`` over all rows."""
     prov: dict[str, list[Any]] = field(default_factory=dict)
     raws: list[Any] = field(default_factory=list)
     cols: dict[str, list[Any]] = field(default_factory=dict)
@@ -153,6 +168,13 @@ class _Rows:
                 if name not in self.chunks and done:
                     self.chunks[name] = [to_arrow_text([None] * done)]
                 self.chunks.setdefault(name, []).append(to_arrow_text(col))
+            elif name in self.typed_columns:
+                dtype = self.typed_columns[name]
+                if name not in self.typed and done:
+                    self.typed[name] = [_convert(dtype, [None] * done)[0]]
+                arr, bad = _convert(dtype, col)
+                self.typed.setdefault(name, []).append(arr)
+                self.bad.extend((done + i, name, why) for i, why in bad)
             else:
                 self.cols.setdefault(name, [None] * done).extend(col)
 
@@ -161,6 +183,10 @@ class _Rows:
         out: dict[str, Any] = dict(self.cols)
         for name, parts in self.chunks.items():
             out[name] = pd.arrays.ArrowStringArray(pa.chunked_array(parts, type=pa.large_string()))
+        for name, parts in self.typed.items():
+            if len(parts) > 1:  # joined in place: the batch arrays die here, not after the frame is built
+                parts[:] = [type(parts[0])._concat_same_type(parts)]
+            out[name] = parts[0]
         return out
 
     def dedupe_from(self, start: int) -> None:
@@ -178,6 +204,10 @@ class _Rows:
         self.cols = {c: [v[i] for i in keep] for c, v in self.cols.items()}
         index = pa.array(keep, type=pa.int64())
         self.chunks = {c: [pa.concat_arrays(v).take(index)] for c, v in self.chunks.items()}
+        taken = np.asarray(keep, dtype="int64")
+        self.typed = {c: [type(v[0])._concat_same_type(v).take(taken)] for c, v in self.typed.items()}
+        moved = {old: new for new, old in enumerate(keep)}
+        self.bad = [(moved[i], c, why) for i, c, why in self.bad if i in moved]
 
 
 def family_keys(raw: Any, fam: Family, *, gid: Any = None, keys: Sequence[str] | None = None) -> list[bytes]:
@@ -241,9 +271,10 @@ def _collect(
     to it and dropped (streaming); the rows not flushed yet are returned.
     """
     text_columns = frozenset(c for c, t in fam.value_columns.items() if t == "string")
+    typed_columns = {c: t for c, t in fam.value_columns.items() if t in TYPED_PER_BATCH}
 
     def fresh() -> _Rows:
-        return _Rows(builder=BUILDERS.get(fam.decoder), text_columns=text_columns)
+        return _Rows(builder=BUILDERS.get(fam.decoder), text_columns=text_columns, typed_columns=typed_columns)
 
     rows = fresh()
     allowed = (fam.redis_type, *fam.also_types)
@@ -317,7 +348,8 @@ def _collect(
             list_extra[i] = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "list")
             if fam.ttl:
                 list_extra[i]["ttl"] = ttl_of.get(k)
-        rows.add(k, vals, range(first, first + len(vals)), list_extra[i])
+        for at in range(0, len(vals), DECODE_BATCH):  # a few thousand dicts alive at a time
+            rows.add(k, vals[at : at + DECODE_BATCH], range(first + at, first + min(at + DECODE_BATCH, len(vals))), list_extra[i])
         if flush is not None and len(rows) >= batch_rows:
             flush(rows)
             rows = fresh()
@@ -656,7 +688,19 @@ def _frame(
         keep_keys = [rows.keys[i] for i in keep]
         keep_fields = [rows.fields[i] for i in keep]
     _fill_derived(fam, columns)
-    df, bad = build_frame(columns, fam.columns, categories=fam.categories)
+    typed = {c: columns.pop(c) for c in rows.typed if c in columns}
+    if not typed:
+        df, bad = build_frame(columns, fam.columns, categories=fam.categories)
+        return df, bad, keep_keys, keep_fields
+    spec = {c: t for c, t in fam.columns.items() if c not in typed}
+    built, bad = build_frame(columns, spec, categories=fam.categories)
+    del columns
+    df = pd.DataFrame({c: typed[c] if c in typed else built[c].array for c in fam.columns}, copy=False)
+    del built, typed
+    shift = np.searchsorted(np.asarray(failed, dtype="int64"), [i for i, _, _ in rows.bad]) if failed else None
+    bad += [(i - (int(shift[n]) if shift is not None else 0), c, why) for n, (i, c, why) in enumerate(rows.bad)]
+    order = {c: n for n, c in enumerate(fam.columns)}
+    bad.sort(key=lambda b: (order.get(b[1], len(order)), b[0]))
     return df, bad, keep_keys, keep_fields
 
 
