@@ -14,7 +14,7 @@ unless ``limit=`` says otherwise; the frame then carries a note and a :class:`Tr
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NamedTuple
 
 DEFAULT_LIMIT = 100_000
 """Entries per key that a bounded family loads unless ``limit=`` is given (``limit=None``: all).
@@ -34,6 +34,23 @@ consumer is down), ``workers:action:*`` (lists of dead workers linger and keep g
 
 NEWEST_END: dict[str, End] = {"worker_actions": "head"}
 """Families whose newest entry is at the head (``LPUSH``); every other list is ``RPUSH``ed."""
+
+
+class Capped(NamedTuple):
+    """One list key a load did not read whole: ``kept`` of its ``total`` entries, from the ``keep`` end."""
+
+    key: str
+    kept: int
+    total: int
+    keep: str = "newest"
+
+    def note(self) -> str:
+        """The human note (see :func:`truncation_note`)."""
+        return truncation_note(self.key, self.kept, self.total, self.keep)
+
+    def as_dict(self) -> dict[str, int | str]:
+        """``{"kept": .., "total": .., "keep": ..}`` as stored in ``df.attrs["truncated"][key]``."""
+        return {"kept": self.kept, "total": self.total, "keep": self.keep}
 
 
 class TruncatedWarning(UserWarning):
@@ -78,6 +95,7 @@ __all__ = [
     "BOUNDED_FAMILIES",
     "DEFAULT_LIMIT",
     "NEWEST_END",
+    "Capped",
     "TruncatedWarning",
     "list_span",
     "newest_end",

@@ -45,10 +45,10 @@ from .frames import (
 from .limits import (
     BOUNDED_FAMILIES,
     DEFAULT_LIMIT,
+    Capped,
     TruncatedWarning,
     list_span,
     newest_end,
-    truncation_note,
 )
 from .scan import (
     LIST_PIPELINE_ELEMENTS,
@@ -259,7 +259,7 @@ def _collect(
     types: Sequence[str] | None = None,
     *,
     keep: str = "newest",
-    notes: list[str] | None = None,
+    capped: list[Capped] | None = None,
     flush: Callable[[_Rows], None] | None = None,
     batch_rows: int = BATCH_ROWS,
 ) -> _Rows:
@@ -267,7 +267,7 @@ def _collect(
 
     Lists are read in pieces of about 20,000 entries, each decoded at once; ``limit`` keeps the
     entries nearest one end of each list (``keep="newest"``: the end JumpScale pushes to) and
-    adds a note per capped key to ``notes``. With ``flush``, every ``batch_rows`` rows are handed
+    adds each capped key to ``capped``. With ``flush``, every ``batch_rows`` rows are handed
     to it and dropped (streaming); the rows not flushed yet are returned.
     """
     text_columns = frozenset(c for c, t in fam.value_columns.items() if t == "string")
@@ -337,8 +337,8 @@ def _collect(
     for k, length in zip(list_keys, list_lengths(raw, list_keys) if list_keys else []):
         start, stop = list_span(length, limit, end)
         spans.append((k, start, stop))
-        if notes is not None and stop - start + 1 < length:
-            notes.append(truncation_note(k.decode("utf-8", "backslashreplace"), stop - start + 1, length, keep))
+        if capped is not None and stop - start + 1 < length:
+            capped.append(Capped(k.decode("utf-8", "backslashreplace"), stop - start + 1, length, keep))
     list_extra: dict[int, dict[str, Any]] = {}
     piece = LIST_PIPELINE_ELEMENTS if flush is None else max(1, min(LIST_PIPELINE_ELEMENTS, batch_rows))
     for i, first, vals in list_slices(raw, spans, batch=piece):
@@ -534,7 +534,8 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
     (:data:`~jsadmin.limits.BOUNDED_FAMILIES`: ``logs``, queues, ...) load the newest
     :data:`~jsadmin.limits.DEFAULT_LIMIT` entries per key. A capped key adds a note to
     ``df.attrs["notes"]`` ("queues:logs: newest 100,000 of 2,000,000 entries; pass
-    `limit=None` for all"), and a :class:`~jsadmin.limits.TruncatedWarning` when the cap was
+    `limit=None` for all"), ``df.attrs["truncated"]`` maps each capped key to
+    ``{"kept", "total", "keep"}``, and a :class:`~jsadmin.limits.TruncatedWarning` when the cap was
     the default rather than a ``limit`` the caller gave; the ``position``
     column keeps each entry's real index in its list (0 = head).
 
@@ -551,13 +552,13 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
             f"unknown filter(s) {unknown} for family {fam.name!r}; filter on columns: {', '.join(fam.columns)}"
         )
     problems: list[Problem] = []
-    notes: list[str] = []
+    capped: list[Capped] = []
     key_list = family_keys(raw, fam, gid=filters.get("gid"), keys=explicit_keys)
     with gc_paused():
         # the per-row dicts die inside _frame, while the collector is paused: re-enabling it
         # with them alive would walk millions of young objects once for nothing
         types = None if known_types is None else [known_types.get(k, "none") for k in key_list]
-        rows = _collect(raw, fam, key_list, limit, problems, types, keep=keep, notes=notes)
+        rows = _collect(raw, fam, key_list, limit, problems, types, keep=keep, capped=capped)
         df = _finish(fam, rows, problems)
         del rows
     for column, wanted in filters.items():
@@ -568,7 +569,7 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
     df = df.reset_index(drop=True)
     df.attrs["family"] = fam.name
     df.attrs["problems"] = problems_frame(problems)
-    _note(df, fam, notes, warn=not chosen)
+    _note(df, fam, capped, warn=not chosen)
     return df
 
 
@@ -585,9 +586,11 @@ def _limit_options(fam: Family, filters: dict[str, Any]) -> tuple[int | None, st
     return limit, keep
 
 
-def _note(df: pd.DataFrame, fam: Family, notes: list[str], *, warn: bool) -> None:
+def _note(df: pd.DataFrame, fam: Family, capped: list[Capped], *, warn: bool) -> None:
     """Attach the notes of capped keys to the frame; warn when the cap was the default one."""
-    df.attrs["notes"] = list(notes)
+    notes = [c.note() for c in capped]
+    df.attrs["notes"] = notes
+    df.attrs["truncated"] = {c.key: c.as_dict() for c in capped}
     if notes and warn:
         shown = notes[0] if len(notes) == 1 else f"{notes[0]} (and {len(notes) - 1} more keys, see df.attrs['notes'])"
         warnings.warn(f"{fam.name}: {shown}", TruncatedWarning, stacklevel=4)
@@ -608,12 +611,12 @@ def _finish(fam: Family, rows: _Rows, problems: list[Problem]) -> pd.DataFrame:
 
 @dataclass
 class Streamed:
-    """What :func:`stream_family` read: rows handed to the sink, problems and notes."""
+    """What :func:`stream_family` read: rows handed to the sink, problems and the capped keys."""
 
     rows: int = 0
     batches: int = 0
     problems: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    capped: list[Capped] = field(default_factory=list)
 
 
 def stream_family(
@@ -635,7 +638,7 @@ def stream_family(
     least one (possibly empty) frame is always handed over.
 
     >>> stream_family(raw, family("logs"), writer.write)   # doctest: +SKIP
-    Streamed(rows=2000000, batches=40, problems=[], notes=[])
+    Streamed(rows=2000000, batches=40, problems=[], capped=[])
     """
     out = Streamed()
     key_list = family_keys(raw, fam, keys=keys)
@@ -649,7 +652,7 @@ def stream_family(
 
     with gc_paused():
         rest = _collect(
-            raw, fam, key_list, limit, out.problems, known, keep=keep, notes=out.notes,
+            raw, fam, key_list, limit, out.problems, known, keep=keep, capped=out.capped,
             flush=flush, batch_rows=batch_rows,
         )
         if len(rest) or not out.batches:

@@ -46,6 +46,7 @@ from .catalog import FAMILIES
 from .errors import JsAdminError, UnknownFamilyError
 from .fleet import SOURCE, SOURCE_CODE, Fleet, merge_sources, source_name
 from .frames import expand_column
+from .limits import Capped
 from .reader import BATCH_ROWS, problems_frame, stream_family
 
 FORMAT = "jsadmin-snapshot/1"
@@ -261,7 +262,7 @@ class _Staged:
     directory: Path
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
-    notes: dict[str, list[str]] = field(default_factory=dict)
+    truncated: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: pd.DataFrame | None = None
     families: pd.DataFrame | None = None
 
@@ -276,7 +277,7 @@ def _stage(admin: Any, parent: Path, limit: int | None, batch_rows: int) -> _Sta
             sink = _ParquetSink(staged.directory / fam_name / PART)
             sink.write(frame)
             staged.schemas[fam_name], staged.rows[fam_name] = sink.close(), sink.rows
-            staged.notes[fam_name] = list(frame.attrs.get("notes", []))
+            staged.truncated[fam_name] = dict(frame.attrs.get("truncated", {}))
             problems.append(frame.attrs.get("problems", pd.DataFrame()))
     else:
         found = keyspace()
@@ -285,7 +286,7 @@ def _stage(admin: Any, parent: Path, limit: int | None, batch_rows: int) -> _Sta
             sink = _ParquetSink(staged.directory / fam.name / PART, fam.categories)
             out = stream_family(raw, fam, sink.write, keys=list(typed), types=typed, limit=limit, batch_rows=batch_rows)
             staged.schemas[fam.name], staged.rows[fam.name] = sink.close(), sink.rows
-            staged.notes[fam.name] = out.notes
+            staged.truncated[fam.name] = {c.key: c.as_dict() for c in out.capped}
             frame = problems_frame(out.problems)
             if hasattr(admin, "_problems"):
                 admin._problems[fam.name] = frame  # Admin.problems() reports what the snapshot saw
@@ -316,7 +317,7 @@ def snapshot(
     Each family is streamed: read ``batch_rows`` rows at a time and appended to its Parquet file
     (one row group per batch), so a 2,000,000-entry ``queues:logs`` never sits in memory whole.
     ``limit`` (entries per key, newest first) defaults to ``None``: a snapshot holds every entry;
-    a capped key is listed under ``notes`` in the manifest.
+    a capped key is listed under ``truncated`` in the manifest and noted when the family is loaded.
 
     >>> snapshot(jsadmin.connect("redis://10.0.0.5"), "snaps/node5")   # doctest: +SKIP
     PosixPath('snaps/node5')
@@ -348,7 +349,7 @@ def snapshot(
             per_source = {next(iter(sources)): _stage(source, tmp, limit, batch_rows)}
         schemas: dict[str, dict[str, Any]] = {}
         rows: dict[str, dict[str, int]] = {}
-        notes: dict[str, dict[str, list[str]]] = {}
+        truncated: dict[str, dict[str, dict[str, Any]]] = {}
         for src, staged in per_source.items():
             for fam, schema in staged.schemas.items():
                 dest = tmp / fam / f"{SOURCE}={src}"
@@ -356,8 +357,8 @@ def snapshot(
                 (staged.directory / fam / PART).rename(dest / PART)
                 schemas[fam] = _merge_schema(schemas.get(fam), schema)
                 rows.setdefault(fam, {})[src] = staged.rows[fam]
-                if staged.notes.get(fam):
-                    notes.setdefault(fam, {})[src] = staged.notes[fam]
+                if staged.truncated.get(fam):
+                    truncated.setdefault(fam, {})[src] = staged.truncated[fam]
             assert staged.families is not None
             _write(staged.families, tmp / FAMILIES_DIR / f"{SOURCE}={src}" / PART)
             if staged.problems is not None:
@@ -379,7 +380,7 @@ def snapshot(
             "status": status,
             "limit": limit,
             "families": {
-                fam: {"rows": rows.get(fam, {}), **schemas[fam], **({"notes": notes[fam]} if fam in notes else {})}
+                fam: {"rows": rows.get(fam, {}), **schemas[fam], **({"truncated": truncated[fam]} if fam in truncated else {})}
                 for fam in family_order
             },
             "problems": schemas.get(PROBLEMS_DIR),
@@ -601,7 +602,13 @@ class Snapshot:
             if prob is not None and "family" in prob.columns:
                 frame.attrs["problems"] = prob[prob["family"] == name].reset_index(drop=True)
         frame = self._finish(per_source, name, schema.get("renamed"))
-        frame.attrs["notes"] = [n for src in self.answered for n in schema.get("notes", {}).get(src, [])]
+        capped = [
+            Capped(key, c["kept"], c["total"], c["keep"])
+            for src in self.answered
+            for key, c in schema.get("truncated", {}).get(src, {}).items()
+        ]
+        frame.attrs["notes"] = [c.note() for c in capped]
+        frame.attrs["truncated"] = {c.key: c.as_dict() for c in capped}
         return apply_filters(frame, **filters)
 
     def load_all(self) -> dict[str, pd.DataFrame]:

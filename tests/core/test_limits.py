@@ -46,11 +46,13 @@ def test_logs_load_the_newest_default_limit_with_a_note_and_a_warning(r: redis.R
     assert df["position"].iloc[0] == 25 and df["position"].iloc[-1] == n - 1  # real list positions
     assert df["message"].iloc[0] == "m25" and df["message"].iloc[-1] == f"m{n - 1}"
     assert df.attrs["notes"] == ["queues:logs: newest 100,000 of 100,025 entries; pass `limit=None` for all"]
+    assert df.attrs["truncated"] == {"queues:logs": {"kept": DEFAULT_LIMIT, "total": n, "keep": "newest"}}
     assert df.attrs["problems"].empty
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         full = admin.load("logs", limit=None)
     assert len(full) == n and full["message"].iloc[0] == "m0" and full.attrs["notes"] == []
+    assert full.attrs["truncated"] == {}
     assert full["position"].tolist() == list(range(n))
 
 

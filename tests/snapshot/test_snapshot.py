@@ -171,6 +171,8 @@ def test_snapshot_streams_batches_and_round_trips_exactly(tmp_path: Path) -> Non
         assert capped.load("logs").attrs["notes"] == [
             "queues:logs: newest 100 of 2,501 entries; pass `limit=None` for all"
         ]
+        assert capped.load("logs").attrs["truncated"] == {"queues:logs": {"kept": 100, "total": 2501, "keep": "newest"}}
+        assert snap.load("logs").attrs["truncated"] == {}
         admin.close()
     finally:
         srv.stop()
