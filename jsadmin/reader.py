@@ -10,6 +10,7 @@ reported as :class:`~jsadmin.decode.Problem` rows in ``df.attrs["problems"]``.
 from __future__ import annotations
 
 import gc
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from .decode import (
     text,
 )
 from .frames import (
+    CONVERTERS,
     JOB_FIELDS,
     build_frame,
     expand_column,
@@ -40,9 +42,33 @@ from .frames import (
     text_array,
     to_arrow_text,
 )
-from .scan import get_many, hash_batches, key_types, lists_values, scan_keys, set_members, ttls
+from .limits import (
+    BOUNDED_FAMILIES,
+    DEFAULT_LIMIT,
+    Capped,
+    TruncatedWarning,
+    list_span,
+    newest_end,
+)
+from .scan import (
+    LIST_PIPELINE_ELEMENTS,
+    get_many,
+    hash_batches,
+    key_types,
+    list_lengths,
+    list_slices,
+    scan_keys,
+    set_members,
+    ttls,
+)
 
 PROBLEM_COLUMNS = ("family", "key", "field", "error", "raw")
+BATCH_ROWS = 50_000
+"""Rows per frame when a family is streamed (:func:`stream_family`, used by ``snapshot``)."""
+DECODE_BATCH = 5_000
+"""List entries decoded at once: their dicts die before the next ones are made."""
+_DEFAULT: Any = object()
+"""``limit`` not given: :data:`~jsadmin.limits.DEFAULT_LIMIT` for bounded families, else all."""
 ECO_STUB_KEYS = frozenset({"occurrences", "epoch", "guid", "lasttime", "pushtime", "gid", "nid"})
 
 
@@ -65,6 +91,13 @@ def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
 
 ColumnBuilder = Callable[[list[dict[str, Any]]], dict[str, list[Any]]]
 """Turns one batch of decoded JSON objects into value columns."""
+TYPED_PER_BATCH = frozenset({"Int64", "Float64", "boolean", "datetime"})
+"""Column dtypes converted batch by batch (each cell on its own), so no Python int survives a batch."""
+
+
+def _convert(dtype: str, col: list[Any]) -> tuple[Any, list[tuple[int, str]]]:
+    arr, bad = CONVERTERS[dtype](col)
+    return (arr.array if isinstance(arr, pd.DatetimeIndex) else arr), bad
 
 
 @dataclass
@@ -79,7 +112,12 @@ class _Rows:
     builder: ColumnBuilder | None = None
     text_columns: frozenset[str] = frozenset()
     """Value columns converted to Arrow text per batch, so their Python strings die with the batch."""
+    typed_columns: dict[str, str] = field(default_factory=dict)
+    """Value columns converted to their typed array per batch (numbers, booleans, datetimes)."""
     chunks: dict[str, list[Any]] = field(default_factory=dict)
+    typed: dict[str, list[Any]] = field(default_factory=dict)
+    bad: list[tuple[int, str, str]] = field(default_factory=list)
+    """Cells of typed columns that did not convert: ``(row, column, reason)`` over all rows."""
     prov: dict[str, list[Any]] = field(default_factory=dict)
     raws: list[Any] = field(default_factory=list)
     cols: dict[str, list[Any]] = field(default_factory=dict)
@@ -130,6 +168,13 @@ class _Rows:
                 if name not in self.chunks and done:
                     self.chunks[name] = [to_arrow_text([None] * done)]
                 self.chunks.setdefault(name, []).append(to_arrow_text(col))
+            elif name in self.typed_columns:
+                dtype = self.typed_columns[name]
+                if name not in self.typed and done:
+                    self.typed[name] = [_convert(dtype, [None] * done)[0]]
+                arr, bad = _convert(dtype, col)
+                self.typed.setdefault(name, []).append(arr)
+                self.bad.extend((done + i, name, why) for i, why in bad)
             else:
                 self.cols.setdefault(name, [None] * done).extend(col)
 
@@ -137,7 +182,11 @@ class _Rows:
         """The decoded value columns (text columns as one Arrow-backed ``string`` array each)."""
         out: dict[str, Any] = dict(self.cols)
         for name, parts in self.chunks.items():
-            out[name] = pd.arrays.ArrowStringArray(pa.concat_arrays(parts))
+            out[name] = pd.arrays.ArrowStringArray(pa.chunked_array(parts, type=pa.large_string()))
+        for name, parts in self.typed.items():
+            if len(parts) > 1:  # joined in place: the batch arrays die here, not after the frame is built
+                parts[:] = [type(parts[0])._concat_same_type(parts)]
+            out[name] = parts[0]
         return out
 
     def dedupe_from(self, start: int) -> None:
@@ -155,6 +204,10 @@ class _Rows:
         self.cols = {c: [v[i] for i in keep] for c, v in self.cols.items()}
         index = pa.array(keep, type=pa.int64())
         self.chunks = {c: [pa.concat_arrays(v).take(index)] for c, v in self.chunks.items()}
+        taken = np.asarray(keep, dtype="int64")
+        self.typed = {c: [type(v[0])._concat_same_type(v).take(taken)] for c, v in self.typed.items()}
+        moved = {old: new for new, old in enumerate(keep)}
+        self.bad = [(moved[i], c, why) for i, c, why in self.bad if i in moved]
 
 
 def family_keys(raw: Any, fam: Family, *, gid: Any = None, keys: Sequence[str] | None = None) -> list[bytes]:
@@ -204,9 +257,26 @@ def _collect(
     limit: int | None,
     problems: list[Problem],
     types: Sequence[str] | None = None,
+    *,
+    keep: str = "newest",
+    capped: list[Capped] | None = None,
+    flush: Callable[[_Rows], None] | None = None,
+    batch_rows: int = BATCH_ROWS,
 ) -> _Rows:
+    """Read and decode a family's keys into :class:`_Rows`.
+
+    Lists are read in pieces of about 20,000 entries, each decoded at once; ``limit`` keeps the
+    entries nearest one end of each list (``keep="newest"``: the end JumpScale pushes to) and
+    adds each capped key to ``capped``. With ``flush``, every ``batch_rows`` rows are handed
+    to it and dropped (streaming); the rows not flushed yet are returned.
+    """
     text_columns = frozenset(c for c, t in fam.value_columns.items() if t == "string")
-    rows = _Rows(builder=BUILDERS.get(fam.decoder), text_columns=text_columns)
+    typed_columns = {c: t for c, t in fam.value_columns.items() if t in TYPED_PER_BATCH}
+
+    def fresh() -> _Rows:
+        return _Rows(builder=BUILDERS.get(fam.decoder), text_columns=text_columns, typed_columns=typed_columns)
+
+    rows = fresh()
     allowed = (fam.redis_type, *fam.also_types)
     if types is None:
         types = key_types(raw, key_list)
@@ -231,28 +301,64 @@ def _collect(
         if fam.ttl:
             extra["ttl"] = ttl_of.get(k)
         rows.add(k, [v], [None], extra)
+        if flush is not None and len(rows) >= batch_rows:
+            flush(rows)
+            rows = fresh()
     for k in by_type.get("hash", []):
         extra = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "hash")
         if fam.ttl:
             extra["ttl"] = ttl_of.get(k)
         start = len(rows)
+        taken = 0
+        seen: set[bytes] = set()  # streaming only: a field HSCAN repeats across two flushed batches
         for fields, vals in hash_batches(raw, k):
             if limit is not None:
-                room = limit - (len(rows) - start)
+                room = limit - taken
                 if room <= 0:
                     break
                 fields, vals = fields[:room], vals[:room]
+            if flush is not None:
+                if not seen.isdisjoint(fields):
+                    pairs = [(f, v) for f, v in zip(fields, vals) if f not in seen]
+                    fields, vals = [f for f, _ in pairs], [v for _, v in pairs]
+                seen.update(fields)
+            taken += len(fields)
             rows.add(k, vals, fields, extra)
+            if flush is not None and len(rows) >= batch_rows:
+                rows.dedupe_from(start)
+                flush(rows)
+                rows, start = fresh(), 0
         rows.dedupe_from(start)
     list_keys = by_type.get("list", [])
-    for k, vals in zip(list_keys, lists_values(raw, list_keys, limit=limit)):
-        extra = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "list")
-        if fam.ttl:
-            extra["ttl"] = ttl_of.get(k)
-        rows.add(k, vals, list(range(len(vals))), extra)
+    end = newest_end(fam.name)
+    if keep == "oldest":
+        end = "head" if end == "tail" else "tail"
+    spans: list[tuple[bytes, int, int]] = []
+    for k, length in zip(list_keys, list_lengths(raw, list_keys) if list_keys else []):
+        start, stop = list_span(length, limit, end)
+        spans.append((k, start, stop))
+        if capped is not None and stop - start + 1 < length:
+            capped.append(Capped(k.decode("utf-8", "backslashreplace"), stop - start + 1, length, keep))
+    list_extra: dict[int, dict[str, Any]] = {}
+    piece = LIST_PIPELINE_ELEMENTS if flush is None else max(1, min(LIST_PIPELINE_ELEMENTS, batch_rows))
+    for i, first, vals in list_slices(raw, spans, batch=piece):
+        k = spans[i][0]
+        if i not in list_extra:
+            list_extra.clear()
+            list_extra[i] = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "list")
+            if fam.ttl:
+                list_extra[i]["ttl"] = ttl_of.get(k)
+        for at in range(0, len(vals), DECODE_BATCH):  # a few thousand dicts alive at a time
+            rows.add(k, vals[at : at + DECODE_BATCH], range(first + at, first + min(at + DECODE_BATCH, len(vals))), list_extra[i])
+        if flush is not None and len(rows) >= batch_rows:
+            flush(rows)
+            rows = fresh()
     for k in by_type.get("set", []):
         vals = set_members(raw, k)
         rows.add(k, vals, vals, _key_extra(fam, k.decode("utf-8", "backslashreplace"), "set"))
+        if flush is not None and len(rows) >= batch_rows:
+            flush(rows)
+            rows = fresh()
     return rows
 
 
@@ -419,11 +525,25 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
     """Load one family; ``filters`` narrow rows by column value (``gid=1``, ``state="OK"``).
 
     Special filters: ``keys`` (explicit keys), ``types`` (their known Redis types, to save the
-    ``TYPE`` round trip), ``limit`` (entries per key), ``expand``
-    (a column name or list of names holding dicts, e.g. ``"args"``).
+    ``TYPE`` round trip), ``limit`` (entries per key: the newest N of a list, the first N fields
+    ``HSCAN`` returns of a hash; ``None`` for all), ``keep`` (``"newest"``, the default, or
+    ``"oldest"``: which end of a list ``limit`` keeps), ``expand`` (a column name or list of
+    names holding dicts, e.g. ``"args"``).
+
+    Without ``limit``, the list families that can grow without bound
+    (:data:`~jsadmin.limits.BOUNDED_FAMILIES`: ``logs``, queues, ...) load the newest
+    :data:`~jsadmin.limits.DEFAULT_LIMIT` entries per key. A capped key adds a note to
+    ``df.attrs["notes"]`` ("queues:logs: newest 100,000 of 2,000,000 entries; pass
+    `limit=None` for all"), ``df.attrs["truncated"]`` maps each capped key to
+    ``{"kept", "total", "keep"}``, and a :class:`~jsadmin.limits.TruncatedWarning` when the cap was
+    the default rather than a ``limit`` the caller gave; the ``position``
+    column keeps each entry's real index in its list (0 = head).
+
+    >>> read_family(raw, family("logs"), limit=None)      # doctest: +SKIP
     """
     expand = filters.pop("expand", None)
-    limit = filters.pop("limit", None)
+    chosen = "limit" in filters
+    limit, keep = _limit_options(fam, filters)
     explicit_keys = filters.pop("keys", None)
     known_types: dict[bytes, str] | None = filters.pop("types", None)
     unknown = [f for f in filters if f not in fam.columns]
@@ -432,21 +552,15 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
             f"unknown filter(s) {unknown} for family {fam.name!r}; filter on columns: {', '.join(fam.columns)}"
         )
     problems: list[Problem] = []
+    capped: list[Capped] = []
     key_list = family_keys(raw, fam, gid=filters.get("gid"), keys=explicit_keys)
     with gc_paused():
         # the per-row dicts die inside _frame, while the collector is paused: re-enabling it
         # with them alive would walk millions of young objects once for nothing
         types = None if known_types is None else [known_types.get(k, "none") for k in key_list]
-        rows = _collect(raw, fam, key_list, limit, problems, types)
-        df, bad, keep_keys, keep_fields = _frame(fam, rows, problems)
+        rows = _collect(raw, fam, key_list, limit, problems, types, keep=keep, capped=capped)
+        df = _finish(fam, rows, problems)
         del rows
-    for i, column, why in bad:
-        key = keep_keys[i] if i < len(keep_keys) else b""
-        fld = _field_of(fam, keep_fields[i]) if i < len(keep_fields) else None
-        problems.append(Problem.of(fam.name, key, fld, f"column {column}: {why}", None))
-    if fam.decoder == "job":
-        for i in pd.Series(df["guid"].isna()).to_numpy().nonzero()[0]:
-            problems.append(Problem.of(fam.name, keep_keys[i], _field_of(fam, keep_fields[i]), "job without a guid", None))
     for column, wanted in filters.items():
         df = df[_matches(df[column], wanted)]
     if expand:
@@ -455,7 +569,95 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
     df = df.reset_index(drop=True)
     df.attrs["family"] = fam.name
     df.attrs["problems"] = problems_frame(problems)
+    _note(df, fam, capped, warn=not chosen)
     return df
+
+
+def _limit_options(fam: Family, filters: dict[str, Any]) -> tuple[int | None, str]:
+    """Pop ``limit`` and ``keep`` from ``filters``: the entries per key to read and which end to keep."""
+    limit = filters.pop("limit", _DEFAULT)
+    if limit is _DEFAULT:
+        limit = DEFAULT_LIMIT if fam.name in BOUNDED_FAMILIES else None
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"limit must be a non-negative int or None (all entries), not {limit!r}")
+    keep = filters.pop("keep", "newest")
+    if keep not in ("newest", "oldest"):
+        raise ValueError(f"keep must be 'newest' or 'oldest', not {keep!r}")
+    return limit, keep
+
+
+def _note(df: pd.DataFrame, fam: Family, capped: list[Capped], *, warn: bool) -> None:
+    """Attach the notes of capped keys to the frame; warn when the cap was the default one."""
+    notes = [c.note() for c in capped]
+    df.attrs["notes"] = notes
+    df.attrs["truncated"] = {c.key: c.as_dict() for c in capped}
+    if notes and warn:
+        shown = notes[0] if len(notes) == 1 else f"{notes[0]} (and {len(notes) - 1} more keys, see df.attrs['notes'])"
+        warnings.warn(f"{fam.name}: {shown}", TruncatedWarning, stacklevel=4)
+
+
+def _finish(fam: Family, rows: _Rows, problems: list[Problem]) -> pd.DataFrame:
+    """The typed frame of collected rows; undecodable rows and cells become problems."""
+    df, bad, keep_keys, keep_fields = _frame(fam, rows, problems)
+    for i, column, why in bad:
+        key = keep_keys[i] if i < len(keep_keys) else b""
+        fld = _field_of(fam, keep_fields[i]) if i < len(keep_fields) else None
+        problems.append(Problem.of(fam.name, key, fld, f"column {column}: {why}", None))
+    if fam.decoder == "job":
+        for i in pd.Series(df["guid"].isna()).to_numpy().nonzero()[0]:
+            problems.append(Problem.of(fam.name, keep_keys[i], _field_of(fam, keep_fields[i]), "job without a guid", None))
+    return df
+
+
+@dataclass
+class Streamed:
+    """What :func:`stream_family` read: rows handed to the sink, problems and the capped keys."""
+
+    rows: int = 0
+    batches: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    capped: list[Capped] = field(default_factory=list)
+
+
+def stream_family(
+    raw: Any,
+    fam: Family,
+    sink: Callable[[pd.DataFrame], None],
+    *,
+    keys: Sequence[Any] | None = None,
+    types: dict[bytes, str] | None = None,
+    limit: int | None = None,
+    keep: str = "newest",
+    batch_rows: int = BATCH_ROWS,
+) -> Streamed:
+    """Read one family in frames of about ``batch_rows`` rows, handing each to ``sink`` and dropping it.
+
+    Every frame has the family's columns and dtypes, exactly as :func:`read_family` builds them,
+    so the frames concatenated equal ``read_family(raw, fam, limit=limit)`` (no filters): peak
+    memory stays near one batch however long a list is. ``limit`` defaults to all entries. At
+    least one (possibly empty) frame is always handed over.
+
+    >>> stream_family(raw, family("logs"), writer.write)   # doctest: +SKIP
+    Streamed(rows=2000000, batches=40, problems=[], capped=[])
+    """
+    out = Streamed()
+    key_list = family_keys(raw, fam, keys=keys)
+    known = None if types is None else [types.get(k, "none") for k in key_list]
+
+    def flush(rows: _Rows) -> None:
+        df = _finish(fam, rows, out.problems)
+        out.rows += len(df)
+        out.batches += 1
+        sink(df.reset_index(drop=True))
+
+    with gc_paused():
+        rest = _collect(
+            raw, fam, key_list, limit, out.problems, known, keep=keep, capped=out.capped,
+            flush=flush, batch_rows=batch_rows,
+        )
+        if len(rest) or not out.batches:
+            flush(rest)
+    return out
 
 
 def _frame(
@@ -472,23 +674,36 @@ def _frame(
         values, errors = DECODERS[fam.decoder](rows.raws)
     if "value" in values and fam.name in _VALUE_COLUMN:
         values[_VALUE_COLUMN[fam.name]] = values.pop("value")
-    keep = [i for i, e in enumerate(errors) if e is None]
-    for i, e in enumerate(errors):
-        if e is not None:
-            problems.append(Problem.of(fam.name, rows.keys[i], _field_of(fam, rows.fields[i]), e, rows.raws[i]))
+    failed = [i for i, e in enumerate(errors) if e is not None]  # not a list of every good row: 2M ints
+    for i in failed:
+        problems.append(Problem.of(fam.name, rows.keys[i], _field_of(fam, rows.fields[i]), str(errors[i]), rows.raws[i]))
     columns = _provenance(fam, rows)
     columns.update(values)
-    if len(keep) != len(errors):
+    keep_keys, keep_fields = rows.keys, rows.fields
+    if failed:
+        mask = np.ones(len(errors), dtype=bool)
+        mask[failed] = False
+        keep = np.flatnonzero(mask)
         columns = {
-            c: col.take(np.asarray(keep, dtype="int64"))
-            if isinstance(col, pd.api.extensions.ExtensionArray)
-            else [col[i] for i in keep]
+            c: col.take(keep) if isinstance(col, pd.api.extensions.ExtensionArray) else [col[i] for i in keep]
             for c, col in columns.items()
         }
-    keep_keys = [rows.keys[i] for i in keep] if len(keep) != len(errors) else rows.keys
-    keep_fields = [rows.fields[i] for i in keep] if len(keep) != len(errors) else rows.fields
+        keep_keys = [rows.keys[i] for i in keep]
+        keep_fields = [rows.fields[i] for i in keep]
     _fill_derived(fam, columns)
-    df, bad = build_frame(columns, fam.columns, categories=fam.categories)
+    typed = {c: columns.pop(c) for c in rows.typed if c in columns}
+    if not typed:
+        df, bad = build_frame(columns, fam.columns, categories=fam.categories)
+        return df, bad, keep_keys, keep_fields
+    spec = {c: t for c, t in fam.columns.items() if c not in typed}
+    built, bad = build_frame(columns, spec, categories=fam.categories)
+    del columns
+    df = pd.DataFrame({c: typed[c] if c in typed else built[c].array for c in fam.columns}, copy=False)
+    del built, typed
+    shift = np.searchsorted(np.asarray(failed, dtype="int64"), [i for i, _, _ in rows.bad]) if failed else None
+    bad += [(i - (int(shift[n]) if shift is not None else 0), c, why) for n, (i, c, why) in enumerate(rows.bad)]
+    order = {c: n for n, c in enumerate(fam.columns)}
+    bad.sort(key=lambda b: (order.get(b[1], len(order)), b[0]))
     return df, bad, keep_keys, keep_fields
 
 

@@ -191,6 +191,68 @@ def lists_values(
     return out
 
 
+def list_lengths(raw: redis.Redis, keys: Sequence[KeyT]) -> list[int]:
+    """``LLEN`` of each key, pipelined (0 when it vanished or is no longer a list)."""
+    return [int(n) if isinstance(n, int) else 0 for n in pipelined(raw, [("LLEN", k) for k in keys])]
+
+
+def list_slices(
+    raw: redis.Redis,
+    spans: Sequence[tuple[KeyT, int, int]],
+    *,
+    window: int = LRANGE_WINDOW,
+    batch: int = LIST_PIPELINE_ELEMENTS,
+    prefetch: bool = True,
+) -> Iterator[tuple[int, int, list[bytes]]]:
+    """Entries ``start..stop`` (inclusive) of each ``(key, start, stop)`` span, piece by piece.
+
+    Yields ``(span index, position of the piece's first entry, entries)``; a piece holds at most
+    about ``batch`` entries (one pipelined round trip of ``LRANGE`` windows), so a caller can
+    decode and drop each piece before the next arrives, and a 2,000,000-entry list never sits
+    in memory as raw bytes. With ``prefetch`` the next round trip is read on a thread while the
+    caller works on the current piece. Every command stays bounded (one window).
+
+    >>> [(i, pos, len(v)) for i, pos, v in list_slices(raw, [(b"queues:logs", 5, 9)])]  # doctest: +SKIP
+    [(0, 5, 5)]
+    """
+
+    def round_trips() -> Iterator[list[tuple[int, int, list[bytes]]]]:
+        pending: list[tuple[int, int, tuple[Any, ...]]] = []
+        budget = 0
+        for i, (key, start, stop) in enumerate(spans):
+            for first in range(start, stop + 1, window):
+                last = min(first + window - 1, stop)
+                pending.append((i, first, ("LRANGE", key, first, last)))
+                budget += last - first + 1
+                if budget >= batch:
+                    yield _lrange_round_trip(raw, pending)
+                    pending, budget = [], 0
+        if pending:
+            yield _lrange_round_trip(raw, pending)
+
+    total = sum(max(0, stop - start + 1) for _, start, stop in spans)
+    trips = round_trips()
+    for pieces in _prefetched(trips) if prefetch and total > batch else trips:
+        yield from pieces
+
+
+def _lrange_round_trip(
+    raw: redis.Redis, pending: Sequence[tuple[int, int, tuple[Any, ...]]]
+) -> list[tuple[int, int, list[bytes]]]:
+    """One pipelined round trip of LRANGE windows, consecutive windows of one span joined."""
+    pipe = raw.pipeline(transaction=False)
+    for _, _, cmd in pending:
+        pipe.execute_command(*cmd)
+    pieces: list[tuple[int, int, list[bytes]]] = []
+    for (i, first, _), chunk in zip(pending, pipe.execute(raise_on_error=False)):
+        values = chunk if isinstance(chunk, list) else []  # vanished or not a list any more
+        if pieces and pieces[-1][0] == i and pieces[-1][1] + len(pieces[-1][2]) == first:
+            pieces[-1][2].extend(values)
+        elif values:
+            pieces.append((i, first, list(values)))
+    return pieces
+
+
 def pipelined(raw: redis.Redis, commands: Sequence[tuple[Any, ...]], *, batch: int = PIPELINE_BATCH) -> list[Any]:
     """Run read commands in pipelined batches (no MULTI); errors come back as exception objects."""
     results: list[Any] = []

@@ -32,16 +32,22 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ._version import __version__
+from .catalog import FAMILIES
 from .errors import JsAdminError, UnknownFamilyError
 from .fleet import SOURCE, SOURCE_CODE, Fleet, merge_sources, source_name
 from .frames import expand_column
+from .limits import Capped
+from .reader import BATCH_ROWS, problems_frame, stream_family
 
 FORMAT = "jsadmin-snapshot/1"
 MANIFEST = "manifest.json"
@@ -84,8 +90,13 @@ def _needs_json(series: pd.Series) -> bool:
     return not (kinds <= {str} or kinds <= {bytes})
 
 
-def encode_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """A Parquet-ready copy of ``df`` and the schema entry that lets :func:`decode_frame` undo it."""
+def encode_frame(df: pd.DataFrame, *, all_json: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A Parquet-ready copy of ``df`` and the schema entry that lets :func:`decode_frame` undo it.
+
+    ``all_json`` stores every object column as JSON text, whatever its values, so that every
+    batch of a streamed family encodes the same way (a column of plain strings in one batch
+    may hold dicts in the next).
+    """
     out = df.copy(deep=False)
     out.attrs = {}
     dtypes: dict[str, Any] = {}
@@ -100,7 +111,7 @@ def encode_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
             }
             continue
         dtypes[str(col)] = {"dtype": str(dtype)}
-        if _needs_json(out[col]):
+        if (all_json and out[col].dtype == object) or _needs_json(out[col]):
             json_columns.append(str(col))
             out[col] = pd.Series(
                 [
@@ -148,7 +159,9 @@ def decode_frame(df: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
 def _merge_schema(a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, Any]:
     if a is None:
         return b
-    out = {"columns": list(a["columns"]), "dtypes": dict(a["dtypes"]), "json_columns": list(a["json_columns"])}
+    out: dict[str, Any] = {
+        "columns": list(a["columns"]), "dtypes": dict(a["dtypes"]), "json_columns": list(a["json_columns"])
+    }
     out["renamed"] = {**a.get("renamed", {}), **b.get("renamed", {})}
     out["columns"] += [c for c in b["columns"] if c not in out["columns"]]
     out["json_columns"] += [c for c in b["json_columns"] if c not in out["json_columns"]]
@@ -172,15 +185,116 @@ def _check_source(name: str) -> str:
 
 
 def _write(frame: pd.DataFrame, file: Path) -> dict[str, Any]:
-    renamed = {}
-    if SOURCE in frame.columns:  # the partition column is "source": jumpscript code moves aside
-        frame = frame.rename(columns={SOURCE: SOURCE_CODE})
-        renamed = {SOURCE_CODE: SOURCE}
-    encoded, schema = encode_frame(frame)
-    schema["renamed"] = renamed
-    file.parent.mkdir(parents=True, exist_ok=True)
-    encoded.to_parquet(file, index=False, engine="pyarrow")
-    return schema
+    sink = _ParquetSink(file, all_json=False)  # one whole frame: bytes columns (problems' raw) stay bytes
+    sink.write(frame)
+    return sink.close()
+
+
+class _ParquetSink:
+    """Writes the frames of one dataset, batch by batch, into one Parquet file (one row group each).
+
+    The Arrow schema is fixed by the first batch (JSON and all-null columns as text, categorical
+    codes as int32), later batches are cast to it; the returned schema entry merges every batch's
+    dtypes, with categories in the order one whole-family load gives them (``known``, then sorted).
+    """
+
+    def __init__(
+        self, file: Path, known_categories: Mapping[str, Sequence[str]] | None = None, *, all_json: bool = True
+    ) -> None:
+        self.file = file
+        self.all_json = all_json
+        self.known = dict(known_categories or {})
+        self.writer: pq.ParquetWriter | None = None
+        self.arrow_schema: pa.Schema | None = None
+        self.schema: dict[str, Any] | None = None
+        self.renamed: dict[str, str] = {}
+        self.rows = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if SOURCE in frame.columns:  # the partition column is "source": jumpscript code moves aside
+            frame = frame.rename(columns={SOURCE: SOURCE_CODE})
+            self.renamed = {SOURCE_CODE: SOURCE}
+        encoded, schema = encode_frame(frame, all_json=self.all_json)
+        table = pa.Table.from_pandas(encoded, preserve_index=False)
+        if self.writer is None:
+            self.arrow_schema = _stable_schema(table.schema)
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = pq.ParquetWriter(self.file, self.arrow_schema)
+        assert self.arrow_schema is not None
+        self.writer.write_table(table.cast(self.arrow_schema))
+        self.schema = _merge_schema(self.schema, schema)
+        self.rows += len(frame)
+
+    def close(self) -> dict[str, Any]:
+        if self.writer is not None:
+            self.writer.close()
+        assert self.schema is not None, "a dataset gets at least one (possibly empty) frame"
+        for col, spec in self.schema["dtypes"].items():
+            if spec["dtype"] == "category":
+                known = [c for c in self.known.get(col, ()) if c in spec["categories"]]
+                rest = sorted((c for c in spec["categories"] if c not in known), key=str)
+                spec["categories"] = known + rest
+        self.schema["renamed"] = self.renamed
+        return self.schema
+
+
+def _stable_schema(schema: pa.Schema) -> pa.Schema:
+    """The first batch's Arrow schema with types every later batch can be cast to."""
+    fields = []
+    for f in schema:
+        kind = f.type
+        if pa.types.is_null(kind):
+            kind = pa.large_string()  # an all-missing JSON or text column
+        elif pa.types.is_string(kind):
+            kind = pa.large_string()
+        elif pa.types.is_binary(kind):
+            kind = pa.large_binary()
+        elif pa.types.is_dictionary(kind):
+            kind = pa.dictionary(pa.int32(), pa.large_string())
+        fields.append(pa.field(f.name, kind, nullable=True))
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+@dataclass
+class _Staged:
+    """One source written to its staging directory: per-family schema entries and row counts."""
+
+    directory: Path
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    truncated: dict[str, dict[str, Any]] = field(default_factory=dict)
+    problems: pd.DataFrame | None = None
+    families: pd.DataFrame | None = None
+
+
+def _stage(admin: Any, parent: Path, limit: int | None, batch_rows: int) -> _Staged:
+    """Stream every family of one Admin to ``<staging>/<family>/part-0.parquet``, batch by batch."""
+    staged = _Staged(Path(tempfile.mkdtemp(prefix=".stage.", dir=parent)))
+    raw, keyspace = getattr(admin, "_raw", None), getattr(admin, "_keyspace", None)
+    problems: list[pd.DataFrame] = []
+    if raw is None or keyspace is None:  # not a live Admin: its whole frames, written the same way
+        for fam_name, frame in admin.load_all().items():
+            sink = _ParquetSink(staged.directory / fam_name / PART)
+            sink.write(frame)
+            staged.schemas[fam_name], staged.rows[fam_name] = sink.close(), sink.rows
+            staged.truncated[fam_name] = dict(frame.attrs.get("truncated", {}))
+            problems.append(frame.attrs.get("problems", pd.DataFrame()))
+    else:
+        found = keyspace()
+        for fam in FAMILIES.values():
+            typed = found.get(fam.name, {})
+            sink = _ParquetSink(staged.directory / fam.name / PART, fam.categories)
+            out = stream_family(raw, fam, sink.write, keys=list(typed), types=typed, limit=limit, batch_rows=batch_rows)
+            staged.schemas[fam.name], staged.rows[fam.name] = sink.close(), sink.rows
+            staged.truncated[fam.name] = {c.key: c.as_dict() for c in out.capped}
+            frame = problems_frame(out.problems)
+            if hasattr(admin, "_problems"):
+                admin._problems[fam.name] = frame  # Admin.problems() reports what the snapshot saw
+            problems.append(frame)
+    found_problems = [p for p in problems if isinstance(p, pd.DataFrame) and len(p)]
+    staged.problems = pd.concat([_plain(p) for p in found_problems], ignore_index=True) if found_problems else None
+    staged.families = admin.families()
+    return staged
 
 
 def snapshot(
@@ -189,68 +303,73 @@ def snapshot(
     *,
     name: str | None = None,
     overwrite: bool = False,
+    limit: int | None = None,
+    batch_rows: int = BATCH_ROWS,
 ) -> Path:
     """Write every family of an Admin or a Fleet to Parquet under ``path``; return the path.
 
     ``name`` names the single source of an Admin (default: ``host:port`` of its URL, ``unix``
-    for a socket). ``path`` must not exist yet, unless ``overwrite=True`` and it already holds a
-    snapshot. The snapshot is written to a temporary sibling and renamed, so a crash leaves no
-    half snapshot behind.
+    for a socket). ``path`` must not exist yet, unless ``overwrite=True`` and it holds a jsadmin
+    snapshot and nothing else (see :func:`snapshot_contents`): then exactly that snapshot's files
+    are replaced, and any other directory is refused untouched. The snapshot is written to a
+    temporary sibling and renamed, so a crash leaves no half snapshot behind.
+
+    Each family is streamed: read ``batch_rows`` rows at a time and appended to its Parquet file
+    (one row group per batch), so a 2,000,000-entry ``queues:logs`` never sits in memory whole.
+    ``limit`` (entries per key, newest first) defaults to ``None``: a snapshot holds every entry;
+    a capped key is listed under ``truncated`` in the manifest and noted when the family is loaded.
 
     >>> snapshot(jsadmin.connect("redis://10.0.0.5"), "snaps/node5")   # doctest: +SKIP
     PosixPath('snaps/node5')
     """
     target = Path(path)
-    if target.exists():
+    if target.exists() or target.is_symlink():
         if not overwrite:
             raise SnapshotError(f"{target} already exists; choose a new path or pass overwrite=True")
-        if not (target / MANIFEST).is_file():
-            raise SnapshotError(f"{target} exists and is not a jsadmin snapshot; refusing to overwrite it")
-    created = dt.datetime.now(dt.timezone.utc)
-    status: list[dict[str, Any]] | None = None
-    if isinstance(source, Fleet):
-        kind = "fleet"
-        sources = dict(source.sources)
-        per_source = source.map(
-            lambda a: (a.load_all(), a.families()), operation="snapshot"
-        )
-        st = source.status()
-        status = json.loads(st.to_json(orient="records"))
-    elif hasattr(source, "load_all") and hasattr(source, "families") and hasattr(source, "url"):
-        kind = "admin"
-        src = name or source_name(source.url)
-        sources = {src: source.url}
-        per_source = {src: (source.load_all(), source.families())}
-    elif isinstance(source, Snapshot):
+        snapshot_contents(target)  # refuses anything but a jsadmin snapshot, before reading Redis
+    if isinstance(source, Snapshot):
         raise SnapshotError("this is already a snapshot; copy its directory instead")
-    else:
+    is_admin = hasattr(source, "load_all") and hasattr(source, "families") and hasattr(source, "url")
+    if not isinstance(source, Fleet) and not is_admin:
         raise TypeError(f"snapshot() needs an Admin or a Fleet, not {type(source).__name__}")
+    sources = dict(source.sources) if isinstance(source, Fleet) else {name or source_name(source.url): source.url}
     for src in sources:
         _check_source(src)
-
+    created = dt.datetime.now(dt.timezone.utc)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
+        status: list[dict[str, Any]] | None = None
+        if isinstance(source, Fleet):
+            kind = "fleet"
+            per_source = source.map(lambda a: _stage(a, tmp, limit, batch_rows), operation="snapshot")
+            status = json.loads(source.status().to_json(orient="records"))
+        else:
+            kind = "admin"
+            per_source = {next(iter(sources)): _stage(source, tmp, limit, batch_rows)}
         schemas: dict[str, dict[str, Any]] = {}
         rows: dict[str, dict[str, int]] = {}
-        family_order: list[str] = []
-        for src, (frames, fams) in per_source.items():
-            for fam, frame in frames.items():
-                if fam not in family_order:
-                    family_order.append(fam)
-                schema = _write(frame, tmp / fam / f"{SOURCE}={src}" / PART)
+        truncated: dict[str, dict[str, dict[str, Any]]] = {}
+        for src, staged in per_source.items():
+            for fam, schema in staged.schemas.items():
+                dest = tmp / fam / f"{SOURCE}={src}"
+                dest.mkdir(parents=True, exist_ok=True)
+                (staged.directory / fam / PART).rename(dest / PART)
                 schemas[fam] = _merge_schema(schemas.get(fam), schema)
-                rows.setdefault(fam, {})[src] = len(frame)
-            _write(fams, tmp / FAMILIES_DIR / f"{SOURCE}={src}" / PART)
-            problems = [
-                p for p in (f.attrs.get("problems") for f in frames.values())
-                if isinstance(p, pd.DataFrame) and len(p)
-            ]
-            prob = pd.concat([_plain(p) for p in problems], ignore_index=True) if problems else None
-            if prob is not None:
+                rows.setdefault(fam, {})[src] = staged.rows[fam]
+                if staged.truncated.get(fam):
+                    truncated.setdefault(fam, {})[src] = staged.truncated[fam]
+            assert staged.families is not None
+            _write(staged.families, tmp / FAMILIES_DIR / f"{SOURCE}={src}" / PART)
+            if staged.problems is not None:
                 schemas[PROBLEMS_DIR] = _merge_schema(
-                    schemas.get(PROBLEMS_DIR), _write(prob, tmp / PROBLEMS_DIR / f"{SOURCE}={src}" / PART)
+                    schemas.get(PROBLEMS_DIR), _write(staged.problems, tmp / PROBLEMS_DIR / f"{SOURCE}={src}" / PART)
                 )
+        for leftover in tmp.glob(".stage.*"):  # sources that failed part-way, and emptied stages
+            shutil.rmtree(leftover)
+        family_order = [f for f in FAMILIES if f in schemas] + [
+            f for f in schemas if f not in FAMILIES and f != PROBLEMS_DIR
+        ]
         manifest = {
             "format": FORMAT,
             "kind": kind,
@@ -259,19 +378,102 @@ def snapshot(
             "sources": [{"name": s, "url": u} for s, u in sources.items()],
             "answered": list(per_source),
             "status": status,
+            "limit": limit,
             "families": {
-                fam: {"rows": rows.get(fam, {}), **schemas[fam]} for fam in family_order
+                fam: {"rows": rows.get(fam, {}), **schemas[fam], **({"truncated": truncated[fam]} if fam in truncated else {})}
+                for fam in family_order
             },
             "problems": schemas.get(PROBLEMS_DIR),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default), encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
+        if target.exists() or target.is_symlink():
+            _replace(target, tmp)
+        else:
+            tmp.rename(target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+_PART_FILE = re.compile(r"^part-\d+\.parquet$")
+
+
+def snapshot_contents(path: str | os.PathLike[str]) -> list[Path]:
+    """Every file and directory of the jsadmin snapshot at ``path``, deepest first.
+
+    Raises :class:`SnapshotError` (and touches nothing) unless ``path`` is a real directory
+    holding a jsadmin manifest and nothing but what that manifest lists: the family datasets
+    (``<family>/source=<name>/part-<n>.parquet``), ``_families/`` and ``_problems/``. Symlinks
+    are never followed. ``snapshot(..., overwrite=True)`` deletes exactly these paths.
+
+    >>> snapshot_contents("snaps/before")[-1]   # doctest: +SKIP
+    PosixPath('snaps/before')
+    """
+    root = Path(path)
+    refuse = f"refusing to overwrite {root}"
+    if root.is_symlink() or not root.is_dir():
+        raise SnapshotError(f"{root} is not a directory holding a jsadmin snapshot; {refuse}")
+    manifest_file = root / MANIFEST
+    if manifest_file.is_symlink() or not manifest_file.is_file():
+        raise SnapshotError(f"{root} exists and is not a jsadmin snapshot (no {MANIFEST}); {refuse}")
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise SnapshotError(f"{manifest_file} is not a jsadmin snapshot manifest ({exc}); {refuse}") from None
+    families = manifest.get("families") if isinstance(manifest, dict) else None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(families, dict):
+        raise SnapshotError(
+            f"{manifest_file} is not a jsadmin snapshot manifest (no \"format\": {FORMAT!r}); {refuse}"
+        )
+    datasets = {str(f) for f in families} | {FAMILIES_DIR, PROBLEMS_DIR}
+    found: list[Path] = []
+    foreign: list[str] = []
+    for entry in sorted(root.iterdir()):
+        if entry.name == MANIFEST:
+            continue
+        if entry.name not in datasets or entry.is_symlink() or not entry.is_dir():
+            foreign.append(entry.name)
+            continue
+        for part_dir in sorted(entry.iterdir()):
+            if part_dir.is_symlink() or not part_dir.is_dir() or not part_dir.name.startswith(f"{SOURCE}="):
+                foreign.append(f"{entry.name}/{part_dir.name}")
+                continue
+            for file in sorted(part_dir.iterdir()):
+                if file.is_symlink() or not file.is_file() or not _PART_FILE.match(file.name):
+                    foreign.append(f"{entry.name}/{part_dir.name}/{file.name}")
+                else:
+                    found.append(file)
+            found.append(part_dir)
+        found.append(entry)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise SnapshotError(
+            f"{root} holds files that are not part of its jsadmin snapshot ({shown}); {refuse}: "
+            "move them away or choose another path"
+        )
+    return [*found, manifest_file, root]
+
+
+def _replace(target: Path, new: Path) -> None:
+    """Swap the finished snapshot ``new`` in for the snapshot at ``target``, deleting only its files."""
+    contents = snapshot_contents(target)  # again: a file may have appeared while Redis was read
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+    old.rmdir()
+    target.rename(old)
+    new.rename(target)
+    try:
+        for item in contents:
+            moved = old if item == target else old / item.relative_to(target)
+            if moved.is_dir() and not moved.is_symlink():
+                moved.rmdir()  # empty by now, unless a file appeared after the check: then it stays
+            else:
+                moved.unlink()
+    except OSError as exc:
+        raise SnapshotError(
+            f"the new snapshot is at {target}, but the old one was moved to {old} and not deleted: "
+            f"something was added to it while the snapshot was taken ({exc})"
+        ) from None
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
@@ -361,7 +563,7 @@ class Snapshot:
 
     def families(self) -> pd.DataFrame:
         """``families()`` of each source as recorded when the snapshot was taken."""
-        schema = {"columns": [], "dtypes": {}, "json_columns": []}
+        schema: dict[str, Any] = {"columns": [], "dtypes": {}, "json_columns": []}
         frame = self._finish(self._read(FAMILIES_DIR, schema), None)
         frame.attrs.pop("problems", None)
         frame.attrs.pop("family", None)
@@ -400,6 +602,13 @@ class Snapshot:
             if prob is not None and "family" in prob.columns:
                 frame.attrs["problems"] = prob[prob["family"] == name].reset_index(drop=True)
         frame = self._finish(per_source, name, schema.get("renamed"))
+        capped = [
+            Capped(key, c["kept"], c["total"], c["keep"])
+            for src in self.answered
+            for key, c in schema.get("truncated", {}).get(src, {}).items()
+        ]
+        frame.attrs["notes"] = [c.note() for c in capped]
+        frame.attrs["truncated"] = {c.key: c.as_dict() for c in capped}
         return apply_filters(frame, **filters)
 
     def load_all(self) -> dict[str, pd.DataFrame]:
@@ -448,4 +657,5 @@ __all__ = [
     "encode_frame",
     "open_snapshot",
     "snapshot",
+    "snapshot_contents",
 ]

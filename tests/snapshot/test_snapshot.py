@@ -132,6 +132,133 @@ def test_overwrite_rules_and_bad_paths(seeded: EmbeddedRedis, tmp_path: Path) ->
     admin.close()
 
 
+def test_snapshot_streams_batches_and_round_trips_exactly(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+    import redis
+
+    from jsadmin.embedded import free_port
+
+    srv = EmbeddedRedis.start(port=free_port())
+    try:
+        client = redis.Redis.from_url(protocol=2, url=srv.url)
+        logs = [
+            b'{"message":"m%d","level":%d,"category":"c","gid":1,"nid":2,"epoch":%d,"tags":"%s"}'
+            % (i, i % 5, 1539600000 + i, b"t" if i % 2 else b"")
+            for i in range(2500)
+        ]
+        client.rpush("queues:logs", *logs)
+        client.rpush("queues:logs", b"[1, 2]")  # a problem in the last batch
+        for i in range(30):  # the odd state only in a later batch: categories as one load orders them
+            state = "ZZZ_LEGACY" if i < 3 else "AAA_LEGACY" if i > 25 else "OK"
+            args = f'{{"n": {i}}}' if i > 20 else "null"  # dicts only in a later batch
+            client.hset("jobs:1", f"g{i:02d}", f'{{"guid":"g{i:02d}","gid":1,"state":"{state}","args":{args}}}')
+        client.close()
+        admin = jsadmin.connect(srv.url, readonly=True)
+        live = admin.load_all(limit=None)
+        path = snapshot(admin, tmp_path / "s", batch_rows=1000)
+        (part,) = (path / "logs").glob("source=*/part-0.parquet")
+        assert pq.ParquetFile(part).num_row_groups >= 2  # written batch by batch (2000-entry LRANGE pieces)
+        snap = open_snapshot(path)
+        for name, frame in live.items():
+            pd.testing.assert_frame_equal(snap.load(name), frame, obj=name)
+        assert len(snap.load("logs")) == 2500
+        assert snap.problems()["error"].str.contains("expected a JSON object").tolist() == [True]
+        assert list(snap.load("jobs")["state"].cat.categories[-2:]) == ["AAA_LEGACY", "ZZZ_LEGACY"]
+        assert json.loads((path / "manifest.json").read_text())["limit"] is None
+
+        capped = open_snapshot(snapshot(admin, tmp_path / "capped", limit=100))
+        assert len(capped.load("logs")) == 99 and len(capped.problems()) == 1  # the newest entry is broken
+        assert capped.load("logs").attrs["notes"] == [
+            "queues:logs: newest 100 of 2,501 entries; pass `limit=None` for all"
+        ]
+        assert capped.load("logs").attrs["truncated"] == {"queues:logs": {"kept": 100, "total": 2501, "keep": "newest"}}
+        assert snap.load("logs").attrs["truncated"] == {}
+        admin.close()
+    finally:
+        srv.stop()
+
+
+def _tree(path: Path) -> dict[str, bytes]:
+    return {str(f.relative_to(path)): f.read_bytes() for f in sorted(path.rglob("*")) if f.is_file()}
+
+
+def test_overwrite_replaces_a_real_snapshot_and_deletes_nothing_else(
+    seeded: EmbeddedRedis, tmp_path: Path
+) -> None:
+    admin = jsadmin.connect(seeded.url, readonly=True)
+    path = snapshot(admin, tmp_path / "s")
+    before = json.loads((path / "manifest.json").read_text())["created_at"]
+    neighbour = tmp_path / "neighbour.txt"
+    neighbour.write_text("next to the snapshot")
+    assert snapshot(admin, path, overwrite=True) == path
+    after = json.loads((path / "manifest.json").read_text())["created_at"]
+    assert after > before
+    assert open_snapshot(path).family_names == list(jsadmin.FAMILIES)
+    assert neighbour.read_text() == "next to the snapshot"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["neighbour.txt", "s"]  # no temp or old copies
+    admin.close()
+
+
+@pytest.mark.parametrize(
+    "setup, reason",
+    [
+        ("foreign_manifest", "not a jsadmin snapshot manifest"),
+        ("broken_manifest", "not a jsadmin snapshot manifest"),
+        ("user_file_at_top", "not part of its jsadmin snapshot (notes.txt)"),
+        ("user_file_in_family", "not part of its jsadmin snapshot (jobs/keep.csv)"),
+        ("user_file_in_partition", "not part of its jsadmin snapshot (jobs/source="),
+        ("user_dir_named_like_no_family", "not part of its jsadmin snapshot (results)"),
+    ],
+)
+def test_overwrite_refuses_anything_but_a_jsadmin_snapshot(
+    seeded: EmbeddedRedis, tmp_path: Path, setup: str, reason: str
+) -> None:
+    admin = jsadmin.connect(seeded.url, readonly=True)
+    path = tmp_path / "target"
+    if setup in ("foreign_manifest", "broken_manifest"):
+        path.mkdir()
+        (path / "results").mkdir()
+        (path / "results" / "run1.csv").write_text("a,b\n1,2\n")
+        text = '{"name": "my-webapp", "version": "1.0"}' if setup == "foreign_manifest" else "{not json"
+        (path / "manifest.json").write_text(text)
+    else:
+        snapshot(admin, path)
+        if setup == "user_file_at_top":
+            (path / "notes.txt").write_text("my notes")
+        elif setup == "user_file_in_family":
+            (path / "jobs" / "keep.csv").write_text("guid\n")
+        elif setup == "user_file_in_partition":
+            part = next((path / "jobs").iterdir())
+            (part / "analysis.ipynb").write_text("{}")
+        else:
+            (path / "results").mkdir()
+            (path / "results" / "part-0.parquet").write_bytes(b"PAR1")
+    before = _tree(path)
+    with pytest.raises(SnapshotError, match="refusing to overwrite") as err:
+        snapshot(admin, path, overwrite=True)
+    assert reason in str(err.value)
+    assert _tree(path) == before  # untouched, byte for byte
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["target"]  # no temp leftovers
+    admin.close()
+
+
+def test_cli_overwrite_refuses_a_foreign_directory(
+    seeded: EmbeddedRedis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jsadmin.cli import main
+
+    path = tmp_path / "site"
+    path.mkdir()
+    (path / "manifest.json").write_text('{"short_name": "pwa"}')
+    (path / "index.html").write_text("<html></html>")
+    assert main(["snapshot", str(path), "--overwrite", "--url", seeded.url]) == 1
+    assert "not a jsadmin snapshot manifest" in capsys.readouterr().err
+    assert sorted(p.name for p in path.iterdir()) == ["index.html", "manifest.json"]
+    assert main(["snapshot", str(tmp_path / "real"), "--url", seeded.url]) == 0
+    assert main(["snapshot", str(tmp_path / "real"), "--overwrite", "--url", seeded.url]) == 0
+    assert open_snapshot(tmp_path / "real").kind == "admin"
+
+
 def test_problems_survive_a_snapshot(tmp_path: Path) -> None:
     import redis
 

@@ -1,0 +1,103 @@
+"""Bounded reads of lists that can grow without limit: which end is newest, and the default cap.
+
+JumpScale pushes most lists with ``RPUSH`` (newest at the tail) and one with ``LPUSH``
+(``workers:action:*``, newest at the head), spec §4. Lists nobody drains grow for ever:
+``queues:logs`` has a broken 2000-item trim, and a command or worker queue whose consumer is down
+keeps its whole backlog. Those families load the newest :data:`DEFAULT_LIMIT` entries per key
+unless ``limit=`` says otherwise; the frame then carries a note and a :class:`TruncatedWarning`.
+
+>>> list_span(2_000_000, 100_000, "tail")
+(1900000, 1999999)
+>>> list_span(5, 3, "head")
+(0, 2)
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+DEFAULT_LIMIT = 100_000
+"""Entries per key that a bounded family loads unless ``limit=`` is given (``limit=None``: all).
+
+100,000 log records make a frame of about 25 MB and load in well under a second, while
+2,000,000 make about 490 MB and take about 8 s (``benchmarks/bench_memory.py``)."""
+
+End = Literal["head", "tail"]
+
+BOUNDED_FAMILIES: frozenset[str] = frozenset(
+    {"logs", "eco_queue", "alerts", "command_queues", "worker_queues", "worker_actions"}
+)
+"""List families that can grow without bound and are capped by default (spec §4):
+``queues:logs`` (trim broken), ``queues:eco`` (capped at ~1000 only while ``eco.lua`` runs),
+``queues:alerts`` (no consumer in core7), command and worker queues (backlogs while their
+consumer is down), ``workers:action:*`` (lists of dead workers linger and keep growing)."""
+
+NEWEST_END: dict[str, End] = {"worker_actions": "head"}
+"""Families whose newest entry is at the head (``LPUSH``); every other list is ``RPUSH``ed."""
+
+
+class Capped(NamedTuple):
+    """One list key a load did not read whole: ``kept`` of its ``total`` entries, from the ``keep`` end."""
+
+    key: str
+    kept: int
+    total: int
+    keep: str = "newest"
+
+    def note(self) -> str:
+        """The human note (see :func:`truncation_note`)."""
+        return truncation_note(self.key, self.kept, self.total, self.keep)
+
+    def as_dict(self) -> dict[str, int | str]:
+        """``{"kept": .., "total": .., "keep": ..}`` as stored in ``df.attrs["truncated"][key]``."""
+        return {"kept": self.kept, "total": self.total, "keep": self.keep}
+
+
+class TruncatedWarning(UserWarning):
+    """A load kept only the newest entries of a long list (``limit=None`` reads them all)."""
+
+
+def newest_end(family: str) -> End:
+    """Which end of the family's lists holds the newest entry.
+
+    >>> newest_end("logs"), newest_end("worker_actions")
+    ('tail', 'head')
+    """
+    return NEWEST_END.get(family, "tail")
+
+
+def list_span(length: int, limit: int | None, end: End) -> tuple[int, int]:
+    """Inclusive ``(start, stop)`` positions to read from a list of ``length`` entries.
+
+    ``limit=None`` reads everything; otherwise the ``limit`` entries nearest ``end``. An empty
+    selection is ``(0, -1)``.
+
+    >>> list_span(10, None, "tail"), list_span(10, 4, "tail"), list_span(0, 4, "head")
+    ((0, 9), (6, 9), (0, -1))
+    """
+    if limit is None or length <= limit:
+        return 0, length - 1
+    if limit <= 0:
+        return 0, -1
+    return (length - limit, length - 1) if end == "tail" else (0, limit - 1)
+
+
+def truncation_note(key: str, kept: int, total: int, keep: str = "newest") -> str:
+    """The note a capped load carries, e.g. for ``df.attrs["notes"]`` and the warning.
+
+    >>> truncation_note("queues:logs", 100_000, 2_000_000)
+    'queues:logs: newest 100,000 of 2,000,000 entries; pass `limit=None` for all'
+    """
+    return f"{key}: {keep} {kept:,} of {total:,} entries; pass `limit=None` for all"
+
+
+__all__ = [
+    "BOUNDED_FAMILIES",
+    "DEFAULT_LIMIT",
+    "NEWEST_END",
+    "Capped",
+    "TruncatedWarning",
+    "list_span",
+    "newest_end",
+    "truncation_note",
+]
