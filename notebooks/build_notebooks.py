@@ -311,16 +311,17 @@ health'''),
 
 Panels are plain objects: set widget values and click buttons from code (this is how they are
 tested). Here we only preview: this notebook is served, so running it must write nothing. In your own
-notebook, `form.confirm()` (or the *Confirm* button) would enqueue exactly the previewed job.
+notebook, `driven.confirm()` (or the *Confirm* button) would enqueue exactly the previewed job.
 """),
-    code('''form.choose("jumpscale", "info")
-form.target_kind.value = "node"
-form.target.value = "1"
-form.args.value = "{}"
-plan = form.preview()  # dry run: nothing written
-assert form.pending is not None and form.last_job is None
-form.args.value = '{"changed": true}'  # any change after the preview discards it
-assert form.pending is None and form.confirm_button.disabled
+    code('''driven = EnqueueForm(admin)  # a second form, not displayed: the one above stays as it was
+driven.choose("jumpscale", "info")
+driven.target_kind.value = "node"
+driven.target.value = "1"
+driven.args.value = "{}"
+plan = driven.preview()  # dry run: nothing written
+assert driven.pending is not None and driven.last_job is None
+driven.args.value = '{"changed": true}'  # any change after the preview discards it
+assert driven.pending is None and driven.confirm_button.disabled
 plan'''),
     code('''jobs.reload()
 jobs.search.value = ""

@@ -206,7 +206,7 @@ class EnqueueForm(Panel):
         gid, params = int(self.gid.value), self.params()
         plan = self.admin.enqueue_job(gid, dry_run=True, **params)
         self.pending = {"gid": gid, "params": copy.deepcopy(params), "plan": plan}
-        self.plan.value = render_plan_html(plan) + message_html(AWAITING_CONFIRM, kind="warn")
+        self.plan.value = render_plan_html(plan)
         self.confirm_button.disabled = self.readonly
         self.discard_button.disabled = False
         self.say(f"{AWAITING_CONFIRM}; changing the form discards this preview", "warn")

@@ -204,7 +204,7 @@ class JumpscriptRegistry(Panel):
             raise
         plan = self.admin.register_jumpscript(dry_run=True, **params)
         self.pending = {"params": copy.deepcopy(params), "plan": plan}
-        self.preview_box.value = render_plan_html(plan) + message_html(AWAITING_CONFIRM, kind="warn")
+        self.preview_box.value = render_plan_html(plan)
         self.confirm_button.disabled = self.readonly
         self.discard_button.disabled = False
         self.say(f"{AWAITING_CONFIRM}; changing the form discards this preview", "warn")
