@@ -41,7 +41,8 @@ class JobBrowser(Panel):
 
     Filters: family, state, gid, nid, role, ``category/cmd`` substring, ``timeCreate`` range
     (ISO or ``-15min``), text inside args/result. Actions on selected rows (cancel, requeue,
-    clone-and-edit) show the dry-run :class:`WritePlan` first and write only on *Confirm*.
+    clone-and-edit) show the dry-run :class:`WritePlan` first and write only on *Confirm*;
+    changing the selection or the clone fields after the preview discards it.
 
     Attributes for scripting and tests: ``frames`` (loaded family frames), ``jobs`` (their union),
     ``matches`` (filtered), ``page_frame`` (the page shown), ``rows`` (SelectMultiple), ``pending``.
@@ -121,6 +122,7 @@ class JobBrowser(Panel):
         self.discard_button = self.button("Discard")
         self.confirm_button.disabled = True
         self.discard_button.disabled = True
+        self.invalidate_on_change(self.rows, self.clone_args, self.clone_nid, self.clone_role)
         self.cancel_button.on_click(self.guarded(lambda _b: self.preview_action("cancel")))
         self.requeue_button.on_click(self.guarded(lambda _b: self.preview_action("requeue")))
         self.clone_button.on_click(self.guarded(self._on_clone))
@@ -333,13 +335,14 @@ class JobBrowser(Panel):
         self.say(f"{pending['kind']} applied to {sum(len(s) for s in pending['selection'].values())} row(s)", "ok")
         return results
 
-    def discard(self) -> None:
-        """Drop the previewed action without writing."""
+    def discard(self, reason: str = "discarded: nothing written") -> None:
+        """Drop the previewed action without writing (``reason`` is shown unless empty)."""
         self.pending = None
         self.preview.value = ""
         self.confirm_button.disabled = True
         self.discard_button.disabled = True
-        self.say("discarded: nothing written", "info")
+        if reason:
+            self.say(reason, "warn" if "changed" in reason else "info")
 
     def facts(self) -> Mapping[str, object]:
         by_state = self.jobs["state"].astype("string").value_counts().to_dict() if "state" in self.jobs else {}
