@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import redis
+from redis_servers import ServerFactory
 
 import jsadmin
 from jsadmin.cli import main
@@ -22,11 +23,11 @@ PASSWORD = "cli-pw-77x"
 
 
 @pytest.fixture(scope="module")
-def grid() -> Iterator[EmbeddedRedis]:
+def grid(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
     """A seeded demo grid on TCP that the tests only read."""
     from jsadmin.demogrid import seed_demo
 
-    srv = EmbeddedRedis.start(port=free_port())
+    srv = redis_factory.start()
     client = redis.Redis.from_url(protocol=2, url=srv.url)
     seed_demo(client, seed=4, nodes=2, jobs=40)
     client.close()

@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 import redis
+from redis_servers import old_binary
 
+import jsadmin
 from jsadmin import keys
+from jsadmin.demogrid import seed_demo
 from jsadmin.demogrid.grid import Duration, LiveGrid, Scenario
 from jsadmin.embedded import EmbeddedRedis, free_port
 from jsadmin.errors import JsAdminError
@@ -601,3 +604,31 @@ def test_unknown_worker_queue_gets_its_own_workers(r: redis.Redis, make_grid: Ca
     assert (1, "gpu") in grid.worker_names()
     eventually(lambda: r.hexists("workers:heartbeat", "gpu"))
     eventually(lambda: _registered(r, "gpu") == grid.worker_names()[(1, "gpu")])
+
+
+def test_grid_and_demo_run_on_a_server_without_fractional_timeouts(make_grid: Callable[..., LiveGrid]) -> None:
+    """Redis < 6.0 refuses ``BLPOP k 0.1`` ("timeout is not an integer"): the grid blocks whole
+    seconds there, and jobs still round-trip; the demo seed (one field per HSET) loads."""
+    binary = old_binary()
+    if binary is None:
+        pytest.skip("no Redis older than 6.0 here: python -m tests.matrix --build-only builds 2.8.17 and 3.0.5")
+    old = EmbeddedRedis.start(port=free_port(), binary=binary)
+    client = redis.Redis.from_url(protocol=2, url=old.url)
+    try:
+        assert client.info("server")["redis_version"] < "6"
+        grid = make_grid(url=old.url, poll=0.1)
+        assert grid._shared is not None and grid._shared.block == 1  # whole seconds, at least 1
+        job = ac_enqueue(client, cmd="echo", nid=1, args={"msg": "old"})
+        final, _ = result_of(client, job["guid"])
+        assert final["state"] == "OK" and final["result"] == "old"
+        assert grid.stats.get("redis_errors", 0) == 0  # no "timeout is not an integer" retries
+        grid.stop()
+        client.flushall()
+        seed_demo(client, seed=1, nodes=1, jobs=20)
+        admin = jsadmin.connect(old.url, readonly=True)
+        assert len(admin.load("jobs")) > 0 and admin.problems().empty
+        assert not admin.server.has("float_timeout")
+        admin.close()
+    finally:
+        client.close()
+        old.stop()

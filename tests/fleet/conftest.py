@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 import redis
+from redis_servers import ServerFactory
 
 from jsadmin import keys
 from jsadmin.embedded import EmbeddedRedis, free_port
@@ -64,18 +65,18 @@ class FleetServers:
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[FleetServers]:
+def servers(redis_factory: ServerFactory) -> Iterator[FleetServers]:
     """10 seeded servers, one behind ``requirepass`` (seeded too), and a port nobody listens on."""
     up: dict[str, EmbeddedRedis] = {}
     try:
         for i in range(N_UP):
-            srv = EmbeddedRedis.start(port=free_port())
+            srv = redis_factory.start()
             up[f"node{i + 1:02d}"] = srv
             client = redis.Redis.from_url(protocol=2, url=srv.url)
             seed_node(client, i)
             client.close()
         # EmbeddedRedis.start's readiness PING has no AUTH, so the password is set once it runs
-        locked = EmbeddedRedis.start(port=free_port())
+        locked = redis_factory.start()
         client = redis.Redis(protocol=2, port=locked.port)
         seed_node(client, N_UP)
         client.config_set("requirepass", PASSWORD)

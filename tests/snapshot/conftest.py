@@ -6,17 +6,18 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from redis_servers import ServerFactory
 
 from jsadmin.demogrid import seed_demo
-from jsadmin.embedded import EmbeddedRedis, free_port
+from jsadmin.embedded import EmbeddedRedis
 
 SNAP_PASSWORD = "snap-pw-Zq81"
 
 
 @pytest.fixture(scope="module")
-def seeded() -> Iterator[EmbeddedRedis]:
+def seeded(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
     """A demo grid that tests only read (never modify it)."""
-    srv = EmbeddedRedis.start(port=free_port())
+    srv = redis_factory.start()
     client = redis.Redis.from_url(protocol=2, url=srv.url)
     seed_demo(client, seed=3, nodes=2, jobs=40)
     client.close()
@@ -25,10 +26,10 @@ def seeded() -> Iterator[EmbeddedRedis]:
 
 
 @pytest.fixture(scope="module")
-def pair() -> Iterator[tuple[str, str]]:
+def pair(redis_factory: ServerFactory) -> Iterator[tuple[str, str]]:
     """Two seeded servers, the second one with a password: (url, url with password)."""
-    a = EmbeddedRedis.start(port=free_port())
-    b = EmbeddedRedis.start(port=free_port())
+    a = redis_factory.start()
+    b = redis_factory.start()
     for i, srv in enumerate((a, b)):
         client = redis.Redis.from_url(protocol=2, url=srv.url)
         seed_demo(client, seed=10 + i, nodes=1 + i, jobs=30)
