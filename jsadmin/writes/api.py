@@ -142,7 +142,7 @@ class WritesMixin:
         """
         require_writable(self, "write_status")
         wid = v.write_id(write_id)
-        (outcome,) = resolve(self.redis, [wid], name="write")
+        (outcome,) = resolve(self.redis, [wid])
         if isinstance(outcome, WriteNotApplied):
             return {"write_id": wid, "applied": False, "result": None}
         return {"write_id": wid, "applied": True, "result": outcome}
