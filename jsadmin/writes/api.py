@@ -43,7 +43,8 @@ class WritesMixin:
         """The local journal of this target's writes, one row per entry (oldest first).
 
         Kept in ``~/.jsadmin/journal/<host>_<port>_<db>.jsonl`` (0600 in a 0700 directory,
-        rotated at 4 MiB, 4 old files kept; large removed payloads in gzip side files).
+        rotated at 4 MiB with 4 old files kept; large removed payloads in gzip side files,
+        at most 1 GiB, oldest first out). ``$JSADMIN_JOURNAL`` overrides the place.
         ``status`` is ``done``, ``partial``, ``failed`` or ``intent`` (started, never closed:
         its chunks' write ids tell what landed, and ``undo`` resolves them).
 

@@ -558,7 +558,12 @@ def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dr
     error: WriteError | None = None
     unknown = 0
     while removed + consumed < total:
-        window = [_bytes(x) or b"" for x in client.lrange(key, 0, min(CHUNK, total - removed - consumed) - 1)]
+        try:
+            window = [_bytes(x) or b"" for x in client.lrange(key, 0, min(CHUNK, total - removed - consumed) - 1)]
+        except redis.RedisError as exc:  # the read of the next window failed: nothing more was sent
+            error = WriteNotApplied(f"reading the next window of {key} failed ({type(exc).__name__}: {exc}); "
+                                    "no further chunk was sent")
+            break
         if not window:
             break
         wid = new_write_id()

@@ -642,3 +642,18 @@ def test_a_lost_request_is_fenced_reported_and_a_rerun_completes(
         adm.cancel_jobs(frame["guid"].tolist())
     assert adm.cancel_jobs(frame["guid"].tolist())["removed"].tolist() == [True] * 4
     assert r.lrange(QUEUE, 0, -1) == values
+
+
+def test_a_purge_cut_off_between_chunks_says_what_landed(r: redis.Redis, redis_url: str, journal_file) -> None:
+    values = [f"v{i}".encode() for i in range(2500)]
+    r.rpush(QUEUE, *values)
+    adm = _stalled(redis_url, journal_file)
+    LoseNextReply.lranges[:] = [False, True, True, True]  # chunk 0 reads fine; the next window never comes
+    with pytest.raises(PartialWriteError, match="purge_queue removed 1000 of 2500 values") as err:
+        adm.purge_queue(QUEUE)
+    LoseNextReply.lranges.clear()
+    assert r.lrange(QUEUE, 0, -1) == values[1000:] and err.value.result["removed"] == 1000
+    entry = adm._journal().find(err.value.result["journal_id"])
+    assert entry["status"] == "partial" and [c["status"] for c in entry["chunks"].values()] == ["applied"]
+    adm.undo(entry["id"])
+    assert r.lrange(QUEUE, 0, -1) == values
