@@ -12,9 +12,10 @@ sent), then one ``outcome`` line per chunk and an ``end`` line. :meth:`Journal.e
 lines of an entry back into one dict, so an entry whose process died mid-way still shows every
 chunk it sent with its write id (``Admin.write_status`` tells whether it landed).
 
-Bounds: the current file rotates once it and its side files reach ``max_bytes``
-(``<name>.1.jsonl`` ... ``<name>.<keep>.jsonl`` are kept, the oldest is dropped with its side
-files), so a journal never holds more than about ``(keep + 1) * max_bytes``. Bulky fields of a line (removed values,
+Bounds: the current file rotates at ``max_bytes`` (``<name>.1.jsonl`` ... ``<name>.<keep>.jsonl``
+are kept, the oldest is dropped with its side files), so the lines never exceed about
+``(keep + 1) * max_bytes`` (20 MiB). Side files are capped at ``side_max_bytes`` (1 GiB): the
+oldest entries' side files go first, never those of the entry being written. Bulky fields of a line (removed values,
 long command lists) over ``INLINE_LIMIT`` go to a gzip side file in ``<name>.side/``, referenced
 from the line, so reading the journal never parses large payloads.
 
@@ -46,7 +47,10 @@ DEFAULT_DIR = Path("~/.jsadmin/journal")
 LEGACY_JOURNAL = Path("~/.jsadmin/journal.jsonl")
 """The single global file of jsadmin <= 0.x; made private (0600) when found, never grown."""
 MAX_BYTES = 4 * 1024 * 1024
-"""Bytes (lines plus their side files) at which the current journal file rotates."""
+"""Bytes at which the current journal file rotates."""
+SIDE_MAX_BYTES = 1024 * 1024 * 1024
+"""Most bytes of side files kept per journal; beyond it the oldest entries' side files are
+deleted (never those of the entry being written, so a write's intent is always whole)."""
 KEEP = 4
 """Rotated files kept per journal (older ones are deleted with their side files)."""
 INLINE_LIMIT = 16 * 1024
@@ -161,11 +165,12 @@ class Journal:
 
     def __init__(
         self, path: str | os.PathLike[str] | None = None, *, url: str | None = None,
-        max_bytes: int | None = None, keep: int | None = None,
+        max_bytes: int | None = None, keep: int | None = None, side_max_bytes: int | None = None,
     ) -> None:
         self.path = journal_path(path, url)
         self.max_bytes = MAX_BYTES if max_bytes is None else max_bytes
         self.keep = KEEP if keep is None else keep
+        self.side_max_bytes = SIDE_MAX_BYTES if side_max_bytes is None else side_max_bytes
         self._fix_dir = not (path or os.environ.get(ENV_JOURNAL))  # only the dedicated default dir is re-moded
 
     # -- files -----------------------------------------------------------------------
@@ -198,13 +203,14 @@ class Journal:
         finally:
             os.close(fd)  # closing releases the lock
 
-    def _rotate(self) -> None:
+    def _rotate(self) -> int:
+        """Shift the files; the oldest is dropped with its side files. Returns side bytes freed."""
+        freed = 0
         oldest = self._rotated(self.keep)
         if oldest.exists():
             for line in self._lines(oldest):
                 if name := line.get("side"):
-                    with contextlib.suppress(FileNotFoundError):
-                        (self.side_dir / Path(name).name).unlink()
+                    freed += self._unlink_side(name)
             oldest.unlink()
         for i in range(self.keep - 1, 0, -1):
             if self._rotated(i).exists():
@@ -213,18 +219,45 @@ class Journal:
             self.path.rename(self._rotated(1))
         else:
             self.path.unlink()
+        return freed
 
-    def _weight(self, fd: int) -> int:
-        """Bytes written since the current file started (its lines plus their side files), kept
-        in the lock file; an older journal without it counts the file's size."""
+    def _unlink_side(self, name: str) -> int:
+        path = self.side_dir / Path(name).name
         try:
-            return int(os.pread(fd, 32, 0) or b"x")
-        except ValueError:
-            return self.path.stat().st_size if self.path.exists() else 0
+            size = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            return 0
+        return size
+
+    def _evict_sides(self, keep_prefix: str) -> int:
+        """Delete the oldest side files (never those of entry ``keep_prefix``) until the side
+        files fit in ``side_max_bytes``; returns the new total."""
+        files = []
+        for p in self.side_dir.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                files.append((p.stat().st_mtime_ns, p.name, p.stat().st_size))
+        total = sum(f[2] for f in files)
+        for _, name, _size in sorted(files):
+            if total <= self.side_max_bytes:
+                break
+            if not name.startswith(keep_prefix):
+                total -= self._unlink_side(name)
+        return total
 
     @staticmethod
-    def _set_weight(fd: int, weight: int) -> None:
-        os.pwrite(fd, b"%020d" % weight, 0)  # fixed width: no truncate needed
+    def _counters(fd: int, path: Path) -> tuple[int, int]:
+        """(line bytes of the current file, bytes of all side files), kept in the lock file; an
+        older journal without them counts the file's size and no side files."""
+        try:
+            line_bytes, side_bytes = (int(x) for x in os.pread(fd, 41, 0).split())
+            return line_bytes, side_bytes
+        except ValueError:
+            return (path.stat().st_size if path.exists() else 0), 0
+
+    @staticmethod
+    def _set_counters(fd: int, line_bytes: int, side_bytes: int) -> None:
+        os.pwrite(fd, b"%020d %020d" % (line_bytes, side_bytes), 0)  # fixed width: no truncate needed
 
     def _write(self, line: dict[str, Any]) -> dict[str, Any]:
         bulky = {k: line[k] for k in BULKY if line.get(k)}
@@ -237,15 +270,18 @@ class Journal:
                 line["side"] = f"{line['id']}-{line.get('event', 'entry')}-{line.get('n', 0)}.json.gz"
                 line.update({f"{k}_count": len(v) for k, v in bulky.items()})
             data = (json.dumps(line, separators=(",", ":"), default=str) + "\n").encode("utf-8")
-            weight = self._weight(fd)
-            if weight and self.path.exists() and weight + len(data) + len(side) > self.max_bytes:
-                self._rotate()
-                weight = 0
+            line_bytes, side_bytes = self._counters(fd, self.path)
+            if line_bytes and self.path.exists() and line_bytes + len(data) > self.max_bytes:
+                side_bytes -= self._rotate()
+                line_bytes = 0
             if side:
                 _private_dir(self.side_dir, fix=True)
                 _write_private(self.side_dir / line["side"], side, append=False)
+                side_bytes += len(side)
+                if side_bytes > self.side_max_bytes:
+                    side_bytes = self._evict_sides(str(line["id"]))
             _write_private(self.path, data, append=True)
-            self._set_weight(fd, weight + len(data) + len(side))
+            self._set_counters(fd, line_bytes + len(data), max(side_bytes, 0))
         return line
 
     def load_side(self, line: dict[str, Any]) -> dict[str, Any]:

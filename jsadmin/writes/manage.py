@@ -41,7 +41,7 @@ from . import validate as v
 from .jobs import Batch, PreparedJob, enqueue_many, make_batches, plan_enqueue, prepare_job
 from .journal import Journal, decode_value, encode_value
 from .plan import WritePlan
-from .scripts import SCRIPTS, new_write_id, resolve
+from .scripts import FENCED, SCRIPTS, marker_key, new_write_id, resolve
 
 WINDOW = 500
 """Elements per LRANGE window when a list is searched."""
@@ -62,13 +62,20 @@ LIST_PREFIXES = (
 """Every list key form the readers read jobs from (spec §3, both the real and documented forms)."""
 
 
-def undo_write_id(entry_id: str, chunk: int) -> str:
+MAX_UNDO_ATTEMPTS = 16
+"""Fenced undo write ids (``undo:<entry>:<chunk>[:k]``) an undo walks past for one chunk."""
+
+
+def undo_write_id(entry_id: str, chunk: int, attempt: int = 0) -> str:
     """The deterministic write id of chunk ``chunk`` of the undo of journal entry ``entry_id``.
 
-    >>> undo_write_id("ab12", 3)
-    'undo:ab12:3'
+    Attempt ``k > 0`` is used only when attempt ``k - 1`` was fenced by an earlier undo (it
+    never ran and never will), so every undoer walks the same ids and at most one applies.
+
+    >>> undo_write_id("ab12", 3), undo_write_id("ab12", 3, 1)
+    ('undo:ab12:3', 'undo:ab12:3:1')
     """
-    return f"undo:{entry_id}:{chunk}"
+    return f"undo:{entry_id}:{chunk}" + (f":{attempt}" if attempt else "")
 
 
 @dataclass(frozen=True)
@@ -201,7 +208,8 @@ def find_in_lists(client: redis.Redis, list_keys: Iterable[str], guids: set[str]
         for pos, value in iter_list(client, key):
             hits = [g for g in (m.decode("utf-8", "replace") for m in _GUID_RE.findall(value))
                     if g in guids and g not in found]
-            if hits and (guid := _guid_of(value)) in hits:
+            guid = _guid_of(value) if hits else None
+            if guid is not None and guid in hits:
                 found[guid] = Found("list", key, value, guid, position=pos)
                 if len(found) == len(guids):
                     break
@@ -275,15 +283,24 @@ def _gid_of_job(value: bytes) -> int | None:
 def _send(client: redis.Redis, name: str, script_keys: Sequence[Any], args: Sequence[Any],
           write_id: str) -> tuple[str, Any]:
     """Run one marker-guarded chunk once: ``(status, result or error)``; status is
-    ``applied``, ``not_applied`` (certain: refused, fenced, never sent) or ``unknown``."""
+    ``applied``, ``fenced`` (its request or reply was lost and the transport sealed the id:
+    certainly never ran), ``not_applied`` (refused, server not accepting writes) or ``unknown``."""
     try:
         return "applied", SCRIPTS[name].run(client, script_keys, args, write_id=write_id)
     except WriteOutcomeUnknown as exc:
         return "unknown", exc
     except WriteNotApplied as exc:
-        return "not_applied", exc
+        return ("fenced" if _is_fenced(client, write_id) else "not_applied"), exc
     except WriteError as exc:  # failed inside the script: preconditions make this unexpected
         return "unknown", exc
+
+
+def _is_fenced(client: redis.Redis, write_id: str) -> bool:
+    """True when the write's marker holds ``"fenced"`` (it never ran and never will)."""
+    try:
+        return _bytes(client.get(marker_key(write_id))) == json.dumps(FENCED).encode()
+    except redis.RedisError:
+        return False
 
 
 def _check_types(client: redis.Redis, wanted: dict[str, str]) -> None:
@@ -413,9 +430,9 @@ def _apply_removals(
             flags += [False] * len(chunk_items)
             wids += [None] * len(chunk_items)
             continue
-        wid = new_write_id()
         script_keys, args = _removal_call(ls, hs)
         commands = [["LREM", f.key, 1, f"<job {f.guid}>"] for f in ls] + [["HDEL", f.key, f.field] for f in hs]
+        wid = new_write_id()
         journal.chunk(eid, n, write_id=wid, removed=[_removed_record(f) for f in chunk_items], commands=commands)
         status, res = _send(client, "remove_values", script_keys, args, wid)
         wids += [wid] * len(chunk_items)
@@ -424,8 +441,9 @@ def _apply_removals(
             flags += got
             journal.outcome(eid, n, status="applied", result=[int(x) for x in got], removed_n=sum(got))
         else:
-            flags += [False if status == "not_applied" else None] * len(chunk_items)
-            journal.outcome(eid, n, status=status, result=str(res), write_id=wid)
+            flags += [None if status == "unknown" else False] * len(chunk_items)
+            journal.outcome(eid, n, status="unknown" if status == "unknown" else "not_applied", result=str(res),
+                            write_id=wid)
             error = res
     done = sum(1 for x in flags if x)
     unknown = sum(1 for x in flags if x is None)
@@ -540,7 +558,12 @@ def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dr
     error: WriteError | None = None
     unknown = 0
     while removed + consumed < total:
-        window = [_bytes(x) or b"" for x in client.lrange(key, 0, min(CHUNK, total - removed - consumed) - 1)]
+        try:
+            window = [_bytes(x) or b"" for x in client.lrange(key, 0, min(CHUNK, total - removed - consumed) - 1)]
+        except redis.RedisError as exc:  # the read of the next window failed: nothing more was sent
+            error = WriteNotApplied(f"reading the next window of {key} failed ({type(exc).__name__}: {exc}); "
+                                    "no further chunk was sent")
+            break
         if not window:
             break
         wid = new_write_id()
@@ -558,7 +581,8 @@ def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dr
             if moved > MAX_HEAD_MOVES:
                 error = WriteNotApplied(f"the head of {key} kept changing; purge stopped", write_id=wid)
         else:
-            journal.outcome(eid, n, status=status, result=str(res), write_id=wid)
+            journal.outcome(eid, n, status="unknown" if status == "unknown" else "not_applied", result=str(res),
+                            write_id=wid)
             error = res
             unknown = len(window) if status == "unknown" else 0
         n += 1
@@ -570,7 +594,9 @@ def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dr
     if error is not None:
         msg = (f"purge_queue removed {removed} of {total} values of {key}; {unknown} unknown "
                f"(journal entry {eid}; {error})")
-        raise PartialWriteError(msg, result=out, write_id=getattr(error, "write_id", None)) from error
+        if removed or unknown:
+            raise PartialWriteError(msg, result=out, write_id=getattr(error, "write_id", None)) from error
+        raise type(error)(msg, write_id=getattr(error, "write_id", None)) from error
     return out
 
 
@@ -823,10 +849,13 @@ def undo(client: redis.Redis, entry: Any, *, url: str, journal: Journal, dry_run
     token = uuid.uuid4().hex
     eid = journal.begin(helper="undo", url=url, undo_of=entry_id, planned_chunks=len(calls))
     pushed = restored = skipped = already = 0
-    error: BaseException | None = None
+    error: WriteError | None = None
     for n, script_keys, args, _, _ in calls:
-        wid = undo_write_id(entry_id, n)
-        journal.chunk(eid, n, write_id=wid)
+        attempt = 0  # walk undo:<entry>:<n>[:k] past ids an earlier undo left fenced (they never ran)
+        while attempt < MAX_UNDO_ATTEMPTS - 1 and _is_fenced(client, undo_write_id(entry_id, n, attempt)):
+            attempt += 1
+        wid = undo_write_id(entry_id, n, attempt)
+        journal.chunk(eid, n, write_id=wid, attempt=attempt)
         status, res = _send(client, "restore", script_keys, [token, *args], wid)
         if status != "applied":
             journal.outcome(eid, n, status=status, result=str(res), write_id=wid)
@@ -842,11 +871,12 @@ def undo(client: redis.Redis, entry: Any, *, url: str, journal: Journal, dry_run
               "already_undone_chunks": already}
     if error is not None:
         journal.end(eid, status="partial" if pushed or restored else "failed", result=result)
-        raise PartialWriteError(
-            f"undo of {entry_id} restored {pushed + restored} value(s) before chunk {n} failed ({error}); "
-            "run undo again: chunks already restored are skipped on the server",
-            result={**result, "journal_id": eid}, write_id=getattr(error, "write_id", None),
-        ) from error
+        msg = (f"undo of {entry_id} restored {pushed + restored} value(s) before chunk {n} failed ({error}); "
+               "run undo again: chunks already restored are skipped on the server, fenced ones are sent anew")
+        if pushed or restored:
+            raise PartialWriteError(msg, result={**result, "journal_id": eid},
+                                    write_id=getattr(error, "write_id", None)) from error
+        raise type(error)(msg, write_id=getattr(error, "write_id", None)) from error
     if calls and already == len(calls):
         journal.end(eid, status="failed", result=result)
         raise WriteValidationError(

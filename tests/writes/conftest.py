@@ -71,18 +71,29 @@ class LoseNextReply(redis.Connection):
     reaches the server and runs, then the client waits a little, drops the socket and sees a
     timeout, exactly like a reply lost on the network."""
 
-    armed: ClassVar[list[bool]] = []
+    armed: ClassVar[list[str]] = []
+    """``"reply"``: the write runs, its reply is lost; ``"request"``: the write never arrives."""
+
+    lranges: ClassVar[list[bool]] = []
+    """One flag per coming ``LRANGE``: True loses its reply (reads are retried once by the client)."""
 
     def send_command(self, *args: Any, **kwargs: Any) -> None:
-        self._lose_reply = bool(args and str(args[0]).upper() == "EVALSHA" and LoseNextReply.armed)
-        if self._lose_reply:
-            LoseNextReply.armed.pop()
+        name = str(args[0]).upper() if args else ""
+        if getattr(self, "_sock", None) is None:
+            self.connect()  # first: the handshake's own commands must not see our flag
+        self._lose_reply = False  # decided per command
+        if name == "LRANGE" and LoseNextReply.lranges:
+            self._lose_reply = LoseNextReply.lranges.pop(0)
+        elif name == "EVALSHA" and LoseNextReply.armed:
+            self._lose_reply = True
+            if LoseNextReply.armed.pop() == "request":
+                return  # lost on the way: the server never sees it
         super().send_command(*args, **kwargs)
 
     def read_response(self, *args: Any, **kwargs: Any) -> Any:
         if getattr(self, "_lose_reply", False):
             self._lose_reply = False
-            time.sleep(0.2)  # the server has run the write by now
+            time.sleep(0.2)  # the server has run the command by now
             self.disconnect()
             raise redis.TimeoutError("Timeout reading from socket (reply dropped by the test)")
         return super().read_response(*args, **kwargs)
@@ -90,7 +101,7 @@ class LoseNextReply(redis.Connection):
 
 def losing_client(url: str) -> redis.Redis:
     """A client like ``jsadmin.connect``'s (with its one quick retry) whose next EVALSHA loses
-    its reply once armed: ``LoseNextReply.armed.append(True)``."""
+    its reply once armed: ``LoseNextReply.armed.append("reply")`` (or ``"request"``)."""
     client = parse_url(url).client()
     client.connection_pool.connection_class = LoseNextReply
     return client

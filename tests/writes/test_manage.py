@@ -15,7 +15,7 @@ import pytest
 import redis
 
 import jsadmin
-from jsadmin.errors import PartialWriteError, WriteRefused, WriteValidationError
+from jsadmin.errors import PartialWriteError, WriteNotApplied, WriteRefused, WriteValidationError
 from jsadmin.writes import WritePlan, manage
 from jsadmin.writes.journal import Journal, decode_value
 from jsadmin.writes.scripts import SCRIPTS, new_write_id
@@ -228,12 +228,12 @@ def test_purge_with_lost_reply_journals_every_value_and_undo_restores_once(
     r.rpush(QUEUE, *values)
     adm = _stalled(redis_url, journal_file)
     _warm(adm, r)
-    LoseNextReply.armed.append(True)
+    LoseNextReply.armed.append("reply")
     out = adm.purge_queue(QUEUE)  # the trim's reply is lost: resolved through its marker, not re-sent
     assert not LoseNextReply.armed and out["removed"] == 50 and r.llen(QUEUE) == 0
     entry = adm.journal().set_index("id").loc[out["journal_id"]]
     assert entry["removed"] == 50 and entry["status"] == "done"
-    LoseNextReply.armed.append(True)
+    LoseNextReply.armed.append("reply")
     adm.undo(out["journal_id"])  # the restore's reply is lost too: restored once, not twice
     assert not LoseNextReply.armed and r.lrange(QUEUE, 0, -1) == values
 
@@ -243,7 +243,7 @@ def test_cancel_with_lost_reply_journals_the_values_first(r: redis.Redis, redis_
     frame = _enqueue(adm, 4)
     queued = r.lrange(QUEUE, 0, -1)
     _warm(adm, r)
-    LoseNextReply.armed.append(True)
+    LoseNextReply.armed.append("reply")
     out = adm.cancel_jobs(frame["guid"].tolist()[:2])
     assert not LoseNextReply.armed
     assert out["removed"].tolist() == [True] * 4 and r.lrange(QUEUE, 0, -1) == queued[2:]
@@ -610,3 +610,50 @@ def test_cancel_of_jobs_all_gone_writes_and_journals_nothing(adm: _A, r: redis.R
     out = adm.cancel_jobs(["a" * 32, "b" * 32])
     assert len(out) == 0 and out.attrs["journal_id"] is None and out.attrs["not_found"] == ["a" * 32, "b" * 32]
     assert writes_seen(r) == set() and not adm._journal().path.exists()
+
+
+def test_a_lost_request_is_fenced_reported_and_a_rerun_completes(
+    r: redis.Redis, redis_url: str, journal_file
+) -> None:
+    values = [f"v{i}".encode() for i in range(30)]
+    r.rpush(QUEUE, *values)
+    adm = _stalled(redis_url, journal_file)
+    _warm(adm, r)
+    LoseNextReply.armed.append("request")  # the trim never reaches the server
+    with pytest.raises(WriteNotApplied, match="purge_queue removed 0 of 30 values"):
+        adm.purge_queue(QUEUE)
+    assert r.lrange(QUEUE, 0, -1) == values  # the fenced chunk can never run later
+    out = adm.purge_queue(QUEUE)  # "safe to retry"
+    assert out["removed"] == 30 and r.llen(QUEUE) == 0
+    LoseNextReply.armed.append("request")
+    with pytest.raises(WriteNotApplied, match="run undo again"):
+        adm.undo(out["journal_id"])
+    assert r.get(f"jsadmin:write:undo:{out['journal_id']}:0") == b'"fenced"' and r.llen(QUEUE) == 0
+    assert adm.undo(out["journal_id"])["pushed"] == 30  # walks past the fenced undo:<id>:0 to :0:1
+    assert r.exists(f"jsadmin:write:undo:{out['journal_id']}:0:1") and r.lrange(QUEUE, 0, -1) == values
+    other = _A(r, journal_path=journal_file.with_name("other.jsonl"))  # a second undoer walks the same ids
+    shutil.copy(journal_file, other._journal().path)
+    with pytest.raises(WriteValidationError, match="already undone"):
+        other.undo(out["journal_id"])
+    assert r.lrange(QUEUE, 0, -1) == values
+    frame = _enqueue(adm, 2)
+    LoseNextReply.armed.append("request")
+    with pytest.raises(WriteNotApplied, match="cancel_jobs removed 0 of 4 values; 4 not removed; 0 unknown"):
+        adm.cancel_jobs(frame["guid"].tolist())
+    assert adm.cancel_jobs(frame["guid"].tolist())["removed"].tolist() == [True] * 4
+    assert r.lrange(QUEUE, 0, -1) == values
+
+
+def test_a_purge_cut_off_between_chunks_says_what_landed(r: redis.Redis, redis_url: str, journal_file) -> None:
+    values = [f"v{i}".encode() for i in range(2500)]
+    r.rpush(QUEUE, *values)
+    adm = _stalled(redis_url, journal_file)
+    LoseNextReply.lranges[:] = [False, True, True, True]  # chunk 0 reads fine; the next window never comes
+    with pytest.raises(PartialWriteError, match="purge_queue removed 1000 of 2500 values") as err:
+        adm.purge_queue(QUEUE)
+    LoseNextReply.lranges.clear()
+    assert r.lrange(QUEUE, 0, -1) == values[1000:] and err.value.result["removed"] == 1000
+    entry = adm._journal().find(err.value.result["journal_id"])
+    assert entry["status"] == "partial" and [c["status"] for c in entry["chunks"].values()] == ["applied"]
+    adm.undo(entry["id"])
+    assert r.lrange(QUEUE, 0, -1) == values
