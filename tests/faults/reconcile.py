@@ -276,7 +276,9 @@ def removed_records(adm: Any, entry: Mapping[str, Any], *, applied_only: bool = 
             continue
         records = list(journal.chunk_values(chunk))
         flags = chunk.get("result")
-        if applied_only and isinstance(flags, list) and len(flags) == len(records) and set(flags) <= {0, 1}:
+        if applied_only and entry.get("helper") == "purge_queue" and isinstance(flags, list) and len(flags) == 2:
+            records = records[int(flags[1]):]  # [removed, consumed]: the first `consumed` were popped by others
+        elif applied_only and isinstance(flags, list) and len(flags) == len(records) and set(flags) <= {0, 1}:
             records = [rec for rec, ok in zip(records, flags, strict=True) if ok]
         out += records
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import pytest
@@ -32,7 +32,14 @@ from .helpers import (
     warm_scripts,
 )
 from .proxy import FaultProxy, Rule
-from .reconcile import Reported, check_enqueue_journal, journal_entries, reconcile, removed_by
+from .reconcile import (
+    Reported,
+    check_enqueue_journal,
+    journal_entries,
+    reconcile,
+    removed_by,
+    snapshot,
+)
 
 TIMEOUT = 1.0  # the Admin's socket timeout through the proxy
 LATE = 2.5  # a delay well beyond it
@@ -149,14 +156,16 @@ def test_enqueue_jobs_lost_reply_mid_stream(proxy: FaultProxy, r: redis.Redis, c
     reconcile(r, rep, probe=probe, no_burned_ids=[GID])
 
 
+@pytest.mark.parametrize("fault", [dict(action="drop_request"), dict(action="cut_request", nbytes=1000)],
+                         ids=["drop", "cut"])
 def test_enqueue_jobs_lost_request_mid_stream_reports_what_landed_and_resumes(
-    proxy: FaultProxy, r: redis.Redis, connect: Connect
+    proxy: FaultProxy, r: redis.Redis, connect: Connect, fault: dict
 ) -> None:
     adm = _admins(proxy, connect)
     _warm(adm)
     probe = probe_id()
     specs = job_specs(probe, N)
-    rule = proxy.add_rule(Rule("drop_request", where=script_touching(queue(7)), nth=4))
+    rule = proxy.add_rule(Rule(**fault, where=script_touching(queue(7)), nth=4))
     out = call(adm.enqueue_jobs, specs, batch_size=BATCH)
     assert rule.fired == 1
     assert isinstance(out.error, contract.PartialWriteError), f"expected PartialWriteError, got {out.error!r}"
@@ -381,4 +390,65 @@ def test_purge_cut_off_between_chunks_tells_the_caller(proxy: FaultProxy, r: red
     undone = call(adm.undo, next(e["id"] for e in reversed(journal_entries(adm)) if e.get("helper") == "purge_queue"))
     assert undone.error is None, undone.error
     assert r.lrange(queue(7), 0, -1) == original
+    reconcile(r, Reported(written=set(frame["guid"])), probe=probe)
+
+
+def _is_fence(args: Sequence[bytes]) -> bool:
+    return args[0].upper() in (b"EVALSHA", b"EVAL") and args[2:3] == [b"1"] and args[3].startswith(b"jsadmin:write:")
+
+
+def test_lost_reply_of_the_fence_itself_is_retried(proxy: FaultProxy, r: redis.Redis, connect: Connect) -> None:
+    """The write's reply is lost, then the first fence's reply too: the fence is idempotent, so
+    resolving retries it and the caller still gets the job, written once."""
+    adm = _admins(proxy, connect)
+    _warm(adm)
+    probe = probe_id()
+    write = proxy.add_rule(Rule("drop_reply", where=script_touching(queue(7))))
+    fence = proxy.add_rule(Rule("drop_reply", where=_is_fence))
+    out = call(_one_job, adm, probe)
+    assert write.fired == 1 and fence.fired == 1 and fence.seen >= 2, (write, fence)
+    assert out.error is None, f"the write landed; expected the job, got {out.error!r}"
+    assert write.seen == 1
+    reconcile(r, out.reported(), probe=probe, no_burned_ids=[GID])
+
+
+def test_enqueue_jobs_lost_script_load_sends_nothing(proxy: FaultProxy, r: redis.Redis, connect: Connect) -> None:
+    adm = _admins(proxy, connect)
+    _warm(adm)
+    probe = probe_id()
+    rule = proxy.add_rule(Rule("drop_reply", command=b"SCRIPT"))
+    out = call(adm.enqueue_jobs, job_specs(probe, 500), batch_size=100)
+    assert rule.fired == 1
+    assert isinstance(out.error, (contract.WriteNotApplied, contract.PartialWriteError)), repr(out.error)
+    rep = out.reported()
+    assert not rep.written and not rep.unknown
+    reconcile(r, rep, probe=probe, no_burned_ids=[GID])
+
+
+def test_register_jumpscript_late_request_is_fenced(proxy: FaultProxy, r: redis.Redis, connect: Connect) -> None:
+    adm = _admins(proxy, connect)
+    before = snapshot(r)
+    rule = proxy.add_rule(Rule("delay_request", where=script_touching("workers:jumpscripts:name"), seconds=LATE))
+    out = call(adm.register_jumpscript, "faults", "late", SRC1, descr="greets", gid=GID)
+    assert rule.fired == 1
+    assert is_not_applied(out.error), f"expected WriteNotApplied, got {out.value if out.error is None else out.error!r}"
+    _wait_delivered(rule)
+    assert snapshot(r) == before, "the late register ran after jsadmin said it was not applied"
+
+
+def test_delete_jobs_lost_reply_journals_what_was_removed(proxy: FaultProxy, r: redis.Redis, connect: Connect) -> None:
+    adm = _admins(proxy, connect)
+    probe = probe_id()
+    frame = fill_queue(adm, probe, 10, nid=7)
+    chosen = list(frame["guid"][:4])
+    hashed = {g: r.hget("jobs:1", g) for g in chosen}
+    rule = proxy.add_rule(Rule("drop_reply", where=script_touching("jobs:1")))
+    out = call(adm.delete_jobs, chosen)
+    assert rule.fired == 1 and rule.seen == 1, f"the removal script was sent {rule.seen} times"
+    assert out.error is None, f"the removal landed; expected its result, got {out.error!r}"
+    assert all(r.hget("jobs:1", g) is None for g in chosen)
+    assert sorted(x["guid"] for x in removed_by(adm, "delete_jobs")) == sorted(chosen)
+    undone = call(adm.undo, out.value.attrs["journal_id"])
+    assert undone.error is None, undone.error
+    assert {g: r.hget("jobs:1", g) for g in chosen} == hashed
     reconcile(r, Reported(written=set(frame["guid"])), probe=probe)

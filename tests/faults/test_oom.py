@@ -12,9 +12,21 @@ from collections.abc import Callable
 import pytest
 
 from jsadmin.admin import Admin
+from jsadmin.writes import scripts
 
 from . import contract
-from .helpers import GID, call, fill_queue, is_not_applied, job_specs, probe_id, queue, warm_scripts
+from .helpers import (
+    GID,
+    call,
+    fill_queue,
+    is_not_applied,
+    job_specs,
+    probe_id,
+    queue,
+    script_touching,
+    warm_scripts,
+)
+from .proxy import FaultProxy, Rule
 from .reconcile import Reported, check_enqueue_journal, reconcile, removed_by, snapshot
 from .servers import FaultServer
 
@@ -50,7 +62,7 @@ def test_enqueue_job_under_oom_is_not_applied(server: FaultServer, connect: Conn
     adm = _admin(server, connect)
     client = server.client()
     before = snapshot(client)
-    server.set_maxmemory(max(1, server.used_memory() - 1))
+    server.set_maxmemory(server.used_memory() // 2)
     out = call(adm.enqueue_job, GID, nid=7, category="jumpscale", cmd="echo", args={"probe": "oom", "pad": "x" * 5000})
     server.clear_maxmemory()
     assert is_not_applied(out.error), f"expected WriteNotApplied, got {out.value or out.error!r}"
@@ -61,7 +73,7 @@ def test_register_jumpscript_under_oom_is_not_applied(server: FaultServer, conne
     adm = _admin(server, connect)
     client = server.client()
     before = snapshot(client)
-    server.set_maxmemory(max(1, server.used_memory() - 1))
+    server.set_maxmemory(server.used_memory() // 2)
     out = call(adm.register_jumpscript, "faults", "oom", 'descr = "x"\ndef action():\n    pass\n',
                descr="x", gid=GID)
     server.clear_maxmemory()
@@ -103,7 +115,7 @@ def test_destructive_write_under_oom_keeps_journal_and_redis_in_step(
     frame = fill_queue(adm, probe, 500, nid=7)
     client = server.client()
     original = client.lrange(queue(7), 0, -1)
-    server.set_maxmemory(max(1, server.used_memory() - 1))
+    server.set_maxmemory(server.used_memory() // 2)
     if helper == "cancel_jobs":
         out = call(adm.cancel_jobs, list(frame["guid"][:100]))
     else:
@@ -117,3 +129,27 @@ def test_destructive_write_under_oom_keeps_journal_and_redis_in_step(
     assert {json.loads(v)["guid"] for v in gone} <= {r.get("guid") for r in journalled}, (
         "values removed from Redis must be in the journal"
     )
+
+
+def test_lost_request_while_oom_is_unknown_until_memory_frees(
+    server: FaultServer, connect: Connect, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fence must SET a marker; under OOM it cannot, so jsadmin may not claim "not applied".
+    It reports unknown, and write_status settles it once memory is free."""
+    monkeypatch.setattr(scripts, "RESOLVE_TIMEOUT", 1.5)
+    with FaultProxy(server.port) as proxy:
+        adm = connect(proxy.url, socket_timeout=2)
+        warm_scripts(adm.redis)
+        adm.enqueue_job(GID, nid=999, category="jumpscale", cmd="warmup", args={"probe": "warmup"})
+        client = server.client()
+        before = snapshot(client)
+        proxy.add_rule(Rule("drop_request", where=script_touching(queue(7))))
+        server.set_maxmemory(server.used_memory() // 2)
+        out = call(adm.enqueue_job, GID, nid=7, category="jumpscale", cmd="echo", args={"probe": "oom-lost"})
+        assert isinstance(out.error, contract.WriteOutcomeUnknown), (
+            f"the fence could not be stored under OOM: expected WriteOutcomeUnknown, got {out.value or out.error!r}"
+        )
+        server.clear_maxmemory()
+        status = adm.write_status(out.error.write_id)  # type: ignore[attr-defined]
+        assert status["applied"] is False
+        assert snapshot(client) == before
