@@ -1,8 +1,9 @@
-"""Time and peak memory of reading a 2,000,000-entry ``queues:logs`` (issue 10, "Bounded memory").
+r"""Time and peak memory of reading a 2,000,000-entry ``queues:logs`` (issue 10, "Bounded memory").
 
-Fills a private redis-server (unix socket) with N log records in the §5.7 shape (compact ujson,
-RPUSH like ``logs.lua``; about 180 bytes each, ~366 MB of Redis memory at 2M) and measures, each
-in a fresh subprocess (peak RSS growth from ``VmHWM``, so one step's garbage cannot hide another's):
+Fills a private redis-server (unix socket) with N log records in the §5.7 shape (all 14 fields,
+compact ujson with ``\/`` escapes, RPUSH like ``logs.lua``; a third carry a job guid; about 260
+bytes each, ~510 MB of Redis memory at 2M) and measures each step in a fresh subprocess (peak RSS
+growth from ``VmHWM`` over the process after its imports, so one step's garbage cannot hide another's):
 
 * ``load("logs")``: the default, the newest :data:`~jsadmin.limits.DEFAULT_LIMIT` entries;
 * ``load("logs", limit=None)``: every entry;
