@@ -172,12 +172,16 @@ def main(argv: list[str] | None = None) -> int:
                 if step == "snapshot":
                     on_disk = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(snap) for f in fs)
                     extra = f", {on_disk / 2**20:.0f} MiB on disk"
-                print(f"{step:<20} {r['seconds']:7.1f}s  peak +{r['peak']:6.0f} MiB  "
-                      f"frame {r['size']:6.0f} MiB ({r['rows']:,} log rows)  "
-                      f"peak/frame {r['peak'] / r['size'] if r['size'] else float('nan'):.2f}x{extra}")
+                if step == "snapshot":
+                    shape = "no frame (streamed to Parquet)"
+                else:
+                    shape = (f"frame {r['size']:6.0f} MiB ({r['rows']:,} log rows)  "
+                             f"peak/frame {r['peak'] / r['size']:.2f}x")
+                print(f"{step:<20} {r['seconds']:7.1f}s  peak +{r['peak']:6.0f} MiB  {shape}{extra}")
                 for note in r.get("notes") or []:
                     print(f"{'':<22}note: {note}")
         ok = True
+        checked = 0
         full = results.get("load_unbounded", {}).get("size")
         for step, r in results.items():
             if step.endswith("unbounded"):
@@ -189,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 continue
             ok &= ratio <= 2.5
+            checked += 1
             print(target)
+        if not checked:
+            print("targets: not checked (they need the load_unbounded step)")
+            return 0
         print("targets: " + ("met" if ok else "MISSED"))
         return 0 if ok else 1
     finally:
