@@ -1,8 +1,9 @@
-"""Time and peak memory of reading a 2,000,000-entry ``queues:logs`` (issue 10, "Bounded memory").
+r"""Time and peak memory of reading a 2,000,000-entry ``queues:logs`` (issue 10, "Bounded memory").
 
-Fills a private redis-server (unix socket) with N log records in the §5.7 shape (compact ujson,
-RPUSH like ``logs.lua``; about 180 bytes each, ~366 MB of Redis memory at 2M) and measures, each
-in a fresh subprocess (peak RSS growth from ``VmHWM``, so one step's garbage cannot hide another's):
+Fills a private redis-server (unix socket) with N log records in the §5.7 shape (all 14 fields,
+compact ujson with ``\/`` escapes, RPUSH like ``logs.lua``; a third carry a job guid; about 260
+bytes each, ~510 MB of Redis memory at 2M) and measures each step in a fresh subprocess (peak RSS
+growth from ``VmHWM`` over the process after its imports, so one step's garbage cannot hide another's):
 
 * ``load("logs")``: the default, the newest :data:`~jsadmin.limits.DEFAULT_LIMIT` entries;
 * ``load("logs", limit=None)``: every entry;
@@ -171,12 +172,16 @@ def main(argv: list[str] | None = None) -> int:
                 if step == "snapshot":
                     on_disk = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(snap) for f in fs)
                     extra = f", {on_disk / 2**20:.0f} MiB on disk"
-                print(f"{step:<20} {r['seconds']:7.1f}s  peak +{r['peak']:6.0f} MiB  "
-                      f"frame {r['size']:6.0f} MiB ({r['rows']:,} log rows)  "
-                      f"peak/frame {r['peak'] / r['size'] if r['size'] else float('nan'):.2f}x{extra}")
+                if step == "snapshot":
+                    shape = "no frame (streamed to Parquet)"
+                else:
+                    shape = (f"frame {r['size']:6.0f} MiB ({r['rows']:,} log rows)  "
+                             f"peak/frame {r['peak'] / r['size']:.2f}x")
+                print(f"{step:<20} {r['seconds']:7.1f}s  peak +{r['peak']:6.0f} MiB  {shape}{extra}")
                 for note in r.get("notes") or []:
                     print(f"{'':<22}note: {note}")
         ok = True
+        checked = 0
         full = results.get("load_unbounded", {}).get("size")
         for step, r in results.items():
             if step.endswith("unbounded"):
@@ -188,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 continue
             ok &= ratio <= 2.5
+            checked += 1
             print(target)
+        if not checked:
+            print("targets: not checked (they need the load_unbounded step)")
+            return 0
         print("targets: " + ("met" if ok else "MISSED"))
         return 0 if ok else 1
     finally:

@@ -19,8 +19,8 @@ from typing import Literal, NamedTuple
 DEFAULT_LIMIT = 100_000
 """Entries per key that a bounded family loads unless ``limit=`` is given (``limit=None``: all).
 
-100,000 log records make a frame of about 25 MB and load in well under a second, while
-2,000,000 make about 490 MB and take about 8 s (``benchmarks/bench_memory.py``)."""
+100,000 log records make a 23 MiB frame and load in about 1 s with a 66 MiB peak; 2,000,000
+make a 454 MiB frame, take 14-22 s and peak at 870 MiB (``benchmarks/bench_memory.py``, 2 busy cores)."""
 
 End = Literal["head", "tail"]
 

@@ -157,6 +157,7 @@ def full_log(i: int) -> bytes:
     ) % (jid or b"-", i % 100, i % 50, b"jumpscale:worker:default" if jid else b"jsagent", jid, 1539600000 + i // 20)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc (VmHWM)")
 def test_unbounded_load_peaks_under_2_5x_its_frame(r: redis.Redis, redis_url: str) -> None:
     n = 600_000

@@ -242,6 +242,28 @@ def test_overwrite_refuses_anything_but_a_jsadmin_snapshot(
     admin.close()
 
 
+def test_overwrite_rechecks_files_added_while_redis_was_read(
+    seeded: EmbeddedRedis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jsadmin.snapshot as snapshot_module
+
+    admin = jsadmin.connect(seeded.url, readonly=True)
+    path = snapshot(admin, tmp_path / "s")
+    real_stage = snapshot_module._stage
+
+    def stage_and_meddle(*args: object, **kwargs: object) -> object:
+        (path / "written-meanwhile.txt").write_text("keep me")  # the user saves a file mid-snapshot
+        return real_stage(*args, **kwargs)
+
+    monkeypatch.setattr(snapshot_module, "_stage", stage_and_meddle)
+    before = _tree(path)
+    with pytest.raises(SnapshotError, match=r"not part of its jsadmin snapshot \(written-meanwhile.txt\)"):
+        snapshot(admin, path, overwrite=True)
+    assert _tree(path) == before | {"written-meanwhile.txt": b"keep me"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+    admin.close()
+
+
 def test_cli_overwrite_refuses_a_foreign_directory(
     seeded: EmbeddedRedis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
