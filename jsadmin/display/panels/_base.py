@@ -99,7 +99,7 @@ class Panel:
         if self.status is not None:
             self.status.value = message_html(text, kind=kind)
 
-    def guarded(self, action: Callable[..., None]) -> Callable[..., None]:
+    def guarded(self, action: Callable[..., object]) -> Callable[..., None]:
         """Wrap a button callback: errors become a status message instead of a lost traceback.
 
         A failed write (any :class:`~jsadmin.errors.JsAdminError`, e.g. ``WriteNotApplied`` or

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from html import escape
 from typing import Any
 
 import pandas as pd
@@ -261,11 +262,11 @@ class JobBrowser(Panel):
             render_records_html("Timings", timings, cls="jsadmin-timings"),
             '<div class="jsadmin jsadmin-json"><b>Job JSON</b><pre style="max-height:260px;overflow:auto;'
             'font-family:var(--jp-code-font-family,monospace);font-size:11px;line-height:1.35;background:#f6f8fa;padding:6px;white-space:pre">'
-            + _escape(json.dumps(record, indent=2, default=str, ensure_ascii=False)) + "</pre></div>",
+            + escape(json.dumps(record, indent=2, default=str, ensure_ascii=False)) + "</pre></div>",
         ]
         eco = job_eco(row, self._ecos_frame() if row.get("state") in ("ERROR", "TIMEOUT") else None)
         if eco:
-            shown = {k: eco.get(k) for k in ("category", "errormessage", "level", "type", "state",
+            shown: dict[str, object] = {k: eco.get(k) for k in ("category", "errormessage", "level", "type", "state",
                                              "occurrences", "backtrace", "guid") if k in eco}
             parts.append(render_records_html("ECO (error condition)", shown, cls="jsadmin-eco"))
         return "".join(parts)
@@ -349,8 +350,3 @@ class JobBrowser(Panel):
         return {"url": getattr(self.admin, "url", "?"), "job rows": len(self.jobs),
                 **{f"state {k}": v for k, v in by_state.items()}}
 
-
-def _escape(text: str) -> str:
-    from html import escape
-
-    return escape(text)
