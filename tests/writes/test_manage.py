@@ -657,3 +657,19 @@ def test_a_purge_cut_off_between_chunks_says_what_landed(r: redis.Redis, redis_u
     assert entry["status"] == "partial" and [c["status"] for c in entry["chunks"].values()] == ["applied"]
     adm.undo(entry["id"])
     assert r.lrange(QUEUE, 0, -1) == values
+
+
+def test_cancel_refuses_a_selected_queue_that_changed_type_before_reading_it(
+    adm: _A, r: redis.Redis, redis_url: str
+) -> None:
+    _enqueue(adm, 2)
+    _enqueue(adm, 2, nid=6)
+    sel = jsadmin.connect(redis_url).load("command_queues")  # no raw bytes: the queues are read again
+    r.delete("queues:commands:queue:1:6")
+    r.hset("queues:commands:queue:1:6", "f", "v")
+    before = snapshot(r)
+    with pytest.raises(WriteValidationError, match="queues:commands:queue:1:6 is a hash, not a list"):
+        adm.cancel_jobs(sel)
+    assert snapshot(r) == before
+    r.set("queues:commands:queue:1:7", "a stray string matching the queue pattern")
+    assert adm.cancel_jobs(sel["guid"].tolist()[:2])["removed"].sum() == 4  # found by guid, the stray skipped
