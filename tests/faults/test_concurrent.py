@@ -57,7 +57,8 @@ def test_enqueuers_purger_and_two_undos(server: FaultServer, connect: Connect) -
 
     # the undone entry: every value back exactly once, in its original relative order
     now = client.lrange(queue(100), 0, -1)
-    restored = [v for v in now if v in set(original)]
+    wanted = set(original)
+    restored = [v for v in now if v in wanted]
     assert restored == original, (
         f"undo restored {len(restored)} values for {len(original)} purged (two undos must restore once)"
     )

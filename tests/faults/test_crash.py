@@ -9,6 +9,7 @@ the server once every batch before the held request has run.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import multiprocessing.process
 import time
@@ -33,7 +34,7 @@ from .helpers import (
     warm_scripts,
 )
 from .proxy import FaultProxy, Rule
-from .reconcile import Reported, check_enqueue_journal, journal_entries, reconcile
+from .reconcile import Reported, check_enqueue_journal, journal_entries, reconcile, removed_by
 from .servers import FaultServer
 
 Connect = Callable[..., Admin]
@@ -247,4 +248,37 @@ def test_client_killed_mid_purge_undo_restores_everything(
     undone = call(adm.undo, entry["id"])
     assert undone.error is None, undone.error
     assert direct.lrange(queue(7), 0, -1) == original, "undo restores the chunk whose reply the dead process never read"
+    reconcile(direct, Reported(written=set(frame["guid"])), probe=probe)
+
+
+@pytest.mark.slow
+def test_kill_mid_cancel_then_undo_restores_exactly(
+    aof_server: FaultServer, aof_proxy: FaultProxy, connect: Connect
+) -> None:
+    adm = connect(aof_proxy.url, socket_timeout=1.0)
+    warm_scripts(adm.redis)
+    probe = probe_id()
+    frame = adm.enqueue_jobs(job_specs(probe, 3000), batch_size=3000)
+    direct = aof_server.client()
+    original_queue = direct.lrange(queue(7), 0, -1)
+    original_hash = direct.hgetall("jobs:1")
+    held = aof_proxy.add_rule(Rule("delay_request", where=script_touching(queue(7)), nth=3, seconds=60))
+    thread, box = in_thread(adm.cancel_jobs, list(frame["guid"]))
+    _kill_when_held(aof_server, held, queue(7))
+    time.sleep(0.5)
+    aof_server.restart()
+    thread.join(60)
+    assert box and isinstance(box[0].error, contract.PartialWriteError), f"expected PartialWriteError: {box}"
+    res = box[0].error.result  # type: ignore[union-attr]
+    direct = aof_server.client()
+    left = direct.lrange(queue(7), 0, -1)
+    queued = {json.loads(v)["guid"] for v in left}
+    gone = {g for g in frame["guid"] if g not in queued}
+    reported = set(res.loc[(res["type"] == "list") & res["removed"].fillna(False).astype(bool), "guid"])
+    assert reported == gone, f"reported removed {len(reported)}, Redis lost {len(gone)}"
+    assert {x["guid"] for x in removed_by(adm, "cancel_jobs", queue(7))} == gone
+    undone = call(adm.undo, res.attrs["journal_id"])
+    assert undone.error is None, undone.error
+    assert sorted(direct.lrange(queue(7), 0, -1)) == sorted(original_queue)
+    assert direct.hgetall("jobs:1") == original_hash
     reconcile(direct, Reported(written=set(frame["guid"])), probe=probe)
