@@ -101,6 +101,18 @@ class Panel:
             if hasattr(control, "tooltip"):
                 control.tooltip = READONLY_REASON
 
+    def explain_readonly(self, reason: str) -> None:
+        """Replace the read-only note (and the disabled controls' tooltips) with ``reason``.
+
+        >>> panel.explain_readonly("Read-only dashboard: start it with --allow-writes")   # doctest: +SKIP
+        """
+        if not self.readonly or self.w is None:
+            return
+        self.readonly_note.value = message_html(reason, kind="warn")
+        for control in self._write_controls:
+            if hasattr(control, "tooltip"):
+                control.tooltip = reason
+
     def say(self, text: str, kind: str = "info") -> None:
         """Show a status message under the panel."""
         if self.status is not None:
