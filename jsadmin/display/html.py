@@ -110,12 +110,13 @@ def table_html(
 
 
 def frame_html(df: pd.DataFrame, *, columns: Sequence[str] | None = None, max_rows: int = 50,
-               cls: str = "jsadmin-table") -> str:
-    """Render at most ``max_rows`` rows of ``df`` (never more) as an escaped table."""
+               cls: str = "jsadmin-table", badges: Sequence[str] = STATE_COLUMNS) -> str:
+    """Render at most ``max_rows`` rows of ``df`` (never more) as an escaped table (``badges``: as
+    :func:`table_html`)."""
     cols = [c for c in (columns or list(df.columns)) if c in df.columns]
     shown = df.head(max_rows)
     rows = shown[cols].itertuples(index=False, name=None) if cols else []
-    return table_html(rows, cols, cls=cls)
+    return table_html(rows, cols, cls=cls, badges=badges)
 
 
 def _box(cls: str, title: str, body: str, *, note: str = "") -> str:
@@ -165,7 +166,7 @@ def render_admin_html(admin: Any) -> str:
     summary = (
         f'<div class="jsadmin-summary">{len(present)} of {len(fams)} key families present</div>'
     )
-    body = head + summary + frame_html(present, columns=cols, max_rows=100, cls="jsadmin-families")
+    body = head + summary + frame_html(present, columns=cols, max_rows=100, cls="jsadmin-families", badges=())
     return _box("jsadmin-admin", "jsadmin Admin", body, note=f"counts as of {_now()} (static)")
 
 

@@ -50,6 +50,9 @@ class Dashboard(ControlPanel):
         super().__init__(admin, readonly=not allow_writes, health_interval=self.refresh_every)
         for panel in (self, *self.panels()):
             panel.explain_readonly(DASHBOARD_READONLY)
+        if self.w is not None:  # one note at the top of the page is enough
+            for panel in self.panels():
+                panel.readonly_note.value = ""
         self._header()
         if start and self.w is not None:
             self.start()
