@@ -111,7 +111,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     url = _target(args, parser)
     if importlib.util.find_spec("voila") is None:
         parser.error("jsadmin dashboard needs Voila: pip install 'jsadmin[dashboard]' (or voila)")
-    admin = connect(url, readonly=True)  # fail here, not in a blank page, when the grid is unreachable
+    timeout = float(getattr(args, "timeout", 5.0) or 5.0)
+    admin = connect(url, readonly=True, socket_timeout=timeout, socket_connect_timeout=timeout)
+    # ^ fail here, not in a blank page, when the grid is unreachable
     admin.redis.ping()
     shown = admin.url
     admin.redis.close()

@@ -394,7 +394,8 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     url = target_url(args, parser)
     if not HAVE_PROMETHEUS:
         parser.error(MISSING)
-    admin = connect(url, readonly=True)
+    timeout = float(getattr(args, "timeout", 5.0) or 5.0)
+    admin = connect(url, readonly=True, socket_timeout=timeout, socket_connect_timeout=timeout)
     admin.redis.ping()
     server, thread = serve(admin, port=args.port, addr=args.addr, max_keys=args.max_keys,
                            max_entries=args.max_entries, stale_after=args.stale)

@@ -59,6 +59,7 @@ class Dashboard(ControlPanel):
 
     def _build(self) -> Any:
         box = super()._build()
+        assert self.w is not None  # _build runs only with ipywidgets
         self.header = self.w.HTML()
         box.children = (self.header, *box.children)
         return box
