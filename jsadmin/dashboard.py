@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .admin import connect
+from .connection import parse_url
 
 DEFAULT_PORT = 8866
 DEFAULT_REFRESH = 5.0
@@ -98,7 +99,16 @@ def _target(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str:
     if not url:
         parser.error("give --url redis://HOST:PORT/DB or set JSADMIN_URL (the grid to show); "
                      "$JSADMIN_URL keeps a password out of the process list")
+    warn_password_in_args(args, "dashboard")
     return str(url)
+
+
+def warn_password_in_args(args: argparse.Namespace, command: str) -> None:
+    """Say on stderr when ``--url`` carries a password: this process's arguments show it (``ps``)."""
+    url = getattr(args, "url", None)
+    if url and parse_url(url).password:
+        print(f"jsadmin {command}: warning: the password in --url is visible in the process list; "
+              "give the URL as JSADMIN_URL instead", file=sys.stderr, flush=True)
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:

@@ -13,7 +13,9 @@ Metrics (gauges unless noted; ages and durations in seconds):
 - ``jsadmin_heartbeat_age_seconds{queue,worker,source}``: ``workers:heartbeat`` per worker queue
   (``worker`` empty) and ``workers:watchdog`` per JS6 worker (``source`` = watchdog, legacy).
 - ``jsadmin_job_copies{family,state}``: job entries per family and state (one job can have copies
-  in several families); ``jsadmin_jobs{state}``: distinct jobs (by guid) in their latest state.
+  in several families); ``jsadmin_jobs{state}``: distinct jobs (by guid) in their latest state;
+  ``jsadmin_leftover_jobs{state}``: the same for jobs nothing touched for ``leftover_after`` seconds
+  (7 days; JumpScale leaves worker copies of unfinished jobs forever), kept out of ``jsadmin_jobs``.
 - ``jsadmin_ecos{category}``, ``jsadmin_eco_occurrences{category}``: error conditions in
   ``eco:objects`` and the sum of their occurrence counters.
 - ``jsadmin_job_run_time_seconds{jumpscript}`` (histogram): run time (``timeStop - timeStart``) of
@@ -43,6 +45,7 @@ import redis
 from .admin import connect
 from .analytics import finished_jobs, heartbeat_ages, job_latency
 from .catalog import classify, family
+from .dashboard import warn_password_in_args
 from .display.cost import CommandCounter
 from .scan import raw_client, scan_keys
 
@@ -68,6 +71,8 @@ MAX_ENTRIES = 5_000
 """Entries read per key (hash fields, list elements) per scrape."""
 RECENT = 3_600.0
 """Finished jobs older than this (seconds, by ``timeStop``) stay out of the run-time histogram."""
+LEFTOVER_AFTER = 7 * 86_400.0
+"""A job none of whose timestamps is newer than this (seconds) counts as a leftover (``jsadmin_leftover_jobs``)."""
 RUN_TIME_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
 STATE_RANK = {"SCHEDULED": 1, "STARTED": 2, "OK": 3, "ERROR": 3, "TIMEOUT": 3, "NOWORK": 3}
 """A job's latest state over its copies: final states beat STARTED, which beats SCHEDULED."""
@@ -101,24 +106,33 @@ def jumpscript_label(category: object, cmd: object) -> str:
     return f"{_label(category, '(blank)')}__{_label(cmd, '(blank)')}"
 
 
-def latest_states(frames: Mapping[str, pd.DataFrame]) -> pd.Series:
-    """Each job's latest state over all its copies (index: guid); copies without a guid are left out.
+def latest_states(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per job (index: guid): ``state``, its latest over all copies, and ``last_seen``, the
+    newest ``timeCreate``/``timeStart``/``timeStop`` of any copy. Copies without a guid are left out.
 
-    >>> latest_states({"jobs": admin.load("jobs")}).value_counts()   # doctest: +SKIP
+    >>> latest_states({"jobs": admin.load("jobs")})["state"].value_counts()   # doctest: +SKIP
     """
     parts = []
     for name in JOB_FAMILIES:
         df = frames.get(name)
         if df is None or df.empty or "guid" not in df or "state" not in df:
             continue
-        parts.append(pd.DataFrame({"guid": df["guid"].astype("string"), "state": df["state"].astype("string")}))
+        stamps = [pd.to_datetime(df[c], utc=True, errors="coerce") for c in ("timeCreate", "timeStart", "timeStop")
+                  if c in df]
+        seen = pd.concat(stamps, axis=1).max(axis=1) if stamps else pd.Series(pd.NaT, index=df.index)
+        parts.append(pd.DataFrame({"guid": df["guid"].astype("string"), "state": df["state"].astype("string"),
+                                   "last_seen": seen.astype("datetime64[ns, UTC]")}))
     if not parts:
-        return pd.Series([], dtype="string")
+        return pd.DataFrame({"state": pd.Series([], dtype="string"),
+                             "last_seen": pd.Series([], dtype="datetime64[ns, UTC]")})
     work = pd.concat(parts, ignore_index=True).dropna(subset=["guid"])
     work = work[work["guid"] != ""]
+    newest = work.groupby("guid")["last_seen"].max()
     work["rank"] = work["state"].map(lambda s: STATE_RANK.get(str(s), 0) if s is not pd.NA else -1)
-    work = work.sort_values("rank", kind="stable").drop_duplicates("guid", keep="last")
-    return work.set_index("guid")["state"].fillna("(none)")
+    work = work.sort_values("rank", kind="stable").drop_duplicates("guid", keep="last").set_index("guid")
+    out = pd.DataFrame({"state": work["state"].fillna("(none)")})
+    out["last_seen"] = newest.reindex(out.index)
+    return out
 
 
 class GridCollector:
@@ -132,10 +146,10 @@ class GridCollector:
 
     def __init__(self, admin: Any, *, max_scan: int = MAX_SCAN, max_keys: int = MAX_KEYS,
                  max_entries: int = MAX_ENTRIES, stale_after: float = 120.0, recent: float = RECENT,
-                 buckets: Sequence[float] = RUN_TIME_BUCKETS) -> None:
+                 leftover_after: float = LEFTOVER_AFTER, buckets: Sequence[float] = RUN_TIME_BUCKETS) -> None:
         self.admin = admin
         self.max_scan, self.max_keys, self.max_entries = max_scan, max_keys, max_entries
-        self.stale_after, self.recent = stale_after, recent
+        self.stale_after, self.recent, self.leftover_after = stale_after, recent, leftover_after
         self.buckets = tuple(sorted(buckets))
         self._lock = threading.Lock()
         self.last_error: BaseException | None = None
@@ -281,11 +295,19 @@ class GridCollector:
             for state, n in counts.items():
                 copies.add_metric([name, str(state)], int(n))
         yield copies
-        jobs = GaugeMetricFamily("jsadmin_jobs", "Distinct jobs (by guid) in Redis, by their latest state",
-                                 labels=["state"])
-        for state, n in latest_states(frames).value_counts().items():
+        latest = latest_states(frames)
+        age = (pd.Timestamp.now(tz="UTC") - latest["last_seen"]).dt.total_seconds()
+        old = age > self.leftover_after  # a job nothing touched for that long is a leftover, not work
+        jobs = GaugeMetricFamily("jsadmin_jobs", "Distinct jobs (by guid) in Redis, by their latest state, "
+                                 "without leftovers", labels=["state"])
+        for state, n in latest.loc[~old.to_numpy(), "state"].value_counts().items():
             jobs.add_metric([str(state)], int(n))
         yield jobs
+        left = GaugeMetricFamily("jsadmin_leftover_jobs", "Distinct jobs whose copies were all last touched more "
+                                 "than leftover_after seconds ago (e.g. years-old worker copies)", labels=["state"])
+        for state, n in latest.loc[old.to_numpy(), "state"].value_counts().items():
+            left.add_metric([str(state)], int(n))
+        yield left
 
         ecos = frames.get("ecos", pd.DataFrame())
         if "stub" in ecos and len(ecos):  # processed by loghandling: a 7-field stub without a category
@@ -370,6 +392,8 @@ def add_metrics_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParse
     p.add_argument("--max-entries", type=int, default=MAX_ENTRIES,
                    help=f"entries read per key per scrape ({MAX_ENTRIES})")
     p.add_argument("--stale", type=float, default=120.0, help="heartbeat age (s) counted as stale (120)")
+    p.add_argument("--leftover-after", type=float, default=LEFTOVER_AFTER, metavar="SECONDS",
+                   help=f"jobs untouched this long are leftovers, not current work ({LEFTOVER_AFTER:g} = 7 days)")
     p.set_defaults(func=cmd_metrics, metrics_parser=p)
     return p
 
@@ -382,6 +406,7 @@ def target_url(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str
     if not url:
         parser.error("give --url redis://HOST:PORT/DB or set JSADMIN_URL (the grid to read); "
                      "$JSADMIN_URL keeps a password out of the process list")
+    warn_password_in_args(args, "metrics")
     return str(url)
 
 
@@ -398,7 +423,8 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     admin = connect(url, readonly=True, socket_timeout=timeout, socket_connect_timeout=timeout)
     admin.redis.ping()
     server, thread = serve(admin, port=args.port, addr=args.addr, max_keys=args.max_keys,
-                           max_entries=args.max_entries, stale_after=args.stale)
+                           max_entries=args.max_entries, stale_after=args.stale,
+                           leftover_after=args.leftover_after)
     print(f"jsadmin metrics: serving http://{args.addr}:{args.port}/metrics for {admin.url} (read-only)",
           file=sys.stderr, flush=True)
     try:

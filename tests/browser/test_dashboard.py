@@ -263,6 +263,7 @@ def test_the_password_is_nowhere_in_the_page_the_children_or_the_log(readonly: d
     assert not [c for c in children if PASSWORD in c]
     log = readonly["log"].read_text()
     assert "jsadmin dashboard: http://127.0.0.1" in log and PASSWORD not in log
+    assert "password in --url is visible in the process list" in log  # --url was used: say so
     assert "127.0.0.1" in pg.locator(".jsadmin-dashboard-header").first.inner_text()
 
 

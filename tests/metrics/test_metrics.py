@@ -93,6 +93,8 @@ def test_a_hand_written_grid_scrapes_to_the_values_written(r: redis.Redis, serve
         r.hset("jobs:1", guid, _job(guid, 20 + i, state="OK", create=stop - run - 1, start=stop - run, stop=stop))
     r.hset("jobs:1", "s1", _job("s1", 30, state="STARTED", create=now - 5, start=now - 4))
     r.hset("jobs:1", "q0", _job("q0", 10, state="SCHEDULED", create=now - 100))  # the queued job's jobs:1 copy
+    decade = now - 10 * 365 * 86400  # a JumpScale leftover: a worker copy of a job that never finished
+    r.set("workers:jobs:9", _job("ancient", 9, state="STARTED", create=decade, start=decade + 1))
     r.hset("workers:heartbeat", "default", str(int(now - 30)))
     r.hset("workers:heartbeat", "io", str(int(now - 4000)))
     for uid, cat, occ in (("a" * 32, "workers.executejob", 3), ("b" * 32, "workers.executejob", 4),
@@ -114,7 +116,9 @@ def test_a_hand_written_grid_scrapes_to_the_values_written(r: redis.Redis, serve
     assert value(samples, "jsadmin_job_copies", family="command_queues", state="SCHEDULED") == 3
     # distinct jobs: q0 has two copies (queue and jobs:1), counted once
     assert series(samples, "jsadmin_jobs") == {(("state", "OK"),): 4, (("state", "SCHEDULED"),): 3,
-                                               (("state", "STARTED"),): 1}
+                                               (("state", "STARTED"),): 1}  # not the leftover
+    assert series(samples, "jsadmin_leftover_jobs") == {(("state", "STARTED"),): 1}
+    assert value(samples, "jsadmin_job_copies", family="worker_jobs", state="STARTED") == 1
     assert value(samples, "jsadmin_ecos", category="workers.executejob") == 2
     assert value(samples, "jsadmin_eco_occurrences", category="workers.executejob") == 7
     assert value(samples, "jsadmin_ecos", category="processmanager.cmd") == 1
@@ -168,7 +172,9 @@ def test_the_demo_grid_scrapes_to_what_admin_and_analytics_report(seeded: str, s
         got = {dict(k)["state"]: v for k, v in series(samples, "jsadmin_job_copies").items()
                if dict(k)["family"] == family}
         assert got == {str(s): float(n) for s, n in counts.items() if n}, family
-    assert sum(series(samples, "jsadmin_jobs").values()) == guids[guids != ""].nunique()
+    current, leftover = series(samples, "jsadmin_jobs"), series(samples, "jsadmin_leftover_jobs")
+    assert sum(current.values()) + sum(leftover.values()) == guids[guids != ""].nunique()
+    assert sum(leftover.values()) >= 10  # the demo's decade-old copies are set apart
     assert sum(series(samples, "jsadmin_ecos").values()) == len(ecos)
     assert series(samples, "jsadmin_job_run_time_seconds_count"), "no run-time histogram"
 
