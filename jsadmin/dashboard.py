@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -130,8 +131,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="jsadmin-dashboard-"))
     notebook = workdir / "jsadmin-dashboard.ipynb"
     notebook.write_text(json.dumps(dashboard_notebook(), indent=1), encoding="utf-8")
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    # its own process group: stopping the dashboard stops Voila and every kernel it started
     proc = subprocess.Popen(voila_command(notebook, port=args.port, addr=args.addr), cwd=workdir,
-                            env=voila_env(url, allow_writes=args.allow_writes, refresh=args.refresh))
+                            env=voila_env(url, allow_writes=args.allow_writes, refresh=args.refresh),
+                            start_new_session=True)
     mode = "writes allowed (previewed, confirmed)" if args.allow_writes else "read-only"
     print(f"jsadmin dashboard: http://{args.addr}:{args.port}/ for {shown} ({mode}, refresh {args.refresh:g} s); "
           "Ctrl-C stops it", file=sys.stderr, flush=True)
@@ -142,13 +146,35 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_group(proc)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _interrupt(signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def stop_group(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Stop ``proc``'s process group (Voila and its kernels): SIGTERM, then SIGKILL after ``timeout`` s."""
+    try:
+        pgid = os.getpgid(proc.pid)
+    except ProcessLookupError:
+        return
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            proc.poll()
+            try:
+                os.killpg(pgid, 0)  # anyone left in the group?
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
 
 
 __all__ = ["add_dashboard_parser", "cmd_dashboard", "dashboard_notebook", "voila_command", "voila_env"]

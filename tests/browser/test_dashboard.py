@@ -79,9 +79,9 @@ def _start(args: list[str], env: dict[str, str], log: Path) -> tuple[subprocess.
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
+    proc.terminate()  # jsadmin dashboard stops Voila and its kernels, then exits
     try:
-        proc.wait(timeout=20)
+        proc.wait(timeout=40)
     except subprocess.TimeoutExpired:
         proc.kill()
 
@@ -307,6 +307,12 @@ def test_with_allow_writes_an_enqueue_needs_preview_then_confirm(grid: str, pw: 
         _screenshot(pg, "dash-06-writes-confirmed.png")
         ctx.close()
         shutil.rmtree(profile, ignore_errors=True)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert any("voila" in " ".join(c.cmdline()) for c in children)
+        _stop(proc)
+        assert proc.returncode == 0
+        _gone, alive = psutil.wait_procs(children, timeout=5)
+        assert not alive, f"left running after the dashboard stopped: {alive}"  # no orphaned Voila or kernel
     finally:
         _stop(proc)
         client.delete(queue)
