@@ -217,6 +217,10 @@ def test_caps_bound_a_scrape_and_say_so(r: redis.Redis, served: Any) -> None:
     full = scrape(served())
     assert value(full, "jsadmin_scrape_keys", family="worker_jobs") == 6
     assert value(full, "jsadmin_scrape_truncated", family="worker_jobs") == 0
+    assert value(full, "jsadmin_scrape_truncated", family="scan") == 0
+    short = scrape(served(max_scan=4))  # the SCAN pass stops after 4 of the 7 keys
+    assert value(short, "jsadmin_scrape_truncated", family="scan") == 1
+    assert value(short, "jsadmin_scrape_keys", family="worker_jobs") < 6
 
 
 def test_a_lost_server_scrapes_as_down_not_as_an_error() -> None:
