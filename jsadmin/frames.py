@@ -124,14 +124,17 @@ def _floats(col: Column) -> tuple[np.ndarray, Bad]:
 
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+FLOAT_EXACT = 2.0**53
+"""Floats this large no longer hold every integer: as an integer they may be silently off."""
 _INT_TYPES = frozenset({int, type(None)})
 
 
 def to_int64(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     """Nullable integers; text such as ``"5"`` is accepted, other text is reported.
 
-    Never silently wrong: ``NaN``/``Infinity``, fractions and integers outside Int64 (a gid of
-    2**63) are reported and left missing.
+    Never silently wrong: ``NaN``/``Infinity``, fractions, integers outside Int64 (a gid of
+    2**63) and integral floats beyond 2**53 (a JSON integer too long for 64 bits arrives as a
+    float) are reported and left missing.
     """
     if set(map(type, col)) <= _INT_TYPES:
         try:
@@ -174,6 +177,8 @@ def _as_int(v: Any) -> tuple[int | None, str | None]:
                 return None, f"{_short(v)} where an integer is expected (out of range)"
             if n != math.floor(n):
                 return None, f"not an integer: {_short(v)}"
+            if abs(n) >= FLOAT_EXACT:  # e.g. a JSON int beyond 64 bits, parsed as a float
+                return None, f"{_short(v)} is too large to be an exact integer"
             n = int(n)
     if not INT64_MIN <= n <= INT64_MAX:
         return None, f"integer {_short(v)} is outside the Int64 range"

@@ -73,9 +73,49 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
+class ProblemFrame(pd.DataFrame):
+    """The problems of a load, as kept in ``df.attrs["problems"]``: a DataFrame that is safe in attrs.
+
+    pandas deep-copies ``attrs`` on every derived frame and compares them with ``==`` when it
+    concatenates; a plain DataFrame there makes ``pd.concat`` of two slices of one load raise
+    "truth value of a DataFrame is ambiguous". A ``ProblemFrame`` is shared rather than copied
+    (reports are not edited in place) and two of them compare as one boolean (same rows or not).
+    Frames derived from it (filters, ``concat``) stay ``ProblemFrame``.
+
+    >>> a = problems_frame([]); a == problems_frame([])
+    True
+    """
+
+    @property
+    def _constructor(self) -> type[ProblemFrame]:
+        return ProblemFrame
+
+    def __deepcopy__(self, memo: Any = None) -> ProblemFrame:
+        return self
+
+    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+        if isinstance(other, ProblemFrame):
+            return other is self or _same_rows(self, other)
+        return super().__eq__(other)
+
+    def __ne__(self, other: object) -> Any:  # type: ignore[override]
+        if isinstance(other, ProblemFrame):
+            return not self.__eq__(other)
+        return super().__ne__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _same_rows(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    try:
+        return bool(a.shape == b.shape and list(a.columns) == list(b.columns) and a.equals(b))
+    except (TypeError, ValueError):
+        return False
+
+
+def problems_frame(problems: Sequence[Problem]) -> ProblemFrame:
     """Problems as a DataFrame with columns ``family, key, field, error, raw``."""
-    return pd.DataFrame([p.as_dict() for p in problems], columns=list(PROBLEM_COLUMNS))
+    return ProblemFrame([p.as_dict() for p in problems], columns=list(PROBLEM_COLUMNS))
 
 
 ColumnBuilder = Callable[[list[dict[str, Any]]], dict[str, list[Any]]]

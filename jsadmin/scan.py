@@ -265,7 +265,7 @@ def list_values_tracked(
             if p >= estimate or (cap is not None and have >= cap):
                 break
         pipe = raw.pipeline(transaction=False)
-        for start, a in plan:
+        for start, _ in plan:
             pipe.execute_command("LRANGE", key, start, start + window - 1)
         replies = pipe.execute(raise_on_error=False)
         use_anchor = True
