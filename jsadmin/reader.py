@@ -327,10 +327,9 @@ def _collect(
         if fam.ttl:
             extra["ttl"] = ttl_of.get(k)
         start = len(rows)
-        steps = 0
+        calls: list[int] = []
         try:
-            for fields, vals in hash_batches(raw, k):
-                steps += 1
+            for fields, vals in hash_batches(raw, k, calls=calls):
                 if limit is not None:
                     room = limit - (len(rows) - start)
                     if room <= 0:
@@ -339,9 +338,10 @@ def _collect(
                 rows.add(k, vals, fields, extra)
         except redis.ResponseError as exc:
             problems.append(Problem.of(fam.name, k, None, _changed(exc, len(rows) - start, "fields"), None))
-            steps = 1
+            rows.dedupe_from(start)
+            continue
         rows.dedupe_from(start)
-        if steps != 1:
+        if len(calls) > 1 or len(rows) == start:  # not one atomic reply, or nothing: is it still there?
             recheck[k] = len(rows) - start
     list_keys = by_type.get("list", [])
     notes: ListNotes = {}

@@ -81,15 +81,18 @@ def hscan_flat(raw: redis.Redis, key: KeyT, *, count: int = HSCAN_COUNT) -> Iter
 
 
 def hash_batches(
-    raw: redis.Redis, key: KeyT, *, count: int = HSCAN_COUNT, prefetch: bool = True
+    raw: redis.Redis, key: KeyT, *, count: int = HSCAN_COUNT, prefetch: bool = True, calls: list[int] | None = None
 ) -> Iterator[tuple[list[bytes], list[bytes]]]:
     """``(fields, values)`` batches of one hash via ``HSCAN``.
 
     The first batch is read inline; when the hash needs more, ``prefetch`` fetches each next
     batch on a thread while the caller works on the current one, so network and server time
     overlap with decoding (the GIL is released while waiting on the socket). Small hashes
-    never start a thread. A field may repeat while the hash rehashes.
+    never start a thread. A field may repeat while the hash rehashes. ``calls`` (when given)
+    gets one item appended per ``HSCAN`` sent: a read in more than one call is not atomic.
     """
+    calls = [] if calls is None else calls
+    calls.append(1)
     cursor, flat = raw.execute_command("HSCAN", key, 0, "COUNT", count)
     if flat:
         yield flat[0::2], flat[1::2]
@@ -99,6 +102,7 @@ def hash_batches(
     def rest() -> Iterator[list[bytes]]:
         nonlocal cursor
         while cursor not in (b"0", 0, "0"):
+            calls.append(1)
             cursor, more = raw.execute_command("HSCAN", key, cursor, "COUNT", count)
             if more:
                 yield more
