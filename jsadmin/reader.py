@@ -73,14 +73,25 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-class ProblemFrame(pd.DataFrame):
+class _ProblemShaped(type):
+    """``isinstance(df, ProblemFrame)`` holds for any DataFrame with the problem columns (e.g. one
+    read back from a snapshot), so problem frames compare alike wherever they came from."""
+
+    def __instancecheck__(cls, obj: object) -> bool:
+        if type.__instancecheck__(cls, obj):
+            return True
+        return isinstance(obj, pd.DataFrame) and set(PROBLEM_COLUMNS) <= set(map(str, obj.columns))
+
+
+class ProblemFrame(pd.DataFrame, metaclass=_ProblemShaped):
     """The problems of a load, as kept in ``df.attrs["problems"]``: a DataFrame that is safe in attrs.
 
     pandas deep-copies ``attrs`` on every derived frame and compares them with ``==`` when it
     concatenates; a plain DataFrame there makes ``pd.concat`` of two slices of one load raise
     "truth value of a DataFrame is ambiguous". A ``ProblemFrame`` is shared rather than copied
     (reports are not edited in place) and two of them compare as one boolean (same rows or not).
-    Frames derived from it (filters, ``concat``) stay ``ProblemFrame``.
+    Frames derived from it (filters, ``concat``) stay ``ProblemFrame``; any DataFrame with the
+    problem columns counts as one in ``isinstance``.
 
     >>> a = problems_frame([]); a == problems_frame([])
     True
