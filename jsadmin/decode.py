@@ -153,6 +153,7 @@ def loads_many(values: list[bytes]) -> list[Any]:
     out: list[Any] = []
     append = out.append
     fast = orjson.loads
+    shortest_deep = 2 * MAX_DEPTH  # nesting deeper than MAX_DEPTH takes more bytes than this
     for raw in values:
         try:
             value = fast(raw)
@@ -162,7 +163,7 @@ def loads_many(values: list[bytes]) -> list[Any]:
             except DecodeError as exc:
                 append(exc)
             continue
-        if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:
+        if len(raw) > shortest_deep and raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:
             try:
                 _check_depth(value, raw)
             except DecodeError as exc:
