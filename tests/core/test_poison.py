@@ -352,3 +352,16 @@ def test_every_analytics_function_on_a_nearly_empty_grid(case: str, r: redis.Red
             assert isinstance(fn(odd), pd.DataFrame), (name, odd.keys())
     admin.queue_depths()
     depth_frame([("queues:system", 1, b"[" * 5000), ("queues:system", 2, b'{"timeCreate":1e400}')])
+
+
+def test_diff_and_snapshot_of_odd_values(r: redis.Redis, admin: jsadmin.Admin, tmp_path: Path) -> None:
+    """Ints beyond 64 bits and NaN inside args (kept by the stdlib fallback) through snapshot and diff."""
+    r.hset("jobs:1", "a", b'{"guid":"a","id":1e400,"args":{"x":NaN,"big":%d},"timeCreate":1539600000123}' % 2**70)
+    r.hset("jobs:1", "deep", deep_job("deep"))
+    r.rpush("queues:logs", b"\xff", b'{"message":"x","t":NaN}')
+    before = admin.snapshot(tmp_path / "before")
+    r.hset("jobs:1", "c", b'{"guid":"c","gid":9223372036854775808}')
+    d = jsadmin.diff(jsadmin.open_snapshot(before), admin)
+    assert "new_jobs=1" in repr(d)
+    assert (d["jobs"]["change"].astype(str) == "added").sum() == 1
+    assert jsadmin.open_snapshot(before).load("jobs")["args"].iloc[0]["big"] == 2**70
