@@ -45,7 +45,7 @@ PER_EXAMPLE = 3
 """Values per family in one example (hypothesis caps the data one example may draw)."""
 EXAMPLES = 340
 """340 x 3 = 1,020 values per family."""
-EXAMPLES_PER_ROUND = 10
+EXAMPLES_PER_ROUND = 20
 """Examples written to Redis before one round of reads checks them all."""
 
 # ------------------------------------------------------------------------------ where values go
