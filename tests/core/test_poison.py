@@ -365,3 +365,17 @@ def test_diff_and_snapshot_of_odd_values(r: redis.Redis, admin: jsadmin.Admin, t
     assert "new_jobs=1" in repr(d)
     assert (d["jobs"]["change"].astype(str) == "added").sum() == 1
     assert jsadmin.open_snapshot(before).load("jobs")["args"].iloc[0]["big"] == 2**70
+
+
+def test_list_pushed_at_the_head_while_read_returns_each_entry_once(r: redis.Redis) -> None:
+    """An LPUSH at the head (e.g. workers:action) shifts the list the other way."""
+    key = "queues:eco"
+    n = 30_000
+    for start in range(0, n, 10_000):
+        r.rpush(key, *[b"k%d" % i for i in range(start, start + 10_000)])
+    head = [b"h%d" % i for i in range(700)]
+    df = read_family(Interfering(r, "LRANGE", lambda: r.lpush(key, *head)), family("eco_queue"))
+    seen = df["uniquekey"].tolist()
+    assert len(seen) == len(set(seen))
+    assert {f"k{i}" for i in range(n)} <= set(seen)
+    assert df.attrs["moved"] == [key]
