@@ -38,6 +38,7 @@ import jsadmin
 from jsadmin.analytics import error_summary, finished_jobs, grid_health, latency_summary
 from jsadmin.analytics.recorder import Recorder
 from jsadmin.catalog import FAMILIES
+from jsadmin.cli import summarize
 from jsadmin.embedded import EmbeddedRedis
 
 VALUES_PER_FAMILY = 1000
@@ -341,6 +342,7 @@ def _check_round(
     admin.queue_depths()
     admin.families()
     Recorder(admin, rec_dir, interval=1).poll()
+    summarize(admin)  # the CLI's summary
 
 
 def test_fuzz_every_family_never_crashes_and_loses_nothing(server: EmbeddedRedis, tmp_path: Path) -> None:
