@@ -298,8 +298,8 @@ def _collect(
 ) -> _Rows:
     """Read every key of a family; keys that vanish or change type meanwhile become problems.
 
-    ``may_be_absent`` are keys that were never seen to exist (the catalog's fixed keys), so
-    finding them absent is no news.
+    ``may_be_absent`` are keys that were never seen to exist (the catalog's fixed keys, the
+    ``jobs:<gid>`` of a ``gid`` filter), so a ``TYPE`` of ``none`` for them is no news.
     """
     text_columns = frozenset(c for c, t in fam.value_columns.items() if t == "string")
     rows = _Rows(builder=BUILDERS.get(fam.decoder), text_columns=text_columns)
@@ -323,10 +323,9 @@ def _collect(
     strings = by_type.get("string", [])
     values = pipelined(raw, [("GET", k) for k in strings]) if strings else []
     for k, v in zip(strings, values):
-        if not isinstance(v, bytes):
+        if not isinstance(v, bytes):  # TYPE saw a string here a moment ago
             why = VANISHED if v is None else f"key changed type before it was read ({v})"
-            if v is not None or k not in may_be_absent:
-                problems.append(Problem.of(fam.name, k, None, why, None))
+            problems.append(Problem.of(fam.name, k, None, why, None))
             continue
         extra = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "string")
         if fam.ttl:
@@ -361,11 +360,10 @@ def _collect(
         if fam.ttl:
             extra["ttl"] = ttl_of.get(k)
         rows.add(k, vals, list(range(len(vals))), extra)
-    for k, note in notes.items():
+    for k, note in notes.items():  # TYPE saw each of these lists a moment ago
         if note.startswith("list moved"):
             rows.moved.append(k.decode("utf-8", "backslashreplace"))
-        if k not in may_be_absent or not note.startswith("key vanished before"):
-            problems.append(Problem.of(fam.name, k, None, note, None))
+        problems.append(Problem.of(fam.name, k, None, note, None))
     for k in by_type.get("set", []):
         try:
             vals = set_members(raw, k)
