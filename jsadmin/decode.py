@@ -83,7 +83,7 @@ def nesting_depth(value: Any, stop: int = MAX_DEPTH) -> int:
     """Levels of dicts/lists in a decoded JSON value (``1`` for ``{}``); stops counting past ``stop``.
 
     >>> nesting_depth({"a": [1, {"b": []}]})
-    3
+    4
     """
     depth = 0
     stack: list[tuple[Any, int]] = [(value, 1)]
