@@ -239,9 +239,10 @@ def list_values_tracked(
 ) -> tuple[list[bytes], str | None]:
     """A long list read in overlapping ``LRANGE`` windows that follows the list when it moves.
 
-    Each window (``window`` entries, the bound of one command) starts ``anchor`` entries early; when those do not equal the last entries read,
-    the list moved (a consumer popped, a producer pushed at the head, an ``LREM``): the last
-    entries read are found again and the read continues right after them. So every entry is
+    Each window (``window`` entries, the bound of one command) starts ``anchor`` entries early;
+    when those do not equal the last entries read, the list moved (a consumer popped, a producer
+    pushed at the head, an ``LREM``): the last entries read are found again (in bounded windows)
+    and the read continues right after them. So every entry is
     returned once, and every entry that stayed in the list is returned. Entries are matched by
     their bytes: in a run of identical entries the alignment can pick another copy.
 
