@@ -17,12 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import pyarrow as pa
+import redis
 
 from . import keys as K
 from .catalog import ECO_COLUMNS, JUMPSCRIPT_COLUMNS, LOG_COLUMNS, SESSION_COLUMNS, Family, classify
 from .decode import (
+    RAW_LIMIT,
     DecodeError,
     Problem,
     loads,
@@ -33,9 +36,9 @@ from .decode import (
     text,
 )
 from .frames import (
-    CONVERTERS,
     JOB_FIELDS,
     build_frame,
+    convert_column,
     expand_column,
     extract,
     first_role,
@@ -47,16 +50,15 @@ from .limits import (
     DEFAULT_LIMIT,
     Capped,
     TruncatedWarning,
-    list_span,
     newest_end,
 )
 from .scan import (
     LIST_PIPELINE_ELEMENTS,
-    get_many,
+    ListRead,
     hash_batches,
     key_types,
-    list_lengths,
-    list_slices,
+    list_pieces,
+    pipelined,
     scan_keys,
     set_members,
     ttls,
@@ -69,6 +71,9 @@ DECODE_BATCH = 5_000
 """List entries decoded at once: their dicts die before the next ones are made."""
 _DEFAULT: Any = object()
 """``limit`` not given: :data:`~jsadmin.limits.DEFAULT_LIMIT` for bounded families, else all."""
+VANISHED = "key vanished before it was read (deleted or expired after it was listed)"
+VALUE_ERRORS = (DecodeError, TypeError, ValueError, OverflowError, RecursionError, KeyError, AttributeError)
+"""What decoding one odd value may raise; it is caught per value (or per batch, then per value)."""
 ECO_STUB_KEYS = frozenset({"occurrences", "epoch", "guid", "lasttime", "pushtime", "gid", "nid"})
 
 
@@ -84,9 +89,60 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
+class _ProblemShaped(type):
+    """``isinstance(df, ProblemFrame)`` holds for any DataFrame with the problem columns (e.g. one
+    read back from a snapshot), so problem frames compare alike wherever they came from."""
+
+    def __instancecheck__(cls, obj: object) -> bool:
+        if type.__instancecheck__(cls, obj):
+            return True
+        return isinstance(obj, pd.DataFrame) and set(PROBLEM_COLUMNS) <= set(map(str, obj.columns))
+
+
+class ProblemFrame(pd.DataFrame, metaclass=_ProblemShaped):
+    """The problems of a load, as kept in ``df.attrs["problems"]``: a DataFrame that is safe in attrs.
+
+    pandas deep-copies ``attrs`` on every derived frame and compares them with ``==`` when it
+    concatenates; a plain DataFrame there makes ``pd.concat`` of two slices of one load raise
+    "truth value of a DataFrame is ambiguous". A ``ProblemFrame`` is shared rather than copied
+    (reports are not edited in place) and two of them compare as one boolean (same rows or not).
+    Frames derived from it (filters, ``concat``) stay ``ProblemFrame``; any DataFrame with the
+    problem columns counts as one in ``isinstance``.
+
+    >>> a = problems_frame([]); a == problems_frame([])
+    True
+    """
+
+    @property
+    def _constructor(self) -> type[ProblemFrame]:
+        return ProblemFrame
+
+    def __deepcopy__(self, memo: Any = None) -> ProblemFrame:
+        return self
+
+    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+        if isinstance(other, ProblemFrame):
+            return other is self or _same_rows(self, other)
+        return super().__eq__(other)
+
+    def __ne__(self, other: object) -> Any:  # type: ignore[override]
+        if isinstance(other, ProblemFrame):
+            return not self.__eq__(other)
+        return super().__ne__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _same_rows(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    try:
+        return bool(a.shape == b.shape and list(a.columns) == list(b.columns) and a.equals(b))
+    except (TypeError, ValueError):
+        return False
+
+
+def problems_frame(problems: Sequence[Problem]) -> ProblemFrame:
     """Problems as a DataFrame with columns ``family, key, field, error, raw``."""
-    return pd.DataFrame([p.as_dict() for p in problems], columns=list(PROBLEM_COLUMNS))
+    return ProblemFrame([p.as_dict() for p in problems], columns=list(PROBLEM_COLUMNS))
 
 
 ColumnBuilder = Callable[[list[dict[str, Any]]], dict[str, list[Any]]]
@@ -96,7 +152,7 @@ TYPED_PER_BATCH = frozenset({"Int64", "Float64", "boolean", "datetime"})
 
 
 def _convert(dtype: str, col: list[Any]) -> tuple[Any, list[tuple[int, str]]]:
-    arr, bad = CONVERTERS[dtype](col)
+    arr, bad = convert_column(dtype, col)
     return (arr.array if isinstance(arr, pd.DatetimeIndex) else arr), bad
 
 
@@ -116,8 +172,8 @@ class _Rows:
     """Value columns converted to their typed array per batch (numbers, booleans, datetimes)."""
     chunks: dict[str, list[Any]] = field(default_factory=dict)
     typed: dict[str, list[Any]] = field(default_factory=dict)
-    bad: list[tuple[int, str, str]] = field(default_factory=list)
-    """Cells of typed columns that did not convert: ``(row, column, reason)`` over all rows."""
+    bad: list[tuple[int, str, str, Any]] = field(default_factory=list)
+    """Cells of typed columns that did not convert: ``(row, column, reason, value)`` over all rows."""
     prov: dict[str, list[Any]] = field(default_factory=dict)
     raws: list[Any] = field(default_factory=list)
     cols: dict[str, list[Any]] = field(default_factory=dict)
@@ -163,7 +219,7 @@ class _Rows:
                     self.raws.append(raw)
         assert self.builder is not None
         done = len(self.errors) - len(objs)
-        for name, col in self.builder(objs).items():
+        for name, col in self._build(objs, values).items():
             if name in self.text_columns:
                 if name not in self.chunks and done:
                     self.chunks[name] = [to_arrow_text([None] * done)]
@@ -174,9 +230,31 @@ class _Rows:
                     self.typed[name] = [_convert(dtype, [None] * done)[0]]
                 arr, bad = _convert(dtype, col)
                 self.typed.setdefault(name, []).append(arr)
-                self.bad.extend((done + i, name, why) for i, why in bad)
+                self.bad.extend((done + i, name, why, col[i]) for i, why in bad)
             else:
                 self.cols.setdefault(name, [None] * done).extend(col)
+
+    def _build(self, objs: list[dict[str, Any]], values: Sequence[bytes]) -> dict[str, list[Any]]:
+        """Columns of one batch; an object the builder chokes on becomes an error row, not a crash."""
+        assert self.builder is not None
+        try:
+            return self.builder(objs)
+        except VALUE_ERRORS:
+            pass
+        first = len(self.errors) - len(objs)
+        empty = self.builder([{}])
+        cols: dict[str, list[Any]] = {name: [] for name in empty}
+        for i, obj in enumerate(objs):
+            try:
+                one = self.builder([obj])
+            except VALUE_ERRORS as exc:
+                one = empty
+                if self.errors[first + i] is None:
+                    self.errors[first + i] = f"fields that do not decode: {type(exc).__name__}: {exc}"[:300]
+                    self.raws[first + i] = values[i]
+            for name in cols:
+                cols[name].extend(one[name])
+        return cols
 
     def value_columns(self) -> dict[str, Any]:
         """The decoded value columns (text columns as one Arrow-backed ``string`` array each)."""
@@ -207,7 +285,7 @@ class _Rows:
         taken = np.asarray(keep, dtype="int64")
         self.typed = {c: [type(v[0])._concat_same_type(v).take(taken)] for c, v in self.typed.items()}
         moved = {old: new for new, old in enumerate(keep)}
-        self.bad = [(moved[i], c, why) for i, c, why in self.bad if i in moved]
+        self.bad = [(moved[i], c, why, v) for i, c, why, v in self.bad if i in moved]
 
 
 def family_keys(raw: Any, fam: Family, *, gid: Any = None, keys: Sequence[str] | None = None) -> list[bytes]:
@@ -260,15 +338,20 @@ def _collect(
     *,
     keep: str = "newest",
     capped: list[Capped] | None = None,
+    moved: list[str] | None = None,
     flush: Callable[[_Rows], None] | None = None,
     batch_rows: int = BATCH_ROWS,
+    may_be_absent: frozenset[bytes] = frozenset(),
 ) -> _Rows:
-    """Read and decode a family's keys into :class:`_Rows`.
+    """Read and decode a family's keys into :class:`_Rows`; keys that vanish or change type meanwhile become problems.
 
-    Lists are read in pieces of about 20,000 entries, each decoded at once; ``limit`` keeps the
+    Lists are read in pieces of about 20,000 entries (:func:`~jsadmin.scan.list_pieces`, which
+    follows a list that moves during the read), each decoded at once; ``limit`` keeps the
     entries nearest one end of each list (``keep="newest"``: the end JumpScale pushes to) and
-    adds each capped key to ``capped``. With ``flush``, every ``batch_rows`` rows are handed
-    to it and dropped (streaming); the rows not flushed yet are returned.
+    adds each capped key to ``capped``; lists that moved are added to ``moved``. With ``flush``,
+    every ``batch_rows`` rows are handed to it and dropped (streaming); the rows not flushed yet
+    are returned. ``may_be_absent`` are keys that were never seen to exist (the catalog's fixed
+    keys, the ``jobs:<gid>`` of a ``gid`` filter), so a ``TYPE`` of ``none`` for them is no news.
     """
     text_columns = frozenset(c for c, t in fam.value_columns.items() if t == "string")
     typed_columns = {c: t for c, t in fam.value_columns.items() if t in TYPED_PER_BATCH}
@@ -283,7 +366,9 @@ def _collect(
     by_type: dict[str, list[bytes]] = {}
     for k, t in zip(key_list, types):
         if t == "none":
-            continue  # vanished between SCAN and TYPE: nothing to report
+            if k not in may_be_absent:
+                problems.append(Problem.of(fam.name, k, None, VANISHED, None))
+            continue
         if t not in allowed:
             problems.append(Problem.of(fam.name, k, None, f"unexpected Redis type {t!r} (expected {'/'.join(allowed)})", None))
             continue
@@ -293,9 +378,11 @@ def _collect(
         present = [k for ks in by_type.values() for k in ks]
         ttl_of = dict(zip(present, ttls(raw, present)))
     strings = by_type.get("string", [])
-    values = get_many(raw, strings) if strings else []
+    values = pipelined(raw, [("GET", k) for k in strings]) if strings else []
     for k, v in zip(strings, values):
-        if v is None:
+        if not isinstance(v, bytes):  # TYPE saw a string here a moment ago
+            why = VANISHED if v is None else f"key changed type before it was read ({v})"
+            problems.append(Problem.of(fam.name, k, None, why, None))
             continue
         extra = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "string")
         if fam.ttl:
@@ -304,45 +391,51 @@ def _collect(
         if flush is not None and len(rows) >= batch_rows:
             flush(rows)
             rows = fresh()
+    recheck: dict[bytes, int] = {}  # hashes and sets read in several steps: did they survive?
     for k in by_type.get("hash", []):
         extra = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "hash")
         if fam.ttl:
             extra["ttl"] = ttl_of.get(k)
         start = len(rows)
         taken = 0
+        flushed = 0  # rows of this key already handed to flush
         seen: set[bytes] = set()  # streaming only: a field HSCAN repeats across two flushed batches
-        for fields, vals in hash_batches(raw, k):
-            if limit is not None:
-                room = limit - taken
-                if room <= 0:
-                    break
-                fields, vals = fields[:room], vals[:room]
-            if flush is not None:
-                if not seen.isdisjoint(fields):
-                    pairs = [(f, v) for f, v in zip(fields, vals) if f not in seen]
-                    fields, vals = [f for f, _ in pairs], [v for _, v in pairs]
-                seen.update(fields)
-            taken += len(fields)
-            rows.add(k, vals, fields, extra)
-            if flush is not None and len(rows) >= batch_rows:
-                rows.dedupe_from(start)
-                flush(rows)
-                rows, start = fresh(), 0
+        calls: list[int] = []
+        try:
+            for fields, vals in hash_batches(raw, k, calls=calls):
+                if limit is not None:
+                    room = limit - taken
+                    if room <= 0:
+                        break
+                    fields, vals = fields[:room], vals[:room]
+                if flush is not None:
+                    if not seen.isdisjoint(fields):
+                        pairs = [(f, v) for f, v in zip(fields, vals) if f not in seen]
+                        fields, vals = [f for f, _ in pairs], [v for _, v in pairs]
+                    seen.update(fields)
+                taken += len(fields)
+                rows.add(k, vals, fields, extra)
+                if flush is not None and len(rows) >= batch_rows:
+                    rows.dedupe_from(start)
+                    flushed += len(rows) - start
+                    flush(rows)
+                    rows, start = fresh(), 0
+        except redis.ResponseError as exc:
+            rows.dedupe_from(start)
+            problems.append(Problem.of(fam.name, k, None, _changed(exc, flushed + len(rows) - start, "fields"), None))
+            continue
         rows.dedupe_from(start)
+        if len(calls) > 1 or len(rows) == start:  # not one atomic reply, or nothing: is it still there?
+            recheck[k] = len(rows) - start
     list_keys = by_type.get("list", [])
     end = newest_end(fam.name)
     if keep == "oldest":
         end = "head" if end == "tail" else "tail"
-    spans: list[tuple[bytes, int, int]] = []
-    for k, length in zip(list_keys, list_lengths(raw, list_keys) if list_keys else []):
-        start, stop = list_span(length, limit, end)
-        spans.append((k, start, stop))
-        if capped is not None and stop - start + 1 < length:
-            capped.append(Capped(k.decode("utf-8", "backslashreplace"), stop - start + 1, length, keep))
+    states: list[ListRead] = []
     list_extra: dict[int, dict[str, Any]] = {}
     piece = LIST_PIPELINE_ELEMENTS if flush is None else max(1, min(LIST_PIPELINE_ELEMENTS, batch_rows))
-    for i, first, vals in list_slices(raw, spans, batch=piece):
-        k = spans[i][0]
+    for i, first, vals in list_pieces(raw, list_keys, limit=limit, end=end, batch=piece, reads=states):
+        k = list_keys[i]
         if i not in list_extra:
             list_extra.clear()
             list_extra[i] = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "list")
@@ -353,13 +446,43 @@ def _collect(
         if flush is not None and len(rows) >= batch_rows:
             flush(rows)
             rows = fresh()
+    for st in states:  # TYPE saw each of these lists a moment ago
+        name = st.key.decode("utf-8", "backslashreplace")
+        if capped is not None and limit is not None and st.length > limit:
+            capped.append(Capped(name, st.read, st.length, keep))
+        if st.note:
+            if st.moved and moved is not None:
+                moved.append(name)
+            problems.append(Problem.of(fam.name, st.key, None, st.note, None))
     for k in by_type.get("set", []):
-        vals = set_members(raw, k)
+        try:
+            vals = set_members(raw, k)
+        except redis.ResponseError as exc:
+            problems.append(Problem.of(fam.name, k, None, _changed(exc, 0, "members"), None))
+            continue
         rows.add(k, vals, vals, _key_extra(fam, k.decode("utf-8", "backslashreplace"), "set"))
+        recheck[k] = len(vals)
         if flush is not None and len(rows) >= batch_rows:
             flush(rows)
             rows = fresh()
+    _recheck(raw, fam, recheck, problems, allowed)
     return rows
+
+
+def _changed(exc: Exception, n: int, what: str) -> str:
+    return f"key changed type while it was read ({exc}); {n} {what} read before"
+
+
+def _recheck(raw: Any, fam: Family, read: dict[bytes, int], problems: list[Problem], allowed: Sequence[str]) -> None:
+    """Keys read in several steps (or found empty) that are gone or retyped now were read partially."""
+    keys = [k for k, n in read.items()]
+    for k, t in zip(keys, key_types(raw, keys) if keys else []):
+        if t == "none":
+            problems.append(Problem.of(fam.name, k, None, f"key vanished while it was read; {read[k]} entries read", None))
+        elif t not in allowed:
+            problems.append(Problem.of(fam.name, k, None, f"key changed type to {t!r} while it was read; {read[k]} entries read", None))
+        elif read[k] == 0:
+            problems.append(Problem.of(fam.name, k, None, "key was replaced while it was read; 0 entries read", None))
 
 
 # ------------------------------------------------------------------------------------ decoders
@@ -427,9 +550,9 @@ def _scalar(parse: Callable[[Any], Any]) -> Callable[[Sequence[bytes]], DecodeRe
             try:
                 out.append(parse(v))
                 errors.append(None)
-            except DecodeError as exc:
+            except VALUE_ERRORS as exc:
                 out.append(None)
-                errors.append(str(exc))
+                errors.append(str(exc) if isinstance(exc, DecodeError) else f"{type(exc).__name__}: {exc}"[:300])
         return {"value": out}, errors
 
     return decode
@@ -553,12 +676,18 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
         )
     problems: list[Problem] = []
     capped: list[Capped] = []
+    moved: list[str] = []
     key_list = family_keys(raw, fam, gid=filters.get("gid"), keys=explicit_keys)
+    may_be_absent = frozenset(k.encode() for k in fam.fixed_keys)
+    if explicit_keys is None and fam.name == "jobs" and filters.get("gid") is not None:
+        may_be_absent |= set(key_list)
     with gc_paused():
         # the per-row dicts die inside _frame, while the collector is paused: re-enabling it
         # with them alive would walk millions of young objects once for nothing
         types = None if known_types is None else [known_types.get(k, "none") for k in key_list]
-        rows = _collect(raw, fam, key_list, limit, problems, types, keep=keep, capped=capped)
+        rows = _collect(
+            raw, fam, key_list, limit, problems, types, keep=keep, capped=capped, moved=moved, may_be_absent=may_be_absent
+        )
         df = _finish(fam, rows, problems)
         del rows
     for column, wanted in filters.items():
@@ -570,6 +699,8 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
     df.attrs["family"] = fam.name
     df.attrs["problems"] = problems_frame(problems)
     _note(df, fam, capped, warn=not chosen)
+    if moved:
+        df.attrs["moved"] = moved
     return df
 
 
@@ -599,10 +730,10 @@ def _note(df: pd.DataFrame, fam: Family, capped: list[Capped], *, warn: bool) ->
 def _finish(fam: Family, rows: _Rows, problems: list[Problem]) -> pd.DataFrame:
     """The typed frame of collected rows; undecodable rows and cells become problems."""
     df, bad, keep_keys, keep_fields = _frame(fam, rows, problems)
-    for i, column, why in bad:
-        key = keep_keys[i] if i < len(keep_keys) else b""
+    for i, column, why, value in bad:
+        key = keep_keys[i] if i < len(keep_keys) else fam.fixed_keys[0] if fam.fixed_keys else b""
         fld = _field_of(fam, keep_fields[i]) if i < len(keep_fields) else None
-        problems.append(Problem.of(fam.name, key, fld, f"column {column}: {why}", None))
+        problems.append(Problem.of(fam.name, key, fld, f"column {column}: {why}", _cell_bytes(value)))
     if fam.decoder == "job":
         for i in pd.Series(df["guid"].isna()).to_numpy().nonzero()[0]:
             problems.append(Problem.of(fam.name, keep_keys[i], _field_of(fam, keep_fields[i]), "job without a guid", None))
@@ -617,6 +748,8 @@ class Streamed:
     batches: int = 0
     problems: list[Problem] = field(default_factory=list)
     capped: list[Capped] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)
+    """List keys that moved (entries popped or pushed) while they were read; each is also a problem."""
 
 
 def stream_family(
@@ -652,21 +785,51 @@ def stream_family(
 
     with gc_paused():
         rest = _collect(
-            raw, fam, key_list, limit, out.problems, known, keep=keep, capped=out.capped,
-            flush=flush, batch_rows=batch_rows,
+            raw, fam, key_list, limit, out.problems, known, keep=keep, capped=out.capped, moved=out.moved,
+            flush=flush, batch_rows=batch_rows, may_be_absent=frozenset(k.encode() for k in fam.fixed_keys),
         )
         if len(rest) or not out.batches:
             flush(rest)
     return out
 
 
+def _cell_bytes(value: Any) -> bytes:
+    """The text of a value that did not convert, for the problem's ``raw`` (cut short there)."""
+    if isinstance(value, bytes):
+        return value[:RAW_LIMIT]
+    if isinstance(value, str):
+        return value[:RAW_LIMIT].encode("utf-8", "backslashreplace")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value).encode()[:RAW_LIMIT] if value.bit_length() < 4000 else b"<huge integer>"
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)[:RAW_LIMIT]
+    except (TypeError, orjson.JSONEncodeError):
+        return repr(value)[:RAW_LIMIT].encode("utf-8", "backslashreplace")
+
+
+BadCell = tuple[int, str, str, Any]
+"""(row, column, reason, the value as decoded) of a value that did not convert."""
+
+
+def _build(columns: dict[str, Any], fam: Family) -> tuple[pd.DataFrame, list[BadCell]]:
+    df, bad = build_frame(columns, fam.columns, categories=fam.categories)
+    return df, [(i, c, why, _cell(columns.get(c), i)) for i, c, why in bad]
+
+
+def _cell(col: Any, i: int) -> Any:
+    try:
+        return None if col is None else col[i]
+    except (IndexError, TypeError, KeyError):
+        return None
+
+
 def _frame(
     fam: Family, rows: _Rows, problems: list[Problem]
-) -> tuple[pd.DataFrame, list[tuple[int, str, str]], list[bytes], list[Any]]:
+) -> tuple[pd.DataFrame, list[BadCell], list[bytes], list[Any]]:
     """Decode collected rows into the family's typed frame; undecodable rows become problems."""
     if fam.decoder == "monitoring":
         columns, _ = _monitoring(rows, fam, problems)
-        df, bad = build_frame(columns, fam.columns, categories=fam.categories)
+        df, bad = _build(columns, fam)
         return df, bad, [], []
     if rows.builder is not None:
         values, errors = rows.value_columns(), rows.errors
@@ -693,15 +856,16 @@ def _frame(
     _fill_derived(fam, columns)
     typed = {c: columns.pop(c) for c in rows.typed if c in columns}
     if not typed:
-        df, bad = build_frame(columns, fam.columns, categories=fam.categories)
+        df, bad = _build(columns, fam)
         return df, bad, keep_keys, keep_fields
     spec = {c: t for c, t in fam.columns.items() if c not in typed}
-    built, bad = build_frame(columns, spec, categories=fam.categories)
+    built, cells = build_frame(columns, spec, categories=fam.categories)
+    bad = [(i, c, why, _cell(columns.get(c), i)) for i, c, why in cells]
     del columns
     df = pd.DataFrame({c: typed[c] if c in typed else built[c].array for c in fam.columns}, copy=False)
     del built, typed
-    shift = np.searchsorted(np.asarray(failed, dtype="int64"), [i for i, _, _ in rows.bad]) if failed else None
-    bad += [(i - (int(shift[n]) if shift is not None else 0), c, why) for n, (i, c, why) in enumerate(rows.bad)]
+    shift = np.searchsorted(np.asarray(failed, dtype="int64"), [b[0] for b in rows.bad]) if failed else None
+    bad += [(i - (int(shift[n]) if shift is not None else 0), c, why, v) for n, (i, c, why, v) in enumerate(rows.bad)]
     order = {c: n for n, c in enumerate(fam.columns)}
     bad.sort(key=lambda b: (order.get(b[1], len(order)), b[0]))
     return df, bad, keep_keys, keep_fields

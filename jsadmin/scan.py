@@ -16,6 +16,7 @@ from __future__ import annotations
 import queue as _queue
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -81,15 +82,18 @@ def hscan_flat(raw: redis.Redis, key: KeyT, *, count: int = HSCAN_COUNT) -> Iter
 
 
 def hash_batches(
-    raw: redis.Redis, key: KeyT, *, count: int = HSCAN_COUNT, prefetch: bool = True
+    raw: redis.Redis, key: KeyT, *, count: int = HSCAN_COUNT, prefetch: bool = True, calls: list[int] | None = None
 ) -> Iterator[tuple[list[bytes], list[bytes]]]:
     """``(fields, values)`` batches of one hash via ``HSCAN``.
 
     The first batch is read inline; when the hash needs more, ``prefetch`` fetches each next
     batch on a thread while the caller works on the current one, so network and server time
     overlap with decoding (the GIL is released while waiting on the socket). Small hashes
-    never start a thread. A field may repeat while the hash rehashes.
+    never start a thread. A field may repeat while the hash rehashes. ``calls`` (when given)
+    gets one item appended per ``HSCAN`` sent: a read in more than one call is not atomic.
     """
+    calls = [] if calls is None else calls
+    calls.append(1)
     cursor, flat = raw.execute_command("HSCAN", key, 0, "COUNT", count)
     if flat:
         yield flat[0::2], flat[1::2]
@@ -99,6 +103,7 @@ def hash_batches(
     def rest() -> Iterator[list[bytes]]:
         nonlocal cursor
         while cursor not in (b"0", 0, "0"):
+            calls.append(1)
             cursor, more = raw.execute_command("HSCAN", key, cursor, "COUNT", count)
             if more:
                 yield more
@@ -154,103 +159,331 @@ LIST_PIPELINE_ELEMENTS = 20_000
 """At most about this many list elements are requested per pipelined round trip."""
 
 
-def lists_values(
-    raw: redis.Redis, keys: Sequence[KeyT], *, window: int = LRANGE_WINDOW, limit: int | None = None
-) -> list[list[bytes]]:
-    """The elements of many lists (head first): pipelined ``LLEN``, then pipelined ``LRANGE`` windows.
+LIST_ANCHOR = 8
+"""Entries each ``LRANGE`` window re-reads from the previous one, to see whether the list moved."""
+LIST_MAX_RELOCATIONS = 1000
+"""A list that moves more often than this during one read is given up on (and reported)."""
 
-    Every command stays bounded (one window); a round trip carries at most about
-    :data:`LIST_PIPELINE_ELEMENTS` elements, so many small queues cost two round trips, not two each.
-    """
-    lengths = [int(n) if isinstance(n, int) else 0 for n in pipelined(raw, [("LLEN", k) for k in keys])]
-    out: list[list[bytes]] = [[] for _ in keys]
-    pending: list[tuple[int, tuple[Any, ...]]] = []
-    budget = 0
-
-    def flush() -> None:
-        nonlocal pending, budget
-        pipe = raw.pipeline(transaction=False)
-        for _, cmd in pending:
-            pipe.execute_command(*cmd)
-        for (i, _), chunk in zip(pending, pipe.execute(raise_on_error=False)):
-            if isinstance(chunk, list):
-                out[i].extend(chunk)
-        pending, budget = [], 0
-
-    for i, (key, length) in enumerate(zip(keys, lengths)):
-        if limit is not None:
-            length = min(length, limit)
-        for start in range(0, length, window):
-            stop = min(start + window, length) - 1
-            pending.append((i, ("LRANGE", key, start, stop)))
-            budget += stop - start + 1
-            if budget >= LIST_PIPELINE_ELEMENTS:
-                flush()
-    if pending:
-        flush()
-    return out
+ListNotes = dict[KeyT, str]
+"""Per list key, what happened while it was read (moved, vanished, changed type)."""
 
 
-def list_lengths(raw: redis.Redis, keys: Sequence[KeyT]) -> list[int]:
-    """``LLEN`` of each key, pipelined (0 when it vanished or is no longer a list)."""
-    return [int(n) if isinstance(n, int) else 0 for n in pipelined(raw, [("LLEN", k) for k in keys])]
+@dataclass
+class ListRead:
+    """What :func:`list_pieces` saw of one list key: its length, the entries returned, moves."""
+
+    key: KeyT
+    length: int
+    """``LLEN`` when the read began (0: gone or not a list)."""
+    read: int = 0
+    """Entries returned."""
+    moves: int = 0
+    """Times the list was seen to have moved (entries popped or pushed) between two windows."""
+    note: str | None = None
+    """What went wrong or moved, for a problem row (``None``: read as it was)."""
+    commands: int = 0
+
+    @property
+    def moved(self) -> bool:
+        """The list moved while it was read and is still there (its entries are each listed once)."""
+        return self.note is not None and self.note.startswith("list moved")
 
 
-def list_slices(
+@dataclass
+class _Cursor:
+    """Where the read of one list stands: the next position and the entries the next window must repeat."""
+
+    index: int
+    state: ListRead
+    pos: int
+    """Index, in the list as it is now, right after the last entry returned."""
+    want: int | None
+    """Entries still to return (``None``: up to the end of the list)."""
+    tail: list[bytes] = field(default_factory=list)
+    """The last entries returned: the anchor the next window must start with."""
+    from_tail: int = 0
+    """> 0: the first window is the oldest of the newest ``from_tail`` entries (negative indices)."""
+    done: bool = False
+
+
+@dataclass
+class _Window:
+    cursor: _Cursor
+    start: int
+    stop: int
+    anchor: int
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start + 1
+
+
+def list_pieces(
     raw: redis.Redis,
-    spans: Sequence[tuple[KeyT, int, int]],
+    keys: Sequence[KeyT],
     *,
+    limit: int | None = None,
+    end: str = "tail",
     window: int = LRANGE_WINDOW,
     batch: int = LIST_PIPELINE_ELEMENTS,
+    anchor: int = LIST_ANCHOR,
     prefetch: bool = True,
+    reads: list[ListRead] | None = None,
 ) -> Iterator[tuple[int, int, list[bytes]]]:
-    """Entries ``start..stop`` (inclusive) of each ``(key, start, stop)`` span, piece by piece.
+    """The entries of many lists, piece by piece, following each list when it moves during the read.
 
-    Yields ``(span index, position of the piece's first entry, entries)``; a piece holds at most
-    about ``batch`` entries (one pipelined round trip of ``LRANGE`` windows), so a caller can
-    decode and drop each piece before the next arrives, and a 2,000,000-entry list never sits
-    in memory as raw bytes. With ``prefetch`` the next round trip is read on a thread while the
-    caller works on the current piece. Every command stays bounded (one window).
+    Yields ``(key index, position of the piece's first entry, entries)``, head first, the pieces
+    of one key in a row. ``limit`` keeps at most that many entries per key, nearest ``end``
+    (``"tail"``: the newest of an ``RPUSH``ed list; ``"head"``); ``None`` reads all.
 
-    >>> [(i, pos, len(v)) for i, pos, v in list_slices(raw, [(b"queues:logs", 5, 9)])]  # doctest: +SKIP
-    [(0, 5, 5)]
+    Every command is bounded: pipelined ``LLEN``, then ``LRANGE`` windows of at most ``window``
+    entries, about ``batch`` entries per pipelined round trip (read on a thread with
+    ``prefetch``, while the caller decodes the previous piece). A list of one window is read
+    by one atomic ``LRANGE``. A longer one is read in windows that each start ``anchor`` entries
+    early: when those differ from the last entries returned, the list moved (a consumer popped,
+    a producer pushed at the head, ``LTRIM``), the last entries are found again (bounded windows
+    towards the head, then towards the tail) and the read goes on right after them. The newest
+    ``limit`` entries start with ``LRANGE -limit ..`` (negative, so entries pushed or popped
+    since ``LLEN`` do not shift it), the rest by position, checked the same way. So each entry
+    is returned once and every entry that stayed in the list is returned; entries are matched
+    by their bytes (in a run of identical entries the alignment can pick another copy).
+
+    ``reads`` (when given) receives one :class:`ListRead` per key: length, entries returned,
+    and a note when the list moved, vanished or changed type (complete once the pieces are).
+
+    >>> [(i, pos, len(v)) for i, pos, v in list_pieces(raw, [b"queues:logs"], limit=5)]  # doctest: +SKIP
+    [(0, 1995, 5)]
     """
+    states = [] if reads is None else reads
+    anchor = max(1, min(anchor, window // 2))
+    cursors: list[_Cursor] = []
+    for i, (key, n) in enumerate(zip(keys, pipelined(raw, [("LLEN", k) for k in keys]) if keys else [])):
+        st = ListRead(key, n if isinstance(n, int) else 0)
+        states.append(st)
+        if isinstance(n, Exception):
+            st.note = f"key changed type before it was read ({n})"
+        elif not n:
+            st.note = "key vanished before it was read (deleted, expired or emptied)"
+        elif limit is None or limit > 0:
+            capped = limit is not None and n > limit and end == "tail"
+            cursors.append(
+                _Cursor(i, st, pos=n - limit if capped and limit else 0, want=limit, from_tail=limit if capped and limit else 0)
+            )
 
-    def round_trips() -> Iterator[list[tuple[int, int, list[bytes]]]]:
-        pending: list[tuple[int, int, tuple[Any, ...]]] = []
-        budget = 0
-        for i, (key, start, stop) in enumerate(spans):
-            for first in range(start, stop + 1, window):
-                last = min(first + window - 1, stop)
-                pending.append((i, first, ("LRANGE", key, first, last)))
-                budget += last - first + 1
-                if budget >= batch:
-                    yield _lrange_round_trip(raw, pending)
-                    pending, budget = [], 0
-        if pending:
-            yield _lrange_round_trip(raw, pending)
+    def trips() -> Iterator[list[tuple[int, int, list[bytes]]]]:
+        active = cursors
+        while active:
+            plan: list[_Window] = []
+            room = batch
+            for cur in active:
+                plan += _plan(cur, window, anchor, room)
+                room = batch - sum(w.size for w in plan)
+                if room <= 0:
+                    break
+            pipe = raw.pipeline(transaction=False)
+            for w in plan:
+                pipe.execute_command("LRANGE", w.cursor.state.key, w.start, w.stop)
+            pieces: list[tuple[int, int, list[bytes]]] = []
+            for w, chunk in zip(plan, pipe.execute(raise_on_error=False)):
+                if not w.cursor.done and not _take(raw, w, chunk, window, anchor, pieces):
+                    break  # the list moved: the windows after this one are planned again
+            yield pieces
+            active = [c for c in active if not c.done]
+        _final_check(raw, [c.state for c in cursors])
 
-    total = sum(max(0, stop - start + 1) for _, start, stop in spans)
-    trips = round_trips()
-    for pieces in _prefetched(trips) if prefetch and total > batch else trips:
+    total = sum(c.want if c.want is not None else c.state.length for c in cursors)
+    produced = trips()
+    for pieces in _prefetched(produced) if prefetch and total > batch else produced:
         yield from pieces
 
 
-def _lrange_round_trip(
-    raw: redis.Redis, pending: Sequence[tuple[int, int, tuple[Any, ...]]]
-) -> list[tuple[int, int, list[bytes]]]:
-    """One pipelined round trip of LRANGE windows, consecutive windows of one span joined."""
-    pipe = raw.pipeline(transaction=False)
-    for _, _, cmd in pending:
-        pipe.execute_command(*cmd)
-    pieces: list[tuple[int, int, list[bytes]]] = []
-    for (i, first, _), chunk in zip(pending, pipe.execute(raise_on_error=False)):
-        values = chunk if isinstance(chunk, list) else []  # vanished or not a list any more
-        if pieces and pieces[-1][0] == i and pieces[-1][1] + len(pieces[-1][2]) == first:
-            pieces[-1][2].extend(values)
-        elif values:
-            pieces.append((i, first, list(values)))
-    return pieces
+def _plan(cur: _Cursor, window: int, anchor: int, room: int) -> list[_Window]:
+    """The next windows of one list (at least one), assuming it does not move meanwhile."""
+    out: list[_Window] = []
+    pos, want, have = cur.pos, cur.want, len(cur.tail)
+    while True:
+        if cur.from_tail and not out:
+            n = min(window, cur.from_tail)
+            out.append(_Window(cur, -cur.from_tail, -cur.from_tail + n - 1, 0))
+            got = n
+        else:
+            a = min(have, anchor)
+            count = window if want is None else min(window, a + want)
+            out.append(_Window(cur, pos - a, pos - a + count - 1, a))
+            got = count - a
+        pos += got
+        have = got
+        want = None if want is None else want - got
+        room -= out[-1].size
+        if (want is not None and want <= 0) or pos >= cur.state.length or room <= 0:
+            return out
+
+
+def _take(
+    raw: redis.Redis, w: _Window, chunk: Any, window: int, anchor: int, pieces: list[tuple[int, int, list[bytes]]]
+) -> bool:
+    """Check one window's reply against the read so far and add its new entries to ``pieces``.
+
+    Returns ``False`` when the list moved (the cursor is placed again; later windows are stale).
+    """
+    cur, st = w.cursor, w.cursor.state
+    st.commands += 1
+    if not isinstance(chunk, list):
+        cur.done = True
+        st.note = f"key changed type while it was read ({chunk}); {st.read} entries read"
+        return True
+    if w.start < 0:  # the first window of the newest entries
+        cur.from_tail = 0
+        first = cur.pos
+        if len(chunk) < w.size:  # fewer entries than asked for now: LRANGE started at the head
+            first = 0
+        _emit(cur, first, chunk, anchor, pieces)
+        if len(chunk) < w.size:
+            if not chunk:
+                cur.pos, cur.tail = 0, []
+            return False
+        return True
+    a = w.anchor
+    if a and chunk[:a] != cur.tail[-a:]:
+        st.moves += 1
+        if st.moves > LIST_MAX_RELOCATIONS:
+            cur.done = True
+            st.note = f"list changed too often while it was read; {st.read} entries read"
+            return False
+        found = _relocate(raw, st.key, cur.tail[-a:], w.start, chunk, window)
+        if found is _GONE:
+            cur.done = True
+        elif found is None:  # everything read so far is gone: the rest starts at the head
+            cur.pos, cur.tail = 0, []
+        else:
+            cur.pos = int(found)  # type: ignore[call-overload]
+        return False
+    new = chunk[a:]
+    if cur.want is not None:
+        new = new[: cur.want]
+    if not new and not st.read and not a:
+        st.note = "key vanished before it was read (deleted, expired or emptied)"
+    _emit(cur, w.start + a, new, anchor, pieces)
+    if len(chunk) < w.size or cur.want == 0:
+        cur.done = True
+    elif cur.want is None and st.read > 4 * st.length + window:
+        cur.done = True
+        st.note = f"list grew faster than it could be read; stopped after {st.read} entries"
+    return True
+
+
+def _emit(cur: _Cursor, first: int, new: list[bytes], anchor: int, pieces: list[tuple[int, int, list[bytes]]]) -> None:
+    """Hand on entries ``new`` read at position ``first``; they become the anchor of the next window."""
+    cur.pos = first + len(new)
+    cur.tail = new[-anchor:] if len(new) >= anchor else (cur.tail + new)[-anchor:]
+    cur.state.read += len(new)
+    if cur.want is not None:
+        cur.want -= len(new)
+        if cur.want <= 0:
+            cur.done = True
+    if not new:
+        return
+    last = pieces[-1] if pieces else None
+    if last is not None and last[0] == cur.index and last[1] + len(last[2]) == first:
+        last[2].extend(new)
+    else:
+        pieces.append((cur.index, first, list(new)))
+
+
+_GONE = object()
+
+
+def _relocate(raw: redis.Redis, key: KeyT, tail: list[bytes], start: int, chunk: list[bytes], window: int) -> object:
+    """Where ``tail`` (the last entries returned) ends in the list now; ``None`` when it is gone.
+
+    Looks in ``chunk`` (read from ``start``) first, then in bounded windows towards the head (a
+    list popped at the head), then towards the tail (a list pushed at the head by more than a
+    window). ``_GONE`` when the key itself is gone or no longer a list.
+    """
+    a = len(tail)
+    i = _find(chunk, tail, last=False)
+    if i is not None:
+        return start + i + a
+    n = raw.execute_command("LLEN", key)
+    if not isinstance(n, int) or n == 0:
+        return _GONE
+    stop = min(start + a - 1, n - 1)
+    while stop >= 0:
+        lo = max(0, stop - window + 1)
+        seg = raw.execute_command("LRANGE", key, lo, stop)
+        if not isinstance(seg, list):
+            return _GONE
+        i = _find(seg, tail, last=True)
+        if i is not None:
+            return lo + i + a
+        if lo == 0:
+            break
+        stop = lo + a - 2  # overlap, so a tail across two windows is still found
+    lo = max(0, start + len(chunk) - a + 1)
+    while lo < n:
+        seg = raw.execute_command("LRANGE", key, lo, lo + window - 1)
+        if not isinstance(seg, list):
+            return _GONE
+        i = _find(seg, tail, last=False)
+        if i is not None:
+            return lo + i + a
+        if len(seg) < window:
+            break
+        lo += window - a + 1
+    return None
+
+
+def _find(seq: list[bytes], tail: list[bytes], *, last: bool) -> int | None:
+    """Index of the first (or last) occurrence of ``tail`` as a run inside ``seq``."""
+    a = len(tail)
+    starts = range(len(seq) - a, -1, -1) if last else range(0, len(seq) - a + 1)
+    head = tail[0]
+    for i in starts:
+        if seq[i] == head and seq[i : i + a] == tail:
+            return i
+    return None
+
+
+def _final_check(raw: redis.Redis, states: Sequence[ListRead]) -> None:
+    """Lists read in more than one command: are they still lists? Note the moves of those that are."""
+    multi = [st for st in states if st.note is None and (st.commands > 1 or st.moves)]
+    if not multi:
+        return
+    for st, t in zip(multi, pipelined(raw, [("TYPE", st.key) for st in multi])):
+        kind = _text(t) if not isinstance(t, Exception) else "?"
+        if kind == "none":
+            st.note = f"key vanished while it was read (deleted, expired or emptied); {st.read} entries read"
+        elif kind != "list":
+            st.note = f"key changed type to {kind!r} while it was read; {st.read} entries read"
+        elif st.moves:
+            st.note = (
+                f"list moved while it was read ({st.moves} times: entries popped or pushed); each entry read is listed once"
+            )
+
+
+def lists_values(
+    raw: redis.Redis,
+    keys: Sequence[KeyT],
+    *,
+    window: int = LRANGE_WINDOW,
+    limit: int | None = None,
+    notes: ListNotes | None = None,
+) -> list[list[bytes]]:
+    """The elements of many lists (head first, at most ``limit`` each from the head), in memory.
+
+    A convenience over :func:`list_pieces` (same bounded commands and move tracking); ``notes``
+    (when given) receives, per key, what happened during the read (moved, vanished, retyped).
+
+    >>> lists_values(raw, [b"queues:eco"], limit=10)   # doctest: +SKIP
+    [[b'...', ...]]
+    """
+    out: list[list[bytes]] = [[] for _ in keys]
+    states: list[ListRead] = []
+    for i, _, vals in list_pieces(raw, keys, limit=limit, end="head", window=window, prefetch=False, reads=states):
+        out[i].extend(vals)
+    if notes is not None:
+        notes.update({st.key: st.note for st in states if st.note})
+    return out
 
 
 def pipelined(raw: redis.Redis, commands: Sequence[tuple[Any, ...]], *, batch: int = PIPELINE_BATCH) -> list[Any]:
