@@ -36,7 +36,7 @@ from jsadmin.analytics import (
 from jsadmin.analytics.queues import depth_frame, depths_from_frames
 from jsadmin.analytics.recorder import Recorder
 from jsadmin.catalog import FAMILIES, family
-from jsadmin.reader import read_family
+from jsadmin.reader import read_family, stream_family
 from jsadmin.scan import LRANGE_WINDOW, raw_client
 
 NOW = int(time.time())
@@ -379,3 +379,80 @@ def test_list_pushed_at_the_head_while_read_returns_each_entry_once(r: redis.Red
     assert len(seen) == len(set(seen))
     assert {f"k{i}" for i in range(n)} <= set(seen)
     assert df.attrs["moved"] == [key]
+
+
+# ------------------------------------------------------------------------------ capped and streamed reads that move
+def push_logs(r: redis.Redis, n: int) -> None:
+    for start in range(0, n, 10_000):
+        r.rpush("queues:logs", *[b'{"message":"m%d","level":5}' % i for i in range(start, min(start + 10_000, n))])
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ("lpop", [f"m{i}" for i in range(20_000, 30_000)]),  # popped entries were older than the newest 10,000
+        ("rpush", [f"m{i}" for i in range(20_300, 30_000)] + [f"new{i}" for i in range(300)]),
+    ],
+)
+def test_newest_entries_of_a_list_that_moves_before_the_first_window(r: redis.Redis, change: str, expected: list[str]) -> None:
+    """Between LLEN and the first LRANGE a consumer pops or a producer pushes: the newest N are still
+    exactly the newest N at the first window, each once (the tail read starts at a negative index)."""
+    push_logs(r, 30_000)
+
+    def move() -> None:
+        if change == "lpop":
+            pipe = r.pipeline(transaction=False)
+            for _ in range(500):
+                pipe.lpop("queues:logs")
+            pipe.execute()
+        else:
+            r.rpush("queues:logs", *[b'{"message":"new%d","level":5}' % i for i in range(300)])
+
+    df = read_family(Interfering(r, "LLEN", move), family("logs"), limit=10_000)
+    assert df["message"].tolist() == expected
+    assert df.attrs["truncated"]["queues:logs"]["kept"] == 10_000
+
+
+@pytest.mark.parametrize("popped", [5_000, 50_000])
+def test_newest_entries_of_a_list_popped_while_read(r: redis.Redis, popped: int) -> None:
+    """A capped (newest 60,000) read of a queue whose consumer pops between two round trips."""
+    push_logs(r, 100_000)
+
+    def consume() -> None:
+        pipe = r.pipeline(transaction=False)
+        for _ in range(popped):
+            pipe.lpop("queues:logs")
+        pipe.execute()
+
+    df = read_family(Interfering(r, "LRANGE", consume), family("logs"), limit=60_000)
+    assert df["message"].tolist() == [f"m{i}" for i in range(40_000, 100_000)]  # all stayed, each once
+    assert df.attrs["moved"] == ["queues:logs"]
+    assert "list moved while it was read" in df.attrs["problems"]["error"].item()
+
+
+def test_streamed_list_popped_and_pushed_at_the_head_while_read(r: redis.Redis) -> None:
+    """stream_family reads a list one window per round trip here: a consumer pops, then a producer
+    LPUSHes (worker_actions: newest at the head) between two of them."""
+    push_logs(r, 30_000)
+    frames: list[pd.DataFrame] = []
+
+    def consume() -> None:
+        pipe = r.pipeline(transaction=False)
+        for _ in range(700):
+            pipe.lpop("queues:logs")
+        pipe.execute()
+
+    out = stream_family(Interfering(r, "LRANGE", consume, nth=3), family("logs"), frames.append, batch_rows=1_000)
+    seen = pd.concat(frames, ignore_index=True)["message"].tolist()
+    assert len(seen) == len(set(seen)), "an entry was returned twice"
+    assert {f"m{i}" for i in range(700, 30_000)} <= set(seen)
+    assert out.moved == ["queues:logs"] and "list moved" in out.problems[0].error
+
+    key = "workers:action:default:worker_default_0"
+    r.rpush(key, *[b"A%d" % i for i in range(10_000)])  # A0 is the newest here (at the head)
+    frames.clear()
+    raw = Interfering(r, "LRANGE", lambda: r.lpush(key, *[b"B%d" % i for i in range(150)]), nth=2)
+    out = stream_family(raw, family("worker_actions"), frames.append, limit=5_000, batch_rows=1_000)
+    got = pd.concat(frames, ignore_index=True)["action"].tolist()
+    assert got == [f"A{i}" for i in range(5_000)]  # the newest 5,000 when the read began, each once
+    assert out.moved == [key] and out.capped[0].kept == 5_000

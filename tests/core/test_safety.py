@@ -80,11 +80,13 @@ def test_every_command_is_bounded(big: redis.Redis, redis_url: str) -> None:
     time.sleep(0.1)
     admin = jsadmin.connect(redis_url)
     admin.load_all()
+    admin.load("logs", limit=LRANGE_WINDOW + 5)  # the newest N: read from a negative index on
     stop.set()
     big.echo("done")
     t.join(10)
     admin.close()
     names = [p[0].upper() for p in seen]
+    assert any(p[0].upper() == "LRANGE" and int(p[2]) < 0 for p in seen)
     assert "SCAN" in names and "HSCAN" in names and "LRANGE" in names and "SSCAN" in names
     for parts in seen:
         name = parts[0].upper()
@@ -94,7 +96,7 @@ def test_every_command_is_bounded(big: redis.Redis, redis_url: str) -> None:
             assert count <= max(SCAN_COUNT, HSCAN_COUNT)
         elif name == "LRANGE":
             start, stop_ = int(parts[2]), int(parts[3])
-            assert 0 <= start <= stop_ and stop_ - start + 1 <= LRANGE_WINDOW, parts
+            assert (0 <= start <= stop_ or start <= stop_ < 0) and stop_ - start + 1 <= LRANGE_WINDOW, parts
         else:
             assert name.lower() in READ_COMMANDS | HOUSEKEEPING | {"echo"}, parts
 
