@@ -12,6 +12,7 @@ empty) and a ``now`` (default: the current UTC time) and returns a DataFrame.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -233,13 +234,16 @@ def grid_health(
     frames: Mapping[str, pd.DataFrame],
     now: object | None = None,
     stale_after: float = DEFAULT_STALE_AFTER,
+    client: Any = None,
 ) -> pd.DataFrame:
     """One sortable frame of everything that can be late or broken: worst first.
 
     Columns ``component``, ``kind`` (``heartbeat``, ``watchdog``, ``worker``, ``queue``,
     ``healthcheck``, ``job``), ``status`` (ordered category ok < warn < stale < error), ``age``
     (seconds) and ``detail``. Queues are warn when their oldest entry is older than
-    ``stale_after``, stale past 5x; stuck jobs are error.
+    ``stale_after``, stale past 5x; stuck jobs are error. A queue the load capped reports its
+    true length; its oldest entry is read with ``client`` (one bounded ``LINDEX 0``) when given,
+    else the queue is warn ("oldest entry not loaded").
 
     >>> h = grid_health(admin.load_all(), stale_after=60)          # doctest: +SKIP
     >>> h[h.status >= "stale"]                                     # doctest: +SKIP
@@ -273,17 +277,22 @@ def grid_health(
                 ),
             )
         )
-    depths = depths_from_frames(frames, at)
+    depths = depths_from_frames(frames, at, client=client)
     if not depths.empty:
         age = depths["oldest_age"]
-        status = np.where(age > 5 * stale_after, "stale", np.where(age > stale_after, "warn", "ok"))
+        unknown = depths["key"].isin(depths.attrs.get("oldest_unknown", [])).to_numpy(dtype=bool)
+        status = np.where(age > 5 * stale_after, "stale", np.where((age > stale_after) | unknown, "warn", "ok"))
         parts.append(
             _rows(
                 depths["key"],
                 "queue",
                 status,
                 age,
-                depths["length"].astype(str) + " queued (" + depths["kind"] + ")",
+                depths["length"].astype(str)
+                + " queued ("
+                + depths["kind"]
+                + ")"
+                + np.where(unknown, "; oldest entry not loaded", ""),
             )
         )
     checks = healthchecks(frames, at, stale_after)

@@ -147,14 +147,25 @@ def queue_depths(admin: Any, *, now: object | None = None, count: int = 1000) ->
 
 
 def depths_from_frames(
-    frames: Mapping[str, pd.DataFrame], now: object | None = None
+    frames: Mapping[str, pd.DataFrame], now: object | None = None, client: Any = None
 ) -> pd.DataFrame:
-    """The same depth frame computed from loaded ``command_queues`` and ``worker_queues`` frames."""
+    """The same depth frame computed from loaded ``command_queues`` and ``worker_queues`` frames.
+
+    A queue the load capped (``frame.attrs["truncated"][key]``, e.g. the newest 100,000 of a
+    backlog) reports its true length (``total``). Its oldest entry is known only when the load
+    kept the head (``keep="oldest"``); otherwise, with a ``client`` it is read with one bounded
+    ``LINDEX 0`` per such key (pipelined), and without one it is ``NaT`` and the key is listed in
+    ``attrs["oldest_unknown"]``.
+
+    >>> depths_from_frames(admin.load_all(), client=admin.redis)     # doctest: +SKIP
+    """
     samples = []
+    unknown: list[str] = []
     for name in ("command_queues", "worker_queues"):
         df = frame_or_empty(frames, name)
         if df.empty or "key" not in df.columns:
             continue
+        truncated: Mapping[str, Mapping[str, Any]] = df.attrs.get("truncated") or {}
         created = utc_column(df["timeCreate"]) if "timeCreate" in df else None
         if created is not None and "timeStart" in df:
             created = created.fillna(utc_column(df["timeStart"]))
@@ -164,7 +175,29 @@ def depths_from_frames(
         work = work.sort_values(["key", "pos"], kind="stable")
         grouped = work.groupby("key", sort=True)
         first = grouped["created"].first()
+        head = grouped["pos"].min()
         sizes = grouped.size()
         for key, length in sizes.items():
-            samples.append((str(key), int(length), first.get(key, pd.NaT)))
-    return depth_frame(samples, now=now)
+            capped = truncated.get(str(key))
+            oldest = first.get(key, pd.NaT)
+            if capped is not None:
+                length = int(capped.get("total", length))
+                if capped.get("keep") != "oldest" or head.get(key) != 0:  # the head was not loaded
+                    oldest = pd.NaT
+                    unknown.append(str(key))
+            samples.append((str(key), int(length), oldest))
+    if unknown and client is not None:
+        heads = dict(zip(unknown, _heads(client, unknown)))
+        samples = [(k, n, heads.get(k, old)) for k, n, old in samples]
+        unknown = [k for k in unknown if heads[k] is None]
+    out = depth_frame(samples, now=now)
+    out.attrs["oldest_unknown"] = unknown
+    return out
+
+
+def _heads(client: Any, queue_keys: list[str]) -> list[bytes | None]:
+    """``LINDEX 0`` of each key in one pipeline (``None`` when gone or not a list)."""
+    pipe = client.pipeline(transaction=False)
+    for key in queue_keys:
+        pipe.lindex(key, 0)
+    return [v if isinstance(v, bytes | str) else None for v in pipe.execute(raise_on_error=False)]

@@ -16,6 +16,7 @@ from analytics_helpers import (
 )
 
 from jsadmin import keys
+from jsadmin.limits import TruncatedWarning
 from jsadmin.analytics.errors import error_summary, jumpscript_from_tags
 from jsadmin.analytics.liveness import (
     grid_health,
@@ -24,7 +25,7 @@ from jsadmin.analytics.liveness import (
     stale_workers,
     stuck_jobs,
 )
-from jsadmin.analytics.queues import classify_queue, depth_frame, queue_depths
+from jsadmin.analytics.queues import classify_queue, depth_frame, depths_from_frames, queue_depths
 
 NOW = 1_800_000_000.0
 
@@ -168,3 +169,33 @@ def test_error_summary_bad_and_empty_input() -> None:
         error_summary([])  # type: ignore[arg-type]
     empty = error_summary({})
     assert empty.empty and "occurrences" in empty.columns
+
+
+def test_capped_queue_reports_its_true_length_and_an_oldest_entry_it_did_not_load(
+    r: redis.Redis, admin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker queue with a backlog past the load's cap: the depth is the real LLEN, and the
+    oldest entry (the head, not loaded when only the newest are kept) is read with LINDEX 0
+    or, without a client, reported unknown and the queue is warn, never silently ok."""
+    monkeypatch.setattr("jsadmin.reader.DEFAULT_LIMIT", 3)
+    key = keys.worker_queue("default")
+    for i, age in enumerate((5000, 400, 300, 200, 100)):  # head: the oldest, an hour and more
+        put_queued(r, key, make_job(state="SCHEDULED", created=NOW - age, job_id=i))
+    with pytest.warns(TruncatedWarning, match="newest 3 of 5"):
+        frames = admin.load_all()
+    assert len(frames["worker_queues"]) == 3  # only the newest 3 were loaded
+    pure = depths_from_frames(frames, now=NOW).set_index("key")
+    assert pure.loc[key, "length"] == 5
+    assert pd.isna(pure.loc[key, "oldest_age"])
+    health = grid_health(frames, now=NOW, stale_after=600).set_index("component")
+    assert health.loc[key, "status"] == "warn" and "oldest entry not loaded" in health.loc[key, "detail"]
+    reset_stats(r)
+    read = depths_from_frames(frames, now=NOW, client=admin.redis).set_index("key")
+    assert_read_only(r)
+    assert read.loc[key, "length"] == 5 and read.loc[key, "oldest_age"] == 5000.0
+    assert read.attrs["oldest_unknown"] == []
+    health = grid_health(frames, now=NOW, stale_after=600, client=admin.redis).set_index("component")
+    assert health.loc[key, "status"] == "stale" and health.loc[key, "detail"].startswith("5 queued")
+    oldest = admin.load("worker_queues", limit=3, keep="oldest")
+    kept = depths_from_frames({"worker_queues": oldest}, now=NOW).set_index("key")
+    assert kept.loc[key, "length"] == 5 and kept.loc[key, "oldest_age"] == 5000.0  # the head was loaded
