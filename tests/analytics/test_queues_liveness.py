@@ -16,7 +16,6 @@ from analytics_helpers import (
 )
 
 from jsadmin import keys
-from jsadmin.limits import TruncatedWarning
 from jsadmin.analytics.errors import error_summary, jumpscript_from_tags
 from jsadmin.analytics.liveness import (
     grid_health,
@@ -26,6 +25,7 @@ from jsadmin.analytics.liveness import (
     stuck_jobs,
 )
 from jsadmin.analytics.queues import classify_queue, depth_frame, depths_from_frames, queue_depths
+from jsadmin.limits import TruncatedWarning
 
 NOW = 1_800_000_000.0
 
