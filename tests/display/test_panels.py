@@ -322,3 +322,22 @@ def test_clone_and_edit_moves_a_queued_job_but_requeue_refuses_it(admin, r: redi
     moved = _queue(r, "queues:commands:queue:1:2")
     assert [m["args"] for m in moved] == [{"msg": "stranded"}] and moved[0]["nid"] == 2
     assert r.llen("queues:commands:queue:1:99") == 1  # the original stays until cancelled
+
+
+def test_health_board_reads_the_oldest_queued_jobs_of_a_backlog(admin, r: redis.Redis) -> None:
+    """A capped queue read: the board keeps the head (the jobs that waited longest), so an old
+    stuck job behind the cap is still found, and the queue shows its true length."""
+    import time
+
+    from jsadmin.display.panels.health import collect
+
+    now = time.time()
+    key = "queues:commands:queue:1:9"
+    for i in range(10):  # RPUSHed like the agentcontroller: the head is the oldest
+        job = {"guid": f"g{i}", "id": i, "gid": 1, "nid": 9, "cmd": "echo", "category": "jumpscale",
+               "state": "SCHEDULED", "timeCreate": now - (7200 if i == 0 else 10), "timeout": 600}
+        r.rpush(key, json.dumps(job))
+    data = collect(admin, queue_limit=3)
+    assert data["stuck_jobs"]["guid"].tolist() == ["g0"]
+    row = data["health"][data["health"]["component"] == key].iloc[0]
+    assert row["detail"].startswith("10 queued") and row["age"] >= 7200 and row["status"] == "stale"

@@ -26,7 +26,8 @@ FAMILIES = (
 )
 """Families read on each refresh (whole hashes, bounded HSCAN)."""
 QUEUE_FAMILIES = ("command_queues", "worker_queues")
-"""Read with a per-key ``limit`` (oldest entries first) so a backed-up queue stays cheap."""
+"""Read with a per-key ``limit`` of the oldest entries (``keep="oldest"``: the head, where jobs wait
+longest, so stuck jobs and the oldest-entry age are seen) so a backed-up queue stays cheap."""
 QUEUE_LIMIT = 200
 
 
@@ -48,14 +49,14 @@ def collect(admin: Any, *, stale_after: float = 120.0, now: pd.Timestamp | None 
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     frames = {name: admin.load(name) for name in FAMILIES}
     for name in QUEUE_FAMILIES:
-        frames[name] = admin.load(name, limit=queue_limit)
+        frames[name] = admin.load(name, limit=queue_limit, keep="oldest")
     out: dict[str, pd.DataFrame] = {
         "queues": an_queues.queue_depths(admin, now=now),
         "heartbeats": an_live.heartbeat_ages(frames, now=now, stale_after=stale_after),
         "stale_workers": an_live.stale_workers(frames, now=now, stale_after=stale_after),
         "stuck_jobs": an_live.stuck_jobs(frames, now=now),
         "errors": an_errors.error_summary(frames),
-        "health": an_live.grid_health(frames, now=now, stale_after=stale_after),
+        "health": an_live.grid_health(frames, now=now, stale_after=stale_after, client=admin.redis),
     }
     try:
         out["finished"] = an_latency.finished_jobs(frames)
