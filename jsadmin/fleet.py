@@ -33,6 +33,7 @@ from redis.retry import Retry
 
 from .connection import parse_url, redact, scrub
 from .errors import ConnectionConfigError, JsAdminError
+from .reader import ProblemFrame
 
 if TYPE_CHECKING:  # pragma: no cover
     from .admin import Admin
@@ -248,7 +249,8 @@ def merge_sources(
             if col in merged.columns and not isinstance(merged[col].dtype, pd.CategoricalDtype):
                 merged[col] = merged[col].astype(pd.CategoricalDtype(cats))
     merged.attrs["family"] = family
-    merged.attrs["problems"] = (
+    # a ProblemFrame compares as one bool, so pandas can concat slices of the merged frame
+    merged.attrs["problems"] = ProblemFrame(
         pd.concat(problems, ignore_index=True) if problems else _empty_problems(source_dtype)
     )
     return merged

@@ -47,7 +47,7 @@ from .errors import JsAdminError, UnknownFamilyError
 from .fleet import SOURCE, SOURCE_CODE, Fleet, merge_sources, source_name
 from .frames import expand_column
 from .limits import Capped
-from .reader import BATCH_ROWS, problems_frame, stream_family
+from .reader import BATCH_ROWS, ProblemFrame, problems_frame, stream_family
 
 FORMAT = "jsadmin-snapshot/1"
 MANIFEST = "manifest.json"
@@ -554,7 +554,7 @@ class Snapshot:
             merged = merged.drop(columns=[SOURCE]).rename(columns=dict(renamed or {}))
             merged.attrs["family"] = family
             if isinstance(problems, pd.DataFrame) and SOURCE in problems.columns:
-                merged.attrs["problems"] = problems.drop(columns=[SOURCE])
+                merged.attrs["problems"] = ProblemFrame(problems.drop(columns=[SOURCE]))
         return merged
 
     def _problems_by_source(self) -> dict[str, pd.DataFrame]:
@@ -600,7 +600,7 @@ class Snapshot:
         for src, frame in per_source.items():
             prob = problems.get(src)
             if prob is not None and "family" in prob.columns:
-                frame.attrs["problems"] = prob[prob["family"] == name].reset_index(drop=True)
+                frame.attrs["problems"] = ProblemFrame(prob[prob["family"] == name].reset_index(drop=True))
         frame = self._finish(per_source, name, schema.get("renamed"))
         capped = [
             Capped(key, c["kept"], c["total"], c["keep"])

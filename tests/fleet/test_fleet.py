@@ -161,6 +161,8 @@ def test_problems_carry_their_source(servers: FleetServers) -> None:
         assert list(probs["source"]) == ["broken"]
         assert probs["key"].tolist() == ["jobs:1"]
         assert f.problems()["source"].tolist() == ["broken"]
+        both = pd.concat([jobs.iloc[:1], jobs.iloc[1:]])  # attrs compared on concat: one bool, not a frame
+        assert len(both) == len(jobs) and both.attrs["problems"]["source"].tolist() == ["broken"]
     finally:
         extra.stop()
 

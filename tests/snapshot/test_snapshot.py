@@ -290,6 +290,8 @@ def test_problems_survive_a_snapshot(tmp_path: Path) -> None:
     try:
         client = redis.Redis.from_url(protocol=2, url=srv.url)
         client.hset("jobs:1", "feedface", b"{broken")
+        client.hset("jobs:1", "cafe", b'{"guid":"cafe","gid":1}')
+        client.hset("jobs:1", "beef", b'{"guid":"beef","gid":1}')
         client.close()
         admin = jsadmin.connect(srv.url, readonly=True)
         path = snapshot(admin, tmp_path / "p")
@@ -297,7 +299,11 @@ def test_problems_survive_a_snapshot(tmp_path: Path) -> None:
         probs = snap.problems()
         assert probs[["family", "key", "field"]].values.tolist() == [["jobs", "jobs:1", "feedface"]]
         assert bytes(probs["raw"].iloc[0]).startswith(b"{broken")
-        assert len(snap.load("jobs").attrs["problems"]) == 1
+        jobs = snap.load("jobs")
+        assert len(jobs.attrs["problems"]) == 1
+        both = pd.concat([jobs.iloc[:1], jobs.iloc[1:], jobs])  # attrs compared on concat: one bool, not a frame
+        assert len(both) == 2 * len(jobs) and len(both.attrs["problems"]) == 1
+        assert both.attrs["problems"] == admin.load("jobs").attrs["problems"]  # read back == live
         admin.close()
     finally:
         srv.stop()
