@@ -276,8 +276,8 @@ def list_pieces(
             plan: list[_Window] = []
             room = batch
             for cur in active:
-                plan += _plan(cur, window, anchor, room)
-                room = batch - sum(w.size for w in plan)
+                windows, room = _plan(cur, window, anchor, room)
+                plan += windows
                 if room <= 0:
                     break
             pipe = raw.pipeline(transaction=False)
@@ -297,8 +297,10 @@ def list_pieces(
         yield from pieces
 
 
-def _plan(cur: _Cursor, window: int, anchor: int, room: int) -> list[_Window]:
-    """The next windows of one list (at least one), assuming it does not move meanwhile."""
+def _plan(cur: _Cursor, window: int, anchor: int, room: int) -> tuple[list[_Window], int]:
+    """The next windows of one list (at least one), assuming it does not move meanwhile, and the
+    room left in the round trip (counted in entries expected back from the length seen by
+    ``LLEN``, so a hundred short queues share one round trip; each window asks for a full one)."""
     out: list[_Window] = []
     pos, want, have = cur.pos, cur.want, len(cur.tail)
     while True:
@@ -311,12 +313,12 @@ def _plan(cur: _Cursor, window: int, anchor: int, room: int) -> list[_Window]:
             count = window if want is None else min(window, a + want)
             out.append(_Window(cur, pos - a, pos - a + count - 1, a))
             got = count - a
+        room -= max(1, min(out[-1].size, cur.state.length - max(out[-1].start, 0)))
         pos += got
         have = got
         want = None if want is None else want - got
-        room -= out[-1].size
         if (want is not None and want <= 0) or pos >= cur.state.length or room <= 0:
-            return out
+            return out, room
 
 
 def _take(
