@@ -195,7 +195,7 @@ def depths_from_frames(
     return out
 
 
-def _heads(client: Any, queue_keys: list[str]) -> list[bytes | None]:
+def _heads(client: Any, queue_keys: list[str]) -> list[bytes | str | None]:
     """``LINDEX 0`` of each key in one pipeline (``None`` when gone or not a list)."""
     pipe = client.pipeline(transaction=False)
     for key in queue_keys:
