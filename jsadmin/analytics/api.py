@@ -64,7 +64,7 @@ class AnalyticsMixin:
         >>> admin.grid_health(stale_after=60).query("status != 'ok'")   # doctest: +SKIP
         """
         frames = self.load_all()  # type: ignore[attr-defined]
-        return grid_health(frames, stale_after=stale_after, client=self.redis)  # type: ignore[attr-defined]
+        return grid_health(frames, stale_after=stale_after, client=getattr(self, "redis", None))
 
     def errors(self) -> pd.DataFrame:
         """ECOs and failed jobs grouped by category, jumpscript and node (see :func:`error_summary`).

@@ -56,7 +56,7 @@ def collect(admin: Any, *, stale_after: float = 120.0, now: pd.Timestamp | None 
         "stale_workers": an_live.stale_workers(frames, now=now, stale_after=stale_after),
         "stuck_jobs": an_live.stuck_jobs(frames, now=now),
         "errors": an_errors.error_summary(frames),
-        "health": an_live.grid_health(frames, now=now, stale_after=stale_after, client=admin.redis),
+        "health": an_live.grid_health(frames, now=now, stale_after=stale_after, client=getattr(admin, "redis", None)),
     }
     try:
         out["finished"] = an_latency.finished_jobs(frames)
