@@ -37,9 +37,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "redis_feature(name): needs a Redis feature (jsadmin.compat.FEATURES); skipped on older servers"
-    )
     choice = config.getoption("--redis-server", default=None)
     if choice:
         path = resolve_binary(choice)

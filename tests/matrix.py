@@ -17,10 +17,12 @@ Legs (``LEGS``):
   notebooks; tests that need ACL or TLS skip there with the version in the reason.
 
 Each leg is a separate ``pytest`` process with ``JSADMIN_REDIS_SERVER`` set to its binary (so
-every server a test, a CLI subprocess or a notebook kernel starts uses it). Legs run one after
-the other (``--jobs 2`` runs two at once; the suite has timing tests, so CI keeps 1). The output
-of each leg is pytest's own; the runner ends with one pytest closing line per leg and exits
-non-zero when any leg fails or a binary cannot be had.
+every server a test, a CLI subprocess or a notebook kernel starts uses it). Two legs run at once
+(``--jobs``): the suite mostly waits on servers, grids and timeouts (a sequential matrix used
+about a third of one core), so two legs on two cores take about half the time; each leg's output
+is printed whole when it ends (``--jobs 1`` streams it live instead). The output of each leg
+is pytest's own; the runner ends with one pytest closing line per leg and exits non-zero when
+any leg fails or a binary cannot be had.
 """
 
 from __future__ import annotations
@@ -177,9 +179,11 @@ def _run_leg(leg: Leg, extra: Sequence[str], stream: bool) -> None:
     with subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
     ) as proc:
-        if stream:
-            with _print_lock:
+        with _print_lock:
+            if stream:
                 print(f"\n{header}\n$ {' '.join(cmd)}", flush=True)
+            else:
+                print(f"matrix: leg {leg.name} started (Redis {leg.result['version']})", flush=True)
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.append(line)
@@ -189,7 +193,7 @@ def _run_leg(leg: Leg, extra: Sequence[str], stream: bool) -> None:
         status = proc.wait()
     if not stream:
         with _print_lock:
-            print(f"\n{header}\n$ {' '.join(cmd)}", flush=True)
+            print(f"\n{header} (finished; its output follows)\n$ {' '.join(cmd)}", flush=True)
             sys.stdout.write("".join(lines))
             sys.stdout.flush()
     closing = next((ln.strip() for ln in reversed(lines) if _CLOSING.match(ln.strip())), None)
@@ -205,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv, extra = argv[:cut], argv[cut + 1:]
     parser = argparse.ArgumentParser(prog="python -m tests.matrix", description=__doc__.split("\n")[0])
     parser.add_argument("--legs", default=",".join(LEGS), help=f"comma-separated legs ({', '.join(LEGS)})")
-    parser.add_argument("--jobs", type=int, default=1, help="legs run at once (1)")
+    parser.add_argument("--jobs", type=int, default=2, help="legs run at once (2; 1 streams the output live)")
     parser.add_argument("--build-only", action="store_true", help="build/cache the old servers and stop")
     opts = parser.parse_args(argv)
     known = _legs()
