@@ -69,7 +69,7 @@ def _wait_delivered(rule: Rule) -> None:
 
 
 # -- enqueue_job --------------------------------------------------------------------------------
-@pytest.mark.parametrize("fault", [dict(action="drop_reply"), dict(action="cut_reply", nbytes=5)], ids=["drop", "cut"])
+@pytest.mark.parametrize("fault", [dict(action="drop_reply"), dict(action="cut_reply", nbytes=2)], ids=["drop", "cut"])
 def test_enqueue_job_lost_reply_returns_the_job_once(
     proxy: FaultProxy, r: redis.Redis, connect: Connect, fault: dict
 ) -> None:
