@@ -12,6 +12,7 @@ Every method first refuses read-only Admins, then validates, then writes atomica
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from . import jobs as _jobs
 from . import jumpscripts as _js
 from . import manage as _manage
 from . import validate as v
-from .journal import Journal
+from .journal import ENV_JOURNAL, Journal
 from .plan import WritePlan
 from .scripts import resolve
 from .validate import require_writable
@@ -37,13 +38,18 @@ class WritesMixin:
 
     # -- plumbing ------------------------------------------------------------------------
     def _journal(self) -> Journal:
-        return Journal(getattr(self, "journal_path", None), url=self.url)
+        path = getattr(self, "journal_path", None)
+        embedded = getattr(self, "embedded", None)
+        if path is None and not os.environ.get(ENV_JOURNAL) and embedded is not None:
+            path = embedded.workdir / "journal.jsonl"  # a demo grid's journal goes away with it
+        return Journal(path, url=self.url)
 
     def journal(self) -> pd.DataFrame:
         """The local journal of this target's writes, one row per entry (oldest first).
 
         Kept in ``~/.jsadmin/journal/<host>_<port>_<db>.jsonl`` (0600 in a 0700 directory,
-        rotated at 4 MiB, 4 old files kept; large removed payloads in gzip side files).
+        rotated at 4 MiB with 4 old files kept; large removed payloads in gzip side files,
+        at most 1 GiB, oldest first out). ``$JSADMIN_JOURNAL`` overrides the place.
         ``status`` is ``done``, ``partial``, ``failed`` or ``intent`` (started, never closed:
         its chunks' write ids tell what landed, and ``undo`` resolves them).
 
@@ -141,7 +147,7 @@ class WritesMixin:
         """
         require_writable(self, "write_status")
         wid = v.write_id(write_id)
-        (outcome,) = resolve(self.redis, [wid], name="write")
+        (outcome,) = resolve(self.redis, [wid])
         if isinstance(outcome, WriteNotApplied):
             return {"write_id": wid, "applied": False, "result": None}
         return {"write_id": wid, "applied": True, "result": outcome}

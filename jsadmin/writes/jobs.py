@@ -50,6 +50,8 @@ _PARAM_SET = frozenset(JOB_PARAMS)
 
 DEFAULT_BATCH = 1000
 MAX_BATCH = 5000
+MAX_BATCH_BYTES = 1_000_000
+"""Job JSON per enqueue.lua call: about 30 ms of server time per MB (measured on 2.8 and 6.2)."""
 JOURNAL_VALUES_LIMIT = 1000
 """Bulk enqueues of more jobs than this journal counts and id ranges, not every JSON value."""
 
@@ -360,9 +362,14 @@ def check_batch_size(batch_size: Any) -> None:
         raise WriteValidationError(f"batch_size must be an int in 1..{MAX_BATCH}, got {batch_size!r}")
 
 
-def make_batches(jobs: Sequence[PreparedJob], batch_size: int = DEFAULT_BATCH) -> list[Batch]:
-    """Group by (gid, queue key) keeping input order inside a queue, then cut into batches."""
+def make_batches(
+    jobs: Sequence[PreparedJob], batch_size: int = DEFAULT_BATCH, *, max_bytes: int | None = None
+) -> list[Batch]:
+    """Group by (gid, queue key) keeping input order inside a queue, then cut into batches of
+    at most ``batch_size`` jobs and ``max_bytes`` (default :data:`MAX_BATCH_BYTES`) of job
+    JSON, so that one script stays well under 100 ms (a job bigger than that goes alone)."""
     check_batch_size(batch_size)
+    limit = MAX_BATCH_BYTES if max_bytes is None else max_bytes
     groups: dict[str, list[tuple[int, PreparedJob]]] = {}
     for pos, job in enumerate(jobs):
         key = job.template.queue_key  # the queue key implies the gid
@@ -370,11 +377,18 @@ def make_batches(jobs: Sequence[PreparedJob], batch_size: int = DEFAULT_BATCH) -
         if members is None:
             members = groups[key] = []
         members.append((pos, job))
-    return [
-        Batch(members[0][1].template.gid, key, members[i : i + batch_size])
-        for key, members in groups.items()
-        for i in range(0, len(members), batch_size)
-    ]
+    batches: list[Batch] = []
+    for key, members in groups.items():
+        gid = members[0][1].template.gid
+        start, size = 0, 0
+        for i, (_, job) in enumerate(members):
+            n = len(job.body) + 48
+            if i > start and (i - start >= batch_size or size + n > limit):
+                batches.append(Batch(gid, key, members[start:i]))
+                start, size = i, 0
+            size += n
+        batches.append(Batch(gid, key, members[start:]))
+    return batches
 
 
 def plan_enqueue(helper: str, url: str, batches: Sequence[Batch]) -> WritePlan:

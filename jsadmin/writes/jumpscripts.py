@@ -233,7 +233,7 @@ def node_gid(client: redis.Redis) -> int:
         )
     if client.type(keys.JOBS_LAST) == b"hash" and client.hlen(keys.JOBS_LAST) == 1:
         (field,) = client.hkeys(keys.JOBS_LAST)
-        text = field.decode("ascii", errors="replace")
+        text = field.decode("ascii", errors="replace") if isinstance(field, bytes) else str(field)
         if text.isdigit():
             return int(text)
     raise WriteValidationError(
@@ -262,7 +262,7 @@ def _status(client: redis.Redis, js: PreparedJumpscript) -> tuple[str, str | Non
     """Read-only look-ahead for dry runs: ('new'|'same'|'different', reusable id or None)."""
     existing = client.hget(keys.JUMPSCRIPTS_BY_NAME, js.name_field)
     reuse = client.hget(keys.JUMPSCRIPT_HASHES, js.md5)
-    reuse_id = reuse.decode() if reuse is not None else None
+    reuse_id = None if reuse is None else reuse.decode() if isinstance(reuse, bytes) else str(reuse)
     if existing is None:
         return "new", reuse_id
     try:

@@ -205,6 +205,8 @@ def find_in_lists(client: redis.Redis, list_keys: Iterable[str], guids: set[str]
     for key in list_keys:
         if len(found) == len(guids):
             break
+        if client.type(key) not in (b"list", "list"):
+            continue  # not a queue (vanished, or a stray key of another type matching the pattern)
         for pos, value in iter_list(client, key):
             hits = [g for g in (m.decode("utf-8", "replace") for m in _GUID_RE.findall(value))
                     if g in guids and g not in found]
@@ -483,6 +485,7 @@ def cancel_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journ
     Every key's type is checked before anything is written; jobs no longer queued are skipped
     (``frame.attrs["not_found"]`` and ``["note"]``)."""
     rows = selection_rows(selection)
+    _check_types(client, {row.key: "list" for row in rows if row.key and _is_list_key(row.key)})
     lists, missing = locate_queued(client, rows)
     wanted: dict[int | None, set[str]] = {}
     for f in lists:
@@ -502,6 +505,8 @@ def delete_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journ
     """HDEL the selected ``jobs:<gid>`` entries (and legacy ``workers:jobs`` hash fields), each
     only if its value is unchanged; other rows are looked up by guid in ``jobs:<gid>``."""
     rows = selection_rows(selection)
+    _check_types(client, {row.key: "hash" for row in rows
+                          if row.key and row.field and (_is_jobs_hash(row.key) or row.key == keys.WORKER_JOBS_LEGACY_HASH)})
     hashes: list[Found] = []
     lookup: dict[int | None, set[str]] = {}
     for row in rows:

@@ -76,6 +76,10 @@ _NOT_RUN_CLASSES = (
 _NOT_RUN_CODES = ("BUSY ", "MISCONF ", "NOREPLICAS ", "NOTBUSY ")
 
 
+class _LoadFailed(Exception):
+    """SCRIPT LOAD got an error reply: the write was not sent."""
+
+
 def new_write_id() -> str:
     """A fresh random write id (32 hex digits)."""
     return uuid.uuid4().hex
@@ -140,7 +144,7 @@ def _fresh_connection(client: redis.Redis, timeout: float) -> Any:
 
 
 def resolve(client: redis.Redis, write_ids: Sequence[str], *, timeout: float | None = None,
-            name: str = "write") -> list[Any]:
+            name: str = "jsadmin") -> list[Any]:
     """Settle writes whose replies were lost: one entry per id, in order.
 
     An entry is the write's decoded result when it ran, or a
@@ -150,7 +154,7 @@ def resolve(client: redis.Redis, write_ids: Sequence[str], *, timeout: float | N
     :class:`~jsadmin.errors.WriteOutcomeUnknown` naming the first write id.
 
     >>> resolve(client, ["9f1c2a7b3e4d4f0a8b6c5d4e3f2a1b0c"])  # doctest: +SKIP
-    [WriteNotApplied('write 9f1c... was fenced after a lost reply: ...')]
+    [WriteNotApplied('jsadmin write 9f1c... was fenced after a lost reply: ...')]
     """
     if not write_ids:
         return []
@@ -256,6 +260,9 @@ class LuaScript:
             ) from exc
         try:
             raw = self._send_once(conn, self._argv(keys, args, wid))
+        except _LoadFailed as exc:
+            raise WriteNotApplied(f"{self.name}: the server refused SCRIPT LOAD ({exc}); nothing was written",
+                                  write_id=wid) from exc
         except ResponseError as exc:
             raise classify_error(exc, self.name, wid) from exc
         except _CONNECTION_ERRORS as exc:
@@ -278,10 +285,16 @@ class LuaScript:
         try:
             return conn.read_response(timeout=_reply_timeout(conn))
         except NoScriptError:  # the script did not run: load it and send again
-            conn.send_command("SCRIPT", "LOAD", self.source)
-            conn.read_response(timeout=_reply_timeout(conn))
+            self._load(conn)
             conn.send_command(*argv)
             return conn.read_response(timeout=_reply_timeout(conn))
+
+    def _load(self, conn: Any) -> None:
+        conn.send_command("SCRIPT", "LOAD", self.source)
+        try:
+            conn.read_response(timeout=_reply_timeout(conn))
+        except ResponseError as exc:
+            raise _LoadFailed(str(exc)) from exc
 
     def stream(
         self,
@@ -317,8 +330,14 @@ class LuaScript:
                                               write_id=wid)
             return outcomes, exc
         try:
-            conn.send_command("SCRIPT", "LOAD", self.source)
-            conn.read_response(timeout=_reply_timeout(conn))  # EVALSHA then cannot miss
+            try:
+                self._load(conn)  # EVALSHA then cannot miss
+            except _LoadFailed as exc:
+                for i, (_, _, wid) in enumerate(todo):
+                    outcomes[i] = WriteNotApplied(
+                        f"{self.name}: the server refused SCRIPT LOAD ({exc}); nothing was written", write_id=wid
+                    )
+                return outcomes, None
             for keys, args, wid in todo:
                 sent += 1
                 conn.send_command(*self._argv(keys, args, wid))

@@ -28,8 +28,10 @@ def int_like(name: str, value: Any, *, minimum: int = 0) -> int:
     """An int, a numpy integer, an integral float or a decimal string -> int."""
     if isinstance(value, bool) or is_missing(value):
         raise WriteValidationError(f"{name} must be an integer, got {value!r}")
-    if isinstance(value, numbers.Integral) or (isinstance(value, numbers.Real) and float(value).is_integer()):
+    if isinstance(value, numbers.Integral):
         out = int(value)
+    elif isinstance(value, numbers.Real) and float(value).is_integer():
+        out = int(float(value))
     elif isinstance(value, (str, bytes)):
         text = value.decode() if isinstance(value, bytes) else value
         if not text.strip().isdigit():

@@ -139,3 +139,17 @@ def test_journal_stays_fast_with_a_full_history(tmp_path: Path) -> None:
     assert len(journal.files()) == KEEP + 1 and frame["removed"].iloc[-1] == 100_000
     assert size <= (KEEP + 1) * MAX_BYTES and len(frame) > 20_000
     assert took < 3.0
+
+
+def test_a_demo_grid_journals_beside_its_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Embedded demo grids come and go on random ports: their journal lives and dies with them."""
+    monkeypatch.delenv(ENV_JOURNAL, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    admin = jsadmin.demo()
+    try:
+        admin.enqueue_job(1, nid=1, category="jumpscale", cmd="echo")
+        assert admin._journal().path == admin.embedded.workdir / "journal.jsonl"
+        assert admin.journal()["helper"].tolist() == ["enqueue_job"]
+    finally:
+        admin.embedded.stop()
+    assert not admin._journal().path.exists() and not (tmp_path / ".jsadmin" / "journal").exists()

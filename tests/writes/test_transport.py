@@ -116,3 +116,19 @@ def test_legacy_scripts_still_load() -> None:
     for name in ("purge", "remove_values", "restore"):
         assert SCRIPTS[name].sha1
     assert SCRIPTS["fence"].uses_marker is False
+
+
+def test_a_server_that_refuses_script_load_gets_nothing_written(tmp_path) -> None:
+    from jsadmin.embedded import EmbeddedRedis, free_port
+
+    server = EmbeddedRedis.start(port=free_port(), args=("--rename-command", "SCRIPT", ""))
+    try:
+        client = _client(server.url)
+        with pytest.raises(WriteNotApplied, match="refused SCRIPT LOAD"):
+            COUNT.run(client, ["l"], ["a"])
+        outcomes, error = COUNT.stream(client, [(["l"], ["b"], new_write_id())])
+        assert error is None and isinstance(outcomes[0], WriteNotApplied)
+        assert client.exists("l") == 0
+        client.close()
+    finally:
+        server.stop()

@@ -18,8 +18,11 @@ if not ok then return refuse(KEYS[3] .. ' holds a ' .. t .. ', not a hash') end
 ok, t = is_type(KEYS[4], 'list')
 if not ok then return refuse(KEYS[4] .. ' holds a ' .. t .. ', not a list') end
 local cur = redis.call('HGET', KEYS[2], ARGV[2])
-if cur and (not string.match(cur, '^%-?%d+$') or #cur > 18) then
+if cur and not string.match(cur, '^%-?%d+$') then
   return refuse(KEYS[2] .. ' field ' .. ARGV[2] .. ' is not an integer: ' .. string.sub(cur, 1, 40))
+end
+if cur and #cur > 15 then  -- Lua numbers are doubles: ids stay exact below 2^53
+  return refuse(KEYS[2] .. ' field ' .. ARGV[2] .. ' is ' .. cur .. ', beyond the ids Lua can count exactly')
 end
 local n = tonumber(ARGV[3])
 local payload = ARGV[4]

@@ -39,8 +39,11 @@ if id and not string.match(id, '^%d+$') then
   return refuse(KEYS[5] .. ' field ' .. ARGV[3] .. ' holds ' .. string.sub(id, 1, 40) .. ', not an id')
 end
 local cur = redis.call('GET', KEYS[4])
-if cur and (not string.match(cur, '^%-?%d+$') or #cur > 18) then
+if cur and not string.match(cur, '^%-?%d+$') then
   return refuse(KEYS[4] .. ' is not an integer: ' .. string.sub(cur, 1, 40))
+end
+if cur and #cur > 15 then  -- Lua numbers are doubles: ids stay exact below 2^53
+  return refuse(KEYS[4] .. ' is ' .. cur .. ', beyond the ids Lua can count exactly')
 end
 if not id then
   if not cur or tonumber(cur) < tonumber(ARGV[6]) then
