@@ -38,16 +38,17 @@ def test_enqueuers_purger_and_two_undos(server: FaultServer, connect: Connect) -
     purged_original = client.lrange(queue(200), 0, -1)
 
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(5) as pool:
+    with ctx.Pool(6) as pool:
         jobs = [
             pool.apply_async(workers.enqueue, (server.url, probe, 3000, 1, 250)),
+            pool.apply_async(workers.enqueue, (server.url, probe, 2000, 2, 100)),
             pool.apply_async(workers.enqueue, (server.url, probe, 1000, 100, 100)),  # into the undone queue
             pool.apply_async(workers.purge, (server.url, queue(200))),
             pool.apply_async(workers.undo, (server.url, entry)),
             pool.apply_async(workers.undo, (server.url, entry)),
         ]
         results = [j.get(timeout=120) for j in jobs]
-    enq, purge, undos = results[:2], results[2], results[3:]
+    enq, purge, undos = results[:3], results[3], results[4:]
 
     for rep in enq:
         assert rep["error"] is None, rep["error"]

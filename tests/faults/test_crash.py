@@ -162,6 +162,34 @@ def test_kill_mid_purge_then_undo_restores_exactly(
     assert direct.lrange(queue(7), 0, -1) == original, "undo after the crash restores every value once, in order"
 
 
+
+@pytest.mark.slow
+def test_kill_mid_purge_server_down_past_resolve_then_undo_settles(
+    aof_server: FaultServer, aof_proxy: FaultProxy, connect: Connect, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chunk in flight at the kill stays unknown (the server is down longer than the
+    resolve window); once the server is back, undo settles it through its marker and restores
+    exactly what left Redis."""
+    monkeypatch.setattr(scripts, "RESOLVE_TIMEOUT", 1.5)
+    adm = connect(aof_proxy.url, socket_timeout=1.0)
+    warm_scripts(adm.redis)
+    probe = probe_id()
+    original = _filled(adm, probe)
+    # chunk 5 runs on the server but its reply is held; chunk 6 would never arrive
+    held = aof_proxy.add_rule(Rule("delay_reply", where=script_touching(queue(7)), nth=5, seconds=60))
+    thread, box = in_thread(adm.purge_queue, queue(7))
+    _kill_when_held(aof_server, held, queue(7))
+    thread.join(60)
+    assert box and isinstance(box[0].error, contract.PartialWriteError), f"expected PartialWriteError: {box}"
+    assert "unknown" in str(box[0].error)
+    aof_server.restart()
+    direct = aof_server.client()
+    remaining = direct.lrange(queue(7), 0, -1)
+    assert remaining == original[PURGE_N - len(remaining):]
+    undone = call(adm.undo, box[0].error.result["journal_id"])  # type: ignore[union-attr]
+    assert undone.error is None, undone.error
+    assert direct.lrange(queue(7), 0, -1) == original, "the unknown chunk (it ran) must be restored too, once"
+
 @pytest.mark.slow
 def test_kill_mid_undo_then_undo_again_restores_once(
     aof_server: FaultServer, aof_proxy: FaultProxy, connect: Connect

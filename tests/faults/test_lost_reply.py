@@ -69,7 +69,7 @@ def _wait_delivered(rule: Rule) -> None:
 
 
 # -- enqueue_job --------------------------------------------------------------------------------
-@pytest.mark.parametrize("fault", [dict(action="drop_reply"), dict(action="cut_reply", nbytes=5)], ids=["drop", "cut"])
+@pytest.mark.parametrize("fault", [dict(action="drop_reply"), dict(action="cut_reply", nbytes=2)], ids=["drop", "cut"])
 def test_enqueue_job_lost_reply_returns_the_job_once(
     proxy: FaultProxy, r: redis.Redis, connect: Connect, fault: dict
 ) -> None:
@@ -452,3 +452,16 @@ def test_delete_jobs_lost_reply_journals_what_was_removed(proxy: FaultProxy, r: 
     assert undone.error is None, undone.error
     assert {g: r.hget("jobs:1", g) for g in chosen} == hashed
     reconcile(r, Reported(written=set(frame["guid"])), probe=probe)
+
+
+def test_requeue_jobs_lost_reply_clones_once(proxy: FaultProxy, r: redis.Redis, connect: Connect) -> None:
+    adm = _admins(proxy, connect)
+    probe = probe_id()
+    frame = fill_queue(adm, probe, 30, nid=7)
+    rule = proxy.add_rule(Rule("drop_reply", where=script_touching(queue(8))))
+    out = call(adm.requeue_jobs, list(frame["guid"][:10]), nid=8, states=None)
+    assert rule.fired == 1 and rule.seen == 1, f"the clone batch was sent {rule.seen} times"
+    assert out.error is None, f"the clones landed; expected the frame, got {out.error!r}"
+    assert r.llen(queue(8)) == 10, "each job cloned exactly once"
+    check_enqueue_journal(adm, out.value)
+    reconcile(r, Reported(written=set(frame["guid"]) | set(out.value["guid"])), probe=probe, no_burned_ids=[GID])
