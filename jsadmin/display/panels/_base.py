@@ -13,7 +13,15 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
-from ..html import message_html, render_panel_html
+from ...errors import JsAdminError
+from ..html import message_html, render_panel_html, render_snapshot_html
+from ..snapshot import HIDE_WHEN_LIVE, widget_html
+
+_display: Callable[..., Any] | None
+try:
+    from IPython.display import display as _display
+except ImportError:  # pragma: no cover - IPython comes with ipywidgets and Jupyter
+    _display = None
 
 
 def load_widgets() -> ModuleType | None:
@@ -25,6 +33,22 @@ def load_widgets() -> ModuleType | None:
 
 
 READONLY_REASON = "Read-only connection (jsadmin.connect(..., readonly=True)): write controls are disabled."
+STALE_PREVIEW = "the form changed after the preview: preview discarded, nothing written (press Preview again)"
+AWAITING_CONFIRM = "preview only: nothing written yet. Press Confirm to write exactly this, Discard to drop it"
+
+
+def error_text(exc: BaseException) -> str:
+    """How a panel reports a failed action: the exception's type and message, plus the write id
+    (and how to resolve it) when the error carries one (``WriteOutcomeUnknown``).
+
+    >>> error_text(ValueError("bad nid"))
+    'ValueError: bad nid'
+    """
+    text = f"{type(exc).__name__}: {exc}"
+    write_id = getattr(exc, "write_id", None) if isinstance(exc, JsAdminError) else None
+    if write_id:
+        text += f" [write id {write_id}: admin.write_status({str(write_id)!r}) tells whether it landed]"
+    return text
 
 
 class Panel:
@@ -77,22 +101,55 @@ class Panel:
             if hasattr(control, "tooltip"):
                 control.tooltip = READONLY_REASON
 
+    def explain_readonly(self, reason: str) -> None:
+        """Replace the read-only note (and the disabled controls' tooltips) with ``reason``.
+
+        >>> panel.explain_readonly("Read-only dashboard: start it with --allow-writes")   # doctest: +SKIP
+        """
+        if not self.readonly or self.w is None:
+            return
+        self.readonly_note.value = message_html(reason, kind="warn")
+        for control in self._write_controls:
+            if hasattr(control, "tooltip"):
+                control.tooltip = reason
+
     def say(self, text: str, kind: str = "info") -> None:
         """Show a status message under the panel."""
         if self.status is not None:
             self.status.value = message_html(text, kind=kind)
 
-    def guarded(self, action: Callable[..., None]) -> Callable[..., None]:
-        """Wrap a button callback: errors become a status message instead of a lost traceback."""
+    def guarded(self, action: Callable[..., object]) -> Callable[..., None]:
+        """Wrap a button callback: errors become a status message instead of a lost traceback.
+
+        A failed write (any :class:`~jsadmin.errors.JsAdminError`, e.g. ``WriteNotApplied`` or
+        ``WriteOutcomeUnknown``) shows its message as is: it says what landed.
+        """
 
         def run(*args: Any) -> None:
             try:
                 with self._lock:
                     action(*args)
             except Exception as exc:
-                self.say(f"{type(exc).__name__}: {exc}", "error")
+                self.say(error_text(exc), "error")
 
         return run
+
+    # -- preview, then Confirm ----------------------------------------------------------------
+    def discard(self, reason: str = "discarded: nothing written") -> None:  # pragma: no cover - abstract
+        """Drop the pending preview without writing (panels with a Confirm button override)."""
+        raise NotImplementedError
+
+    def invalidate_on_change(self, *controls: Any) -> None:
+        """Discard the pending preview as soon as any of ``controls`` changes value.
+
+        Confirm then has nothing to apply: what is written is always what was previewed.
+        """
+        for control in controls:
+            control.observe(self._form_changed, names="value")
+
+    def _form_changed(self, _change: object = None) -> None:
+        if getattr(self, "pending", None) is not None:
+            self.discard(STALE_PREVIEW)
 
     def button(self, description: str, *, style: str = "", write: bool = False, icon: str = "",
                tooltip: str = "") -> Any:
@@ -102,9 +159,38 @@ class Panel:
         return self._writer(b) if write else b
 
     # -- display ------------------------------------------------------------------------------
+    def snapshot_html(self) -> str:
+        """Static HTML of what the panel shows now: its tables (states coloured), values and plots.
+
+        Without ipywidgets, the panel's facts (counts) instead.
+
+        >>> "Static snapshot" in JobBrowser(admin).snapshot_html()   # doctest: +SKIP
+        True
+        """
+        if self.widget is None:
+            return render_panel_html(self.title, self.facts(), reason="Install ipywidgets for live controls.")
+        with self._lock:
+            body = widget_html(self.widget)
+        return render_snapshot_html(self.title, body, readonly=self.readonly)
+
     def _repr_html_(self) -> str:
-        reason = "" if self.w is not None else "Install ipywidgets for live controls."
-        return render_panel_html(self.title, self.facts(), reason=reason)
+        return self.snapshot_html()
+
+    def _ipython_display_(self) -> None:
+        """Two outputs: the live widget view, then an offline snapshot (``text/html``) that a
+        style rule hides wherever the widgets rendered. nbconvert prefers the widget view of an
+        executed notebook, which is blank offline; the snapshot output keeps the page meaningful.
+        """
+        if _display is None:  # pragma: no cover
+            return
+        if self.widget is None:
+            _display({"text/plain": repr(self), "text/html": self.snapshot_html()}, raw=True)
+            return
+        bundle = self._repr_mimebundle_()
+        bundle.pop("text/html", None)  # the snapshot follows as its own output
+        _display(bundle, raw=True)
+        offline = f'<div class="jsadmin-offline">{HIDE_WHEN_LIVE}{self.snapshot_html()}</div>'
+        _display({"text/html": offline}, raw=True)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle: dict[str, Any] = {"text/plain": repr(self), "text/html": self._repr_html_()}
