@@ -17,11 +17,14 @@ from typing import Any
 
 import pandas as pd
 
+from ..errors import WriteNotApplied
 from . import jobs as _jobs
 from . import jumpscripts as _js
 from . import manage as _manage
+from . import validate as v
 from .journal import Journal
 from .plan import WritePlan
+from .scripts import resolve
 from .validate import require_writable
 
 
@@ -93,8 +96,17 @@ class WritesMixin:
     ) -> pd.DataFrame | WritePlan:
         """Schedule many jobs: a list of dicts or a DataFrame whose columns are ``enqueue_job``
         parameter names. Every job is validated before anything is written; then one Lua call
-        per batch (jobs of one grid and queue), pipelined. Returns one row per job in input
-        order: ``gid nid role id guid queue_key jobs_key category cmd queue wait timeCreate``.
+        per batch (jobs of one grid and queue; one write id each), streamed and sent once.
+        Returns one row per job in input order (a DataFrame input keeps its index): ``gid nid
+        role id guid queue_key jobs_key category cmd queue wait timeCreate write_id written``.
+
+        The plan (batches and write ids) is journalled before sending. If anything fails,
+        every batch is resolved through its marker and
+        :class:`~jsadmin.errors.PartialWriteError` says "wrote X of N jobs; Y not written;
+        Z unknown"; its ``.result`` frame has ``written`` True/False (NA: settle with
+        ``write_status(write_id)``). Resume without duplicates by passing back the input rows
+        that were not written: ``jobs[~err.result.written.to_numpy(bool)]`` (refuses while
+        any is NA).
 
         >>> adm.enqueue_jobs([{"gid": 1, "nid": n, "category": "jumpscale", "cmd": "echo"}
         ...                   for n in (1, 2, 3)])                           # doctest: +SKIP
@@ -105,8 +117,29 @@ class WritesMixin:
         if dry_run:
             return _jobs.plan_enqueue("enqueue_jobs", self.url, _jobs.make_batches(prepared, batch_size))
         return _jobs.enqueue_many(
-            self.redis, prepared, batch_size=batch_size, url=self.url, journal=self._journal()
+            self.redis, prepared, batch_size=batch_size, url=self.url, journal=self._journal(),
+            index=jobs.index if isinstance(jobs, pd.DataFrame) else None,
         )
+
+    def write_status(self, write_id: str) -> dict[str, Any]:
+        """Settle a write whose reply was lost (``WriteOutcomeUnknown.write_id``, or a
+        ``write_id`` of an ``enqueue_jobs`` frame whose ``written`` is NA).
+
+        Returns ``{"write_id", "applied", "result"}``: ``applied`` True with the write's
+        stored result if it ran; else False, and the write id is fenced so that a delayed copy
+        can never run (a retry under a new id is then safe). Markers live 7 days
+        (``jsadmin.writes.scripts.MARKER_TTL``). Raises WriteOutcomeUnknown while the server
+        stays unreachable.
+
+        >>> adm.write_status(err.write_id)                                  # doctest: +SKIP
+        {'write_id': '9f1c...', 'applied': True, 'result': {'first': '1042', 'n': 1}}
+        """
+        require_writable(self, "write_status")
+        wid = v.write_id(write_id)
+        (outcome,) = resolve(self.redis, [wid])
+        if isinstance(outcome, WriteNotApplied):
+            return {"write_id": wid, "applied": False, "result": None}
+        return {"write_id": wid, "applied": True, "result": outcome}
 
     def wait_job(self, guid: str, timeout: float = 60) -> dict[str, Any]:
         """Wait for the result of a ``wait=True`` job without consuming it; returns the job dict.
@@ -127,7 +160,7 @@ class WritesMixin:
         source: str,
         *,
         category: str = "unknown",
-        descr: str,
+        descr: str | None = None,
         roles: Sequence[str] = (),
         queue: str = "",
         async_: bool = False,
@@ -151,6 +184,13 @@ class WritesMixin:
         from ``workers:jumpscriptlastid`` (never below 1000001). A different source under an
         existing name is refused unless ``replace=True``; then every registered worker gets
         ``RELOAD``. Returns the 20-key jumpscript dict as written.
+
+        Python 2 sources (``print "x"``) are accepted: the source must hold a module-level
+        ``def action(`` line; it is not compiled. ``descr`` defaults to the source's
+        ``descr = "..."``. ``gid`` is written as an int like the processmanager does: the
+        argument, else the gid the node's existing jumpscripts carry, else the only grid in
+        ``jobs:last``; otherwise the call is refused (pass ``gid=``). Sent once under a write
+        id; preconditions (key types, integer counters) are checked before any write.
 
         >>> adm.register_jumpscript("demo", "hello", "def action(who):\\n    return 'hi ' + who\\n",
         ...                         descr="greets")["id"]                    # doctest: +SKIP
