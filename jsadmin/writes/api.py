@@ -12,6 +12,7 @@ Every method first refuses read-only Admins, then validates, then writes atomica
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from . import jobs as _jobs
 from . import jumpscripts as _js
 from . import manage as _manage
 from . import validate as v
-from .journal import Journal
+from .journal import ENV_JOURNAL, Journal
 from .plan import WritePlan
 from .scripts import resolve
 from .validate import require_writable
@@ -37,12 +38,22 @@ class WritesMixin:
 
     # -- plumbing ------------------------------------------------------------------------
     def _journal(self) -> Journal:
-        return Journal(getattr(self, "journal_path", None))
+        path = getattr(self, "journal_path", None)
+        embedded = getattr(self, "embedded", None)
+        if path is None and not os.environ.get(ENV_JOURNAL) and embedded is not None:
+            path = embedded.workdir / "journal.jsonl"  # a demo grid's journal goes away with it
+        return Journal(path, url=self.url)
 
     def journal(self) -> pd.DataFrame:
-        """The local journal of applied writes, one row per entry (oldest first).
+        """The local journal of this target's writes, one row per entry (oldest first).
 
-        >>> adm.journal()[["time", "helper", "removed", "undone"]]  # doctest: +SKIP
+        Kept in ``~/.jsadmin/journal/<host>_<port>_<db>.jsonl`` (0600 in a 0700 directory,
+        rotated at 4 MiB with 4 old files kept; large removed payloads in gzip side files,
+        at most 1 GiB, oldest first out). ``$JSADMIN_JOURNAL`` overrides the place.
+        ``status`` is ``done``, ``partial``, ``failed`` or ``intent`` (started, never closed:
+        its chunks' write ids tell what landed, and ``undo`` resolves them).
+
+        >>> adm.journal()[["time", "helper", "status", "removed", "undone"]]  # doctest: +SKIP
         """
         return self._journal().to_frame()
 
@@ -221,10 +232,12 @@ class WritesMixin:
         return _manage.cancel_jobs(self.redis, selection, url=self.url, journal=self._journal(), dry_run=dry_run)
 
     def purge_queue(self, key: str, *, dry_run: bool = False) -> dict[str, Any] | WritePlan:
-        """Empty one list (e.g. a command queue) atomically; every value goes to the journal.
+        """Empty one list (e.g. a command queue) in chunks of 1000; each chunk's values are
+        journalled before the script that trims them is sent, and that script trims only if
+        the head still holds exactly those values (consumers may pop meanwhile).
 
         >>> adm.purge_queue("queues:commands:queue:1:5")                   # doctest: +SKIP
-        {'key': 'queues:commands:queue:1:5', 'removed': 12, 'journal_id': '...'}
+        {'key': 'queues:commands:queue:1:5', 'removed': 12, 'chunks': 1, 'unknown': 0, 'journal_id': '...'}
         """
         require_writable(self, "purge_queue")
         return _manage.purge_queue(self.redis, key, url=self.url, journal=self._journal(), dry_run=dry_run)
@@ -263,10 +276,17 @@ class WritesMixin:
         require_writable(self, "delete_jobs")
         return _manage.delete_jobs(self.redis, selection, url=self.url, journal=self._journal(), dry_run=dry_run)
 
-    def undo(self, journal_entry_id: str, *, dry_run: bool = False) -> dict[str, Any] | WritePlan:
-        """Put back what a journalled ``cancel_jobs``/``purge_queue``/``delete_jobs`` removed.
+    def undo(self, entry: str | pd.Series | Mapping[str, Any], *, dry_run: bool = False) -> dict[str, Any] | WritePlan:
+        """Put back, once, what a journalled ``cancel_jobs``/``purge_queue``/``delete_jobs`` removed.
 
-        >>> adm.undo(adm.journal().id.iloc[-1])                              # doctest: +SKIP
+        ``entry`` is an entry id, a ``journal()`` row or an entry dict. Chunked (at most 1000
+        values per script); list values return to the head of their list in their original
+        order. Each chunk runs under the write id ``undo:<entry id>:<chunk>``, so a second undo
+        of the same entry, from any process, restores nothing (markers live 7 days).
+
+        >>> adm.undo(adm.journal().iloc[-1])                                 # doctest: +SKIP
         """
         require_writable(self, "undo")
-        return _manage.undo(self.redis, journal_entry_id, url=self.url, journal=self._journal(), dry_run=dry_run)
+        if isinstance(entry, Mapping) and not isinstance(entry, dict):
+            entry = dict(entry)
+        return _manage.undo(self.redis, entry, url=self.url, journal=self._journal(), dry_run=dry_run)
