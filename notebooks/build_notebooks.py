@@ -20,7 +20,26 @@ admin'''
 
 CONNECT_MD = """`jsadmin.connect()` opens the Redis named by the `JSADMIN_URL` environment variable. Without it,
 jsadmin starts a private `redis-server`, fills it with a realistic demo grid and runs simulated
-JumpScale processes against it, so everything below also works on a laptop with nothing installed."""
+JumpScale processes against it, so everything below also works on a laptop with nothing installed.
+**This notebook only reads**: running it writes nothing to the Redis it opens."""
+
+DEMO_CONNECT = '''import jsadmin
+
+# This notebook writes, so it never opens $JSADMIN_URL: every write below goes to a private demo grid.
+admin = jsadmin.demo(live=True)
+assert admin.embedded is not None, "this tutorial writes only to its own embedded demo grid"
+admin'''
+
+DEMO_MD = """**This notebook writes** (it enqueues jobs, registers jumpscripts) to show how. So it never uses
+`$JSADMIN_URL` or your grid: `jsadmin.demo(live=True)` starts a private `redis-server` on localhost,
+fills it with a realistic demo grid and runs simulated JumpScale processes against it. Every write
+below lands there and disappears with the kernel. On a real grid you would open
+`jsadmin.connect(url)` and review each dry-run plan (`dry_run=True`) before writing."""
+
+SERVED_MD = """`jsadmin.connect()` opens the Redis named by the `JSADMIN_URL` environment variable (without it, a
+private embedded demo grid). **Opening or running this notebook writes nothing**, so it is safe to
+serve with Voila against a production grid: the panels read when they load, and a write happens
+only when someone presses a *Preview* button, reviews the dry-run plan, and then presses *Confirm*."""
 
 
 def md(text: str) -> dict:
@@ -123,8 +142,8 @@ A job's life in Redis:
 
 Redis forgets finished jobs quickly: what you see is the grid *right now*.
 """),
-    md(CONNECT_MD),
-    code(CONNECT),
+    md(DEMO_MD),
+    code(DEMO_CONNECT),
     md("## Queue depths\n\nHow long is each queue, and how old is its oldest entry? (`LLEN` + `LINDEX 0`, read-only)"),
     code('''depths = admin.queue_depths()
 depths'''),
@@ -190,8 +209,8 @@ workers truncate `timeStop` to whole seconds).
 Redis keeps finished jobs for about a minute, so jsadmin offers a **recorder** that polls (read-only)
 and appends what it sees to Parquet, and tools to analyse days of such history.
 """),
-    md(CONNECT_MD),
-    code(CONNECT),
+    md(DEMO_MD),
+    code(DEMO_CONNECT),
     md("""
 ## Probes: measure round trips now
 
@@ -259,10 +278,13 @@ NOTEBOOKS["04_control_panels"] = [
 # 4. Control panels
 
 Four ipywidgets panels, each one object you display. They read Redis only when you ask (or on the
-health board's interval) and every write shows its dry-run plan first and waits for **Confirm**.
-Open with `readonly=True` and the write controls are disabled, with the reason shown.
+health board's interval) and never write in one click: every write button (*Preview* in the enqueue
+form, *Validate & preview* in the registry, *Cancel…*/*Requeue…*/*Clone & edit…* in the job browser)
+shows the dry-run plan first, and only **Confirm** writes exactly what was previewed. Changing the
+form after the preview discards it. Open with `readonly=True` and the write controls are disabled,
+with the reason shown.
 """),
-    md(CONNECT_MD),
+    md(SERVED_MD),
     code(CONNECT),
     code('''from jsadmin.display import EnqueueForm, HealthBoard, JobBrowser, JumpscriptRegistry, control_panel'''),
     md("""
@@ -274,10 +296,11 @@ its timings and its ECO, then *Cancel…*, *Requeue…* or *Clone & edit…* (pr
 """),
     code('''jobs = JobBrowser(admin)
 jobs'''),
-    md("## Enqueue a job\n\nPick a jumpscript, a node or role, edit the args (JSON, checked as you type), *Preview*, *Submit*, and watch the result arrive."),
+    md("## Enqueue a job\n\nPick a jumpscript, a node or role, edit the args (JSON, checked as you type), press *Preview* to see\n"
+       "the exact write (nothing is written), then *Confirm* to enqueue exactly that job, and watch the result arrive."),
     code('''form = EnqueueForm(admin)
 form'''),
-    md("## Jumpscript registry"),
+    md("## Jumpscript registry\n\nInspect registered jumpscripts; to register or replace one, *Validate & preview*, then *Confirm*."),
     code('''registry = JumpscriptRegistry(admin)
 registry'''),
     md("## Grid health\n\nPress *Auto refresh* to refresh every few seconds; each refresh shows how many Redis commands and milliseconds it cost."),
@@ -287,16 +310,19 @@ health'''),
 ## Driving the panels from Python
 
 Panels are plain objects: set widget values and click buttons from code (this is how they are
-tested).
+tested). Here we only preview: this notebook is served, so running it must write nothing. In your own
+notebook, `driven.confirm()` (or the *Confirm* button) would enqueue exactly the previewed job.
 """),
-    code('''form.choose("jumpscale", "info")
-form.target_kind.value = "node"
-form.target.value = "1"
-form.args.value = "{}"
-job = form.submit()
-form.waiter.join(30)
-assert form.last_result is not None and form.last_result["state"] == "OK", form.status.value
-form.last_result["state"]'''),
+    code('''driven = EnqueueForm(admin)  # a second form, not displayed: the one above stays as it was
+driven.choose("jumpscale", "info")
+driven.target_kind.value = "node"
+driven.target.value = "1"
+driven.args.value = "{}"
+plan = driven.preview()  # dry run: nothing written
+assert driven.pending is not None and driven.last_job is None
+driven.args.value = '{"changed": true}'  # any change after the preview discards it
+assert driven.pending is None and driven.confirm_button.disabled
+plan'''),
     code('''jobs.reload()
 jobs.search.value = ""
 jobs.family.value = "job_results"
@@ -319,8 +345,8 @@ A jumpscript is a Python module with metadata (`organization`, `name`, `descr`, 
 `action(...)` function. Processmanagers store each one in the hash `workers:jumpscripts:name` under
 `<organization>__<name>`; workers compile the stored `source` when a job asks for it.
 """),
-    md(CONNECT_MD),
-    code(CONNECT),
+    md(DEMO_MD),
+    code(DEMO_CONNECT),
     code('''scripts = admin.load("jumpscripts_by_name")
 scripts[["organization", "name", "category", "queue", "roles", "timeout"]].sort_values(["organization", "name"])'''),
     md("Inspect one, with its source highlighted:"),
@@ -446,8 +472,8 @@ An on-call recipe:
 
 To have an incident to work on, we first create one.
 """),
-    md(CONNECT_MD),
-    code(CONNECT),
+    md(DEMO_MD),
+    code(DEMO_CONNECT),
     md("## Set the scene\n\nA jumpscript that fails when asked to, four jobs that fail, three jobs sent to node 99 (down)."),
     code('''import time
 

@@ -153,8 +153,10 @@ def test_readonly_panels_disable_writes_and_say_why(readonly_admin) -> None:
             assert control.disabled
     assert "readonly=True" in cp.jobs.readonly_note.value
     assert READONLY_REASON.split(":")[0] in cp.enqueue.readonly_note.value
-    cp.enqueue.submit_button.click()  # disabled; forcing the callback still refuses
+    cp.enqueue.confirm_button.click()  # disabled; forcing the callback still refuses
     assert cp.enqueue.last_job is None
+    cp.jumpscripts.confirm_button.click()
+    assert cp.jumpscripts.last_registered is None
     with pytest.raises(PermissionError):
         cp.jobs.preview_action("cancel")
 
@@ -166,18 +168,19 @@ def test_enqueue_validates_previews_submits_and_watches(admin, grid, r: redis.Re
     assert "jumpscale/echo" in labels
     form.choose("jumpscale", "echo")
     form.args.value = '{"msg": '
-    assert "invalid JSON" in form.args_check.value and form.submit_button.disabled
+    assert "invalid JSON" in form.args_check.value and form.preview_button.disabled
     form.args.value = '["not", "an object"]'
     assert "must be a JSON object" in form.args_check.value
     form.args.value = '{"msg": "hello from the form"}'
-    assert "valid JSON" in form.args_check.value and not form.submit_button.disabled
+    assert "valid JSON" in form.args_check.value and not form.preview_button.disabled
     form.target_kind.value = "node"
     form.target.value = "2"
+    assert form.confirm_button.disabled  # nothing to confirm before a preview
     before = r.dbsize()
     form.preview_button.click()
     assert "nothing written" in form.plan.value and "queues:commands:queue:1:2" in form.plan.value
-    assert r.dbsize() == before
-    form.submit_button.click()
+    assert r.dbsize() == before and not form.confirm_button.disabled
+    form.confirm_button.click()
     assert form.last_job is not None, form.status.value
     form.waiter.join(30)
     assert form.last_error is None
@@ -194,15 +197,16 @@ def test_enqueue_to_a_role_without_wait(admin, r: redis.Redis) -> None:
     form.target.value = "storage"
     form.wait.value = False
     form.args.value = '{"msg": "x"}'
-    job = form.submit()
+    form.preview()
+    job = form.confirm()
     assert form.waiter is None
     queued = _queue(r, "queues:commands:queue:1:storage")
     assert [q["guid"] for q in queued] == [job["guid"]]
     assert queued[0]["args"] == {"msg": "x"} and queued[0]["wait"] is False
     form.target_kind.value = "node"
     form.target.value = "two"
-    form.submit_button.click()
-    assert "node id must be an integer" in form.status.value
+    form.preview_button.click()
+    assert "node id must be an integer" in form.status.value and form.pending is None
     with pytest.raises(ValueError, match="not registered"):
         form.choose("nope", "missing")
 
@@ -226,20 +230,22 @@ def test_registry_inspects_registers_and_refuses_silent_replace(admin, r: redis.
     reg.preview()
     assert "workers:jumpscripts:name" in reg.preview_box.value
     assert r.hlen("workers:jumpscripts:name") == before
-    reg.register_button.click()
+    reg.confirm_button.click()
     assert reg.last_registered is not None, reg.status.value
     assert r.hexists("workers:jumpscripts:name", "demo__hello")
     stored = json.loads(r.hget("workers:jumpscripts:name", "demo__hello"))
     assert stored["source"] == reg.source.value and stored["organization"] == "demo"
     assert ("demo", "hello") in [v for _l, v in reg.select.options]
     reg.source.value = "def action(msg='changed'):\n    return msg\n"
-    reg.register_button.click()
-    assert "replace" in reg.status.value.lower()
+    reg.preview_button.click()  # the dry run already refuses a silent replace
+    assert "replace" in reg.status.value.lower() and reg.pending is None
+    reg.confirm_button.click()
     assert json.loads(r.hget("workers:jumpscripts:name", "demo__hello"))["source"].endswith("'hi'):\n    return msg\n")
     reg.load_into_form("demo", "hello")
     assert reg.replace.value
     reg.source.value = "def action(msg='changed'):\n    return msg\n"
-    reg.register_button.click()
+    reg.preview_button.click()
+    reg.confirm_button.click()
     assert "changed" in json.loads(r.hget("workers:jumpscripts:name", "demo__hello"))["source"]
 
 

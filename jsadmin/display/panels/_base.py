@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
+from ...errors import JsAdminError
 from ..html import message_html, render_panel_html
 
 
@@ -25,6 +26,22 @@ def load_widgets() -> ModuleType | None:
 
 
 READONLY_REASON = "Read-only connection (jsadmin.connect(..., readonly=True)): write controls are disabled."
+STALE_PREVIEW = "the form changed after the preview: preview discarded, nothing written (press Preview again)"
+AWAITING_CONFIRM = "preview only: nothing written yet. Press Confirm to write exactly this, Discard to drop it"
+
+
+def error_text(exc: BaseException) -> str:
+    """How a panel reports a failed action: the exception's type and message, plus the write id
+    (and how to resolve it) when the error carries one (``WriteOutcomeUnknown``).
+
+    >>> error_text(ValueError("bad nid"))
+    'ValueError: bad nid'
+    """
+    text = f"{type(exc).__name__}: {exc}"
+    write_id = getattr(exc, "write_id", None) if isinstance(exc, JsAdminError) else None
+    if write_id:
+        text += f" [write id {write_id}: admin.write_status({str(write_id)!r}) tells whether it landed]"
+    return text
 
 
 class Panel:
@@ -82,17 +99,38 @@ class Panel:
         if self.status is not None:
             self.status.value = message_html(text, kind=kind)
 
-    def guarded(self, action: Callable[..., None]) -> Callable[..., None]:
-        """Wrap a button callback: errors become a status message instead of a lost traceback."""
+    def guarded(self, action: Callable[..., object]) -> Callable[..., None]:
+        """Wrap a button callback: errors become a status message instead of a lost traceback.
+
+        A failed write (any :class:`~jsadmin.errors.JsAdminError`, e.g. ``WriteNotApplied`` or
+        ``WriteOutcomeUnknown``) shows its message as is: it says what landed.
+        """
 
         def run(*args: Any) -> None:
             try:
                 with self._lock:
                     action(*args)
             except Exception as exc:
-                self.say(f"{type(exc).__name__}: {exc}", "error")
+                self.say(error_text(exc), "error")
 
         return run
+
+    # -- preview, then Confirm ----------------------------------------------------------------
+    def discard(self, reason: str = "discarded: nothing written") -> None:  # pragma: no cover - abstract
+        """Drop the pending preview without writing (panels with a Confirm button override)."""
+        raise NotImplementedError
+
+    def invalidate_on_change(self, *controls: Any) -> None:
+        """Discard the pending preview as soon as any of ``controls`` changes value.
+
+        Confirm then has nothing to apply: what is written is always what was previewed.
+        """
+        for control in controls:
+            control.observe(self._form_changed, names="value")
+
+    def _form_changed(self, _change: object = None) -> None:
+        if getattr(self, "pending", None) is not None:
+            self.discard(STALE_PREVIEW)
 
     def button(self, description: str, *, style: str = "", write: bool = False, icon: str = "",
                tooltip: str = "") -> Any:

@@ -1,12 +1,18 @@
-"""Enqueue form: pick a registered jumpscript, a node or role, edit args, preview, submit, watch.
+"""Enqueue form: pick a registered jumpscript, a node or role, edit args, preview, confirm, watch.
+
+Nothing is written until you press *Preview* (a dry run: ``enqueue_job(..., dry_run=True)``)
+and then *Confirm*, which enqueues exactly the previewed job. Changing any field after the
+preview discards it.
 
 >>> from jsadmin.display import EnqueueForm
->>> form = EnqueueForm(admin)                        # doctest: +SKIP
->>> form.args.value = '{"msg": "hi"}'; form.submit()  # doctest: +SKIP
+>>> form = EnqueueForm(admin)                          # doctest: +SKIP
+>>> form.args.value = '{"msg": "hi"}'; form.preview()  # doctest: +SKIP
+>>> form.confirm()                                     # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from collections.abc import Mapping
@@ -15,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from ..html import message_html, render_plan_html, render_records_html
-from ._base import Panel
+from ._base import AWAITING_CONFIRM, Panel
 
 
 def parse_args(text: str) -> dict[str, Any]:
@@ -53,10 +59,11 @@ class EnqueueForm(Panel):
 
     Controls: ``jumpscript`` (from the ``jumpscripts_by_name`` frame), ``gid``, ``target_kind``
     (node/role), ``target``, ``args`` (JSON, validated as you type), ``queue``, ``timeout``, ``wait``.
-    *Preview* shows the exact write (``enqueue_job(..., dry_run=True)``); *Submit* writes it and,
-    with ``wait``, a background thread calls ``wait_job`` and fills ``result`` when it arrives.
-    After submit: ``last_job`` (the job as written), ``last_result`` (the final job, when waited),
-    ``waiter`` (the thread).
+    *Preview* shows the exact write (``enqueue_job(..., dry_run=True)``) and keeps its parameters
+    in ``pending``; *Confirm* writes exactly those (any field changed since discards the
+    preview) and, with ``wait``, a background thread calls ``wait_job`` and fills ``result``.
+    After confirm: ``last_job`` (the job as written), ``last_result`` (the final job, when
+    waited), ``waiter`` (the thread).
     """
 
     title = "Enqueue a job"
@@ -68,6 +75,7 @@ class EnqueueForm(Panel):
         self.last_result: dict[str, Any] | None = None
         self.last_error: BaseException | None = None
         self.waiter: threading.Thread | None = None
+        self.pending: dict[str, Any] | None = None
         super().__init__(admin, readonly=readonly)
         if self.w is not None:
             self.refresh_scripts()
@@ -85,8 +93,13 @@ class EnqueueForm(Panel):
         self.queue = w.Text(value="", description="queue", placeholder="default", layout=w.Layout(width="200px"))
         self.timeout = w.IntText(value=600, description="timeout s", layout=w.Layout(width="160px"))
         self.wait = w.Checkbox(value=True, description="wait for the result", indent=False)
-        self.preview_button = self.button("Preview", icon="eye")
-        self.submit_button = self.button("Submit", style="primary", write=True, icon="paper-plane")
+        self.preview_button = self.button("Preview", style="primary", icon="eye",
+                                          tooltip="Show the exact write (dry run); nothing is written")
+        self.confirm_button = self.button("Confirm", style="danger", write=True, icon="check",
+                                          tooltip="Enqueue exactly the previewed job")
+        self.discard_button = self.button("Discard", tooltip="Drop the preview; nothing is written")
+        self.confirm_button.disabled = True
+        self.discard_button.disabled = True
         self.plan = w.HTML()
         self.result = w.HTML()
         for control in (self.jumpscript, self.reload_button, self.gid, self.target, self.args,
@@ -97,7 +110,10 @@ class EnqueueForm(Panel):
         self.jumpscript.observe(lambda _c: self._on_script(), names="value")
         self.reload_button.on_click(self.guarded(lambda _b: self.refresh_scripts()))
         self.preview_button.on_click(self.guarded(lambda _b: self.preview()))
-        self.submit_button.on_click(self.guarded(lambda _b: self.submit()))
+        self.confirm_button.on_click(self.guarded(lambda _b: self.confirm()))
+        self.discard_button.on_click(self.guarded(lambda _b: self.discard()))
+        self.invalidate_on_change(self.jumpscript, self.gid, self.target_kind, self.target, self.args,
+                                  self.queue, self.timeout, self.wait)
         return w.VBox([
             w.HTML(f"<b>{self.title}</b>"), self.readonly_note,
             w.HBox([self.jumpscript, self.reload_button]),
@@ -105,7 +121,7 @@ class EnqueueForm(Panel):
                     self.target], layout=w.Layout(align_items="center")),
             w.HBox([self.args, self.args_check]),
             w.HBox([self.queue, self.timeout, self.wait]),
-            w.HBox([self.preview_button, self.submit_button]),
+            w.HBox([self.preview_button, self.confirm_button, self.discard_button]),
             self.plan, self.result, self.status,
         ])
 
@@ -151,10 +167,10 @@ class EnqueueForm(Panel):
             args = parse_args(self.args.value)
         except ValueError as exc:
             self.args_check.value = message_html(str(exc), kind="error")
-            self.submit_button.disabled = True
+            self.preview_button.disabled = True
             return None
         self.args_check.value = message_html("valid JSON", kind="ok")
-        self.submit_button.disabled = self.readonly
+        self.preview_button.disabled = False
         return args
 
     def params(self) -> dict[str, Any]:
@@ -182,21 +198,42 @@ class EnqueueForm(Panel):
         return params
 
     def preview(self) -> Any:
-        """Show (and return) the ``WritePlan`` of the job the form describes; writes nothing."""
-        plan = self.admin.enqueue_job(int(self.gid.value), dry_run=True, **self.params())
+        """Dry-run the job the form describes: show (and return) its ``WritePlan`` and arm *Confirm*.
+
+        Writes nothing. The parameters are kept in ``pending``; *Confirm* enqueues exactly them.
+        """
+        self.discard("")
+        gid, params = int(self.gid.value), self.params()
+        plan = self.admin.enqueue_job(gid, dry_run=True, **params)
+        self.pending = {"gid": gid, "params": copy.deepcopy(params), "plan": plan}
         self.plan.value = render_plan_html(plan)
-        self.say("preview only: nothing written", "info")
+        self.confirm_button.disabled = self.readonly
+        self.discard_button.disabled = False
+        self.say(f"{AWAITING_CONFIRM}; changing the form discards this preview", "warn")
         return plan
 
-    def submit(self) -> dict[str, Any]:
-        """Enqueue the job; with ``wait`` start a thread that waits for its result."""
+    def confirm(self) -> dict[str, Any]:
+        """Enqueue exactly the previewed job; with ``wait`` start a thread that waits for its result.
+
+        Refuses (writing nothing) when there is no preview, or when the form no longer matches it.
+        The preview is used up either way: a second click cannot write a second job.
+        """
         if self.readonly:
             raise PermissionError("read-only panel: writes are disabled")
-        params = self.params()
-        job = self.admin.enqueue_job(int(self.gid.value), **params)
+        pending = self.pending
+        if pending is None:
+            raise RuntimeError("nothing to confirm: press Preview first (nothing written)")
+        self.discard("")
+        try:
+            current = (int(self.gid.value), self.params())
+        except ValueError:
+            current = None
+        if current != (pending["gid"], pending["params"]):
+            raise RuntimeError("the form changed after the preview: nothing written (press Preview again)")
+        params = pending["params"]
+        job = self.admin.enqueue_job(pending["gid"], **params)
         self.last_job, self.last_result, self.last_error = job, None, None
         guid = job.get("guid", "?")
-        self.plan.value = ""
         self.result.value = render_records_html(
             "Submitted", {"guid": guid, "id": job.get("id"), "state": job.get("state"),
                           "queue key": _queue_of(job)}, cls="jsadmin-submitted")
@@ -206,6 +243,15 @@ class EnqueueForm(Panel):
                                            name=f"jsadmin-wait-{guid[:8]}", daemon=True)
             self.waiter.start()
         return job
+
+    def discard(self, reason: str = "discarded: nothing written") -> None:
+        """Drop the previewed job without writing (``reason`` is shown unless empty)."""
+        self.pending = None
+        self.plan.value = ""
+        self.confirm_button.disabled = True
+        self.discard_button.disabled = True
+        if reason:
+            self.say(reason, "warn" if "changed" in reason else "info")
 
     def _wait(self, guid: str, timeout: float) -> None:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from html import escape
 from typing import Any
 
 import pandas as pd
@@ -41,7 +42,8 @@ class JobBrowser(Panel):
 
     Filters: family, state, gid, nid, role, ``category/cmd`` substring, ``timeCreate`` range
     (ISO or ``-15min``), text inside args/result. Actions on selected rows (cancel, requeue,
-    clone-and-edit) show the dry-run :class:`WritePlan` first and write only on *Confirm*.
+    clone-and-edit) show the dry-run :class:`WritePlan` first and write only on *Confirm*;
+    changing the selection or the clone fields after the preview discards it.
 
     Attributes for scripting and tests: ``frames`` (loaded family frames), ``jobs`` (their union),
     ``matches`` (filtered), ``page_frame`` (the page shown), ``rows`` (SelectMultiple), ``pending``.
@@ -121,6 +123,7 @@ class JobBrowser(Panel):
         self.discard_button = self.button("Discard")
         self.confirm_button.disabled = True
         self.discard_button.disabled = True
+        self.invalidate_on_change(self.rows, self.clone_args, self.clone_nid, self.clone_role)
         self.cancel_button.on_click(self.guarded(lambda _b: self.preview_action("cancel")))
         self.requeue_button.on_click(self.guarded(lambda _b: self.preview_action("requeue")))
         self.clone_button.on_click(self.guarded(self._on_clone))
@@ -259,11 +262,11 @@ class JobBrowser(Panel):
             render_records_html("Timings", timings, cls="jsadmin-timings"),
             '<div class="jsadmin jsadmin-json"><b>Job JSON</b><pre style="max-height:260px;overflow:auto;'
             'font-family:var(--jp-code-font-family,monospace);font-size:11px;line-height:1.35;background:#f6f8fa;padding:6px;white-space:pre">'
-            + _escape(json.dumps(record, indent=2, default=str, ensure_ascii=False)) + "</pre></div>",
+            + escape(json.dumps(record, indent=2, default=str, ensure_ascii=False)) + "</pre></div>",
         ]
         eco = job_eco(row, self._ecos_frame() if row.get("state") in ("ERROR", "TIMEOUT") else None)
         if eco:
-            shown = {k: eco.get(k) for k in ("category", "errormessage", "level", "type", "state",
+            shown: dict[str, object] = {k: eco.get(k) for k in ("category", "errormessage", "level", "type", "state",
                                              "occurrences", "backtrace", "guid") if k in eco}
             parts.append(render_records_html("ECO (error condition)", shown, cls="jsadmin-eco"))
         return "".join(parts)
@@ -333,21 +336,17 @@ class JobBrowser(Panel):
         self.say(f"{pending['kind']} applied to {sum(len(s) for s in pending['selection'].values())} row(s)", "ok")
         return results
 
-    def discard(self) -> None:
-        """Drop the previewed action without writing."""
+    def discard(self, reason: str = "discarded: nothing written") -> None:
+        """Drop the previewed action without writing (``reason`` is shown unless empty)."""
         self.pending = None
         self.preview.value = ""
         self.confirm_button.disabled = True
         self.discard_button.disabled = True
-        self.say("discarded: nothing written", "info")
+        if reason:
+            self.say(reason, "warn" if "changed" in reason else "info")
 
     def facts(self) -> Mapping[str, object]:
         by_state = self.jobs["state"].astype("string").value_counts().to_dict() if "state" in self.jobs else {}
         return {"url": getattr(self.admin, "url", "?"), "job rows": len(self.jobs),
                 **{f"state {k}": v for k, v in by_state.items()}}
 
-
-def _escape(text: str) -> str:
-    from html import escape
-
-    return escape(text)

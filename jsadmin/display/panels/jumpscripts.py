@@ -1,20 +1,26 @@
 """Jumpscript registry: list and inspect registered jumpscripts, register or replace one.
 
+Registering is two steps: *Validate & preview* (``register_jumpscript(..., dry_run=True)``,
+nothing written), then *Confirm*, which registers exactly what was previewed. Changing any
+field after the preview discards it.
+
 >>> from jsadmin.display import JumpscriptRegistry
 >>> reg = JumpscriptRegistry(admin)          # doctest: +SKIP
 >>> reg.inspect("jumpscale", "echo")         # doctest: +SKIP
+>>> reg.preview(); reg.confirm()             # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from ..html import frame_html, message_html, render_plan_html, render_records_html
-from ._base import Panel
+from ._base import AWAITING_CONFIRM, Panel
 
 LIST_COLUMNS = ("organization", "name", "category", "queue", "roles", "timeout", "period", "id")
 META_FIELDS = ("organization", "name", "category", "descr", "author", "version", "queue", "roles",
@@ -67,7 +73,8 @@ class JumpscriptRegistry(Panel):
 
     Register fields: ``organization``, ``name``, ``descr``, ``category``, ``queue``, ``roles``
     (comma separated), ``source``, ``replace``. *Validate & preview* runs
-    ``register_jumpscript(..., dry_run=True)``; *Register* writes it.
+    ``register_jumpscript(..., dry_run=True)`` and keeps its parameters in ``pending``;
+    *Confirm* registers exactly those (any field changed since discards the preview).
     """
 
     title = "Jumpscript registry"
@@ -75,6 +82,7 @@ class JumpscriptRegistry(Panel):
     def __init__(self, admin: Any, *, readonly: bool | None = None) -> None:
         self.scripts = pd.DataFrame()
         self.last_registered: dict[str, Any] | None = None
+        self.pending: dict[str, Any] | None = None
         super().__init__(admin, readonly=readonly)
         if self.w is not None:
             self.reload()
@@ -100,16 +108,24 @@ class JumpscriptRegistry(Panel):
         for control in (self.organization, self.name, self.descr, self.category, self.queue, self.roles,
                         self.source, self.select):
             control.style.description_width = "90px"
-        self.preview_button = self.button("Validate & preview", icon="eye")
-        self.register_button = self.button("Register", style="primary", write=True, icon="upload")
+        self.preview_button = self.button("Validate & preview", style="primary", icon="eye",
+                                          tooltip="Check the source and show the exact write (dry run)")
+        self.confirm_button = self.button("Confirm", style="danger", write=True, icon="upload",
+                                          tooltip="Register exactly the previewed jumpscript")
+        self.discard_button = self.button("Discard", tooltip="Drop the preview; nothing is written")
+        self.confirm_button.disabled = True
+        self.discard_button.disabled = True
         self.preview_box = w.HTML()
         self.preview_button.on_click(self.guarded(lambda _b: self.preview()))
-        self.register_button.on_click(self.guarded(lambda _b: self.register()))
+        self.confirm_button.on_click(self.guarded(lambda _b: self.confirm()))
+        self.discard_button.on_click(self.guarded(lambda _b: self.discard()))
+        self.invalidate_on_change(self.organization, self.name, self.descr, self.category, self.queue,
+                                  self.roles, self.source, self.replace)
         form = w.VBox([
             w.HTML("<b>Register or replace</b>"),
             w.HBox([self.organization, self.name]), w.HBox([self.descr, self.category]),
             w.HBox([self.queue, self.roles]), self.source, self.replace,
-            w.HBox([self.preview_button, self.register_button]), self.preview_box,
+            w.HBox([self.preview_button, self.confirm_button, self.discard_button]), self.preview_box,
         ])
         return w.VBox([w.HTML(f"<b>{self.title}</b>"), self.readonly_note, w.HBox([self.select, self.reload_button]),
                        self.listing, self.inspector, form, self.status])
@@ -176,28 +192,57 @@ class JumpscriptRegistry(Panel):
         }
 
     def preview(self) -> Any:
-        """Validate and dry-run the registration; shows and returns the plan."""
+        """Validate and dry-run the registration: show (and return) the plan and arm *Confirm*.
+
+        Writes nothing; the parameters are kept in ``pending`` for *Confirm*.
+        """
+        self.discard("")
         try:
             params = self.params()
         except ValueError as exc:
             self.preview_box.value = message_html(str(exc), kind="error")
             raise
         plan = self.admin.register_jumpscript(dry_run=True, **params)
+        self.pending = {"params": copy.deepcopy(params), "plan": plan}
         self.preview_box.value = render_plan_html(plan)
-        self.say("preview only: nothing written", "info")
+        self.confirm_button.disabled = self.readonly
+        self.discard_button.disabled = False
+        self.say(f"{AWAITING_CONFIRM}; changing the form discards this preview", "warn")
         return plan
 
-    def register(self) -> dict[str, Any]:
-        """Register (or, with *replace*, replace) the jumpscript, then reload the list."""
+    def confirm(self) -> dict[str, Any]:
+        """Register (or, with *replace*, replace) exactly the previewed jumpscript, then reload.
+
+        Refuses (writing nothing) without a preview or when the form no longer matches it; the
+        preview is used up either way.
+        """
         if self.readonly:
             raise PermissionError("read-only panel: writes are disabled")
-        params = self.params()
+        pending = self.pending
+        if pending is None:
+            raise RuntimeError("nothing to confirm: press Validate & preview first (nothing written)")
+        self.discard("")
+        try:
+            current = self.params()
+        except ValueError:
+            current = None
+        if current != pending["params"]:
+            raise RuntimeError("the form changed after the preview: nothing written (press Validate & preview again)")
+        params = pending["params"]
         stored = self.admin.register_jumpscript(**params)
         self.last_registered = stored
-        self.preview_box.value = ""
         self.reload()
         self.say(f"registered {params['organization']}/{params['name']} (id {stored.get('id')})", "ok")
         return stored
+
+    def discard(self, reason: str = "discarded: nothing written") -> None:
+        """Drop the previewed registration without writing (``reason`` is shown unless empty)."""
+        self.pending = None
+        self.preview_box.value = ""
+        self.confirm_button.disabled = True
+        self.discard_button.disabled = True
+        if reason:
+            self.say(reason, "warn" if "changed" in reason else "info")
 
     def facts(self) -> Mapping[str, object]:
         return {"url": getattr(self.admin, "url", "?"), "registered jumpscripts": len(self.scripts)}
