@@ -28,7 +28,9 @@ import pandas as pd
 
 from .catalog import family
 from .connection import redact
+from .dashboard import add_dashboard_parser
 from .errors import JsAdminError
+from .metrics import add_metrics_parser
 
 JOB_FAMILIES = ("jobs", "command_queues", "worker_queues", "worker_jobs", "job_results")
 QUEUE_FAMILIES = ("command_queues", "worker_queues")
@@ -467,6 +469,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replace", action="store_true", help="overwrite an existing jumpscript")
     p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     p.set_defaults(func=cmd_register)
+
+    add_dashboard_parser(sub, parents=[common])
+    add_metrics_parser(sub, parents=[common])
     return parser
 
 

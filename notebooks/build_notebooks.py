@@ -334,6 +334,17 @@ assert health.cost.writes == []
 print(health.cost.summary())'''),
     md("All four in tabs:"),
     code('''control_panel(admin)'''),
+    md("""
+## Without a notebook: the dashboard, metrics and static HTML
+
+* `JSADMIN_URL=redis://... jsadmin dashboard --port 8866` serves these panels as a self-refreshing web
+  page (Voila) for operators who do not open notebooks. It is read-only unless started with
+  `--allow-writes`, and even then every write is previewed and needs *Confirm*.
+* `jsadmin metrics --port 9760` exposes Prometheus metrics (queue depth and age, heartbeat ages, jobs
+  by state, ECO counts, run-time histograms) read on each scrape, read-only and bounded.
+* Rendered offline (`jupyter nbconvert --to html --execute ...`), each panel above shows a static
+  snapshot of its tables and states instead of a blank widget area.
+"""),
 ]
 
 # ---------------------------------------------------------------------------------------------

@@ -39,21 +39,68 @@ def _text(value: object, limit: int = 200) -> str:
     return escape(text)
 
 
+STATE_COLORS = {
+    "OK": "#1a7f37",
+    "ERROR": "#cf222e",
+    "TIMEOUT": "#cf222e",
+    "SCHEDULED": "#0969da",
+    "STARTED": "#9a6700",
+    "NOWORK": "#8250df",
+}
+"""Job states (spec §4.6): OK green, ERROR/TIMEOUT red, SCHEDULED blue, STARTED amber, NOWORK purple."""
+STATUS_COLORS = {"ok": "#1a7f37", "warn": "#9a6700", "stale": "#bc4c00", "error": "#cf222e"}
+"""Health statuses of the board (``grid_health``): ok green, warn amber, stale orange, error red."""
+OTHER_STATE_COLOR = "#57606a"
+"""Any other state (unknown strings a worker copied): grey, so it never passes for OK."""
+STATE_COLUMNS = ("state", "status")
+"""Columns :func:`table_html` renders as coloured state badges."""
+
+
+def state_color(value: object) -> str:
+    """The badge colour of a job state or health status.
+
+    >>> state_color("OK"), state_color("TIMEOUT"), state_color("stale"), state_color("WEIRD")
+    ('#1a7f37', '#cf222e', '#bc4c00', '#57606a')
+    """
+    text = "" if value is None else str(value)
+    return STATE_COLORS.get(text) or STATUS_COLORS.get(text) or OTHER_STATE_COLOR
+
+
+def state_html(value: object) -> str:
+    """A coloured badge for a state/status (empty for a missing value); ``data-state`` holds the text.
+
+    >>> state_html("ERROR")[:45]
+    '<span class="jsadmin-state" data-state="ERROR'
+    """
+    text = _text(value, 40)
+    if not text:
+        return ""
+    return (
+        f'<span class="jsadmin-state" data-state="{text}" style="background:{state_color(value)};'
+        f'color:white;border-radius:3px;padding:0 5px;font-size:11px;font-weight:600">{text}</span>'
+    )
+
+
 def table_html(
     rows: Iterable[Sequence[object]],
     header: Sequence[str],
     *,
     cls: str = "jsadmin-table",
     limit: int = 200,
+    badges: Sequence[str] = STATE_COLUMNS,
 ) -> str:
-    """A small escaped ``<table>`` with a header row.
+    """A small escaped ``<table>`` with a header row; columns named in ``badges`` are coloured.
 
     >>> "&lt;b&gt;" in table_html([[1, "<b>"]], ["n", "tag"])
     True
     """
     head = "".join(f'<th style="{CELL_STYLE}">{escape(str(h))}</th>' for h in header)
+    coloured = [str(h) in badges for h in header]
     body = "".join(
-        "<tr>" + "".join(f'<td style="{CELL_STYLE}">{_text(v, limit)}</td>' for v in row) + "</tr>"
+        "<tr>" + "".join(
+            f'<td style="{CELL_STYLE}">{state_html(v) if i < len(coloured) and coloured[i] else _text(v, limit)}</td>'
+            for i, v in enumerate(row)
+        ) + "</tr>"
         for row in rows
     )
     return (
@@ -63,12 +110,13 @@ def table_html(
 
 
 def frame_html(df: pd.DataFrame, *, columns: Sequence[str] | None = None, max_rows: int = 50,
-               cls: str = "jsadmin-table") -> str:
-    """Render at most ``max_rows`` rows of ``df`` (never more) as an escaped table."""
+               cls: str = "jsadmin-table", badges: Sequence[str] = STATE_COLUMNS) -> str:
+    """Render at most ``max_rows`` rows of ``df`` (never more) as an escaped table (``badges``: as
+    :func:`table_html`)."""
     cols = [c for c in (columns or list(df.columns)) if c in df.columns]
     shown = df.head(max_rows)
     rows = shown[cols].itertuples(index=False, name=None) if cols else []
-    return table_html(rows, cols, cls=cls)
+    return table_html(rows, cols, cls=cls, badges=badges)
 
 
 def _box(cls: str, title: str, body: str, *, note: str = "") -> str:
@@ -118,7 +166,7 @@ def render_admin_html(admin: Any) -> str:
     summary = (
         f'<div class="jsadmin-summary">{len(present)} of {len(fams)} key families present</div>'
     )
-    body = head + summary + frame_html(present, columns=cols, max_rows=100, cls="jsadmin-families")
+    body = head + summary + frame_html(present, columns=cols, max_rows=100, cls="jsadmin-families", badges=())
     return _box("jsadmin-admin", "jsadmin Admin", body, note=f"counts as of {_now()} (static)")
 
 
@@ -164,6 +212,18 @@ def render_panel_html(title: str, facts: Mapping[str, object], *, reason: str = 
         note += f" {reason}"
     return _box("jsadmin-panel jsadmin-static", title,
                 table_html(((k, v) for k, v in facts.items()), ["", ""], cls="jsadmin-facts"), note=note)
+
+
+def render_snapshot_html(title: str, body: str, *, readonly: bool = False) -> str:
+    """A panel's offline snapshot: ``body`` (static HTML of its widgets) in a box saying when it was taken.
+
+    >>> "will not update" in render_snapshot_html("Job browser", "<p>rows</p>")
+    True
+    """
+    badge = _badge("read-only", "#9a6700") if readonly else ""
+    note = f"Static snapshot taken {_now()}; it will not update (open the notebook live for controls)."
+    shown = "" if f"<b>{escape(title)}</b>" in body else title  # the panel's own heading is enough
+    return _box("jsadmin-snapshot", shown, f"<div>{badge}</div>{body}" if badge else body, note=note)
 
 
 def message_html(text: str, *, kind: str = "info") -> str:

@@ -14,7 +14,14 @@ from types import ModuleType
 from typing import Any
 
 from ...errors import JsAdminError
-from ..html import message_html, render_panel_html
+from ..html import message_html, render_panel_html, render_snapshot_html
+from ..snapshot import HIDE_WHEN_LIVE, widget_html
+
+_display: Callable[..., Any] | None
+try:
+    from IPython.display import display as _display
+except ImportError:  # pragma: no cover - IPython comes with ipywidgets and Jupyter
+    _display = None
 
 
 def load_widgets() -> ModuleType | None:
@@ -94,6 +101,18 @@ class Panel:
             if hasattr(control, "tooltip"):
                 control.tooltip = READONLY_REASON
 
+    def explain_readonly(self, reason: str) -> None:
+        """Replace the read-only note (and the disabled controls' tooltips) with ``reason``.
+
+        >>> panel.explain_readonly("Read-only dashboard: start it with --allow-writes")   # doctest: +SKIP
+        """
+        if not self.readonly or self.w is None:
+            return
+        self.readonly_note.value = message_html(reason, kind="warn")
+        for control in self._write_controls:
+            if hasattr(control, "tooltip"):
+                control.tooltip = reason
+
     def say(self, text: str, kind: str = "info") -> None:
         """Show a status message under the panel."""
         if self.status is not None:
@@ -140,9 +159,38 @@ class Panel:
         return self._writer(b) if write else b
 
     # -- display ------------------------------------------------------------------------------
+    def snapshot_html(self) -> str:
+        """Static HTML of what the panel shows now: its tables (states coloured), values and plots.
+
+        Without ipywidgets, the panel's facts (counts) instead.
+
+        >>> "Static snapshot" in JobBrowser(admin).snapshot_html()   # doctest: +SKIP
+        True
+        """
+        if self.widget is None:
+            return render_panel_html(self.title, self.facts(), reason="Install ipywidgets for live controls.")
+        with self._lock:
+            body = widget_html(self.widget)
+        return render_snapshot_html(self.title, body, readonly=self.readonly)
+
     def _repr_html_(self) -> str:
-        reason = "" if self.w is not None else "Install ipywidgets for live controls."
-        return render_panel_html(self.title, self.facts(), reason=reason)
+        return self.snapshot_html()
+
+    def _ipython_display_(self) -> None:
+        """Two outputs: the live widget view, then an offline snapshot (``text/html``) that a
+        style rule hides wherever the widgets rendered. nbconvert prefers the widget view of an
+        executed notebook, which is blank offline; the snapshot output keeps the page meaningful.
+        """
+        if _display is None:  # pragma: no cover
+            return
+        if self.widget is None:
+            _display({"text/plain": repr(self), "text/html": self.snapshot_html()}, raw=True)
+            return
+        bundle = self._repr_mimebundle_()
+        bundle.pop("text/html", None)  # the snapshot follows as its own output
+        _display(bundle, raw=True)
+        offline = f'<div class="jsadmin-offline">{HIDE_WHEN_LIVE}{self.snapshot_html()}</div>'
+        _display({"text/html": offline}, raw=True)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle: dict[str, Any] = {"text/plain": repr(self), "text/html": self._repr_html_()}
