@@ -22,6 +22,10 @@ import orjson
 
 RAW_LIMIT = 200
 """Bytes of a bad value kept in a :class:`Problem` report."""
+MAX_DEPTH = 100
+"""JSON nested deeper than this is reported, not decoded: deeper values crash ``repr``, ``copy``,
+Parquet and JSON writers further on (Python's recursion limit), and no JumpScale writer nests
+more than a few levels."""
 
 
 class DecodeError(ValueError):
@@ -55,16 +59,85 @@ class Problem:
 def loads(raw: bytes | str) -> Any:
     """Parse JSON in any of JumpScale's dialects (``NaN``/``Infinity`` and trailing spaces included).
 
-    Raises :class:`DecodeError` with a short reason.
+    Raises :class:`DecodeError` with a short reason, also for values nested deeper than
+    :data:`MAX_DEPTH` and for text holding lone UTF-16 surrogates (not representable as UTF-8).
     """
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         pass
-    try:  # stdlib accepts NaN / Infinity (written by Python's json)
-        return json.loads(raw)
+    else:
+        _check_depth(value, raw)
+        return value
+    try:  # stdlib accepts NaN / Infinity (written by Python's json) and big numbers (1e400 -> inf)
+        value = json.loads(raw)
+    except RecursionError:
+        raise DecodeError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise DecodeError(f"invalid JSON: {exc}") from None
+    _check_tree(value)
+    return value
+
+
+def nesting_depth(value: Any, stop: int = MAX_DEPTH) -> int:
+    """Levels of dicts/lists in a decoded JSON value (``1`` for ``{}``); stops counting past ``stop``.
+
+    >>> nesting_depth({"a": [1, {"b": []}]})
+    4
+    """
+    depth = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        children = v.values() if isinstance(v, dict) else v
+        if d > depth:
+            depth = d
+            if depth > stop:
+                return depth
+        stack.extend((c, d + 1) for c in children if isinstance(c, dict | list))
+    return depth
+
+
+def _check_depth(value: Any, raw: bytes | str) -> None:
+    """Raise :class:`DecodeError` when ``value`` nests deeper than :data:`MAX_DEPTH`.
+
+    Counting brackets in the raw text is a C-speed pre-check: fewer than ``MAX_DEPTH`` of them
+    cannot nest that deep, so the walk runs only for the rare value with many brackets.
+    """
+    if not isinstance(value, dict | list):
+        return
+    if isinstance(raw, str):
+        brackets = raw.count("[") + raw.count("{")
+    else:
+        brackets = raw.count(b"[") + raw.count(b"{")
+    if brackets > MAX_DEPTH and nesting_depth(value) > MAX_DEPTH:
+        raise DecodeError(f"JSON nested deeper than {MAX_DEPTH} levels")
+
+
+def _check_tree(value: Any) -> None:
+    """Depth and text checks for values the stdlib parser accepted (orjson refuses them itself)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, str):
+            _check_text(v)
+        elif isinstance(v, dict | list):
+            if d >= MAX_DEPTH:
+                raise DecodeError(f"JSON nested deeper than {MAX_DEPTH} levels")
+            if isinstance(v, dict):
+                for k in v:
+                    _check_text(k)
+                stack.extend((c, d + 1) for c in v.values())
+            else:
+                stack.extend((c, d + 1) for c in v)
+
+
+def _check_text(s: str) -> None:
+    if not s.isascii():
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise DecodeError(f"text with a lone surrogate {s[exc.start]!r} (not valid UTF-8)") from None
 
 
 def loads_object(raw: bytes | str) -> dict[str, Any]:
@@ -80,14 +153,22 @@ def loads_many(values: list[bytes]) -> list[Any]:
     out: list[Any] = []
     append = out.append
     fast = orjson.loads
+    shortest_deep = 2 * MAX_DEPTH  # nesting deeper than MAX_DEPTH takes more bytes than this
     for raw in values:
         try:
-            append(fast(raw))
+            value = fast(raw)
         except orjson.JSONDecodeError:
             try:
                 append(loads(raw))
             except DecodeError as exc:
                 append(exc)
+            continue
+        if len(raw) > shortest_deep and raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:
+            try:
+                _check_depth(value, raw)
+            except DecodeError as exc:
+                value = exc
+        append(value)
     return out
 
 
@@ -160,8 +241,19 @@ def parse_int(raw: Any) -> int | None:
 
 
 def parse_epoch(raw: Any) -> float | None:
-    """Epoch seconds (int or float, text or JSON); ``0``, negatives and ``None`` mean missing."""
+    """Epoch seconds (int or float, text or JSON); ``0``, negatives and ``None`` mean missing.
+
+    ``NaN``/``Infinity`` raise :class:`DecodeError`; milliseconds and out-of-range values are
+    handled when the column is built (:func:`jsadmin.frames.to_datetime`).
+    """
     n = parse_number(raw)
-    if n is None or not math.isfinite(n) or n <= 0:
+    if n is None:
         return None
-    return float(n)
+    if not math.isfinite(n):
+        raise DecodeError(f"not a finite epoch: {raw!r:.60}")
+    if n <= 0:
+        return None
+    try:
+        return float(n)
+    except OverflowError:
+        raise DecodeError(f"epoch out of range: {raw!r:.60}") from None

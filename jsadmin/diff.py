@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -95,7 +96,11 @@ def _norm(value: Any) -> Any:
 
 
 def _text(value: Any) -> str:
-    return orjson.dumps(_norm(value), default=str, option=orjson.OPT_SORT_KEYS).decode()
+    value = _norm(value)
+    try:
+        return orjson.dumps(value, default=str, option=orjson.OPT_SORT_KEYS).decode()
+    except (TypeError, orjson.JSONEncodeError):  # an int beyond 64 bits, a str with a lone surrogate
+        return json.dumps(value, default=str, sort_keys=True)
 
 
 def _row_texts(df: pd.DataFrame, columns: list[str]) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class JsAdminError(Exception):
     """Base class of every error jsadmin raises on purpose."""
@@ -36,3 +38,38 @@ class JobTimeoutError(JsAdminError, TimeoutError):
 
 class UnsupportedByServer(JsAdminError):
     """The connected Redis is too old for what was asked (the message names the version needed)."""
+
+
+class WriteError(JsAdminError):
+    """A write that did not complete as asked. ``write_id`` names it (its marker key is
+    ``jsadmin:write:<write_id>``); :meth:`jsadmin.Admin.write_status` tells later what happened.
+    """
+
+    def __init__(self, message: str, *, write_id: str | None = None) -> None:
+        super().__init__(message)
+        self.write_id = write_id
+
+
+class WriteNotApplied(WriteError):
+    """Nothing was written, for certain: the server refused the write before running it, or
+    after a lost reply its write id was fenced (a delayed copy can no longer run). Safe to retry.
+    """
+
+
+class WriteRefused(WriteNotApplied):
+    """The write's script found a precondition false (a key of the wrong type, a counter that
+    is not an integer, an id already present) and wrote nothing. Retrying will not help."""
+
+
+class WriteOutcomeUnknown(WriteError):
+    """The reply was lost and the server could not be reached in time to learn whether the
+    write happened. ``Admin.write_status(err.write_id)`` resolves it once the server is back."""
+
+
+class PartialWriteError(WriteError):
+    """A bulk write stopped part-way. ``result`` is the per-job frame with ``write_id`` and
+    ``written`` (True / False / NA when unknown); the message says how many landed."""
+
+    def __init__(self, message: str, *, result: Any, write_id: str | None = None) -> None:
+        super().__init__(message, write_id=write_id)
+        self.result = result

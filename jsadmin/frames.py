@@ -109,7 +109,7 @@ def _floats(col: Column) -> tuple[np.ndarray, Bad]:
         arr = np.array(col, dtype="float64")
         if arr.ndim == 1:
             return arr, []
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         pass
     bad: Bad = []
     out = np.empty(len(col), dtype="float64")
@@ -119,24 +119,81 @@ def _floats(col: Column) -> tuple[np.ndarray, Bad]:
             out[i] = math.nan if n is None else float(n)
         except (DecodeError, TypeError, ValueError, OverflowError):
             out[i] = math.nan
-            bad.append((i, f"not a number: {v!r:.60}"))
+            bad.append((i, f"not a number: {_short(v)}"))
     return out, bad
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+FLOAT_EXACT = 2.0**53
+"""Floats this large no longer hold every integer: as an integer they may be silently off."""
+_INT_TYPES = frozenset({int, type(None)})
+
+
 def to_int64(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
-    """Nullable integers; text such as ``"5"`` is accepted, other text is reported."""
-    try:
-        return pd.array(col, dtype="Int64"), []
-    except (TypeError, ValueError):
-        pass
-    arr, bad = _floats(col)
-    frac = ~np.isnan(arr) & (arr != np.floor(arr))
-    for i in np.flatnonzero(frac):
-        bad.append((int(i), f"not an integer: {col[i]!r:.60}"))
-        arr[i] = math.nan
-    mask = np.isnan(arr)
-    ints = np.where(mask, 0, arr).astype("int64")
-    return pd.arrays.IntegerArray(ints, mask), bad
+    """Nullable integers; text such as ``"5"`` is accepted, other text is reported.
+
+    Never silently wrong: ``NaN``/``Infinity``, fractions, integers outside Int64 (a gid of
+    2**63) and integral floats beyond 2**53 (a JSON integer too long for 64 bits arrives as a
+    float) are reported and left missing.
+    """
+    if set(map(type, col)) <= _INT_TYPES:
+        try:
+            return pd.array(col, dtype="Int64"), []
+        except (TypeError, ValueError, OverflowError):
+            pass  # an int outside Int64: reported below
+    values = np.zeros(len(col), dtype="int64")
+    mask = np.zeros(len(col), dtype=bool)
+    bad: Bad = []
+    for i, v in enumerate(col):
+        n, why = _as_int(v)
+        if n is None:
+            mask[i] = True
+            if why:
+                bad.append((i, why))
+        else:
+            values[i] = n
+    return pd.arrays.IntegerArray(values, mask), bad
+
+
+def _as_int(v: Any) -> tuple[int | None, str | None]:
+    """``(integer, None)``, ``(None, None)`` for missing, or ``(None, reason)``."""
+    if v is None:
+        return None, None
+    if isinstance(v, bool):
+        return int(v), None
+    if isinstance(v, int):
+        n: Any = v
+    else:
+        try:
+            n = parse_number(v)
+        except (DecodeError, TypeError, ValueError, OverflowError):
+            return None, f"not a number: {_short(v)}"
+        if n is None:
+            return None, None
+        if isinstance(n, float):
+            if math.isnan(n):
+                return None, "NaN where an integer is expected"
+            if math.isinf(n):
+                return None, f"{_short(v)} where an integer is expected (out of range)"
+            if n != math.floor(n):
+                return None, f"not an integer: {_short(v)}"
+            if abs(n) >= FLOAT_EXACT:  # e.g. a JSON int beyond 64 bits, parsed as a float
+                return None, f"{_short(v)} is too large to be an exact integer"
+            n = int(n)
+    if not INT64_MIN <= n <= INT64_MAX:
+        return None, f"integer {_short(v)} is outside the Int64 range"
+    return n, None
+
+
+def _short(v: Any, limit: int = 60) -> str:
+    """A short ``repr`` that never walks a huge value (and never recurses)."""
+    if isinstance(v, bytes | str):
+        return repr(v[:limit]) + ("..." if len(v) > limit else "")
+    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 200:
+        return f"<integer of {v.bit_length()} bits>"
+    if isinstance(v, dict | list):
+        return f"<JSON {'object' if isinstance(v, dict) else 'list'} of {len(v)} items>"
+    return f"{v!r:.{limit}}"
 
 
 _NUMBER_TYPES = frozenset({int, float, type(None)})
@@ -145,9 +202,13 @@ _NUMBER_TYPES = frozenset({int, float, type(None)})
 def to_float64(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     """Nullable floats (``NaN`` in the source stays ``NaN``, missing is ``<NA>``)."""
     if set(map(type, col)) <= _NUMBER_TYPES:
-        arr = np.array(col, dtype="float64")
-        missing = np.equal(np.fromiter(col, dtype=object, count=len(col)), None)
-        return pd.arrays.FloatingArray(arr, missing), []
+        try:
+            arr = np.array(col, dtype="float64")
+        except OverflowError:  # an int beyond float range: reported by the slow path
+            pass
+        else:
+            missing = np.equal(np.fromiter(col, dtype=object, count=len(col)), None)
+            return pd.arrays.FloatingArray(arr, missing), []
     arr, bad = _floats(col)
     missing = np.equal(np.fromiter(col, dtype=object, count=len(col)), None)
     for i, _ in bad:
@@ -155,11 +216,38 @@ def to_float64(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     return pd.arrays.FloatingArray(arr, missing), bad
 
 
+EPOCH_MAX_SECONDS = 9_223_372_036.0
+"""The last second ``datetime64[ns]`` can hold (2262-04-11)."""
+EPOCH_MS_MIN, EPOCH_MS_MAX = 1e11, EPOCH_MAX_SECONDS * 1000
+"""Epochs in this range are milliseconds (1e11 s would be the year 5138; 1e11 ms is 1973)."""
+
+
 def to_datetime(col: Column) -> tuple[pd.DatetimeIndex, Bad]:
-    """UTC datetimes from epoch seconds; ``0``, negatives and missing values are ``NaT``."""
+    """UTC datetimes from epoch seconds; ``0``, negatives and missing values are ``NaT``.
+
+    JumpScale writes seconds. A value that only makes sense as milliseconds (1e11 to 9.2e12,
+    i.e. 1973 to 2262) is converted from milliseconds; ``NaN``, ``Infinity`` and values beyond
+    the year 2262 in either unit are reported and left ``NaT``.
+    """
     arr, bad = _floats(col)
     with np.errstate(invalid="ignore"):
-        missing = ~(arr > 0) | (arr > 4e10)
+        ms = (arr >= EPOCH_MS_MIN) & (arr <= EPOCH_MS_MAX)
+        arr = np.where(ms, arr / 1000.0, arr)
+        out_of_range = ~np.isnan(arr) & ((arr > EPOCH_MAX_SECONDS) | np.isneginf(arr))
+        nan = np.isnan(arr)
+        missing = ~(arr > 0) | out_of_range
+    if out_of_range.any() or nan.any():
+        bad_rows = {i for i, _ in bad}
+        for i in np.flatnonzero(out_of_range | nan):
+            v = col[int(i)]
+            if int(i) in bad_rows or v is None:
+                continue
+            if nan[i]:
+                bad.append((int(i), f"epoch {_short(v)} is not a number"))
+            elif np.isinf(arr[i]):
+                bad.append((int(i), f"epoch {_short(v)} is not finite"))
+            else:
+                bad.append((int(i), f"epoch {_short(v)} is beyond the year 2262 (in seconds and in milliseconds)"))
     ns = np.where(missing, 0, np.round(arr * 1e6)).astype("int64") * 1000
     values = ns.view("M8[ns]").copy()
     values[missing] = np.datetime64("NaT")
@@ -207,7 +295,17 @@ def _as_text(v: Any) -> Any:
         return None
     if isinstance(v, bool):
         return "True" if v else "False"
-    return str(v)
+    try:
+        return str(v)
+    except ValueError:  # an int too long to print (sys.get_int_max_str_digits)
+        return f"<{type(v).__name__} too large to print>"
+
+
+def _utf8_safe(v: Any) -> Any:
+    """Text Arrow can hold: lone surrogates are shown as backslash escapes."""
+    if isinstance(v, str) and not v.isascii():
+        return v.encode("utf-8", "backslashreplace").decode("utf-8")
+    return v
 
 
 def to_arrow_text(col: Column) -> pa.Array:
@@ -222,7 +320,11 @@ def to_arrow_text(col: Column) -> pa.Array:
             return arr.cast(pa.large_string())
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
         pass
-    return pa.array([_as_text(v) for v in col], type=pa.large_string())
+    texts = [_as_text(v) for v in col]
+    try:
+        return pa.array(texts, type=pa.large_string())
+    except (pa.ArrowException, TypeError, ValueError):
+        return pa.array([_utf8_safe(v) for v in texts], type=pa.large_string())
 
 
 def to_string(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
@@ -279,6 +381,30 @@ def empty_frame(spec: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=PANDAS_DTYPES[t]) for c, t in spec.items()})
 
 
+_ODD_VALUE = (TypeError, ValueError, OverflowError, RecursionError, pa.ArrowException)
+
+
+def _converter(dtype: str, categories: Sequence[str]) -> Callable[[Column], tuple[Any, Bad]]:
+    if dtype == "category":
+        return lambda col: to_category(col, categories)
+    return CONVERTERS[dtype]
+
+
+def _cell_by_cell(convert: Callable[[Column], tuple[Any, Bad]], col: Column, dtype: str) -> tuple[Any, Bad]:
+    """Convert a column whose batch conversion raised: each failing cell is reported and missing."""
+    cells: Column = []
+    bad: Bad = []
+    for i, v in enumerate(col):
+        try:
+            convert([v])
+            cells.append(v)
+        except _ODD_VALUE as exc:
+            cells.append(None)
+            bad.append((i, f"cannot be stored as {dtype}: {type(exc).__name__}"))
+    converted, more = convert(cells)
+    return converted, bad + more
+
+
 def build_frame(
     columns: dict[str, Column],
     spec: dict[str, str],
@@ -302,10 +428,11 @@ def build_frame(
         if dtype == "string" and isinstance(col, pd.arrays.ArrowStringArray):
             data[name] = col
             continue
-        if dtype == "category":
-            converted, bad = to_category(col, (categories or {}).get(name, ()))
-        else:
-            converted, bad = CONVERTERS[dtype](col)
+        convert = _converter(dtype, (categories or {}).get(name, ()))
+        try:
+            converted, bad = convert(col)
+        except _ODD_VALUE:  # one odd cell: convert cell by cell, report the ones that fail
+            converted, bad = _cell_by_cell(convert, col, dtype)
         data[name] = converted
         bad_all.extend((i, name, why) for i, why in bad)
     return pd.DataFrame(data, copy=False), bad_all

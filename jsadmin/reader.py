@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import pyarrow as pa
+import redis
 
 from . import keys as K
 from .catalog import ECO_COLUMNS, JUMPSCRIPT_COLUMNS, LOG_COLUMNS, SESSION_COLUMNS, Family, classify
 from .decode import (
+    RAW_LIMIT,
     DecodeError,
     Problem,
     loads,
@@ -40,9 +43,21 @@ from .frames import (
     text_array,
     to_arrow_text,
 )
-from .scan import get_many, hash_batches, key_types, lists_values, scan_keys, set_members, ttls
+from .scan import (
+    ListNotes,
+    hash_batches,
+    key_types,
+    lists_values,
+    pipelined,
+    scan_keys,
+    set_members,
+    ttls,
+)
 
 PROBLEM_COLUMNS = ("family", "key", "field", "error", "raw")
+VANISHED = "key vanished before it was read (deleted or expired after it was listed)"
+VALUE_ERRORS = (DecodeError, TypeError, ValueError, OverflowError, RecursionError, KeyError, AttributeError)
+"""What decoding one odd value may raise; it is caught per value (or per batch, then per value)."""
 ECO_STUB_KEYS = frozenset({"occurrences", "epoch", "guid", "lasttime", "pushtime", "gid", "nid"})
 
 
@@ -58,9 +73,60 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
+class _ProblemShaped(type):
+    """``isinstance(df, ProblemFrame)`` holds for any DataFrame with the problem columns (e.g. one
+    read back from a snapshot), so problem frames compare alike wherever they came from."""
+
+    def __instancecheck__(cls, obj: object) -> bool:
+        if type.__instancecheck__(cls, obj):
+            return True
+        return isinstance(obj, pd.DataFrame) and set(PROBLEM_COLUMNS) <= set(map(str, obj.columns))
+
+
+class ProblemFrame(pd.DataFrame, metaclass=_ProblemShaped):
+    """The problems of a load, as kept in ``df.attrs["problems"]``: a DataFrame that is safe in attrs.
+
+    pandas deep-copies ``attrs`` on every derived frame and compares them with ``==`` when it
+    concatenates; a plain DataFrame there makes ``pd.concat`` of two slices of one load raise
+    "truth value of a DataFrame is ambiguous". A ``ProblemFrame`` is shared rather than copied
+    (reports are not edited in place) and two of them compare as one boolean (same rows or not).
+    Frames derived from it (filters, ``concat``) stay ``ProblemFrame``; any DataFrame with the
+    problem columns counts as one in ``isinstance``.
+
+    >>> a = problems_frame([]); a == problems_frame([])
+    True
+    """
+
+    @property
+    def _constructor(self) -> type[ProblemFrame]:
+        return ProblemFrame
+
+    def __deepcopy__(self, memo: Any = None) -> ProblemFrame:
+        return self
+
+    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+        if isinstance(other, ProblemFrame):
+            return other is self or _same_rows(self, other)
+        return super().__eq__(other)
+
+    def __ne__(self, other: object) -> Any:  # type: ignore[override]
+        if isinstance(other, ProblemFrame):
+            return not self.__eq__(other)
+        return super().__ne__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _same_rows(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    try:
+        return bool(a.shape == b.shape and list(a.columns) == list(b.columns) and a.equals(b))
+    except (TypeError, ValueError):
+        return False
+
+
+def problems_frame(problems: Sequence[Problem]) -> ProblemFrame:
     """Problems as a DataFrame with columns ``family, key, field, error, raw``."""
-    return pd.DataFrame([p.as_dict() for p in problems], columns=list(PROBLEM_COLUMNS))
+    return ProblemFrame([p.as_dict() for p in problems], columns=list(PROBLEM_COLUMNS))
 
 
 ColumnBuilder = Callable[[list[dict[str, Any]]], dict[str, list[Any]]]
@@ -86,6 +152,8 @@ class _Rows:
     errors: list[str | None] = field(default_factory=list)
     keys: list[bytes] = field(default_factory=list)
     fields: list[Any] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)
+    """List keys that moved (popped/pushed) while they were read."""
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -125,13 +193,35 @@ class _Rows:
                     self.raws.append(raw)
         assert self.builder is not None
         done = len(self.errors) - len(objs)
-        for name, col in self.builder(objs).items():
+        for name, col in self._build(objs, values).items():
             if name in self.text_columns:
                 if name not in self.chunks and done:
                     self.chunks[name] = [to_arrow_text([None] * done)]
                 self.chunks.setdefault(name, []).append(to_arrow_text(col))
             else:
                 self.cols.setdefault(name, [None] * done).extend(col)
+
+    def _build(self, objs: list[dict[str, Any]], values: Sequence[bytes]) -> dict[str, list[Any]]:
+        """Columns of one batch; an object the builder chokes on becomes an error row, not a crash."""
+        assert self.builder is not None
+        try:
+            return self.builder(objs)
+        except VALUE_ERRORS:
+            pass
+        first = len(self.errors) - len(objs)
+        empty = self.builder([{}])
+        cols: dict[str, list[Any]] = {name: [] for name in empty}
+        for i, obj in enumerate(objs):
+            try:
+                one = self.builder([obj])
+            except VALUE_ERRORS as exc:
+                one = empty
+                if self.errors[first + i] is None:
+                    self.errors[first + i] = f"fields that do not decode: {type(exc).__name__}: {exc}"[:300]
+                    self.raws[first + i] = values[i]
+            for name in cols:
+                cols[name].extend(one[name])
+        return cols
 
     def value_columns(self) -> dict[str, Any]:
         """The decoded value columns (text columns as one Arrow-backed ``string`` array each)."""
@@ -204,7 +294,13 @@ def _collect(
     limit: int | None,
     problems: list[Problem],
     types: Sequence[str] | None = None,
+    may_be_absent: frozenset[bytes] = frozenset(),
 ) -> _Rows:
+    """Read every key of a family; keys that vanish or change type meanwhile become problems.
+
+    ``may_be_absent`` are keys that were never seen to exist (the catalog's fixed keys, the
+    ``jobs:<gid>`` of a ``gid`` filter), so a ``TYPE`` of ``none`` for them is no news.
+    """
     text_columns = frozenset(c for c, t in fam.value_columns.items() if t == "string")
     rows = _Rows(builder=BUILDERS.get(fam.decoder), text_columns=text_columns)
     allowed = (fam.redis_type, *fam.also_types)
@@ -213,7 +309,9 @@ def _collect(
     by_type: dict[str, list[bytes]] = {}
     for k, t in zip(key_list, types):
         if t == "none":
-            continue  # vanished between SCAN and TYPE: nothing to report
+            if k not in may_be_absent:
+                problems.append(Problem.of(fam.name, k, None, VANISHED, None))
+            continue
         if t not in allowed:
             problems.append(Problem.of(fam.name, k, None, f"unexpected Redis type {t!r} (expected {'/'.join(allowed)})", None))
             continue
@@ -223,37 +321,75 @@ def _collect(
         present = [k for ks in by_type.values() for k in ks]
         ttl_of = dict(zip(present, ttls(raw, present)))
     strings = by_type.get("string", [])
-    values = get_many(raw, strings) if strings else []
+    values = pipelined(raw, [("GET", k) for k in strings]) if strings else []
     for k, v in zip(strings, values):
-        if v is None:
+        if not isinstance(v, bytes):  # TYPE saw a string here a moment ago
+            why = VANISHED if v is None else f"key changed type before it was read ({v})"
+            problems.append(Problem.of(fam.name, k, None, why, None))
             continue
         extra = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "string")
         if fam.ttl:
             extra["ttl"] = ttl_of.get(k)
         rows.add(k, [v], [None], extra)
+    recheck: dict[bytes, int] = {}  # hashes and sets read in several steps: did they survive?
     for k in by_type.get("hash", []):
         extra = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "hash")
         if fam.ttl:
             extra["ttl"] = ttl_of.get(k)
         start = len(rows)
-        for fields, vals in hash_batches(raw, k):
-            if limit is not None:
-                room = limit - (len(rows) - start)
-                if room <= 0:
-                    break
-                fields, vals = fields[:room], vals[:room]
-            rows.add(k, vals, fields, extra)
+        calls: list[int] = []
+        try:
+            for fields, vals in hash_batches(raw, k, calls=calls):
+                if limit is not None:
+                    room = limit - (len(rows) - start)
+                    if room <= 0:
+                        break
+                    fields, vals = fields[:room], vals[:room]
+                rows.add(k, vals, fields, extra)
+        except redis.ResponseError as exc:
+            problems.append(Problem.of(fam.name, k, None, _changed(exc, len(rows) - start, "fields"), None))
+            rows.dedupe_from(start)
+            continue
         rows.dedupe_from(start)
+        if len(calls) > 1 or len(rows) == start:  # not one atomic reply, or nothing: is it still there?
+            recheck[k] = len(rows) - start
     list_keys = by_type.get("list", [])
-    for k, vals in zip(list_keys, lists_values(raw, list_keys, limit=limit)):
+    notes: ListNotes = {}
+    for k, vals in zip(list_keys, lists_values(raw, list_keys, limit=limit, notes=notes)):
         extra = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "list")
         if fam.ttl:
             extra["ttl"] = ttl_of.get(k)
         rows.add(k, vals, list(range(len(vals))), extra)
+    for k, note in notes.items():  # TYPE saw each of these lists a moment ago
+        if note.startswith("list moved"):
+            rows.moved.append(k.decode("utf-8", "backslashreplace"))
+        problems.append(Problem.of(fam.name, k, None, note, None))
     for k in by_type.get("set", []):
-        vals = set_members(raw, k)
+        try:
+            vals = set_members(raw, k)
+        except redis.ResponseError as exc:
+            problems.append(Problem.of(fam.name, k, None, _changed(exc, 0, "members"), None))
+            continue
         rows.add(k, vals, vals, _key_extra(fam, k.decode("utf-8", "backslashreplace"), "set"))
+        recheck[k] = len(vals)
+    _recheck(raw, fam, recheck, problems, allowed)
     return rows
+
+
+def _changed(exc: Exception, n: int, what: str) -> str:
+    return f"key changed type while it was read ({exc}); {n} {what} read before"
+
+
+def _recheck(raw: Any, fam: Family, read: dict[bytes, int], problems: list[Problem], allowed: Sequence[str]) -> None:
+    """Keys read in several steps (or found empty) that are gone or retyped now were read partially."""
+    keys = [k for k, n in read.items()]
+    for k, t in zip(keys, key_types(raw, keys) if keys else []):
+        if t == "none":
+            problems.append(Problem.of(fam.name, k, None, f"key vanished while it was read; {read[k]} entries read", None))
+        elif t not in allowed:
+            problems.append(Problem.of(fam.name, k, None, f"key changed type to {t!r} while it was read; {read[k]} entries read", None))
+        elif read[k] == 0:
+            problems.append(Problem.of(fam.name, k, None, "key was replaced while it was read; 0 entries read", None))
 
 
 # ------------------------------------------------------------------------------------ decoders
@@ -321,9 +457,9 @@ def _scalar(parse: Callable[[Any], Any]) -> Callable[[Sequence[bytes]], DecodeRe
             try:
                 out.append(parse(v))
                 errors.append(None)
-            except DecodeError as exc:
+            except VALUE_ERRORS as exc:
                 out.append(None)
-                errors.append(str(exc))
+                errors.append(str(exc) if isinstance(exc, DecodeError) else f"{type(exc).__name__}: {exc}"[:300])
         return {"value": out}, errors
 
     return decode
@@ -433,17 +569,21 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
         )
     problems: list[Problem] = []
     key_list = family_keys(raw, fam, gid=filters.get("gid"), keys=explicit_keys)
+    may_be_absent = frozenset(k.encode() for k in fam.fixed_keys)
+    if explicit_keys is None and fam.name == "jobs" and filters.get("gid") is not None:
+        may_be_absent |= set(key_list)
     with gc_paused():
         # the per-row dicts die inside _frame, while the collector is paused: re-enabling it
         # with them alive would walk millions of young objects once for nothing
         types = None if known_types is None else [known_types.get(k, "none") for k in key_list]
-        rows = _collect(raw, fam, key_list, limit, problems, types)
+        rows = _collect(raw, fam, key_list, limit, problems, types, may_be_absent)
+        moved = rows.moved
         df, bad, keep_keys, keep_fields = _frame(fam, rows, problems)
         del rows
-    for i, column, why in bad:
-        key = keep_keys[i] if i < len(keep_keys) else b""
+    for i, column, why, value in bad:
+        key = keep_keys[i] if i < len(keep_keys) else fam.fixed_keys[0] if fam.fixed_keys else b""
         fld = _field_of(fam, keep_fields[i]) if i < len(keep_fields) else None
-        problems.append(Problem.of(fam.name, key, fld, f"column {column}: {why}", None))
+        problems.append(Problem.of(fam.name, key, fld, f"column {column}: {why}", _cell_bytes(value)))
     if fam.decoder == "job":
         for i in pd.Series(df["guid"].isna()).to_numpy().nonzero()[0]:
             problems.append(Problem.of(fam.name, keep_keys[i], _field_of(fam, keep_fields[i]), "job without a guid", None))
@@ -455,16 +595,48 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
     df = df.reset_index(drop=True)
     df.attrs["family"] = fam.name
     df.attrs["problems"] = problems_frame(problems)
+    if moved:
+        df.attrs["moved"] = moved
     return df
+
+
+def _cell_bytes(value: Any) -> bytes:
+    """The text of a value that did not convert, for the problem's ``raw`` (cut short there)."""
+    if isinstance(value, bytes):
+        return value[:RAW_LIMIT]
+    if isinstance(value, str):
+        return value[:RAW_LIMIT].encode("utf-8", "backslashreplace")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value).encode()[:RAW_LIMIT] if value.bit_length() < 4000 else b"<huge integer>"
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)[:RAW_LIMIT]
+    except (TypeError, orjson.JSONEncodeError):
+        return repr(value)[:RAW_LIMIT].encode("utf-8", "backslashreplace")
+
+
+BadCell = tuple[int, str, str, Any]
+"""(row, column, reason, the value as decoded) of a value that did not convert."""
+
+
+def _build(columns: dict[str, Any], fam: Family) -> tuple[pd.DataFrame, list[BadCell]]:
+    df, bad = build_frame(columns, fam.columns, categories=fam.categories)
+    return df, [(i, c, why, _cell(columns.get(c), i)) for i, c, why in bad]
+
+
+def _cell(col: Any, i: int) -> Any:
+    try:
+        return None if col is None else col[i]
+    except (IndexError, TypeError, KeyError):
+        return None
 
 
 def _frame(
     fam: Family, rows: _Rows, problems: list[Problem]
-) -> tuple[pd.DataFrame, list[tuple[int, str, str]], list[bytes], list[Any]]:
+) -> tuple[pd.DataFrame, list[BadCell], list[bytes], list[Any]]:
     """Decode collected rows into the family's typed frame; undecodable rows become problems."""
     if fam.decoder == "monitoring":
         columns, _ = _monitoring(rows, fam, problems)
-        df, bad = build_frame(columns, fam.columns, categories=fam.categories)
+        df, bad = _build(columns, fam)
         return df, bad, [], []
     if rows.builder is not None:
         values, errors = rows.value_columns(), rows.errors
@@ -488,7 +660,7 @@ def _frame(
     keep_keys = [rows.keys[i] for i in keep] if len(keep) != len(errors) else rows.keys
     keep_fields = [rows.fields[i] for i in keep] if len(keep) != len(errors) else rows.fields
     _fill_derived(fam, columns)
-    df, bad = build_frame(columns, fam.columns, categories=fam.categories)
+    df, bad = _build(columns, fam)
     return df, bad, keep_keys, keep_fields
 
 

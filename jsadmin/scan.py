@@ -81,15 +81,18 @@ def hscan_flat(raw: redis.Redis, key: KeyT, *, count: int = HSCAN_COUNT) -> Iter
 
 
 def hash_batches(
-    raw: redis.Redis, key: KeyT, *, count: int = HSCAN_COUNT, prefetch: bool = True
+    raw: redis.Redis, key: KeyT, *, count: int = HSCAN_COUNT, prefetch: bool = True, calls: list[int] | None = None
 ) -> Iterator[tuple[list[bytes], list[bytes]]]:
     """``(fields, values)`` batches of one hash via ``HSCAN``.
 
     The first batch is read inline; when the hash needs more, ``prefetch`` fetches each next
     batch on a thread while the caller works on the current one, so network and server time
     overlap with decoding (the GIL is released while waiting on the socket). Small hashes
-    never start a thread. A field may repeat while the hash rehashes.
+    never start a thread. A field may repeat while the hash rehashes. ``calls`` (when given)
+    gets one item appended per ``HSCAN`` sent: a read in more than one call is not atomic.
     """
+    calls = [] if calls is None else calls
+    calls.append(1)
     cursor, flat = raw.execute_command("HSCAN", key, 0, "COUNT", count)
     if flat:
         yield flat[0::2], flat[1::2]
@@ -99,6 +102,7 @@ def hash_batches(
     def rest() -> Iterator[list[bytes]]:
         nonlocal cursor
         while cursor not in (b"0", 0, "0"):
+            calls.append(1)
             cursor, more = raw.execute_command("HSCAN", key, cursor, "COUNT", count)
             if more:
                 yield more
@@ -154,15 +158,41 @@ LIST_PIPELINE_ELEMENTS = 20_000
 """At most about this many list elements are requested per pipelined round trip."""
 
 
+LIST_ANCHOR = 8
+"""Entries each ``LRANGE`` window re-reads from the previous one, to see whether the list moved."""
+LIST_MAX_RELOCATIONS = 1000
+"""A list that moves more often than this during one read is given up on (and reported)."""
+
+ListNotes = dict[KeyT, str]
+"""Per list key, what happened while it was read (moved, vanished, changed type)."""
+
+
 def lists_values(
-    raw: redis.Redis, keys: Sequence[KeyT], *, window: int = LRANGE_WINDOW, limit: int | None = None
+    raw: redis.Redis,
+    keys: Sequence[KeyT],
+    *,
+    window: int = LRANGE_WINDOW,
+    limit: int | None = None,
+    notes: ListNotes | None = None,
 ) -> list[list[bytes]]:
     """The elements of many lists (head first): pipelined ``LLEN``, then pipelined ``LRANGE`` windows.
 
     Every command stays bounded (one window); a round trip carries at most about
     :data:`LIST_PIPELINE_ELEMENTS` elements, so many small queues cost two round trips, not two each.
+    A list of one window is read by one (atomic) ``LRANGE``; a longer one by overlapping windows
+    (:func:`list_values_tracked`) so that entries popped or pushed meanwhile cause no duplicates
+    and no misses. ``notes`` (when given) receives, per key, what happened during the read: the
+    list moved, vanished, or changed type.
     """
-    lengths = [int(n) if isinstance(n, int) else 0 for n in pipelined(raw, [("LLEN", k) for k in keys])]
+    notes = {} if notes is None else notes
+    replies = pipelined(raw, [("LLEN", k) for k in keys])
+    lengths: list[int] = []
+    for key, n in zip(keys, replies):
+        if isinstance(n, Exception):
+            notes[key] = f"key changed type before it was read ({n})"
+        elif n == 0:
+            notes[key] = "key vanished before it was read (deleted, expired or emptied)"
+        lengths.append(n if isinstance(n, int) else 0)
     out: list[list[bytes]] = [[] for _ in keys]
     pending: list[tuple[int, tuple[Any, ...]]] = []
     budget = 0
@@ -175,20 +205,146 @@ def lists_values(
         for (i, _), chunk in zip(pending, pipe.execute(raise_on_error=False)):
             if isinstance(chunk, list):
                 out[i].extend(chunk)
+                if not chunk:
+                    notes[keys[i]] = "key vanished before it was read (deleted, expired or emptied)"
+            else:
+                notes[keys[i]] = f"key changed type while it was read ({chunk})"
         pending, budget = [], 0
 
     for i, (key, length) in enumerate(zip(keys, lengths)):
         if limit is not None:
             length = min(length, limit)
-        for start in range(0, length, window):
-            stop = min(start + window, length) - 1
-            pending.append((i, ("LRANGE", key, start, stop)))
-            budget += stop - start + 1
+        if length > window:
+            out[i], note = list_values_tracked(raw, key, length=length, window=window, limit=limit)
+            if note:
+                notes[key] = note
+        elif length > 0:
+            pending.append((i, ("LRANGE", key, 0, length - 1)))
+            budget += length
             if budget >= LIST_PIPELINE_ELEMENTS:
                 flush()
     if pending:
         flush()
     return out
+
+
+def list_values_tracked(
+    raw: redis.Redis,
+    key: KeyT,
+    *,
+    length: int,
+    window: int = LRANGE_WINDOW,
+    limit: int | None = None,
+    anchor: int = LIST_ANCHOR,
+) -> tuple[list[bytes], str | None]:
+    """A long list read in overlapping ``LRANGE`` windows that follows the list when it moves.
+
+    Each window (``window`` entries, the bound of one command) starts ``anchor`` entries early;
+    when those do not equal the last entries read, the list moved (a consumer popped, a producer
+    pushed at the head, an ``LREM``): the last entries read are found again (in bounded windows)
+    and the read continues right after them. So every entry is
+    returned once, and every entry that stayed in the list is returned. Entries are matched by
+    their bytes: in a run of identical entries the alignment can pick another copy.
+
+    Returns the values and a note (``None`` when the list did not move).
+
+    >>> values, note = list_values_tracked(raw, b"queues:logs", length=5000)   # doctest: +SKIP
+    """
+    anchor = max(1, min(anchor, window // 2))
+    out: list[bytes] = []
+    pos = 0  # index, in the list as it is now, right after the last entry read
+    moves = 0
+    use_anchor = True
+    per_trip = max(1, LIST_PIPELINE_ELEMENTS // window)
+    cap = limit
+    estimate = length
+    while cap is None or len(out) < cap:
+        plan: list[tuple[int, int]] = []
+        have = len(out)
+        p = pos
+        for _ in range(per_trip):
+            a = min(have, anchor) if (use_anchor or plan) else 0
+            plan.append((p - a, a))
+            p += window - a
+            have += window - a
+            if p >= estimate or (cap is not None and have >= cap):
+                break
+        pipe = raw.pipeline(transaction=False)
+        for start, _ in plan:
+            pipe.execute_command("LRANGE", key, start, start + window - 1)
+        replies = pipe.execute(raise_on_error=False)
+        use_anchor = True
+        finished = relocated = False
+        for (start, a), chunk in zip(plan, replies):
+            if not isinstance(chunk, list):
+                return out[:cap], f"key changed type while it was read ({chunk}); {len(out)} entries read"
+            if a and chunk[:a] != out[-a:]:
+                moves += 1
+                if moves > LIST_MAX_RELOCATIONS:
+                    return out[:cap], f"list changed too often while it was read; {len(out)} entries read"
+                found = _relocate(raw, key, out[-a:], start, chunk, window)
+                if found is None:  # everything read so far is gone: the rest starts at the head
+                    pos, use_anchor = 0, False
+                else:
+                    pos = found
+                relocated = True
+                break
+            new = chunk[a:]
+            out.extend(new)
+            pos = start + a + len(new)
+            if len(chunk) < window:
+                finished = True
+                break
+        if finished:
+            break
+        if not relocated and len(out) > 4 * length + window:
+            return out[:cap], f"list grew faster than it could be read; stopped after {len(out)} entries"
+    if cap is not None:
+        out = out[:cap]
+    note = None
+    if moves:
+        note = f"list moved while it was read ({moves} times: entries popped or pushed); each entry read is listed once"
+    if not int(raw.execute_command("EXISTS", key)):
+        note = f"key vanished while it was read (deleted, expired or emptied); {len(out)} entries read"
+    return out, note
+
+
+def _relocate(
+    raw: redis.Redis, key: KeyT, tail: list[bytes], start: int, chunk: list[bytes], window: int
+) -> int | None:
+    """Where ``tail`` (the last entries read) ends in the list now, or ``None`` when it is gone.
+
+    Looks in ``chunk`` (read from ``start``) first, for a list that grew at the head, then in
+    bounded windows towards the head, for a list popped at the head.
+    """
+    a = len(tail)
+    i = _find(chunk, tail, last=False)
+    if i is not None:
+        return start + i + a
+    end = start + a - 1
+    while end >= 0:
+        lo = max(0, end - window + 1)
+        seg = raw.execute_command("LRANGE", key, lo, end)
+        if not isinstance(seg, list):
+            return None
+        i = _find(seg, tail, last=True)
+        if i is not None:
+            return lo + i + a
+        if lo == 0:
+            return None
+        end = lo + a - 2  # overlap so a tail across two windows is still found
+    return None
+
+
+def _find(seq: list[bytes], tail: list[bytes], *, last: bool) -> int | None:
+    """Index of the first (or last) occurrence of ``tail`` as a run inside ``seq``."""
+    a = len(tail)
+    starts = range(len(seq) - a, -1, -1) if last else range(0, len(seq) - a + 1)
+    head = tail[0]
+    for i in starts:
+        if seq[i] == head and seq[i : i + a] == tail:
+            return i
+    return None
 
 
 def pipelined(raw: redis.Redis, commands: Sequence[tuple[Any, ...]], *, batch: int = PIPELINE_BATCH) -> list[Any]:

@@ -16,10 +16,12 @@ keeps them in a local Parquet dataset, partitioned by day::
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -29,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
+from ..decode import DecodeError, loads
 from ._common import as_utc, canonical_state, state_map, utc_now
 
 TABLES = ("jobs", "queues", "heartbeats")
@@ -117,7 +120,10 @@ def _json_text(values: pd.Series) -> pa.Array:
         elif isinstance(value, str) and values.name not in ("args", "result", "tags", "parent"):
             out.append(value)
         else:
-            out.append(dumps(value, default=str, option=opts).decode())
+            try:
+                out.append(dumps(value, default=str, option=opts).decode())
+            except (TypeError, orjson.JSONEncodeError):  # an int beyond 64 bits (read from NaN-style JSON)
+                out.append(json.dumps(value, default=str))
     return pa.array(out, type=pa.string())
 
 
@@ -248,11 +254,21 @@ def read_table(
 
 
 def _decode_json(values: pd.Series) -> pd.Series:
-    loads = orjson.loads
-    out = [
-        None if v is None else loads(v) for v in values.astype(object).where(values.notna(), None)
-    ]
+    out = [_json_value(v) for v in values.astype(object).where(values.notna(), None)]
     return pd.Series(out, index=values.index, dtype=object)
+
+
+def _json_value(text: str | None) -> Any:
+    """A JSON cell written by :func:`_json_text` (``NaN`` and big ints included); bad text stays text."""
+    if text is None:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        try:
+            return loads(text)
+        except DecodeError:
+            return text
 
 
 _MAPPERS = {

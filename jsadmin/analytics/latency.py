@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..frames import JOB_COLUMNS, empty_frame
 from ._common import (
     FINAL_STATES,
     JOB_FAMILIES,
@@ -324,8 +325,11 @@ def finished_jobs(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             sub = sub.assign(source=name)
         unique_input = bool(df.attrs.get("unique_guids", False))
         parts.append(sub)
-    if not parts:
-        return pd.DataFrame(columns=["guid", "state", "timeCreate", "timeStart", "timeStop", "source"])
+    if not parts:  # every job column, typed, so grouping and latency work on "no jobs" too
+        empty = empty_frame(JOB_COLUMNS).assign(source=pd.array([], dtype="string"))
+        empty["state"] = canonical_state(empty["state"])
+        empty.attrs = {"duplicates": 0}
+        return empty
     if len(parts) == 1:
         union = parts[0].reset_index(drop=True)
     else:

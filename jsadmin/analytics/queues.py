@@ -11,13 +11,14 @@ The math (:func:`depth_frame`, :func:`depths_from_frames`) is pure.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
 
 from .. import keys
+from ..decode import DecodeError, loads
+from ..frames import to_datetime
 from ._common import as_utc, frame_or_empty, utc_column
 
 QUEUE_COLUMNS = ("key", "kind", "queue", "length", "oldest", "oldest_age")
@@ -45,23 +46,26 @@ def classify_queue(key: str) -> tuple[str, str] | None:
 
 
 def entry_created(raw: bytes | str | None) -> pd.Timestamp:
-    """Creation time of a queued job's JSON: ``timeCreate``, else (legacy) ``timeStart``; ``NaT`` if unknown."""
+    """Creation time of a queued job's JSON: ``timeCreate``, else (legacy) ``timeStart``; ``NaT`` if unknown.
+
+    Decoded like a load (:func:`jsadmin.decode.loads`, :func:`jsadmin.frames.to_datetime`): an odd
+    entry (deep, broken, an out-of-range time) gives ``NaT``, never an exception.
+
+    >>> entry_created(b'{"timeCreate": 1539600000123}')
+    Timestamp('2018-10-15 10:40:00.123000+0000', tz='UTC')
+    """
     if raw is None:
         return pd.NaT
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     try:
-        job = json.loads(text)
-    except ValueError:
+        job = loads(raw)
+    except DecodeError:
         return pd.NaT
     if not isinstance(job, dict):
         return pd.NaT
-    for field in ("timeCreate", "timeStart"):
-        try:
-            value = float(job.get(field) or 0)
-        except (TypeError, ValueError):
-            continue
-        if value > 0:
-            return pd.Timestamp(value, unit="s", tz="UTC")
+    times, _ = to_datetime([job.get("timeCreate"), job.get("timeStart")])
+    for when in times:
+        if not pd.isna(when):
+            return when
     return pd.NaT
 
 

@@ -12,16 +12,20 @@ Every method first refuses read-only Admins, then validates, then writes atomica
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
+from ..errors import WriteNotApplied
 from . import jobs as _jobs
 from . import jumpscripts as _js
 from . import manage as _manage
-from .journal import Journal
+from . import validate as v
+from .journal import ENV_JOURNAL, Journal
 from .plan import WritePlan
+from .scripts import resolve
 from .validate import require_writable
 
 
@@ -34,12 +38,22 @@ class WritesMixin:
 
     # -- plumbing ------------------------------------------------------------------------
     def _journal(self) -> Journal:
-        return Journal(getattr(self, "journal_path", None))
+        path = getattr(self, "journal_path", None)
+        embedded = getattr(self, "embedded", None)
+        if path is None and not os.environ.get(ENV_JOURNAL) and embedded is not None:
+            path = embedded.workdir / "journal.jsonl"  # a demo grid's journal goes away with it
+        return Journal(path, url=self.url)
 
     def journal(self) -> pd.DataFrame:
-        """The local journal of applied writes, one row per entry (oldest first).
+        """The local journal of this target's writes, one row per entry (oldest first).
 
-        >>> adm.journal()[["time", "helper", "removed", "undone"]]  # doctest: +SKIP
+        Kept in ``~/.jsadmin/journal/<host>_<port>_<db>.jsonl`` (0600 in a 0700 directory,
+        rotated at 4 MiB with 4 old files kept; large removed payloads in gzip side files,
+        at most 1 GiB, oldest first out). ``$JSADMIN_JOURNAL`` overrides the place.
+        ``status`` is ``done``, ``partial``, ``failed`` or ``intent`` (started, never closed:
+        its chunks' write ids tell what landed, and ``undo`` resolves them).
+
+        >>> adm.journal()[["time", "helper", "status", "removed", "undone"]]  # doctest: +SKIP
         """
         return self._journal().to_frame()
 
@@ -93,8 +107,17 @@ class WritesMixin:
     ) -> pd.DataFrame | WritePlan:
         """Schedule many jobs: a list of dicts or a DataFrame whose columns are ``enqueue_job``
         parameter names. Every job is validated before anything is written; then one Lua call
-        per batch (jobs of one grid and queue), pipelined. Returns one row per job in input
-        order: ``gid nid role id guid queue_key jobs_key category cmd queue wait timeCreate``.
+        per batch (jobs of one grid and queue; one write id each), streamed and sent once.
+        Returns one row per job in input order (a DataFrame input keeps its index): ``gid nid
+        role id guid queue_key jobs_key category cmd queue wait timeCreate write_id written``.
+
+        The plan (batches and write ids) is journalled before sending. If anything fails,
+        every batch is resolved through its marker and
+        :class:`~jsadmin.errors.PartialWriteError` says "wrote X of N jobs; Y not written;
+        Z unknown"; its ``.result`` frame has ``written`` True/False (NA: settle with
+        ``write_status(write_id)``). Resume without duplicates by passing back the input rows
+        that were not written: ``jobs[~err.result.written.to_numpy(bool)]`` (refuses while
+        any is NA).
 
         >>> adm.enqueue_jobs([{"gid": 1, "nid": n, "category": "jumpscale", "cmd": "echo"}
         ...                   for n in (1, 2, 3)])                           # doctest: +SKIP
@@ -105,8 +128,29 @@ class WritesMixin:
         if dry_run:
             return _jobs.plan_enqueue("enqueue_jobs", self.url, _jobs.make_batches(prepared, batch_size))
         return _jobs.enqueue_many(
-            self.redis, prepared, batch_size=batch_size, url=self.url, journal=self._journal()
+            self.redis, prepared, batch_size=batch_size, url=self.url, journal=self._journal(),
+            index=jobs.index if isinstance(jobs, pd.DataFrame) else None,
         )
+
+    def write_status(self, write_id: str) -> dict[str, Any]:
+        """Settle a write whose reply was lost (``WriteOutcomeUnknown.write_id``, or a
+        ``write_id`` of an ``enqueue_jobs`` frame whose ``written`` is NA).
+
+        Returns ``{"write_id", "applied", "result"}``: ``applied`` True with the write's
+        stored result if it ran; else False, and the write id is fenced so that a delayed copy
+        can never run (a retry under a new id is then safe). Markers live 7 days
+        (``jsadmin.writes.scripts.MARKER_TTL``). Raises WriteOutcomeUnknown while the server
+        stays unreachable.
+
+        >>> adm.write_status(err.write_id)                                  # doctest: +SKIP
+        {'write_id': '9f1c...', 'applied': True, 'result': {'first': '1042', 'n': 1}}
+        """
+        require_writable(self, "write_status")
+        wid = v.write_id(write_id)
+        (outcome,) = resolve(self.redis, [wid])
+        if isinstance(outcome, WriteNotApplied):
+            return {"write_id": wid, "applied": False, "result": None}
+        return {"write_id": wid, "applied": True, "result": outcome}
 
     def wait_job(self, guid: str, timeout: float = 60) -> dict[str, Any]:
         """Wait for the result of a ``wait=True`` job without consuming it; returns the job dict.
@@ -127,7 +171,7 @@ class WritesMixin:
         source: str,
         *,
         category: str = "unknown",
-        descr: str,
+        descr: str | None = None,
         roles: Sequence[str] = (),
         queue: str = "",
         async_: bool = False,
@@ -151,6 +195,13 @@ class WritesMixin:
         from ``workers:jumpscriptlastid`` (never below 1000001). A different source under an
         existing name is refused unless ``replace=True``; then every registered worker gets
         ``RELOAD``. Returns the 20-key jumpscript dict as written.
+
+        Python 2 sources (``print "x"``) are accepted: the source must hold a module-level
+        ``def action(`` line; it is not compiled. ``descr`` defaults to the source's
+        ``descr = "..."``. ``gid`` is written as an int like the processmanager does: the
+        argument, else the gid the node's existing jumpscripts carry, else the only grid in
+        ``jobs:last``; otherwise the call is refused (pass ``gid=``). Sent once under a write
+        id; preconditions (key types, integer counters) are checked before any write.
 
         >>> adm.register_jumpscript("demo", "hello", "def action(who):\\n    return 'hi ' + who\\n",
         ...                         descr="greets")["id"]                    # doctest: +SKIP
@@ -181,10 +232,12 @@ class WritesMixin:
         return _manage.cancel_jobs(self.redis, selection, url=self.url, journal=self._journal(), dry_run=dry_run)
 
     def purge_queue(self, key: str, *, dry_run: bool = False) -> dict[str, Any] | WritePlan:
-        """Empty one list (e.g. a command queue) atomically; every value goes to the journal.
+        """Empty one list (e.g. a command queue) in chunks of 1000; each chunk's values are
+        journalled before the script that trims them is sent, and that script trims only if
+        the head still holds exactly those values (consumers may pop meanwhile).
 
         >>> adm.purge_queue("queues:commands:queue:1:5")                   # doctest: +SKIP
-        {'key': 'queues:commands:queue:1:5', 'removed': 12, 'journal_id': '...'}
+        {'key': 'queues:commands:queue:1:5', 'removed': 12, 'chunks': 1, 'unknown': 0, 'journal_id': '...'}
         """
         require_writable(self, "purge_queue")
         return _manage.purge_queue(self.redis, key, url=self.url, journal=self._journal(), dry_run=dry_run)
@@ -223,10 +276,17 @@ class WritesMixin:
         require_writable(self, "delete_jobs")
         return _manage.delete_jobs(self.redis, selection, url=self.url, journal=self._journal(), dry_run=dry_run)
 
-    def undo(self, journal_entry_id: str, *, dry_run: bool = False) -> dict[str, Any] | WritePlan:
-        """Put back what a journalled ``cancel_jobs``/``purge_queue``/``delete_jobs`` removed.
+    def undo(self, entry: str | pd.Series | Mapping[str, Any], *, dry_run: bool = False) -> dict[str, Any] | WritePlan:
+        """Put back, once, what a journalled ``cancel_jobs``/``purge_queue``/``delete_jobs`` removed.
 
-        >>> adm.undo(adm.journal().id.iloc[-1])                              # doctest: +SKIP
+        ``entry`` is an entry id, a ``journal()`` row or an entry dict. Chunked (at most 1000
+        values per script); list values return to the head of their list in their original
+        order. Each chunk runs under the write id ``undo:<entry id>:<chunk>``, so a second undo
+        of the same entry, from any process, restores nothing (markers live 7 days).
+
+        >>> adm.undo(adm.journal().iloc[-1])                                 # doctest: +SKIP
         """
         require_writable(self, "undo")
-        return _manage.undo(self.redis, journal_entry_id, url=self.url, journal=self._journal(), dry_run=dry_run)
+        if isinstance(entry, Mapping) and not isinstance(entry, dict):
+            entry = dict(entry)
+        return _manage.undo(self.redis, entry, url=self.url, journal=self._journal(), dry_run=dry_run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -26,6 +27,11 @@ from jsadmin.analytics.recorder import Recorder
 from jsadmin.display import plots
 
 END = "2026-11-27T12:00:00Z"
+
+
+def hmset(client: Any, key: str, mapping: dict) -> None:
+    """Several hash fields in one command that Redis 2.8 has (multi-field HSET needs 4.0)."""
+    client.execute_command("HMSET", key, *[x for kv in mapping.items() for x in kv])
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +166,7 @@ def test_plots_on_a_real_recording(r, admin, tmp_path: Path) -> None:
     now = time.time()
     for i, run in enumerate((0.2, 1.5, 30.0, 300.0)):
         put_result(r, make_job(job_id=i, cmd="sleep", created=now - run - 2, start=now - run - 1, stop=now - 1 + 0.0))
-    r.hset(keys.WORKER_HEARTBEAT, mapping={"default": int(now - 3), "io": int(now - 400)})
+    hmset(r, keys.WORKER_HEARTBEAT, {"default": int(now - 3), "io": int(now - 400)})
     rec = Recorder(admin, tmp_path, interval=0.1)
     rec.poll()
     hist = load_history(tmp_path)

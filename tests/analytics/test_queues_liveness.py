@@ -29,6 +29,11 @@ from jsadmin.analytics.queues import classify_queue, depth_frame, queue_depths
 NOW = 1_800_000_000.0
 
 
+def hmset(client: redis.Redis, key: str, mapping: dict) -> None:
+    """Several hash fields in one command that Redis 2.8 has (multi-field HSET needs 4.0)."""
+    client.execute_command("HMSET", key, *[x for kv in mapping.items() for x in kv])
+
+
 def test_classify_queue_names() -> None:
     assert classify_queue("queues:system") == ("worker", "io")
     assert classify_queue("queues:workers:work:hypervisor") == ("worker", "hypervisor")
@@ -70,13 +75,13 @@ def _frames(admin) -> dict[str, pd.DataFrame]:
 
 
 def test_liveness_from_loaded_frames(r: redis.Redis, admin) -> None:
-    r.hset(keys.WORKER_HEARTBEAT, mapping={"default": int(NOW - 5), "io": int(NOW - 700), "process": int(NOW - 80)})
-    r.hset(keys.WORKER_WATCHDOG, mapping={"worker_default_0": int(NOW - 3), "worker_io_1": 0})
+    hmset(r, keys.WORKER_HEARTBEAT, {"default": int(NOW - 5), "io": int(NOW - 700), "process": int(NOW - 80)})
+    hmset(r, keys.WORKER_WATCHDOG, {"worker_default_0": int(NOW - 3), "worker_io_1": 0})
     r.set(keys.worker_registry("default", "w-alive"), 1)
     r.set(keys.worker_registry("io", "w-dead"), 1)
     r.set(keys.worker_registry("hypervisor", "w-never"), 1)
-    r.hset(keys.HEALTHCHECK_STATUS, mapping={"disks": "True", "redis:9999": "False"})
-    r.hset(keys.HEALTHCHECK_LASTCHECK, mapping={"disks": repr(NOW - 10.5), "redis:9999": repr(NOW - 3)})
+    hmset(r, keys.HEALTHCHECK_STATUS, {"disks": "True", "redis:9999": "False"})
+    hmset(r, keys.HEALTHCHECK_LASTCHECK, {"disks": repr(NOW - 10.5), "redis:9999": repr(NOW - 3)})
     r.set(keys.HEALTH_STATUS, b"WARNING", ex=300)
     stuck = make_job(state="STARTED", created=NOW - 900, timeout=600, cmd="sleep")
     young = make_job(state="SCHEDULED", created=NOW - 10, timeout=600)

@@ -7,10 +7,12 @@ import math
 import pytest
 
 from jsadmin.decode import (
+    MAX_DEPTH,
     DecodeError,
     Problem,
     loads,
     loads_many,
+    nesting_depth,
     parse_bool,
     parse_epoch,
     parse_int,
@@ -63,3 +65,35 @@ def test_numbers_and_epochs() -> None:
 def test_problem_keeps_raw_cut() -> None:
     p = Problem.of("jobs", b"jobs:1", b"guid", "invalid JSON", b"x" * 1000)
     assert p.key == "jobs:1" and p.field == "guid" and len(p.raw) == 200
+
+
+@pytest.mark.parametrize("nan_too", [False, True], ids=["orjson", "stdlib fallback"])
+def test_nesting_is_capped_at_the_decoder(nan_too: bool) -> None:
+    """3,000 levels raised RecursionError (stdlib) before; 101 levels would crash repr/Parquet later."""
+    extra = b',"t":NaN' if nan_too else b""
+    for depth in (MAX_DEPTH + 1, 1025, 3000):
+        raw = b'{"a":' + b"[" * depth + b"]" * depth + extra + b"}"
+        with pytest.raises(DecodeError, match=f"nested deeper than {MAX_DEPTH}"):
+            loads(raw)
+        assert isinstance(loads_many([raw])[0], DecodeError)
+    ok = b"[" * (MAX_DEPTH - 1) + b"]" * (MAX_DEPTH - 1)
+    assert nesting_depth(loads(b'{"a":' + ok + extra + b"}")) == MAX_DEPTH
+
+
+def test_lone_surrogates_and_non_utf8_are_decode_errors() -> None:
+    with pytest.raises(DecodeError, match="surrogate"):
+        loads(b'{"cmd":"x\\ud800","t":NaN}')  # orjson refuses it; the stdlib would accept it
+    with pytest.raises(DecodeError, match="surrogate"):
+        loads(b'["\\udfff"]')
+    with pytest.raises(DecodeError):
+        loads(b'{"cmd":"\xff"}')
+    assert loads(b'{"cmd":"\\ud83d\\ude00"}') == {"cmd": "\U0001f600"}  # a valid pair is fine
+
+
+def test_epochs_that_are_not_finite_raise() -> None:
+    for raw in (b"1e400", b"nan", b"-inf", float("nan")):
+        with pytest.raises(DecodeError, match="finite"):
+            parse_epoch(raw)
+    assert parse_epoch(b"-5") is None  # negatives still mean "unset"
+    with pytest.raises(DecodeError):
+        parse_int(b"1e400")

@@ -26,6 +26,11 @@ FINAL_JOB = SPEC_JOB.replace(b'"state":"SCHEDULED"', b'"state":"OK"').replace(b'
 )
 
 
+def hmset(client: redis.Redis, key: str, mapping: dict) -> None:
+    """Several hash fields in one command that Redis 2.8 has (multi-field HSET needs 4.0)."""
+    client.execute_command("HMSET", key, *[x for kv in mapping.items() for x in kv])
+
+
 @pytest.fixture()
 def admin(redis_url: str) -> jsadmin.Admin:
     a = jsadmin.connect(redis_url)
@@ -110,7 +115,7 @@ def test_worker_jobs_three_forms(r: redis.Redis, admin: jsadmin.Admin) -> None:
 def test_jumpscripts_none_field_and_forms(r: redis.Redis, admin: jsadmin.Admin) -> None:
     pm = b'{"name":"echo","organization":"jumpscale","category":"unknown","author":"unknown","license":"unknown","version":"1.0","descr":"echo","roles":[],"source":"def action(msg):\\n    return msg\\n","path":"\\/opt\\/jumpscale7\\/apps\\/processmanager\\/jumpscripts\\/echo.py","queue":"","async":false,"period":"*\\/5 * * * *","order":1,"log":true,"enable":true,"startatboot":false,"gid":1,"id":null,"timeout":null}'
     execf = b'{"_loaded":false,"name":"f","organization":"unknown","period":0,"category":"","lastrun":0,"source":"# DEBUG NOW\\ndef action():\\n    pass\\n","debug":true,"path":null,"id":1000001,"startatboot":false,"timeout":null}'
-    r.hset("workers:jumpscripts:id", mapping={"None": pm, "1000001": execf})
+    hmset(r, "workers:jumpscripts:id", {"None": pm, "1000001": execf})
     df = admin.load("jumpscripts_by_id").sort_values("field").reset_index(drop=True)
     assert df["field"].tolist() == ["1000001", "None"]
     assert df["field_id"].tolist()[0] == 1000001 and pd.isna(df["field_id"].iloc[1])
@@ -122,10 +127,10 @@ def test_jumpscripts_none_field_and_forms(r: redis.Redis, admin: jsadmin.Admin) 
 
 def test_bare_text_values(r: redis.Redis, admin: jsadmin.Admin) -> None:
     now = int(time.time())
-    r.hset("healthcheck:status", mapping={"disks": "True", "redis:9999": "False", "workers:w1": "1"})
-    r.hset("healthcheck:lastcheck", mapping={"disks": "1396000000.25"})
-    r.hset("workers:watchdog", mapping={"worker_default_0": "0", "worker_process_3": str(now)})
-    r.hset("workers:heartbeat", mapping={"default": str(now), "io": str(now - 900)})
+    hmset(r, "healthcheck:status", {"disks": "True", "redis:9999": "False", "workers:w1": "1"})
+    hmset(r, "healthcheck:lastcheck", {"disks": "1396000000.25"})
+    hmset(r, "workers:watchdog", {"worker_default_0": "0", "worker_process_3": str(now)})
+    hmset(r, "workers:heartbeat", {"default": str(now), "io": str(now - 900)})
     r.set("workers:joblastid", "17")
     r.set("logs:incr:1_5", "3")
     r.set("logs:incr:1_5_1400000000", "2")
@@ -148,7 +153,7 @@ def test_bare_text_values(r: redis.Redis, admin: jsadmin.Admin) -> None:
 def test_eco_full_and_stub(r: redis.Redis, admin: jsadmin.Admin) -> None:
     full = b'{"guid":"0b5c9a1e-3d0f-4b8e-9a51-2f7c6d1e8a90","uniquekey":"abc","gid":1,"nid":5,"pid":0,"jid":0,"masterjid":0,"appname":"jsagent","category":"workers.executejob","level":1,"type":"BUG","state":"NEW","errormessage":"boom \\/ x","errormessagePub":"","code":"","funcname":"","funcfilename":"","funclinenr":"","backtrace":"","backtraceDetailed":"","data":null,"tags":"","epoch":1539600000,"lasttime":1.5396000011235e+09,"closetime":0,"occurrences":3,"pushtime":1539600000,"noreraise":false}'
     stub = b'{"occurrences":0,"epoch":1539600000,"guid":"g","lasttime":1539600100,"pushtime":1539600000,"gid":1,"nid":5}'
-    r.hset("eco:objects", mapping={"abc": full, "def": stub})
+    hmset(r, "eco:objects", {"abc": full, "def": stub})
     df = admin.load("ecos").set_index("field")
     assert df.attrs["problems"].empty
     assert not df.loc["abc", "stub"] and df.loc["def", "stub"]
@@ -158,7 +163,7 @@ def test_eco_full_and_stub(r: redis.Redis, admin: jsadmin.Admin) -> None:
 
 
 def test_bad_values_are_reported_not_dropped(r: redis.Redis, admin: jsadmin.Admin) -> None:
-    r.hset("jobs:1", mapping={"good": SPEC_JOB, "trunc": SPEC_JOB[:50], "list": b"[1,2]", "bin": b"\xff\x00\xfe"})
+    hmset(r, "jobs:1", {"good": SPEC_JOB, "trunc": SPEC_JOB[:50], "list": b"[1,2]", "bin": b"\xff\x00\xfe"})
     r.hset("jobs:1", "noguid", SPEC_JOB.replace(b'"guid":"9f1c2a7b3e4d4f0a8b6c5d4e3f2a1b0c",', b""))
     r.hset("jobs:1", "badgid", SPEC_JOB.replace(b'"gid":1', b'"gid":"one"').replace(b"9f1c", b"aaaa"))
     r.set("workers:joblastid", "not-a-number")

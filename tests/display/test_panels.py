@@ -190,7 +190,7 @@ def test_enqueue_validates_previews_submits_and_watches(admin, grid, r: redis.Re
 
 
 def test_enqueue_to_a_role_without_wait(admin, r: redis.Redis) -> None:
-    admin.register_jumpscript("jumpscale", "echo", "def action(msg=''):\n    return msg\n", descr="echo")
+    admin.register_jumpscript("jumpscale", "echo", "def action(msg=''):\n    return msg\n", descr="echo", gid=1)
     form = EnqueueForm(admin)
     form.choose("jumpscale", "echo")
     form.target_kind.value = "role"
@@ -213,7 +213,7 @@ def test_enqueue_to_a_role_without_wait(admin, r: redis.Redis) -> None:
 
 # --- jumpscript registry -------------------------------------------------------------------
 def test_registry_inspects_registers_and_refuses_silent_replace(admin, r: redis.Redis) -> None:
-    admin.register_jumpscript("jumpscale", "echo", "def action(msg=''):\n    return msg\n", descr="echo it")
+    admin.register_jumpscript("jumpscale", "echo", "def action(msg=''):\n    return msg\n", descr="echo it", gid=1)
     reg = JumpscriptRegistry(admin)
     assert reg.select.options[0][1] == ("jumpscale", "echo")
     html = reg.inspect("jumpscale", "echo")

@@ -13,7 +13,7 @@ import redis
 import jsadmin
 from jsadmin.cli import main
 from jsadmin.embedded import EmbeddedRedis
-from jsadmin.errors import ReadOnlyError
+from jsadmin.errors import ReadOnlyError, WriteNotApplied
 from jsadmin.fleet import fleet, quick_retry
 
 PASSWORD = "pw-Secr3t-9f2c"  # the same values as tests/security/conftest.py
@@ -114,8 +114,10 @@ def test_read_only_acl_user_cannot_write(acl_server: EmbeddedRedis) -> None:
     with pytest.raises(redis.exceptions.NoPermissionError, match="no permissions to run the 'set' command"):
         admin.redis.set("jsadmin:probe", "1")
     if hasattr(admin, "enqueue_job"):
-        with pytest.raises(redis.exceptions.NoPermissionError, match="no permissions"):
+        # the write transport reports the refusal as "nothing was written" (cause: NOPERM)
+        with pytest.raises(WriteNotApplied, match="no permissions") as info:
             admin.enqueue_job(1, nid=1, category="jumpscale", cmd="echo", args={"msg": "hi"})
+        assert isinstance(info.value.__cause__, redis.exceptions.NoPermissionError)
         guarded = jsadmin.connect(url, readonly=True)
         with pytest.raises(ReadOnlyError, match="read-only"):
             guarded.enqueue_job(1, nid=1, category="jumpscale", cmd="echo")

@@ -9,6 +9,7 @@ import time
 import pytest
 import redis
 
+from jsadmin.compat import server_info
 from jsadmin.errors import JobTimeoutError, WriteValidationError
 
 from .conftest import _A
@@ -78,3 +79,24 @@ def test_enqueued_job_result_round_trip(adm: _A, r: redis.Redis) -> None:
     r.rpush(f"queues:jobqueue:{job['guid']}", json.dumps(done))
     r.hdel("jobs:1", job["guid"])
     assert adm.wait_job(job["guid"], 5) == done
+
+
+def test_blocking_command_fits_the_server_and_is_chosen_once(adm: _A, r: redis.Redis) -> None:
+    """BLMOVE needs Redis 6.2: older servers get BRPOPLPUSH, decided from INFO once, never by
+    sending BLMOVE and catching the error each slice."""
+    sent: list[str] = []
+    original = r.execute_command
+
+    def spy(*args, **options):
+        sent.append(str(args[0]).upper())
+        return original(*args, **options)
+
+    r.execute_command = spy  # type: ignore[method-assign]
+    with pytest.raises(JobTimeoutError):
+        adm.wait_job(GUID, 2.5)
+    r.execute_command = original  # type: ignore[method-assign]
+    if server_info(r).has("blmove"):
+        assert sent.count("BLMOVE") >= 3 and "BRPOPLPUSH" not in sent
+    else:
+        assert "BLMOVE" not in sent and sent.count("BRPOPLPUSH") >= 2
+    assert sent.count("INFO") <= 1 and r.dbsize() == 0

@@ -1,13 +1,31 @@
--- Remove exact values from lists and hashes, each only if still present and unchanged.
--- KEYS holds every key once; ARGV refers to keys by 1-based index.
--- ARGV[1] = number of list removals L, then L pairs (key index, value): LREM key 1 value.
+-- One chunk of cancel_jobs / delete_jobs: remove exact values, each only if still present and
+-- unchanged. KEYS[2..] holds every key once; ARGV refers to keys by their index in KEYS (>= 2).
+-- ARGV[2] = number of list removals L, then L pairs (key index, value): LREM key 1 value.
 -- Then hash removals until the end of ARGV: quadruples (key index, field, expected value, dep):
 -- HDEL only if the field still holds the expected value and, when dep > 0, list removal
 -- number dep really removed its value (a job picked up meanwhile keeps its jobs:<gid> entry).
--- Returns {list flags..., hash flags...}: 1 removed, 0 left alone.
+-- Preconditions first: every list key is a list (or absent), every hash key a hash (or
+-- absent); otherwise refuse before any mutation.
+-- Returns finish({list flags..., hash flags...}): 1 removed, 0 left alone.
+local l = tonumber(ARGV[2])
+local want = {}
+local i = 3
+for _ = 1, l do
+  want[tonumber(ARGV[i])] = 'list'
+  i = i + 2
+end
+while i <= #ARGV do
+  local k = tonumber(ARGV[i])
+  if want[k] == 'list' then return refuse(KEYS[k] .. ' is used both as a list and as a hash') end
+  want[k] = 'hash'
+  i = i + 4
+end
+for k, kind in pairs(want) do
+  local t = redis.call('TYPE', KEYS[k])['ok']
+  if t ~= kind and t ~= 'none' then return refuse(KEYS[k] .. ' is a ' .. t .. ', not a ' .. kind) end
+end
 local out = {}
-local l = tonumber(ARGV[1])
-local i = 2
+i = 3
 for _ = 1, l do
   out[#out + 1] = redis.call('LREM', KEYS[tonumber(ARGV[i])], 1, ARGV[i + 1])
   i = i + 2
@@ -22,4 +40,4 @@ while i <= #ARGV do
   end
   i = i + 4
 end
-return out
+return finish(out)

@@ -1,34 +1,46 @@
--- Put back values removed by cancel/purge/delete (undo), atomically.
--- ARGV[1] = number of list groups G; each group: key index, count c, then c pairs
--- (original position, value) sorted by position. Each value is re-inserted at its original
--- position (before the element now there), or appended when the list has become shorter:
--- an unchanged list gets back its exact original order.
--- Then hash restores: triples (key index, field, value), written with HSETNX (never overwrite).
--- Returns {values pushed, hash fields restored, hash fields skipped}.
-local pushed, restored, skipped = 0, 0, 0
-local g = tonumber(ARGV[1])
-local i = 2
-for _ = 1, g do
-  local key = KEYS[tonumber(ARGV[i])]
-  local c = tonumber(ARGV[i + 1])
+-- One chunk of undo: put back values that cancel / purge / delete removed.
+-- KEYS[2..] holds every key once; ARGV refers to keys by their index in KEYS (>= 2).
+-- ARGV[2] = a token of the calling undo (returned, so a caller can tell its own run from the
+-- stored result of an earlier undo of the same chunk).
+-- ARGV[3] = number of list pushes L, then L pairs (key index, value), each LPUSHed in this
+-- order: the caller sends a list's values last-first, so they come back at the head in their
+-- original order, ahead of anything queued since. O(L), whatever the list length.
+-- Then hash restores until the end of ARGV: triples (key index, field, value), HSETNX (an
+-- entry written since is never overwritten).
+-- The write id is derived from the journal entry and chunk (undo:<entry>:<chunk>), so a
+-- second undo of the same entry finds the marker and restores nothing.
+-- Preconditions first: list keys are lists (or absent), hash keys hashes (or absent).
+-- Returns finish({values pushed, hash fields restored, hash fields skipped, token}).
+local l = tonumber(ARGV[3])
+local want = {}
+local i = 4
+for _ = 1, l do
+  want[tonumber(ARGV[i])] = 'list'
   i = i + 2
-  for _ = 1, c do
-    local pos = tonumber(ARGV[i])
-    local value = ARGV[i + 1]
-    local pivot = false
-    if pos < redis.call('LLEN', key) then pivot = redis.call('LINDEX', key, pos) end
-    if pivot then
-      redis.call('LINSERT', key, 'BEFORE', pivot, value)
-    else
-      redis.call('RPUSH', key, value)
-    end
-    pushed = pushed + 1
-    i = i + 2
-  end
 end
 while i <= #ARGV do
-  local ok = redis.call('HSETNX', KEYS[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 2])
-  if ok == 1 then restored = restored + 1 else skipped = skipped + 1 end
+  local k = tonumber(ARGV[i])
+  if want[k] == 'list' then return refuse(KEYS[k] .. ' is used both as a list and as a hash') end
+  want[k] = 'hash'
   i = i + 3
 end
-return {pushed, restored, skipped}
+for k, kind in pairs(want) do
+  local t = redis.call('TYPE', KEYS[k])['ok']
+  if t ~= kind and t ~= 'none' then return refuse(KEYS[k] .. ' is a ' .. t .. ', not a ' .. kind) end
+end
+local pushed, restored, skipped = 0, 0, 0
+i = 4
+for _ = 1, l do
+  redis.call('LPUSH', KEYS[tonumber(ARGV[i])], ARGV[i + 1])
+  pushed = pushed + 1
+  i = i + 2
+end
+while i <= #ARGV do
+  if redis.call('HSETNX', KEYS[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 2]) == 1 then
+    restored = restored + 1
+  else
+    skipped = skipped + 1
+  end
+  i = i + 3
+end
+return finish({pushed, restored, skipped, ARGV[2]})

@@ -1,0 +1,47 @@
+"""Column conversion of odd decoded values: reported, never wrapped or silently missing."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from jsadmin.frames import build_frame, to_arrow_text, to_datetime, to_float64, to_int64
+
+
+def test_int64_reports_what_it_cannot_hold() -> None:
+    col = [1, None, 2**63 - 1, -(2**63), 2**63, -(2**63) - 1, math.nan, math.inf, 1.5, 1e17, 2.0**53 - 1, "12", "x", True]
+    arr, bad = to_int64(col)
+    assert arr[0] == 1 and pd.isna(arr[1]) and arr[2] == 2**63 - 1 and arr[3] == -(2**63)
+    assert arr[10] == 2**53 - 1 and arr[11] == 12 and arr[13] == 1
+    reasons = dict(bad)
+    assert set(reasons) == {4, 5, 6, 7, 8, 9, 12}
+    assert "Int64 range" in reasons[4] and "Int64 range" in reasons[5]
+    assert "NaN" in reasons[6] and "out of range" in reasons[7] and "not an integer" in reasons[8]
+    assert "exact integer" in reasons[9]
+    assert all(pd.isna(arr[i]) for i in reasons)
+
+
+def test_datetime_converts_milliseconds_and_reports_the_impossible() -> None:
+    col = [1539600000, 1539600000123, 1539600000.5, 0, -1, None, 4e10, 1e20, math.inf, math.nan, "1539600000"]
+    times, bad = to_datetime(col)
+    assert times[0] == times[1].floor("s") == pd.Timestamp("2018-10-15 10:40:00", tz="UTC")
+    assert times[1] == pd.Timestamp("2018-10-15 10:40:00.123", tz="UTC")
+    assert times[10] == times[0]
+    assert all(pd.isna(times[i]) for i in (3, 4, 5, 6, 7, 8, 9))
+    assert sorted(i for i, _ in bad) == [6, 7, 8, 9]  # 0, -1 and None mean "unset"
+
+
+def test_float64_and_text_survive_huge_ints_and_surrogates() -> None:
+    arr, bad = to_float64([1.5, 10**400, None])
+    assert arr[0] == 1.5 and pd.isna(arr[1]) and [i for i, _ in bad] == [1]
+    assert to_arrow_text(["ok", "x\ud800", 10**30]).to_pylist() == ["ok", "x\\ud800", str(10**30)]
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "Float64", "datetime", "boolean", "string", "category", "object"])
+def test_build_frame_never_raises_on_odd_cells(dtype: str) -> None:
+    odd = [{"a": 1}, [1, 2], 10**30, math.nan, math.inf, "x\ud800", b"\xff", None, True, -0.0]
+    df, bad = build_frame({"c": odd}, {"c": dtype})
+    assert len(df) == len(odd)
+    assert all(0 <= i < len(odd) for i, _, _ in bad)
