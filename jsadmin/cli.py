@@ -31,6 +31,7 @@ from .connection import scrub, url_secrets
 from .dashboard import add_dashboard_parser
 from .errors import JsAdminError
 from .metrics import add_metrics_parser
+from .summary import summarize
 
 JOB_FAMILIES = ("jobs", "command_queues", "worker_queues", "worker_jobs", "job_results")
 QUEUE_FAMILIES = ("command_queues", "worker_queues")
@@ -162,90 +163,7 @@ def _table(df: pd.DataFrame, *, index: bool = False, top: int | None = None, wid
     return "\n".join(lines)
 
 
-# --- summary --------------------------------------------------------------------------------
-
-
-def summarize(obj: Any, *, stale: float = 60.0, now: pd.Timestamp | None = None) -> str:
-    """The text of ``jsadmin summary`` for an Admin or a Fleet.
-
-    >>> print(summarize(jsadmin.demo()))   # doctest: +SKIP
-    """
-    now = now if now is not None else pd.Timestamp.now(tz="UTC")
-    fleet_mode = _is_fleet(obj)
-    out: list[str] = []
-    where = f"fleet of {len(obj)} sources" if fleet_mode else obj.url
-    if not fleet_mode and getattr(obj, "embedded", None) is not None:
-        where += " (embedded demo grid)"
-    out.append(f"jsadmin summary of {where} at {now:%Y-%m-%d %H:%M:%S} UTC")
-
-    fams = obj.families()
-    if fleet_mode:
-        status = obj.status()
-        out.append("")
-        out.append("sources:")
-        out.append(_table(status[["source", "url", "ok", "error", "elapsed"]].round({"elapsed": 3}), width=120))
-        totals = fams.groupby("family", sort=False, observed=True)[["keys", "entries"]].sum().reset_index()
-        meta = fams.drop_duplicates("family")[["family", "status", "redis_type"]]
-        fams = meta.merge(totals, on="family")
-    present = fams[fams["keys"] > 0]
-    out.append("")
-    out.append(f"families with data ({len(present)} of {len(fams)}; keys and entries):")
-    out.append(_table(present[["family", "redis_type", "status", "keys", "entries"]]))
-    empty = fams[fams["keys"] == 0]["family"].tolist()
-    if empty:
-        out.append(f"  empty: {', '.join(empty)}")
-
-    with_data = set(present["family"])
-    frames = {f: obj.load(f) for f in (*JOB_FAMILIES, "worker_heartbeat", "ecos") if f in with_data}
-
-    states = []
-    for fam in JOB_FAMILIES:
-        df = frames.get(fam)
-        if df is not None and len(df):
-            vc = df["state"].astype("string").fillna("(none)").value_counts()
-            states.append(vc.rename(fam))
-    out.append("")
-    out.append("jobs by state:")
-    if states:
-        table = pd.concat(states, axis=1).fillna(0).astype(int).T
-        table["total"] = table.sum(axis=1)
-        out.append(_table(table, index=True))
-    else:
-        out.append("  (none)")
-
-    depths = []
-    for fam in QUEUE_FAMILIES:
-        df = frames.get(fam)
-        if df is not None and len(df):
-            keys = ["source", "key"] if fleet_mode else ["key"]
-            d = df.groupby(keys, observed=True).size().rename("depth").reset_index()
-            depths.append(d)
-    out.append("")
-    out.append("queue depths:")
-    if depths:
-        d = pd.concat(depths, ignore_index=True).sort_values("depth", ascending=False, kind="stable")
-        out.append(_table(d, top=20))
-    else:
-        out.append("  (all empty)")
-
-    out.append("")
-    hb = frames.get("worker_heartbeat")
-    if hb is not None and len(hb):
-        age = (now - hb["heartbeat"]).dt.total_seconds()
-        cols = ["source", "queue"] if fleet_mode else ["queue"]
-        late = hb.assign(age_s=age.round(0))[age > stale][[*cols, "heartbeat", "age_s"]]
-        out.append(f"stale worker heartbeats (older than {stale:g} s): {len(late)} of {len(hb)} queues")
-        if len(late):
-            out.append(_table(late.sort_values("age_s", ascending=False), top=20))
-    else:
-        out.append("stale worker heartbeats: no workers:heartbeat entries")
-
-    ecos = frames.get("ecos")
-    n_ecos = 0 if ecos is None else len(ecos)
-    stubs = int(ecos["stub"].fillna(False).sum()) if ecos is not None and "stub" in ecos else 0
-    out.append("")
-    out.append(f"ECOs: {n_ecos} in eco:objects ({stubs} processed stubs)")
-    return "\n".join(out)
+# --- summary (the text: jsadmin.summary) ---------------------------------------------------
 
 
 def cmd_summary(args: argparse.Namespace) -> int:

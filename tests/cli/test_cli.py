@@ -52,7 +52,8 @@ def test_summary_without_url_starts_the_demo_grid() -> None:
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "(embedded demo grid)" in out
-    for section in ("families with data", "jobs by state:", "queue depths:", "stale worker heartbeats", "ECOs:"):
+    for section in ("families with data", "in flight:", "oldest entry per queue", "stale worker heartbeats", "ECOs:",
+                    "job copies by family and state"):
         assert section in out
     for family in jsadmin.FAMILIES:
         assert family in out
@@ -64,7 +65,8 @@ def test_summary_figures_match_the_frames(grid: EmbeddedRedis, capsys: pytest.Ca
     out = capsys.readouterr().out
     admin = jsadmin.connect(grid.url, readonly=True)
     jobs = admin.load("jobs")
-    line = next(x for x in out.splitlines() if x.strip().startswith("jobs ") and "total" not in x)
+    copies = out.split("job copies by family and state")[1]
+    line = next(x for x in copies.splitlines() if x.split()[:1] == ["jobs"])
     assert line.split()[-1] == str(len(jobs))
     ecos = admin.load("ecos")
     assert f"ECOs: {len(ecos)} in eco:objects ({int(ecos['stub'].sum())} processed stubs)" in out
