@@ -172,13 +172,13 @@ def test_enqueue_and_register_dry_run_then_real(tmp_path: Path, capsys: pytest.C
     ("argv", "status", "message"),
     [
         (["enqueue", "--gid", "1", "--nid", "2", "--category", "c", "--cmd", "x", "--args", "{bad"], 2, "--args is not valid JSON"),
-        (["enqueue", "--gid", "1", "--category", "c", "--cmd", "x"], 2, "give --nid or --role"),
+        (["enqueue", "--gid", "1", "--category", "c", "--cmd", "x"], 2, "one of the arguments --nid --role is required"),
         (["load", "no_such_family"], 2, "unknown family 'no_such_family'"),
         (["load", "no_such_family", "--url", "redis://127.0.0.1:1/0"], 2, "unknown family"),  # before connecting
         (["load", "jobs", "--where", "colour=red"], 2, "unknown filter"),
         (["load", "jobs", "--where", "oops"], 2, "--where needs COLUMN=VALUE"),
         (["diff", "/nonexistent/a", "/nonexistent/b"], 2, "no such snapshot directory"),
-        (["summary", "--url", "http://x"], 1, "unsupported URL scheme"),
+        (["summary", "--url", "http://x"], 2, "unsupported URL scheme"),
     ],
 )
 def test_input_errors_are_one_clear_line(
@@ -187,7 +187,7 @@ def test_input_errors_are_one_clear_line(
     if "--url" not in argv and argv[0] != "diff":
         argv = [*argv, "--url", grid.url]
     assert main(argv) == status
-    err = capsys.readouterr().err.strip().splitlines()
+    err = [x for x in capsys.readouterr().err.strip().splitlines() if not x.startswith(("usage:", " "))]
     assert len(err) == 1 and message in err[0] and err[0].startswith(f"jsadmin {argv[0]}: error:")
 
 
@@ -218,9 +218,7 @@ def test_wrong_password_is_reported_without_the_password(capsys: pytest.CaptureF
 
 def test_help_of_every_command() -> None:
     for cmd in ("summary", "load", "snapshot", "diff", "record", "lab", "enqueue", "register"):
-        with pytest.raises(SystemExit) as exit_info:
-            main([cmd, "--help"])
-        assert exit_info.value.code == 0
+        assert main([cmd, "--help"]) == 0
     proc = subprocess.run(
         [sys.executable, "-m", "jsadmin", "--help"], capture_output=True, text=True, timeout=60, check=False
     )
@@ -332,7 +330,7 @@ def test_query_password_is_accepted_and_never_printed(grid: EmbeddedRedis) -> No
             run("load", "jobs_last", "--url", good.replace("q-Secr3t", "x-Secr3t")),  # wrong password
             run("summary", good),  # URL without --url
         ]
-        assert [p.returncode for p in bad] == [1, 1, 2]
+        assert [p.returncode for p in bad] == [2, 1, 2]  # a bad URL is a usage error; a refused password is not
         for p in bad:
             assert "Secr3t" not in p.stdout + p.stderr, p.stderr
         assert "password=***" in bad[0].stderr
