@@ -620,6 +620,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runtime_errors: tuple[type[BaseException], ...] = (*_connection_errors(), JsAdminError, OSError, ValueError)
     try:
         return int(args.func(args) or 0)
+    except SystemExit as exc:  # a command's own usage error (parser.error): same status, returned
+        return exc.code if isinstance(exc.code, int) else 1
     except KeyboardInterrupt:
         print("jsadmin: interrupted", file=sys.stderr)
         return 130

@@ -209,7 +209,7 @@ def run_time_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, recent
 
 def heartbeat_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, stale: float) -> list[str]:
     """Current stale heartbeats (``workers:heartbeat``); JumpScale 6 watchdog entries as leftovers."""
-    beats = heartbeat_ages(frames, now, stale_after=stale)
+    beats = _beats_by_node(frames, now, stale)
     current = beats[beats["source"].astype("string") == "heartbeat"]
     current, left = split_leftovers(current)
     watchdog = beats[beats["source"].astype("string") == "watchdog"]
@@ -221,7 +221,7 @@ def heartbeat_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, stale
         late = late.sort_values("_age", ascending=False)
         out = [f"stale worker heartbeats (older than {human(stale)}): {len(late)} of {len(current)} queues"]
         if len(late):
-            cols = [c for c in ("source_name", "queue", "heartbeat", "age") if c in late.columns]
+            cols = [c for c in ("node", "queue", "heartbeat", "age") if c in late.columns]
             out.append(_table(late[cols], top=20))
     if len(left):
         out.append(f"  leftovers: {len(left)} old heartbeat entries, the newest {human(seconds(left['age']).min())} old")
@@ -229,6 +229,20 @@ def heartbeat_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, stale
         out.append(f"  leftovers: {len(watchdog)} JumpScale 6 workers:watchdog entries, the newest "
                    f"{human(seconds(watchdog['age']).min())} old")
     return out
+
+
+def _beats_by_node(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, stale: float) -> pd.DataFrame:
+    """:func:`heartbeat_ages`, per fleet source (column ``node``) when the frames come from a fleet."""
+    names = ("worker_heartbeat", "worker_watchdog")
+    sources = sorted({str(x) for n in names if n in frames and "source" in frames[n] for x in frames[n]["source"]})
+    if not sources:
+        return heartbeat_ages(frames, now, stale_after=stale)
+    parts = []
+    for src in sources:
+        sub = {n: frames[n][frames[n]["source"].astype(str) == src].drop(columns="source")
+               for n in names if n in frames and "source" in frames[n]}
+        parts.append(heartbeat_ages(sub, now, stale_after=stale).assign(node=src))
+    return pd.concat(parts, ignore_index=True)
 
 
 def recent_frames(frames: Mapping[str, pd.DataFrame], since: pd.Timestamp) -> dict[str, pd.DataFrame]:

@@ -83,6 +83,10 @@ def test_summary_of_a_fleet_inventory(grid: EmbeddedRedis, tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr
     assert "fleet of 2 sources" in proc.stdout
     assert "master" in proc.stdout and "ConnectionError" in proc.stdout
+    beats = proc.stdout.split("stale worker heartbeats")[1].split("errors in the last")[0]
+    assert any(x.split()[:2] == ["master", "reports"] for x in beats.splitlines()), beats  # per node
+    queues = proc.stdout.split("oldest entry per queue")[1].split("run time")[0]
+    assert queues.splitlines()[1].split()[:2] == ["source", "kind"]
 
 
 def test_load_formats(grid: EmbeddedRedis, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
