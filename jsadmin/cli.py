@@ -314,6 +314,9 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
+    target = Path(args.path)
+    if target.exists() and not args.overwrite:  # the same refusal snapshot() makes, before any server starts
+        raise JsAdminError(f"{target} already exists; choose a new path or pass --overwrite")
     obj = _open(args)
     path = obj.snapshot(args.path, overwrite=args.overwrite)
     from .snapshot import open_snapshot

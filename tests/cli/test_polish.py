@@ -156,6 +156,11 @@ def test_existing_targets_hint_the_flag_and_exit_1(grid: EmbeddedRedis, tmp_path
     assert run("snapshot", str(snap), "--url", grid.url).returncode == 0
     proc = run("snapshot", str(snap), "--url", grid.url)
     assert proc.returncode == 1 and "pass --overwrite" in proc.stderr and "overwrite=True" not in proc.stderr
+    proc = run("snapshot", str(snap))  # refused before the demo grid starts
+    assert proc.returncode == 1 and "pass --overwrite" in proc.stderr and DEMO_NOTE not in proc.stderr
+    (tmp_path / "plain").mkdir()
+    proc = run("snapshot", str(tmp_path / "plain"), "--overwrite", "--url", grid.url)
+    assert proc.returncode == 1 and "is not a jsadmin snapshot" in proc.stderr
     src = tmp_path / "echo.py"
     src.write_text('descr = "mine"\ndef action():\n    print "mine"\n')
     proc = run("register", "--url", grid.url, "--organization", "jumpscale", "--name", "echo", "--source", str(src),
