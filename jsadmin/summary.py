@@ -283,8 +283,8 @@ def error_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, window: f
         return [f"{title}: none"]
     eco = errs[errs["source"] == "eco"]
     job = errs[errs["source"] == "job"]
-    out = [f"{title}: {int(eco['items'].sum())} ECOs ({int(eco['occurrences'].sum())} occurrences), "
-           f"{int(job['items'].sum())} failed jobs"]
+    out = [f"{title}: {int(eco['items'].sum())} ECOs seen ({int(eco['occurrences'].sum())} occurrences since "
+           f"their first), {int(job['items'].sum())} failed jobs"]
     shown = errs.assign(message=errs["message"].astype("string").str.slice(0, 50)).astype("string").fillna("")
     out.append(_table(shown[["source", "category", "jumpscript", "nid", "occurrences", "message"]], top=8))
     return out

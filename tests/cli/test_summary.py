@@ -93,7 +93,7 @@ def test_headlines_carry_the_known_figures(known: EmbeddedRedis) -> None:
     assert not any(x.split()[:1] == ["default"] and "stale" in x for x in lines)
     assert "  leftovers: 1 JumpScale 6 workers:watchdog entries, the newest 12 y old" in lines
     # errors in the last hour: the recent ECO (3 occurrences) and the recent failed job, not the old ones
-    assert "errors in the last 1 h: 1 ECOs (3 occurrences), 1 failed jobs" in text
+    assert "errors in the last 1 h: 1 ECOs seen (3 occurrences since their first), 1 failed jobs" in text
     assert "old" not in text.split("errors in the last 1 h")[1].split("ECOs:")[0].split()
 
 
