@@ -581,6 +581,29 @@ def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentP
     return None
 
 
+def _mistyped_option(parser: argparse.ArgumentParser, argv: Sequence[str]) -> tuple[argparse.ArgumentParser, str] | None:
+    """``(sub-parser, message)`` for the first ``--option`` the command does not know, checked
+    before parsing so that "did you mean" wins over "the following arguments are required"."""
+    sub_action = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    if sub_action is None:
+        return None
+    at = next((i for i, a in enumerate(argv) if a in sub_action.choices), None)
+    if at is None or argv[at] == "lab":
+        return None
+    sub = sub_action.choices[argv[at]]
+    options = [o for a in sub._actions for o in a.option_strings if o.startswith("--")]
+    rest = list(argv[at + 1 :])
+    for i, token in enumerate(rest):
+        if token == "--":
+            break
+        name = token.split("=", 1)[0]
+        if token.startswith("--") and not any(o.startswith(name) for o in options):
+            value = rest[i + 1 : i + 2] if "=" not in token and rest[i + 1 : i + 2] != ["--"] else []
+            shown = " ".join([token, *[v for v in value if not v.startswith("-")]])
+            return sub, f"unrecognized arguments: {shown}{did_you_mean(name, options)}"
+    return None
+
+
 def _unknown_options(parser: argparse.ArgumentParser, command: str, extra: Sequence[str]) -> str:
     """``unrecognized arguments: ...`` with "did you mean" for a mistyped option of ``command``."""
     message = f"unrecognized arguments: {' '.join(extra)}"
@@ -612,6 +635,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _secrets[:] = _argv_secrets(argv)
     parser = build_parser()
     try:  # usage errors (exit 2), --help and --version (exit 0) end here, before anything starts
+        mistyped = _mistyped_option(parser, argv)
+        if mistyped:
+            mistyped[0].error(mistyped[1])
         args, extra = parser.parse_known_args(argv)
         if extra and args.command == "lab":
             args.lab_args = [*extra, *args.lab_args]  # options of jsadmin.lab itself

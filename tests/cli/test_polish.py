@@ -97,6 +97,7 @@ def test_every_option_of_every_command_has_help() -> None:
         (["load", "jobz"], "did you mean 'jobs'?"),
         (["load", "jobs", "--format", "jsn"], "did you mean 'json'?"),
         (["summary", "--stael", "5"], "did you mean '--stale'?"),
+        (["enqueue", "--gid", "1", "--nid", "1", "--catgory", "c", "--cmd", "x"], "did you mean '--category'?"),
         (["register", "--organization", "o", "--name", "n", "--source", "-", "--options", '{"rols": []}'],
          "did you mean 'roles'?"),
     ],
