@@ -18,6 +18,7 @@ import pandas as pd
 
 from ._common import JOB_FAMILIES
 from .errors import error_summary
+from .jobs import COPY_FAMILIES, one_row_per_job
 from .latency import finished_jobs, latency_summary
 from .liveness import DEFAULT_STALE_AFTER, grid_health
 from .probe import probe
@@ -31,6 +32,16 @@ class AnalyticsMixin:
     redis: Any
     readonly: bool
     url: str
+
+    def jobs(self) -> pd.DataFrame:
+        """Every job Redis holds, one row per guid, whichever families hold its copies
+        (see :func:`~jsadmin.analytics.jobs.one_row_per_job`): ``state`` is its latest state,
+        ``seen_in``/``copies`` where it was seen, ``jumpscript`` its ``<organization>__<name>``.
+
+        >>> admin.jobs().groupby("state", observed=True).size()    # jobs, not copies   # doctest: +SKIP
+        >>> admin.jobs().query("copies > 1")[["guid", "seen_in", "state"]]               # doctest: +SKIP
+        """
+        return one_row_per_job({name: self.load(name) for name in COPY_FAMILIES})  # type: ignore[attr-defined]
 
     def finished_jobs(self) -> pd.DataFrame:
         """Final copies of the jobs Redis still holds (``job_results``, ``jobs``, ``worker_jobs``).
