@@ -26,7 +26,33 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ._common import canonical_state, epoch_seconds, state_map
+from ._common import (
+    BLANK_CMD,
+    MISSING_CMD,
+    NO_ORGANIZATION,
+    canonical_state,
+    epoch_seconds,
+    jumpscript_id,
+    jumpscript_ids,
+    state_map,
+)
+
+__all__ = [
+    "BLANK_CMD",
+    "COPY_FAMILIES",
+    "MISSING_CMD",
+    "NO_ORGANIZATION",
+    "TOP_RANK",
+    "best_first",
+    "copies_of",
+    "copy_rank",
+    "job_origin",
+    "jumpscript_id",
+    "jumpscript_ids",
+    "newest_time",
+    "one_row_per_job",
+    "union_copies",
+]
 
 COPY_FAMILIES = ("job_results", "jobs", "worker_jobs", "worker_queues", "command_queues")
 """Families that hold a copy of a job, most authoritative first (breaks ties between equal copies)."""
@@ -39,11 +65,6 @@ IN_FLIGHT_STATES = ("SCHEDULED", "STARTED")
 _TIER_FINAL, _TIER_STARTED, _TIER_SCHEDULED = 2, 1, 0
 TOP_RANK = _TIER_FINAL * 100 + 10 + 3
 """:func:`copy_rank` of a copy no other copy can beat (final OK/ERROR with ``timeStop``)."""
-
-BLANK_CMD = "(blank cmd)"
-MISSING_CMD = "(no cmd)"
-NO_ORGANIZATION = "(no organization)"
-"""Labels of :func:`jumpscript_id` for a blank ``cmd``, a job without ``cmd`` and a blank ``category``."""
 
 _FAMILY_AUTHORITY = {name: len(COPY_FAMILIES) - i for i, name in enumerate(COPY_FAMILIES)}
 _FILL_COLUMNS = ("id", "gid", "nid", "role", "category", "cmd", "queue", "timeCreate", "timeStart")
@@ -104,49 +125,6 @@ def _text(series: pd.Series | None, n: int) -> pd.Series:
     if series is None:
         return pd.Series(pd.NA, index=range(n), dtype="string")
     return series.astype("string")
-
-
-def jumpscript_ids(df: pd.DataFrame) -> pd.Series:
-    """One identity per jumpscript: ``<organization>__<name>`` (``<category>__<cmd>``), as JumpScale keys
-    ``workers:jumpscripts:name``. Legacy local jobs (``category "jumpscript"``, ``cmd "<org>/<name>"``,
-    spec §4.5) fold into the same id; a blank ``cmd`` is ``(blank cmd)`` (``<org>__(blank cmd)`` when the
-    organization is known), a missing one ``(no cmd)``; a blank organization (``execFunction`` jobs)
-    is ``(no organization)__<name>``.
-
-    >>> df = pd.DataFrame({"category": ["backup", "jumpscript", "", None], "cmd": ["backup_dirs", "backup/backup_dirs", "x", ""]})
-    >>> jumpscript_ids(df).tolist()
-    ['backup__backup_dirs', 'backup__backup_dirs', '(no organization)__x', '(blank cmd)']
-    """
-    n = len(df)
-    cat = _text(df["category"] if "category" in df.columns else None, n).reset_index(drop=True)
-    cmd = _text(df["cmd"] if "cmd" in df.columns else None, n).reset_index(drop=True)
-    legacy = ((cat == "jumpscript") & cmd.str.contains("/", regex=False)).fillna(False)
-    if legacy.any():
-        parts = cmd[legacy].str.split("/", n=1)
-        cat = cat.copy()
-        cmd = cmd.copy()
-        cat[legacy] = parts.str[0]
-        cmd[legacy] = parts.str[1]
-    cat_blank = cat.fillna("").str.strip() == ""
-    cmd_missing = cmd.isna()
-    cmd_blank = ~cmd_missing & (cmd.fillna("").str.strip() == "")
-    name = cmd.where(~cmd_missing, MISSING_CMD).where(~cmd_blank, BLANK_CMD)
-    org = cat.where(~cat_blank, NO_ORGANIZATION)
-    out = (org + "__" + name).astype("string")
-    unnamed = (cmd_missing | cmd_blank) & cat_blank
-    out = out.where(~unnamed, name)
-    out.index = df.index
-    return out
-
-
-def jumpscript_id(category: object, cmd: object) -> str:
-    """:func:`jumpscript_ids` of one job.
-
-    >>> jumpscript_id("jumpscale", "echo"), jumpscript_id("jumpscript", "jumpscale/echo"), jumpscript_id("monitor", "")
-    ('jumpscale__echo', 'jumpscale__echo', 'monitor__(blank cmd)')
-    """
-    df = pd.DataFrame({"category": pd.array([category], dtype="string"), "cmd": pd.array([cmd], dtype="string")})
-    return str(jumpscript_ids(df).iloc[0])
 
 
 def job_origin(df: pd.DataFrame) -> pd.Series:
