@@ -53,7 +53,10 @@ class AnalyticsMixin:
     def latency(
         self, by: str | Sequence[str] | None = ("cmd",), metric: str = "run_time"
     ) -> pd.DataFrame:
-        """Latency summary of the finished jobs still in Redis (see :func:`latency_summary`).
+        """Latency summary of the finished jobs still in Redis, one job counted once (see :func:`latency_summary`).
+
+        ``by=["cmd"]`` (or ``"jumpscript"``) gives one row per jumpscript ``<organization>__<name>``;
+        ``jobs``/``measured``/``errors``/``timeouts`` are counts, p50..max ``Timedelta`` (ms).
 
         Redis keeps finished jobs for about a minute: for history use :meth:`record` and
         ``jsadmin.history(dir)``.

@@ -174,20 +174,22 @@ def union_copies(frames: Mapping[str, pd.DataFrame], families: tuple[str, ...] =
     return out
 
 
-def _seen_in(copies: pd.DataFrame, key: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _seen_in(families: pd.Series, key: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Per job key: ``seen_in`` (``command_queues+jobs+worker_queues``, ``×n`` for repeats) and ``copies``."""
-    counts = pd.crosstab(key.to_numpy(), copies["source"].to_numpy())
-    seen = pd.Series("", index=counts.index, dtype=object)
-    extra = [c for c in counts.columns if c not in LIFECYCLE_ORDER]
-    for name in (*LIFECYCLE_ORDER, *sorted(extra)):
-        if name not in counts.columns:
-            continue
-        n = counts[name].to_numpy()
-        label = np.where(n > 1, np.char.add(f"{name}×", n.astype(str)), name)
+    kcode, kuniq = pd.factorize(key.to_numpy())
+    fcode, funiq = pd.factorize(families.astype(str).to_numpy())
+    counts = np.zeros((len(kuniq), len(funiq)), dtype="int64")
+    np.add.at(counts, (kcode, fcode), 1)
+    order = [f for f in LIFECYCLE_ORDER if f in set(funiq)] + sorted(set(funiq) - set(LIFECYCLE_ORDER))
+    seen = np.full(len(kuniq), "", dtype=object)
+    for name in order:
+        n = counts[:, list(funiq).index(name)]
+        label = np.where(n > 1, np.char.add(f"{name}×", n.astype(str)), name).astype(object)
         part = np.where(n > 0, label, "")
-        sep = np.where((seen.str.len() > 0).to_numpy() & (n > 0), "+", "")
+        sep = np.where((seen != "") & (n > 0), "+", "")
         seen = seen + sep + part
-    return seen.astype("string"), counts.sum(axis=1).astype("int64")
+    return (pd.Series(seen, index=kuniq, dtype="string"),
+            pd.Series(counts.sum(axis=1), index=kuniq, dtype="int64"))
 
 
 def one_row_per_job(frames: Mapping[str, pd.DataFrame], *, families: tuple[str, ...] = COPY_FAMILIES) -> pd.DataFrame:
@@ -225,7 +227,7 @@ def one_row_per_job(frames: Mapping[str, pd.DataFrame], *, families: tuple[str, 
     guid = ranked["guid"].astype("string")
     no_guid = guid.isna() | (guid.str.len() == 0)
     key = guid.where(~no_guid, "\x00row:" + pd.Series(np.arange(n)[order].astype(str), index=ranked.index))
-    seen, count = _seen_in(ranked, key)
+    seen, count = _seen_in(ranked["source"], key)
     first = ~key.duplicated(keep="first").to_numpy()
     winners = ranked.loc[first]
     wkey = key[first]
