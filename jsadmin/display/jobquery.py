@@ -179,8 +179,8 @@ def filter_jobs(jobs: pd.DataFrame, query: JobQuery, *, now: pd.Timestamp | None
     if query.families:
         if "seen_in" in jobs.columns:
             seen = jobs["seen_in"].astype("string").fillna("").str.split("+")
-            wanted = set(query.families)
-            hit = [any(part.split("×")[0] in wanted for part in parts) for parts in seen.tolist()]
+            families = set(query.families)
+            hit = [any(part.split("×")[0] in families for part in parts) for parts in seen.tolist()]
             mask &= pd.Series(hit, index=jobs.index, dtype=bool)
         else:
             mask &= jobs["family"].isin(list(query.families)).fillna(False).astype(bool)
