@@ -37,6 +37,8 @@ ANY = "any"
 TABLE_COLUMNS = ("state", "jumpscript", "id", "gid", "nid", "role", "seen_in", "copies", "timeCreate",
                  "timeStop", "guid")
 COPY_COLUMNS = ("family", "state", "key", "field", "position", "nid", "timeStart", "timeStop")
+VIEW_COLUMNS = ("source", "family", "seen_in", "copies", "jumpscript", "origin", "last_seen")
+"""Columns the one-row-per-job view adds; the detail shows them above the job JSON, not in it."""
 QUEUE_FAMILIES = ("command_queues", "worker_queues")
 """Families whose copies *Cancel* removes (the queued copies of the selected jobs)."""
 
@@ -280,11 +282,15 @@ class JobBrowser(Panel):
     def detail_html(self, row: Mapping[str, Any]) -> str:
         """Full job JSON, its timings and its ECO (if it failed)."""
         record = job_record(row)
-        record = {k: v for k, v in record.items() if not (k.startswith("args.") and v is None)}
+        record = {k: v for k, v in record.items()
+                  if not (k.startswith("args.") and v is None) and k not in VIEW_COLUMNS}
         timings = {k: ("n/a (timestamp missing: not started or not finished)" if v is None else f"{v:.3f} s")
                    for k, v in job_timings(row).items()}
         copies = copies_of_job(self.copies, row)
-        seen = f"seen in {row.get('seen_in') or row.get('family')}: {len(copies)} copies, state from {row.get('source')}"
+        n = len(copies)
+        seen = (f"{row.get('jumpscript', '')} ({row.get('origin', '?')} job) · "
+                f"seen in {row.get('seen_in') or row.get('family')}: {n} cop{'y' if n == 1 else 'ies'}, "
+                f"state from {row.get('source')}")
         parts = [
             render_records_html("Timings", timings, cls="jsadmin-timings"),
             '<div class="jsadmin jsadmin-copies"><b>Copies</b> <span style="color:#57606a;font-size:11px">'
