@@ -170,3 +170,17 @@ def test_empty_input_gives_an_empty_typed_view() -> None:
     out = one_row_per_job({})
     assert out.empty and "seen_in" in out.columns and out.attrs["jobs"] == 0
     assert latency_summary(finished_jobs({}), by="cmd").empty
+
+
+def test_copies_without_a_guid_stay_separate_jobs() -> None:
+    frame = pd.DataFrame({
+        "guid": pd.array([None, None, "g"], dtype="string"),
+        "state": pd.Categorical(["OK", "OK", "STARTED"]),
+        "category": pd.array(["jumpscale"] * 3, dtype="string"),
+        "cmd": pd.array(["echo"] * 3, dtype="string"),
+    })
+    queued = frame.iloc[[2]].assign(state=pd.Categorical(["SCHEDULED"]))
+    out = one_row_per_job({"worker_jobs": frame, "command_queues": queued})
+    assert len(out) == 3 and out.attrs["no_guid"] == 2
+    assert out.loc[out["guid"] == "g", "seen_in"].item() == "command_queues+worker_jobs"
+    assert out["guid"].isna().sum() == 2 and (out.loc[out["guid"].isna(), "copies"] == 1).all()
