@@ -246,7 +246,7 @@ def one_row_per_job(frames: Mapping[str, pd.DataFrame], *, families: tuple[str, 
     out.insert(out.columns.get_loc("source") + 1, "seen_in", seen.loc[wkey.to_numpy()].to_numpy())
     out.insert(out.columns.get_loc("seen_in") + 1, "copies", count.loc[wkey.to_numpy()].to_numpy())
     out.insert(out.columns.get_loc("copies") + 1, "jumpscript", jumpscript_ids(out).to_numpy())
-    out.insert(out.columns.get_loc("jumpscript") + 1, "origin", job_origin(out).to_numpy())
+    out.insert(out.columns.get_loc("jumpscript") + 1, "origin", job_origin(out))
     out.insert(out.columns.get_loc("origin") + 1, "last_seen",
                pd.to_datetime(last.loc[wkey.to_numpy()].to_numpy(), unit="s", utc=True))
     lead = ["guid", "state", "source", "row", "seen_in", "copies", "jumpscript", "origin", "last_seen"]
