@@ -107,10 +107,17 @@ cq = frames["command_queues"]
 Frames are ordinary DataFrames, so questions that span key families are joins. Which jumpscript
 (with its description) does each in-flight or finished job run? A job's `category` is the
 jumpscript's `organization`, and its `cmd` is the jumpscript's `name`.
+
+One job has copies in several families at once (command queue, `jobs:<gid>`, worker queue, worker
+copy, result), so we start from `admin.jobs()`: **one row per job**, with its latest state, where it
+was seen (`seen_in`, `copies`) and its jumpscript as JumpScale names it (`organization__name`).
 """),
+    code('''jobs = admin.jobs()
+assert jobs["guid"].is_unique
+print(len(jobs), "jobs in", int(jobs["copies"].sum()), "copies")
+jobs[["guid", "state", "seen_in", "copies", "jumpscript"]].head()'''),
     code('''import pandas as pd
 
-jobs = pd.concat([frames["jobs"], frames["job_results"], frames["command_queues"]], ignore_index=True)
 scripts = frames["jumpscripts_by_name"][["organization", "name", "descr", "queue"]]
 joined = jobs.merge(scripts, how="left", left_on=["category", "cmd"], right_on=["organization", "name"],
                     suffixes=("", "_script"))
@@ -255,13 +262,18 @@ hist_dir = write_demo_history(workdir / "history", hours=2, jobs_per_minute=60, 
 history = load_history(hist_dir)
 hjobs = history["jobs"]
 len(hjobs), hjobs["timeStop"].min(), hjobs["timeStop"].max()'''),
+    md("""
+One row per jumpscript (`organization__name`; `by=["cmd"]` means the same). `jobs` counts finished
+jobs, `measured` those with the timestamps the metric needs (the percentile sample); durations are
+`Timedelta`s rounded to the millisecond. `summary.attrs["columns"]` says what each column counts.
+"""),
     code('''summary = latency_summary(hjobs, by=["cmd"], metric="run_time")
-assert (summary["count"] > 0).all()
-summary.round(3)'''),
+assert (summary["measured"] > 0).all() and summary.index.name == "jumpscript"
+summary'''),
     code('''by_node = latency_summary(hjobs, by=["nid"], metric="run_time")
 slowest = by_node["p90"].idxmax()
 print("slowest node by p90 run time:", slowest)
-by_node.round(3)'''),
+by_node'''),
     md("## Plots"),
     code('''%matplotlib inline
 from jsadmin.display import plots

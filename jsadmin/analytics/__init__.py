@@ -14,6 +14,7 @@ from .api import AnalyticsMixin
 from .demo_history import write_demo_history
 from .errors import error_summary
 from .history import load_history
+from .jobs import copy_rank, jumpscript_ids, one_row_per_job
 from .latency import finished_jobs, job_latency, latency_series, latency_summary
 from .liveness import grid_health, healthchecks, heartbeat_ages, stale_workers, stuck_jobs
 from .probe import probe
@@ -23,15 +24,18 @@ from .recorder import Recorder, run_recorder
 __all__ = [
     "AnalyticsMixin",
     "Recorder",
+    "copy_rank",
     "error_summary",
     "finished_jobs",
     "grid_health",
     "healthchecks",
     "heartbeat_ages",
     "job_latency",
+    "jumpscript_ids",
     "latency_series",
     "latency_summary",
     "load_history",
+    "one_row_per_job",
     "probe",
     "queue_depths",
     "run_recorder",

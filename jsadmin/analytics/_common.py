@@ -60,29 +60,69 @@ def frame_or_empty(frames: Mapping[str, pd.DataFrame], name: str) -> pd.DataFram
     return df if isinstance(df, pd.DataFrame) else pd.DataFrame()
 
 
-def jumpscript_label(category: object, cmd: object) -> str:
-    """``<organization>/<name>`` of a job; legacy local jobs (``category "jumpscript"``,
-    ``cmd "<org>/<name>"``, spec §4.5) map to the same label.
+BLANK_CMD = "(blank cmd)"
+MISSING_CMD = "(no cmd)"
+NO_ORGANIZATION = "(no organization)"
+"""Labels of :func:`jumpscript_id` for a blank ``cmd``, a job without ``cmd`` and a blank ``category``."""
 
-    >>> jumpscript_label("jumpscale", "echo"), jumpscript_label("jumpscript", "jumpscale/echo")
-    ('jumpscale/echo', 'jumpscale/echo')
+
+def _text(series: pd.Series | None, n: int) -> pd.Series:
+    if series is None:
+        return pd.Series(pd.NA, index=range(n), dtype="string")
+    return series.astype("string")
+
+
+def jumpscript_ids(df: pd.DataFrame) -> pd.Series:
+    """One identity per jumpscript: ``<organization>__<name>`` (``<category>__<cmd>``), as JumpScale keys
+    ``workers:jumpscripts:name``. Legacy local jobs (``category "jumpscript"``, ``cmd "<org>/<name>"``,
+    spec §4.5) fold into the same id; a blank ``cmd`` is ``(blank cmd)`` (``<org>__(blank cmd)`` when the
+    organization is known), a missing one ``(no cmd)``; a blank organization (``execFunction`` jobs)
+    is ``(no organization)__<name>``.
+
+    >>> df = pd.DataFrame({"category": ["backup", "jumpscript", "", None], "cmd": ["backup_dirs", "backup/backup_dirs", "x", ""]})
+    >>> jumpscript_ids(df).tolist()
+    ['backup__backup_dirs', 'backup__backup_dirs', '(no organization)__x', '(blank cmd)']
     """
-    cat = "" if category is None or category is pd.NA else str(category)
-    name = "" if cmd is None or cmd is pd.NA else str(cmd)
-    if cat == "jumpscript" and "/" in name:
-        return name
-    return f"{cat}/{name}"
+    n = len(df)
+    cat = _text(df["category"] if "category" in df.columns else None, n).reset_index(drop=True)
+    cmd = _text(df["cmd"] if "cmd" in df.columns else None, n).reset_index(drop=True)
+    legacy = ((cat == "jumpscript") & cmd.str.contains("/", regex=False)).fillna(False)
+    if legacy.any():
+        parts = cmd[legacy].str.split("/", n=1)
+        cat = cat.copy()
+        cmd = cmd.copy()
+        cat[legacy] = parts.str[0]
+        cmd[legacy] = parts.str[1]
+    cat_blank = cat.fillna("").str.strip() == ""
+    cmd_missing = cmd.isna()
+    cmd_blank = ~cmd_missing & (cmd.fillna("").str.strip() == "")
+    name = cmd.where(~cmd_missing, MISSING_CMD).where(~cmd_blank, BLANK_CMD)
+    org = cat.where(~cat_blank, NO_ORGANIZATION)
+    out = (org + "__" + name).astype("string")
+    unnamed = (cmd_missing | cmd_blank) & cat_blank
+    out = out.where(~unnamed, name)
+    out.index = df.index
+    return out
+
+
+def jumpscript_id(category: object, cmd: object) -> str:
+    """:func:`jumpscript_ids` of one job.
+
+    >>> jumpscript_id("jumpscale", "echo"), jumpscript_id("jumpscript", "jumpscale/echo"), jumpscript_id("monitor", "")
+    ('jumpscale__echo', 'jumpscale__echo', 'monitor__(blank cmd)')
+    """
+    df = pd.DataFrame({"category": pd.array([category], dtype="string"), "cmd": pd.array([cmd], dtype="string")})
+    return str(jumpscript_ids(df).iloc[0])
+
+
+def jumpscript_label(category: object, cmd: object) -> str:
+    """Kept for earlier callers: :func:`jumpscript_id` (``<organization>__<name>``)."""
+    return jumpscript_id(category, cmd)
 
 
 def add_jumpscript(df: pd.DataFrame) -> pd.Series:
-    """``<category>/<cmd>``: the jumpscript a job ran (organization/name), legacy shapes folded."""
-    cat = df["category"].astype("string").fillna("") if "category" in df else ""
-    cmd = df["cmd"].astype("string").fillna("")
-    label = (cat + "/" + cmd).astype("string")
-    legacy = (cat == "jumpscript") & cmd.str.contains("/", regex=False)
-    if isinstance(legacy, pd.Series) and legacy.any():
-        label = label.where(~legacy, cmd)
-    return label
+    """Kept for earlier callers: :func:`jumpscript_ids` of a job frame."""
+    return jumpscript_ids(df)
 
 
 def state_map(state: pd.Series, mapping: Mapping[str, float], default: float = 0) -> np.ndarray:

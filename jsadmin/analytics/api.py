@@ -18,6 +18,7 @@ import pandas as pd
 
 from ._common import JOB_FAMILIES
 from .errors import error_summary
+from .jobs import COPY_FAMILIES, one_row_per_job
 from .latency import finished_jobs, latency_summary
 from .liveness import DEFAULT_STALE_AFTER, grid_health
 from .probe import probe
@@ -32,6 +33,16 @@ class AnalyticsMixin:
     readonly: bool
     url: str
 
+    def jobs(self) -> pd.DataFrame:
+        """Every job Redis holds, one row per guid, whichever families hold its copies
+        (see :func:`~jsadmin.analytics.jobs.one_row_per_job`): ``state`` is its latest state,
+        ``seen_in``/``copies`` where it was seen, ``jumpscript`` its ``<organization>__<name>``.
+
+        >>> admin.jobs().groupby("state", observed=True).size()    # jobs, not copies   # doctest: +SKIP
+        >>> admin.jobs().query("copies > 1")[["guid", "seen_in", "state"]]               # doctest: +SKIP
+        """
+        return one_row_per_job({name: self.load(name) for name in COPY_FAMILIES})  # type: ignore[attr-defined]
+
     def finished_jobs(self) -> pd.DataFrame:
         """Final copies of the jobs Redis still holds (``job_results``, ``jobs``, ``worker_jobs``).
 
@@ -42,7 +53,10 @@ class AnalyticsMixin:
     def latency(
         self, by: str | Sequence[str] | None = ("cmd",), metric: str = "run_time"
     ) -> pd.DataFrame:
-        """Latency summary of the finished jobs still in Redis (see :func:`latency_summary`).
+        """Latency summary of the finished jobs still in Redis, one job counted once (see :func:`latency_summary`).
+
+        ``by=["cmd"]`` (or ``"jumpscript"``) gives one row per jumpscript ``<organization>__<name>``;
+        ``jobs``/``measured``/``errors``/``timeouts`` are counts, p50..max ``Timedelta`` (ms).
 
         Redis keeps finished jobs for about a minute: for history use :meth:`record` and
         ``jsadmin.history(dir)``.

@@ -13,7 +13,14 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from ._common import JOB_FAMILIES, add_jumpscript, frame_or_empty, state_in, utc_column
+from ._common import (
+    JOB_FAMILIES,
+    frame_or_empty,
+    jumpscript_id,
+    jumpscript_ids,
+    state_in,
+    utc_column,
+)
 from .latency import finished_jobs
 
 ERROR_COLUMNS = (
@@ -31,17 +38,18 @@ _TAG = re.compile(r"(?:^|\s)(jsorganization|jsname):(\S+)")
 
 
 def jumpscript_from_tags(tags: Any) -> str | None:
-    """``<organization>/<name>`` from an ECO ``tags`` text (``jsorganization:x jsname:y``), else ``None``.
+    """The jumpscript ``<organization>__<name>`` (:func:`~jsadmin.analytics.jobs.jumpscript_id`, the
+    same identity as failed jobs) from an ECO ``tags`` text (``jsorganization:x jsname:y``), else ``None``.
 
     >>> jumpscript_from_tags("jscategory:a jsorganization:jumpscale jsname:echo")
-    'jumpscale/echo'
+    'jumpscale__echo'
     """
     if not isinstance(tags, str):
         return None
     found = dict(_TAG.findall(tags))
     if "jsname" not in found:
         return None
-    return f"{found.get('jsorganization', '')}/{found['jsname']}"
+    return jumpscript_id(found.get("jsorganization", ""), found["jsname"])
 
 
 def _eco_rows(ecos: pd.DataFrame) -> pd.DataFrame:
@@ -123,7 +131,7 @@ def _job_rows(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         {
             "source": "job",
             "category": [d[0] for d in described],
-            "jumpscript": add_jumpscript(failed) if "cmd" in failed else pd.NA,
+            "jumpscript": jumpscript_ids(failed) if "cmd" in failed else pd.NA,
             "nid": pd.to_numeric(failed["nid"], errors="coerce").astype("Int64"),
             "occurrences": 1,
             "first_seen": when,

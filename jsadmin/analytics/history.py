@@ -32,7 +32,8 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from ..decode import DecodeError, loads
-from ._common import as_utc, canonical_state, state_map, utc_now
+from ._common import as_utc, canonical_state, utc_now
+from .jobs import TOP_RANK, best_first, copy_rank
 
 TABLES = ("jobs", "queues", "heartbeats")
 _TS = pa.timestamp("ns", tz="UTC")
@@ -303,16 +304,17 @@ def _to_frame(tbl: pa.Table, table: str, decode_json: bool) -> pd.DataFrame:
 
 
 def dedupe_jobs(jobs: pd.DataFrame) -> pd.DataFrame:
-    """One row per guid: the copy with ``timeStop``, then the most final state, then the latest capture.
+    """One row per guid: the best copy by :func:`~jsadmin.analytics.jobs.best_first` (the one ranking
+    of copies: most final state, then newest timestamp incl. ``captured``, then family).
 
     Fast path for recorded data: the recorder writes a guid again only when it found a *more
-    final* copy, so only guids that have a less-than-final row (no ``timeStop``, TIMEOUT,
-    NOWORK) can be duplicated; only those are hashed against the rest.
+    final* copy, so only guids that have a copy below :data:`~jsadmin.analytics.jobs.TOP_RANK`
+    (no ``timeStop``, TIMEOUT, NOWORK) can be duplicated; only those are hashed against the rest.
     """
     if jobs.empty:
         return jobs
-    rank = finality_rank(jobs["state"], jobs["timeStop"])
-    low = rank < _TOP_RANK
+    rank = copy_rank(jobs["state"], jobs["timeStop"])
+    low = rank < TOP_RANK
     if not low.any():
         return jobs
     guids = pa.chunked_array([pa.array(jobs["guid"].array)]) if len(jobs) else None
@@ -322,9 +324,7 @@ def dedupe_jobs(jobs: pd.DataFrame) -> pd.DataFrame:
     if not suspect.any():
         return jobs
     sub = jobs.loc[suspect]
-    captured = sub["captured"].to_numpy(dtype="datetime64[ns]").astype("int64")
-    order = np.lexsort((captured, rank[suspect]))[::-1]
-    winners = sub.iloc[order].drop_duplicates("guid").index
+    winners = sub.iloc[best_first(sub)].drop_duplicates("guid").index
     drop = sub.index.difference(winners)
     return jobs.drop(index=drop)
 
@@ -395,12 +395,6 @@ def load_history(
     return out
 
 
-_TOP_RANK = 12
-"""Copies at or above this rank (a timeStop and a final state) are never superseded."""
-
-
 def finality_rank(state: pd.Series, time_stop: pd.Series) -> np.ndarray:
-    """How final each job copy is: has ``timeStop`` (x10) + OK/ERROR 3, TIMEOUT 2, NOWORK 1."""
-    rank = state_map(state, {"OK": 3, "ERROR": 3, "TIMEOUT": 2, "NOWORK": 1}).astype("int64")
-    return time_stop.notna().to_numpy().astype("int64") * 10 + rank
-
+    """Kept for callers of earlier versions: :func:`jsadmin.analytics.jobs.copy_rank`."""
+    return copy_rank(state, time_stop)

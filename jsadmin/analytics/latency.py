@@ -1,6 +1,7 @@
 """Job latency over loaded frames (spec §4.7): pure pandas, no Redis.
 
-Three durations, all float seconds:
+Three durations (float seconds per job in :func:`job_latency`; ``Timedelta`` rounded to the
+millisecond in the :func:`latency_summary` / :func:`latency_series` tables):
 
 * ``queue_wait`` = ``timeStart - timeCreate``: command-queue wait + AC->PM RPC + worker-queue wait.
   It compares the AC clock with the node clock, so it can be slightly negative under clock skew.
@@ -12,6 +13,10 @@ Three durations, all float seconds:
 
 Jobs without the timestamps a duration needs are never given zeros: :func:`job_latency` drops them
 and counts them in ``attrs["excluded"]`` by reason.
+
+Groups name a jumpscript once, as JumpScale keys it: ``by="cmd"`` and ``by="jumpscript"`` both
+group by ``<organization>__<name>`` (:func:`~jsadmin.analytics.jobs.jumpscript_ids`), so legacy local
+jobs (``cmd "backup/backup_dirs"``) and AC jobs (``cmd "backup_dirs"``) of one jumpscript share a row.
 
 >>> lat = job_latency(jobs)                                   # doctest: +SKIP
 >>> latency_summary(jobs, by=["cmd"], metric="run_time")      # doctest: +SKIP
@@ -33,21 +38,36 @@ from ._common import (
     UNFINISHED_STATES,
     canonical_state,
     epoch_seconds,
-    jumpscript_label,
     require_columns,
     state_in,
     state_map,
 )
+from .jobs import jumpscript_ids, one_row_per_job
 
 METRICS = ("queue_wait", "run_time", "end_to_end")
 GROUP_KEYS = ("cmd", "category", "jumpscript", "nid", "role", "queue", "state", "gid", "source")
 """Columns :func:`latency_summary` is usually grouped by (any existing column works too)."""
 QUANTILES = {"p50": 0.50, "p90": 0.90, "p99": 0.99}
-STAT_COLUMNS = ("count", "jobs", "error_rate", "timeout_rate", "p50", "p90", "p99", "mean", "max")
+STAT_COLUMNS = ("jobs", "measured", "errors", "timeouts", "error_rate", "timeout_rate",
+                "p50", "p90", "p99", "mean", "max")
+DURATION_COLUMNS = ("p50", "p90", "p99", "mean", "max")
+COLUMN_DOCS = {
+    "jobs": "finished jobs in the group (state OK, ERROR or TIMEOUT), one per job, timestamps or not",
+    "measured": "of all rows in the group, those with the timestamps the metric needs: the percentile sample",
+    "errors": "jobs in state ERROR",
+    "timeouts": "jobs in state TIMEOUT",
+    "error_rate": "errors / jobs (3 decimals; NaN when jobs is 0)",
+    "timeout_rate": "timeouts / jobs (3 decimals; NaN when jobs is 0)",
+    "p50": "median of the metric over the measured jobs (Timedelta, ms)",
+    "p90": "90th percentile of the metric (Timedelta, ms)",
+    "p99": "99th percentile of the metric (Timedelta, ms)",
+    "mean": "mean of the metric (Timedelta, ms)",
+    "max": "largest value of the metric (Timedelta, ms)",
+    "throughput": "finished jobs per second of the bucket (latency_series only)",
+}
+"""What every column of :func:`latency_summary` / :func:`latency_series` counts (also in ``attrs["columns"]``)."""
 EXCLUSION_REASONS = ("unfinished", "no_timeStart", "no_timeStop")
-
-_STATE_RANK = {"OK": 3, "ERROR": 3, "TIMEOUT": 2, "NOWORK": 1}
-_SOURCE_RANK = {"job_results": 2, "jobs": 1, "worker_jobs": 0}
+_JUMPSCRIPT_ALIASES = ("cmd", "jumpscript")
 
 
 @dataclass
@@ -118,55 +138,58 @@ def job_latency(jobs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _group_keys(
-    df: pd.DataFrame, by: str | Sequence[str] | None
-) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """``(frame, keys as asked, keys to group by)``; ``jumpscript`` groups by category + cmd."""
+def _group_keys(df: pd.DataFrame, by: str | Sequence[str] | None) -> tuple[pd.DataFrame, list[str]]:
+    """``(frame, keys to group by)``: ``cmd`` and ``jumpscript`` both become the ``jumpscript``
+    column (``<organization>__<name>``), and ``category`` is folded for legacy local jobs."""
     if by is None:
-        return df, [], []
+        return df, []
     keys = [by] if isinstance(by, str) else list(by)
-    if "jumpscript" in keys and "jumpscript" not in df.columns:
-        require_columns(df, ("category", "cmd"), "grouping by jumpscript")
-        df = _fold_legacy_jumpscripts(df)
-        i = keys.index("jumpscript")
-        group = [*keys[:i], "category", "cmd", *keys[i + 1 :]]
-        require_columns(df, group, "latency grouping")
-        return df, keys, group
-    require_columns(df, keys, "latency grouping")
-    return df, keys, keys
+    out: list[str] = []
+    for key in keys:
+        name = "jumpscript" if key in _JUMPSCRIPT_ALIASES else key
+        if name not in out:
+            out.append(name)
+    if "jumpscript" in out and "jumpscript" not in df.columns:
+        require_columns(df, ("cmd",), "grouping by cmd / jumpscript")
+        df = df.assign(jumpscript=jumpscript_ids(df))
+    if "category" in out:
+        df = _fold_legacy_category(df)
+    require_columns(df, out, "latency grouping")
+    return df, out
 
 
-def _fold_legacy_jumpscripts(df: pd.DataFrame) -> pd.DataFrame:
-    """Legacy local jobs (``category "jumpscript"``, ``cmd "<org>/<name>"``, spec §4.5) as
-    ``category <org>``, ``cmd <name>``, so they group with the current shape."""
-    cat = df["category"]
-    legacy = (cat == "jumpscript").fillna(False).to_numpy(dtype=bool)
+def _fold_legacy_category(df: pd.DataFrame) -> pd.DataFrame:
+    """Legacy local jobs (``category "jumpscript"``, ``cmd "<org>/<name>"``, spec §4.5) grouped
+    under their organization, like current jobs."""
+    cat = df["category"].astype("string")
+    cmd = df["cmd"].astype("string") if "cmd" in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
+    legacy = ((cat == "jumpscript") & cmd.str.contains("/", regex=False)).fillna(False)
     if not legacy.any():
         return df
-    cmd = df["cmd"].astype("string")
-    legacy &= cmd.str.contains("/", regex=False).fillna(False).to_numpy(dtype=bool)
-    if not legacy.any():
-        return df
-    parts = cmd[legacy].str.split("/", n=1)
-    category = df["category"].astype("string").copy()
-    category[legacy] = parts.str[0]
-    cmd = cmd.copy()
-    cmd[legacy] = parts.str[1]
-    return df.assign(category=category, cmd=cmd)
+    cat = cat.copy()
+    cat[legacy] = cmd[legacy].str.split("/", n=1).str[0]
+    return df.assign(category=cat)
 
 
-def _merge_jumpscript(res: pd.DataFrame, keys: list[str], group: list[str]) -> pd.DataFrame:
-    """Fold the ``category``/``cmd`` index levels back into one ``jumpscript`` level."""
-    if keys == group or (res.empty and not isinstance(res.index, pd.MultiIndex)):
-        return res
-    frame = res.reset_index()
-    cat = frame.pop("category").tolist()
-    cmd = frame.pop("cmd").tolist()
-    labels = [jumpscript_label(c, n) for c, n in zip(cat, cmd, strict=True)]
-    frame.insert(0, "jumpscript", pd.array(labels, dtype="string"))
-    index_cols = [k for k in group if k not in ("category", "cmd")]
-    index_cols.insert(group.index("category"), "jumpscript")
-    return frame.set_index(index_cols).sort_index()
+def seconds_of(values: pd.Series) -> np.ndarray:
+    """A duration column (``Timedelta`` or float seconds) as float seconds, ``NaN`` for missing.
+
+    >>> seconds_of(pd.Series([pd.Timedelta("1.5s"), pd.NaT])).tolist()
+    [1.5, nan]
+    """
+    if pd.api.types.is_timedelta64_dtype(values.dtype):
+        return values.dt.total_seconds().to_numpy(dtype="float64", na_value=np.nan)
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _as_durations(res: pd.DataFrame) -> pd.DataFrame:
+    for col in DURATION_COLUMNS:
+        if col in res.columns:
+            res[col] = pd.to_timedelta(res[col].astype("float64"), unit="s").dt.round("ms")
+    for col in ("error_rate", "timeout_rate"):
+        if col in res.columns:
+            res[col] = res[col].round(3)
+    return res
 
 
 def _check_metric(metric: str) -> None:
@@ -181,7 +204,7 @@ def _stats(work: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     else:
         grouped = work.groupby(np.zeros(len(work), dtype=np.int8))
     res = grouped.agg(
-        count=("_m", "count"),
+        measured=("_m", "count"),
         jobs=("_final", "sum"),
         errors=("_err", "sum"),
         timeouts=("_to", "sum"),
@@ -199,8 +222,8 @@ def _stats(work: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         res["error_rate"] = (res["errors"] / jobs).where(jobs > 0)
         res["timeout_rate"] = (res["timeouts"] / jobs).where(jobs > 0)
-    res["count"] = res["count"].astype("int64")
-    res["jobs"] = res["jobs"].astype("int64")
+    for col in ("measured", "jobs", "errors", "timeouts"):
+        res[col] = res[col].astype("int64")
     res = res[list(STAT_COLUMNS)]
     if not keys:
         res.index = pd.Index(["all"], name=None)[: len(res)]
@@ -229,11 +252,16 @@ def latency_summary(
 ) -> pd.DataFrame:
     """Latency statistics per group: one row per group, indexed by the ``by`` columns.
 
-    Columns: ``count`` (jobs with a value for ``metric``: the percentile sample), ``jobs``
-    (jobs in a final state OK/ERROR/TIMEOUT, timestamps or not), ``error_rate`` and
-    ``timeout_rate`` (share of ``jobs``), ``p50``/``p90``/``p99``/``mean``/``max`` of ``metric``
-    in seconds. ``by`` may name any column (``cmd``, ``category``, ``nid``, ``role``, ``queue``,
-    ``state``, ...) and the derived ``jumpscript`` (``<category>/<cmd>``); ``None`` gives one row.
+    ``jobs`` should hold one row per job (:func:`finished_jobs` or a recorded history), so no job
+    counts twice. Columns (see :data:`COLUMN_DOCS`, also in ``attrs["columns"]``): ``jobs`` (finished
+    jobs: OK/ERROR/TIMEOUT), ``measured`` (rows with the timestamps ``metric`` needs: the percentile
+    sample), ``errors``, ``timeouts``, ``error_rate``/``timeout_rate`` (share of ``jobs``, 3 decimals),
+    ``p50``/``p90``/``p99``/``mean``/``max`` of ``metric`` as ``Timedelta`` rounded to the millisecond
+    (``.dt.total_seconds()`` for numbers).
+
+    ``by`` may name any column (``nid``, ``role``, ``queue``, ``state``, ``category`` ...); ``"cmd"``
+    and ``"jumpscript"`` both group by the jumpscript identity ``<organization>__<name>`` (index level
+    ``jumpscript``), so one jumpscript is one row whatever shape its jobs have; ``None`` gives one row.
     ``attrs["excluded"]`` counts the jobs without the needed timestamps.
 
     >>> latency_summary(jobs, by=["cmd"], metric="run_time")          # doctest: +SKIP
@@ -241,10 +269,10 @@ def latency_summary(
     """
     _check_metric(metric)
     m = _metrics(jobs)
-    jobs, keys, group = _group_keys(jobs, by)
-    res = _stats(_work_frame(jobs, group, getattr(m, metric)), group)
-    res = _merge_jumpscript(res, keys, group)
-    res.attrs = {"metric": metric, "excluded": m.excluded, "legacy": m.stats["legacy"]}
+    jobs, group = _group_keys(jobs, by)
+    res = _as_durations(_stats(_work_frame(jobs, group, getattr(m, metric)), group))
+    res.attrs = {"metric": metric, "excluded": m.excluded, "legacy": m.stats["legacy"],
+                 "columns": {c: COLUMN_DOCS[c] for c in res.columns}}
     return res
 
 
@@ -256,9 +284,10 @@ def latency_series(
 ) -> pd.DataFrame:
     """Time-bucketed latency statistics (buckets of ``freq`` by ``timeStop``) plus throughput.
 
-    Same columns as :func:`latency_summary` plus ``throughput`` (finished jobs per second of the
-    bucket). Indexed by ``time`` (bucket start, UTC), then the ``by`` columns. Without ``by``,
-    empty buckets between the first and last job are filled (``jobs`` 0, ``throughput`` 0).
+    Same columns as :func:`latency_summary` (durations as ``Timedelta``) plus ``throughput``
+    (finished jobs per second of the bucket). Indexed by ``time`` (bucket start, UTC), then the
+    ``by`` columns (``cmd``/``jumpscript`` -> ``jumpscript``). Without ``by``, empty buckets between
+    the first and last job are filled (``jobs`` 0, ``throughput`` 0).
 
     >>> latency_series(jobs, freq="5min")[["p50", "p90", "throughput"]]   # doctest: +SKIP
     """
@@ -268,7 +297,7 @@ def latency_series(
     except ValueError as exc:
         raise ValueError(f"freq must be a fixed frequency such as '1min' or '10s': {exc}") from exc
     m = _metrics(jobs)
-    jobs, keys, group = _group_keys(jobs, by)
+    jobs, group = _group_keys(jobs, by)
     stop = epoch_seconds(jobs["timeStop"])
     has_stop = ~np.isnan(stop)
     step_s = step.total_seconds()
@@ -279,74 +308,61 @@ def latency_series(
     work = _work_frame(jobs, group, values)
     work.insert(0, "time", pd.to_datetime(buckets, unit="s", utc=True).as_unit("ns"))
     res = _stats(work, ["time", *group])
-    if group != keys:
-        res = _merge_jumpscript(res, ["time", *keys], ["time", *group])
-    if not keys and len(res):
+    if not group and len(res):
         full = pd.date_range(res.index.min(), res.index.max(), freq=step, name="time")
         res = res.reindex(full)
-        for col in ("count", "jobs"):
+        for col in ("measured", "jobs", "errors", "timeouts"):
             res[col] = res[col].fillna(0).astype("int64")
     res["throughput"] = res["jobs"] / step.total_seconds()
-    res.attrs = {"metric": metric, "excluded": m.excluded, "freq": freq}
+    res = _as_durations(res)
+    res.attrs = {"metric": metric, "excluded": m.excluded, "freq": freq,
+                 "columns": {c: COLUMN_DOCS[c] for c in res.columns}}
     return res
 
 
-def _finality(df: pd.DataFrame, source: pd.Series) -> np.ndarray:
-    rank = state_map(df["state"], _STATE_RANK).astype("int64")
-    has_stop = (~np.isnan(epoch_seconds(df["timeStop"]))).astype("int64")
-    src = source.map(_SOURCE_RANK).fillna(0).to_numpy(dtype="int64")
-    return has_stop * 100 + rank * 10 + src
-
-
 def finished_jobs(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Union of the final job copies (``job_results``, ``jobs``, ``worker_jobs``), one row per guid.
+    """The finished jobs Redis holds, one row per job: :func:`~jsadmin.analytics.jobs.one_row_per_job`
+    over ``job_results``, ``jobs`` and ``worker_jobs``, keeping jobs whose latest state is final
+    (OK, ERROR, TIMEOUT, NOWORK).
 
-    Keeps rows in a final state (OK, ERROR, TIMEOUT, NOWORK) and adds ``source`` (the family a row
-    came from). When a guid appears more than once the most final copy wins: one with ``timeStop``
-    over one without, OK/ERROR over TIMEOUT over NOWORK, then ``job_results`` > ``jobs`` >
-    ``worker_jobs``. Rows without a guid are all kept. A recorded history (``{"jobs": ...}``) is
-    accepted too (it is already one row per guid).
+    The copy that wins is the one :func:`~jsadmin.analytics.jobs.copy_rank` ranks highest (one with
+    ``timeStop`` over one without, OK/ERROR over TIMEOUT over NOWORK, then the newest, then
+    ``job_results`` > ``jobs`` > ``worker_jobs``); ``source`` names its family, ``seen_in`` every
+    family holding a copy, ``jumpscript`` the ``<organization>__<name>`` identity. Rows without a
+    guid are all kept. A recorded history (``{"jobs": ...}``) is accepted too (already one row per guid).
+    ``attrs["duplicates"]``: final copies folded into another.
 
     >>> jobs = finished_jobs(admin.load_all())                  # doctest: +SKIP
     >>> jobs = finished_jobs(jsadmin.history("rec/"))            # doctest: +SKIP
     """
     if not isinstance(frames, Mapping):
         raise TypeError("finished_jobs expects a dict of family name -> DataFrame")
-    parts = []
-    unique_input = False
+    present: dict[str, pd.DataFrame] = {}
     for name in JOB_FAMILIES:
         df = frames.get(name)
-        if not isinstance(df, pd.DataFrame) or df.empty:
-            continue
-        require_columns(df, ("state", "timeStop"), f"finished_jobs({name})")
-        final = state_in(df["state"], (*FINAL_STATES, "NOWORK"))
-        sub = df if final.all() else df.loc[final]
-        if "source" not in sub.columns:
-            sub = sub.assign(source=name)
-        unique_input = bool(df.attrs.get("unique_guids", False))
-        parts.append(sub)
-    if not parts:  # every job column, typed, so grouping and latency work on "no jobs" too
-        empty = empty_frame(JOB_COLUMNS).assign(source=pd.array([], dtype="string"))
+        if isinstance(df, pd.DataFrame) and not df.empty:
+            require_columns(df, ("state", "timeStop"), f"finished_jobs({name})")
+            present[name] = df
+    if not present:  # every job column, typed, so grouping and latency work on "no jobs" too
+        empty = empty_frame(JOB_COLUMNS).assign(source=pd.array([], dtype="string"),
+                                                jumpscript=pd.array([], dtype="string"))
         empty["state"] = canonical_state(empty["state"])
         empty.attrs = {"duplicates": 0}
         return empty
-    if len(parts) == 1:
-        union = parts[0].reset_index(drop=True)
-    else:
-        union = pd.concat(parts, ignore_index=True)
-        unique_input = False
-    if not isinstance(union["source"].dtype, pd.StringDtype):
-        union["source"] = union["source"].astype("string")
-    union["state"] = canonical_state(union["state"])
-    union.attrs = {"duplicates": 0}
-    if "guid" not in union.columns or unique_input:
-        return union
-    rank = _finality(union, union["source"])
-    order = np.argsort(-rank, kind="stable")
-    ranked = union.iloc[order]
-    no_guid = ranked["guid"].isna().to_numpy()
-    dedup = ranked.loc[~no_guid].drop_duplicates("guid", keep="first")
-    out = pd.concat([dedup, ranked.loc[no_guid]]).sort_index()
-    out = out.reset_index(drop=True)
-    out.attrs = {"duplicates": int(len(union) - len(out))}
+    final_states = (*FINAL_STATES, "NOWORK")
+    final_copies = sum(int(state_in(df["state"], final_states).sum()) for df in present.values())
+    if len(present) == 1 and next(iter(present.values())).attrs.get("unique_guids", False):
+        name, df = next(iter(present.items()))
+        out = df.loc[state_in(df["state"], final_states)].reset_index(drop=True)
+        if "source" not in out.columns:
+            out = out.assign(source=name)
+        out["source"] = out["source"].astype("string")
+        out["state"] = canonical_state(out["state"])
+        if "jumpscript" not in out.columns:
+            out["jumpscript"] = jumpscript_ids(out)
+        out.attrs = {"duplicates": 0}
+        return out
+    jobs = one_row_per_job(present, families=JOB_FAMILIES)
+    out = jobs.loc[state_in(jobs["state"], final_states)].reset_index(drop=True)
+    out.attrs = {"duplicates": final_copies - len(out)}
     return out

@@ -28,7 +28,8 @@ import pandas as pd
 
 from .. import keys
 from ._common import FINAL_STATES, JOB_FAMILIES, utc_now
-from .history import finality_rank, read_table, write_table
+from .history import read_table, write_table
+from .jobs import best_first, copy_rank
 from .liveness import heartbeat_ages
 from .queues import depth_frame, sample_queues
 
@@ -102,7 +103,7 @@ class Recorder:
         df = tbl.select(["guid", "state", "timeStop", "captured"]).to_pandas()
         recent = df["captured"] >= utc_now() - pd.Timedelta(seconds=FORGET_AFTER)
         df = df.loc[recent.to_numpy()]
-        ranks = finality_rank(df["state"], df["timeStop"])
+        ranks = copy_rank(df["state"], df["timeStop"])
         now = time.monotonic()
         seen: dict[str, tuple[int, float]] = {}
         for guid, rank in zip(df["guid"].tolist(), ranks.tolist(), strict=True):
@@ -147,16 +148,13 @@ class Recorder:
         if not parts:
             return pd.DataFrame()
         jobs = pd.concat(parts, ignore_index=True)
-        jobs["_rank"] = finality_rank(jobs["state"], jobs["timeStop"]) * 10 + jobs["source"].map(
-            {"job_results": 2, "jobs": 1, "worker_jobs": 0}
-        ).fillna(0).astype("int64")
-        jobs = jobs.sort_values("_rank", ascending=False, kind="stable").drop_duplicates("guid")
+        jobs = jobs.iloc[best_first(jobs)].drop_duplicates("guid")
+        jobs["_rank"] = copy_rank(jobs["state"], jobs["timeStop"])
         tick = time.monotonic()
         keep = []
         for i, (guid, rank) in enumerate(
             zip(jobs["guid"].tolist(), jobs["_rank"].tolist(), strict=True)
         ):
-            rank //= 10
             known = self._seen.get(guid)
             if known is None or rank > known[0]:
                 keep.append(i)

@@ -1,9 +1,12 @@
-"""Pure pandas behind the job browser: union job frames, filter them, cut one page.
+"""Pure pandas behind the job browser: one row per job, filters, one page, the copies of a job.
 
+The browser lists :func:`job_rows` (one row per guid over every family, see
+:func:`jsadmin.analytics.jobs.one_row_per_job`), so "N matching" counts jobs; :func:`union_jobs`
+(every copy, with its ``family``) backs the detail view and the write actions.
 No widgets and no Redis here, so the browser's logic is testable on hand-built frames.
 
 >>> q = JobQuery(states=("ERROR",), text="disk")
->>> page = page_of(filter_jobs(jobs, q), page=0, size=50)   # doctest: +SKIP
+>>> page = page_of(filter_jobs(job_rows(frames), q), page=0, size=50)   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from ..analytics.jobs import best_first, jumpscript_ids, one_row_per_job
 
 JOB_FAMILIES: tuple[str, ...] = (
     "job_results",
@@ -30,6 +35,14 @@ _JSON_COLUMNS = ("args", "result")
 _SEARCH = "_search"
 _RELATIVE = re.compile(r"^\s*-\s*(\d+(?:\.\d+)?)\s*(s|sec|min|m|h|d)\s*$", re.IGNORECASE)
 _UNITS = {"s": "s", "sec": "s", "min": "min", "m": "min", "h": "h", "d": "D"}
+
+
+def _search_text(df: pd.DataFrame) -> pd.Series:
+    text = pd.Series("", index=df.index, dtype=object)
+    for col in _JSON_COLUMNS:
+        if col in df.columns:
+            text = text + " " + df[col].map(_as_text)
+    return text.str.lower()
 
 
 def _as_text(value: object) -> str:
@@ -63,13 +76,42 @@ def union_jobs(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=["family", "row", "guid", "state", _SEARCH])
     out = pd.concat(parts, ignore_index=True, sort=False)
-    text = pd.Series("", index=out.index, dtype=object)
-    for col in _JSON_COLUMNS:
-        if col in out.columns:
-            text = text + " " + out[col].map(_as_text)
-    out[_SEARCH] = text.str.lower()
+    out[_SEARCH] = _search_text(out)
     out["family"] = out["family"].astype("string")
     return out
+
+
+def job_rows(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per job over the family frames (:func:`~jsadmin.analytics.jobs.one_row_per_job`):
+    ``state`` is the latest, ``seen_in``/``copies`` say where its copies are, ``source``/``row``
+    name the copy shown (``family`` is the same as ``source``), plus the lowercase search text.
+
+    >>> job_rows(admin.load_all())[["guid", "state", "seen_in", "copies"]]   # doctest: +SKIP
+    """
+    present = {name: df for name, df in frames.items() if name in JOB_FAMILIES}
+    out = one_row_per_job(present, families=JOB_FAMILIES)
+    attrs = dict(out.attrs)
+    if "family" not in out.columns:
+        out.insert(out.columns.get_loc("source") + 1, "family", out["source"])
+    out[_SEARCH] = _search_text(out) if len(out) else pd.Series([], dtype=object)
+    out.attrs = attrs
+    return out
+
+
+def copies_of_job(copies: pd.DataFrame, job: Mapping[str, object]) -> pd.DataFrame:
+    """The copies (rows of :func:`union_jobs`) of one job row of :func:`job_rows`, best first.
+
+    Matched by guid; a job without a guid is only its own copy (``family``/``row``).
+    """
+    if copies.empty:
+        return copies
+    guid = job.get("guid")
+    if isinstance(guid, str) and guid:
+        hit = copies.loc[(copies["guid"].astype("string") == guid).fillna(False).to_numpy()]
+    else:
+        hit = copies.loc[((copies["family"] == job.get("source", job.get("family")))
+                          & (copies["row"] == job.get("row"))).fillna(False).to_numpy()]
+    return hit.iloc[best_first(hit, family="family")]
 
 
 def parse_time(value: str | pd.Timestamp | None, *, now: pd.Timestamp | None = None) -> pd.Timestamp | None:
@@ -108,8 +150,9 @@ def _opt_int(value: object, name: str) -> int | None:
 class JobQuery:
     """What the job browser filters on; empty values mean "any".
 
-    ``cmd`` matches ``category``, ``cmd`` or ``category/cmd`` (substring, case-insensitive);
-    ``text`` searches inside ``args`` and ``result``; times apply to ``timeCreate``.
+    ``cmd`` matches the jumpscript ``<organization>__<name>``, or ``category/cmd`` (substring,
+    case-insensitive); ``text`` searches inside ``args`` and ``result``; times apply to
+    ``timeCreate``; ``families`` keeps jobs with a copy in one of them (``seen_in``).
     """
 
     states: tuple[str, ...] = ()
@@ -124,7 +167,7 @@ class JobQuery:
 
 
 def filter_jobs(jobs: pd.DataFrame, query: JobQuery, *, now: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Rows of a :func:`union_jobs` frame that match ``query``, newest first.
+    """Rows of a :func:`job_rows` (or :func:`union_jobs`) frame that match ``query``, newest first.
 
     Bad filter values raise ``ValueError`` with a message meant for the user.
 
@@ -134,7 +177,13 @@ def filter_jobs(jobs: pd.DataFrame, query: JobQuery, *, now: pd.Timestamp | None
         return jobs
     mask = pd.Series(True, index=jobs.index)
     if query.families:
-        mask &= jobs["family"].isin(list(query.families)).fillna(False).astype(bool)
+        if "seen_in" in jobs.columns:
+            seen = jobs["seen_in"].astype("string").fillna("").str.split("+")
+            families = set(query.families)
+            hit = [any(part.split("×")[0] in families for part in parts) for parts in seen.tolist()]
+            mask &= pd.Series(hit, index=jobs.index, dtype=bool)
+        else:
+            mask &= jobs["family"].isin(list(query.families)).fillna(False).astype(bool)
     if query.states and "state" in jobs.columns:
         mask &= jobs["state"].astype("string").isin(list(query.states)).fillna(False).astype(bool)
     for name in ("gid", "nid"):
@@ -150,7 +199,9 @@ def filter_jobs(jobs: pd.DataFrame, query: JobQuery, *, now: pd.Timestamp | None
         cat = jobs.get("category", pd.Series("", index=jobs.index)).astype("string").fillna("")
         cmd = jobs.get("cmd", pd.Series("", index=jobs.index)).astype("string").fillna("")
         both = (cat + "/" + cmd).str.lower()
-        mask &= both.str.contains(needle, regex=False).fillna(False).astype(bool)
+        ident = jobs["jumpscript"] if "jumpscript" in jobs.columns else jumpscript_ids(jobs)
+        hit = both.str.contains(needle, regex=False) | ident.astype("string").str.lower().str.contains(needle, regex=False)
+        mask &= hit.fillna(False).astype(bool)
     since, until = parse_time(query.since, now=now), parse_time(query.until, now=now)
     if (since is not None or until is not None) and "timeCreate" in jobs.columns:
         created = jobs["timeCreate"]
@@ -183,7 +234,7 @@ def page_of(jobs: pd.DataFrame, *, page: int, size: int = PAGE_SIZE) -> pd.DataF
     return jobs.iloc[page * size : (page + 1) * size]
 
 
-SUMMARY_COLUMNS = ("family", "id", "guid", "gid", "nid", "role", "category", "cmd", "state", "timeCreate")
+SUMMARY_COLUMNS = ("state", "jumpscript", "id", "gid", "nid", "role", "seen_in", "copies", "timeCreate", "guid")
 
 
 def row_label(row: Mapping[str, object]) -> str:
@@ -193,10 +244,9 @@ def row_label(row: Mapping[str, object]) -> str:
         return "" if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)) else str(value)
 
     target = f"nid {text('nid')}" if text("nid") else f"role {text('role')}"
-    return (
-        f"{text('family'):<14} #{text('id'):<6} {text('category')}/{text('cmd')} "
-        f"{text('state'):<9} {target} {text('guid')[:12]}"
-    )
+    name = text("jumpscript") or f"{text('category')}/{text('cmd')}"
+    where = text("seen_in") or text("family")
+    return f"{text('state'):<9} #{text('id'):<6} {name} {target} {text('guid')[:12]} [{where}]"
 
 
 def job_record(row: Mapping[str, object]) -> dict[str, object]:

@@ -23,7 +23,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
-from ..analytics.latency import METRICS, job_latency, latency_series, latency_summary
+from ..analytics.jobs import jumpscript_ids
+from ..analytics.latency import METRICS, job_latency, latency_series, latency_summary, seconds_of
 from ..analytics.liveness import DEFAULT_STALE_AFTER
 
 PERCENTILES = ("p50", "p90", "p99")
@@ -117,8 +118,8 @@ def plot_latency_distribution(
     """Distribution of a latency metric (histogram or ECDF), one curve per group, with the
     overall p50/p90/p99 drawn as vertical lines (``line.get_gid()`` is ``"p50"`` …).
 
-    ``by``: a job column or ``"jumpscript"`` (the ``top`` largest groups are drawn; ``None``: one
-    curve). The x axis is logarithmic when the values span two decades; there, zero durations
+    ``by``: a job column, or ``"cmd"``/``"jumpscript"`` for the jumpscript identity
+    ``<organization>__<name>`` (the ``top`` largest groups are drawn; ``None``: one curve). The x axis is logarithmic when the values span two decades; there, zero durations
     (clamped sub-second runs) are drawn in the first bin.
 
     >>> plot_latency_distribution(jobs, by="nid", metric="queue_wait", kind="ecdf")   # doctest: +SKIP
@@ -127,8 +128,10 @@ def plot_latency_distribution(
     if kind not in ("hist", "ecdf"):
         raise ValueError(f"kind must be 'hist' or 'ecdf', got {kind!r}")
     lat = job_latency(jobs)
-    if by == "jumpscript" and "jumpscript" not in lat.columns:
-        lat = lat.assign(jumpscript=lat["category"].astype("string") + "/" + lat["cmd"].astype("string"))
+    if by in ("cmd", "jumpscript"):
+        by = "jumpscript"
+        if "jumpscript" not in lat.columns:
+            lat = lat.assign(jumpscript=jumpscript_ids(lat))
     if by is not None and by not in lat.columns:
         raise KeyError(f"cannot group by {by!r}: not a column of the job frame")
     values = lat.loc[lat[metric].notna()]
@@ -173,7 +176,7 @@ def plot_latency_distribution(
     overall = latency_summary(jobs, by=None, metric=metric).iloc[0]
     for name in PERCENTILES:
         style, color = _PCT_STYLE[name]
-        value = float(overall[name])
+        value = float(seconds_of(pd.Series([overall[name]]))[0])
         line = ax.axvline(value, linestyle=style, color=color, linewidth=1.4,
                           label=f"{name} = {fmt_seconds(value)}")
         line.set_gid(name)
@@ -219,11 +222,11 @@ def plot_percentiles_over_time(
     if by is None:
         series = latency_series(jobs, freq=freq, metric=metric)
         when = _naive_utc(series.index)
-        values = pd.concat([series[name] for name in PERCENTILES])
+        values = pd.Series(np.concatenate([seconds_of(series[name]) for name in PERCENTILES]))
         log = spans_decades(values)
         for name in PERCENTILES:
             style, color = _PCT_STYLE[name]
-            ys = series[name].to_numpy(dtype="float64")
+            ys = seconds_of(series[name])
             off = log and not (ys[np.isfinite(ys)] > 0).any()
             (line,) = ax.plot(when, ys, linestyle=style, color=color, linewidth=1.5,
                               label=f"{name} (0 s: off the log axis)" if off else name,
@@ -232,17 +235,18 @@ def plot_percentiles_over_time(
         title = f"{label.capitalize()} percentiles per {freq}"
     else:
         series = latency_series(jobs, freq=freq, by=by, metric=metric)
+        by = "jumpscript" if by in ("cmd", "jumpscript") else by
         frame = series.reset_index()
         groups = (
-            frame.groupby(by, dropna=False, observed=True)["count"].sum().sort_values(ascending=False)
+            frame.groupby(by, dropna=False, observed=True)["measured"].sum().sort_values(ascending=False)
         )
         colors = plt.get_cmap("tab10").colors
         for i, group in enumerate(groups.index[:top]):
             sub = frame[frame[by] == group].sort_values("time")
-            (line,) = ax.plot(_naive_utc(sub["time"]), sub["p90"].to_numpy(dtype="float64"),
+            (line,) = ax.plot(_naive_utc(sub["time"]), seconds_of(sub["p90"]),
                               color=colors[i % len(colors)], linewidth=1.4, label=f"{by}={group}")
             line.set_gid(f"p90:{group}")
-        values = frame["p90"]
+        values = pd.Series(seconds_of(frame["p90"]))
         title = f"{label.capitalize()} p90 per {freq} by {by}"
         legend_outside = True
     if spans_decades(values):
@@ -291,7 +295,8 @@ def plot_throughput(jobs: pd.DataFrame, freq: str = "1min", ax: Axes | None = No
 def heatmap_frame(
     jobs: pd.DataFrame, value: str = "p90", metric: str = "run_time", *, top: int | None = 20
 ) -> pd.DataFrame:
-    """The node x jumpscript pivot :func:`plot_heatmap` draws (rows ``nid``, columns ``jumpscript``).
+    """The node x jumpscript pivot :func:`plot_heatmap` draws (rows ``nid``, columns ``jumpscript``;
+    durations in float seconds).
 
     ``top`` keeps the jumpscripts with the most jobs (``None``: all); nodes and jumpscripts
     without any value are dropped.
@@ -300,6 +305,8 @@ def heatmap_frame(
     if value not in summary.columns:
         raise ValueError(f"value must be one of {list(summary.columns)}, got {value!r}")
     pivot = summary[value].unstack("jumpscript")
+    if pd.api.types.is_timedelta64_dtype(summary[value].dtype):
+        pivot = pivot.apply(seconds_of)
     if top is not None:
         volume = summary["jobs"].groupby(level="jumpscript").sum().sort_values(ascending=False, kind="stable")
         pivot = pivot[[c for c in pivot.columns if c in set(volume.index[:top])]]
@@ -319,7 +326,7 @@ def plot_heatmap(
     """Node x jumpscript heatmap of a latency statistic (``p50``/``p90``/``p99``/``mean``, seconds,
     log colour scale when it spans two decades) or of ``error_rate``/``timeout_rate`` (%).
 
-    The image data is :func:`heatmap_frame` (NaN cells — no jobs — are blank; the ``top``
+    Columns are jumpscripts (``<organization>__<name>``). The image data is :func:`heatmap_frame` (NaN cells — no jobs — are blank; the ``top``
     busiest jumpscripts are shown).
 
     >>> plot_heatmap(history["jobs"], value="error_rate")                # doctest: +SKIP
@@ -342,7 +349,7 @@ def plot_heatmap(
                       interpolation="nearest")
     ax.set_xticks(range(n_cols), [str(c) for c in pivot.columns], rotation=35, ha="right")
     ax.set_yticks(range(n_rows), [f"nid {i}" for i in pivot.index])
-    ax.set_xlabel("jumpscript (organization/name)")
+    ax.set_xlabel("jumpscript (organization__name)")
     ax.set_ylabel("node")
     if rate:
         what = value.replace("_", " ") + " (%)"
@@ -362,7 +369,7 @@ def plot_heatmap(
                 continue
             if rate:
                 text = f"{v * 100:.2g}%"
-            elif value == "count":
+            elif value in ("jobs", "measured", "errors", "timeouts"):
                 text = f"{int(v)}"
             else:
                 text = fmt_seconds(v)

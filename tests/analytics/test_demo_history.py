@@ -45,10 +45,10 @@ def test_volume_window_and_identity(demo) -> None:
 def test_slow_node_and_long_tails(demo) -> None:
     _, frames = demo
     s = latency_summary(frames["jobs"], by=["nid", "jumpscript"])
-    sleep = s.xs("jumpscale/sleep", level="jumpscript")["p50"]
+    sleep = s.xs("jumpscale__sleep", level="jumpscript")["p50"]
     assert sleep.loc[4] > 3 * sleep.drop(index=4).max()
     by_script = latency_summary(frames["jobs"], by="jumpscript")
-    assert by_script.loc["backup/backup_dirs", "p50"] > 10 * by_script.loc["jumpscale/exec", "p50"]
+    assert by_script.loc["backup__backup_dirs", "p50"] > 10 * by_script.loc["jumpscale__exec", "p50"]
     assert (by_script["p99"] > by_script["p50"]).all()
 
 

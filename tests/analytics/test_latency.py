@@ -94,19 +94,22 @@ def test_job_latency_rejects_frames_without_timestamps() -> None:
 
 def test_latency_summary_by_cmd_known_answers() -> None:
     s = latency_summary(jobs_frame(ROWS), by="cmd", metric="run_time")
-    assert list(s.index) == ["echo", "sleep"]
-    echo = s.loc["echo"]
-    assert echo["count"] == 2 and echo["jobs"] == 2
-    assert echo["p50"] == pytest.approx(0.25)  # median of [0.5, 0.0]
-    assert echo["p90"] == pytest.approx(0.45)
-    assert echo["mean"] == pytest.approx(0.25) and echo["max"] == 0.5
+    # "cmd" groups by the jumpscript identity <organization>__<name>
+    assert s.index.name == "jumpscript"
+    assert list(s.index) == ["jumpscale__echo", "jumpscale__sleep"]
+    echo = s.loc["jumpscale__echo"]
+    assert echo["measured"] == 2 and echo["jobs"] == 2
+    assert echo["p50"] == pd.Timedelta("0.25s")  # median of [0.5, 0.0]
+    assert echo["p90"] == pd.Timedelta("0.45s")
+    assert echo["mean"] == pd.Timedelta("0.25s") and echo["max"] == pd.Timedelta("0.5s")
     assert echo["error_rate"] == 0.0
-    sleep = s.loc["sleep"]
+    sleep = s.loc["jumpscale__sleep"]
     # final jobs: c (ERROR), f (TIMEOUT, no timeStop), g (TIMEOUT); only g has a run_time
-    assert sleep["jobs"] == 3 and sleep["count"] == 1
-    assert sleep["error_rate"] == pytest.approx(1 / 3)
-    assert sleep["timeout_rate"] == pytest.approx(2 / 3)
-    assert sleep["p50"] == sleep["max"] == 60.0
+    assert sleep["jobs"] == 3 and sleep["measured"] == 1
+    assert sleep["errors"] == 1 and sleep["timeouts"] == 2
+    assert sleep["error_rate"] == 0.333  # rounded to 3 decimals
+    assert sleep["timeout_rate"] == 0.667
+    assert sleep["p50"] == sleep["max"] == pd.Timedelta(seconds=60)
     assert s.attrs["excluded"] == {"unfinished": 1, "no_timeStart": 1, "no_timeStop": 1}
 
 
@@ -114,12 +117,12 @@ def test_latency_summary_groupings_and_metric_choice() -> None:
     df = jobs_frame(ROWS)
     overall = latency_summary(df, by=None, metric="end_to_end")
     assert len(overall) == 1
-    assert overall["count"].iloc[0] == 4  # a, b, c (legacy e2e), g
-    assert overall["p50"].iloc[0] == pytest.approx(np.percentile([2.0, 0.0, 10.0, 63.0], 50))
+    assert overall["measured"].iloc[0] == 4  # a, b, c (legacy e2e), g
+    assert overall["p50"].iloc[0].total_seconds() == pytest.approx(np.percentile([2.0, 0.0, 10.0, 63.0], 50))
     by_two = latency_summary(df, by=["nid", "jumpscript"], metric="queue_wait")
     assert by_two.index.names == ["nid", "jumpscript"]
-    assert by_two.loc[(1, "jumpscale/echo"), "p50"] == 1.5
-    assert by_two.loc[(2, "jumpscale/sleep"), "count"] == 1
+    assert by_two.loc[(1, "jumpscale__echo"), "p50"] == pd.Timedelta("1.5s")
+    assert by_two.loc[(2, "jumpscale__sleep"), "measured"] == 1
     with pytest.raises(ValueError, match="metric"):
         latency_summary(df, metric="latency")
     with pytest.raises(KeyError, match="nosuch"):
@@ -143,7 +146,7 @@ def test_latency_series_buckets_and_throughput() -> None:
     assert s["jobs"].tolist() == [2, 2, 0, 0, 1]
     assert s["throughput"].tolist() == pytest.approx([2 / 60, 2 / 60, 0, 0, 1 / 60])
     assert s["error_rate"].iloc[1] == 0.5
-    assert s["p50"].iloc[0] == pytest.approx(0.5)  # run times 0 and 1
+    assert s["p50"].iloc[0] == pd.Timedelta("0.5s")  # run times 0 and 1
     with pytest.raises(ValueError, match="freq"):
         latency_series(jobs_frame(rows), freq="1 fortnight")
 
@@ -185,5 +188,7 @@ def test_jumpscript_grouping_folds_legacy_local_jobs() -> None:
              timeStop=T0 + 2),
     ]
     s = latency_summary(jobs_frame(rows), by="jumpscript")
-    assert list(s.index) == ["jumpscale/echo", "jumpscale/exec"]
-    assert s.loc["jumpscale/echo", "count"] == 2 and s.loc["jumpscale/echo", "max"] == 4.0
+    assert list(s.index) == ["jumpscale__echo", "jumpscale__exec"]
+    assert s.loc["jumpscale__echo", "measured"] == 2 and s.loc["jumpscale__echo", "max"] == pd.Timedelta("4s")
+    # "cmd" is the same identity: the legacy "jumpscale/echo" and the AC "echo" share one row
+    pd.testing.assert_frame_equal(latency_summary(jobs_frame(rows), by="cmd"), s)

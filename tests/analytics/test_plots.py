@@ -58,7 +58,7 @@ def test_distribution_marks_the_computed_percentiles(history) -> None:
         ax = plots.plot_latency_distribution(jobs, by="jumpscript", kind=kind)
         overall = latency_summary(jobs, by=None).iloc[0]
         for name in ("p50", "p90", "p99"):
-            assert by_gid(ax, name).get_xdata()[0] == pytest.approx(overall[name])
+            assert by_gid(ax, name).get_xdata()[0] == pytest.approx(overall[name].total_seconds())
         assert ax.get_xscale() == "log"  # echo ms .. backups minutes
         assert ax.get_xlabel().startswith("run time (s)")
     ecdf = plots.plot_latency_distribution(jobs, by=None, metric="queue_wait", kind="ecdf")
@@ -86,11 +86,12 @@ def test_percentiles_over_time_match_the_series(history) -> None:
     ax = plots.plot_percentiles_over_time(jobs, freq="10min")
     series = latency_series(jobs, freq="10min")
     for name in ("p50", "p90", "p99"):
-        np.testing.assert_allclose(by_gid(ax, name).get_ydata(), series[name].to_numpy(), equal_nan=True)
+        np.testing.assert_allclose(by_gid(ax, name).get_ydata(), series[name].dt.total_seconds().to_numpy(), equal_nan=True)
     assert ax.get_xlabel() == "time (UTC)" and ax.get_ylabel() == "run time (s)"
     by_cmd = plots.plot_percentiles_over_time(jobs, freq="30min", by="cmd")
-    echo = latency_series(jobs, freq="30min", by="cmd").xs("echo", level="cmd")
-    np.testing.assert_allclose(by_gid(by_cmd, "p90:echo").get_ydata(), echo["p90"].to_numpy(), equal_nan=True)
+    echo = latency_series(jobs, freq="30min", by="cmd").xs("jumpscale__echo", level="jumpscript")
+    np.testing.assert_allclose(by_gid(by_cmd, "p90:jumpscale__echo").get_ydata(),
+                               echo["p90"].dt.total_seconds().to_numpy(), equal_nan=True)
 
 
 def test_throughput_and_error_rate(history) -> None:
@@ -112,14 +113,16 @@ def test_heatmap_array_is_the_summary_pivot(history, value: str) -> None:
     ax = plots.plot_heatmap(jobs, value=value)
     summary = latency_summary(jobs, by=["nid", "jumpscript"])
     pivot = summary[value].unstack("jumpscript")
+    if value == "p90":
+        pivot = pivot.apply(lambda col: col.dt.total_seconds())
     drawn = np.ma.filled(ax.images[0].get_array().astype("float64"), np.nan)
     np.testing.assert_allclose(drawn, pivot.to_numpy(dtype="float64"), equal_nan=True)
     assert [t.get_text() for t in ax.get_xticklabels()] == list(pivot.columns)
     assert [t.get_text() for t in ax.get_yticklabels()] == [f"nid {n}" for n in pivot.index]
     if value == "p90":
         # the demo's slow node stands out for every jumpscript with real run times
-        slow = pivot.loc[4, "jumpscale/sleep"]
-        assert slow > 2 * pivot.drop(index=4)["jumpscale/sleep"].max()
+        slow = pivot.loc[4, "jumpscale__sleep"]
+        assert slow > 2 * pivot.drop(index=4)["jumpscale__sleep"].max()
 
 
 def test_queue_depth_draws_recorded_samples(history, tmp_path: Path) -> None:
@@ -171,7 +174,7 @@ def test_plots_on_a_real_recording(r, admin, tmp_path: Path) -> None:
     rec.poll()
     hist = load_history(tmp_path)
     ax = plots.plot_latency_distribution(hist["jobs"], by="cmd")
-    assert by_gid(ax, "p50").get_xdata()[0] == pytest.approx(latency_summary(hist["jobs"], by=None)["p50"].iloc[0])
+    assert by_gid(ax, "p50").get_xdata()[0] == pytest.approx(latency_summary(hist["jobs"], by=None)["p50"].iloc[0].total_seconds())
     ax = plots.plot_heartbeat_age(hist["heartbeats"], stale_after=120)
     assert sorted(b.get_width() for b in ax.patches) == pytest.approx(sorted(hist["heartbeats"]["age"]))
     out = Path("/tmp/jsadmin-plots")

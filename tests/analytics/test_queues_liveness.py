@@ -153,15 +153,15 @@ def test_error_summary_groups_ecos_and_failed_jobs(r: redis.Redis, admin) -> Non
     summary = error_summary(admin.load_all())
     rows = {(s, c, j, n): (o, i) for s, c, j, n, o, i in
             summary[["source", "category", "jumpscript", "nid", "occurrences", "items"]].itertuples(index=False)}
-    assert rows[("eco", "workers.executejob", "jumpscale/exec", 3)] == (4, 1)
-    assert rows[("job", "workers.executejob", "jumpscale/exec", 3)] == (1, 1)
-    assert rows[("job", "job.timeout", "jumpscale/sleep", 2)] == (1, 1)
+    assert rows[("eco", "workers.executejob", "jumpscale__exec", 3)] == (4, 1)
+    assert rows[("job", "workers.executejob", "jumpscale__exec", 3)] == (1, 1)
+    assert rows[("job", "job.timeout", "jumpscale__sleep", 2)] == (1, 1)
     assert len(summary) == 3
     assert summary["occurrences"].iloc[0] == 4  # most frequent first
     eco_row = summary[summary["source"] == "eco"].iloc[0]
     assert eco_row["first_seen"] == pd.Timestamp(NOW - 600, unit="s", tz="UTC")
     assert eco_row["last_seen"] == pd.Timestamp(NOW - 60, unit="s", tz="UTC")
-    assert jumpscript_from_tags("jsname:x") == "/x" and jumpscript_from_tags(None) is None
+    assert jumpscript_from_tags("jsname:x") == "(no organization)__x" and jumpscript_from_tags(None) is None
 
 
 def test_error_summary_bad_and_empty_input() -> None:

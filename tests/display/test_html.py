@@ -132,7 +132,7 @@ def test_panels_without_ipywidgets_render_static_html(admin, monkeypatch: pytest
     assert set(bundle) == {"text/plain", "text/html"}
     root = parse(bundle["text/html"])
     assert "will not update" in texts(root) and "Install ipywidgets for live controls." in texts(root)
-    assert "job rows 2" in texts(root)  # jobs:1 entry + queue entry
+    assert "jobs 1 copies 2" in texts(root)  # one job: its jobs:1 entry + its queue entry
 
 
 def test_panel_bundle_with_widgets_has_view_and_fallback(admin) -> None:

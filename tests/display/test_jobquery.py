@@ -7,9 +7,11 @@ import pytest
 
 from jsadmin.display.jobquery import (
     JobQuery,
+    copies_of_job,
     filter_jobs,
     job_eco,
     job_record,
+    job_rows,
     job_timings,
     page_count,
     page_of,
@@ -63,6 +65,21 @@ def test_union_keeps_provenance_and_maps_back(frames: dict[str, pd.DataFrame]) -
     r1 = jobs[jobs["guid"] == "r1"].iloc[0]
     assert frames[r1["family"]].loc[r1["row"], "guid"] == "r1"
     assert "disk /data full" in r1["_search"]
+
+
+def test_job_rows_fold_copies_and_filter_on_jobs(frames: dict[str, pd.DataFrame]) -> None:
+    q0 = frames["command_queues"].iloc[[0]].assign(state=pd.Categorical(["STARTED"]), key="jobs:1")
+    with_copy = {**frames, "jobs": q0.reset_index(drop=True)}
+    rows = job_rows(with_copy)
+    assert len(rows) == 9 and rows["guid"].is_unique  # 10 copies, 9 jobs
+    job = rows.set_index("guid").loc["q0"]
+    assert job["seen_in"] == "command_queues+jobs" and job["copies"] == 2
+    assert str(job["state"]) == "STARTED" and job["source"] == "jobs"  # STARTED beats SCHEDULED
+    assert filter_jobs(rows, JobQuery(families=("jobs",)))["guid"].tolist() == ["q0"]
+    assert filter_jobs(rows, JobQuery(cmd="jumpscale__disk"))["guid"].tolist() == ["r1"]
+    assert len(filter_jobs(rows, JobQuery(states=("SCHEDULED",)))) == 6  # q0 is counted once, as STARTED
+    copies = copies_of_job(union_jobs(with_copy), rows.set_index("guid").loc["q0"].to_dict() | {"guid": "q0"})
+    assert copies["family"].tolist() == ["jobs", "command_queues"]
 
 
 def test_filters_each_dimension(frames: dict[str, pd.DataFrame]) -> None:

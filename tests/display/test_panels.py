@@ -51,7 +51,9 @@ def test_job_browser_filters_and_detail(admin) -> None:
     admin.enqueue_job(1, role="storage", category="backup", cmd="backup_dirs", args={"dirs": ["/a"]})
     admin.enqueue_job(2, nid=7, category="jumpscale", cmd="info")
     jb = JobBrowser(admin)
-    assert len(jb.jobs) == 6  # jobs:<gid> + command queue copy of each
+    assert len(jb.copies) == 6  # jobs:<gid> + command queue copy of each
+    assert len(jb.jobs) == 3 and set(jb.jobs["seen_in"]) == {"command_queues+jobs"}  # one row per job
+    assert "3 matching of 3 jobs (6 copies)" in jb.page_label.value
     jb.family.value = "command_queues"
     jb.gid.value = "1"
     assert len(jb.matches) == 2
@@ -60,11 +62,16 @@ def test_job_browser_filters_and_detail(admin) -> None:
     jb.role.value = ""
     jb.cmd.value = "jumpscale/"
     assert jb.matches["cmd"].tolist() == ["echo"]
+    jb.cmd.value = "jumpscale__echo"  # the jumpscript identity works too
+    assert jb.matches["cmd"].tolist() == ["echo"]
     jb.cmd.value = ""
     jb.search.value = "NEEDLE"
     assert jb.matches["cmd"].tolist() == ["echo"]
     jb.select(positions=[0])
     assert "needle in args" in jb.detail.value and "Timings" in jb.detail.value
+    # the detail lists both copies of the job
+    assert "seen in command_queues+jobs: 2 copies" in jb.detail.value
+    assert "queues:commands:queue:1:5" in jb.detail.value and "jobs:1" in jb.detail.value
     jb.search.value = ""
     jb.since.value = "-1h"
     assert len(jb.matches) == 2
@@ -106,6 +113,35 @@ def test_discard_writes_nothing(admin, r: redis.Redis) -> None:
     jb.confirm_button.click()  # disabled in the UI; a programmatic click reports, not writes
     assert "nothing to confirm" in jb.status.value
     assert r.llen("queues:commands:queue:1:4") == 1
+
+
+def test_one_row_per_job_cancels_every_queued_copy_and_requeues_once(admin, r: redis.Redis) -> None:
+    keep, drop = (admin.enqueue_job(1, nid=4, category="jumpscale", cmd="echo", args={"n": i}) for i in range(2))
+    # a copy of `drop` has also reached a worker queue (what the processmanager pushes, STARTED)
+    raw = json.loads(r.lindex("queues:commands:queue:1:4", 1))
+    r.rpush("queues:workers:work:default", json.dumps(dict(raw, state="STARTED"), indent=2, sort_keys=True))
+    # a failed job whose final copy is both in jobs:1 and in its result list
+    failed = dict(raw, guid="f" * 32, id=99, state="ERROR", timeStart=1.7e9, timeStop=1.7e9 + 1, result="boom")
+    r.hset("jobs:1", failed["guid"], json.dumps(failed))
+    r.rpush(f"queues:jobqueue:{failed['guid']}", json.dumps(failed))
+    jb = JobBrowser(admin)
+    assert len(jb.copies) == 7 and len(jb.jobs) == 3 and jb.jobs["guid"].is_unique
+    row = jb.jobs.set_index("guid").loc[drop["guid"]]
+    assert row["seen_in"] == "command_queues+jobs+worker_queues" and row["copies"] == 3
+    jb.select([drop["guid"]])
+    jb.cancel_button.click()
+    assert set(jb.pending["selection"]) == {"command_queues", "worker_queues"}
+    jb.confirm_button.click()
+    assert [j["guid"] for j in _queue(r, "queues:commands:queue:1:4")] == [keep["guid"]]
+    assert r.llen("queues:workers:work:default") == 0
+    assert drop["guid"].encode() not in r.hkeys("jobs:1")
+    # requeue works on the job's latest copy only: one clone, not one per copy
+    jb.select([failed["guid"]])
+    jb.requeue_button.click()
+    assert sum(len(v) for v in jb.pending["selection"].values()) == 1
+    jb.confirm_button.click()
+    queued = _queue(r, "queues:commands:queue:1:4")
+    assert len(queued) == 2 and queued[-1]["args"] == failed["args"] and queued[-1]["guid"] != failed["guid"]
 
 
 def test_requeue_and_clone_and_edit_failed_job(admin, grid, r: redis.Redis) -> None:

@@ -56,7 +56,9 @@ def test_panel_snapshots_hold_their_content(redis_url: str) -> None:
     first = browser.page_frame.iloc[0]
     assert first["guid"] in html and "Static snapshot taken" in html
     assert f'data-state="{first["state"]}"' in html
-    assert f"matching of {len(browser.jobs):,} rows" in html  # the pager line, as the live panel shows it
+    # the pager line, as the live panel shows it: it counts jobs, each job's copies folded into one row
+    assert f"matching of {len(browser.jobs):,} jobs ({len(browser.copies):,} copies)" in html
+    assert len(browser.jobs) < len(browser.copies) and browser.jobs["guid"].is_unique
     assert "Cancel… (disabled)" in html  # read-only: the write controls are shown disabled
     assert "read-only" in html
     bundle = browser._repr_mimebundle_()

@@ -1,4 +1,4 @@
-"""Job browser: filter every job copy in Redis, page through it, inspect one, act on a selection.
+"""Job browser: one row per job in Redis (its copies folded), filter, page, inspect one, act on a selection.
 
 >>> from jsadmin.display import JobBrowser
 >>> jb = JobBrowser(admin)           # doctest: +SKIP
@@ -19,9 +19,11 @@ from ..jobquery import (
     JOB_FAMILIES,
     PAGE_SIZE,
     JobQuery,
+    copies_of_job,
     filter_jobs,
     job_eco,
     job_record,
+    job_rows,
     job_timings,
     page_count,
     page_of,
@@ -32,21 +34,32 @@ from ..jobquery import (
 from ._base import Panel
 
 ANY = "any"
-TABLE_COLUMNS = ("family", "id", "gid", "nid", "role", "category", "cmd", "state", "timeCreate",
+TABLE_COLUMNS = ("state", "jumpscript", "id", "gid", "nid", "role", "seen_in", "copies", "timeCreate",
                  "timeStop", "guid")
+COPY_COLUMNS = ("family", "state", "key", "field", "position", "nid", "timeStart", "timeStop")
+VIEW_COLUMNS = ("source", "family", "seen_in", "copies", "jumpscript", "origin", "last_seen")
+"""Columns the one-row-per-job view adds; the detail shows them above the job JSON, not in it."""
+QUEUE_FAMILIES = ("command_queues", "worker_queues")
+"""Families whose copies *Cancel* removes (the queued copies of the selected jobs)."""
 
 
 class JobBrowser(Panel):
-    """Browse jobs of every job-bearing family (``jobs``, ``command_queues``, ``job_results``,
-    ``worker_queues``, ``worker_jobs``), one page at a time.
+    """Browse the jobs in Redis, one row per job, one page at a time.
 
-    Filters: family, state, gid, nid, role, ``category/cmd`` substring, ``timeCreate`` range
-    (ISO or ``-15min``), text inside args/result. Actions on selected rows (cancel, requeue,
-    clone-and-edit) show the dry-run :class:`WritePlan` first and write only on *Confirm*;
-    changing the selection or the clone fields after the preview discards it.
+    A job's copies in ``command_queues``, ``jobs``, ``worker_queues``, ``worker_jobs`` and
+    ``job_results`` are folded into one row (:func:`~jsadmin.display.jobquery.job_rows`): its latest
+    state (coloured), its jumpscript ``<organization>__<name>``, ``seen_in`` and ``copies``; the
+    detail of a selected job lists every copy. "N matching" counts jobs.
 
-    Attributes for scripting and tests: ``frames`` (loaded family frames), ``jobs`` (their union),
-    ``matches`` (filtered), ``page_frame`` (the page shown), ``rows`` (SelectMultiple), ``pending``.
+    Filters: seen in family, state, gid, nid, role, jumpscript / ``category/cmd`` substring,
+    ``timeCreate`` range (ISO or ``-15min``), text inside args/result. Actions on selected jobs
+    (cancel: their queued copies; requeue, clone-and-edit: their latest copy) show the dry-run
+    :class:`WritePlan` first and write only on *Confirm*; changing the selection or the clone
+    fields after the preview discards it.
+
+    Attributes for scripting and tests: ``frames`` (loaded family frames), ``copies`` (every copy),
+    ``jobs`` (one row per job), ``matches`` (filtered), ``page_frame`` (the page shown), ``rows``
+    (SelectMultiple), ``pending``.
     """
 
     title = "Job browser"
@@ -56,7 +69,8 @@ class JobBrowser(Panel):
         self.page_size = page_size
         self.families = families
         self.frames: dict[str, pd.DataFrame] = {}
-        self.jobs = union_jobs({})
+        self.copies = union_jobs({})
+        self.jobs = job_rows({})
         self.matches = self.jobs
         self.page_frame = self.jobs
         self.page = 0
@@ -70,7 +84,7 @@ class JobBrowser(Panel):
     def _build(self) -> Any:
         w = self.w
         small = w.Layout(width="150px")
-        self.family = w.Dropdown(options=[ANY, *self.families], value=ANY, description="family",
+        self.family = w.Dropdown(options=[ANY, *self.families], value=ANY, description="seen in",
                                  layout=w.Layout(width="230px"))
         self.state = w.Dropdown(options=[ANY, *states_in(self.jobs)], value=ANY, description="state",
                                 layout=w.Layout(width="200px"))
@@ -156,7 +170,8 @@ class JobBrowser(Panel):
             except Exception as exc:
                 failed.append(f"{name}: {exc}")
         self.frames = frames
-        self.jobs = union_jobs(frames)
+        self.copies = union_jobs(frames)
+        self.jobs = job_rows(frames)
         self._ecos = None
         if self.w is not None:
             current = self.state.value
@@ -167,7 +182,7 @@ class JobBrowser(Panel):
         if failed:
             self.say("could not load " + "; ".join(failed), "error")
         else:
-            self.say(f"loaded {len(self.jobs):,} job rows from {len(frames)} families", "ok")
+            self.say(f"loaded {len(self.jobs):,} jobs ({len(self.copies):,} copies) from {len(frames)} families", "ok")
 
     def query(self) -> JobQuery:
         """The :class:`JobQuery` the filter widgets describe."""
@@ -199,7 +214,8 @@ class JobBrowser(Panel):
         if self.w is None:
             return
         self.page_label.value = (
-            f"page {self.page + 1} of {pages} · {len(self.matches):,} matching of {len(self.jobs):,} rows"
+            f"page {self.page + 1} of {pages} · {len(self.matches):,} matching of {len(self.jobs):,} jobs"
+            f" ({len(self.copies):,} copies)"
         )
         self.prev_button.disabled = self.page == 0
         self.next_button.disabled = self.page >= pages - 1
@@ -212,7 +228,7 @@ class JobBrowser(Panel):
 
     # -- selection ----------------------------------------------------------------------------
     def selected(self) -> pd.DataFrame:
-        """Selected rows of the union frame (``family`` and ``row`` map back to the loaded frames)."""
+        """Selected jobs (rows of ``jobs``; ``source`` and ``row`` map back to the copy shown)."""
         idx = list(self.rows.value) if self.w is not None else []
         return self.jobs.loc[idx] if idx else self.jobs.iloc[0:0]
 
@@ -224,12 +240,23 @@ class JobBrowser(Panel):
             hit = self.page_frame[self.page_frame["guid"].isin(guids)]
             self.rows.value = tuple(hit.index)
 
-    def _selection_by_family(self) -> dict[str, pd.DataFrame]:
-        sel = self.selected()
+    def _selection_by_family(self, kind: str = "requeue") -> dict[str, pd.DataFrame]:
+        """The copies an action works on, per family: for ``cancel`` the queued copies of each
+        selected job (its latest copy when none is queued, so the plan says why nothing is removed);
+        for requeue/clone the latest copy only, so a job is never requeued once per copy."""
+        picked: list[tuple[str, Any]] = []
+        for job in self.selected().to_dict("records"):
+            chosen = [(str(job["source"]), job["row"])]
+            if kind == "cancel":
+                copies = copies_of_job(self.copies, job)
+                queued = copies[copies["family"].isin(QUEUE_FAMILIES).fillna(False).to_numpy()]
+                if not queued.empty:
+                    chosen = list(zip(queued["family"].astype(str), queued["row"], strict=True))
+            picked.extend(chosen)
         out: dict[str, pd.DataFrame] = {}
-        for family, part in sel.groupby("family", sort=False):
-            frame = self.frames[str(family)]
-            out[str(family)] = frame.loc[list(part["row"])]
+        for family in dict.fromkeys(f for f, _ in picked):
+            rows = list(dict.fromkeys(r for f, r in picked if f == family))
+            out[family] = self.frames[family].loc[rows]
         return out
 
     def _on_select(self) -> None:
@@ -255,11 +282,20 @@ class JobBrowser(Panel):
     def detail_html(self, row: Mapping[str, Any]) -> str:
         """Full job JSON, its timings and its ECO (if it failed)."""
         record = job_record(row)
-        record = {k: v for k, v in record.items() if not (k.startswith("args.") and v is None)}
+        record = {k: v for k, v in record.items()
+                  if not (k.startswith("args.") and v is None) and k not in VIEW_COLUMNS}
         timings = {k: ("n/a (timestamp missing: not started or not finished)" if v is None else f"{v:.3f} s")
                    for k, v in job_timings(row).items()}
+        copies = copies_of_job(self.copies, row)
+        n = len(copies)
+        seen = (f"{row.get('jumpscript', '')} ({row.get('origin', '?')} job) · "
+                f"seen in {row.get('seen_in') or row.get('family')}: {n} cop{'y' if n == 1 else 'ies'}, "
+                f"state from {row.get('source')}")
         parts = [
             render_records_html("Timings", timings, cls="jsadmin-timings"),
+            '<div class="jsadmin jsadmin-copies"><b>Copies</b> <span style="color:#57606a;font-size:11px">'
+            + escape(seen) + "</span>"
+            + frame_html(copies, columns=COPY_COLUMNS, max_rows=20, cls="jsadmin-copies-table") + "</div>",
             '<div class="jsadmin jsadmin-json"><b>Job JSON</b><pre style="max-height:260px;overflow:auto;'
             'font-family:var(--jp-code-font-family,monospace);font-size:11px;line-height:1.35;background:#f6f8fa;padding:6px;white-space:pre">'
             + escape(json.dumps(record, indent=2, default=str, ensure_ascii=False)) + "</pre></div>",
@@ -304,7 +340,7 @@ class JobBrowser(Panel):
         """Dry-run ``cancel``, ``requeue`` or ``clone`` on the selection and show the plan."""
         if self.readonly:
             raise PermissionError("read-only panel: writes are disabled")
-        by_family = self._selection_by_family()
+        by_family = self._selection_by_family(kind)
         if not by_family:
             self.say("select one or more rows first", "warn")
             return
@@ -318,7 +354,9 @@ class JobBrowser(Panel):
         self.confirm_button.disabled = False
         self.discard_button.disabled = False
         n = sum(len(s) for s in by_family.values())
-        self.say(f"preview of {kind} on {n} job row(s): nothing written yet, press Confirm to apply", "warn")
+        jobs = len(self.selected())
+        self.say(f"preview of {kind} on {jobs} job(s) ({n} copies): nothing written yet, press Confirm to apply",
+                 "warn")
 
     def confirm(self) -> list[Any]:
         """Apply the previewed action (exactly the previewed selection), then reload."""
@@ -333,7 +371,7 @@ class JobBrowser(Panel):
         self.confirm_button.disabled = True
         self.discard_button.disabled = True
         self.reload()
-        self.say(f"{pending['kind']} applied to {sum(len(s) for s in pending['selection'].values())} row(s)", "ok")
+        self.say(f"{pending['kind']} applied to {sum(len(s) for s in pending['selection'].values())} copies", "ok")
         return results
 
     def discard(self, reason: str = "discarded: nothing written") -> None:
@@ -347,6 +385,6 @@ class JobBrowser(Panel):
 
     def facts(self) -> Mapping[str, object]:
         by_state = self.jobs["state"].astype("string").value_counts().to_dict() if "state" in self.jobs else {}
-        return {"url": getattr(self.admin, "url", "?"), "job rows": len(self.jobs),
+        return {"url": getattr(self.admin, "url", "?"), "jobs": len(self.jobs), "copies": len(self.copies),
                 **{f"state {k}": v for k, v in by_state.items()}}
 
