@@ -131,13 +131,19 @@ def test_queue_depth_draws_recorded_samples(history, tmp_path: Path) -> None:
     queues = history["queues"]
     sub = queues[queues["key"] == key]
     assert max(line.get_ydata()) == sub["length"].max()
-    assert ax_age.get_yscale() == "log" and ax_age.get_ylabel().startswith("oldest entry age (s)")
+    assert ax_age.get_yscale() == "log" and ax_age.get_ylabel().startswith("oldest entry age (")
     small = queues[queues["time"] < queues["time"].min() + pd.Timedelta(minutes=10)]
     ax = plots.plot_queue_depth(small, ax=plt.subplots()[1])
     exact = small[small["key"] == key]
     np.testing.assert_array_equal(by_gid(ax, f"length:{key}").get_ydata(), exact["length"].to_numpy(dtype=float))
     with pytest.raises(KeyError, match="time"):
         plots.plot_queue_depth(queues.drop(columns="time"))
+
+
+def per_unit(ax) -> float:
+    """Seconds per x unit of a heartbeat plot, read from its axis label ("minutes since ...")."""
+    word = ax.get_xlabel().split(" ")[0]
+    return {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0, "years": 31557600.0}[word]
 
 
 def test_heartbeat_bars_are_the_ages(history) -> None:
@@ -147,16 +153,17 @@ def test_heartbeat_bars_are_the_ages(history) -> None:
     frames = {"worker_heartbeat": latest.assign(key=keys.WORKER_HEARTBEAT)[["key", "queue", "heartbeat"]]}
     health = grid_health(frames, now=now, stale_after=120)
     ax = plots.plot_heartbeat_age(health)
-    widths = {b.get_gid().removeprefix("age:heartbeat "): b.get_width() for b in ax.patches}
-    expected = health.set_index("component")["age"].to_dict()
+    per = per_unit(ax)
+    widths = {b.get_gid().removeprefix("age:heartbeat "): b.get_width() * per for b in ax.patches}
+    expected = health.set_index("component")["age"].dt.total_seconds().to_dict()
     assert widths == pytest.approx(expected)
-    assert by_gid(ax, "stale_after").get_xdata()[0] == 120
+    assert by_gid(ax, "stale_after").get_xdata()[0] * per == pytest.approx(120)
     # sorted: oldest on top (the demo's silent "process" queue)
     assert [t.get_text() for t in ax.get_yticklabels()][-1] == "heartbeat process"
     assert ax.get_xscale() == "log"
     # the same chart straight from recorded samples (latest per queue)
     ax2 = plots.plot_heartbeat_age(beats, stale_after=60)
-    widths2 = sorted(b.get_width() for b in ax2.patches)
+    widths2 = sorted(b.get_width() * per_unit(ax2) for b in ax2.patches)
     assert widths2 == pytest.approx(sorted(latest["age"]))
 
 
@@ -173,7 +180,7 @@ def test_plots_on_a_real_recording(r, admin, tmp_path: Path) -> None:
     ax = plots.plot_latency_distribution(hist["jobs"], by="cmd")
     assert by_gid(ax, "p50").get_xdata()[0] == pytest.approx(latency_summary(hist["jobs"], by=None)["p50"].iloc[0])
     ax = plots.plot_heartbeat_age(hist["heartbeats"], stale_after=120)
-    assert sorted(b.get_width() for b in ax.patches) == pytest.approx(sorted(hist["heartbeats"]["age"]))
+    assert sorted(b.get_width() * per_unit(ax) for b in ax.patches) == pytest.approx(sorted(hist["heartbeats"]["age"]))
     out = Path("/tmp/jsadmin-plots")
     out.mkdir(exist_ok=True)
     ax.figure.savefig(out / "recorded-heartbeats.png", dpi=80)
