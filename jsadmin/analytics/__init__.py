@@ -15,7 +15,14 @@ from .demo_history import write_demo_history
 from .errors import error_summary
 from .history import load_history
 from .latency import finished_jobs, job_latency, latency_series, latency_summary
-from .liveness import grid_health, healthchecks, heartbeat_ages, leftovers, stale_workers, stuck_jobs
+from .liveness import (
+    grid_health,
+    healthchecks,
+    heartbeat_ages,
+    leftovers,
+    stale_workers,
+    stuck_jobs,
+)
 from .probe import probe
 from .queues import queue_depths
 from .recorder import Recorder, run_recorder

@@ -14,6 +14,7 @@ Works with the Agg backend (no display needed).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -96,7 +97,7 @@ def duration_unit(seconds: Sequence[float] | np.ndarray | pd.Series | float) -> 
     arr = np.atleast_1d(np.asarray(seconds, dtype="float64"))
     arr = np.abs(arr[np.isfinite(arr)])
     top = float(arr.max()) if arr.size else 0.0
-    for (name, size), (_, nxt) in zip(DURATION_UNITS, DURATION_UNITS[1:], strict=False):
+    for (name, size), (_, nxt) in pairwise(DURATION_UNITS):
         if top < 2 * nxt:
             return name, size
     return DURATION_UNITS[-1]
