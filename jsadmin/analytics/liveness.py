@@ -47,6 +47,10 @@ HEALTH_COLUMNS = ("component", "kind", "status", "signal", "age", "why", "detail
 DEFAULT_STALE_AFTER = 120.0
 """Seconds without a heartbeat before a worker queue counts as stale (idle workers beat every ~10 s)."""
 DEFAULT_JOB_TIMEOUT = 600.0
+DEAD_AFTER = 10
+"""In :func:`grid_health` a heartbeat older than ``DEAD_AFTER * stale_after`` is an error (a dead worker)."""
+KIND_RANK = {"heartbeat": 0, "worker": 1, "queue": 2, "healthcheck": 3, "job": 4, "watchdog": 5}
+"""Within one status, causes (a dead worker, a backed-up queue) come before symptoms (its stuck jobs)."""
 HEALTH_STATUS_TTL = 300.0
 """``health.status`` is SET with ``ex=300``; its age is ``300 - TTL``."""
 Duration = float | int | str | pd.Timedelta
@@ -329,7 +333,9 @@ def grid_health(
     ``healthcheck``, ``job``), ``status`` (ordered category ok < warn < stale < error),
     ``signal`` (``current`` < ``leftover``), ``age`` (``Timedelta``), ``why`` (what makes a row a
     leftover: a legacy/dead family, or older than ``leftover_after``, default 7 days) and
-    ``detail``. Rows sort by signal, then worst status, then oldest. Queues are warn when their
+    ``detail``. Rows sort by signal, then worst status, then kind (heartbeats and workers before
+    queues, health checks and jobs: causes before symptoms), then oldest. A heartbeat older than
+    ``DEAD_AFTER`` (10) x ``stale_after`` is an error (a dead worker); queues are warn when their
     oldest entry is older than ``stale_after``, stale past 5x; stuck jobs are error.
     :func:`leftovers` summarises the leftover rows (count and age per kind and reason).
 
@@ -348,9 +354,10 @@ def grid_health(
             "watchdog 0: started, not looping yet",
             "last beat " + beats["heartbeat"].dt.strftime("%Y-%m-%d %H:%M:%S UTC").fillna(""),
         )
-        parts.append(
-            _rows(comp, beats["source"], beats["status"].astype(str), beats["age"], beats["why"], detail)
-        )
+        dead = (beats["age"] > DEAD_AFTER * stale).fillna(False).to_numpy(dtype=bool)
+        status = np.where(dead, "error", beats["status"].astype(str))
+        detail = np.where(dead, "dead: no beat for " + _seconds_text(beats["age"]) + "; " + detail, detail)
+        parts.append(_rows(comp, beats["source"], status, beats["age"], beats["why"], detail))
     workers = stale_workers(frames, at, stale, leftover_after=old)
     if not workers.empty:
         parts.append(
@@ -427,8 +434,9 @@ def grid_health(
     out["why"] = out["why"].astype("string").fillna("")
     out["signal"] = signal_of(out["why"])
     out["detail"] = out["detail"].astype("string")
-    out = out.sort_values(
-        ["signal", "status", "age"], ascending=[True, False, False], na_position="last", kind="stable"
+    rank = out["kind"].map(KIND_RANK).fillna(len(KIND_RANK)).astype("int64")
+    out = out.assign(_rank=rank).sort_values(
+        ["signal", "status", "_rank", "age"], ascending=[True, False, True, False], na_position="last", kind="stable"
     )
     out = out[list(HEALTH_COLUMNS)].reset_index(drop=True)
     out.attrs.update({"time": at, "stale_after": stale, "leftover_after": old})

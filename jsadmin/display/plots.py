@@ -502,13 +502,19 @@ def _heartbeat_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+_DURATION_TICKS = ((1.0, "1 s"), (10.0, "10 s"), (60.0, "1 min"), (600.0, "10 min"), (3600.0, "1 h"),
+                   (6 * 3600.0, "6 h"), (86_400.0, "1 d"), (7 * 86_400.0, "7 d"), (30 * 86_400.0, "30 d"),
+                   (31_557_600.0, "1 y"), (10 * 31_557_600.0, "10 y"))
+"""Tick positions (seconds) of a log duration axis: 1 s, 10 s, 1 min, 10 min, 1 h, 6 h, 1 d, 7 d, 30 d, 1 y, 10 y."""
+
+
 def _leftover_note(rows: pd.DataFrame) -> str:
     """``5 leftovers not drawn: 5 watchdog (12.5 y old)`` from the leftover heartbeat rows."""
     parts = []
     for kind, group in rows.groupby(rows["label"].str.split(" ").str[0], sort=True):
         ages = group["age"].dropna()
-        span = (fmt_seconds(ages.min()) if ages.min() == ages.max() else
-                f"{fmt_seconds(ages.min())}-{fmt_seconds(ages.max())}") if len(ages) else "no time"
+        lo, hi = (fmt_seconds(ages.min()), fmt_seconds(ages.max())) if len(ages) else ("", "")
+        span = "no time" if not len(ages) else lo if lo == hi else f"{lo} to {hi}"
         parts.append(f"{len(group)} {kind} ({span} old)")
     return f"{len(rows)} leftover(s) not drawn: " + ", ".join(parts)
 
@@ -549,7 +555,10 @@ def plot_heartbeat_age(
     order = np.lexsort((rows["age"].fillna(-1).to_numpy(), ~rows["leftover"].to_numpy()))
     rows = rows.iloc[order].reset_index(drop=True)
     ages = rows["age"].astype("float64")
-    unit, per = duration_unit(pd.concat([ages, pd.Series([stale_s])]))
+    positive_s = ages[ages > 0]
+    log = spans_decades(pd.concat([positive_s, pd.Series([stale_s])]))
+    # a log axis is drawn in seconds with ticks labelled as durations; a linear one in a fitting unit
+    unit, per = ("s", 1.0) if log else duration_unit(pd.concat([ages, pd.Series([stale_s])]))
     ax = _axes(ax, figsize=(8.0, max(2.5, 1.0 + 0.35 * len(rows))))
     colors = [_STATUS_COLORS.get(s, "#999999") if not lo else "#bbbbbb"
               for s, lo in zip(rows["status"], rows["leftover"], strict=True)]
@@ -561,11 +570,16 @@ def plot_heartbeat_age(
             bar.set_hatch("//")
     ax.set_yticks(range(len(rows)), [lab + (" (leftover)" if lo else "") for lab, lo in
                                      zip(rows["label"], rows["leftover"], strict=True)], fontsize="small")
-    positive = ages[ages > 0] / per
-    log = spans_decades(pd.concat([positive, pd.Series([stale_s / per])]))
+    positive = positive_s / per
     if log:
         ax.set_xscale("log")
-        ax.set_xlim(left=max(positive.min() / 2, 0.1 / per) if len(positive) else 0.1 / per)
+        ax.set_xlim(left=max(positive.min() / 2, 0.1) if len(positive) else 0.1)
+        lo, hi = ax.get_xlim()
+        ticks = [(t, text) for t, text in _DURATION_TICKS if lo <= t <= hi]
+        if len(ticks) > 7:  # a wide axis (leftovers shown): every other tick
+            ticks = ticks[::2]
+        ax.set_xticks([t for t, _ in ticks], [text for _, text in ticks])
+        ax.xaxis.set_minor_locator(plt.NullLocator())
     for i, age in enumerate(ages):
         text = "never" if pd.isna(age) else fmt_seconds(age)
         ax.annotate(text, (age / per if (pd.notna(age) and age > 0) else ax.get_xlim()[0], i),
@@ -576,7 +590,7 @@ def plot_heartbeat_age(
     warn = ax.axvline(stale_s / 2 / per, color=_STATUS_COLORS["warn"], linestyle=":", linewidth=1.1,
                       label=f"warn after {fmt_seconds(stale_s / 2)}")
     warn.set_gid("warn_after")
-    ax.set_xlabel(f"{_UNIT_WORD[unit]} since last heartbeat" + (" (log scale)" if log else ""))
+    ax.set_xlabel("time since last heartbeat (log scale)" if log else f"{_UNIT_WORD[unit]} since last heartbeat")
     current = int((~rows["leftover"]).sum())
     ax.set_title(f"Heartbeat age ({current} current queues/workers)")
     if leftovers == "summary" and len(left):

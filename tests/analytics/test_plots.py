@@ -143,7 +143,7 @@ def test_queue_depth_draws_recorded_samples(history, tmp_path: Path) -> None:
 def per_unit(ax) -> float:
     """Seconds per x unit of a heartbeat plot, read from its axis label ("minutes since ...")."""
     word = ax.get_xlabel().split(" ")[0]
-    return {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0, "years": 31557600.0}[word]
+    return {"time": 1.0, "seconds": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0, "years": 31557600.0}[word]
 
 
 def test_heartbeat_bars_are_the_ages(history) -> None:
@@ -205,3 +205,33 @@ def test_data_layers_do_not_import_matplotlib() -> None:
     code = "import sys, jsadmin, jsadmin.analytics; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_heartbeat_plot_leaves_leftovers_out_of_the_bars() -> None:
+    """Four 2014 watchdog entries must not dwarf the current queues: summarised, or drawn hatched."""
+    now = pd.Timestamp("2026-11-30 08:00", tz="UTC")
+    frames = {
+        "worker_heartbeat": pd.DataFrame({"key": keys.WORKER_HEARTBEAT, "queue": ["default", "reports"],
+                                          "heartbeat": [now - pd.Timedelta("5s"), now - pd.Timedelta("2h")]}),
+        "worker_watchdog": pd.DataFrame({"key": keys.WORKER_WATCHDOG, "worker": ["worker_default_0", "worker_io_0"],
+                                         "queue": ["default", "io"],
+                                         "heartbeat": pd.to_datetime([1400000000, 1400000011], unit="s", utc=True)}),
+    }
+    health = grid_health(frames, now=now, stale_after=120)
+    ax = plots.plot_heartbeat_age(health)
+    assert sorted(b.get_gid() for b in ax.patches) == ["age:heartbeat default", "age:heartbeat reports"]
+    note = by_gid(ax, "leftovers")
+    assert note.get_text().startswith("2 leftover(s) not drawn: 2 watchdog (12.") and "y old" in note.get_text()
+    assert ax.get_xlabel() == "time since last heartbeat (log scale)"
+    assert "1 h" in [t.get_text() for t in ax.get_xticklabels()]
+    shown = plots.plot_heartbeat_age(health, leftovers="show")
+    assert len(shown.patches) == 4
+    hatched = [b.get_gid() for b in shown.patches if b.get_hatch()]
+    assert sorted(hatched) == ["age:watchdog worker_default_0", "age:watchdog worker_io_0"]
+    assert [t.get_text() for t in shown.get_yticklabels()][-1] == "heartbeat reports"  # current on top
+    with pytest.raises(ValueError, match="leftovers"):
+        plots.plot_heartbeat_age(health, leftovers="maybe")
+    # a short linear axis reads in a fitting unit
+    small = grid_health({"worker_heartbeat": frames["worker_heartbeat"].iloc[:1]}, now=now + pd.Timedelta("200s"),
+                        stale_after=600)
+    assert plots.plot_heartbeat_age(small).get_xlabel() == "minutes since last heartbeat"
