@@ -153,7 +153,8 @@ class WritesMixin:
         return {"write_id": wid, "applied": True, "result": outcome}
 
     def wait_job(self, guid: str, timeout: float = 60) -> dict[str, Any]:
-        """Wait for the result of a ``wait=True`` job without consuming it; returns the job dict.
+        """Wait for the result of a ``wait=True`` job without consuming it; returns the job dict
+        with ``timeCreate``/``timeStart``/``timeStop`` as UTC ``pd.Timestamp`` (``NaT`` for 0).
 
         Raises :class:`~jsadmin.errors.JobTimeoutError` when nothing arrives in ``timeout`` s.
 
