@@ -21,6 +21,7 @@ import pandas as pd
 from ..errors import WriteNotApplied
 from . import jobs as _jobs
 from . import jumpscripts as _js
+from . import leftovers as _leftovers
 from . import manage as _manage
 from . import validate as v
 from .journal import ENV_JOURNAL, Journal
@@ -276,6 +277,20 @@ class WritesMixin:
         """
         require_writable(self, "delete_jobs")
         return _manage.delete_jobs(self.redis, selection, url=self.url, journal=self._journal(), dry_run=dry_run)
+
+    def cleanup_leftovers(
+        self, *, families: Iterable[str] | None = None, dry_run: bool = False
+    ) -> pd.DataFrame | WritePlan:
+        """Remove the fields of JumpScale 6 leftover hashes (``workers:watchdog``,
+        ``workers:sessions``, ``healthcheck:status``/``lastcheck``/``monitoring``): each HDEL only
+        if the value is unchanged, journalled, undoable. Never touches a current family.
+
+        >>> adm.cleanup_leftovers(dry_run=True)                      # preview   # doctest: +SKIP
+        >>> done = adm.cleanup_leftovers(); adm.undo(done.attrs["journal_id"])  # doctest: +SKIP
+        """
+        require_writable(self, "cleanup_leftovers")
+        return _leftovers.cleanup_leftovers(self.redis, url=self.url, journal=self._journal(),
+                                            families=families, dry_run=dry_run)
 
     def undo(self, entry: str | pd.Series | Mapping[str, Any], *, dry_run: bool = False) -> dict[str, Any] | WritePlan:
         """Put back, once, what a journalled ``cancel_jobs``/``purge_queue``/``delete_jobs`` removed.
