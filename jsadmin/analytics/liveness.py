@@ -20,6 +20,7 @@ first) and ``why`` (empty for current rows): a row is a leftover when its family
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -53,7 +54,8 @@ KIND_RANK = {"heartbeat": 0, "worker": 1, "queue": 2, "healthcheck": 3, "job": 4
 """Within one status, causes (a dead worker, a backed-up queue) come before symptoms (its stuck jobs)."""
 HEALTH_STATUS_TTL = 300.0
 """``health.status`` is SET with ``ex=300``; its age is ``300 - TTL``."""
-Duration = float | int | str | pd.Timedelta
+Duration: TypeAlias = float | int | str | pd.Timedelta
+"""Seconds, ``"7D"``-style text or a ``Timedelta``."""
 
 
 def _status(age: pd.Series, stale_after: pd.Timedelta) -> np.ndarray:
