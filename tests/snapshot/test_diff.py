@@ -30,7 +30,7 @@ def server() -> Iterator[EmbeddedRedis]:
     seed_demo(client, seed=5, nodes=2, jobs=40)
     now = int(time.time())
     client.delete("workers:heartbeat")
-    client.hset("workers:heartbeat", mapping={"default": now - 100, "io": now - 100, "process": now - 2})
+    client.execute_command("HMSET", "workers:heartbeat", "default", now - 100, "io", now - 100, "process", now - 2)
     client.close()
     yield srv
     srv.stop()
