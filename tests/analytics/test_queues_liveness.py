@@ -111,6 +111,9 @@ def test_liveness_from_loaded_frames(r: redis.Redis, admin) -> None:
     assert checks.loc["redis:9999", "status"] == "error"
     assert checks.loc["disks", "status"] == "ok" and checks.loc["disks", "age"] == sec(10.5)
     assert checks.loc["health.status", "status"] == "warn"
+    assert checks.loc["health.status", "signal"] == "current" and checks.loc["disks", "signal"] == "leftover"
+    assert "healthcheck:status is legacy" in checks.loc["disks", "why"]
+    assert checks["signal"].iloc[0] == "current"  # current rows first
 
     jobs = stuck_jobs(frames, now=NOW)
     assert jobs["guid"].tolist() == [stuck["guid"]]
@@ -169,6 +172,16 @@ def test_error_summary_groups_ecos_and_failed_jobs(r: redis.Redis, admin) -> Non
     assert eco_row["first_seen"] == pd.Timestamp(NOW - 600, unit="s", tz="UTC")
     assert eco_row["last_seen"] == pd.Timestamp(NOW - 60, unit="s", tz="UTC")
     assert jumpscript_from_tags("jsname:x") == "/x" and jumpscript_from_tags(None) is None
+    assert (summary["signal"] == "current").all() and summary["age"].dtype == "timedelta64[ns]"
+    # seen last more than leftover_after before `now`: a leftover, sorted after the current rows
+    later = error_summary(admin.load_all(), now=NOW + 8 * 86400, leftover_after="7D")
+    assert (later["signal"] == "leftover").all() and "leftover_after" in later["why"].iloc[0]
+    mixed = error_summary(admin.load_all(), now=NOW + 30, leftover_after=60)
+    # last seen 50 s (the timeout), 69 s (the failed exec) and 90 s (the ECO) before now
+    assert dict(zip(mixed["category"], mixed["signal"], strict=True)) == {
+        "job.timeout": "current", "workers.executejob": "leftover"}
+    assert mixed["signal"].tolist() == ["current", "leftover", "leftover"]
+    assert mixed["age"].tolist() == [pd.Timedelta(seconds=s) for s in (50, 90, 69)]  # current first, then by count
 
 
 def test_error_summary_bad_and_empty_input() -> None:
