@@ -74,6 +74,16 @@ def _current_first(df: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd
     return df.sort_values(["signal", *by], ascending=[True, *ascending], na_position="first", kind="stable")
 
 
+def _timedeltas(values: pd.Series) -> pd.Series:
+    """A column of ages as ``timedelta64[ns]``; pandas infers an all-``NaT`` column as datetime."""
+    if pd.api.types.is_timedelta64_dtype(values.dtype):
+        return values.astype("timedelta64[ns]")
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return pd.Series(pd.NaT, index=values.index, dtype="timedelta64[ns]")
+    out = [v if isinstance(v, pd.Timedelta) else pd.NaT for v in values]
+    return pd.Series(out, index=values.index, dtype="timedelta64[ns]")
+
+
 def _mark(df: pd.DataFrame, why: pd.Series) -> pd.DataFrame:
     df["why"] = why.astype("string").to_numpy()
     df["signal"] = signal_of(df["why"])
@@ -206,7 +216,7 @@ def healthchecks(
     df["check"] = df["check"].astype("string")
     df["ok"] = df["ok"].astype("boolean")
     df["lastcheck"] = pd.to_datetime(df["lastcheck"], utc=True).astype("datetime64[ns, UTC]")
-    df["age"] = pd.to_timedelta(df["age"]).astype("timedelta64[ns]").dt.round("ms")
+    df["age"] = _timedeltas(df["age"]).dt.round("ms")
     df["status"] = pd.Categorical(df["status"], dtype=STATUS_DTYPE)
     _mark(df, df["why"].fillna(""))
     df["detail"] = df["detail"].astype("string")
@@ -432,7 +442,7 @@ def grid_health(
     out["component"] = out["component"].astype("string")
     out["kind"] = out["kind"].astype("string")
     out["status"] = pd.Categorical(out["status"], dtype=STATUS_DTYPE)
-    out["age"] = pd.to_timedelta(out["age"]).astype("timedelta64[ns]")
+    out["age"] = _timedeltas(out["age"])
     out["why"] = out["why"].astype("string").fillna("")
     out["signal"] = signal_of(out["why"])
     out["detail"] = out["detail"].astype("string")

@@ -189,3 +189,17 @@ def test_error_summary_bad_and_empty_input() -> None:
         error_summary([])  # type: ignore[arg-type]
     empty = error_summary({})
     assert empty.empty and "occurrences" in empty.columns
+
+
+def test_health_checks_without_any_time_have_no_age_and_do_not_crash(r: redis.Redis, admin) -> None:
+    """A check with a status but no lastcheck, and health.status without a TTL: every age is NaT
+    (found by the fuzz run: an all-NaT column is inferred as datetime, not timedelta)."""
+    hmset(r, keys.HEALTHCHECK_STATUS, {"disks": "True"})
+    r.set(keys.HEALTH_STATUS, b"OK")
+    frames = _frames(admin)
+    checks = healthchecks(frames, now=NOW)
+    assert checks["age"].dtype == "timedelta64[ns]" and checks["age"].isna().all()
+    health = grid_health(frames, now=NOW)
+    assert health["age"].dtype == "timedelta64[ns]"
+    assert set(health["component"]) == {"disks", "health.status"}
+    assert health.set_index("component").loc["disks", "signal"] == "leftover"
