@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import pairwise
+from typing import Any
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -441,7 +442,9 @@ def plot_queue_depth(
         ax_age = ax_len.twinx()
         result = ax_len
     df = df.assign(oldest_age=as_seconds(df["oldest_age"]))
-    unit, per = duration_unit(df["oldest_age"])
+    log = spans_decades(df.loc[df["key"].isin(keys), "oldest_age"])
+    # a log axis stays in seconds with ticks labelled as durations; a linear one uses a fitting unit
+    unit, per = ("s", 1.0) if log else duration_unit(df["oldest_age"])
     colors = plt.get_cmap("tab10").colors
     for i, key in enumerate(keys):
         sub = df[df["key"] == key]
@@ -455,9 +458,11 @@ def plot_queue_depth(
         age.set_gid(f"age:{key}")
     ax_len.set_ylabel("queued entries" + (f" (max per {fmt_seconds(step.total_seconds())})" if step is not None else ""))
     ax_len.set_ylim(bottom=0)
-    ax_age.set_ylabel(f"oldest entry age ({unit})" + (" (max per bucket)" if step is not None else ""))
-    if spans_decades(df.loc[df["key"].isin(keys), "oldest_age"]):
+    bucket = " (max per bucket)" if step is not None else ""
+    ax_age.set_ylabel(("oldest entry age (log scale)" if log else f"oldest entry age ({unit})") + bucket)
+    if log:
         ax_age.set_yscale("log")
+        _duration_ticks(ax_age.yaxis, ax_age.get_ylim())
     ax_len.set_title(f"Queue depth and oldest-entry age ({len(keys)} of {len(ranking)} queues)")
     for a in (ax_len, ax_age) if ax is None else (ax_len,):
         a.grid(True, alpha=0.3)
@@ -502,7 +507,18 @@ def _heartbeat_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-_DURATION_TICKS = ((1.0, "1 s"), (10.0, "10 s"), (60.0, "1 min"), (600.0, "10 min"), (3600.0, "1 h"),
+def _duration_ticks(axis: Any, limits: tuple[float, float]) -> None:
+    """Label a log axis of seconds at round durations (100 ms, 1 s, 1 min, 1 h, 1 d, 1 y...)."""
+    lo, hi = limits
+    ticks = [(t, text) for t, text in _DURATION_TICKS if lo <= t <= hi]
+    if len(ticks) > 7:  # a wide axis: every other tick
+        ticks = ticks[::2]
+    if len(ticks) >= 2:
+        axis.set_ticks([t for t, _ in ticks], [text for _, text in ticks])
+        axis.set_minor_locator(plt.NullLocator())
+
+
+_DURATION_TICKS = ((0.001, "1 ms"), (0.01, "10 ms"), (0.1, "100 ms"), (1.0, "1 s"), (10.0, "10 s"), (60.0, "1 min"), (600.0, "10 min"), (3600.0, "1 h"),
                    (6 * 3600.0, "6 h"), (86_400.0, "1 d"), (7 * 86_400.0, "7 d"), (30 * 86_400.0, "30 d"),
                    (31_557_600.0, "1 y"), (10 * 31_557_600.0, "10 y"))
 """Tick positions (seconds) of a log duration axis: 1 s, 10 s, 1 min, 10 min, 1 h, 6 h, 1 d, 7 d, 30 d, 1 y, 10 y."""
@@ -574,12 +590,7 @@ def plot_heartbeat_age(
     if log:
         ax.set_xscale("log")
         ax.set_xlim(left=max(positive.min() / 2, 0.1) if len(positive) else 0.1)
-        lo, hi = ax.get_xlim()
-        ticks = [(t, text) for t, text in _DURATION_TICKS if lo <= t <= hi]
-        if len(ticks) > 7:  # a wide axis (leftovers shown): every other tick
-            ticks = ticks[::2]
-        ax.set_xticks([t for t, _ in ticks], [text for _, text in ticks])
-        ax.xaxis.set_minor_locator(plt.NullLocator())
+        _duration_ticks(ax.xaxis, ax.get_xlim())
     for i, age in enumerate(ages):
         text = "never" if pd.isna(age) else fmt_seconds(age)
         ax.annotate(text, (age / per if (pd.notna(age) and age > 0) else ax.get_xlim()[0], i),

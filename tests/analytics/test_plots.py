@@ -131,7 +131,10 @@ def test_queue_depth_draws_recorded_samples(history, tmp_path: Path) -> None:
     queues = history["queues"]
     sub = queues[queues["key"] == key]
     assert max(line.get_ydata()) == sub["length"].max()
-    assert ax_age.get_yscale() == "log" and ax_age.get_ylabel().startswith("oldest entry age (")
+    assert ax_age.get_yscale() == "log" and ax_age.get_ylabel().startswith("oldest entry age (log scale)")
+    assert {"1 s", "1 min"} <= {t.get_text() for t in ax_age.get_yticklabels()}  # ticks read as durations
+    age_line = by_gid(ax_age, f"age:{key}")
+    assert max(age_line.get_ydata()) == pytest.approx(sub["oldest_age"].max())  # drawn in seconds
     small = queues[queues["time"] < queues["time"].min() + pd.Timedelta(minutes=10)]
     ax = plots.plot_queue_depth(small, ax=plt.subplots()[1])
     exact = small[small["key"] == key]
