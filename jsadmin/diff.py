@@ -5,6 +5,7 @@
 >>> d["jobs"]              # the rows, with change = added / removed / changed   # doctest: +SKIP
 >>> d.finished_jobs        # in flight before, gone or final now                 # doctest: +SKIP
 >>> d.stopped_workers      # heartbeat did not move                              # doctest: +SKIP
+>>> d.leftovers            # legacy / decade-old entries, kept out of the above  # doctest: +SKIP
 
 Rows are matched by a per-family identity: ``guid`` for job-bearing families, ``key`` +
 ``field`` for hashes, ``key`` for strings, and ``key`` + the row's content for lists and sets
@@ -25,6 +26,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from .analytics._common import DEFAULT_LEFTOVER_AFTER, as_timedelta, family_leftover, human_duration
 from .errors import UnknownFamilyError
 from .fleet import SOURCE
 
@@ -218,7 +220,7 @@ def diff_frames(name: str, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
 
 def _jobs_view(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per job guid seen in any job-bearing family (final state wins over in-flight)."""
-    cols = ["guid", "state", "gid", "nid", "category", "cmd", "queue", "timeCreate"]
+    cols = ["guid", "state", "gid", "nid", "category", "cmd", "queue", "timeCreate", "timeStart", "timeout"]
     parts = []
     for fam in JOB_FAMILIES:
         df = frames.get(fam)
@@ -279,6 +281,10 @@ class Diff:
     before_at: pd.Timestamp
     after_at: pd.Timestamp
     labels: tuple[str, str] = field(default=("before", "after"))
+    leftovers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Jobs still in flight and heartbeats that did not move, but that are leftovers (a legacy
+    family such as ``workers:watchdog``, or older than ``leftover_after``): ``kind``, ``what``,
+    ``family``, ``age``, ``why``. Kept out of :attr:`stuck_jobs` and :attr:`stopped_workers`."""
 
     def __getitem__(self, family: str) -> pd.DataFrame:
         if family not in self.families:
@@ -300,7 +306,7 @@ class Diff:
 
     def headlines(self) -> pd.DataFrame:
         """Counts of the headline sections, one row each."""
-        names = ["new_jobs", "finished_jobs", "stuck_jobs", "grown_queues", "stopped_workers"]
+        names = ["new_jobs", "finished_jobs", "stuck_jobs", "grown_queues", "stopped_workers", "leftovers"]
         return pd.DataFrame({"section": names, "count": [len(getattr(self, n)) for n in names]})
 
     def __repr__(self) -> str:
@@ -319,7 +325,7 @@ class Diff:
             f"{html.escape(f'{self.after_at:%Y-%m-%d %H:%M:%S}')} UTC ({span:.0f} s)</h4>",
             self.headlines().to_html(index=False, border=0),
         ]
-        for name in ("finished_jobs", "stuck_jobs", "grown_queues", "stopped_workers"):
+        for name in ("finished_jobs", "stuck_jobs", "grown_queues", "stopped_workers", "leftovers"):
             frame = getattr(self, name)
             if len(frame):
                 parts.append(f"<h5>{html.escape(name.replace('_', ' '))}</h5>")
@@ -331,12 +337,18 @@ class Diff:
         return "\n".join(parts)
 
 
-def diff(a: Any, b: Any, *, heartbeat_grace: float = 15.0) -> Diff:
+def diff(
+    a: Any, b: Any, *, heartbeat_grace: float = 15.0, leftover_after: Any = DEFAULT_LEFTOVER_AFTER
+) -> Diff:
     """Compare two observations (snapshots, snapshot paths, Admins or Fleets): ``a`` before ``b``.
 
     ``heartbeat_grace``: a worker whose heartbeat did not move only counts as stopped when its
     last heartbeat is older than this many seconds at the time of ``b`` (idle workers beat
-    about every 10 s).
+    about every 10 s). A job is *stuck* only when it is in flight (SCHEDULED/STARTED) in both
+    observations and already past its own ``timeout`` (600 s when unset) at the first one.
+    Jobs and heartbeats older than ``leftover_after`` (seconds or a ``Timedelta``, default 7
+    days) and heartbeats of legacy families (``workers:watchdog``) are leftovers: they go to
+    :attr:`Diff.leftovers`, never to ``stuck_jobs``/``stopped_workers``.
 
     >>> d = jsadmin.diff("snaps/before", admin)   # doctest: +SKIP
     >>> d.summary()                               # doctest: +SKIP
@@ -383,7 +395,14 @@ def diff(a: Any, b: Any, *, heartbeat_grace: float = 15.0) -> Diff:
             "category": inflight_a["category"],
         }
     )[gone_or_final].reset_index()
-    stuck_idx = inflight_a.index[after_state.isin(INFLIGHT_STATES).to_numpy()]
+    old = as_timedelta(leftover_after, "leftover_after")
+    both_idx = inflight_a.index[after_state.isin(INFLIGHT_STATES).to_numpy()]
+    # each observation judges the job by its own copy: past its timeout at a AND at b
+    age_a, timeout_a = _age_and_timeout(ja.loc[both_idx], sa.at)
+    age_b, timeout = _age_and_timeout(jb.loc[both_idx], sb.at)
+    late = ((age_a > timeout_a) & (age_b > timeout)).fillna(False).to_numpy(dtype=bool)
+    leftover = (age_b > old).fillna(False).to_numpy(dtype=bool)
+    stuck_idx = both_idx[late & ~leftover]
     stuck = pd.DataFrame(
         {
             "state_before": ja.loc[stuck_idx, "state"],
@@ -391,10 +410,24 @@ def diff(a: Any, b: Any, *, heartbeat_grace: float = 15.0) -> Diff:
             "cmd": jb.loc[stuck_idx, "cmd"],
             "category": jb.loc[stuck_idx, "category"],
             "timeCreate": jb.loc[stuck_idx, "timeCreate"],
+            "age": age_b[late & ~leftover].astype("timedelta64[ns]").dt.round("s"),
+            "timeout": timeout[late & ~leftover],
             "families": jb.loc[stuck_idx, "families"],
         },
         index=stuck_idx,
     ).rename_axis("guid").reset_index()
+    old_jobs = pd.DataFrame(
+        {
+            "kind": "job",
+            "what": both_idx[leftover].astype(str),
+            "family": [", ".join(f) for f in jb.loc[both_idx[leftover], "families"]],
+            "age": age_b[leftover].astype("timedelta64[ns]").to_numpy(),
+            "why": f"in flight, untouched for more than {human_duration(old)} (leftover_after)",
+        }
+    )
+    stopped, old_workers = _stopped(sa, sb, heartbeat_grace, old)
+    leftovers = pd.concat([p for p in (old_jobs, old_workers) if len(p)] or [old_jobs], ignore_index=True)
+    leftovers["age"] = pd.to_timedelta(leftovers["age"]).dt.round("s")
     return Diff(
         families=families,
         counts=counts,
@@ -402,11 +435,24 @@ def diff(a: Any, b: Any, *, heartbeat_grace: float = 15.0) -> Diff:
         finished_jobs=finished,
         stuck_jobs=stuck,
         grown_queues=_grown(sa.frames, sb.frames),
-        stopped_workers=_stopped(sa, sb, heartbeat_grace),
+        stopped_workers=stopped,
         before_at=sa.at,
         after_at=sb.at,
         labels=(sa.label, sb.label),
+        leftovers=leftovers,
     )
+
+
+DEFAULT_JOB_TIMEOUT = 600.0
+
+
+def _age_and_timeout(jobs: pd.DataFrame, at: pd.Timestamp) -> tuple[pd.Series, pd.Series]:
+    """Age at ``at`` (from ``timeCreate``, legacy ``timeStart``) and ``timeout`` (600 s when unset)."""
+    created = pd.to_datetime(jobs["timeCreate"], utc=True, errors="coerce")
+    created = created.fillna(pd.to_datetime(jobs["timeStart"], utc=True, errors="coerce"))
+    timeout = pd.to_numeric(jobs["timeout"], errors="coerce").astype("float64")
+    timeout = timeout.where(timeout > 0, DEFAULT_JOB_TIMEOUT).fillna(DEFAULT_JOB_TIMEOUT)
+    return at - created, pd.to_timedelta(timeout, unit="s")
 
 
 def _grown(a: Mapping[str, pd.DataFrame], b: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -426,34 +472,45 @@ def _grown(a: Mapping[str, pd.DataFrame], b: Mapping[str, pd.DataFrame]) -> pd.D
     return out.sort_values("growth", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def _stopped(a: _Side, b: _Side, grace: float) -> pd.DataFrame:
-    parts = []
+def _stopped(a: _Side, b: _Side, grace: float, leftover_after: pd.Timedelta) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Heartbeats that did not move: ``(stopped workers, leftovers)``."""
+    parts, left = [], []
     for fam, who in HEARTBEATS:
         fa, fb = a.frames.get(fam), b.frames.get(fam)
         if fa is None or who not in fa.columns or "heartbeat" not in fa.columns or not len(fa):
             continue
         keys = [c for c in (SOURCE, who) if fb is not None and c in fa.columns and c in fb.columns] or [who]
-        left = fa[[*keys, "heartbeat"]].copy()
+        left_df = fa[[*keys, "heartbeat"]].copy()
         right = (
             fb[[*keys, "heartbeat"]].copy()
             if fb is not None and who in fb.columns and "heartbeat" in fb.columns
-            else left.iloc[:0]
+            else left_df.iloc[:0]
         )
-        for df in (left, right):
+        for df in (left_df, right):
             for k in keys:
                 df[k] = df[k].astype(object)
-        m = left.merge(right, on=keys, how="left", suffixes=("_before", "_after"))
+        m = left_df.merge(right, on=keys, how="left", suffixes=("_before", "_after"))
         m = m.rename(columns={who: "worker"})
         m.insert(0, "family", fam)
         hb_after = m["heartbeat_after"]
         not_moved = hb_after.isna() | (hb_after <= m["heartbeat_before"]).fillna(True)
-        age = (b.at - hb_after.fillna(m["heartbeat_before"])).dt.total_seconds()
-        m["age_after"] = age
-        parts.append(m[not_moved & (age.fillna(float("inf")) > grace)])
+        age = b.at - hb_after.fillna(m["heartbeat_before"])
+        m["age_after"] = age.dt.round("s")
+        moved_not = m[not_moved & (age.dt.total_seconds().fillna(float("inf")) > grace)]
+        fam_why = family_leftover(fam)
+        old = (moved_not["age_after"] > leftover_after).fillna(False)
+        is_left = old | bool(fam_why)
+        parts.append(moved_not[~is_left])
+        if is_left.any():
+            sub = moved_not[is_left]
+            why = fam_why or f"heartbeat older than {human_duration(leftover_after)} (leftover_after)"
+            left.append(pd.DataFrame({"kind": "worker", "what": sub["worker"].astype(str), "family": fam,
+                                      "age": sub["age_after"].to_numpy(), "why": why}))
     cols = ["family", "worker", "heartbeat_before", "heartbeat_after", "age_after"]
-    if not parts:
-        return pd.DataFrame(columns=cols)
-    return pd.concat(parts, ignore_index=True)
+    lcols = ["kind", "what", "family", "age", "why"]
+    stopped = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    leftovers = pd.concat(left, ignore_index=True) if left else pd.DataFrame(columns=lcols)
+    return stopped, leftovers
 
 
 __all__ = ["Diff", "diff", "diff_frames"]

@@ -444,9 +444,26 @@ than its timeout is stuck.
     md(CONNECT_MD),
     code(CONNECT),
     code('''health = admin.grid_health(stale_after=30)
-assert {"component", "kind", "status", "age", "detail"} <= set(health.columns)
-health.head(15)'''),
-    code('''health["status"].value_counts()'''),
+assert {"component", "kind", "status", "signal", "age", "why", "detail"} <= set(health.columns)
+current = health[health["signal"] == "current"]
+current.head(15)'''),
+    code('''current["status"].value_counts()'''),
+    md("""
+## Current problems vs leftovers
+
+A production Redis keeps JumpScale 6 keys for years (`workers:watchdog`, `healthcheck:status`,
+`workers:sessions`) and job copies nothing will ever finish. They are not today's problems:
+every health frame marks them `signal == "leftover"` with the reason in `why` (a family the catalog
+marks legacy/read-only/broken, or older than `leftover_after`, 7 days unless you pass another),
+and sorts them after the current rows. `leftovers()` counts them with their age.
+"""),
+    code('''from jsadmin.analytics import leftovers
+
+leftovers(health)'''),
+    md("""They can be removed through a previewed, journalled, undoable plan (this notebook only reads,
+so it does not run it): `admin.cleanup_leftovers(dry_run=True)` lists every `HDEL`;
+`admin.cleanup_leftovers()` applies it and `admin.undo(result.attrs["journal_id"])` puts it back.
+Current families are never touched."""),
     md("## The pieces"),
     code('''from jsadmin.analytics import liveness
 
@@ -459,7 +476,7 @@ beats'''),
     code('''%matplotlib inline
 from jsadmin.display import plots
 
-ax = plots.plot_heartbeat_age(beats, stale_after=30)'''),
+ax = plots.plot_heartbeat_age(beats, stale_after=30)  # leftovers summarised above the bars, not drawn'''),
     md("""
 ## Many Redis instances
 

@@ -16,7 +16,14 @@ from .errors import error_summary
 from .history import load_history
 from .jobs import copy_rank, jumpscript_ids, one_row_per_job
 from .latency import finished_jobs, job_latency, latency_series, latency_summary
-from .liveness import grid_health, healthchecks, heartbeat_ages, stale_workers, stuck_jobs
+from .liveness import (
+    grid_health,
+    healthchecks,
+    heartbeat_ages,
+    leftovers,
+    stale_workers,
+    stuck_jobs,
+)
 from .probe import probe
 from .queues import queue_depths
 from .recorder import Recorder, run_recorder
@@ -34,6 +41,7 @@ __all__ = [
     "jumpscript_ids",
     "latency_series",
     "latency_summary",
+    "leftovers",
     "load_history",
     "one_row_per_job",
     "probe",

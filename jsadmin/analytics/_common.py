@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from ..catalog import FAMILIES
+
 JOB_FAMILIES = ("job_results", "jobs", "worker_jobs")
 """Families whose copies of a job can be final (spec §4.7), most authoritative first."""
 
@@ -172,3 +174,95 @@ def canonical_state(state: pd.Series) -> pd.Categorical:
     text = state.astype("string")
     extra = sorted(set(text.dropna().unique()) - set(STATE_CATEGORIES))
     return pd.Categorical(text, categories=[*STATE_CATEGORIES, *extra])
+
+
+# --- current signal vs leftovers, and units ----------------------------------------------------
+
+DEFAULT_LEFTOVER_AFTER = pd.Timedelta("7D")
+"""Entries untouched for longer than this are leftovers, not current problems (``leftover_after=``)."""
+
+SIGNAL_DTYPE = pd.CategoricalDtype(["current", "leftover"], ordered=True)
+"""``signal`` column of the health frames: ``current`` problems sort before ``leftover`` ones."""
+
+
+def as_timedelta(value: object, what: str = "duration") -> pd.Timedelta:
+    """Seconds (int/float), ``"7D"``-style text or a timedelta as a :class:`pandas.Timedelta`.
+
+    >>> as_timedelta(90), as_timedelta("7D")
+    (Timedelta('0 days 00:01:30'), Timedelta('7 days 00:00:00'))
+    """
+    if isinstance(value, bool) or value is None:
+        raise TypeError(f"{what} must be seconds or a Timedelta, got {value!r}")
+    try:
+        out = pd.Timedelta(seconds=float(value)) if isinstance(value, int | float) else pd.Timedelta(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} must be seconds or a Timedelta such as '7D', got {value!r}") from exc
+    if pd.isna(out):
+        raise ValueError(f"{what} must be seconds or a Timedelta such as '7D', got {value!r}")
+    return out
+
+
+def as_seconds(values: pd.Series) -> pd.Series:
+    """Ages/durations as float seconds, whether the column holds floats or ``Timedelta``."""
+    if pd.api.types.is_timedelta64_dtype(values.dtype):
+        return values.dt.total_seconds().astype("float64")
+    return pd.to_numeric(values, errors="coerce").astype("float64")
+
+
+def age_column(at: pd.Timestamp, when: pd.Series) -> pd.Series:
+    """``at - when`` as ``timedelta64[ns]`` rounded to milliseconds (``NaT`` where unknown)."""
+    out = (at - utc_column(when)).astype("timedelta64[ns]")
+    return out.dt.round("ms")
+
+
+def family_leftover(name: str) -> str | None:
+    """Why a whole family is a leftover (its catalog status is not ``current``), else ``None``.
+
+    >>> family_leftover("worker_watchdog"), family_leftover("jobs")
+    ('workers:watchdog is read-only (no writer in JumpScale 7)', None)
+    """
+    fam = FAMILIES.get(name)
+    if fam is None or fam.status == "current":
+        return None
+    where = fam.patterns[0] if fam.patterns else name
+    return f"{where} is {fam.status} (no writer in JumpScale 7)"
+
+
+def leftover_reason(age: pd.Series, leftover_after: pd.Timedelta, family: str | None = None) -> pd.Series:
+    """Per row: why it is a leftover (legacy family, or ``age`` past ``leftover_after``), else ``""``."""
+    fam_why = family_leftover(family) if family else None
+    if fam_why:
+        return pd.Series(fam_why, index=age.index, dtype="string")
+    old = (age > leftover_after).fillna(False).to_numpy(dtype=bool)
+    text = f"untouched for more than {human_duration(leftover_after)} (leftover_after)"
+    return pd.Series(np.where(old, text, ""), index=age.index, dtype="string")
+
+
+def signal_of(why: pd.Series) -> pd.Categorical:
+    """``current``/``leftover`` from a ``why`` column (leftover when it has a reason)."""
+    left = why.fillna("").astype(str).str.len().to_numpy() > 0
+    return pd.Categorical(np.where(left, "leftover", "current"), dtype=SIGNAL_DTYPE)
+
+
+def human_duration(value: object) -> str:
+    """A duration people read: ``42 s``, ``3.5 min``, ``2.0 h``, ``4.2 d``, ``12.5 y`` (``""`` if unknown).
+
+    Accepts seconds or a ``Timedelta``.
+
+    >>> human_duration(7300), human_duration(pd.Timedelta("7D")), human_duration(None)
+    ('2.0 h', '7.0 d', '')
+    """
+    if isinstance(value, pd.Timedelta | np.timedelta64):
+        value = pd.Timedelta(value).total_seconds()
+    try:
+        sec = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    if pd.isna(sec):
+        return ""
+    if abs(sec) < 10:
+        return f"{sec:.1f} s" if sec != int(sec) else f"{sec:.0f} s"
+    for limit, unit, div in ((120, "s", 1), (7200, "min", 60), (172800, "h", 3600), (63072000, "d", 86400)):
+        if abs(sec) < limit:
+            return f"{sec / div:.0f} {unit}" if unit == "s" else f"{sec / div:.1f} {unit}"
+    return f"{sec / 31557600:.1f} y"

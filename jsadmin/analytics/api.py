@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._common import JOB_FAMILIES
+from ._common import DEFAULT_LEFTOVER_AFTER, JOB_FAMILIES
 from .errors import error_summary
 from .jobs import COPY_FAMILIES, one_row_per_job
 from .latency import finished_jobs, latency_summary
@@ -72,21 +72,27 @@ class AnalyticsMixin:
         """
         return queue_depths(self)
 
-    def grid_health(self, stale_after: float = DEFAULT_STALE_AFTER) -> pd.DataFrame:
-        """Heartbeats, workers, queues, health checks and stuck jobs in one frame, worst first.
+    def grid_health(
+        self, stale_after: float = DEFAULT_STALE_AFTER, *, leftover_after: Any = DEFAULT_LEFTOVER_AFTER
+    ) -> pd.DataFrame:
+        """Heartbeats, workers, queues, health checks and stuck jobs in one frame: current
+        problems first (worst first), then leftovers (legacy families, entries older than
+        ``leftover_after``, default 7 days); see :func:`grid_health` and :func:`leftovers`.
 
-        >>> admin.grid_health(stale_after=60).query("status != 'ok'")   # doctest: +SKIP
+        >>> admin.grid_health(stale_after=60).query("signal == 'current' and status != 'ok'")   # doctest: +SKIP
         """
         frames = self.load_all()  # type: ignore[attr-defined]
-        return grid_health(frames, stale_after=stale_after, client=getattr(self, "redis", None))
+        return grid_health(
+            frames, stale_after=stale_after, leftover_after=leftover_after, client=getattr(self, "redis", None)
+        )
 
-    def errors(self) -> pd.DataFrame:
+    def errors(self, *, leftover_after: Any = DEFAULT_LEFTOVER_AFTER) -> pd.DataFrame:
         """ECOs and failed jobs grouped by category, jumpscript and node (see :func:`error_summary`).
 
         >>> admin.errors().head()                              # doctest: +SKIP
         """
         frames = {name: self.load(name) for name in (*JOB_FAMILIES, "ecos")}  # type: ignore[attr-defined]
-        return error_summary(frames)
+        return error_summary(frames, leftover_after=leftover_after)
 
     def record(
         self,

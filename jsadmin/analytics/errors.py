@@ -14,10 +14,17 @@ import orjson
 import pandas as pd
 
 from ._common import (
+    DEFAULT_LEFTOVER_AFTER,
     JOB_FAMILIES,
+    SIGNAL_DTYPE,
+    age_column,
+    as_timedelta,
+    as_utc,
     frame_or_empty,
     jumpscript_id,
     jumpscript_ids,
+    leftover_reason,
+    signal_of,
     state_in,
     utc_column,
 )
@@ -33,6 +40,9 @@ ERROR_COLUMNS = (
     "first_seen",
     "last_seen",
     "message",
+    "age",
+    "signal",
+    "why",
 )
 _TAG = re.compile(r"(?:^|\s)(jsorganization|jsname):(\S+)")
 
@@ -141,7 +151,12 @@ def _job_rows(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     )
 
 
-def error_summary(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def error_summary(
+    frames: Mapping[str, pd.DataFrame],
+    now: object | None = None,
+    *,
+    leftover_after: object = DEFAULT_LEFTOVER_AFTER,
+) -> pd.DataFrame:
     """ECOs (``ecos``) and failed jobs (ERROR/TIMEOUT final copies) grouped by source, category,
     jumpscript and node, most frequent first.
 
@@ -149,6 +164,9 @@ def error_summary(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     ``items`` counts distinct ECOs/jobs; ``first_seen``/``last_seen`` span ECO ``epoch``..``lasttime``
     or the jobs' ``timeStop``; ``message`` is the latest error message. A failed job's category
     is its result ECO's category, else ``job.error``/``job.timeout``. Works on recorded history too.
+    ``age`` (``Timedelta``) is how long ago ``last_seen`` was at ``now``; groups last seen more than
+    ``leftover_after`` ago (default 7 days) are ``signal == "leftover"`` (``why`` says so) and sort
+    after the current ones.
 
     >>> error_summary(admin.load_all())                      # doctest: +SKIP
     >>> error_summary(jsadmin.history("rec/"))                # doctest: +SKIP
@@ -159,7 +177,10 @@ def error_summary(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         p for p in (_eco_rows(frame_or_empty(frames, "ecos")), _job_rows(frames)) if not p.empty
     ]
     if not parts:
-        return pd.DataFrame({c: [] for c in ERROR_COLUMNS})
+        empty = pd.DataFrame({c: [] for c in ERROR_COLUMNS})
+        empty["age"] = empty["age"].astype("timedelta64[ns]")
+        empty["signal"] = pd.Categorical([], dtype=SIGNAL_DTYPE)
+        return empty
     rows = pd.concat(parts, ignore_index=True)
     rows = rows.sort_values("last_seen", kind="stable", na_position="first")
     keys = ["source", "category", "jumpscript", "nid"]
@@ -176,5 +197,9 @@ def error_summary(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     out["jumpscript"] = out["jumpscript"].astype("string")
     out["occurrences"] = out["occurrences"].astype("int64")
     out["items"] = out["items"].astype("int64")
-    out = out.sort_values(["occurrences", "last_seen"], ascending=False, kind="stable")
+    old = as_timedelta(leftover_after, "leftover_after")
+    out["age"] = age_column(as_utc(now), out["last_seen"])
+    out["why"] = leftover_reason(out["age"], old)
+    out["signal"] = signal_of(out["why"])
+    out = out.sort_values(["signal", "occurrences", "last_seen"], ascending=[True, False, False], kind="stable")
     return out[list(ERROR_COLUMNS)].reset_index(drop=True)

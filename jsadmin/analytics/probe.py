@@ -100,7 +100,7 @@ def probe(
     ``targets``: node ids (int) and/or roles (str); targets are probed in parallel, the ``n``
     jobs of one target one after another. Each job goes through ``admin.enqueue_job`` and
     ``admin.wait_job``. Returns one row per job: ``target``, ``guid``, ``sent``, ``received``
-    (UTC), ``round_trip`` (seconds, NaN when no result came within ``timeout``), ``state`` (the
+    (UTC), ``round_trip`` (a ``Timedelta``, ``NaT`` when no result came within ``timeout``), ``state`` (the
     job's final state, or ``NO_RESULT``) and ``error``. Raises :class:`ReadOnlyError` on a
     read-only Admin.
 
@@ -152,6 +152,6 @@ def probe(
         df[col] = df[col].astype("string")
     for col in ("sent", "received"):
         df[col] = pd.to_datetime(df[col], utc=True).astype("datetime64[ns, UTC]")
-    df["round_trip"] = df["round_trip"].astype("float64")
+    df["round_trip"] = pd.to_timedelta(df["round_trip"].astype("float64"), unit="s").dt.round("us")
     df.attrs.update({"jumpscript": f"{category}__{cmd}", "gid": gid})
     return df

@@ -6,7 +6,7 @@ The math (:func:`depth_frame`, :func:`depths_from_frames`) is pure.
 
 >>> queue_depths(admin)                      # doctest: +SKIP
                               key     kind queue  length  oldest  oldest_age
-0  queues:commands:queue:1:5  command   1:5       3  ...     12.0
+0  queues:commands:queue:1:5  command   1:5       3  ...  0 days 00:00:12
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pandas as pd
 from .. import keys
 from ..decode import DecodeError, loads
 from ..frames import to_datetime
-from ._common import as_utc, frame_or_empty, utc_column
+from ._common import age_column, as_utc, frame_or_empty, utc_column
 
 QUEUE_COLUMNS = ("key", "kind", "queue", "length", "oldest", "oldest_age")
 _PATTERNS: tuple[tuple[str, str, str], ...] = (
@@ -96,7 +96,7 @@ def depth_frame(samples: Iterable[tuple[str, int, Any]], now: object | None = No
         df[col] = df[col].astype("string")
     df["length"] = df["length"].astype("Int64")
     df["oldest"] = pd.to_datetime(df["oldest"], utc=True).astype("datetime64[ns, UTC]")
-    df["oldest_age"] = (at - df["oldest"]).dt.total_seconds().astype("float64")
+    df["oldest_age"] = age_column(at, df["oldest"])
     df = df.sort_values(["kind", "key"], kind="stable").reset_index(drop=True)
     df.attrs["time"] = at
     return df
@@ -137,7 +137,7 @@ def queue_depths(admin: Any, *, now: object | None = None, count: int = 1000) ->
     ``admin`` is an ``Admin`` (anything with ``.redis``) or a redis-py client. Columns: ``key``,
     ``kind`` (``command``/``worker``), ``queue`` (``<gid>:<nid|role>`` or the worker queue name,
     ``io`` for ``queues:system``), ``length``, ``oldest`` (``timeCreate`` of ``LINDEX 0``) and
-    ``oldest_age`` (seconds).
+    ``oldest_age`` (a ``Timedelta``; ``NaT`` for an empty queue or an entry without a time).
 
     >>> queue_depths(admin).sort_values("oldest_age", ascending=False).head()   # doctest: +SKIP
     """

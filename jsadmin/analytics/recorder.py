@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from .. import keys
-from ._common import FINAL_STATES, JOB_FAMILIES, utc_now
+from ._common import FINAL_STATES, JOB_FAMILIES, as_seconds, utc_now
 from .history import read_table, write_table
 from .jobs import best_first, copy_rank
 from .liveness import heartbeat_ages
@@ -196,6 +196,9 @@ class Recorder:
             beat_frames = {n: self._load(n, found[n]) for n in _BEAT_FAMILIES}
             depths = self._depths(found, beat_frames, now)
             beats = heartbeat_ages(beat_frames, now=now).assign(time=now)
+            # history tables keep ages in float seconds (QUEUE_SCHEMA / HEARTBEAT_SCHEMA)
+            beats = beats.assign(age=as_seconds(beats["age"]))[["queue", "worker", "source", "heartbeat", "age", "time"]]
+            depths = depths.assign(oldest_age=as_seconds(depths["oldest_age"]))
             written = {"jobs": len(jobs), "queues": len(depths), "heartbeats": len(beats)}
             if len(jobs):
                 write_table(self.out_dir, "jobs", jobs)

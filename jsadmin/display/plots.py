@@ -14,6 +14,8 @@ Works with the Agg backend (no display needed).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -23,6 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
+from ..analytics._common import as_seconds
 from ..analytics.jobs import jumpscript_ids
 from ..analytics.latency import METRICS, job_latency, latency_series, latency_summary, seconds_of
 from ..analytics.liveness import DEFAULT_STALE_AFTER
@@ -78,6 +81,28 @@ def fmt_seconds(value: float) -> str:
     if value < 63_072_000:
         return f"{value / 86_400:.3g} d"
     return f"{value / 31_557_600:.3g} y"
+
+
+DURATION_UNITS = (("s", 1.0), ("min", 60.0), ("h", 3600.0), ("d", 86_400.0), ("y", 31_557_600.0))
+_UNIT_WORD = {"s": "seconds", "min": "minutes", "h": "hours", "d": "days", "y": "years"}
+
+
+def duration_unit(seconds: Sequence[float] | np.ndarray | pd.Series | float) -> tuple[str, float]:
+    """The unit an axis of these durations reads best in: ``(name, seconds per unit)``.
+
+    The largest finite value decides: below 2 min seconds, below 2 h minutes, below 2 days
+    hours, below 2 years days, else years.
+
+    >>> duration_unit([3, 45]), duration_unit([30, 7300]), duration_unit(4e8)
+    (('s', 1.0), ('h', 3600.0), ('y', 31557600.0))
+    """
+    arr = np.atleast_1d(np.asarray(seconds, dtype="float64"))
+    arr = np.abs(arr[np.isfinite(arr)])
+    top = float(arr.max()) if arr.size else 0.0
+    for (name, size), (_, nxt) in pairwise(DURATION_UNITS):
+        if top < 2 * nxt:
+            return name, size
+    return DURATION_UNITS[-1]
 
 
 def _check_metric(metric: str) -> None:
@@ -386,7 +411,8 @@ def plot_queue_depth(
 ) -> Figure | Axes:
     """Queue length and oldest-entry age over time from recorded queue samples.
 
-    Without ``ax``: a Figure with two panels (length, age in seconds) sharing the time axis.
+    Without ``ax``: a Figure with two panels (length, oldest-entry age) sharing the time axis;
+    ages (seconds or ``Timedelta``) are drawn in s, min, h or d, whichever fits (:func:`duration_unit`).
     With ``ax``: lengths on ``ax`` and ages dashed on a twin axis; returns ``ax``. Lines carry
     gid ``"length:<key>"`` / ``"age:<key>"``; the ``top`` queues with the largest backlog are drawn.
 
@@ -422,6 +448,10 @@ def plot_queue_depth(
         ax_len = _axes(ax)
         ax_age = ax_len.twinx()
         result = ax_len
+    df = df.assign(oldest_age=as_seconds(df["oldest_age"]))
+    log = spans_decades(df.loc[df["key"].isin(keys), "oldest_age"])
+    # a log axis stays in seconds with ticks labelled as durations; a linear one uses a fitting unit
+    unit, per = ("s", 1.0) if log else duration_unit(df["oldest_age"])
     colors = plt.get_cmap("tab10").colors
     for i, key in enumerate(keys):
         sub = df[df["key"] == key]
@@ -430,14 +460,16 @@ def plot_queue_depth(
         (line,) = ax_len.step(when, sub["length"].to_numpy(dtype="float64"), where="post",
                               color=color, linewidth=1.4, label=str(key))
         line.set_gid(f"length:{key}")
-        (age,) = ax_age.plot(when, sub["oldest_age"].to_numpy(dtype="float64"), color=color,
+        (age,) = ax_age.plot(when, sub["oldest_age"].to_numpy(dtype="float64") / per, color=color,
                              linewidth=1.2, linestyle="--" if ax is not None else "-", label=str(key))
         age.set_gid(f"age:{key}")
     ax_len.set_ylabel("queued entries" + (f" (max per {fmt_seconds(step.total_seconds())})" if step is not None else ""))
     ax_len.set_ylim(bottom=0)
-    ax_age.set_ylabel("oldest entry age (s)" + (" (max per bucket)" if step is not None else ""))
-    if spans_decades(df.loc[df["key"].isin(keys), "oldest_age"]):
+    bucket = " (max per bucket)" if step is not None else ""
+    ax_age.set_ylabel(("oldest entry age (log scale)" if log else f"oldest entry age ({unit})") + bucket)
+    if log:
         ax_age.set_yscale("log")
+        _duration_ticks(ax_age.yaxis, ax_age.get_ylim())
     ax_len.set_title(f"Queue depth and oldest-entry age ({len(keys)} of {len(ranking)} queues)")
     for a in (ax_len, ax_age) if ax is None else (ax_len,):
         a.grid(True, alpha=0.3)
@@ -449,74 +481,141 @@ def plot_queue_depth(
 
 
 def _heartbeat_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Normalise grid_health / heartbeat_ages / recorded heartbeats to ``label, age, status``."""
+    """Normalise grid_health / heartbeat_ages / recorded heartbeats to ``label, age, status, leftover, why``
+    (``age`` in float seconds)."""
     if {"component", "kind", "age"} <= set(frame.columns):
         rows = frame[frame["kind"].isin(["heartbeat", "watchdog"])]
         labels = rows["kind"].astype(str) + " " + rows["component"].astype(str)
-        out = pd.DataFrame({"label": labels, "age": rows["age"], "status": rows["status"].astype(str)})
+        out = pd.DataFrame({"label": labels, "age": as_seconds(rows["age"]), "status": rows["status"].astype(str)})
+        source = rows["kind"].astype(str)
     elif {"queue", "age"} <= set(frame.columns):
         rows = frame
         if "time" in rows.columns:  # recorded samples: the latest per queue/worker
             rows = rows.sort_values("time").groupby(["queue", "worker"], dropna=False).tail(1)
         worker = rows["worker"] if "worker" in rows.columns else pd.Series(pd.NA, index=rows.index)
         labels = worker.astype("string").fillna(rows["queue"].astype("string")).astype(str)
+        source = rows["source"].astype(str) if "source" in rows.columns else pd.Series("heartbeat", index=rows.index)
         if "source" in rows.columns:
-            labels = rows["source"].astype(str) + " " + labels
+            labels = source + " " + labels
         status = rows["status"].astype(str) if "status" in rows.columns else None
-        out = pd.DataFrame({"label": labels, "age": rows["age"], "status": status})
+        out = pd.DataFrame({"label": labels, "age": as_seconds(rows["age"]), "status": status})
     else:
         raise KeyError(
             "plot_heartbeat_age needs a grid_health() frame (component, kind, age) or "
             "heartbeat ages (queue, age)"
         )
+    if "signal" in rows.columns:
+        out["leftover"] = (rows["signal"].astype(str) == "leftover").to_numpy()
+        why = rows["why"].astype("string").fillna("") if "why" in rows.columns else ""
+        out["why"] = why
+    else:  # recorded samples: JS6 watchdog entries are leftovers by family
+        out["leftover"] = (source == "watchdog").to_numpy()
+        out["why"] = np.where(out["leftover"], "workers:watchdog (JumpScale 6)", "")
     return out.reset_index(drop=True)
 
 
+def _duration_ticks(axis: Any, limits: tuple[float, float]) -> None:
+    """Label a log axis of seconds at round durations (100 ms, 1 s, 1 min, 1 h, 1 d, 1 y...)."""
+    lo, hi = limits
+    ticks = [(t, text) for t, text in _DURATION_TICKS if lo <= t <= hi]
+    if len(ticks) > 7:  # a wide axis: every other tick
+        ticks = ticks[::2]
+    if len(ticks) >= 2:
+        axis.set_ticks([t for t, _ in ticks], [text for _, text in ticks])
+        axis.set_minor_locator(plt.NullLocator())
+
+
+_DURATION_TICKS = ((0.001, "1 ms"), (0.01, "10 ms"), (0.1, "100 ms"), (1.0, "1 s"), (10.0, "10 s"), (60.0, "1 min"), (600.0, "10 min"), (3600.0, "1 h"),
+                   (6 * 3600.0, "6 h"), (86_400.0, "1 d"), (7 * 86_400.0, "7 d"), (30 * 86_400.0, "30 d"),
+                   (31_557_600.0, "1 y"), (10 * 31_557_600.0, "10 y"))
+"""Tick positions (seconds) of a log duration axis: 1 s, 10 s, 1 min, 10 min, 1 h, 6 h, 1 d, 7 d, 30 d, 1 y, 10 y."""
+
+
+def _leftover_note(rows: pd.DataFrame) -> str:
+    """``5 leftovers not drawn: 5 watchdog (12.5 y old)`` from the leftover heartbeat rows."""
+    parts = []
+    for kind, group in rows.groupby(rows["label"].str.split(" ").str[0], sort=True):
+        ages = group["age"].dropna()
+        lo, hi = (fmt_seconds(ages.min()), fmt_seconds(ages.max())) if len(ages) else ("", "")
+        span = "no time" if not len(ages) else lo if lo == hi else f"{lo} to {hi}"
+        parts.append(f"{len(group)} {kind} ({span} old)")
+    return f"{len(rows)} leftover(s) not drawn: " + ", ".join(parts)
+
+
 def plot_heartbeat_age(
-    health_frame: pd.DataFrame, stale_after: float | None = None, ax: Axes | None = None
+    health_frame: pd.DataFrame,
+    stale_after: float | pd.Timedelta | None = None,
+    ax: Axes | None = None,
+    *,
+    leftovers: str = "summary",
 ) -> Axes:
-    """Horizontal bars of heartbeat age per worker queue / JS6 worker, oldest on top, coloured by
-    status, with the stale threshold drawn (gid ``"stale_after"``).
+    """Horizontal bars of heartbeat age per worker queue, oldest on top, coloured by status, with
+    the stale threshold drawn (gid ``"stale_after"``); the axis reads in s, min, h or d as fits.
 
     Accepts ``grid_health()`` (heartbeat/watchdog rows), ``heartbeat_ages()`` or recorded
-    heartbeats (latest sample each). ``stale_after`` defaults to the frame's
-    ``attrs["stale_after"]``, else 120 s. A watchdog ``0`` (never looped) shows as "never".
+    heartbeats (latest sample each); ages may be seconds or ``Timedelta``. ``stale_after``
+    defaults to the frame's ``attrs["stale_after"]``, else 120 s. Leftovers (JS6
+    ``workers:watchdog`` entries, heartbeats older than ``leftover_after``) would dwarf the
+    current workers: ``leftovers="summary"`` (default) leaves them out of the bars and writes
+    their count and age under the title (text gid ``"leftovers"``); ``"show"`` draws them too,
+    hatched grey below the current ones; ``"hide"`` drops them silently.
 
     >>> plot_heartbeat_age(admin.grid_health(), stale_after=60)        # doctest: +SKIP
     """
+    if leftovers not in ("summary", "show", "hide"):
+        raise ValueError(f"leftovers must be 'summary', 'show' or 'hide', got {leftovers!r}")
     rows = _heartbeat_rows(health_frame)
     if stale_after is None:
-        stale_after = float(health_frame.attrs.get("stale_after", DEFAULT_STALE_AFTER))
-    ages = pd.to_numeric(rows["age"], errors="coerce").astype("float64")
+        stale_after = health_frame.attrs.get("stale_after", DEFAULT_STALE_AFTER)
+    stale_s = pd.Timedelta(stale_after).total_seconds() if isinstance(stale_after, pd.Timedelta) else float(stale_after)
+    ages_all = rows["age"].astype("float64")
     if rows["status"].isna().all() or (rows["status"] == "None").all():
-        rows["status"] = np.where(ages > stale_after, "stale", np.where(ages > stale_after / 2, "warn", "ok"))
-    order = np.argsort(ages.fillna(-1).to_numpy(), kind="stable")
+        rows["status"] = np.where(ages_all > stale_s, "stale", np.where(ages_all > stale_s / 2, "warn", "ok"))
+    left = rows[rows["leftover"]]
+    if leftovers != "show":
+        rows = rows[~rows["leftover"]]
+    # leftovers at the bottom, then current ones oldest on top
+    order = np.lexsort((rows["age"].fillna(-1).to_numpy(), ~rows["leftover"].to_numpy()))
     rows = rows.iloc[order].reset_index(drop=True)
-    ages = ages.iloc[order].reset_index(drop=True)
-    ax = _axes(ax, figsize=(8.0, max(2.5, 0.8 + 0.35 * len(rows))))
-    colors = [_STATUS_COLORS.get(s, "#999999") for s in rows["status"]]
-    widths = ages.fillna(0).to_numpy()
+    ages = rows["age"].astype("float64")
+    positive_s = ages[ages > 0]
+    log = spans_decades(pd.concat([positive_s, pd.Series([stale_s])]))
+    # a log axis is drawn in seconds with ticks labelled as durations; a linear one in a fitting unit
+    unit, per = ("s", 1.0) if log else duration_unit(pd.concat([ages, pd.Series([stale_s])]))
+    ax = _axes(ax, figsize=(8.0, max(2.5, 1.0 + 0.35 * len(rows))))
+    colors = [_STATUS_COLORS.get(s, "#999999") if not lo else "#bbbbbb"
+              for s, lo in zip(rows["status"], rows["leftover"], strict=True)]
+    widths = ages.fillna(0).to_numpy() / per
     bars = ax.barh(range(len(rows)), widths, color=colors, edgecolor="#333333", linewidth=0.4)
-    for bar, label in zip(bars, rows["label"], strict=True):
+    for bar, label, lo in zip(bars, rows["label"], rows["leftover"], strict=True):
         bar.set_gid(f"age:{label}")
-    ax.set_yticks(range(len(rows)), rows["label"].tolist(), fontsize="small")
-    positive = ages[ages > 0]
-    log = spans_decades(pd.concat([positive, pd.Series([stale_after])]))
+        if lo:
+            bar.set_hatch("//")
+    ax.set_yticks(range(len(rows)), [lab + (" (leftover)" if lo else "") for lab, lo in
+                                     zip(rows["label"], rows["leftover"], strict=True)], fontsize="small")
+    positive = positive_s / per
     if log:
         ax.set_xscale("log")
         ax.set_xlim(left=max(positive.min() / 2, 0.1) if len(positive) else 0.1)
+        _duration_ticks(ax.xaxis, ax.get_xlim())
     for i, age in enumerate(ages):
         text = "never" if pd.isna(age) else fmt_seconds(age)
-        ax.annotate(text, (age if (pd.notna(age) and age > 0) else ax.get_xlim()[0], i),
+        ax.annotate(text, (age / per if (pd.notna(age) and age > 0) else ax.get_xlim()[0], i),
                     xytext=(3, 0), textcoords="offset points", va="center", fontsize="x-small")
-    line = ax.axvline(stale_after, color=_STATUS_COLORS["stale"], linestyle="--", linewidth=1.3,
-                      label=f"stale after {fmt_seconds(stale_after)}")
+    line = ax.axvline(stale_s / per, color=_STATUS_COLORS["stale"], linestyle="--", linewidth=1.3,
+                      label=f"stale after {fmt_seconds(stale_s)}")
     line.set_gid("stale_after")
-    warn = ax.axvline(stale_after / 2, color=_STATUS_COLORS["warn"], linestyle=":", linewidth=1.1,
-                      label=f"warn after {fmt_seconds(stale_after / 2)}")
+    warn = ax.axvline(stale_s / 2 / per, color=_STATUS_COLORS["warn"], linestyle=":", linewidth=1.1,
+                      label=f"warn after {fmt_seconds(stale_s / 2)}")
     warn.set_gid("warn_after")
-    ax.set_xlabel("seconds since last heartbeat" + (" (log scale)" if log else ""))
-    ax.set_title(f"Heartbeat age ({len(rows)} queues/workers)")
+    ax.set_xlabel("time since last heartbeat (log scale)" if log else f"{_UNIT_WORD[unit]} since last heartbeat")
+    current = int((~rows["leftover"]).sum())
+    ax.set_title(f"Heartbeat age ({current} current queues/workers)")
+    if leftovers == "summary" and len(left):
+        note = ax.text(0.5, 1.0, _leftover_note(left), transform=ax.transAxes, ha="center", va="bottom",
+                       fontsize="x-small", color="#57606a")
+        note.set_gid("leftovers")
+        ax.set_title(ax.get_title(), pad=14)
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend(fontsize="small", loc="lower right", framealpha=0.85)
     return ax

@@ -21,6 +21,7 @@ import pandas as pd
 from ..errors import WriteNotApplied
 from . import jobs as _jobs
 from . import jumpscripts as _js
+from . import leftovers as _leftovers
 from . import manage as _manage
 from . import validate as v
 from .journal import ENV_JOURNAL, Journal
@@ -153,7 +154,8 @@ class WritesMixin:
         return {"write_id": wid, "applied": True, "result": outcome}
 
     def wait_job(self, guid: str, timeout: float = 60) -> dict[str, Any]:
-        """Wait for the result of a ``wait=True`` job without consuming it; returns the job dict.
+        """Wait for the result of a ``wait=True`` job without consuming it; returns the job dict
+        with ``timeCreate``/``timeStart``/``timeStop`` as UTC ``pd.Timestamp`` (``NaT`` for 0).
 
         Raises :class:`~jsadmin.errors.JobTimeoutError` when nothing arrives in ``timeout`` s.
 
@@ -275,6 +277,20 @@ class WritesMixin:
         """
         require_writable(self, "delete_jobs")
         return _manage.delete_jobs(self.redis, selection, url=self.url, journal=self._journal(), dry_run=dry_run)
+
+    def cleanup_leftovers(
+        self, *, families: Iterable[str] | None = None, dry_run: bool = False
+    ) -> pd.DataFrame | WritePlan:
+        """Remove the fields of JumpScale 6 leftover hashes (``workers:watchdog``,
+        ``workers:sessions``, ``healthcheck:status``/``lastcheck``/``monitoring``): each HDEL only
+        if the value is unchanged, journalled, undoable. Never touches a current family.
+
+        >>> adm.cleanup_leftovers(dry_run=True)                      # preview   # doctest: +SKIP
+        >>> done = adm.cleanup_leftovers(); adm.undo(done.attrs["journal_id"])  # doctest: +SKIP
+        """
+        require_writable(self, "cleanup_leftovers")
+        return _leftovers.cleanup_leftovers(self.redis, url=self.url, journal=self._journal(),
+                                            families=families, dry_run=dry_run)
 
     def undo(self, entry: str | pd.Series | Mapping[str, Any], *, dry_run: bool = False) -> dict[str, Any] | WritePlan:
         """Put back, once, what a journalled ``cancel_jobs``/``purge_queue``/``delete_jobs`` removed.

@@ -35,6 +35,7 @@ from ..errors import (
     WriteNotApplied,
     WriteValidationError,
 )
+from ..frames import to_datetime
 from . import validate as v
 from ._ujson import ujson_dumps, ujson_fast
 from .journal import Journal
@@ -578,8 +579,12 @@ def wait_job(client: redis.Redis, guid: str, timeout: float, *, slice_s: float =
     what a worker pushes, is left exactly as it was). Slices of ``slice_s`` seconds keep a
     notebook interruptible. ``timeout <= 0`` does one non-blocking ``LINDEX key 0``, like the AC.
 
-    >>> wait_job(client, guid, 30)["state"]  # doctest: +SKIP
-    'OK'
+    Returns the job dict with ``timeCreate``, ``timeStart`` and ``timeStop`` as UTC
+    :class:`pandas.Timestamp` (``NaT`` for JumpScale's ``0`` = not yet), as in the frames; a time
+    that is not an epoch is left as it was. Everything else is the worker's JSON unchanged.
+
+    >>> wait_job(client, guid, 30)["timeStop"]  # doctest: +SKIP
+    Timestamp('2026-11-30 08:21:04+0000', tz='UTC')
     """
     guid = v.text("guid", guid)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout != timeout:
@@ -609,6 +614,30 @@ def wait_job(client: redis.Redis, guid: str, timeout: float, *, slice_s: float =
             f"expired ({keys.JOBQUEUE_TTL} s after completion)"
         )
     try:
-        return json.loads(raw)
+        job = json.loads(raw)
     except ValueError as exc:
         raise WriteValidationError(f"{key} holds a value that is not job JSON: {raw[:200]!r}") from exc
+    return job_times_utc(job) if isinstance(job, dict) else job
+
+
+JOB_TIME_FIELDS = ("timeCreate", "timeStart", "timeStop")
+
+
+def job_times_utc(job: dict[str, Any]) -> dict[str, Any]:
+    """``job`` with its epoch times as UTC ``Timestamp`` (``0``/missing -> ``NaT``); a value that is
+    not an epoch (text, out of range) is kept as it was, never dropped.
+
+    >>> job_times_utc({"timeStart": 1700000000, "timeStop": 0, "state": "OK"})
+    {'timeStart': Timestamp('2023-11-14 22:13:20+0000', tz='UTC'), 'timeStop': NaT, 'state': 'OK'}
+    """
+    out = dict(job)
+    for name in JOB_TIME_FIELDS:
+        if name not in out or isinstance(out[name], bool):
+            continue
+        value = out[name]
+        if value is not None and not isinstance(value, (int, float)):
+            continue
+        times, bad = to_datetime([value])
+        if not bad:
+            out[name] = times[0]
+    return out

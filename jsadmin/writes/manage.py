@@ -54,7 +54,7 @@ MAX_HEAD_MOVES = 100
 MAX_SCAN_ITEMS = 2_000_000
 SCAN_COUNT = 500
 REQUEUE_STATES = ("ERROR", "TIMEOUT", "NOWORK")
-UNDOABLE = ("cancel_jobs", "purge_queue", "delete_jobs")
+UNDOABLE = ("cancel_jobs", "purge_queue", "delete_jobs", "cleanup_leftovers")
 LIST_PREFIXES = (
     keys.COMMAND_QUEUE_PREFIX, keys.DOC_COMMAND_QUEUE_PREFIX, keys.WORKER_QUEUE_PREFIX,
     keys.JOBQUEUE_PREFIX, keys.DOC_JOBQUEUE_PREFIX,

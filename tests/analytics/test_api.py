@@ -45,7 +45,7 @@ def test_read_methods_on_the_demo_never_write(seeded, r: redis.Redis) -> None:
     assert lat["measured"].sum() > 0 and lat.attrs["excluded"]["no_timeStart"] >= 0
     assert {"command", "worker"} <= set(depths["kind"])
     assert (depths["length"] > 0).all()  # Redis holds no empty lists
-    assert list(health.columns) == ["component", "kind", "status", "age", "detail"]
+    assert list(health.columns) == ["component", "kind", "status", "signal", "age", "why", "detail"]
     assert {"heartbeat", "queue", "job"} <= set(health["kind"])
     expected = grid_health(frames, now=health.attrs["time"], stale_after=120)
     assert sorted(health["component"]) == sorted(expected["component"])

@@ -134,13 +134,22 @@ def test_queue_depth_draws_recorded_samples(history, tmp_path: Path) -> None:
     queues = history["queues"]
     sub = queues[queues["key"] == key]
     assert max(line.get_ydata()) == sub["length"].max()
-    assert ax_age.get_yscale() == "log" and ax_age.get_ylabel().startswith("oldest entry age (s)")
+    assert ax_age.get_yscale() == "log" and ax_age.get_ylabel().startswith("oldest entry age (log scale)")
+    assert {"1 s", "1 min"} <= {t.get_text() for t in ax_age.get_yticklabels()}  # ticks read as durations
+    age_line = by_gid(ax_age, f"age:{key}")
+    assert max(age_line.get_ydata()) == pytest.approx(sub["oldest_age"].max())  # drawn in seconds
     small = queues[queues["time"] < queues["time"].min() + pd.Timedelta(minutes=10)]
     ax = plots.plot_queue_depth(small, ax=plt.subplots()[1])
     exact = small[small["key"] == key]
     np.testing.assert_array_equal(by_gid(ax, f"length:{key}").get_ydata(), exact["length"].to_numpy(dtype=float))
     with pytest.raises(KeyError, match="time"):
         plots.plot_queue_depth(queues.drop(columns="time"))
+
+
+def per_unit(ax) -> float:
+    """Seconds per x unit of a heartbeat plot, read from its axis label ("minutes since ...")."""
+    word = ax.get_xlabel().split(" ")[0]
+    return {"time": 1.0, "seconds": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0, "years": 31557600.0}[word]
 
 
 def test_heartbeat_bars_are_the_ages(history) -> None:
@@ -150,16 +159,17 @@ def test_heartbeat_bars_are_the_ages(history) -> None:
     frames = {"worker_heartbeat": latest.assign(key=keys.WORKER_HEARTBEAT)[["key", "queue", "heartbeat"]]}
     health = grid_health(frames, now=now, stale_after=120)
     ax = plots.plot_heartbeat_age(health)
-    widths = {b.get_gid().removeprefix("age:heartbeat "): b.get_width() for b in ax.patches}
-    expected = health.set_index("component")["age"].to_dict()
+    per = per_unit(ax)
+    widths = {b.get_gid().removeprefix("age:heartbeat "): b.get_width() * per for b in ax.patches}
+    expected = health.set_index("component")["age"].dt.total_seconds().to_dict()
     assert widths == pytest.approx(expected)
-    assert by_gid(ax, "stale_after").get_xdata()[0] == 120
+    assert by_gid(ax, "stale_after").get_xdata()[0] * per == pytest.approx(120)
     # sorted: oldest on top (the demo's silent "process" queue)
     assert [t.get_text() for t in ax.get_yticklabels()][-1] == "heartbeat process"
     assert ax.get_xscale() == "log"
     # the same chart straight from recorded samples (latest per queue)
     ax2 = plots.plot_heartbeat_age(beats, stale_after=60)
-    widths2 = sorted(b.get_width() for b in ax2.patches)
+    widths2 = sorted(b.get_width() * per_unit(ax2) for b in ax2.patches)
     assert widths2 == pytest.approx(sorted(latest["age"]))
 
 
@@ -176,7 +186,7 @@ def test_plots_on_a_real_recording(r, admin, tmp_path: Path) -> None:
     ax = plots.plot_latency_distribution(hist["jobs"], by="cmd")
     assert by_gid(ax, "p50").get_xdata()[0] == pytest.approx(latency_summary(hist["jobs"], by=None)["p50"].iloc[0].total_seconds())
     ax = plots.plot_heartbeat_age(hist["heartbeats"], stale_after=120)
-    assert sorted(b.get_width() for b in ax.patches) == pytest.approx(sorted(hist["heartbeats"]["age"]))
+    assert sorted(b.get_width() * per_unit(ax) for b in ax.patches) == pytest.approx(sorted(hist["heartbeats"]["age"]))
     out = Path("/tmp/jsadmin-plots")
     out.mkdir(exist_ok=True)
     ax.figure.savefig(out / "recorded-heartbeats.png", dpi=80)
@@ -201,3 +211,33 @@ def test_data_layers_do_not_import_matplotlib() -> None:
     code = "import sys, jsadmin, jsadmin.analytics; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_heartbeat_plot_leaves_leftovers_out_of_the_bars() -> None:
+    """Four 2014 watchdog entries must not dwarf the current queues: summarised, or drawn hatched."""
+    now = pd.Timestamp("2026-11-30 08:00", tz="UTC")
+    frames = {
+        "worker_heartbeat": pd.DataFrame({"key": keys.WORKER_HEARTBEAT, "queue": ["default", "reports"],
+                                          "heartbeat": [now - pd.Timedelta("5s"), now - pd.Timedelta("2h")]}),
+        "worker_watchdog": pd.DataFrame({"key": keys.WORKER_WATCHDOG, "worker": ["worker_default_0", "worker_io_0"],
+                                         "queue": ["default", "io"],
+                                         "heartbeat": pd.to_datetime([1400000000, 1400000011], unit="s", utc=True)}),
+    }
+    health = grid_health(frames, now=now, stale_after=120)
+    ax = plots.plot_heartbeat_age(health)
+    assert sorted(b.get_gid() for b in ax.patches) == ["age:heartbeat default", "age:heartbeat reports"]
+    note = by_gid(ax, "leftovers")
+    assert note.get_text().startswith("2 leftover(s) not drawn: 2 watchdog (12.") and "y old" in note.get_text()
+    assert ax.get_xlabel() == "time since last heartbeat (log scale)"
+    assert "1 h" in [t.get_text() for t in ax.get_xticklabels()]
+    shown = plots.plot_heartbeat_age(health, leftovers="show")
+    assert len(shown.patches) == 4
+    hatched = [b.get_gid() for b in shown.patches if b.get_hatch()]
+    assert sorted(hatched) == ["age:watchdog worker_default_0", "age:watchdog worker_io_0"]
+    assert [t.get_text() for t in shown.get_yticklabels()][-1] == "heartbeat reports"  # current on top
+    with pytest.raises(ValueError, match="leftovers"):
+        plots.plot_heartbeat_age(health, leftovers="maybe")
+    # a short linear axis reads in a fitting unit
+    small = grid_health({"worker_heartbeat": frames["worker_heartbeat"].iloc[:1]}, now=now + pd.Timedelta("200s"),
+                        stale_after=600)
+    assert plots.plot_heartbeat_age(small).get_xlabel() == "minutes since last heartbeat"

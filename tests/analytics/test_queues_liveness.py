@@ -30,6 +30,10 @@ from jsadmin.limits import TruncatedWarning
 NOW = 1_800_000_000.0
 
 
+def sec(value: float) -> pd.Timedelta:
+    return pd.Timedelta(seconds=value)
+
+
 def hmset(client: redis.Redis, key: str, mapping: dict) -> None:
     """Several hash fields in one command that Redis 2.8 has (multi-field HSET needs 4.0)."""
     client.execute_command("HMSET", key, *[x for kv in mapping.items() for x in kv])
@@ -55,10 +59,10 @@ def test_queue_depths_on_real_redis_lengths_and_oldest_age(r: redis.Redis, admin
     depths = queue_depths(admin, now=NOW).set_index("key")
     assert_read_only(r)
     assert depths.loc["queues:commands:queue:1:5", ["kind", "queue", "length"]].tolist() == ["command", "1:5", 3]
-    assert depths.loc["queues:commands:queue:1:5", "oldest_age"] == 300.0
-    assert depths.loc["queues:commands:queue:1:node", "oldest_age"] == 30.0
-    assert depths.loc["queues:system", ["kind", "queue", "length", "oldest_age"]].tolist() == ["worker", "io", 1, 42.0]
-    assert depths.loc["queues:workers:work:default", "oldest_age"] == 7.0
+    assert depths.loc["queues:commands:queue:1:5", "oldest_age"] == sec(300)
+    assert depths.loc["queues:commands:queue:1:node", "oldest_age"] == sec(30)
+    assert depths.loc["queues:system", ["kind", "queue", "length", "oldest_age"]].tolist() == ["worker", "io", 1, sec(42)]
+    assert depths.loc["queues:workers:work:default", "oldest_age"] == sec(7)
     assert pd.isna(depths.loc["queues:workers:work:process", "oldest_age"])
     assert "queues:workers:work:broken" not in depths.index
     assert depths["length"].dtype == "Int64"
@@ -68,7 +72,7 @@ def test_depth_frame_is_pure_and_typed() -> None:
     df = depth_frame([], now=NOW)
     assert list(df.columns) == ["key", "kind", "queue", "length", "oldest", "oldest_age"]
     df = depth_frame([("queues:workers:work:default", 2, b'{"timeCreate": 0, "timeStart": 1799999990.5}')], now=NOW)
-    assert df["oldest_age"].iloc[0] == pytest.approx(9.5)  # legacy: timeStart is the creation time
+    assert df["oldest_age"].iloc[0] == sec(9.5)  # legacy: timeStart is the creation time
 
 
 def _frames(admin) -> dict[str, pd.DataFrame]:
@@ -92,12 +96,13 @@ def test_liveness_from_loaded_frames(r: redis.Redis, admin) -> None:
     frames = _frames(admin)
 
     beats = heartbeat_ages(frames, now=NOW, stale_after=120).set_index(["source", "queue"])
-    assert beats.loc[("heartbeat", "io"), "age"] == 700.0
+    assert beats.loc[("heartbeat", "io"), "age"] == sec(700)
     assert beats.loc[("heartbeat", "io"), "status"] == "stale"
     assert beats.loc[("heartbeat", "process"), "status"] == "warn"  # > stale_after / 2
     assert beats.loc[("heartbeat", "default"), "status"] == "ok"
     watchdog = heartbeat_ages(frames, now=NOW).query("source == 'watchdog'").set_index("worker")
-    assert watchdog.loc["worker_default_0", "age"] == 3.0
+    assert watchdog.loc["worker_default_0", "age"] == sec(3)
+    assert (watchdog["signal"] == "leftover").all()  # JS6 family: a leftover however young
     assert pd.isna(watchdog.loc["worker_io_1", "age"]) and watchdog.loc["worker_io_1", "status"] == "warn"
 
     workers = stale_workers(frames, now=NOW, stale_after=120).set_index("worker")
@@ -105,29 +110,35 @@ def test_liveness_from_loaded_frames(r: redis.Redis, admin) -> None:
 
     checks = healthchecks(frames, now=NOW, stale_after=120).set_index("check")
     assert checks.loc["redis:9999", "status"] == "error"
-    assert checks.loc["disks", "status"] == "ok" and checks.loc["disks", "age"] == pytest.approx(10.5)
+    assert checks.loc["disks", "status"] == "ok" and checks.loc["disks", "age"] == sec(10.5)
     assert checks.loc["health.status", "status"] == "warn"
+    assert checks.loc["health.status", "signal"] == "current" and checks.loc["disks", "signal"] == "leftover"
+    assert "healthcheck:status is legacy" in checks.loc["disks", "why"]
+    assert checks["signal"].iloc[0] == "current"  # current rows first
 
     jobs = stuck_jobs(frames, now=NOW)
     assert jobs["guid"].tolist() == [stuck["guid"]]
-    assert jobs["age"].iloc[0] == 900.0 and jobs["over"].iloc[0] == 1.5
+    assert jobs["age"].iloc[0] == sec(900) and jobs["over"].iloc[0] == 1.5
+    assert jobs["timeout"].iloc[0] == sec(600) and jobs["signal"].iloc[0] == "current"
 
     health = grid_health(frames, now=NOW, stale_after=120)
-    assert list(health.columns) == ["component", "kind", "status", "age", "detail"]
+    assert list(health.columns) == ["component", "kind", "status", "signal", "age", "why", "detail"]
     assert health["status"].iloc[0] == "error"  # worst first
     assert health["status"].cat.ordered
-    codes = health["status"].cat.codes.to_numpy()
+    current = health[health["signal"] == "current"]
+    codes = current["status"].cat.codes.to_numpy()
     assert (codes[:-1] >= codes[1:]).all()
+    assert (health["signal"].cat.codes.diff().dropna() >= 0).all()  # current rows, then leftovers
     by = health.set_index(["kind", "component"])
     assert by.loc[("job", stuck["guid"]), "status"] == "error"
     assert by.loc[("heartbeat", "io"), "status"] == "stale"
     assert by.loc[("worker", keys.worker_registry("io", "w-dead")), "status"] == "stale"
-    assert by.loc[("queue", keys.worker_queue("default")), "age"] == 900.0
+    assert by.loc[("queue", keys.worker_queue("default")), "age"] == sec(900)
 
 
 def test_grid_health_of_empty_frames() -> None:
     health = grid_health({}, now=NOW)
-    assert health.empty and list(health.columns) == ["component", "kind", "status", "age", "detail"]
+    assert health.empty and list(health.columns) == ["component", "kind", "status", "signal", "age", "why", "detail"]
 
 
 def test_error_summary_groups_ecos_and_failed_jobs(r: redis.Redis, admin) -> None:
@@ -162,6 +173,16 @@ def test_error_summary_groups_ecos_and_failed_jobs(r: redis.Redis, admin) -> Non
     assert eco_row["first_seen"] == pd.Timestamp(NOW - 600, unit="s", tz="UTC")
     assert eco_row["last_seen"] == pd.Timestamp(NOW - 60, unit="s", tz="UTC")
     assert jumpscript_from_tags("jsname:x") == "(no organization)__x" and jumpscript_from_tags(None) is None
+    assert (summary["signal"] == "current").all() and summary["age"].dtype == "timedelta64[ns]"
+    # seen last more than leftover_after before `now`: a leftover, sorted after the current rows
+    later = error_summary(admin.load_all(), now=NOW + 8 * 86400, leftover_after="7D")
+    assert (later["signal"] == "leftover").all() and "leftover_after" in later["why"].iloc[0]
+    mixed = error_summary(admin.load_all(), now=NOW + 30, leftover_after=60)
+    # last seen 50 s (the timeout), 69 s (the failed exec) and 90 s (the ECO) before now
+    assert dict(zip(mixed["category"], mixed["signal"], strict=True)) == {
+        "job.timeout": "current", "workers.executejob": "leftover"}
+    assert mixed["signal"].tolist() == ["current", "leftover", "leftover"]
+    assert mixed["age"].tolist() == [pd.Timedelta(seconds=s) for s in (50, 90, 69)]  # current first, then by count
 
 
 def test_error_summary_bad_and_empty_input() -> None:
@@ -192,10 +213,24 @@ def test_capped_queue_reports_its_true_length_and_an_oldest_entry_it_did_not_loa
     reset_stats(r)
     read = depths_from_frames(frames, now=NOW, client=admin.redis).set_index("key")
     assert_read_only(r)
-    assert read.loc[key, "length"] == 5 and read.loc[key, "oldest_age"] == 5000.0
+    assert read.loc[key, "length"] == 5 and read.loc[key, "oldest_age"] == pd.Timedelta(seconds=5000)
     assert read.attrs["oldest_unknown"] == []
     health = grid_health(frames, now=NOW, stale_after=600, client=admin.redis).set_index("component")
     assert health.loc[key, "status"] == "stale" and health.loc[key, "detail"].startswith("5 queued")
     oldest = admin.load("worker_queues", limit=3, keep="oldest")
     kept = depths_from_frames({"worker_queues": oldest}, now=NOW).set_index("key")
-    assert kept.loc[key, "length"] == 5 and kept.loc[key, "oldest_age"] == 5000.0  # the head was loaded
+    assert kept.loc[key, "length"] == 5 and kept.loc[key, "oldest_age"] == pd.Timedelta(seconds=5000)  # the head was loaded
+
+
+def test_health_checks_without_any_time_have_no_age_and_do_not_crash(r: redis.Redis, admin) -> None:
+    """A check with a status but no lastcheck, and health.status without a TTL: every age is NaT
+    (found by the fuzz run: an all-NaT column is inferred as datetime, not timedelta)."""
+    hmset(r, keys.HEALTHCHECK_STATUS, {"disks": "True"})
+    r.set(keys.HEALTH_STATUS, b"OK")
+    frames = _frames(admin)
+    checks = healthchecks(frames, now=NOW)
+    assert checks["age"].dtype == "timedelta64[ns]" and checks["age"].isna().all()
+    health = grid_health(frames, now=NOW)
+    assert health["age"].dtype == "timedelta64[ns]"
+    assert set(health["component"]) == {"disks", "health.status"}
+    assert health.set_index("component").loc["disks", "signal"] == "leftover"

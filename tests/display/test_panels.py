@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+import pandas as pd
 import pytest
 import redis
 
@@ -293,12 +294,45 @@ def test_health_board_refresh_is_read_only_and_reports_cost(admin, grid, r: redi
     assert board.cost is not None and board.cost.commands > 0 and board.cost.writes == []
     queues = board.data["queues"]
     row = queues[queues["key"] == "queues:commands:queue:1:9"].iloc[0]
-    assert row["length"] == 3 and row["oldest_age"] >= 0
+    assert row["length"] == 3 and row["oldest_age"] >= pd.Timedelta(0)
     assert set(board.data["heartbeats"]["queue"]) >= {"default", "io"}
     assert "queues:commands:queue:1:9" in board.sections["queues"].value
     assert f"{board.cost.commands} commands" in board.cost_label.value and " ms" in board.cost_label.value
-    for name in ("queues", "heartbeats", "stale_workers", "stuck_jobs", "errors", "health"):
+    for name in ("queues", "heartbeats", "stale_workers", "stuck_jobs", "errors", "health", "leftovers"):
         ET.fromstring(f"<div>{board.sections[name].value}</div>")
+
+
+def test_health_board_puts_current_problems_first_and_leftovers_apart(admin, r: redis.Redis) -> None:
+    """JumpScale 6 leftovers (a 2014 watchdog, a legacy healthcheck, a decade-old in-flight job copy)
+    are counted in their own section, never among the current problems; a silent worker queue is
+    the first current problem."""
+    import json
+    import time
+
+    now = int(time.time())
+    r.execute_command("HMSET", "workers:heartbeat", "default", now, "reports", now - 7200)
+    r.execute_command("HMSET", "workers:watchdog", "worker_default_0", 1400000000, "worker_io_0", 1400000011)
+    r.execute_command("HMSET", "healthcheck:status", "redis:7768", "False")
+    r.execute_command("HMSET", "healthcheck:lastcheck", "redis:7768", "1396800120.37")
+    ancient = {"id": 7, "gid": 1, "nid": 1, "guid": "d" * 32, "category": "jumpscale", "cmd": "sleep",
+               "state": "STARTED", "timeCreate": 1400000000, "timeStart": 1400000001, "timeout": 60}
+    r.set("workers:jobs:7", json.dumps(ancient))
+    board = HealthBoard(admin, plot=False)
+    health = board.data["health"]
+    current = health[health["signal"] == "current"]
+    assert current.iloc[0]["component"] == "reports" and current.iloc[0]["status"] == "error"
+    assert not ({"worker_default_0", "worker_io_0", "redis:7768", "d" * 32} & set(current["component"]))
+    left = board.data["leftovers"].set_index("kind")
+    assert left.loc["watchdog", "count"] == 2 and left.loc["healthcheck", "count"] == 1
+    assert left.loc["job", "count"] == 1 and left.loc["job", "oldest"] > pd.Timedelta(days=3650)
+    assert "read-only" in left.loc["watchdog", "why"] and "legacy" in left.loc["healthcheck", "why"]
+    text = board.sections["health"].value
+    assert "reports" in text and "worker_default_0" not in text and "d" * 12 not in text
+    assert "worker_default_0" not in board.sections["heartbeats"].value
+    assert "Leftovers (not current problems): 4" in board.titles["leftovers"].value
+    assert "y old" in board.titles["leftovers"].value  # its age, in years
+    assert "watchdog" in board.sections["leftovers"].value and "2.0 h" in board.sections["heartbeats"].value
+    assert board.facts()["leftovers"] == 4
 
 
 def test_health_board_auto_refresh_starts_and_stops(admin, grid) -> None:

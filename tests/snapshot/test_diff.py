@@ -109,12 +109,35 @@ def test_diff_of_two_snapshots_finds_exactly_what_changed(server: EmbeddedRedis,
     assert dict(zip(d.finished_jobs["guid"], d.finished_jobs["outcome"], strict=True)) == {g_fin: "OK", g_del: "gone"}
     inflight_before = {g for g, fams in jobs.items() if any(s in INFLIGHT for s in fams.values())}
     final_before = {g for g, fams in jobs.items() if any(s in FINAL_STATES for s in fams.values())}
-    assert set(d.stuck_jobs["guid"]) == inflight_before - final_before - {g_fin, g_del}
+    in_both = inflight_before - final_before - {g_fin, g_del}
+    created: dict[str, pd.Timestamp] = {}
+    timeout: dict[str, float] = {}
+    for fam in JOB_FAMILIES:
+        df = frames[fam]
+        when = pd.to_datetime(df["timeCreate"], utc=True).fillna(pd.to_datetime(df["timeStart"], utc=True))
+        for guid, at, tmo in zip(df["guid"], when, df["timeout"], strict=True):
+            if guid in in_both and not pd.isna(at):
+                created.setdefault(guid, at)
+                if not pd.isna(tmo) and tmo > 0:
+                    timeout.setdefault(guid, float(tmo))
+    late = {g for g in in_both if (before.created_at - created[g]).total_seconds() > timeout.get(g, 600)}
+    ancient = {g for g in in_both if after.created_at - created[g] > pd.Timedelta("7D")}
+    assert late - ancient and ancient  # the seeded grid has both kinds
+    # stuck: in flight in both observations and past its own timeout, but not a leftover
+    assert set(d.stuck_jobs["guid"]) == late - ancient
+    assert (d.stuck_jobs["age"] > d.stuck_jobs["timeout"]).all()
+    left = d.leftovers
+    assert set(left.loc[left["kind"] == "job", "what"]) == ancient
+    assert (left.loc[left["kind"] == "job", "age"] > pd.Timedelta("7D")).all()
     assert d.grown_queues[["family", "key", "before", "after", "growth"]].values.tolist() == [
         ["command_queues", queue, depth, depth + 1, 1]
     ]
     hb = d.stopped_workers[d.stopped_workers["family"] == "worker_heartbeat"]
     assert hb["worker"].tolist() == ["default"]
+    # the JS6 watchdog never moves: a leftover, not a stopped worker
+    assert "worker_watchdog" not in set(d.stopped_workers["family"])
+    watchdog = set(frames["worker_watchdog"]["worker"])
+    assert watchdog and set(left.loc[left["family"] == "worker_watchdog", "what"]) == watchdog
 
     parser = _TagBalance()
     parser.feed(d._repr_html_())
@@ -172,3 +195,41 @@ def test_diff_frames_generic_rules() -> None:
 def test_diff_refuses_other_things() -> None:
     with pytest.raises(TypeError, match="snapshots, Admins or Fleets"):
         diff(1, 2)
+
+
+def test_seconds_apart_on_a_healthy_grid_nothing_is_stuck_and_leftovers_stay_apart(tmp_path: Path) -> None:
+    """A healthy grid that still holds JumpScale 6 leftovers: jobs running within their timeout,
+    fresh heartbeats, a 2014 watchdog and a decade-old in-flight worker copy."""
+    srv = EmbeddedRedis.start(port=free_port())
+    raw = redis.Redis.from_url(protocol=2, url=srv.url)
+    try:
+        now = int(time.time())
+        fresh = {"id": 1, "gid": 1, "nid": 1, "guid": "c" * 32, "category": "jumpscale", "cmd": "sleep",
+                 "state": "STARTED", "timeCreate": now - 5, "timeStart": now - 4, "timeStop": 0, "timeout": 60}
+        ancient = {**fresh, "id": 2, "guid": "d" * 32, "timeCreate": 1400000000, "timeStart": 1400000001}
+        raw.hset("jobs:1", fresh["guid"], json.dumps(fresh))
+        raw.set("workers:jobs:7", json.dumps(ancient))
+        raw.hset("workers:heartbeat", "default", now)
+        raw.execute_command("HMSET", "workers:watchdog", "worker_default_0", 1400000000, "worker_io_0", 0)
+        admin = jsadmin.connect(srv.url, readonly=True)
+        a = open_snapshot(snapshot(admin, tmp_path / "a"))
+        time.sleep(1.1)
+        raw.hset("workers:heartbeat", "default", int(time.time()))
+        b = open_snapshot(snapshot(admin, tmp_path / "b"))
+        d = diff(a, b)
+        assert d.stuck_jobs.empty
+        assert d.stopped_workers.empty
+        left = d.leftovers.set_index("what")
+        assert left.loc["d" * 32, "kind"] == "job" and left.loc["d" * 32, "age"] > pd.Timedelta(days=3650)
+        assert set(left[left["family"] == "worker_watchdog"].index) == {"worker_default_0", "worker_io_0"}
+        assert "leftovers=3" in repr(d) and "stuck_jobs=0" in repr(d)
+        # the same job past its timeout in both observations is stuck
+        late = {**fresh, "timeCreate": now - 120, "timeout": 10}
+        raw.hset("jobs:1", fresh["guid"], json.dumps(late))
+        c = open_snapshot(snapshot(admin, tmp_path / "c"))
+        assert diff(c, admin).stuck_jobs["guid"].tolist() == ["c" * 32]
+        assert diff(b, c).stuck_jobs.empty  # within its timeout at b: not stuck yet
+        admin.close()
+    finally:
+        raw.close()
+        srv.stop()

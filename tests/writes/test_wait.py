@@ -6,6 +6,7 @@ import json
 import threading
 import time
 
+import pandas as pd
 import pytest
 import redis
 
@@ -28,7 +29,7 @@ def test_returns_pushed_result_without_consuming(adm: _A, r: redis.Redis) -> Non
     r.rpush(key, _final())
     r.expire(key, 60)
     job = adm.wait_job(GUID, 2)
-    assert job["state"] == "OK" and job["result"] == "hi" and job["timeStart"] == 1539600003.5212841034
+    assert job["state"] == "OK" and job["result"] == "hi" and job["timeStart"] == pd.Timestamp(1539600003.5212841034, unit="s", tz="UTC").round("us")
     assert r.lrange(key, 0, -1) == [_final()]
     assert 0 < r.ttl(key) <= 60  # the TTL of the AC is left alone
 
@@ -78,7 +79,23 @@ def test_enqueued_job_result_round_trip(adm: _A, r: redis.Redis) -> None:
     done = json.loads(raw) | {"state": "OK", "result": "hi", "resultcode": 0}
     r.rpush(f"queues:jobqueue:{job['guid']}", json.dumps(done))
     r.hdel("jobs:1", job["guid"])
-    assert adm.wait_job(job["guid"], 5) == done
+    got = adm.wait_job(job["guid"], 5)
+    # epochs come back as UTC Timestamps like the frames (0 = not yet: NaT); the rest is the worker's JSON
+    assert got["timeCreate"] == pd.Timestamp(done["timeCreate"], unit="s", tz="UTC")
+    assert got["timeCreate"].tz is not None and str(got["timeCreate"].tz) == "UTC"
+    assert got["timeStop"] is pd.NaT and done["timeStop"] == 0
+    assert {k: v for k, v in got.items() if not k.startswith("time")} == {
+        k: v for k, v in done.items() if not k.startswith("time")}
+
+
+def test_wait_job_times_are_utc_timestamps_and_odd_times_are_kept(adm: _A, r: redis.Redis) -> None:
+    stop = 1764490000.25
+    r.rpush(f"queues:jobqueue:{GUID}", json.dumps({"guid": GUID, "state": "OK", "timeCreate": 1764489990,
+                                                  "timeStart": "soon", "timeStop": stop}))
+    job = adm.wait_job(GUID, 1)
+    assert job["timeCreate"] == pd.Timestamp("2025-11-30 08:06:30", tz="UTC")
+    assert job["timeStop"] == pd.Timestamp(stop, unit="s", tz="UTC")
+    assert job["timeStart"] == "soon"  # not an epoch: kept as it was, never dropped
 
 
 def test_blocking_command_fits_the_server_and_is_chosen_once(adm: _A, r: redis.Redis) -> None:

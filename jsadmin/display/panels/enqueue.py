@@ -276,7 +276,11 @@ def _queue_of(job: Mapping[str, Any]) -> str:
 
 
 def _when(epoch: object) -> str:
-    """Epoch seconds as ISO UTC (``0``/missing -> ``""``)."""
+    """Epoch seconds or a UTC Timestamp (what ``wait_job`` returns) as ISO UTC (``0``/missing -> ``""``)."""
+    if isinstance(epoch, pd.Timestamp):
+        return epoch.isoformat(timespec="milliseconds")
+    if epoch is pd.NaT:
+        return ""
     try:
         value = float(epoch)  # type: ignore[arg-type]
     except (TypeError, ValueError):

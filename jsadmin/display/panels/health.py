@@ -1,4 +1,6 @@
-"""Grid health board: queues, heartbeats, stale workers, stuck jobs, recent errors, latency.
+"""Grid health board: current problems first, then queues, heartbeats, stale workers, stuck
+jobs, recent errors, a latency plot, and the leftovers (legacy families, entries older than
+``leftover_after``) in their own section with their count and age.
 
 Each refresh is read-only and bounded (``SCAN``/``HSCAN``, windowed ``LRANGE`` with a per-key
 limit, pipelined ``LLEN``/``LINDEX 0``) and shows what it cost: commands sent and milliseconds.
@@ -16,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from ...analytics._common import DEFAULT_LEFTOVER_AFTER, human_duration
 from ..cost import CommandCounter
 from ..html import frame_html, message_html
 from ._base import Panel
@@ -32,12 +35,14 @@ QUEUE_LIMIT = 200
 
 
 def collect(admin: Any, *, stale_after: float = 120.0, now: pd.Timestamp | None = None,
-            queue_limit: int = QUEUE_LIMIT) -> dict[str, pd.DataFrame]:
+            queue_limit: int = QUEUE_LIMIT, leftover_after: Any = DEFAULT_LEFTOVER_AFTER) -> dict[str, pd.DataFrame]:
     """One read-only snapshot of everything the board shows, as frames.
 
     Keys: ``queues`` (depth and oldest-entry age), ``heartbeats``, ``stale_workers``,
-    ``stuck_jobs``, ``errors`` (recent ECOs and failed jobs), ``health`` (all of it, worst
-    first), ``finished`` (finished jobs for the latency plot).
+    ``stuck_jobs``, ``errors`` (recent ECOs and failed jobs), ``health`` (all of it, current
+    problems first), ``leftovers`` (the leftover rows of ``health`` counted per kind and reason,
+    see :func:`jsadmin.analytics.leftovers`), ``finished`` (finished jobs for the latency plot).
+    Ages are ``Timedelta``; rows carry ``signal`` (``current``/``leftover``) and ``why``.
 
     >>> collect(admin)["heartbeats"]        # doctest: +SKIP
     """
@@ -50,14 +55,18 @@ def collect(admin: Any, *, stale_after: float = 120.0, now: pd.Timestamp | None 
     frames = {name: admin.load(name) for name in FAMILIES}
     for name in QUEUE_FAMILIES:
         frames[name] = admin.load(name, limit=queue_limit, keep="oldest")
+    old = leftover_after
     out: dict[str, pd.DataFrame] = {
         "queues": an_queues.queue_depths(admin, now=now),
-        "heartbeats": an_live.heartbeat_ages(frames, now=now, stale_after=stale_after),
-        "stale_workers": an_live.stale_workers(frames, now=now, stale_after=stale_after),
-        "stuck_jobs": an_live.stuck_jobs(frames, now=now),
-        "errors": an_errors.error_summary(frames),
-        "health": an_live.grid_health(frames, now=now, stale_after=stale_after, client=getattr(admin, "redis", None)),
+        "heartbeats": an_live.heartbeat_ages(frames, now=now, stale_after=stale_after, leftover_after=old),
+        "stale_workers": an_live.stale_workers(frames, now=now, stale_after=stale_after, leftover_after=old),
+        "stuck_jobs": an_live.stuck_jobs(frames, now=now, leftover_after=old),
+        "errors": an_errors.error_summary(frames, now=now, leftover_after=old),
+        "health": an_live.grid_health(
+            frames, now=now, stale_after=stale_after, leftover_after=old, client=getattr(admin, "redis", None)
+        ),
     }
+    out["leftovers"] = an_live.leftovers(out["health"])
     try:
         out["finished"] = an_latency.finished_jobs(frames)
     except Exception:  # latency is optional decoration; never fail a refresh on it
@@ -111,37 +120,62 @@ def latency_png(finished: pd.DataFrame) -> bytes | None:
 
 
 def human_age(seconds: object) -> str:
-    """``42.0`` -> ``"42 s"``, ``7300`` -> ``"2.0 h"``, ``4e8`` -> ``"12.7 y"`` (display only).
+    """``42.0`` -> ``"42 s"``, ``7300`` or ``Timedelta("2h")`` -> ``"2.0 h"``, ``4e8`` -> ``"12.7 y"``.
 
     >>> human_age(7300), human_age(None)
     ('2.0 h', '')
     """
-    try:
-        value = float(seconds)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return ""
-    if pd.isna(value):
-        return ""
-    for limit, unit, div in ((120, "s", 1), (7200, "min", 60), (172800, "h", 3600), (63072000, "d", 86400)):
-        if abs(value) < limit:
-            return f"{value / div:.0f} {unit}" if unit == "s" else f"{value / div:.1f} {unit}"
-    return f"{value / 31557600:.1f} y"
+    return human_duration(seconds)
 
 
-AGE_COLUMNS = ("age", "oldest_age", "timeout")
+AGE_COLUMNS = ("age", "oldest_age", "timeout", "newest", "oldest")
 
 
 def _rounded(df: pd.DataFrame) -> pd.DataFrame:
     """Display form: ages human readable, guids shortened, other floats to one decimal."""
     df = df.copy()
     for col in df.columns:
-        if col in AGE_COLUMNS:
+        if col in AGE_COLUMNS or pd.api.types.is_timedelta64_dtype(df[col].dtype):
             df[col] = df[col].map(human_age)
         elif col == "guid":
             df[col] = df[col].astype("string").str.slice(0, 12)
         elif pd.api.types.is_float_dtype(df[col]):
             df[col] = df[col].round(1)
     return df
+
+
+def _current(df: pd.DataFrame) -> pd.DataFrame:
+    """The current rows of a frame with a ``signal`` column (all rows without one)."""
+    if df.empty or "signal" not in df.columns:
+        return df
+    return df[df["signal"].astype(str) == "current"]
+
+
+SECTIONS = ("health", "queues", "heartbeats", "stale_workers", "stuck_jobs", "errors", "leftovers")
+TITLES = {"health": "Current problems (worst first)", "queues": "Queues", "heartbeats": "Heartbeats",
+          "stale_workers": "Stale workers", "stuck_jobs": "Stuck jobs", "errors": "Recent errors",
+          "leftovers": "Leftovers (not current problems)"}
+
+
+def board_views(data: Mapping[str, pd.DataFrame]) -> dict[str, tuple[pd.DataFrame, list[str]]]:
+    """What each section of the board shows: ``{section: (rows, columns)}``, current problems
+    only except in ``leftovers`` (one row per kind and reason, with count and age)."""
+    health = data["health"]
+    errors = _current(data["errors"])
+    workers = data["stale_workers"]
+    return {
+        "health": (_current(health[health["status"].astype(str) != "ok"]) if not health.empty else health,
+                   ["component", "kind", "status", "age", "detail"]),
+        "queues": (data["queues"].sort_values("length", ascending=False), ["key", "length", "oldest_age"]),
+        "heartbeats": (_current(data["heartbeats"]).sort_values("age", ascending=False),
+                       ["queue", "worker", "source", "age", "status"]),
+        "stale_workers": (_current(workers[workers["stale"].fillna(True)]) if not workers.empty else workers,
+                          ["queue", "worker", "age"]),
+        "stuck_jobs": (_current(data["stuck_jobs"]), ["guid", "cmd", "state", "nid", "age", "timeout", "source"]),
+        "errors": (errors.sort_values("last_seen", ascending=False) if "last_seen" in errors else errors,
+                   ["category", "jumpscript", "nid", "occurrences", "last_seen", "message"]),
+        "leftovers": (data.get("leftovers", pd.DataFrame()), ["kind", "count", "newest", "oldest", "why"]),
+    }
 
 
 class HealthBoard(Panel):
@@ -156,8 +190,10 @@ class HealthBoard(Panel):
     title = "Grid health"
 
     def __init__(self, admin: Any, *, readonly: bool | None = None, interval: float = 5.0,
-                 stale_after: float = 120.0, plot: bool = True, autorefresh: bool = True) -> None:
+                 stale_after: float = 120.0, plot: bool = True, autorefresh: bool = True,
+                 leftover_after: Any = DEFAULT_LEFTOVER_AFTER) -> None:
         self.stale_after = stale_after
+        self.leftover_after = leftover_after
         self.plot_enabled = plot
         self.data: dict[str, pd.DataFrame] = {}
         self.cost: CommandCounter | None = None
@@ -182,15 +218,16 @@ class HealthBoard(Panel):
         self.refresh_button.on_click(self.guarded(lambda _b: self.refresh()))
         self.auto.observe(lambda c: self.start() if c["new"] else self.stop(), names="value")
         self.cost_label = w.HTML()
-        self.sections = {name: w.HTML() for name in ("health", "queues", "heartbeats", "stale_workers",
-                                                     "stuck_jobs", "errors")}
+        self.sections = {name: w.HTML() for name in SECTIONS}
+        self.titles = {name: w.HTML(f"<b>{TITLES[name]}</b>") for name in SECTIONS}
         self.plot = w.Image(format="png", layout=w.Layout(max_width="900px"))
-        titles = {"health": "Worst first", "queues": "Queues", "heartbeats": "Heartbeats",
-                  "stale_workers": "Stale workers", "stuck_jobs": "Stuck jobs", "errors": "Recent errors"}
-        boxes = [w.VBox([w.HTML(f"<b>{titles[n]}</b>"), self.sections[n]],
+        boxes = [w.VBox([self.titles[n], self.sections[n]],
                         layout=w.Layout(width="49%", overflow="auto", margin="0 1% 0 0"))
-                 for n in ("queues", "heartbeats", "stale_workers", "stuck_jobs", "errors", "health")]
-        grid = w.VBox([w.HBox(boxes[i:i + 2]) for i in range(0, len(boxes), 2)])
+                 for n in SECTIONS[1:-1]]
+        wide = {n: w.VBox([self.titles[n], self.sections[n]], layout=w.Layout(width="99%", overflow="auto"))
+                for n in (SECTIONS[0], SECTIONS[-1])}
+        grid = w.VBox([wide["health"], *[w.HBox(boxes[i:i + 2]) for i in range(0, len(boxes), 2)],
+                       wide["leftovers"]])
         return w.VBox([
             w.HTML(f"<b>{self.title}</b> <span style='color:#57606a'>(read-only)</span>"),
             w.HBox([self.refresh_button, self.auto, self.interval, self.stale]),
@@ -201,7 +238,7 @@ class HealthBoard(Panel):
         """Read once (read-only), update every section; returns the frames."""
         stale_after = float(self.stale.value) if self.w is not None else self.stale_after
         with CommandCounter(self.admin.redis) as cost:
-            data = collect(self.admin, stale_after=stale_after)
+            data = collect(self.admin, stale_after=stale_after, leftover_after=self.leftover_after)
         self.data, self.cost = data, cost
         self.refreshes += 1
         if self.w is not None:
@@ -209,20 +246,7 @@ class HealthBoard(Panel):
         return data
 
     def _render(self, data: Mapping[str, pd.DataFrame], cost: CommandCounter) -> None:
-        views = {
-            "queues": (data["queues"].sort_values("length", ascending=False), ["key", "length", "oldest_age"]),
-            "heartbeats": (data["heartbeats"].sort_values("age", ascending=False),
-                           ["queue", "worker", "source", "age", "status"]),
-            "stale_workers": (data["stale_workers"].query("stale == True") if not data["stale_workers"].empty
-                              else data["stale_workers"], ["queue", "worker", "age"]),
-            "stuck_jobs": (data["stuck_jobs"], ["guid", "cmd", "state", "nid", "age", "timeout", "source"]),
-            "errors": (data["errors"].sort_values("last_seen", ascending=False)
-                       if "last_seen" in data["errors"] else data["errors"],
-                       ["category", "jumpscript", "nid", "occurrences", "last_seen", "message"]),
-            "health": (data["health"][data["health"]["status"].astype(str) != "ok"]
-                       if not data["health"].empty else data["health"],
-                       ["component", "kind", "status", "age", "detail"]),
-        }
+        views = board_views(data)
         for name, (df, cols) in views.items():
             df = _rounded(df)
             body = frame_html(df, columns=cols, max_rows=10, cls=f"jsadmin-{name}")
@@ -231,6 +255,14 @@ class HealthBoard(Panel):
             elif len(df) > 10:
                 body += message_html(f"… {len(df) - 10} more", kind="info")
             self.sections[name].value = body
+        left = data.get("leftovers", pd.DataFrame())
+        n_left = int(left["count"].sum()) if "count" in left else 0
+        oldest = human_age(left["oldest"].max()) if n_left else ""
+        self.titles["leftovers"].value = (
+            f"<b>{TITLES['leftovers']}: {n_left}</b>" + (f" <span style='color:#57606a'>up to {oldest} old; "
+            "legacy families and entries older than leftover_after</span>" if n_left else ""))
+        n_cur = len(views["health"][0])
+        self.titles["health"].value = f"<b>{TITLES['health']}: {n_cur}</b>"
         at = pd.Timestamp.now(tz="UTC").strftime("%H:%M:%S UTC")
         self.cost_label.value = message_html(f"refresh #{self.refreshes} at {at}: {cost.summary()}",
                                              kind="info")
@@ -288,5 +320,7 @@ class HealthBoard(Panel):
         out: dict[str, object] = {"url": getattr(self.admin, "url", "?")}
         for name in ("queues", "heartbeats", "stuck_jobs", "errors"):
             if name in self.data:
-                out[name] = len(self.data[name])
+                out[name] = len(_current(self.data[name]))
+        if "leftovers" in self.data and "count" in self.data["leftovers"]:
+            out["leftovers"] = int(self.data["leftovers"]["count"].sum())
         return out
