@@ -395,7 +395,7 @@ def _show(result: Any) -> None:
     if hasattr(result, "commands"):  # a WritePlan
         print(repr(result))
     else:
-        print(json.dumps(result, indent=2, default=str, sort_keys=True))
+        print(json.dumps(result, indent=2, default=_json_value, sort_keys=True))
 
 
 ENQUEUE_FLAGS = {"gid": "--gid", "nid": "--nid", "role": "--role", "category": "--category", "cmd": "--cmd",
@@ -467,6 +467,15 @@ def cmd_register(args: argparse.Namespace) -> int:
 
 
 # --- parser ---------------------------------------------------------------------------------
+
+
+def _json_value(value: Any) -> Any:
+    """JSON for what ``json`` cannot encode: UTC timestamps as ISO 8601 (``NaT`` as null), the rest as text."""
+    if value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -175,7 +175,8 @@ def test_enqueue_wait_prints_the_result_not_the_scheduled_job() -> None:
                "--args", '{"msg": "hi there"}', "--wait", "--wait-timeout", "60")
     assert proc.returncode == 0, proc.stderr
     job = json.loads(proc.stdout)
-    assert job["state"] == "OK" and job["result"] == "hi there" and job["timeStop"] > 0
+    assert job["state"] == "OK" and job["result"] == "hi there"
+    assert pd.Timestamp(job["timeStop"]) >= pd.Timestamp(job["timeCreate"])  # ISO 8601 UTC, as wait_job returns
     assert "waiting up to 60 s" in proc.stderr
 
 
