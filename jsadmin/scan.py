@@ -163,6 +163,9 @@ LIST_ANCHOR = 8
 """Entries each ``LRANGE`` window re-reads from the previous one, to see whether the list moved."""
 LIST_MAX_RELOCATIONS = 1000
 """A list that moves more often than this during one read is given up on (and reported)."""
+LIST_RELOCATE_WINDOWS = 64
+"""Windows searched each way for the last entries read when a list moved (128,000 entries): beyond
+that they count as gone, so one relocation never walks a whole 2,000,000-entry list."""
 
 ListNotes = dict[KeyT, str]
 """Per list key, what happened while it was read (moved, vanished, changed type)."""
@@ -355,6 +358,9 @@ def _take(
         found = _relocate(raw, st.key, cur.tail[-a:], w.start, chunk, window)
         if found is _GONE:
             cur.done = True
+        elif found is _LOST:
+            cur.done = True
+            st.note = f"list moved too far while it was read to be followed; stopped after {st.read} entries"
         elif found is None:  # everything read so far is gone: the rest starts at the head
             cur.pos, cur.tail = 0, []
         else:
@@ -393,6 +399,7 @@ def _emit(cur: _Cursor, first: int, new: list[bytes], anchor: int, pieces: list[
 
 
 _GONE = object()
+_LOST = object()
 
 
 def _relocate(raw: redis.Redis, key: KeyT, tail: list[bytes], start: int, chunk: list[bytes], window: int) -> object:
@@ -400,7 +407,9 @@ def _relocate(raw: redis.Redis, key: KeyT, tail: list[bytes], start: int, chunk:
 
     Looks in ``chunk`` (read from ``start``) first, then in bounded windows towards the head (a
     list popped at the head), then towards the tail (a list pushed at the head by more than a
-    window). ``_GONE`` when the key itself is gone or no longer a list.
+    window), at most :data:`LIST_RELOCATE_WINDOWS` windows each way. ``_GONE`` when the key
+    itself is gone or no longer a list; ``_LOST`` when the search stopped at that bound before
+    it covered the whole list (the read then stops rather than risk repeating entries).
     """
     a = len(tail)
     i = _find(chunk, tail, last=False)
@@ -410,7 +419,11 @@ def _relocate(raw: redis.Redis, key: KeyT, tail: list[bytes], start: int, chunk:
     if not isinstance(n, int) or n == 0:
         return _GONE
     stop = min(start + a - 1, n - 1)
-    while stop >= 0:
+    searched = 0  # ends of the list the search reached (head, tail): both means it is gone
+    for _ in range(LIST_RELOCATE_WINDOWS):
+        if stop < 0:
+            searched += 1
+            break
         lo = max(0, stop - window + 1)
         seg = raw.execute_command("LRANGE", key, lo, stop)
         if not isinstance(seg, list):
@@ -419,10 +432,14 @@ def _relocate(raw: redis.Redis, key: KeyT, tail: list[bytes], start: int, chunk:
         if i is not None:
             return lo + i + a
         if lo == 0:
+            searched += 1
             break
         stop = lo + a - 2  # overlap, so a tail across two windows is still found
     lo = max(0, start + len(chunk) - a + 1)
-    while lo < n:
+    for _ in range(LIST_RELOCATE_WINDOWS):
+        if lo >= n:
+            searched += 1
+            break
         seg = raw.execute_command("LRANGE", key, lo, lo + window - 1)
         if not isinstance(seg, list):
             return _GONE
@@ -430,9 +447,10 @@ def _relocate(raw: redis.Redis, key: KeyT, tail: list[bytes], start: int, chunk:
         if i is not None:
             return lo + i + a
         if len(seg) < window:
+            searched += 1
             break
         lo += window - a + 1
-    return None
+    return None if searched == 2 else _LOST
 
 
 def _find(seq: list[bytes], tail: list[bytes], *, last: bool) -> int | None:

@@ -456,3 +456,23 @@ def test_streamed_list_popped_and_pushed_at_the_head_while_read(r: redis.Redis) 
     got = pd.concat(frames, ignore_index=True)["action"].tolist()
     assert got == [f"A{i}" for i in range(5_000)]  # the newest 5,000 when the read began, each once
     assert out.moved == [key] and out.capped[0].kept == 5_000
+
+
+def test_a_list_that_moves_beyond_the_search_bound_stops_with_a_note(r: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last entries read are searched for in a bounded number of windows; when a consumer
+    popped further than that, the read stops and says so rather than start again at the head
+    (which would return entries twice)."""
+    monkeypatch.setattr("jsadmin.scan.LIST_RELOCATE_WINDOWS", 2)
+    push_logs(r, 50_000)
+
+    def consume() -> None:
+        pipe = r.pipeline(transaction=False)
+        for _ in range(15_000):
+            pipe.lpop("queues:logs")
+        pipe.execute()
+
+    df = read_family(Interfering(r, "LRANGE", consume), family("logs"), limit=None)
+    seen = df["message"].tolist()
+    assert len(seen) == len(set(seen)) and seen == [f"m{i}" for i in range(len(seen))]
+    assert df.attrs["moved"] == ["queues:logs"]
+    assert "list moved too far while it was read to be followed; stopped after" in df.attrs["problems"]["error"].item()
