@@ -15,7 +15,7 @@ import redis
 from jsadmin.display import EnqueueForm, JobBrowser, JumpscriptRegistry
 from jsadmin.display.cost import WRITE_COMMANDS, commandstats
 from jsadmin.display.panels._base import STALE_PREVIEW, error_text
-from jsadmin.errors import JsAdminError
+from jsadmin.errors import WriteNotApplied, WriteOutcomeUnknown
 
 ECHO = "def action(msg=''):\n    return msg\n"
 
@@ -36,8 +36,8 @@ def _queue(r: redis.Redis, key: str) -> list[dict[str, Any]]:
 
 @pytest.fixture()
 def form(admin: Any) -> EnqueueForm:
-    admin.register_jumpscript("jumpscale", "echo", ECHO, descr="echo")
-    admin.register_jumpscript("jumpscale", "info", "def action():\n    return {}\n", descr="info")
+    admin.register_jumpscript("jumpscale", "echo", ECHO, descr="echo", gid=1)
+    admin.register_jumpscript("jumpscale", "info", "def action():\n    return {}\n", descr="info", gid=1)
     f = EnqueueForm(admin)
     f.choose("jumpscale", "echo")
     f.target_kind.value, f.target.value, f.wait.value = "node", "4", False
@@ -123,25 +123,22 @@ def test_enqueue_a_failed_write_is_reported_and_disarms(form: EnqueueForm, r: re
     form.preview_button.click()
     form.confirm_button.click()
     assert form.last_job is None and form.pending is None
-    assert "jsadmin-error" in form.status.value and "Error" in form.status.value
+    assert "jsadmin-error" in form.status.value and "WriteRefused" in form.status.value
+    assert "nothing was written" in form.status.value and "write_status" not in form.status.value
     assert r.type("queues:commands:queue:1:4") == b"hash"
 
 
 def test_error_text_names_the_write_id_of_an_unknown_outcome() -> None:
-    class OutcomeUnknown(JsAdminError):
-        def __init__(self, message: str, write_id: str) -> None:
-            super().__init__(message)
-            self.write_id = write_id
-
-    text = error_text(OutcomeUnknown("server unreachable: outcome unknown", "ab12"))
-    assert text.startswith("OutcomeUnknown: server unreachable") and "admin.write_status('ab12')" in text
+    text = error_text(WriteOutcomeUnknown("server unreachable: outcome unknown", write_id="ab12"))
+    assert text.startswith("WriteOutcomeUnknown: server unreachable") and "admin.write_status('ab12')" in text
+    assert "write_status" not in error_text(WriteNotApplied("nothing was written", write_id="ab12"))
     assert error_text(ValueError("x")) == "ValueError: x"
 
 
 # --- jumpscript registry -------------------------------------------------------------------
 def test_registry_register_needs_preview_then_confirm(admin: Any, r: redis.Redis) -> None:
     reg = JumpscriptRegistry(admin)
-    reg.organization.value, reg.name.value = "demo", "hello"
+    reg.organization.value, reg.name.value, reg.gid.value = "demo", "hello", "1"
     reg.source.value = "def action(msg='hi'):\n    return msg\n"
     before, writes = _keyspace(r), _write_calls(r)
     reg.confirm_button.click()  # no preview yet: refused
@@ -158,11 +155,12 @@ def test_registry_register_needs_preview_then_confirm(admin: Any, r: redis.Redis
 @pytest.mark.parametrize("field, value", [
     ("source", "def action(msg='edited'):\n    return msg\n"), ("name", "other"), ("organization", "x"),
     ("descr", "changed"), ("category", "c"), ("queue", "io"), ("roles", "node"), ("replace", True),
+    ("gid", "2"),
 ])
 def test_registry_a_changed_form_discards_the_preview(admin: Any, r: redis.Redis, field: str,
                                                       value: object) -> None:
     reg = JumpscriptRegistry(admin)
-    reg.organization.value, reg.name.value = "demo", "hello"
+    reg.organization.value, reg.name.value, reg.gid.value = "demo", "hello", "1"
     reg.preview()
     before = _keyspace(r)
     getattr(reg, field).value = value

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
-from ...errors import JsAdminError
+from ...errors import WriteOutcomeUnknown
 from ..html import message_html, render_panel_html, render_snapshot_html
 from ..snapshot import HIDE_WHEN_LIVE, widget_html
 
@@ -39,13 +39,14 @@ AWAITING_CONFIRM = "preview only: nothing written yet. Press Confirm to write ex
 
 def error_text(exc: BaseException) -> str:
     """How a panel reports a failed action: the exception's type and message, plus the write id
-    (and how to resolve it) when the error carries one (``WriteOutcomeUnknown``).
+    (and how to resolve it) when the outcome is unknown (``WriteOutcomeUnknown``); a refused or
+    not-applied write already says that nothing was written.
 
     >>> error_text(ValueError("bad nid"))
     'ValueError: bad nid'
     """
     text = f"{type(exc).__name__}: {exc}"
-    write_id = getattr(exc, "write_id", None) if isinstance(exc, JsAdminError) else None
+    write_id = getattr(exc, "write_id", None) if isinstance(exc, WriteOutcomeUnknown) else None
     if write_id:
         text += f" [write id {write_id}: admin.write_status({str(write_id)!r}) tells whether it landed]"
     return text

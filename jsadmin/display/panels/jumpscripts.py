@@ -102,11 +102,12 @@ class JumpscriptRegistry(Panel):
         self.category = w.Text(description="category", value="demo")
         self.queue = w.Text(description="queue", value="", placeholder="default")
         self.roles = w.Text(description="roles", value="", placeholder="comma separated")
+        self.gid = w.Text(description="gid", value="", placeholder="the node's grid id (blank: from the grid)")
         self.source = w.Textarea(description="source", value=TEMPLATE,
                                  layout=w.Layout(width="620px", height="180px"))
         self.replace = w.Checkbox(description="replace an existing one", value=False, indent=False)
         for control in (self.organization, self.name, self.descr, self.category, self.queue, self.roles,
-                        self.source, self.select):
+                        self.gid, self.source, self.select):
             control.style.description_width = "90px"
         self.preview_button = self.button("Validate & preview", style="primary", icon="eye",
                                           tooltip="Check the source and show the exact write (dry run)")
@@ -120,11 +121,11 @@ class JumpscriptRegistry(Panel):
         self.confirm_button.on_click(self.guarded(lambda _b: self.confirm()))
         self.discard_button.on_click(self.guarded(lambda _b: self.discard()))
         self.invalidate_on_change(self.organization, self.name, self.descr, self.category, self.queue,
-                                  self.roles, self.source, self.replace)
+                                  self.roles, self.gid, self.source, self.replace)
         form = w.VBox([
             w.HTML("<b>Register or replace</b>"),
             w.HBox([self.organization, self.name]), w.HBox([self.descr, self.category]),
-            w.HBox([self.queue, self.roles]), self.source, self.replace,
+            w.HBox([self.queue, self.roles]), self.gid, self.source, self.replace,
             w.HBox([self.preview_button, self.confirm_button, self.discard_button]), self.preview_box,
         ])
         return w.VBox([w.HTML(f"<b>{self.title}</b>"), self.readonly_note, w.HBox([self.select, self.reload_button]),
@@ -184,7 +185,11 @@ class JumpscriptRegistry(Panel):
         if problems:
             raise ValueError("; ".join(problems))
         roles = tuple(r.strip() for r in self.roles.value.split(",") if r.strip())
+        gid_text = self.gid.value.strip()
+        if gid_text and not gid_text.isdigit():
+            raise ValueError(f"gid must be the node's grid id (a whole number), got {gid_text!r}")
         return {
+            "gid": int(gid_text) if gid_text else None,
             "organization": self.organization.value.strip(), "name": self.name.value.strip(),
             "source": self.source.value, "descr": self.descr.value.strip(),
             "category": self.category.value.strip() or "unknown", "queue": self.queue.value.strip(),
