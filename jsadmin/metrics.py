@@ -184,7 +184,9 @@ class GridCollector:
         frames: dict[str, pd.DataFrame] = {}
         for name in READ_FAMILIES:
             keys = found[name]
-            df = frames[name] = self.admin.load(name, keys=keys, limit=self.max_entries)
+            # queues: the head, where the oldest entries wait (their age is the metric); else the newest
+            keep = {"keep": "oldest"} if name in QUEUE_KINDS else {}
+            df = frames[name] = self.admin.load(name, keys=keys, limit=self.max_entries, **keep)
             if "key" in df and len(df):
                 per_key = df["key"].value_counts()
                 if int(per_key.max()) >= self.max_entries:

@@ -329,9 +329,10 @@ def heatmap_frame(
     summary = latency_summary(jobs, by=["nid", "jumpscript"], metric=metric)
     if value not in summary.columns:
         raise ValueError(f"value must be one of {list(summary.columns)}, got {value!r}")
-    pivot = summary[value].unstack("jumpscript")
-    if pd.api.types.is_timedelta64_dtype(summary[value].dtype):
-        pivot = pivot.apply(seconds_of)
+    column = summary[value]
+    if pd.api.types.is_timedelta64_dtype(column.dtype):
+        column = column.dt.total_seconds()
+    pivot = column.unstack("jumpscript")
     if top is not None:
         volume = summary["jobs"].groupby(level="jumpscript").sum().sort_values(ascending=False, kind="stable")
         pivot = pivot[[c for c in pivot.columns if c in set(volume.index[:top])]]
