@@ -1,8 +1,8 @@
-"""Fixtures of the fault suite: real servers (default binary and 2.8.17), a fault proxy, Admins.
+"""Fixtures of the fault suite: real servers, a fault proxy, Admins.
 
-Every test runs once per Redis binary (``default`` = what jsadmin starts, honouring
-``$JSADMIN_REDIS_SERVER``; ``2.8.17`` from ``/work/bin`` or ``$JSADMIN_REDIS_28``, skipped
-with the reason when absent). Each test gets its own server, its own journal and ``$HOME``.
+Every test runs on the selected Redis (``$JSADMIN_REDIS_SERVER`` or ``pytest --redis-server``;
+the version matrix runs the suite on 2.8.17, 3.0.5, 6.2 and 7.0). Each test gets its own
+server, its own journal and ``$HOME``.
 """
 
 from __future__ import annotations

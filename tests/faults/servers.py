@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import subprocess
 import threading
@@ -19,8 +18,6 @@ import redis
 
 from jsadmin.embedded import EmbeddedRedis, find_redis_server, free_port
 
-REDIS_28 = Path(os.environ.get("JSADMIN_REDIS_28", "/work/bin/redis-server-2.8.17"))
-
 
 def binary_version(binary: Path) -> tuple[int, ...]:
     """``redis-server --version`` as a tuple, e.g. ``(2, 8, 17)``."""
@@ -30,19 +27,10 @@ def binary_version(binary: Path) -> tuple[int, ...]:
 
 
 def redis_binaries() -> dict[str, Path | str]:
-    """The servers the suite runs on: ``default`` (what jsadmin would start) and ``2.8.17``.
-
-    A value that is a string instead of a path is the reason that version is skipped.
-    """
-    default = find_redis_server()
-    out: dict[str, Path | str] = {"default": default}
-    if not (REDIS_28.is_file() and os.access(REDIS_28, os.X_OK)):
-        out["2.8.17"] = f"no Redis 2.8.17 binary at {REDIS_28} (set JSADMIN_REDIS_28)"
-    elif default.resolve() == REDIS_28.resolve():
-        out["2.8.17"] = "the default binary is already 2.8.17 ($JSADMIN_REDIS_SERVER)"
-    else:
-        out["2.8.17"] = REDIS_28
-    return out
+    """The server the suite runs on: the one jsadmin would start (``$JSADMIN_REDIS_SERVER`` or
+    ``pytest --redis-server``). Other versions come from the version matrix
+    (``python -m tests.matrix`` runs the whole suite, this one included, once per Redis)."""
+    return {"default": find_redis_server()}
 
 
 @dataclass
