@@ -86,7 +86,9 @@ def test_nth_matching_command_in_a_pipeline(proxy: FaultProxy, r: redis.Redis) -
     with pytest.raises(redis.ConnectionError):
         pipe.execute()
     assert rule.fired == 1 and rule.seen >= 3
-    assert [r.get(f"p{i}") for i in range(5)] == [b"0", b"1", b"2", b"3", b"4"]
+    # the third SET ran (only its reply was lost) after the two before it; whether the proxy had
+    # already forwarded p3 and p4 when it closed the connection is a race, so they are not checked
+    assert [r.get(f"p{i}") for i in range(3)] == [b"0", b"1", b"2"]
 
 
 def test_server_controls(server: FaultServer) -> None:
