@@ -468,7 +468,8 @@ def test_batches_are_cut_by_bytes_too_so_each_script_stays_short(adm: _A, r: red
     r.config_resetstat()
     frame = adm.enqueue_jobs(jobs, batch_size=1000)
     assert frame["written"].all() and frame["write_id"].nunique() == 4  # <= 1 MB per script
-    assert command_calls(r)["evalsha"] == 4
+    calls = command_calls(r)  # Redis < 5 counts an EVALSHA it propagates as EVAL under "eval"
+    assert calls.get("evalsha", 0) + calls.get("eval", 0) == 4
     stored = [json.loads(x)["args"]["i"] for x in r.lrange("queues:commands:queue:1:1", 0, -1)]
     assert stored == list(range(300))
 
