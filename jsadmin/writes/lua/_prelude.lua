@@ -13,3 +13,25 @@ end
 local function refuse(message)
   return redis.error_reply('JSADMIN ' .. message)
 end
+-- Key kinds before any mutation, for scripts whose ARGV holds, from ARGV[first], a count L,
+-- L list pairs (key index, value), then hash entries of `stride` args led by a key index.
+-- Returns a refusal when a key is of another type (or used as both), else nil.
+local function check_kinds(first, stride)
+  local want = {}
+  local i = first + 1
+  for _ = 1, tonumber(ARGV[first]) do
+    want[tonumber(ARGV[i])] = 'list'
+    i = i + 2
+  end
+  while i <= #ARGV do
+    local k = tonumber(ARGV[i])
+    if want[k] == 'list' then return refuse(KEYS[k] .. ' is used both as a list and as a hash') end
+    want[k] = 'hash'
+    i = i + stride
+  end
+  for k, kind in pairs(want) do
+    local t = redis.call('TYPE', KEYS[k])['ok']
+    if t ~= kind and t ~= 'none' then return refuse(KEYS[k] .. ' is a ' .. t .. ', not a ' .. kind) end
+  end
+  return nil
+end

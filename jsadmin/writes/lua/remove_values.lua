@@ -8,24 +8,10 @@
 -- absent); otherwise refuse before any mutation.
 -- Returns finish({list flags..., hash flags...}): 1 removed, 0 left alone.
 local l = tonumber(ARGV[2])
-local want = {}
-local i = 3
-for _ = 1, l do
-  want[tonumber(ARGV[i])] = 'list'
-  i = i + 2
-end
-while i <= #ARGV do
-  local k = tonumber(ARGV[i])
-  if want[k] == 'list' then return refuse(KEYS[k] .. ' is used both as a list and as a hash') end
-  want[k] = 'hash'
-  i = i + 4
-end
-for k, kind in pairs(want) do
-  local t = redis.call('TYPE', KEYS[k])['ok']
-  if t ~= kind and t ~= 'none' then return refuse(KEYS[k] .. ' is a ' .. t .. ', not a ' .. kind) end
-end
+local refused = check_kinds(2, 4)
+if refused then return refused end
 local out = {}
-i = 3
+local i = 3
 for _ = 1, l do
   out[#out + 1] = redis.call('LREM', KEYS[tonumber(ARGV[i])], 1, ARGV[i + 1])
   i = i + 2

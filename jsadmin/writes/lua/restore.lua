@@ -12,24 +12,10 @@
 -- Preconditions first: list keys are lists (or absent), hash keys hashes (or absent).
 -- Returns finish({values pushed, hash fields restored, hash fields skipped, token}).
 local l = tonumber(ARGV[3])
-local want = {}
-local i = 4
-for _ = 1, l do
-  want[tonumber(ARGV[i])] = 'list'
-  i = i + 2
-end
-while i <= #ARGV do
-  local k = tonumber(ARGV[i])
-  if want[k] == 'list' then return refuse(KEYS[k] .. ' is used both as a list and as a hash') end
-  want[k] = 'hash'
-  i = i + 3
-end
-for k, kind in pairs(want) do
-  local t = redis.call('TYPE', KEYS[k])['ok']
-  if t ~= kind and t ~= 'none' then return refuse(KEYS[k] .. ' is a ' .. t .. ', not a ' .. kind) end
-end
+local refused = check_kinds(3, 3)
+if refused then return refused end
 local pushed, restored, skipped = 0, 0, 0
-i = 4
+local i = 4
 for _ = 1, l do
   redis.call('LPUSH', KEYS[tonumber(ARGV[i])], ARGV[i + 1])
   pushed = pushed + 1
