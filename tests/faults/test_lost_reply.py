@@ -146,9 +146,13 @@ def test_enqueue_jobs_lost_reply_mid_stream(proxy: FaultProxy, r: redis.Redis, c
     rule = proxy.add_rule(Rule("drop_reply", where=script_touching(queue(7)), nth=4))
     out = call(adm.enqueue_jobs, job_specs(probe, N), batch_size=BATCH)
     assert rule.fired == 1
-    assert rule.seen == N // BATCH, f"{rule.seen} batch scripts sent for {N // BATCH} batches"
+    # The batches are pipelined on one connection: the ones the client had sent before the
+    # proxy closed it may or may not have reached the server (the race is the point of the
+    # test). Never more than once each, and every outcome must be known and true.
+    assert rule.seen <= N // BATCH, f"{rule.seen} batch scripts sent for {N // BATCH} batches"
     frame = out.frame
     assert frame is not None, f"no per-job report: {out.error!r}"
+    assert frame["written"].iloc[: 4 * BATCH].all(), "the batch whose reply was lost ran, and so did those before it"
     _frame_write_ids_journalled(adm, frame)
     rep = out.reported()
     assert len(rep.written) + len(rep.not_written) == N, "every job's outcome is resolvable here"
