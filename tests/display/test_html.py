@@ -131,7 +131,8 @@ def test_panels_without_ipywidgets_render_static_html(admin, monkeypatch: pytest
     bundle = jb._repr_mimebundle_()
     assert set(bundle) == {"text/plain", "text/html"}
     root = parse(bundle["text/html"])
-    assert "will not update" in texts(root) and "Install ipywidgets for live controls." in texts(root)
+    assert "will not update" in texts(root)
+    assert 'Install ipywidgets for live controls: pip install "jsadmin[display]".' in texts(root)
     assert "jobs 1 copies 2" in texts(root)  # one job: its jobs:1 entry + its queue entry
 
 

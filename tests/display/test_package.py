@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import jsadmin.display
 
+DISPLAY_LIBRARIES = ("ipywidgets", "matplotlib", "IPython", "pygments", "voila")
 
-def test_import_pulls_in_neither_ipywidgets_nor_matplotlib() -> None:
+
+def _imported_after(statements: str) -> list[str]:
     code = (
-        "import sys, jsadmin.display as d; "
-        "print('ipywidgets' in sys.modules, 'matplotlib' in sys.modules)"
+        f"import json, sys\n{statements}\n"
+        f"print(json.dumps(sorted({{m.partition('.')[0] for m in sys.modules}} & set({DISPLAY_LIBRARIES!r}))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "False"]
+    return json.loads(out)
+
+
+def test_import_pulls_in_neither_ipywidgets_nor_matplotlib() -> None:
+    assert _imported_after("import jsadmin.display as d") == []
+    # nor does the core, the CLI or the catalog of extras
+    assert _imported_after("import jsadmin, jsadmin.cli, jsadmin.extras") == []
+    # the control: the plots module is where matplotlib comes in
+    assert _imported_after("from jsadmin.display import plots") == ["matplotlib"]
 
 
 def test_public_names() -> None:

@@ -2,7 +2,8 @@
 
 A panel is one object you display. With ipywidgets it renders as live widgets (and carries a
 static HTML fallback in its mime bundle for frontends without widget support); without
-ipywidgets it renders only the static snapshot, which says it will not update.
+ipywidgets (the ``display`` extra) it renders only the static snapshot, which says it will not
+update and names the extra to install.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from ...errors import WriteOutcomeUnknown
+from ...extras import install_hint
 from ..html import message_html, render_panel_html, render_snapshot_html
 from ..snapshot import HIDE_WHEN_LIVE, widget_html
 
@@ -169,7 +171,8 @@ class Panel:
         True
         """
         if self.widget is None:
-            return render_panel_html(self.title, self.facts(), reason="Install ipywidgets for live controls.")
+            reason = f"Install ipywidgets for live controls: {install_hint('display')}."
+            return render_panel_html(self.title, self.facts(), reason=reason)
         with self._lock:
             body = widget_html(self.widget)
         return render_snapshot_html(self.title, body, readonly=self.readonly)

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ...analytics._common import DEFAULT_LEFTOVER_AFTER, human_duration
+from ...extras import require
 from ..cost import CommandCounter
 from ..html import frame_html, message_html
 from ._base import Panel
@@ -78,8 +79,7 @@ def latency_png(finished: pd.DataFrame) -> bytes | None:
     """PNG of run-time percentiles over time from finished jobs (None when nothing to draw)."""
     if finished is None or finished.empty or "timeStop" not in finished.columns:
         return None
-    import matplotlib
-
+    matplotlib = require("matplotlib", extra="display", feature="the health board's latency plot")
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 

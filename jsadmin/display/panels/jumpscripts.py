@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from ...extras import require
 from ..html import frame_html, message_html, render_plan_html, render_records_html
 from ._base import AWAITING_CONFIRM, Panel
 
@@ -43,6 +44,7 @@ def highlight_python(source: str) -> str:
     >>> "<pre" in highlight_python("x = 1")
     True
     """
+    require("pygments", extra="display", feature="highlighted jumpscript source")
     from pygments import highlight
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import PythonLexer
