@@ -258,8 +258,8 @@ def to_boolean(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     """Nullable booleans from JSON bools and the texts of spec §8.2."""
     try:
         return pd.array(col, dtype="boolean"), []
-    except (TypeError, ValueError, IndexError):  # IndexError: a lone JSON list cell makes a 2-D array
-        pass
+    except (TypeError, ValueError, IndexError, RuntimeError):
+        pass  # IndexError: a lone JSON list cell makes a 2-D array; RuntimeError: one over 32 deep
     bad: Bad = []
     out: list[bool | None] = []
     for i, v in enumerate(col):
