@@ -202,7 +202,7 @@ def _lit(key: str) -> str:
     return re.escape(key)
 
 
-_JOB_CATEGORIES = {"state": JOB_STATES}
+_JOB_CATEGORIES: dict[str, tuple[str, ...]] = {"state": JOB_STATES}
 _GID = r"(?P<key_gid>\d+)"
 
 FAMILY_LIST: tuple[Family, ...] = (

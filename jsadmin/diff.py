@@ -19,7 +19,7 @@ import datetime as dt
 import html
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,7 +196,9 @@ def diff_frames(name: str, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     changed = common_b[keep] if keep else common_b.iloc[:0]
     changed = changed.reset_index(drop=True)
     parts = []
-    for label, frame, cols, old in (
+    row_cols: list[list[str]] | None  # per row: the columns that changed
+    old: list[dict[str, Any]] | None
+    for label, frame, row_cols, old in (
         ("added", added, None, None),
         ("removed", removed, None, None),
         ("changed", changed, changed_cols, before),
@@ -205,7 +207,7 @@ def diff_frames(name: str, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
         part = part.reset_index(drop=True)
         part.attrs = {}
         part.insert(0, "change", label)
-        part.insert(1, "changed", pd.Series(cols if cols is not None else [[]] * len(part), dtype=object))
+        part.insert(1, "changed", pd.Series(row_cols if row_cols is not None else [[]] * len(part), dtype=object))
         part.insert(2, "before", pd.Series(old if old is not None else [None] * len(part), dtype=object))
         parts.append(part)
     nonempty = [p for p in parts if len(p)] or parts[:1]
@@ -291,7 +293,7 @@ class Diff:
             raise UnknownFamilyError(f"no family {family!r} in this diff; families: {', '.join(self.families)}")
         return self.families[family]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self.families)
 
     def summary(self, *, all_families: bool = True) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -82,7 +83,10 @@ def load_inventory(path: str | os.PathLike[str]) -> dict[str, str]:
     suffix = p.suffix.lower()
     try:
         if suffix == ".toml":
-            import tomllib
+            if sys.version_info >= (3, 11):
+                import tomllib
+            else:  # Python 3.10: the tomli backport (a dependency there)
+                import tomli as tomllib
 
             data: Any = tomllib.loads(text)
         elif suffix in (".yaml", ".yml", ".json"):

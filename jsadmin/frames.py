@@ -20,7 +20,7 @@ catalog uses:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -207,10 +207,10 @@ def to_float64(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
         except OverflowError:  # an int beyond float range: reported by the slow path
             pass
         else:
-            missing = np.equal(np.fromiter(col, dtype=object, count=len(col)), None)
+            missing = np.equal(np.fromiter(col, dtype=object, count=len(col)), None)  # type: ignore[call-overload]  # numpy stubs: no None operand
             return pd.arrays.FloatingArray(arr, missing), []
     arr, bad = _floats(col)
-    missing = np.equal(np.fromiter(col, dtype=object, count=len(col)), None)
+    missing = np.equal(np.fromiter(col, dtype=object, count=len(col)), None)  # type: ignore[call-overload]  # numpy stubs: no None operand
     for i, _ in bad:
         missing[i] = True  # reported, and missing rather than NaN
     return pd.arrays.FloatingArray(arr, missing), bad
@@ -258,8 +258,8 @@ def to_boolean(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     """Nullable booleans from JSON bools and the texts of spec §8.2."""
     try:
         return pd.array(col, dtype="boolean"), []
-    except (TypeError, ValueError, IndexError):  # IndexError: a lone JSON list cell makes a 2-D array
-        pass
+    except (TypeError, ValueError, IndexError, RuntimeError):
+        pass  # IndexError: a lone JSON list cell makes a 2-D array; RuntimeError: one over 32 deep
     bad: Bad = []
     out: list[bool | None] = []
     for i, v in enumerate(col):
@@ -424,7 +424,7 @@ def build_frame(
     columns: dict[str, Column],
     spec: dict[str, str],
     *,
-    categories: dict[str, Sequence[str]] | None = None,
+    categories: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[pd.DataFrame, list[tuple[int, str, str]]]:
     """Convert raw column lists to a typed frame in ``spec`` order.
 

@@ -19,6 +19,11 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when the grid starts: `jsadmin lab --help` stays light
+    from .demogrid.grid import LiveGrid
+    from .embedded import EmbeddedRedis
 
 NOTEBOOKS_ENV = "JSADMIN_NOTEBOOKS"
 
@@ -44,7 +49,7 @@ def lab_command(notebooks: Path, *, port: int | None, open_browser: bool) -> lis
     return cmd
 
 
-def start_grid(*, seed: int = 7, quiet: bool = False) -> tuple[object, object, str]:
+def start_grid(*, seed: int = 7, quiet: bool = False) -> tuple[EmbeddedRedis, LiveGrid, str]:
     """Start a seeded redis-server on a free TCP port and a live grid on it: ``(server, grid, url)``."""
     import redis
 
@@ -104,8 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             return 0
     finally:
-        grid.stop()  # type: ignore[attr-defined]
-        server.stop()  # type: ignore[attr-defined]
+        grid.stop()
+        server.stop()
 
 
 if __name__ == "__main__":  # pragma: no cover

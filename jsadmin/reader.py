@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,12 +120,12 @@ class ProblemFrame(pd.DataFrame, metaclass=_ProblemShaped):
     def __deepcopy__(self, memo: Any = None) -> ProblemFrame:
         return self
 
-    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+    def __eq__(self, other: object) -> Any:
         if isinstance(other, ProblemFrame):
             return other is self or _same_rows(self, other)
         return super().__eq__(other)
 
-    def __ne__(self, other: object) -> Any:  # type: ignore[override]
+    def __ne__(self, other: object) -> Any:
         if isinstance(other, ProblemFrame):
             return not self.__eq__(other)
         return super().__ne__(other)
@@ -511,7 +511,7 @@ def _build_jumpscript(objs: list[dict[str, Any]]) -> dict[str, list[Any]]:
     return cols
 
 
-def _builder(columns: Sequence[str]) -> ColumnBuilder:
+def _builder(columns: Iterable[str]) -> ColumnBuilder:
     fields = list(columns)
 
     def build(objs: list[dict[str, Any]]) -> dict[str, list[Any]]:

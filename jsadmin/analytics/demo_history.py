@@ -160,7 +160,7 @@ def _jobs(rng: np.random.Generator, start: float, end: float, per_minute: float)
         "category": pa.array(orgs, type=pa.string()),
         "cmd": pa.array(names, type=pa.string()),
         "queue": pa.array(queue, type=pa.string()),
-        "role": pa.array(np.where(role_job, "node", None), type=pa.string()),
+        "role": pa.array(np.where(role_job, "node", None), type=pa.string()),  # type: ignore[call-overload]  # numpy stubs: no None
         "roles": pa.array(np.where(role_job, '["node"]', "[]"), type=pa.string()),
         "state": pa.array(state, type=pa.string()),
         "timeCreate": ts(t_create),

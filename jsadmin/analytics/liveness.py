@@ -322,7 +322,11 @@ def stale_workers(
     return out
 
 
-def _rows(component, kind, status, age, why, detail) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+_Cells: TypeAlias = "pd.Series | np.ndarray | str"
+"""One health column: a Series, an array, or one value for every row."""
+
+
+def _rows(component: _Cells, kind: _Cells, status: _Cells, age: _Cells, why: _Cells, detail: _Cells) -> pd.DataFrame:
     return pd.DataFrame(
         {"component": component, "kind": kind, "status": status, "age": age, "why": why, "detail": detail}
     )

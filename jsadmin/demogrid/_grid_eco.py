@@ -103,7 +103,8 @@ def build_eco(
     'NEW'
     """
     now = time.time() if now is None else now
-    funcname, funcfilename, funclinenr = "", "", ""
+    funcname, funcfilename = "", ""
+    funclinenr: int | str | None = ""  # the frame's line number when there is a traceback
     backtrace = backtrace_detailed = ""
     excinfo: dict[str, Any] = {}
     if exc is not None:

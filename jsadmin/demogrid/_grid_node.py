@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import redis
 
@@ -99,7 +99,7 @@ def connect(url: str, poll: float = 1.0) -> redis.Redis:
 # --- AC side ------------------------------------------------------------------------------
 
 
-def _popped_job(shared: Any, raw: bytes, what: str, counter: str) -> dict[str, Any] | None:
+def _popped_job(shared: Any, raw: bytes | str, what: str, counter: str) -> dict[str, Any] | None:
     """Decode a job popped from a queue; an undecodable one is logged, counted and dropped."""
     try:
         job = json.loads(raw)
@@ -153,7 +153,7 @@ def schedule_cmd(
         "_meta": ["system", "job", 1], "jscriptid": None,
     }
     ac.hset(keys.jobs(gid), guid, ujson_dumps(job))
-    ac.rpush(keys.command_queue(gid, role if role else nid), ujson_dumps(job))
+    ac.rpush(keys.command_queue(gid, role if role else cast(int, nid)), ujson_dumps(job))  # nid is set then
     return job
 
 
@@ -214,7 +214,7 @@ class Compiled:
         return str(self.script.get("name", ""))
 
 
-def compile_jumpscript(raw: bytes) -> Compiled:
+def compile_jumpscript(raw: bytes | str) -> Compiled:
     """Build the jumpscript from its stored JSON (``path`` dropped) and load its module (§5.4)."""
     script = json.loads(raw)
     script.pop("path", None)
@@ -374,7 +374,7 @@ class Node:
 
     def run_internal(self, node: redis.Redis, job: dict[str, Any]) -> None:
         """``queue == "internal"``: the PM's own command interfaces; string RPC return codes."""
-        handlers: dict[str, dict[str, Callable[..., Any]]] = {
+        handlers: dict[str, dict[str | None, Callable[..., Any]]] = {  # looked up by the job's cmd
             "pm": {"ping": lambda **_: "pong", "getStartupTime": lambda **_: self._startup(node)},
             "jumpscripts": {
                 "loadJumpscript": lambda jumpscript, **_: self._hot_reload(node, jumpscript),
@@ -560,9 +560,9 @@ class Node:
                     item = node.blpop([keys.worker_queue(queue), action_key], timeout=shared.block or shared.poll)
                     if item is None:
                         continue
-                    if item[0].decode() == action_key:
+                    if cast(bytes, item[0]).decode() == action_key:  # a bytes client (no decode_responses)
                         node.delete(keys.WORKER_ACTION_PREFIX + queue)
-                        action = item[1].decode(errors="replace")
+                        action = cast(bytes, item[1]).decode(errors="replace")
                         shared.count("actions", action)
                         if action == "RELOAD":
                             cache.clear()
@@ -753,7 +753,7 @@ def _as_int(value: Any, default: int) -> int:
         return default
 
 
-def _script_identity(raw: bytes) -> tuple[str, str | None, str | None]:
+def _script_identity(raw: bytes | str) -> tuple[str, str | None, str | None]:
     try:
         script = json.loads(raw)
         return str(script.get("source", "")), script.get("organization"), script.get("name")

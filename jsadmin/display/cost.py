@@ -126,13 +126,13 @@ class CommandCounter:
             return conn
 
         self._saved = {"make_connection": pool.__dict__.get("make_connection")}
-        pool.make_connection = make_connection
+        pool.make_connection = make_connection  # type: ignore[method-assign]  # patched on this pool only
 
     def _uninstall(self) -> None:
         pool = self.client.connection_pool
         pool.__dict__.pop("make_connection", None)
         if self._saved.get("make_connection") is not None:
-            pool.make_connection = self._saved["make_connection"]
+            pool.make_connection = self._saved["make_connection"]  # type: ignore[method-assign]
         for conn in self._connections():
             packer = getattr(conn, "_command_packer", None)
             if isinstance(packer, _CountingPacker):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -31,8 +31,10 @@ try:
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
     from matplotlib.axes import Axes
-    from matplotlib.colors import LogNorm, Normalize
+    from matplotlib.colors import ListedColormap, LogNorm, Normalize
     from matplotlib.figure import Figure
+    from matplotlib.patches import Polygon
+    from matplotlib.typing import ColorType
 except ImportError as exc:  # without the [display] extra
     raise missing("matplotlib", extra="display", feature="jsadmin.display.plots") from exc
 
@@ -46,6 +48,12 @@ MAX_POINTS = 400
 """Queue samples per line above which :func:`plot_queue_depth` draws per-bucket maxima."""
 LOG_FLOOR = 1e-3
 """Smallest duration (s) shown on a log axis; below it (incl. clamped 0 s runs) goes in the first bin."""
+
+
+def _tab10() -> Sequence[ColorType]:
+    """The ten colours of matplotlib's ``tab10`` (a ListedColormap: RGB tuples)."""
+    cmap = cast(ListedColormap, plt.get_cmap("tab10"))
+    return cast("Sequence[ColorType]", cmap.colors)
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (8.0, 4.5)) -> Axes:
@@ -184,7 +192,7 @@ def plot_latency_distribution(
         lo = float(data.min())
         edges = np.linspace(lo, hi if hi > lo else lo + 1e-9, bins + 1)
     groups = [None] if by is None else _top_groups(values, by, top)
-    colors = plt.get_cmap("tab10").colors
+    colors = _tab10()
     for i, group in enumerate(groups):
         if group is None:
             sample = data
@@ -197,8 +205,8 @@ def plot_latency_distribution(
             sample = np.clip(sample, lo, None)
         color = colors[i % len(colors)]
         if kind == "hist":
-            ax.hist(sample, bins=edges, histtype="step", linewidth=1.6, color=color,
-                    label=f"{name} (n={len(sample):,})")
+            ax.hist(sample, bins=edges, histtype="step", linewidth=1.6, color=color,  # type: ignore[arg-type]
+                    label=f"{name} (n={len(sample):,})")  # (the stubs take no ndarray as bins)
         else:
             xs = np.sort(sample)
             ys = np.arange(1, len(xs) + 1) / len(xs)
@@ -220,7 +228,7 @@ def plot_latency_distribution(
         ax.set_xlabel(f"{label} (s)\n{below:,} jobs below {fmt_seconds(lo)} (incl. 0 s: workers store "
                       "timeStop in whole seconds) are in the first bin", fontsize="small")
     if kind == "hist":
-        heights = np.concatenate([p.get_xy()[:, 1] for p in ax.patches] or [np.zeros(1)])
+        heights = np.concatenate([cast(Polygon, p).get_xy()[:, 1] for p in ax.patches] or [np.zeros(1)])
         if spans_decades(heights):
             ax.set_yscale("log")
             ax.set_ylabel("jobs (log scale)")
@@ -271,7 +279,7 @@ def plot_percentiles_over_time(
         groups = (
             frame.groupby(by, dropna=False, observed=True)["measured"].sum().sort_values(ascending=False)
         )
-        colors = plt.get_cmap("tab10").colors
+        colors = _tab10()
         for i, group in enumerate(groups.index[:top]):
             sub = frame[frame[by] == group].sort_values("time")
             (line,) = ax.plot(_naive_utc(sub["time"]), seconds_of(sub["p90"]),
@@ -369,13 +377,13 @@ def plot_heatmap(
     n_rows, n_cols = data.shape
     ax = _axes(ax, figsize=(min(16.0, max(6.0, 1.5 + 0.9 * n_cols)), min(12.0, max(3.5, 1.4 + 0.45 * n_rows))))
     finite = data[np.isfinite(data)]
-    top = float(finite.max()) if finite.size else 0.0
+    peak = float(finite.max()) if finite.size else 0.0
     if rate:
-        norm: Normalize = Normalize(vmin=0.0, vmax=max(top, 1e-9))
+        norm: Normalize = Normalize(vmin=0.0, vmax=max(peak, 1e-9))
     elif spans_decades(finite):
-        norm = LogNorm(vmin=float(finite[finite > 0].min()), vmax=top, clip=True)
+        norm = LogNorm(vmin=float(finite[finite > 0].min()), vmax=peak, clip=True)
     else:
-        norm = Normalize(vmin=0.0, vmax=top if top > 0 else 1.0)
+        norm = Normalize(vmin=0.0, vmax=peak if peak > 0 else 1.0)
     cmap = plt.get_cmap("Reds" if rate else "viridis").with_extremes(bad="#eeeeee")
     image = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, norm=norm, aspect="auto",
                       interpolation="nearest")
@@ -459,7 +467,7 @@ def plot_queue_depth(
     log = spans_decades(df.loc[df["key"].isin(keys), "oldest_age"])
     # a log axis stays in seconds with ticks labelled as durations; a linear one uses a fitting unit
     unit, per = ("s", 1.0) if log else duration_unit(df["oldest_age"])
-    colors = plt.get_cmap("tab10").colors
+    colors = _tab10()
     for i, key in enumerate(keys):
         sub = df[df["key"] == key]
         when = _naive_utc(sub["time"])

@@ -3,7 +3,8 @@
 The mixin relies only on ``self.redis`` (redis-py client, bytes responses), ``self.readonly``
 and ``self.url`` (secret-free); an optional ``self.journal_path`` overrides the journal file.
 Every method first refuses read-only Admins, then validates, then writes atomically or, with
-``dry_run=True``, returns a :class:`~jsadmin.writes.plan.WritePlan` and touches nothing.
+``dry_run=True``, returns a :class:`~jsadmin.writes.plan.WritePlan` and touches nothing
+(``@overload``s say so to type checkers: a literal ``dry_run=True`` gives a ``WritePlan``).
 
 >>> adm = jsadmin.connect("redis://127.0.0.1:9999")                       # doctest: +SKIP
 >>> adm.enqueue_job(1, nid=5, category="jumpscale", cmd="echo", args={"msg": "hi"})  # doctest: +SKIP
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import pandas as pd
 
@@ -59,6 +60,27 @@ class WritesMixin:
         return self._journal().to_frame()
 
     # -- jobs ----------------------------------------------------------------------------
+    @overload
+    def enqueue_job(
+        self, gid: int | str, *, nid: int | str | None = ..., role: str | None = ..., category: str, cmd: str,
+        args: Mapping[str, Any] | None = ..., queue: str = ..., timeout: float | None = ..., wait: bool = ...,
+        log: bool = ..., errorreport: bool = ..., tags: Any = ..., jscriptid: int | str | None = ...,
+        sessionid: str | None = ..., dry_run: Literal[False] = ...,
+    ) -> dict[str, Any]: ...
+    @overload
+    def enqueue_job(
+        self, gid: int | str, *, nid: int | str | None = ..., role: str | None = ..., category: str, cmd: str,
+        args: Mapping[str, Any] | None = ..., queue: str = ..., timeout: float | None = ..., wait: bool = ...,
+        log: bool = ..., errorreport: bool = ..., tags: Any = ..., jscriptid: int | str | None = ...,
+        sessionid: str | None = ..., dry_run: Literal[True],
+    ) -> WritePlan: ...
+    @overload
+    def enqueue_job(
+        self, gid: int | str, *, nid: int | str | None = ..., role: str | None = ..., category: str, cmd: str,
+        args: Mapping[str, Any] | None = ..., queue: str = ..., timeout: float | None = ..., wait: bool = ...,
+        log: bool = ..., errorreport: bool = ..., tags: Any = ..., jscriptid: int | str | None = ...,
+        sessionid: str | None = ..., dry_run: bool = ...,
+    ) -> dict[str, Any] | WritePlan: ...
     def enqueue_job(
         self,
         gid: int | str,
@@ -99,6 +121,19 @@ class WritesMixin:
             return _jobs.plan_enqueue("enqueue_job", self.url, _jobs.make_batches([job]))
         return _jobs.enqueue_one(self.redis, job, url=self.url, journal=self._journal())
 
+    @overload
+    def enqueue_jobs(
+        self, jobs: pd.DataFrame | Iterable[Mapping[str, Any]], *, batch_size: int = ...,
+        dry_run: Literal[False] = ...,
+    ) -> pd.DataFrame: ...
+    @overload
+    def enqueue_jobs(
+        self, jobs: pd.DataFrame | Iterable[Mapping[str, Any]], *, batch_size: int = ..., dry_run: Literal[True]
+    ) -> WritePlan: ...
+    @overload
+    def enqueue_jobs(
+        self, jobs: pd.DataFrame | Iterable[Mapping[str, Any]], *, batch_size: int = ..., dry_run: bool = ...
+    ) -> pd.DataFrame | WritePlan: ...
     def enqueue_jobs(
         self,
         jobs: pd.DataFrame | Iterable[Mapping[str, Any]],
@@ -166,6 +201,30 @@ class WritesMixin:
         return _jobs.wait_job(self.redis, guid, timeout)
 
     # -- jumpscripts ---------------------------------------------------------------------
+    @overload
+    def register_jumpscript(
+        self, organization: str, name: str, source: str, *, category: str = ..., descr: str | None = ...,
+        roles: Sequence[str] = ..., queue: str = ..., async_: bool = ..., period: int | str = ..., order: int = ...,
+        log: bool = ..., enable: bool = ..., startatboot: bool = ..., timeout: float | None = ...,
+        gid: int | None = ..., author: str = ..., license: str = ..., version: str = ..., replace: bool = ...,
+        dry_run: Literal[False] = ...,
+    ) -> dict[str, Any]: ...
+    @overload
+    def register_jumpscript(
+        self, organization: str, name: str, source: str, *, category: str = ..., descr: str | None = ...,
+        roles: Sequence[str] = ..., queue: str = ..., async_: bool = ..., period: int | str = ..., order: int = ...,
+        log: bool = ..., enable: bool = ..., startatboot: bool = ..., timeout: float | None = ...,
+        gid: int | None = ..., author: str = ..., license: str = ..., version: str = ..., replace: bool = ...,
+        dry_run: Literal[True],
+    ) -> WritePlan: ...
+    @overload
+    def register_jumpscript(
+        self, organization: str, name: str, source: str, *, category: str = ..., descr: str | None = ...,
+        roles: Sequence[str] = ..., queue: str = ..., async_: bool = ..., period: int | str = ..., order: int = ...,
+        log: bool = ..., enable: bool = ..., startatboot: bool = ..., timeout: float | None = ...,
+        gid: int | None = ..., author: str = ..., license: str = ..., version: str = ..., replace: bool = ...,
+        dry_run: bool = ...,
+    ) -> dict[str, Any] | WritePlan: ...
     def register_jumpscript(
         self,
         organization: str,
@@ -222,6 +281,12 @@ class WritesMixin:
         return _js.register(self.redis, js, replace=replace, url=self.url, journal=self._journal())
 
     # -- queue and job management --------------------------------------------------------
+    @overload
+    def cancel_jobs(self, selection: Any, *, dry_run: Literal[False] = ...) -> pd.DataFrame: ...
+    @overload
+    def cancel_jobs(self, selection: Any, *, dry_run: Literal[True]) -> WritePlan: ...
+    @overload
+    def cancel_jobs(self, selection: Any, *, dry_run: bool = ...) -> pd.DataFrame | WritePlan: ...
     def cancel_jobs(self, selection: Any, *, dry_run: bool = False) -> pd.DataFrame | WritePlan:
         """Remove the selected queued jobs: the exact bytes read (LREM 1, skipped if they
         changed or left the queue) and their unchanged ``jobs:<gid>`` entries. Journalled;
@@ -233,6 +298,12 @@ class WritesMixin:
         require_writable(self, "cancel_jobs")
         return _manage.cancel_jobs(self.redis, selection, url=self.url, journal=self._journal(), dry_run=dry_run)
 
+    @overload
+    def purge_queue(self, key: str, *, dry_run: Literal[False] = ...) -> dict[str, Any]: ...
+    @overload
+    def purge_queue(self, key: str, *, dry_run: Literal[True]) -> WritePlan: ...
+    @overload
+    def purge_queue(self, key: str, *, dry_run: bool = ...) -> dict[str, Any] | WritePlan: ...
     def purge_queue(self, key: str, *, dry_run: bool = False) -> dict[str, Any] | WritePlan:
         """Empty one list (e.g. a command queue) in chunks of 1000; each chunk's values are
         journalled before the script that trims them is sent, and that script trims only if
@@ -244,6 +315,21 @@ class WritesMixin:
         require_writable(self, "purge_queue")
         return _manage.purge_queue(self.redis, key, url=self.url, journal=self._journal(), dry_run=dry_run)
 
+    @overload
+    def requeue_jobs(
+        self, selection: Any, *, args: Mapping[str, Any] | None = ..., nid: int | str | None = ...,
+        role: str | None = ..., states: Sequence[str] | None = ..., dry_run: Literal[False] = ...,
+    ) -> pd.DataFrame: ...
+    @overload
+    def requeue_jobs(
+        self, selection: Any, *, args: Mapping[str, Any] | None = ..., nid: int | str | None = ...,
+        role: str | None = ..., states: Sequence[str] | None = ..., dry_run: Literal[True],
+    ) -> WritePlan: ...
+    @overload
+    def requeue_jobs(
+        self, selection: Any, *, args: Mapping[str, Any] | None = ..., nid: int | str | None = ...,
+        role: str | None = ..., states: Sequence[str] | None = ..., dry_run: bool = ...,
+    ) -> pd.DataFrame | WritePlan: ...
     def requeue_jobs(
         self,
         selection: Any,
@@ -270,6 +356,12 @@ class WritesMixin:
             states=None if states is None else tuple(states), url=self.url, journal=self._journal(), dry_run=dry_run,
         )
 
+    @overload
+    def delete_jobs(self, selection: Any, *, dry_run: Literal[False] = ...) -> pd.DataFrame: ...
+    @overload
+    def delete_jobs(self, selection: Any, *, dry_run: Literal[True]) -> WritePlan: ...
+    @overload
+    def delete_jobs(self, selection: Any, *, dry_run: bool = ...) -> pd.DataFrame | WritePlan: ...
     def delete_jobs(self, selection: Any, *, dry_run: bool = False) -> pd.DataFrame | WritePlan:
         """Delete stale ``jobs:<gid>`` entries (HDEL only if the value is unchanged). Journalled.
 
@@ -278,6 +370,16 @@ class WritesMixin:
         require_writable(self, "delete_jobs")
         return _manage.delete_jobs(self.redis, selection, url=self.url, journal=self._journal(), dry_run=dry_run)
 
+    @overload
+    def cleanup_leftovers(
+        self, *, families: Iterable[str] | None = ..., dry_run: Literal[False] = ...
+    ) -> pd.DataFrame: ...
+    @overload
+    def cleanup_leftovers(self, *, families: Iterable[str] | None = ..., dry_run: Literal[True]) -> WritePlan: ...
+    @overload
+    def cleanup_leftovers(
+        self, *, families: Iterable[str] | None = ..., dry_run: bool = ...
+    ) -> pd.DataFrame | WritePlan: ...
     def cleanup_leftovers(
         self, *, families: Iterable[str] | None = None, dry_run: bool = False
     ) -> pd.DataFrame | WritePlan:
@@ -292,6 +394,12 @@ class WritesMixin:
         return _leftovers.cleanup_leftovers(self.redis, url=self.url, journal=self._journal(),
                                             families=families, dry_run=dry_run)
 
+    @overload
+    def undo(self, entry: str | pd.Series | Mapping[str, Any], *, dry_run: Literal[False] = ...) -> dict[str, Any]: ...
+    @overload
+    def undo(self, entry: str | pd.Series | Mapping[str, Any], *, dry_run: Literal[True]) -> WritePlan: ...
+    @overload
+    def undo(self, entry: str | pd.Series | Mapping[str, Any], *, dry_run: bool = ...) -> dict[str, Any] | WritePlan: ...
     def undo(self, entry: str | pd.Series | Mapping[str, Any], *, dry_run: bool = False) -> dict[str, Any] | WritePlan:
         """Put back, once, what a journalled ``cancel_jobs``/``purge_queue``/``delete_jobs`` removed.
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -91,7 +92,7 @@ def marker_key(write_id: str) -> str:
 
 
 def _text(name: str) -> str:
-    return resources.files(__package__).joinpath("lua", f"{name}.lua").read_text("utf-8")
+    return resources.files(__package__).joinpath("lua").joinpath(f"{name}.lua").read_text("utf-8")
 
 
 PRELUDE = _text("_prelude")
@@ -273,8 +274,9 @@ class LuaScript:
             return outcome
         except BaseException as exc:  # KeyboardInterrupt while waiting: outcome unknown
             conn.disconnect()
-            exc.add_note(f"jsadmin: write {wid} ({self.name}) may or may not have run; "
-                         f"Admin.write_status({wid!r}) resolves it")
+            if sys.version_info >= (3, 11):  # no notes on 3.10: re-raise as is
+                exc.add_note(f"jsadmin: write {wid} ({self.name}) may or may not have run; "
+                             f"Admin.write_status({wid!r}) resolves it")
             raise
         finally:
             pool.release(conn)
@@ -357,8 +359,9 @@ class LuaScript:
             error = exc
         except BaseException as exc:
             conn.disconnect()
-            exc.add_note(f"jsadmin: {sent - read} {self.name} write(s) may or may not have run; "
-                         "Admin.write_status(<write id>) resolves each (ids are in the journal)")
+            if sys.version_info >= (3, 11):  # no notes on 3.10: re-raise as is
+                exc.add_note(f"jsadmin: {sent - read} {self.name} write(s) may or may not have run; "
+                             "Admin.write_status(<write id>) resolves each (ids are in the journal)")
             raise
         finally:
             pool.release(conn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
@@ -45,3 +46,15 @@ def test_build_frame_never_raises_on_odd_cells(dtype: str) -> None:
     df, bad = build_frame({"c": odd}, {"c": dtype})
     assert len(df) == len(odd)
     assert all(0 <= i < len(odd) for i, _, _ in bad)
+
+
+@pytest.mark.parametrize("depth", [2, 33, 100])
+@pytest.mark.parametrize("dtype", ["Int64", "Float64", "datetime", "boolean", "string", "category", "object"])
+def test_build_frame_never_raises_on_a_lone_deep_list(dtype: str, depth: int) -> None:
+    """A column whose only cells are nested lists (numpy sees one array of depth + 1 dimensions;
+    pandas' boolean inference stops at 32 with a RuntimeError)."""
+    deep = json.loads("[" * depth + "1" + "]" * depth)
+    df, bad = build_frame({"c": [deep]}, {"c": dtype})
+    assert len(df) == 1
+    if dtype in ("Int64", "Float64", "datetime", "boolean"):
+        assert [i for i, _, _ in bad] == [0] and pd.isna(df["c"][0])

@@ -29,6 +29,7 @@ class ControlPanel(Panel):
         super().__init__(admin, readonly=ro)
 
     def _build(self) -> Any:
+        assert self.w is not None  # _build runs only with ipywidgets
         tabs = self.w.Tab(children=[p.widget for p in self.panels()])
         for i, title in enumerate(("Jobs", "Enqueue", "Jumpscripts", "Health")):
             tabs.set_title(i, title)

@@ -157,6 +157,7 @@ class Panel:
     def button(self, description: str, *, style: str = "", write: bool = False, icon: str = "",
                tooltip: str = "") -> Any:
         """A Button (registered as a write control when ``write``)."""
+        assert self.w is not None  # called from _build, which runs only with ipywidgets
         b = self.w.Button(description=description, button_style=style, icon=icon, tooltip=tooltip,
                           layout=self.w.Layout(width="auto"))
         return self._writer(b) if write else b

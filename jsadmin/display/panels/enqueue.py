@@ -82,6 +82,7 @@ class EnqueueForm(Panel):
 
     def _build(self) -> Any:
         w = self.w
+        assert w is not None  # _build runs only with ipywidgets
         self.jumpscript = w.Dropdown(options=[], description="jumpscript", layout=w.Layout(width="360px"))
         self.reload_button = self.button("", icon="refresh", tooltip="Reload the jumpscript list")
         self.gid = w.IntText(value=self.default_gid, description="gid", layout=w.Layout(width="140px"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -83,6 +84,7 @@ def latency_png(finished: pd.DataFrame) -> bytes | None:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    plots: ModuleType | None
     try:
         from .. import plots
     except ImportError:
@@ -208,6 +210,7 @@ class HealthBoard(Panel):
 
     def _build(self) -> Any:
         w = self.w
+        assert w is not None  # _build runs only with ipywidgets
         self.interval = w.BoundedFloatText(value=self._initial_interval, min=0.5, max=3600, step=0.5,
                                            description="every (s)", layout=w.Layout(width="170px"))
         self.stale = w.BoundedFloatText(value=self.stale_after, min=1, max=86400, description="stale after",

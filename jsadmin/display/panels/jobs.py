@@ -83,6 +83,7 @@ class JobBrowser(Panel):
     # -- widgets ------------------------------------------------------------------------------
     def _build(self) -> Any:
         w = self.w
+        assert w is not None  # _build runs only with ipywidgets
         small = w.Layout(width="150px")
         self.family = w.Dropdown(options=[ANY, *self.families], value=ANY, description="seen in",
                                  layout=w.Layout(width="230px"))

@@ -91,6 +91,7 @@ class JumpscriptRegistry(Panel):
 
     def _build(self) -> Any:
         w = self.w
+        assert w is not None  # _build runs only with ipywidgets
         self.listing = w.HTML()
         self.select = w.Select(options=[], rows=8, description="inspect", layout=w.Layout(width="420px"))
         self.select.observe(lambda _c: self._on_select(), names="value")
