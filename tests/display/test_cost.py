@@ -39,3 +39,25 @@ def test_counts_clients_sharing_the_pool_and_uninstalls(r: redis.Redis) -> None:
     assert commandstats(r)["hget"] == before + 1
     for conn in r.connection_pool._available_connections:
         assert type(conn._command_packer).__name__ != "_CountingPacker"
+
+
+def test_read_only_scripts_are_not_writes_other_scripts_are(r: redis.Redis) -> None:
+    """jsadmin's read-only key script (EVALSHA, or EVAL when not cached) is counted, not as a write;
+    any other script still is, since it may write."""
+    from jsadmin.keyinfo import KEYINFO_SHA1, key_info
+
+    r.set("s", "v")
+    r.script_flush()
+    with CommandCounter(r) as cost:
+        infos = key_info(raw_client(r), [b"s"])
+        infos += key_info(raw_client(r), [b"s"])
+    assert [i.value for i in infos] == [b"v", b"v"]
+    assert cost.by_command["evalsha"] == 2 and cost.by_command["eval"] == 1  # NOSCRIPT once, then cached
+    assert cost.read_scripts == {"evalsha": 2, "eval": 1}
+    assert cost.writes == []
+    with CommandCounter(r) as cost:
+        key_info(raw_client(r), [b"s"])
+        r.eval("return redis.call('SET', KEYS[1], 'w')", 1, "s")
+        raw_client(r).execute_command("EVALSHA", KEYINFO_SHA1.upper(), 1, "s", "0", "1", -1, "tail", 1, 1, "0")
+    assert cost.writes == ["eval"] and r.get("s") == b"w"
+    assert cost.read_scripts == {"evalsha": 2}
