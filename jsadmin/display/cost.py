@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -37,6 +38,21 @@ WRITE_COMMANDS = frozenset(
 """Commands that can modify data (``EVAL`` counts: a script may write, unless it is one of the
 read-only scripts of :data:`jsadmin.keyinfo.READ_ONLY_SCRIPTS`, see :attr:`CommandCounter.writes`)."""
 SCRIPT_COMMANDS = frozenset({"eval", "evalsha", "eval_ro", "evalsha_ro"})
+SERVER_WRITE_COMMANDS = WRITE_COMMANDS - SCRIPT_COMMANDS
+"""The write commands to look for in an ``INFO commandstats`` delta (:func:`server_writes`)."""
+
+
+def server_writes(delta: Mapping[str, int]) -> dict[str, int]:
+    """The write commands of an ``INFO commandstats`` delta (``{command: calls}``), scripts included.
+
+    ``EVAL``/``EVALSHA`` themselves are left out: the server counts every command a script runs
+    under that command's own name (on every version from 2.8), so a script that writes shows
+    here as ``set``/``hset``/``rpush``/..., and a read-only one (jsadmin's key script) as reads.
+
+    >>> server_writes({"evalsha": 3, "type": 40, "get": 12}), server_writes({"eval": 1, "hset": 1})
+    ({}, {'hset': 1})
+    """
+    return {c: n for c, n in delta.items() if c in SERVER_WRITE_COMMANDS and n}
 
 _LOCK = threading.Lock()
 
