@@ -30,10 +30,14 @@ from typing import Any
 import redis
 from redis.exceptions import NoPermissionError, NoScriptError
 
-from .scan import LIST_PIPELINE_ELEMENTS, LRANGE_WINDOW, KeyT, pipelined, scan_keys
+from .scan import LRANGE_WINDOW, KeyT, pipelined, scan_keys
 
 KEYINFO_BATCH = 200
 """Keys per script call: one call stays short on the server (a few hundred O(1) commands)."""
+KEYINFO_ENTRIES = 4000
+"""List entries one script call reads at most (with :data:`KEYINFO_BYTES`: about 2 ms of server time)."""
+KEYINFO_BYTES = 1 << 20
+"""Bytes of list entries after which one script call reads no further list (length only)."""
 KEYINFO_SOURCE = resources.files("jsadmin").joinpath("scan_lua/keyinfo.lua").read_text(encoding="utf-8")
 KEYINFO_SHA1 = hashlib.sha1(KEYINFO_SOURCE.encode("utf-8")).hexdigest()
 READ_ONLY_SCRIPTS: dict[str, str] = {KEYINFO_SHA1: "keyinfo"}
@@ -91,14 +95,16 @@ def key_info(
     limit: int | None = None,
     end: str = "tail",
     window: int = LRANGE_WINDOW,
-    budget: int = LIST_PIPELINE_ELEMENTS,
+    budget: int = KEYINFO_ENTRIES,
+    budget_bytes: int = KEYINFO_BYTES,
     sizes: bool = False,
     batch: int = KEYINFO_BATCH,
 ) -> list[KeyInfo]:
     """Type, TTL (``ttl``), string value (``values``) and list length of each key, in script batches.
 
     Lists whose wanted entries (all, or the ``limit`` nearest ``end``) fit in one ``window`` are
-    read whole, up to ``budget`` entries per call (``window=0``: never). ``sizes`` adds
+    read whole, up to ``budget`` entries per call, while the entries read stay under ``budget_bytes``
+    (``window=0``: never); the others come back with their length only. ``sizes`` adds
     ``HLEN``/``SCARD``/``ZCARD`` of hashes, sets and sorted sets. Cost: one command per ``batch``
     keys (pipelined per-key commands when the server refuses scripts).
 
@@ -106,7 +112,7 @@ def key_info(
     ['hash', 'none']
     """
     argv = ["1" if ttl else "0", "1" if values else "0", -1 if limit is None else int(limit),
-            "head" if end == "head" else "tail", int(window), int(budget), "1" if sizes else "0"]
+            "head" if end == "head" else "tail", int(window), int(budget), "1" if sizes else "0", int(budget_bytes)]
     out: list[KeyInfo] = []
     pool = raw.connection_pool
     for start in range(0, len(keys), batch):

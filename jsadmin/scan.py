@@ -278,11 +278,10 @@ def list_pieces(
             st.note = f"key changed type before it was read ({n})"
         elif not n:
             st.note = "key vanished before it was read (deleted, expired or emptied)"
-        elif known is not None and known[i][2] is not None:
-            entries = list(known[i][2])
+        elif known is not None and (entries := known[i][2]) is not None:
             st.read, st.commands = len(entries), 1  # one atomic read: nothing to check afterwards
             if entries:
-                read_here.append((i, int(known[i][1] or 0), entries))
+                read_here.append((i, int(known[i][1] or 0), list(entries)))
         elif limit is None or limit > 0:
             capped = limit is not None and n > limit and end == "tail"
             cursors.append(

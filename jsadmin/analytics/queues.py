@@ -146,7 +146,7 @@ def sample_queues_batched(client: Any, queue_keys: list[str]) -> list[tuple[str,
 
     if not queue_keys:
         return []
-    infos = key_info(raw_client(client), queue_keys, limit=1, end="head", values=False)
+    infos = key_info(raw_client(client), [k.encode() for k in queue_keys], limit=1, end="head", values=False)
     unread = [k for k, i in zip(queue_keys, infos) if i.type == "list" and i.entries is None]
     heads = dict(zip(unread, _heads(client, unread))) if unread else {}  # scripts refused: LINDEX 0
     out: list[tuple[str, int, Any]] = []

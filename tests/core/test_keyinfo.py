@@ -50,6 +50,8 @@ def test_type_ttl_value_and_short_lists_in_one_call(r: redis.Redis) -> None:
     assert (head.first, head.entries) == (0, [b"0", b"1", b"2"])
     budget = key_info(raw, [b"l", b"l"], budget=15)  # the second would pass the budget: length only
     assert budget[0].entries is not None and budget[1].entries is None and budget[1].length == 10
+    by_bytes = key_info(raw, [b"l", b"l"], budget_bytes=5)  # 10 bytes read by the first: no more lists
+    assert by_bytes[0].entries is not None and by_bytes[1].entries is None and by_bytes[1].length == 10
 
 
 def test_one_command_per_batch_of_keys(r: redis.Redis) -> None:

@@ -58,7 +58,7 @@ def test_read_only_scripts_are_not_writes_other_scripts_are(r: redis.Redis) -> N
     with CommandCounter(r) as cost:
         key_info(raw_client(r), [b"s"])
         r.eval("return redis.call('SET', KEYS[1], 'w')", 1, "s")
-        raw_client(r).execute_command("EVALSHA", KEYINFO_SHA1.upper(), 1, "s", "0", "1", -1, "tail", 1, 1, "0")
+        raw_client(r).execute_command("EVALSHA", KEYINFO_SHA1.upper(), 1, "s", "0", "1", -1, "tail", 1, 1, "0", 1)
     assert cost.writes == ["eval"] and r.get("s") == b"w"
     assert cost.read_scripts == {"evalsha": 2}
 

@@ -2,8 +2,10 @@
 jobs, recent errors, a latency plot, and the leftovers (legacy families, entries older than
 ``leftover_after``) in their own section with their count and age.
 
-Each refresh is read-only and bounded (``SCAN``/``HSCAN``, windowed ``LRANGE`` with a per-key
-limit, pipelined ``LLEN``/``LINDEX 0``) and shows what it cost: commands sent and milliseconds.
+Each refresh is read-only and bounded (one ``SCAN`` pass, ``HSCAN``, and per-key type, TTL, values
+and short lists from a read-only script per 200 keys, see :mod:`jsadmin.keyinfo`; queues read with a
+per-key limit) and shows what it cost: commands sent and milliseconds. About 20 commands on the
+demo grid, growing by batches of keys, not by keys or jobs.
 
 >>> from jsadmin.display import HealthBoard
 >>> board = HealthBoard(admin, interval=5); board.start(); board   # doctest: +SKIP
