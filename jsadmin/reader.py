@@ -45,6 +45,7 @@ from .frames import (
     text_array,
     to_arrow_text,
 )
+from .keyinfo import KeyInfo, key_info
 from .limits import (
     BOUNDED_FAMILIES,
     DEFAULT_LIMIT,
@@ -342,6 +343,7 @@ def _collect(
     flush: Callable[[_Rows], None] | None = None,
     batch_rows: int = BATCH_ROWS,
     may_be_absent: frozenset[bytes] = frozenset(),
+    batched: bool = False,
 ) -> _Rows:
     """Read and decode a family's keys into :class:`_Rows`; keys that vanish or change type meanwhile become problems.
 
@@ -352,6 +354,8 @@ def _collect(
     every ``batch_rows`` rows are handed to it and dropped (streaming); the rows not flushed yet
     are returned. ``may_be_absent`` are keys that were never seen to exist (the catalog's fixed
     keys, the ``jobs:<gid>`` of a ``gid`` filter), so a ``TYPE`` of ``none`` for them is no news.
+    ``batched`` asks type, TTL, string values and short lists with :func:`~jsadmin.keyinfo.key_info`
+    (one script call per 200 keys, atomic per key) instead of one pipelined command per key and question.
     """
     text_columns = frozenset(c for c, t in fam.value_columns.items() if t == "string")
     typed_columns = {c: t for c, t in fam.value_columns.items() if t in TYPED_PER_BATCH}
@@ -361,7 +365,14 @@ def _collect(
 
     rows = fresh()
     allowed = (fam.redis_type, *fam.also_types)
-    if types is None:
+    end = newest_end(fam.name)
+    if keep == "oldest":
+        end = "head" if end == "tail" else "tail"
+    info: dict[bytes, KeyInfo] = {}
+    if batched and key_list:
+        info = {i.key: i for i in key_info(raw, key_list, ttl=fam.ttl, limit=limit, end=end)}
+        types = [info[k].type for k in key_list]
+    elif types is None:
         types = key_types(raw, key_list)
     by_type: dict[str, list[bytes]] = {}
     for k, t in zip(key_list, types):
@@ -376,9 +387,12 @@ def _collect(
     ttl_of: dict[bytes, float | None] = {}
     if fam.ttl and key_list:
         present = [k for ks in by_type.values() for k in ks]
-        ttl_of = dict(zip(present, ttls(raw, present)))
+        ttl_of = {k: info[k].ttl for k in present} if info else dict(zip(present, ttls(raw, present)))
     strings = by_type.get("string", [])
-    values = pipelined(raw, [("GET", k) for k in strings]) if strings else []
+    if info:
+        values = [info[k].value for k in strings]
+    else:
+        values = pipelined(raw, [("GET", k) for k in strings]) if strings else []
     for k, v in zip(strings, values):
         if not isinstance(v, bytes):  # TYPE saw a string here a moment ago
             why = VANISHED if v is None else f"key changed type before it was read ({v})"
@@ -428,13 +442,11 @@ def _collect(
         if len(calls) > 1 or len(rows) == start:  # not one atomic reply, or nothing: is it still there?
             recheck[k] = len(rows) - start
     list_keys = by_type.get("list", [])
-    end = newest_end(fam.name)
-    if keep == "oldest":
-        end = "head" if end == "tail" else "tail"
+    known = [(info[k].length, info[k].first, info[k].entries) for k in list_keys] if info else None
     states: list[ListRead] = []
     list_extra: dict[int, dict[str, Any]] = {}
     piece = LIST_PIPELINE_ELEMENTS if flush is None else max(1, min(LIST_PIPELINE_ELEMENTS, batch_rows))
-    for i, first, vals in list_pieces(raw, list_keys, limit=limit, end=end, batch=piece, reads=states):
+    for i, first, vals in list_pieces(raw, list_keys, limit=limit, end=end, batch=piece, reads=states, known=known):
         k = list_keys[i]
         if i not in list_extra:
             list_extra.clear()
@@ -651,7 +663,9 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
     ``TYPE`` round trip), ``limit`` (entries per key: the newest N of a list, the first N fields
     ``HSCAN`` returns of a hash; ``None`` for all), ``keep`` (``"newest"``, the default, or
     ``"oldest"``: which end of a list ``limit`` keeps), ``expand`` (a column name or list of
-    names holding dicts, e.g. ``"args"``).
+    names holding dicts, e.g. ``"args"``), ``batched`` (``True``: per-key type, TTL, string values
+    and short lists in one read-only script call per 200 keys, see :mod:`jsadmin.keyinfo`, instead
+    of one pipelined command per key and question).
 
     Without ``limit``, the list families that can grow without bound
     (:data:`~jsadmin.limits.BOUNDED_FAMILIES`: ``logs``, queues, ...) load the newest
@@ -665,6 +679,7 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
     >>> read_family(raw, family("logs"), limit=None)      # doctest: +SKIP
     """
     expand = filters.pop("expand", None)
+    batched = bool(filters.pop("batched", False))
     chosen = "limit" in filters
     limit, keep = _limit_options(fam, filters)
     explicit_keys = filters.pop("keys", None)
@@ -686,7 +701,8 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
         # with them alive would walk millions of young objects once for nothing
         types = None if known_types is None else [known_types.get(k, "none") for k in key_list]
         rows = _collect(
-            raw, fam, key_list, limit, problems, types, keep=keep, capped=capped, moved=moved, may_be_absent=may_be_absent
+            raw, fam, key_list, limit, problems, types, keep=keep, capped=capped, moved=moved,
+            may_be_absent=may_be_absent, batched=batched,
         )
         df = _finish(fam, rows, problems)
         del rows

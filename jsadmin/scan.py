@@ -232,6 +232,7 @@ def list_pieces(
     anchor: int = LIST_ANCHOR,
     prefetch: bool = True,
     reads: list[ListRead] | None = None,
+    known: Sequence[tuple[Any, int | None, list[bytes] | None]] | None = None,
 ) -> Iterator[tuple[int, int, list[bytes]]]:
     """The entries of many lists, piece by piece, following each list when it moves during the read.
 
@@ -254,19 +255,33 @@ def list_pieces(
     ``reads`` (when given) receives one :class:`ListRead` per key: length, entries returned,
     and a note when the list moved, vanished or changed type (complete once the pieces are).
 
+    ``known`` (one item per key, e.g. from :func:`jsadmin.keyinfo.key_info`) replaces the ``LLEN``
+    round trip: ``(length, first, entries)``, where ``entries`` (when not ``None``) are the wanted
+    entries already read atomically with that length, starting at position ``first``; those keys
+    cost nothing more here, and their pieces are yielded in key order among the others.
+
     >>> [(i, pos, len(v)) for i, pos, v in list_pieces(raw, [b"queues:logs"], limit=5)]  # doctest: +SKIP
     [(0, 1995, 5)]
     """
     states = [] if reads is None else reads
     anchor = max(1, min(anchor, window // 2))
     cursors: list[_Cursor] = []
-    for i, (key, n) in enumerate(zip(keys, pipelined(raw, [("LLEN", k) for k in keys]) if keys else [])):
+    read_here: list[tuple[int, int, list[bytes]]] = []  # from ``known``: read already, in key order
+    if known is not None:
+        lengths: list[Any] = [k[0] for k in known]
+    else:
+        lengths = pipelined(raw, [("LLEN", k) for k in keys]) if keys else []
+    for i, (key, n) in enumerate(zip(keys, lengths)):
         st = ListRead(key, n if isinstance(n, int) else 0)
         states.append(st)
         if isinstance(n, Exception):
             st.note = f"key changed type before it was read ({n})"
         elif not n:
             st.note = "key vanished before it was read (deleted, expired or emptied)"
+        elif known is not None and (entries := known[i][2]) is not None:
+            st.read, st.commands = len(entries), 1  # one atomic read: nothing to check afterwards
+            if entries:
+                read_here.append((i, int(known[i][1] or 0), list(entries)))
         elif limit is None or limit > 0:
             capped = limit is not None and n > limit and end == "tail"
             cursors.append(
@@ -297,7 +312,11 @@ def list_pieces(
     total = sum(c.want if c.want is not None else c.state.length for c in cursors)
     produced = trips()
     for pieces in _prefetched(produced) if prefetch and total > batch else produced:
-        yield from pieces
+        for piece in pieces:
+            while read_here and read_here[0][0] < piece[0]:
+                yield read_here.pop(0)
+            yield piece
+    yield from read_here
 
 
 def _plan(cur: _Cursor, window: int, anchor: int, room: int) -> tuple[list[_Window], int]:

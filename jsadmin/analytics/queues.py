@@ -131,7 +131,36 @@ def sample_queues(client: Any, queue_keys: list[str]) -> list[tuple[str, int, An
     return out
 
 
-def queue_depths(admin: Any, *, now: object | None = None, count: int = 1000) -> pd.DataFrame:
+def sample_queues_batched(client: Any, queue_keys: list[str]) -> list[tuple[str, int, Any]]:
+    """The samples of :func:`sample_queues` from one read-only script call per 200 keys
+    (:func:`jsadmin.keyinfo.key_info`: ``LLEN`` and ``LRANGE 0 0`` of each, atomically).
+
+    A key gone since it was listed is ``(key, 0, None)``, as ``LLEN``/``LINDEX`` of it say;
+    non-list keys are skipped.
+
+    >>> sample_queues_batched(admin.redis, ["queues:system"])    # doctest: +SKIP
+    [('queues:system', 2, b'{"guid": ...}')]
+    """
+    from ..keyinfo import key_info
+    from ..scan import raw_client
+
+    if not queue_keys:
+        return []
+    infos = key_info(raw_client(client), [k.encode() for k in queue_keys], limit=1, end="head", values=False)
+    unread = [k for k, i in zip(queue_keys, infos) if i.type == "list" and i.entries is None]
+    heads = dict(zip(unread, _heads(client, unread))) if unread else {}  # scripts refused: LINDEX 0
+    out: list[tuple[str, int, Any]] = []
+    for key, info in zip(queue_keys, infos):
+        if info.type == "none":
+            out.append((key, 0, None))
+        elif info.type == "list" and isinstance(info.length, int):
+            out.append((key, info.length, info.entries[0] if info.entries else heads.get(key)))
+    return out
+
+
+def queue_depths(
+    admin: Any, *, now: object | None = None, count: int = 1000, keys: list[str] | None = None
+) -> pd.DataFrame:
     """Length and oldest-entry age of every command queue and worker queue (read-only).
 
     ``admin`` is an ``Admin`` (anything with ``.redis``) or a redis-py client. Columns: ``key``,
@@ -139,9 +168,14 @@ def queue_depths(admin: Any, *, now: object | None = None, count: int = 1000) ->
     ``io`` for ``queues:system``), ``length``, ``oldest`` (``timeCreate`` of ``LINDEX 0``) and
     ``oldest_age`` (a ``Timedelta``; ``NaT`` for an empty queue or an entry without a time).
 
+    ``keys`` (the queue keys, already listed by the caller's own ``SCAN`` pass) skips the scan and
+    reads the samples with :func:`sample_queues_batched`: one command per 200 queues.
+
     >>> queue_depths(admin).sort_values("oldest_age", ascending=False).head()   # doctest: +SKIP
     """
     client = getattr(admin, "redis", admin)
+    if keys is not None:
+        return depth_frame(sample_queues_batched(client, sorted(keys)), now=now)
     queue_keys = scan_queue_keys(client, count=count)
     return depth_frame(sample_queues(client, queue_keys), now=now)
 

@@ -16,11 +16,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 import redis
+
+from ..keyinfo import is_read_only_script
 
 WRITE_COMMANDS = frozenset(
     {
@@ -32,7 +35,24 @@ WRITE_COMMANDS = frozenset(
         "multi", "exec", "xadd", "copy", "restore", "move", "append", "setrange",
     }
 )
-"""Commands that can modify data (``EVAL`` counts: a script may write)."""
+"""Commands that can modify data (``EVAL`` counts: a script may write, unless it is one of the
+read-only scripts of :data:`jsadmin.keyinfo.READ_ONLY_SCRIPTS`, see :attr:`CommandCounter.writes`)."""
+SCRIPT_COMMANDS = frozenset({"eval", "evalsha", "eval_ro", "evalsha_ro"})
+SERVER_WRITE_COMMANDS = WRITE_COMMANDS - SCRIPT_COMMANDS
+"""The write commands to look for in an ``INFO commandstats`` delta (:func:`server_writes`)."""
+
+
+def server_writes(delta: Mapping[str, int]) -> dict[str, int]:
+    """The write commands of an ``INFO commandstats`` delta (``{command: calls}``), scripts included.
+
+    ``EVAL``/``EVALSHA`` themselves are left out: the server counts every command a script runs
+    under that command's own name (on every version from 2.8), so a script that writes shows
+    here as ``set``/``hset``/``rpush``/..., and a read-only one (jsadmin's key script) as reads.
+
+    >>> server_writes({"evalsha": 3, "type": 40, "get": 12}), server_writes({"eval": 1, "hset": 1})
+    ({}, {'hset': 1})
+    """
+    return {c: n for c, n in delta.items() if c in SERVER_WRITE_COMMANDS and n}
 
 _LOCK = threading.Lock()
 
@@ -54,12 +74,16 @@ def commandstats(client: redis.Redis) -> dict[str, int]:
 class _CountingPacker:
     """Wraps a connection's command packer: every command redis-py sends is packed once here."""
 
-    def __init__(self, inner: Any, counter: Counter[str]) -> None:
+    def __init__(self, inner: Any, counter: Counter[str], read_scripts: Counter[str]) -> None:
         self.inner = inner
         self.counter = counter
+        self.read_scripts = read_scripts
 
     def pack(self, *args: Any) -> Any:
-        self.counter[_name(args)] += 1
+        name = _name(args)
+        self.counter[name] += 1
+        if name in SCRIPT_COMMANDS and len(args) > 1 and is_read_only_script(name, args[1]):
+            self.read_scripts[name] += 1
         return self.inner.pack(*args)
 
     def __getattr__(self, name: str) -> Any:
@@ -80,12 +104,16 @@ class CommandCounter:
 
     Attributes after the block: ``commands`` (client-side count), ``by_command`` (Counter),
     ``ms``, ``server_commands`` (commandstats delta over the block, all clients, the two
-    ``INFO`` calls excluded), ``writes`` (write commands we sent; a read-only refresh keeps it empty).
+    ``INFO`` calls excluded), ``writes`` (write commands we sent; a read-only refresh keeps it empty),
+    ``read_scripts`` (``EVALSHA``/``EVAL`` calls of jsadmin's read-only scripts: counted in
+    ``by_command``, not in ``writes``). Commands a script runs on the server are not sent by the
+    client, so they count in ``server_commands`` only.
     """
 
     client: redis.Redis
     server_stats: bool = True
     by_command: Counter[str] = field(default_factory=Counter)
+    read_scripts: Counter[str] = field(default_factory=Counter)
     ms: float = 0.0
     server_commands: int | None = None
     _before: dict[str, int] = field(default_factory=dict, repr=False)
@@ -99,8 +127,13 @@ class CommandCounter:
 
     @property
     def writes(self) -> list[str]:
-        """Names of write commands sent inside the block (should be empty for reads)."""
-        return sorted(c for c in self.by_command if c in WRITE_COMMANDS)
+        """Names of write commands sent inside the block (should be empty for reads).
+
+        ``EVAL``/``EVALSHA`` count only for the calls that were not a known read-only script.
+        """
+        return sorted(
+            c for c, n in self.by_command.items() if c in WRITE_COMMANDS and n > self.read_scripts.get(c, 0)
+        )
 
     def _connections(self) -> list[Any]:
         pool = self.client.connection_pool
@@ -112,7 +145,7 @@ class CommandCounter:
     def _wrap(self, conn: Any) -> None:
         packer = getattr(conn, "_command_packer", None)
         if packer is not None and not isinstance(packer, _CountingPacker):
-            conn._command_packer = _CountingPacker(packer, self.by_command)
+            conn._command_packer = _CountingPacker(packer, self.by_command, self.read_scripts)
 
     def _install(self) -> None:
         pool = self.client.connection_pool

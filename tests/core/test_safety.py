@@ -101,6 +101,75 @@ def test_every_command_is_bounded(big: redis.Redis, redis_url: str) -> None:
             assert name.lower() in READ_COMMANDS | HOUSEKEEPING | {"echo"}, parts
 
 
+def _watch(redis_url: str, seen: list[tuple[str, list[str]]]) -> tuple[threading.Thread, threading.Event]:
+    """MONITOR in a thread: ``(client type, command parts)`` of every command until ``ECHO`` after ``stop``."""
+    ready = threading.Event()
+    stop = threading.Event()
+
+    def watch() -> None:
+        mon_client = redis.Redis.from_url(protocol=2, url=redis_url)
+        with mon_client.monitor() as m:
+            ready.set()
+            for cmd in m.listen():
+                parts = cmd["command"].split(" ")
+                seen.append((str(cmd.get("client_type", "")), parts))
+                if stop.is_set() and parts[0].upper() == "ECHO":
+                    break
+        mon_client.close()
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    ready.wait(5)
+    time.sleep(0.1)
+    return t, stop
+
+
+def test_batched_reads_run_only_read_only_scripts(big: redis.Redis, redis_url: str) -> None:
+    """The health board's batched refresh sends EVALSHA/EVAL, of jsadmin's read-only key script only:
+    the commands it runs inside the server are reads (commandstats counts them, MONITOR shows them
+    as the ``lua`` client), each bounded, and nothing is written."""
+    from jsadmin.display.panels.health import collect
+    from jsadmin.keyinfo import READ_ONLY_SCRIPTS
+
+    big.script_flush()  # the first call must fall back to EVAL (NOSCRIPT)
+    admin = jsadmin.connect(redis_url)
+    before = _commandstats(big)
+    dirty_before = big.info("persistence")["rdb_changes_since_last_save"]
+    seen: list[tuple[str, list[str]]] = []
+    t, stop = _watch(redis_url, seen)
+    collect(admin)
+    for name in ("jobs", "worker_jobs", "command_queues", "logs", "eco_secos"):
+        admin.load(name, batched=True)
+    after = _commandstats(big)
+    stop.set()
+    big.echo("done")
+    t.join(10)
+    used = {c for c in after if after[c] != before.get(c, 0)}
+    assert {"eval", "evalsha"} & used  # Redis < 5 may count an EVALSHA as "eval"
+    assert used - HOUSEKEEPING - {"eval", "evalsha"} <= READ_COMMANDS, used - HOUSEKEEPING - READ_COMMANDS
+    assert "keys" not in used and "hgetall" not in used and "smembers" not in used
+    assert big.info("persistence")["rdb_changes_since_last_save"] == dirty_before  # nothing written
+    admin.close()
+    names = [p[0].upper() for _, p in seen]
+    assert "EVALSHA" in names and "EVAL" in names
+    inside = [p for client, p in seen if client == "lua"]
+    assert {p[0].upper() for p in inside} >= {"TYPE", "GET", "PTTL", "LLEN", "LRANGE"}
+    for client, parts in seen:
+        name = parts[0].upper()
+        if name == "EVALSHA":
+            assert parts[1].lower() in READ_ONLY_SCRIPTS, parts[:2]
+            assert int(parts[2]) <= 200, parts[:3]  # keys per call
+        elif name == "EVAL":
+            assert "keyinfo: a READ" in " ".join(parts), parts[:3]
+        elif name == "LRANGE":
+            start, stop_ = int(parts[2]), int(parts[3])
+            assert (0 <= start <= stop_ or start <= stop_ < 0) and stop_ - start + 1 <= LRANGE_WINDOW, parts
+        elif name in ("SCAN", "HSCAN", "SSCAN"):
+            assert "COUNT" in [p.upper() for p in parts], parts
+        else:
+            assert name.lower() in READ_COMMANDS | HOUSEKEEPING | {"echo"}, (client, parts)
+
+
 def test_readonly_refuses_writes_before_touching_redis(r: redis.Redis, redis_url: str) -> None:
     admin = jsadmin.connect(redis_url, readonly=True)
     before = _commandstats(r)

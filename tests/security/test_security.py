@@ -106,6 +106,23 @@ def test_read_only_acl_user_loads_everything(acl_server: EmbeddedRedis) -> None:
     alice.close()
 
 
+def test_read_only_acl_user_refreshes_the_health_board(acl_server: EmbeddedRedis) -> None:
+    """The reader may not run scripts (``-@all +@read``: EVALSHA is ``@scripting``): the batched
+    refresh falls back to pipelined per-key reads and shows the same frames as a user who may."""
+    from jsadmin.display.panels.health import collect
+
+    reader = jsadmin.connect(_url(acl_server, READER_USER, READER_PW), readonly=True)
+    alice = jsadmin.connect(_url(acl_server, ADMIN_USER, ADMIN_PW), readonly=True)
+    now = pd.Timestamp.now(tz="UTC")
+    as_reader, as_alice = collect(reader, now=now), collect(alice, now=now)
+    assert list(as_reader) == list(as_alice)
+    for name, frame in as_reader.items():
+        pd.testing.assert_frame_equal(frame, as_alice[name], obj=name)
+    assert len(as_reader["queues"]) > 0 and len(as_reader["heartbeats"]) > 0
+    reader.close()
+    alice.close()
+
+
 def test_read_only_acl_user_cannot_write(acl_server: EmbeddedRedis) -> None:
     url = _url(acl_server, READER_USER, READER_PW)
     before = redis.Redis.from_url(protocol=2, url=_url(acl_server, ADMIN_USER, ADMIN_PW))

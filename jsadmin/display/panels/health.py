@@ -2,8 +2,10 @@
 jobs, recent errors, a latency plot, and the leftovers (legacy families, entries older than
 ``leftover_after``) in their own section with their count and age.
 
-Each refresh is read-only and bounded (``SCAN``/``HSCAN``, windowed ``LRANGE`` with a per-key
-limit, pipelined ``LLEN``/``LINDEX 0``) and shows what it cost: commands sent and milliseconds.
+Each refresh is read-only and bounded (one ``SCAN`` pass, ``HSCAN``, and per-key type, TTL, values
+and short lists from a read-only script per 200 keys, see :mod:`jsadmin.keyinfo`; queues read with a
+per-key limit) and shows what it cost: commands sent and milliseconds. About 20 commands on the
+demo grid, growing by batches of keys, not by keys or jobs.
 
 >>> from jsadmin.display import HealthBoard
 >>> board = HealthBoard(admin, interval=5); board.start(); board   # doctest: +SKIP
@@ -21,6 +23,8 @@ import pandas as pd
 
 from ...analytics._common import DEFAULT_LEFTOVER_AFTER, human_duration
 from ...extras import require
+from ...keyinfo import family_keyspace
+from ...scan import scan_keys
 from ..cost import CommandCounter
 from ..html import frame_html, message_html
 from ._base import Panel
@@ -37,8 +41,15 @@ QUEUE_LIMIT = 200
 
 
 def collect(admin: Any, *, stale_after: float = 120.0, now: pd.Timestamp | None = None,
-            queue_limit: int = QUEUE_LIMIT, leftover_after: Any = DEFAULT_LEFTOVER_AFTER) -> dict[str, pd.DataFrame]:
+            queue_limit: int = QUEUE_LIMIT, leftover_after: Any = DEFAULT_LEFTOVER_AFTER,
+            batched: bool = True) -> dict[str, pd.DataFrame]:
     """One read-only snapshot of everything the board shows, as frames.
+
+    With ``batched`` (the default, on an ``Admin``) one ``SCAN`` pass lists the keys of every
+    family and queue, and per-key reads go through :func:`jsadmin.keyinfo.key_info` (one read-only
+    script call per 200 keys): the cost grows by batches, not by keys (about 20 commands on the
+    demo grid). ``batched=False`` is the per-key path (each family scans, then pipelined
+    ``TYPE``/``PTTL``/``GET``/``LLEN`` per key), kept for comparison.
 
     Keys: ``queues`` (depth and oldest-entry age), ``heartbeats``, ``stale_workers``,
     ``stuck_jobs``, ``errors`` (recent ECOs and failed jobs), ``health`` (all of it, current
@@ -54,12 +65,24 @@ def collect(admin: Any, *, stale_after: float = 120.0, now: pd.Timestamp | None 
     from ...analytics import queues as an_queues
 
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
-    frames = {name: admin.load(name) for name in FAMILIES}
-    for name in QUEUE_FAMILIES:
-        frames[name] = admin.load(name, limit=queue_limit, keep="oldest")
+    raw = getattr(admin, "_raw", None) if batched else None
+    if raw is not None:
+        found = list(scan_keys(raw))
+        keys = family_keyspace(raw, FAMILIES + QUEUE_FAMILIES, keys=found)
+        frames = {name: admin.load(name, keys=keys[name], batched=True) for name in FAMILIES}
+        for name in QUEUE_FAMILIES:
+            frames[name] = admin.load(name, keys=keys[name], limit=queue_limit, keep="oldest", batched=True)
+        queue_keys = sorted(k for k in (key.decode("utf-8", "backslashreplace") for key in found)
+                            if an_queues.classify_queue(k) is not None)
+        queues = an_queues.queue_depths(admin, now=now, keys=queue_keys)
+    else:
+        frames = {name: admin.load(name) for name in FAMILIES}
+        for name in QUEUE_FAMILIES:
+            frames[name] = admin.load(name, limit=queue_limit, keep="oldest")
+        queues = an_queues.queue_depths(admin, now=now)
     old = leftover_after
     out: dict[str, pd.DataFrame] = {
-        "queues": an_queues.queue_depths(admin, now=now),
+        "queues": queues,
         "heartbeats": an_live.heartbeat_ages(frames, now=now, stale_after=stale_after, leftover_after=old),
         "stale_workers": an_live.stale_workers(frames, now=now, stale_after=stale_after, leftover_after=old),
         "stuck_jobs": an_live.stuck_jobs(frames, now=now, leftover_after=old),
