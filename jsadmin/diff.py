@@ -27,12 +27,12 @@ import orjson
 import pandas as pd
 
 from .analytics._common import DEFAULT_LEFTOVER_AFTER, as_timedelta, family_leftover, human_duration
+from .domain import JobState
 from .errors import UnknownFamilyError
 from .fleet import SOURCE
 
 JOB_FAMILIES = ("jobs", "command_queues", "worker_queues", "worker_jobs", "job_results")
-FINAL_STATES = frozenset({"OK", "ERROR", "TIMEOUT", "NOWORK"})
-INFLIGHT_STATES = frozenset({"SCHEDULED", "STARTED"})
+FINAL_STATES = JobState.FINAL
 IDENTITY: dict[str, tuple[str, ...]] = {
     "jobs": ("guid",),
     "command_queues": ("guid",),
@@ -383,7 +383,7 @@ def diff(
     counts = pd.DataFrame(rows, columns=["family", "before", "after", "added", "removed", "changed"])
     ja, jb = _jobs_view(sa.frames), _jobs_view(sb.frames)
     new_jobs = jb[~jb.index.isin(ja.index)].drop(columns=["final"]).reset_index()
-    inflight_a = ja[ja["state"].isin(INFLIGHT_STATES)]
+    inflight_a = ja[ja["state"].isin(JobState.IN_FLIGHT)]
     after_state = jb["state"].reindex(inflight_a.index)
     gone_or_final = after_state.isna() | after_state.isin(FINAL_STATES)
     finished = pd.DataFrame(
@@ -396,7 +396,7 @@ def diff(
         }
     )[gone_or_final].reset_index()
     old = as_timedelta(leftover_after, "leftover_after")
-    both_idx = inflight_a.index[after_state.isin(INFLIGHT_STATES).to_numpy()]
+    both_idx = inflight_a.index[after_state.isin(JobState.IN_FLIGHT).to_numpy()]
     # each observation judges the job by its own copy: past its timeout at a AND at b
     age_a, timeout_a = _age_and_timeout(ja.loc[both_idx], sa.at)
     age_b, timeout = _age_and_timeout(jb.loc[both_idx], sb.at)

@@ -47,6 +47,7 @@ from .analytics import finished_jobs, heartbeat_ages, job_latency
 from .catalog import classify, family
 from .dashboard import warn_password_in_args
 from .display.cost import CommandCounter
+from .domain import JobState
 from .scan import raw_client, scan_keys
 
 try:
@@ -74,7 +75,7 @@ RECENT = 3_600.0
 LEFTOVER_AFTER = 7 * 86_400.0
 """A job none of whose timestamps is newer than this (seconds) counts as a leftover (``jsadmin_leftover_jobs``)."""
 RUN_TIME_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
-STATE_RANK = {"SCHEDULED": 1, "STARTED": 2, "OK": 3, "ERROR": 3, "TIMEOUT": 3, "NOWORK": 3}
+STATE_RANK = {JobState.SCHEDULED: 1, JobState.STARTED: 2, **dict.fromkeys(JobState.FINAL, 3)}
 """A job's latest state over its copies: final states beat STARTED, which beats SCHEDULED."""
 DEFAULT_PORT = 9760
 

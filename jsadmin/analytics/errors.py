@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from ..domain import jumpscript_id
 from ._common import (
     DEFAULT_LEFTOVER_AFTER,
     JOB_FAMILIES,
@@ -21,7 +22,6 @@ from ._common import (
     as_timedelta,
     as_utc,
     frame_or_empty,
-    jumpscript_id,
     jumpscript_ids,
     leftover_reason,
     signal_of,

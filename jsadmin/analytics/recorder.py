@@ -27,7 +27,8 @@ from typing import Any
 import pandas as pd
 
 from .. import keys
-from ._common import FINAL_STATES, JOB_FAMILIES, as_seconds, utc_now
+from ..domain import JobState
+from ._common import JOB_FAMILIES, as_seconds, utc_now
 from .history import read_table, write_table
 from .jobs import best_first, copy_rank
 from .liveness import heartbeat_ages
@@ -141,7 +142,7 @@ class Recorder:
             df = self._load(name, found[name])
             if df.empty:
                 continue
-            final = df["state"].astype("string").isin((*FINAL_STATES, "NOWORK")).fillna(False)
+            final = df["state"].astype("string").isin(JobState.FINAL).fillna(False)
             df = df.loc[final.to_numpy() & df["guid"].notna().to_numpy()]
             if not df.empty:
                 parts.append(df.assign(source=name))

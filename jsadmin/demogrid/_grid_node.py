@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 from .. import keys
+from ..domain import Job
 from ._grid_eco import EcoStore, build_eco, log_record
 from ._grid_json import pretty_dumps, ujson_dumps
 
@@ -144,14 +145,10 @@ def schedule_cmd(
         raise ValueError("schedule_cmd needs exactly one of nid or role")
     job_id = int(ac.hincrby(keys.JOBS_LAST, str(gid), 1))
     guid = uuid.uuid4().hex
-    job: dict[str, Any] = {
-        "id": job_id, "sessionid": sessionid, "gid": gid, "nid": nid, "cmd": cmd, "wait": wait,
-        "category": category, "roles": [role] if role else [], "args": args or {},
-        "queue": queue, "timeout": timeout, "result": None, "parent": None, "resultcode": None,
-        "state": "SCHEDULED", "timeCreate": int(time.time()), "timeStart": 0, "timeStop": 0,
-        "log": log, "errorreport": False, "tags": None, "guid": guid, "_ckey": "",
-        "_meta": ["system", "job", 1], "jscriptid": None,
-    }
+    job = Job.scheduled(
+        id=job_id, sessionid=sessionid, gid=gid, nid=nid, cmd=cmd, wait=wait, category=category,
+        role=role, args=args, queue=queue, timeout=timeout, time_create=int(time.time()), log=log, guid=guid,
+    )
     ac.hset(keys.jobs(gid), guid, ujson_dumps(job))
     ac.rpush(keys.command_queue(gid, role if role else nid), ujson_dumps(job))
     return job
@@ -727,16 +724,14 @@ class Node:
                 self.shared.count("local_skipped")
                 return None
         job_id = int(node.incr(keys.WORKER_JOBLASTID))
-        job: dict[str, Any] = {
-            "id": job_id,
-            "guid": hashlib.sha1(f"{self.shared.gid}_{self.nid}_{job_id}_{now!r}".encode()).hexdigest(),
-            "sessionid": f"{self.shared.gid}_{self.nid}_0_{uuid.uuid4()}",
-            "gid": self.shared.gid, "nid": self.nid, "cmd": name, "category": org,
-            "jscriptid": script.get("id"), "roles": [], "args": {}, "queue": script.get("queue") or "",
-            "timeout": script.get("timeout"), "wait": False, "errorreport": False, "result": None,
-            "parent": None, "resultcode": None, "state": "SCHEDULED", "timeCreate": int(now),
-            "timeStart": 0, "timeStop": 0, "log": bool(script.get("log", True)), "internal": True,
-        }
+        job = Job.local(
+            id=job_id,
+            guid=hashlib.sha1(f"{self.shared.gid}_{self.nid}_{job_id}_{now!r}".encode()).hexdigest(),
+            sessionid=f"{self.shared.gid}_{self.nid}_0_{uuid.uuid4()}",
+            gid=self.shared.gid, nid=self.nid, cmd=name, category=org, jscriptid=script.get("id"),
+            queue=script.get("queue") or "", timeout=script.get("timeout"), time_create=int(now),
+            log=bool(script.get("log", True)),
+        )
         queue = job["queue"] or "default"
         self.ensure_queue(queue)
         node.hset(keys.WORKER_INQUEUETEST, field_name, int(now))

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..analytics.jobs import best_first, jumpscript_ids, one_row_per_job
+from ..domain import JobState
 
 JOB_FAMILIES: tuple[str, ...] = (
     "job_results",
@@ -297,6 +298,6 @@ def job_eco(row: Mapping[str, object], ecos: pd.DataFrame | None = None) -> dict
 
 def states_in(jobs: pd.DataFrame) -> list[str]:
     """State values present (plus the standard ones), for the state filter."""
-    standard = ["SCHEDULED", "STARTED", "OK", "ERROR", "TIMEOUT", "NOWORK"]
+    standard = list(JobState.ALL)
     seen: Iterable[str] = jobs["state"].dropna().astype(str).unique() if "state" in jobs.columns else []
     return standard + sorted(set(seen) - set(standard))
