@@ -31,7 +31,7 @@ import redis
 from jsadmin import keys
 from jsadmin.domain import Job
 
-from .encoding import cjson_dumps, pretty_dumps, py2_text, ujson_dumps
+from .encoding import cjson_dumps, pretty_dumps, py2_text, ujson_dumps, ujson_or_json
 from .scripts import load_demo_jumpscripts
 
 __all__ = ["FAMILIES", "seed_demo"]
@@ -694,7 +694,7 @@ class _Seeder:
         script = self.by_name["exec"]
         nid = self.nid_choice()
         job = self.worker_copy(self.pick_up(self.ac_job(script, t_create=self.now_i - 7, nid=nid, tags={"budget": math.nan, "owner": "ops"}), nid))
-        w.set("worker_jobs", keys.worker_job(job["id"]), json.dumps(job).encode())
+        w.set("worker_jobs", keys.worker_job(job["id"]), ujson_or_json(job))
         w.rpush("worker_queues", keys.worker_queue(job["queue"]), pretty_dumps(job))
 
         # AC jobs that never finished (stay forever) and failed ones (EXPIRE 60)

@@ -24,10 +24,10 @@ from typing import Any
 import redis
 
 from .. import keys
+from ..codecs import ujson_dumps
 from ..domain import Jumpscript
 from ..errors import WriteRefused, WriteValidationError
 from . import validate as v
-from ._ujson import ujson_dumps
 from .journal import Journal
 from .plan import WritePlan
 from .scripts import SCRIPTS, new_write_id
