@@ -44,7 +44,7 @@ import redis
 
 from .admin import connect
 from .analytics import finished_jobs, heartbeat_ages, job_latency
-from .catalog import classify, family
+from .catalog import classify, family, job_families, queue_families
 from .dashboard import warn_password_in_args
 from .display.cost import CommandCounter
 from .domain import JobState
@@ -62,8 +62,8 @@ MISSING = "jsadmin metrics needs prometheus_client: pip install 'jsadmin[metrics
 READ_FAMILIES = ("worker_heartbeat", "worker_watchdog", "jobs", "command_queues", "worker_queues",
                  "worker_jobs", "job_results", "ecos")
 """Families one scrape reads."""
-JOB_FAMILIES = ("jobs", "command_queues", "worker_queues", "worker_jobs", "job_results")
-QUEUE_KINDS = {"command_queues": "command", "worker_queues": "worker"}
+JOB_FAMILIES = job_families()
+QUEUE_KINDS = queue_families()
 MAX_SCAN = 200_000
 """Keys one scrape's ``SCAN`` pass may visit (200 ``SCAN ... COUNT 1000`` calls)."""
 MAX_KEYS = 2_000

@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 
 from .analytics import error_summary, finished_jobs, heartbeat_ages, job_latency, queue_depths
+from .catalog import job_families
 from .domain import JobState
 from .metrics import LEFTOVER_AFTER, latest_states
 
-JOB_FAMILIES = ("jobs", "command_queues", "worker_queues", "worker_jobs", "job_results")
+JOB_FAMILIES = job_families()
 RECENT = 900.0
 """Seconds: jobs that finished this recently feed the run-time percentiles."""
 ERROR_WINDOW = 3600.0

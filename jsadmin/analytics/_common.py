@@ -7,10 +7,10 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ..catalog import FAMILIES
+from ..catalog import FAMILIES, job_families
 from ..domain import BLANK_CMD, MISSING_CMD, NO_ORGANIZATION, JobState
 
-JOB_FAMILIES = ("job_results", "jobs", "worker_jobs")
+JOB_FAMILIES = job_families("authority", final=True)
 """Families whose copies of a job can be final (spec §4.7), most authoritative first."""
 
 TIME_COLUMNS = ("timeCreate", "timeStart", "timeStop")

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ..catalog import FAMILIES, job_families
 from ..domain import (
     BLANK_CMD,
     HAS_STOP,
@@ -54,13 +55,13 @@ __all__ = [
     "union_copies",
 ]
 
-COPY_FAMILIES = ("job_results", "jobs", "worker_jobs", "worker_queues", "command_queues")
+COPY_FAMILIES = job_families("authority")
 """Families that hold a copy of a job, most authoritative first (breaks ties between equal copies)."""
 
-LIFECYCLE_ORDER = ("command_queues", "jobs", "worker_queues", "worker_jobs", "job_results")
+LIFECYCLE_ORDER = job_families("stage")
 """The same families in the order a job passes through them (the order of ``seen_in``)."""
 
-_FAMILY_AUTHORITY = {name: len(COPY_FAMILIES) - i for i, name in enumerate(COPY_FAMILIES)}
+_FAMILY_AUTHORITY = {name: FAMILIES[name].job.authority for name in COPY_FAMILIES}  # type: ignore[union-attr]
 _FILL_COLUMNS = ("id", "gid", "nid", "role", "category", "cmd", "queue", "timeCreate", "timeStart")
 """Columns a winning copy lacks (e.g. ``nid`` of a role job still in the command queue) are taken
 from the next-best copy that has them; ``state`` and ``timeStop`` always come from the winner."""

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from .. import keys
+from ..catalog import families_of, queue_families
 from ..domain import JobState
 from ._common import JOB_FAMILIES, as_seconds, utc_now
 from .history import read_table, write_table
@@ -38,8 +39,8 @@ log = logging.getLogger("jsadmin")
 
 FORGET_AFTER = 900.0
 """Seconds after which a guid no longer present in Redis is dropped from the recorder's memory."""
-_QUEUE_FAMILIES = ("command_queues", "worker_queues")
-_BEAT_FAMILIES = ("worker_heartbeat", "worker_watchdog")
+_QUEUE_FAMILIES = tuple(queue_families())
+_BEAT_FAMILIES = families_of("heartbeat")
 
 
 def _open(admin_or_url: Any) -> tuple[Any, bool]:

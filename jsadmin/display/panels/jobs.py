@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from ...catalog import queue_families
 from ..html import frame_html, message_html, render_plan_html, render_records_html
 from ..jobquery import (
     JOB_FAMILIES,
@@ -39,7 +40,7 @@ TABLE_COLUMNS = ("state", "jumpscript", "id", "gid", "nid", "role", "seen_in", "
 COPY_COLUMNS = ("family", "state", "key", "field", "position", "nid", "timeStart", "timeStop")
 VIEW_COLUMNS = ("source", "family", "seen_in", "copies", "jumpscript", "origin", "last_seen")
 """Columns the one-row-per-job view adds; the detail shows them above the job JSON, not in it."""
-QUEUE_FAMILIES = ("command_queues", "worker_queues")
+QUEUE_FAMILIES = tuple(queue_families())
 """Families whose copies *Cancel* removes (the queued copies of the selected jobs)."""
 
 
