@@ -14,8 +14,11 @@ with their dtypes (see :mod:`jsadmin.frames`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
+
+import pandas as pd
 
 from . import keys
 from .errors import UnknownFamilyError
@@ -182,6 +185,15 @@ class Family:
     identity: tuple[str, ...] | None = None
     """Columns that name one entry across two observations (``diff``); ``None``: the generic rule
     (key + field for hashes, key for strings, key + content for lists and sets)."""
+    value_column: str | None = None
+    """Where a single-value decoder (``int``, ``epoch``, ``bool``, ``text``) puts the value; by
+    default the family's only value column (see :attr:`scalar_column`)."""
+    key_parts: Callable[[dict[str, str], str], dict[str, Any]] | None = None
+    """Key columns computed from the key regex's groups and the Redis type found (``form``, ...)."""
+    derive: Callable[[dict[str, list[Any]]], None] | None = None
+    """Fills columns computed from the field and value columns (``gid`` of ``jobs:last``, ...)."""
+    gid_key: Callable[[Any], str] | None = None
+    """For families keyed by grid: the one key a ``gid=`` filter reads (no SCAN)."""
 
     @property
     def fixed_keys(self) -> tuple[str, ...]:
@@ -215,6 +227,17 @@ class Family:
         return cols
 
     @property
+    def scalar_column(self) -> str | None:
+        """The column a single-value decoder fills: :attr:`value_column`, else the only value column.
+
+        >>> family("worker_heartbeat").scalar_column, family("jobs_last").scalar_column
+        ('heartbeat', 'last_id')
+        """
+        if self.value_column is not None:
+            return self.value_column
+        return next(iter(self.value_columns)) if len(self.value_columns) == 1 else None
+
+    @property
     def entry_identity(self) -> tuple[str, ...] | None:
         """The columns naming one entry: :attr:`identity` when declared, else key + field column
         for hashes, key + member for sets, key for strings; ``None`` for lists (position moves).
@@ -238,6 +261,55 @@ class Family:
         return None if m is None else {k: v for k, v in m.groupdict().items() if v is not None}
 
 
+def _command_queue_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
+    target = parts.get("target", "")
+    return {"form": "real" if parts.get("form") else "documented",
+            "target_nid": target if target.isdigit() else None,
+            "target_role": None if target.isdigit() else target}
+
+
+def _form_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
+    return {"form": "real" if parts.get("form") else "documented"}
+
+
+def _worker_queue_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
+    return {"worker_queue": "io" if parts.get("system") else parts.get("worker_queue")}
+
+
+def _worker_job_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
+    if rtype == "hash":
+        return {"form": "legacy_hash"}
+    if parts.get("nocolon"):
+        return {"form": "nocolon", "key_id": parts["nocolon"]}
+    return {"form": "string"}
+
+
+def _derive_jobs_last(cols: dict[str, list[Any]]) -> None:
+    cols["gid"] = [None if pd.isna(f) else f for f in cols["field"]]
+
+
+def _derive_watchdog(cols: dict[str, list[Any]]) -> None:
+    cols["queue"] = [None if pd.isna(w) else watchdog_queue(w) for w in cols["worker"]]
+    cols["looping"] = [h is not None for h in cols["heartbeat"]]
+
+
+def _derive_field_id(cols: dict[str, list[Any]]) -> None:
+    cols["field_id"] = [f if isinstance(f, str) and f.isdigit() else None for f in cols["field"]]
+
+
+def watchdog_queue(worker: str | None) -> str | None:
+    """``worker_default_0`` -> ``default`` (JS6 worker names).
+
+    >>> watchdog_queue("worker_default_0"), watchdog_queue("worker_io")
+    ('default', 'io')
+    """
+    if not worker or not worker.startswith("worker_"):
+        return None
+    body = worker[len("worker_") :]
+    head, sep, tail = body.rpartition("_")
+    return head if sep and tail.isdigit() else body
+
+
 def _re(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
@@ -255,14 +327,14 @@ FAMILY_LIST: tuple[Family, ...] = (
         "jobs_last", "hash", (keys.JOBS_LAST,), (keys.JOBS_LAST,), _re(_lit(keys.JOBS_LAST)), "current",
         "Last agentcontroller job id per grid (HINCRBY; field = gid).",
         "int", {"gid": "Int64", "last_id": "Int64"},
-        kind="counter",
+        kind="counter", value_column="last_id", derive=_derive_jobs_last,
     ),
     Family(
         "jobs", "hash", ("jobs:<gid>",), ("jobs:*",), _re(_lit(keys.JOBS_PREFIX) + _GID), "current",
         "In-flight agentcontroller jobs per grid (field = guid, value = compact job JSON); "
         "entries vanish on completion and within 5 minutes by cleanup.",
         "job", JOB_COLUMNS, key_columns={"key_gid": "Int64"}, categories=_JOB_CATEGORIES,
-        kind="job", job=JobCopy(stage=1, authority=4, final=True), identity=("guid",),
+        kind="job", job=JobCopy(stage=1, authority=4, final=True), identity=("guid",), gid_key=keys.jobs,
     ),
     Family(
         "command_queues", "list",
@@ -276,6 +348,7 @@ FAMILY_LIST: tuple[Family, ...] = (
                      "target_nid": "Int64", "target_role": "string"},
         categories=_JOB_CATEGORIES,
         kind="job", job=JobCopy(stage=0, authority=1, final=False), queue="command", identity=("guid",),
+        key_parts=_command_queue_parts,
     ),
     Family(
         "job_results", "list", ("queues:jobqueue:<guid>", "jobqueue:<guid>"),
@@ -283,7 +356,7 @@ FAMILY_LIST: tuple[Family, ...] = (
         "Final job JSON of wait=True jobs (60 s TTL after the push, 5 s after a waiter read it).",
         "job", JOB_COLUMNS, key_columns={"form": "category", "key_guid": "string"}, ttl=True,
         categories=_JOB_CATEGORIES,
-        kind="job", job=JobCopy(stage=4, authority=5, final=True), identity=("guid",),
+        kind="job", job=JobCopy(stage=4, authority=5, final=True), identity=("guid",), key_parts=_form_parts,
     ),
     Family(
         "health_status", "string", (keys.HEALTH_STATUS,), (keys.HEALTH_STATUS,),
@@ -313,6 +386,7 @@ FAMILY_LIST: tuple[Family, ...] = (
         "Jobs waiting for a worker, as pretty JSON; queues:system is the real 'io' queue.",
         "job", JOB_COLUMNS, key_columns={"worker_queue": "string"}, categories=_JOB_CATEGORIES,
         kind="job", job=JobCopy(stage=2, authority=2, final=False), queue="worker", identity=("guid",),
+        key_parts=_worker_queue_parts,
     ),
     Family(
         "worker_jobs", "string", ("workers:jobs:<id>", "workers:jobs<id>", "workers:jobs (legacy hash)"),
@@ -322,6 +396,7 @@ FAMILY_LIST: tuple[Family, ...] = (
         "job", JOB_COLUMNS, key_columns={"form": "category", "key_id": "Int64"}, also_types=("hash",),
         ttl=True, categories=_JOB_CATEGORIES,
         kind="job", job=JobCopy(stage=3, authority=3, final=True), identity=("key",),
+        key_parts=_worker_job_parts,
     ),
     Family(
         "worker_returns", "list", ("workers:return:<id>",), (keys.WORKER_RETURN_PREFIX + "*",),
@@ -363,7 +438,7 @@ FAMILY_LIST: tuple[Family, ...] = (
         _re(_lit(keys.JUMPSCRIPTS_BY_ID)), "current",
         "Jumpscript cache by id; field 'None' at HEAD, OSIS ids before 2018-06, >= 1000001 for execFunction.",
         "jumpscript", {"field_id": "Int64", **JUMPSCRIPT_COLUMNS}, categories={"form": ("pm", "execfunction")},
-        kind="jumpscript",
+        kind="jumpscript", derive=_derive_field_id,
     ),
     Family(
         "jumpscript_hashes", "hash", (keys.JUMPSCRIPT_HASHES,), (keys.JUMPSCRIPT_HASHES,),
@@ -384,7 +459,7 @@ FAMILY_LIST: tuple[Family, ...] = (
         _re(_lit(keys.WORKER_WATCHDOG)), "read-only",
         "JumpScale 6 worker heartbeats (field = worker_<q>_<n>, value int epoch or 0 = not yet looping).",
         "epoch", {"queue": "string", "heartbeat": "datetime", "looping": "boolean"}, field_column="worker",
-        kind="heartbeat",
+        kind="heartbeat", value_column="heartbeat", derive=_derive_watchdog,
     ),
     Family(
         "worker_registry", "string", ("workers:worker:<q>:<wname>",), (keys.WORKER_REGISTRY_PREFIX + "*",),
