@@ -15,9 +15,11 @@ and the live demo grid serialise through here.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -96,7 +98,19 @@ def _ujson_key(key: Any, precision: int) -> str:
     raise TypeError(f"ujson_dumps: unsupported dict key {key!r}")
 
 
-def _ujson(obj: Any, out: list[str], precision: int) -> None:
+@dataclass(frozen=True)
+class _Dialect:
+    """How one JSON dialect writes what differs: string literals, numbers, dict keys, empty lists."""
+
+    name: str
+    text: Callable[[str], str]
+    scalar: Callable[[Any], str | None]
+    """Numbers (and bytes where the dialect takes them) as text; ``None``: not serializable."""
+    key: Callable[[Any], str]
+    empty_list: str = "[]"
+
+
+def _walk(obj: Any, out: list[str], d: _Dialect) -> None:
     if obj is None:
         out.append("null")
     elif obj is True:
@@ -104,33 +118,46 @@ def _ujson(obj: Any, out: list[str], precision: int) -> None:
     elif obj is False:
         out.append("false")
     elif isinstance(obj, str):
-        out.append(_ujson_str(obj))
-    elif isinstance(obj, int):
-        out.append(str(int(obj)))
-    elif isinstance(obj, float):
-        out.append(_ujson_float(obj, precision))
+        out.append(d.text(obj))
     elif isinstance(obj, Mapping):
         out.append("{")
-        first = True
-        for key, value in obj.items():
-            if not first:
-                out.append(",")
-            first = False
-            out.append(_ujson_str(_ujson_key(key, precision)))
-            out.append(":")
-            _ujson(value, out, precision)
+        for index, (key, value) in enumerate(obj.items()):
+            out.append("," + d.text(d.key(key)) + ":" if index else d.text(d.key(key)) + ":")
+            _walk(value, out, d)
         out.append("}")
     elif isinstance(obj, (list, tuple)):
+        if not obj:
+            out.append(d.empty_list)
+            return
         out.append("[")
         for index, value in enumerate(obj):
             if index:
                 out.append(",")
-            _ujson(value, out, precision)
+            _walk(value, out, d)
         out.append("]")
-    elif isinstance(obj, bytes):
-        out.append(_ujson_str(obj.decode("utf-8")))
     else:
-        raise TypeError(f"ujson_dumps: {type(obj).__name__} is not JSON serializable")
+        text = d.scalar(obj)
+        if text is None:
+            raise TypeError(f"{d.name}: {type(obj).__name__} is not JSON serializable")
+        out.append(text)
+
+
+def _ujson_scalar(precision: int) -> Callable[[Any], str | None]:
+    def scalar(obj: Any) -> str | None:
+        if isinstance(obj, int):
+            return str(int(obj))
+        if isinstance(obj, float):
+            return _ujson_float(obj, precision)
+        if isinstance(obj, bytes):
+            return _ujson_str(obj.decode("utf-8"))
+        return None
+
+    return scalar
+
+
+@functools.cache
+def _ujson_dialect(precision: int) -> _Dialect:
+    return _Dialect("ujson_dumps", _ujson_str, _ujson_scalar(precision), lambda key: _ujson_key(key, precision))
 
 
 def ujson_dumps(obj: Any, *, double_precision: int | None = None, allow_nan: bool = False) -> str:
@@ -156,7 +183,7 @@ def ujson_dumps(obj: Any, *, double_precision: int | None = None, allow_nan: boo
             fast = ujson_fast(obj)
             return fast if fast is not None else _ENCODER.encode(obj).replace("/", "\\/")
         out: list[str] = []
-        _ujson(obj, out, double_precision)
+        _walk(obj, out, _ujson_dialect(double_precision))
         return "".join(out)
     except ValueError:
         if not allow_nan:
@@ -188,43 +215,24 @@ def _cjson_number(value: float) -> str:
     return format(value, ".14g")
 
 
-def _cjson(obj: Any, out: list[str], empty_list_as_object: bool) -> None:
-    if obj is None:
-        out.append("null")
-    elif obj is True:
-        out.append("true")
-    elif obj is False:
-        out.append("false")
-    elif isinstance(obj, str):
-        out.append('"' + obj.translate(_CJSON_ESCAPES) + '"')
-    elif isinstance(obj, (int, float)):
-        out.append(_cjson_number(float(obj)))
-    elif isinstance(obj, Mapping):
-        out.append("{")
-        first = True
-        for key, value in obj.items():
-            if not first:
-                out.append(",")
-            first = False
-            if isinstance(key, (int, float)) and not isinstance(key, bool):
-                key = _cjson_number(float(key))
-            elif not isinstance(key, str):
-                raise TypeError(f"cjson_dumps: unsupported dict key {key!r}")
-            out.append('"' + key.translate(_CJSON_ESCAPES) + '":')
-            _cjson(value, out, empty_list_as_object)
-        out.append("}")
-    elif isinstance(obj, (list, tuple)):
-        if not obj and empty_list_as_object:
-            out.append("{}")
-            return
-        out.append("[")
-        for index, value in enumerate(obj):
-            if index:
-                out.append(",")
-            _cjson(value, out, empty_list_as_object)
-        out.append("]")
-    else:
-        raise TypeError(f"cjson_dumps: {type(obj).__name__} is not JSON serializable")
+def _cjson_text(value: str) -> str:
+    return '"' + value.translate(_CJSON_ESCAPES) + '"'
+
+
+def _cjson_scalar(obj: Any) -> str | None:
+    return _cjson_number(float(obj)) if isinstance(obj, (int, float)) else None
+
+
+def _cjson_key(key: Any) -> str:
+    if isinstance(key, (int, float)) and not isinstance(key, bool):
+        return _cjson_number(float(key))
+    if not isinstance(key, str):
+        raise TypeError(f"cjson_dumps: unsupported dict key {key!r}")
+    return key
+
+
+_CJSON = _Dialect("cjson_dumps", _cjson_text, _cjson_scalar, _cjson_key, empty_list="{}")
+_CJSON_LISTS = _Dialect("cjson_dumps", _cjson_text, _cjson_scalar, _cjson_key)
 
 
 def cjson_dumps(obj: Any, *, empty_list_as_object: bool = True) -> bytes:
@@ -237,7 +245,7 @@ def cjson_dumps(obj: Any, *, empty_list_as_object: bool = True) -> bytes:
     b'{"t":1539600000.1235,"data":{},"path":"\\\\/x"}'
     """
     out: list[str] = []
-    _cjson(obj, out, empty_list_as_object)
+    _walk(obj, out, _CJSON if empty_list_as_object else _CJSON_LISTS)
     return "".join(out).encode("utf-8")
 
 
