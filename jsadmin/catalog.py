@@ -18,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import pandas as pd
-
 from . import keys
 from .errors import UnknownFamilyError
 from .frames import JOB_COLUMNS, JOB_STATES
@@ -285,11 +283,11 @@ def _worker_job_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
 
 
 def _derive_jobs_last(cols: dict[str, list[Any]]) -> None:
-    cols["gid"] = [None if pd.isna(f) else f for f in cols["field"]]
+    cols["gid"] = [f if isinstance(f, str) else None for f in cols["field"]]
 
 
 def _derive_watchdog(cols: dict[str, list[Any]]) -> None:
-    cols["queue"] = [None if pd.isna(w) else watchdog_queue(w) for w in cols["worker"]]
+    cols["queue"] = [watchdog_queue(w) if isinstance(w, str) else None for w in cols["worker"]]
     cols["looping"] = [h is not None for h in cols["heartbeat"]]
 
 
