@@ -59,6 +59,8 @@ class JobState:
     """The six states, in lifecycle order (the categories of the ``state`` column)."""
     IN_FLIGHT: ClassVar[tuple[str, ...]] = ("SCHEDULED", "STARTED")
     FINAL: ClassVar[tuple[str, ...]] = ("OK", "ERROR", "TIMEOUT", "NOWORK")
+    FAILED: ClassVar[tuple[str, ...]] = ("ERROR", "TIMEOUT")
+    """The job ran and failed (or was given up on while running): what error reports count."""
     RETRYABLE: ClassVar[tuple[str, ...]] = ("ERROR", "TIMEOUT", "NOWORK")
     """Final states that did not succeed: what ``requeue_jobs`` takes by default."""
 

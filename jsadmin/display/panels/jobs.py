@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ...catalog import queue_families
+from ...domain import JobState
 from ..html import frame_html, message_html, render_plan_html, render_records_html
 from ..jobquery import (
     JOB_FAMILIES,
@@ -301,7 +302,7 @@ class JobBrowser(Panel):
             'font-family:var(--jp-code-font-family,monospace);font-size:11px;line-height:1.35;background:#f6f8fa;padding:6px;white-space:pre">'
             + escape(json.dumps(record, indent=2, default=str, ensure_ascii=False)) + "</pre></div>",
         ]
-        eco = job_eco(row, self._ecos_frame() if row.get("state") in ("ERROR", "TIMEOUT") else None)
+        eco = job_eco(row, self._ecos_frame() if row.get("state") in JobState.FAILED else None)
         if eco:
             shown: dict[str, object] = {k: eco.get(k) for k in ("category", "errormessage", "level", "type", "state",
                                              "occurrences", "backtrace", "guid") if k in eco}
