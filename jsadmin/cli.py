@@ -48,9 +48,6 @@ from .writes.api import WritesMixin
 from .writes.jobs import prepare_job
 from .writes.jumpscripts import JumpscriptExistsError, prepare_jumpscript
 
-JOB_FAMILIES = ("jobs", "command_queues", "worker_queues", "worker_jobs", "job_results")
-QUEUE_FAMILIES = ("command_queues", "worker_queues")
-
 
 class UsageError(JsAdminError, ValueError):
     """Bad command-line input (exit status 2)."""

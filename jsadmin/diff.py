@@ -27,23 +27,17 @@ import orjson
 import pandas as pd
 
 from .analytics._common import DEFAULT_LEFTOVER_AFTER, as_timedelta, family_leftover, human_duration
+from .catalog import FAMILIES, families_of, job_families
+from .domain import JobState
 from .errors import UnknownFamilyError
 from .fleet import SOURCE
 
-JOB_FAMILIES = ("jobs", "command_queues", "worker_queues", "worker_jobs", "job_results")
-FINAL_STATES = frozenset({"OK", "ERROR", "TIMEOUT", "NOWORK"})
-INFLIGHT_STATES = frozenset({"SCHEDULED", "STARTED"})
-IDENTITY: dict[str, tuple[str, ...]] = {
-    "jobs": ("guid",),
-    "command_queues": ("guid",),
-    "worker_queues": ("guid",),
-    "job_results": ("guid",),
-    "worker_jobs": ("key",),
-}
-"""Identity columns where the generic rule (key+field / key / key+content) is not the best."""
+JOB_FAMILIES = job_families()
+FINAL_STATES = JobState.FINAL
 VOLATILE = frozenset({"ttl", "position"})
 _CONTENT = "_content"
-HEARTBEATS = (("worker_heartbeat", "queue"), ("worker_watchdog", "worker"))
+HEARTBEATS = tuple((name, FAMILIES[name].field_column or "field") for name in families_of("heartbeat"))
+"""Heartbeat families and the column naming who beats."""
 
 
 # --- normalising inputs ---------------------------------------------------------------------
@@ -115,7 +109,8 @@ def _row_texts(df: pd.DataFrame, columns: list[str]) -> list[str]:
 def _identity(name: str, a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
     both = [c for c in a.columns if c in b.columns]
     prefix = [SOURCE] if SOURCE in both else []
-    wanted = IDENTITY.get(name) or _catalog_identity(name)
+    fam = FAMILIES.get(name)
+    wanted = fam.entry_identity if fam is not None else None
     if wanted and all(c in both for c in wanted):
         cols = [*prefix, *wanted]
     elif "key" in both and "field" in both:
@@ -129,22 +124,6 @@ def _identity(name: str, a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
     if _CONTENT not in cols and (a.duplicated(cols).any() or b.duplicated(cols).any()):
         cols = [*prefix, *(["key"] if "key" in both else []), _CONTENT]
     return cols
-
-
-def _catalog_identity(name: str) -> tuple[str, ...] | None:
-    """key + field column for hashes, key + member for sets, key for strings; None for lists."""
-    from .catalog import FAMILIES
-
-    fam = FAMILIES.get(name)
-    if fam is None:
-        return None
-    if fam.redis_type == "hash":
-        return ("key", fam.field_column or "field")
-    if fam.redis_type == "set":
-        return ("key", "member")
-    if fam.redis_type == "string" and not fam.also_types:
-        return ("key",)
-    return None
 
 
 def _keyed(df: pd.DataFrame, ident: list[str], compare: list[str]) -> pd.DataFrame:
@@ -385,7 +364,7 @@ def diff(
     counts = pd.DataFrame(rows, columns=["family", "before", "after", "added", "removed", "changed"])
     ja, jb = _jobs_view(sa.frames), _jobs_view(sb.frames)
     new_jobs = jb[~jb.index.isin(ja.index)].drop(columns=["final"]).reset_index()
-    inflight_a = ja[ja["state"].isin(INFLIGHT_STATES)]
+    inflight_a = ja[ja["state"].isin(JobState.IN_FLIGHT)]
     after_state = jb["state"].reindex(inflight_a.index)
     gone_or_final = after_state.isna() | after_state.isin(FINAL_STATES)
     finished = pd.DataFrame(
@@ -398,7 +377,7 @@ def diff(
         }
     )[gone_or_final].reset_index()
     old = as_timedelta(leftover_after, "leftover_after")
-    both_idx = inflight_a.index[after_state.isin(INFLIGHT_STATES).to_numpy()]
+    both_idx = inflight_a.index[after_state.isin(JobState.IN_FLIGHT).to_numpy()]
     # each observation judges the job by its own copy: past its timeout at a AND at b
     age_a, timeout_a = _age_and_timeout(ja.loc[both_idx], sa.at)
     age_b, timeout = _age_and_timeout(jb.loc[both_idx], sb.at)

@@ -29,12 +29,13 @@ import pandas as pd
 import pyarrow as pa
 
 from .decode import DecodeError, parse_bool, parse_number
+from .domain import JobState
 
 Column = list[Any]
 Bad = list[tuple[int, str]]
 """(row index, reason) of values that did not convert."""
 
-JOB_STATES = ("SCHEDULED", "STARTED", "OK", "ERROR", "TIMEOUT", "NOWORK")
+JOB_STATES = JobState.ALL
 
 JOB_COLUMNS: dict[str, str] = {
     "gid": "Int64",

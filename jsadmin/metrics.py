@@ -44,9 +44,10 @@ import redis
 
 from .admin import connect
 from .analytics import finished_jobs, heartbeat_ages, job_latency
-from .catalog import classify, family
+from .catalog import classify, family, job_families, queue_families
 from .dashboard import warn_password_in_args
 from .display.cost import CommandCounter
+from .domain import copy_rank_of
 from .scan import raw_client, scan_keys
 
 try:
@@ -61,8 +62,8 @@ MISSING = "jsadmin metrics needs prometheus_client: pip install 'jsadmin[metrics
 READ_FAMILIES = ("worker_heartbeat", "worker_watchdog", "jobs", "command_queues", "worker_queues",
                  "worker_jobs", "job_results", "ecos")
 """Families one scrape reads."""
-JOB_FAMILIES = ("jobs", "command_queues", "worker_queues", "worker_jobs", "job_results")
-QUEUE_KINDS = {"command_queues": "command", "worker_queues": "worker"}
+JOB_FAMILIES = job_families()
+QUEUE_KINDS = queue_families()
 MAX_SCAN = 200_000
 """Keys one scrape's ``SCAN`` pass may visit (200 ``SCAN ... COUNT 1000`` calls)."""
 MAX_KEYS = 2_000
@@ -74,8 +75,6 @@ RECENT = 3_600.0
 LEFTOVER_AFTER = 7 * 86_400.0
 """A job none of whose timestamps is newer than this (seconds) counts as a leftover (``jsadmin_leftover_jobs``)."""
 RUN_TIME_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
-STATE_RANK = {"SCHEDULED": 1, "STARTED": 2, "OK": 3, "ERROR": 3, "TIMEOUT": 3, "NOWORK": 3}
-"""A job's latest state over its copies: final states beat STARTED, which beats SCHEDULED."""
 DEFAULT_PORT = 9760
 
 
@@ -107,7 +106,8 @@ def jumpscript_label(category: object, cmd: object) -> str:
 
 
 def latest_states(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per job (index: guid): ``state``, its latest over all copies, and ``last_seen``, the
+    """One row per job (index: guid): ``state``, its latest over all copies (the best copy by
+    :func:`jsadmin.domain.copy_rank_of`, ties to the later family in a job's life), and ``last_seen``, the
     newest ``timeCreate``/``timeStart``/``timeStop`` of any copy. Copies without a guid are left out.
 
     >>> latest_states({"jobs": admin.load("jobs")})["state"].value_counts()   # doctest: +SKIP
@@ -128,7 +128,7 @@ def latest_states(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     work = pd.concat(parts, ignore_index=True).dropna(subset=["guid"])
     work = work[work["guid"] != ""]
     newest = work.groupby("guid")["last_seen"].max()
-    work["rank"] = work["state"].map(lambda s: STATE_RANK.get(str(s), 0) if s is not pd.NA else -1)
+    work["rank"] = work["state"].map(lambda s: copy_rank_of(s) if s is not pd.NA else -1)  # the domain's ranking
     work = work.sort_values("rank", kind="stable").drop_duplicates("guid", keep="last").set_index("guid")
     out = pd.DataFrame({"state": work["state"].fillna("(none)")})
     out["last_seen"] = newest.reindex(out.index)

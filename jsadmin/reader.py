@@ -293,8 +293,8 @@ def family_keys(raw: Any, fam: Family, *, gid: Any = None, keys: Sequence[str] |
     """Keys of a family: fixed keys as given, globs by ``SCAN MATCH`` (never ``KEYS``)."""
     if keys is not None:
         candidates = [k.encode() if isinstance(k, str) else k for k in keys]
-    elif fam.name == "jobs" and gid is not None:
-        candidates = [K.jobs(gid).encode()]
+    elif fam.gid_key is not None and gid is not None:
+        candidates = [fam.gid_key(gid).encode()]
     else:
         candidates = [k.encode() for k in fam.fixed_keys]
         for glob in fam.globs:
@@ -311,21 +311,8 @@ def family_keys(raw: Any, fam: Family, *, gid: Any = None, keys: Sequence[str] |
 def _key_extra(fam: Family, key: str, rtype: str) -> dict[str, Any]:
     parts = fam.parse_key(key) or {}
     extra: dict[str, Any] = {c: parts.get(c) for c in fam.key_columns}
-    if fam.name in ("command_queues", "job_results"):
-        extra["form"] = "real" if parts.get("form") else "documented"
-    if fam.name == "command_queues":
-        target = parts.get("target", "")
-        extra["target_nid"] = target if target.isdigit() else None
-        extra["target_role"] = None if target.isdigit() else target
-    elif fam.name == "worker_queues":
-        extra["worker_queue"] = "io" if parts.get("system") else parts.get("worker_queue")
-    elif fam.name == "worker_jobs":
-        if rtype == "hash":
-            extra["form"] = "legacy_hash"
-        elif parts.get("nocolon"):
-            extra["form"], extra["key_id"] = "nocolon", parts["nocolon"]
-        else:
-            extra["form"] = "string"
+    if fam.key_parts is not None:
+        extra.update(fam.key_parts(parts, rtype))
     return extra
 
 
@@ -594,24 +581,6 @@ DECODERS: dict[str, Callable[[Sequence[bytes]], DecodeResult]] = {
     "pidlist": _decode_pidlist,
 }
 
-# single-value decoders write "value"; this names the family's own column for it
-_VALUE_COLUMN = {
-    "jobs_last": "last_id",
-    "health_status": "status",
-    "alerts": "alert",
-    "worker_returns": "returned",
-    "worker_inqueuetest": "queued",
-    "jumpscript_hashes": "id",
-    "worker_heartbeat": "heartbeat",
-    "worker_watchdog": "heartbeat",
-    "worker_actions": "action",
-    "processmanager_startuptime": "startuptime",
-    "healthcheck_status": "ok",
-    "healthcheck_lastcheck": "lastcheck",
-    "eco_queue": "uniquekey",
-    "eco_secos": "uniquekey",
-    "eco_htime": "swept",
-}
 
 
 def _monitoring(rows: _Rows, fam: Family, problems: list[Problem]) -> tuple[dict[str, list[Any]], list[int]]:
@@ -694,7 +663,7 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
     moved: list[str] = []
     key_list = family_keys(raw, fam, gid=filters.get("gid"), keys=explicit_keys)
     may_be_absent = frozenset(k.encode() for k in fam.fixed_keys)
-    if explicit_keys is None and fam.name == "jobs" and filters.get("gid") is not None:
+    if explicit_keys is None and fam.gid_key is not None and filters.get("gid") is not None:
         may_be_absent |= set(key_list)
     with gc_paused():
         # the per-row dicts die inside _frame, while the collector is paused: re-enabling it
@@ -851,8 +820,9 @@ def _frame(
         values, errors = rows.value_columns(), rows.errors
     else:
         values, errors = DECODERS[fam.decoder](rows.raws)
-    if "value" in values and fam.name in _VALUE_COLUMN:
-        values[_VALUE_COLUMN[fam.name]] = values.pop("value")
+    target = fam.scalar_column
+    if "value" in values and target is not None and target != "value":
+        values[target] = values.pop("value")
     failed = [i for i, e in enumerate(errors) if e is not None]  # not a list of every good row: 2M ints
     for i in failed:
         problems.append(Problem.of(fam.name, rows.keys[i], _field_of(fam, rows.fields[i]), str(errors[i]), rows.raws[i]))
@@ -906,23 +876,9 @@ def _provenance(fam: Family, rows: _Rows) -> dict[str, list[Any]]:
 
 
 def _fill_derived(fam: Family, cols: dict[str, list[Any]]) -> None:
-    """Columns computed from fields or values (gid of jobs:last, queue of JS6 worker names, ...)."""
-    if fam.name == "jobs_last":
-        cols["gid"] = [None if pd.isna(f) else f for f in cols["field"]]
-    elif fam.name == "worker_watchdog":
-        cols["queue"] = [None if pd.isna(w) else _watchdog_queue(w) for w in cols["worker"]]
-        cols["looping"] = [h is not None for h in cols["heartbeat"]]
-    elif fam.name == "jumpscripts_by_id":
-        cols["field_id"] = [f if isinstance(f, str) and f.isdigit() else None for f in cols["field"]]
-
-
-def _watchdog_queue(worker: str | None) -> str | None:
-    """``worker_default_0`` -> ``default`` (JS6 worker names)."""
-    if not worker or not worker.startswith("worker_"):
-        return None
-    body = worker[len("worker_") :]
-    head, sep, tail = body.rpartition("_")
-    return head if sep and tail.isdigit() else body
+    """Columns computed from fields or values, as the family declares (:attr:`Family.derive`)."""
+    if fam.derive is not None:
+        fam.derive(cols)
 
 
 def _matches(series: pd.Series, wanted: Any) -> pd.Series:

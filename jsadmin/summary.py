@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 
 from .analytics import error_summary, finished_jobs, heartbeat_ages, job_latency, queue_depths
+from .catalog import job_families
+from .domain import JobState
 from .metrics import LEFTOVER_AFTER, latest_states
 
-JOB_FAMILIES = ("jobs", "command_queues", "worker_queues", "worker_jobs", "job_results")
-IN_FLIGHT = ("SCHEDULED", "STARTED")
+JOB_FAMILIES = job_families()
 RECENT = 900.0
 """Seconds: jobs that finished this recently feed the run-time percentiles."""
 ERROR_WINDOW = 3600.0
@@ -148,8 +149,8 @@ def jobs_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, leftover_a
     age = (now - latest["last_seen"]).dt.total_seconds()
     old = (age > leftover_after).fillna(False).to_numpy(bool)
     cur, left = latest.loc[~old], latest.loc[old]
-    flight = cur[cur["state"].isin(IN_FLIGHT)]
-    done = cur[~cur["state"].isin(IN_FLIGHT)]
+    flight = cur[cur["state"].isin(JobState.IN_FLIGHT)]
+    done = cur[~cur["state"].isin(JobState.IN_FLIGHT)]
     out = [f"jobs (one per guid, latest state over all its copies): {len(cur)} current"]
     out.append(f"  in flight: {len(flight)}" + (f" ({_counts(flight['state'])})" if len(flight) else ""))
     out.append(f"  finished, still in Redis: {len(done)}" + (f" ({_counts(done['state'])})" if len(done) else ""))

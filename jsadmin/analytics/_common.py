@@ -7,15 +7,11 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ..catalog import FAMILIES
+from ..catalog import FAMILIES, job_families
+from ..domain import BLANK_CMD, MISSING_CMD, NO_ORGANIZATION, JobState
 
-JOB_FAMILIES = ("job_results", "jobs", "worker_jobs")
+JOB_FAMILIES = job_families("authority", final=True)
 """Families whose copies of a job can be final (spec §4.7), most authoritative first."""
-
-FINAL_STATES = ("OK", "ERROR", "TIMEOUT")
-"""States of a job that ran (or was given up on) and will not change any more."""
-
-UNFINISHED_STATES = ("SCHEDULED", "STARTED")
 
 TIME_COLUMNS = ("timeCreate", "timeStart", "timeStop")
 
@@ -62,12 +58,6 @@ def frame_or_empty(frames: Mapping[str, pd.DataFrame], name: str) -> pd.DataFram
     return df if isinstance(df, pd.DataFrame) else pd.DataFrame()
 
 
-BLANK_CMD = "(blank cmd)"
-MISSING_CMD = "(no cmd)"
-NO_ORGANIZATION = "(no organization)"
-"""Labels of :func:`jumpscript_id` for a blank ``cmd``, a job without ``cmd`` and a blank ``category``."""
-
-
 def _text(series: pd.Series | None, n: int) -> pd.Series:
     if series is None:
         return pd.Series(pd.NA, index=range(n), dtype="string")
@@ -76,10 +66,8 @@ def _text(series: pd.Series | None, n: int) -> pd.Series:
 
 def jumpscript_ids(df: pd.DataFrame) -> pd.Series:
     """One identity per jumpscript: ``<organization>__<name>`` (``<category>__<cmd>``), as JumpScale keys
-    ``workers:jumpscripts:name``. Legacy local jobs (``category "jumpscript"``, ``cmd "<org>/<name>"``,
-    spec §4.5) fold into the same id; a blank ``cmd`` is ``(blank cmd)`` (``<org>__(blank cmd)`` when the
-    organization is known), a missing one ``(no cmd)``; a blank organization (``execFunction`` jobs)
-    is ``(no organization)__<name>``.
+    ``workers:jumpscripts:name``: :func:`jsadmin.domain.jumpscript_id` over a frame (legacy local jobs
+    fold into the same id; ``(blank cmd)``, ``(no cmd)`` and ``(no organization)`` label missing parts).
 
     >>> df = pd.DataFrame({"category": ["backup", "jumpscript", "", None], "cmd": ["backup_dirs", "backup/backup_dirs", "x", ""]})
     >>> jumpscript_ids(df).tolist()
@@ -105,26 +93,6 @@ def jumpscript_ids(df: pd.DataFrame) -> pd.Series:
     out = out.where(~unnamed, name)
     out.index = df.index
     return out
-
-
-def jumpscript_id(category: object, cmd: object) -> str:
-    """:func:`jumpscript_ids` of one job.
-
-    >>> jumpscript_id("jumpscale", "echo"), jumpscript_id("jumpscript", "jumpscale/echo"), jumpscript_id("monitor", "")
-    ('jumpscale__echo', 'jumpscale__echo', 'monitor__(blank cmd)')
-    """
-    df = pd.DataFrame({"category": pd.array([category], dtype="string"), "cmd": pd.array([cmd], dtype="string")})
-    return str(jumpscript_ids(df).iloc[0])
-
-
-def jumpscript_label(category: object, cmd: object) -> str:
-    """Kept for earlier callers: :func:`jumpscript_id` (``<organization>__<name>``)."""
-    return jumpscript_id(category, cmd)
-
-
-def add_jumpscript(df: pd.DataFrame) -> pd.Series:
-    """Kept for earlier callers: :func:`jumpscript_ids` of a job frame."""
-    return jumpscript_ids(df)
 
 
 def state_map(state: pd.Series, mapping: Mapping[str, float], default: float = 0) -> np.ndarray:
@@ -158,7 +126,7 @@ def epoch_seconds(series: pd.Series) -> np.ndarray:
     return out
 
 
-STATE_CATEGORIES = ("SCHEDULED", "STARTED", "OK", "ERROR", "TIMEOUT", "NOWORK")
+STATE_CATEGORIES = JobState.ALL
 
 
 def canonical_state(state: pd.Series) -> pd.Categorical:

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from ..domain import JobState, jumpscript_id
 from ._common import (
     DEFAULT_LEFTOVER_AFTER,
     JOB_FAMILIES,
@@ -21,7 +22,6 @@ from ._common import (
     as_timedelta,
     as_utc,
     frame_or_empty,
-    jumpscript_id,
     jumpscript_ids,
     leftover_reason,
     signal_of,
@@ -118,7 +118,7 @@ def _job_rows(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     jobs = finished_jobs(slim)
     if jobs.empty:
         return pd.DataFrame()
-    failed = jobs.loc[state_in(jobs["state"], ("ERROR", "TIMEOUT"))]
+    failed = jobs.loc[state_in(jobs["state"], JobState.FAILED)]
     if failed.empty:
         return pd.DataFrame()
     states = failed["state"].astype(str).tolist()

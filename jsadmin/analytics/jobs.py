@@ -26,16 +26,17 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ._common import (
+from ..catalog import FAMILIES, job_families
+from ..domain import (
     BLANK_CMD,
+    HAS_STOP,
     MISSING_CMD,
     NO_ORGANIZATION,
-    canonical_state,
-    epoch_seconds,
+    TOP_RANK,
+    copy_rank_of,
     jumpscript_id,
-    jumpscript_ids,
-    state_map,
 )
+from ._common import canonical_state, epoch_seconds, jumpscript_ids
 
 __all__ = [
     "BLANK_CMD",
@@ -54,26 +55,21 @@ __all__ = [
     "union_copies",
 ]
 
-COPY_FAMILIES = ("job_results", "jobs", "worker_jobs", "worker_queues", "command_queues")
+COPY_FAMILIES = job_families("authority")
 """Families that hold a copy of a job, most authoritative first (breaks ties between equal copies)."""
 
-LIFECYCLE_ORDER = ("command_queues", "jobs", "worker_queues", "worker_jobs", "job_results")
+LIFECYCLE_ORDER = job_families("stage")
 """The same families in the order a job passes through them (the order of ``seen_in``)."""
 
-FINAL_STATE_RANK = {"OK": 3, "ERROR": 3, "TIMEOUT": 2, "NOWORK": 1}
-IN_FLIGHT_STATES = ("SCHEDULED", "STARTED")
-_TIER_FINAL, _TIER_STARTED, _TIER_SCHEDULED = 2, 1, 0
-TOP_RANK = _TIER_FINAL * 100 + 10 + 3
-""":func:`copy_rank` of a copy no other copy can beat (final OK/ERROR with ``timeStop``)."""
-
-_FAMILY_AUTHORITY = {name: len(COPY_FAMILIES) - i for i, name in enumerate(COPY_FAMILIES)}
+_FAMILY_AUTHORITY = {name: FAMILIES[name].job.authority for name in COPY_FAMILIES}  # type: ignore[union-attr]
 _FILL_COLUMNS = ("id", "gid", "nid", "role", "category", "cmd", "queue", "timeCreate", "timeStart")
 """Columns a winning copy lacks (e.g. ``nid`` of a role job still in the command queue) are taken
 from the next-best copy that has them; ``state`` and ``timeStop`` always come from the winner."""
 
 
 def copy_rank(state: pd.Series, time_stop: pd.Series | None = None) -> np.ndarray:
-    """How far along a copy of a job is: the higher, the more it tells (int64 per row).
+    """How far along each copy of a job is (int64 per row): :func:`jsadmin.domain.copy_rank_of`
+    over a column, one call per distinct state.
 
     ``tier * 100 + has timeStop * 10 + state rank``: tier 2 for final states (OK, ERROR, TIMEOUT,
     NOWORK, any other non-blank string a worker stored), 1 for STARTED, 0 for SCHEDULED or no
@@ -82,17 +78,17 @@ def copy_rank(state: pd.Series, time_stop: pd.Series | None = None) -> np.ndarra
     >>> copy_rank(pd.Series(["SCHEDULED", "STARTED", "TIMEOUT", "OK"])).tolist()
     [0, 100, 202, 203]
     """
-    n = len(state)
-    text = state.astype("string")
-    known = state_map(state, {"SCHEDULED": 1, "STARTED": 2, **dict.fromkeys(FINAL_STATE_RANK, 3)})
-    other = (text.str.strip().str.len() > 0).fillna(False).to_numpy(dtype=bool) & (known == 0)
-    tier = np.where((known == 3) | other, _TIER_FINAL, np.where(known == 2, _TIER_STARTED, _TIER_SCHEDULED))
-    rank = state_map(state, FINAL_STATE_RANK).astype("int64")
-    if time_stop is None:
-        has_stop = np.zeros(n, dtype="int64")
+    if isinstance(state.dtype, pd.CategoricalDtype):
+        codes = state.cat.codes.to_numpy()
+        values = [str(c) for c in state.cat.categories]
     else:
-        has_stop = (~np.isnan(epoch_seconds(time_stop))).astype("int64")
-    return (tier * 100 + has_stop * 10 + rank).astype("int64")
+        codes, uniques = pd.factorize(state.astype("string").to_numpy(dtype=object, na_value=None))
+        values = list(uniques)
+    ranks = np.array([copy_rank_of(v) for v in values] + [copy_rank_of(None)], dtype="int64")
+    rank = ranks[np.where(codes < 0, len(ranks) - 1, codes)]
+    if time_stop is not None:
+        rank = rank + (~np.isnan(epoch_seconds(time_stop))).astype("int64") * HAS_STOP
+    return rank.astype("int64")
 
 
 def newest_time(df: pd.DataFrame, columns: tuple[str, ...] = ("timeCreate", "timeStart", "timeStop", "captured")) -> np.ndarray:

@@ -31,11 +31,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..domain import JobState
 from ..frames import JOB_COLUMNS, empty_frame
 from ._common import (
-    FINAL_STATES,
     JOB_FAMILIES,
-    UNFINISHED_STATES,
     canonical_state,
     epoch_seconds,
     require_columns,
@@ -90,7 +89,7 @@ def _metrics(jobs: pd.DataFrame) -> _Metrics:
     stop = epoch_seconds(jobs["timeStop"])
     create = epoch_seconds(jobs["timeCreate"]) if "timeCreate" in jobs.columns else np.full(n, np.nan)
     if "state" in jobs.columns:
-        unfinished = state_in(jobs["state"], UNFINISHED_STATES)
+        unfinished = state_in(jobs["state"], JobState.IN_FLIGHT)
     else:
         unfinished = np.zeros(n, dtype=bool)
     has_start = ~np.isnan(start)
@@ -349,11 +348,10 @@ def finished_jobs(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         empty["state"] = canonical_state(empty["state"])
         empty.attrs = {"duplicates": 0}
         return empty
-    final_states = (*FINAL_STATES, "NOWORK")
-    final_copies = sum(int(state_in(df["state"], final_states).sum()) for df in present.values())
+    final_copies = sum(int(state_in(df["state"], JobState.FINAL).sum()) for df in present.values())
     if len(present) == 1 and next(iter(present.values())).attrs.get("unique_guids", False):
         name, df = next(iter(present.items()))
-        out = df.loc[state_in(df["state"], final_states)].reset_index(drop=True)
+        out = df.loc[state_in(df["state"], JobState.FINAL)].reset_index(drop=True)
         if "source" not in out.columns:
             out = out.assign(source=name)
         out["source"] = out["source"].astype("string")
@@ -363,6 +361,6 @@ def finished_jobs(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         out.attrs = {"duplicates": 0}
         return out
     jobs = one_row_per_job(present, families=JOB_FAMILIES)
-    out = jobs.loc[state_in(jobs["state"], final_states)].reset_index(drop=True)
+    out = jobs.loc[state_in(jobs["state"], JobState.FINAL)].reset_index(drop=True)
     out.attrs = {"duplicates": final_copies - len(out)}
     return out

@@ -25,17 +25,17 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from ..domain import JobState
 from ._common import (
     DEFAULT_LEFTOVER_AFTER,
     SIGNAL_DTYPE,
-    UNFINISHED_STATES,
-    add_jumpscript,
     age_column,
     as_timedelta,
     as_utc,
     family_leftover,
     frame_or_empty,
     human_duration,
+    jumpscript_ids,
     leftover_reason,
     signal_of,
     utc_column,
@@ -230,7 +230,7 @@ def _pending(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         df = frame_or_empty(frames, name)
         if df.empty or "state" not in df.columns:
             continue
-        sub = df.loc[df["state"].astype("string").isin(UNFINISHED_STATES).fillna(False).to_numpy()]
+        sub = df.loc[df["state"].astype("string").isin(JobState.IN_FLIGHT).fillna(False).to_numpy()]
         if not sub.empty:
             parts.append(sub.assign(source=name))
     if not parts:
@@ -431,7 +431,7 @@ def grid_health(
         )
     stuck = stuck_jobs(frames, at, leftover_after=old)
     if not stuck.empty:
-        what = add_jumpscript(stuck) if "cmd" in stuck else pd.Series("?", index=stuck.index)
+        what = jumpscript_ids(stuck) if "cmd" in stuck else pd.Series("?", index=stuck.index)
         parts.append(
             _rows(
                 stuck["guid"].astype("string") if "guid" in stuck else "?",

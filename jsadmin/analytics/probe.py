@@ -16,20 +16,17 @@ from typing import Any
 import pandas as pd
 
 from .. import keys
+from ..domain import split_jumpscript
 from ..errors import JobTimeoutError, ReadOnlyError, WriteValidationError
 
 PROBE_COLUMNS = ("target", "guid", "sent", "received", "round_trip", "state", "error")
 
 
 def _split_jumpscript(jumpscript: str) -> tuple[str, str]:
-    for sep in ("__", "/"):
-        if sep in jumpscript:
-            org, name = jumpscript.split(sep, 1)
-            if org and name:
-                return org, name
-    raise WriteValidationError(
-        f"jumpscript must be '<organization>__<name>' or '<organization>/<name>', got {jumpscript!r}"
-    )
+    try:
+        return split_jumpscript(jumpscript)
+    except ValueError as exc:
+        raise WriteValidationError(str(exc)) from None
 
 
 def _grid_id(admin: Any) -> int:

@@ -27,7 +27,9 @@ from typing import Any
 import pandas as pd
 
 from .. import keys
-from ._common import FINAL_STATES, JOB_FAMILIES, as_seconds, utc_now
+from ..catalog import families_of, queue_families
+from ..domain import JobState
+from ._common import JOB_FAMILIES, as_seconds, utc_now
 from .history import read_table, write_table
 from .jobs import best_first, copy_rank
 from .liveness import heartbeat_ages
@@ -37,8 +39,8 @@ log = logging.getLogger("jsadmin")
 
 FORGET_AFTER = 900.0
 """Seconds after which a guid no longer present in Redis is dropped from the recorder's memory."""
-_QUEUE_FAMILIES = ("command_queues", "worker_queues")
-_BEAT_FAMILIES = ("worker_heartbeat", "worker_watchdog")
+_QUEUE_FAMILIES = tuple(queue_families())
+_BEAT_FAMILIES = families_of("heartbeat")
 
 
 def _open(admin_or_url: Any) -> tuple[Any, bool]:
@@ -141,7 +143,7 @@ class Recorder:
             df = self._load(name, found[name])
             if df.empty:
                 continue
-            final = df["state"].astype("string").isin((*FINAL_STATES, "NOWORK")).fillna(False)
+            final = df["state"].astype("string").isin(JobState.FINAL).fillna(False)
             df = df.loc[final.to_numpy() & df["guid"].notna().to_numpy()]
             if not df.empty:
                 parts.append(df.assign(source=name))

@@ -21,7 +21,7 @@ from typing import Any
 import redis
 
 from .. import keys
-from ._grid_json import ujson_dumps
+from .encoding import ujson_or_json
 
 __all__ = ["ECO_LUA", "EcoStore", "build_eco", "log_record"]
 
@@ -178,4 +178,4 @@ def log_record(
         "epoch": int(time.time() if now is None else now),
         "order": 0, "private": 0,
     }
-    return ujson_dumps(record)
+    return ujson_or_json(record)

@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any, cast
 import redis
 
 from .. import keys
+from ..domain import Job
 from ._grid_eco import EcoStore, build_eco, log_record
-from ._grid_json import pretty_dumps, ujson_dumps
+from .encoding import pretty_dumps, ujson_or_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from .grid import Scenario
@@ -113,7 +114,7 @@ def _popped_job(shared: Any, raw: bytes | str, what: str, counter: str) -> dict[
 
 def notify_work_completed(ac: redis.Redis, job: dict[str, Any]) -> None:
     """AC ``notifyWorkCompleted`` (§6.5): HSET jobs:<gid>; if wait RPUSH + EXPIRE 60; HDEL."""
-    data = ujson_dumps(job)
+    data = ujson_or_json(job)
     hkey = keys.jobs(job["gid"])
     pipe = ac.pipeline(transaction=False)
     pipe.hset(hkey, job["guid"], data)
@@ -144,16 +145,12 @@ def schedule_cmd(
         raise ValueError("schedule_cmd needs exactly one of nid or role")
     job_id = int(ac.hincrby(keys.JOBS_LAST, str(gid), 1))
     guid = uuid.uuid4().hex
-    job: dict[str, Any] = {
-        "id": job_id, "sessionid": sessionid, "gid": gid, "nid": nid, "cmd": cmd, "wait": wait,
-        "category": category, "roles": [role] if role else [], "args": args or {},
-        "queue": queue, "timeout": timeout, "result": None, "parent": None, "resultcode": None,
-        "state": "SCHEDULED", "timeCreate": int(time.time()), "timeStart": 0, "timeStop": 0,
-        "log": log, "errorreport": False, "tags": None, "guid": guid, "_ckey": "",
-        "_meta": ["system", "job", 1], "jscriptid": None,
-    }
-    ac.hset(keys.jobs(gid), guid, ujson_dumps(job))
-    ac.rpush(keys.command_queue(gid, role if role else cast(int, nid)), ujson_dumps(job))  # nid is set then
+    job = Job.scheduled(
+        id=job_id, sessionid=sessionid, gid=gid, nid=nid, cmd=cmd, wait=wait, category=category,
+        role=role, args=args, queue=queue, timeout=timeout, time_create=int(time.time()), log=log, guid=guid,
+    )
+    ac.hset(keys.jobs(gid), guid, ujson_or_json(job))
+    ac.rpush(keys.command_queue(gid, role if role else cast(int, nid)), ujson_or_json(job))
     return job
 
 
@@ -167,7 +164,7 @@ def store_pm_jumpscripts(client: redis.Redis, scripts: list[dict[str, Any]]) -> 
     """
     pipe = client.pipeline(transaction=False)
     for script in scripts:
-        data = ujson_dumps(script)
+        data = ujson_or_json(script)
         pipe.hset(keys.JUMPSCRIPTS_BY_ID, str(script.get("id")), data)
         pipe.hset(
             keys.JUMPSCRIPTS_BY_NAME,
@@ -318,7 +315,7 @@ class Node:
                     job["nid"] = self.nid
                     job["state"] = "STARTED"
                     if job.get("log") or job.get("wait"):
-                        ac.hset(keys.jobs(job["gid"]), job["guid"], ujson_dumps(job))
+                        ac.hset(keys.jobs(job["gid"]), job["guid"], ujson_or_json(job))
                     else:
                         ac.hdel(keys.jobs(job["gid"]), job["guid"])
                     shared.count("picked_up")
@@ -361,7 +358,7 @@ class Node:
             queue = job.get("queue") or "default"
             self.ensure_queue(queue)
             pipe = node.pipeline(transaction=False)
-            pipe.set(keys.worker_job(job["id"]), ujson_dumps(job))
+            pipe.set(keys.worker_job(job["id"]), ujson_or_json(job))
             pipe.rpush(keys.worker_queue(queue), pretty_dumps(job))
             pipe.execute()
             self.shared.count("dispatched", "worker")
@@ -686,7 +683,7 @@ class Node:
         worker_key = keys.worker_job(job["id"])
         pipe = node.pipeline(transaction=False)
         if job.get("internal"):
-            pipe.set(worker_key, ujson_dumps(job), ex=60)
+            pipe.set(worker_key, ujson_or_json(job), ex=60)
             pipe.rpush(keys.worker_return(job["id"]), repr(time.time()))
             pipe.expire(keys.worker_return(job["id"]), 60)
         if job.get("state") != "OK":
@@ -727,20 +724,18 @@ class Node:
                 self.shared.count("local_skipped")
                 return None
         job_id = int(node.incr(keys.WORKER_JOBLASTID))
-        job: dict[str, Any] = {
-            "id": job_id,
-            "guid": hashlib.sha1(f"{self.shared.gid}_{self.nid}_{job_id}_{now!r}".encode()).hexdigest(),
-            "sessionid": f"{self.shared.gid}_{self.nid}_0_{uuid.uuid4()}",
-            "gid": self.shared.gid, "nid": self.nid, "cmd": name, "category": org,
-            "jscriptid": script.get("id"), "roles": [], "args": {}, "queue": script.get("queue") or "",
-            "timeout": script.get("timeout"), "wait": False, "errorreport": False, "result": None,
-            "parent": None, "resultcode": None, "state": "SCHEDULED", "timeCreate": int(now),
-            "timeStart": 0, "timeStop": 0, "log": bool(script.get("log", True)), "internal": True,
-        }
+        job = Job.local(
+            id=job_id,
+            guid=hashlib.sha1(f"{self.shared.gid}_{self.nid}_{job_id}_{now!r}".encode()).hexdigest(),
+            sessionid=f"{self.shared.gid}_{self.nid}_0_{uuid.uuid4()}",
+            gid=self.shared.gid, nid=self.nid, cmd=name, category=org, jscriptid=script.get("id"),
+            queue=script.get("queue") or "", timeout=script.get("timeout"), time_create=int(now),
+            log=bool(script.get("log", True)),
+        )
         queue = job["queue"] or "default"
         self.ensure_queue(queue)
         node.hset(keys.WORKER_INQUEUETEST, field_name, int(now))
-        node.set(keys.worker_job(job_id), ujson_dumps(job))
+        node.set(keys.worker_job(job_id), ujson_or_json(job))
         node.rpush(keys.worker_queue(queue), pretty_dumps(job))
         self.shared.count("local_jobs")
         return job

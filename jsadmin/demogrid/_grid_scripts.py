@@ -13,6 +13,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from ..domain import Jumpscript
+
 __all__ = ["ORGANIZATION", "PM_PATH", "grid_jumpscripts", "jumpscript_dict"]
 
 ORGANIZATION = "livegrid"
@@ -138,13 +140,6 @@ def action():
 ''',
 }
 
-_DEFAULTS: dict[str, Any] = {
-    "organization": "unknown", "category": "unknown", "author": "unknown", "license": "unknown",
-    "version": "1.0", "roles": [], "queue": "", "async": False, "period": 0, "order": 1,
-    "log": True, "enable": True, "startatboot": False, "timeout": None,
-}
-
-
 def _module_constants(source: str) -> dict[str, Any]:
     # ``async = True`` is a Python 2 module attribute; Python 3 cannot parse it, so rename first.
     tree = ast.parse(source.replace("\nasync = ", "\nasync_ = "))
@@ -167,21 +162,15 @@ def jumpscript_dict(name: str, source: str, *, gid: int, path: str | None = None
     >>> len(d), d["organization"], d["async"], d["id"]
     (20, 'livegrid', True, None)
     """
-    meta = {**_DEFAULTS, **_module_constants(source)}
+    meta = _module_constants(source)
     if "descr" not in meta:
         raise ValueError(f"jumpscript {name!r} has no descr")
-    organization = meta["organization"]
-    return {
-        "name": meta.get("name", name), "organization": organization,
-        "category": meta["category"], "author": meta["author"], "license": meta["license"],
-        "version": meta["version"], "descr": meta["descr"],
-        "roles": [r for r in meta["roles"] if r != "*"], "source": source,
-        "path": path or f"{PM_PATH}/{organization}/{name}.py", "queue": meta["queue"],
-        "async": bool(meta["async"]), "period": meta["period"], "order": meta["order"],
-        "log": bool(meta["log"]), "enable": bool(meta["enable"]),
-        "startatboot": bool(meta["startatboot"]), "gid": meta.get("gid", gid), "id": None,
-        "timeout": meta["timeout"],
-    }
+    attrs = Jumpscript.attributes(meta)
+    organization = attrs.get("organization", Jumpscript.DEFAULTS["organization"])
+    return Jumpscript.pm(
+        name=meta.get("name", name), descr=meta["descr"], source=source,
+        path=path or f"{PM_PATH}/{organization}/{name}.py", gid=meta.get("gid", gid), **attrs,
+    )
 
 
 def grid_jumpscripts(gid: int = 1) -> list[dict[str, Any]]:

@@ -1,225 +1,39 @@
-"""Byte-exact serializers of the three JSON dialects and the redis-py 2.x text coercion (spec §8.1, §8.2).
+"""The demo grid's byte forms (spec §8.1, §8.2): :mod:`jsadmin.codecs` at ujson 1.35's float precision.
 
-JumpScale 7 writes the same data in several byte forms. The demo seed, the live grid and the writers
-use these functions so what they store looks exactly like what a real grid stores:
+The demo seed and the live grid store exactly what a real grid stores:
 
 * :func:`ujson_dumps`: ujson 1.35, compact (AC jobs, worker-side jobs, jumpscripts, logs, ECO stubs);
-* :func:`pretty_dumps`: Python 2 ``json`` pretty form (worker-queue items);
-* :func:`cjson_dumps`: Lua cjson (full ECOs in ``eco:objects``);
-* :func:`py2_text`: bare values coerced to text by redis-py 2.x (``True``, ``None``, float ``repr``).
+* :func:`ujson_or_json`: the same, or the standard library's ``json`` text where ujson would refuse
+  a ``NaN`` (a deployment without ujson, spec §8.9; the live grid, so such a job still completes);
+* :func:`pretty_dumps`, :func:`cjson_dumps`, :func:`py2_text`: from :mod:`jsadmin.codecs`.
 
 >>> ujson_dumps({"path": "/opt/js", "msg": "caf\\u00e9", "t": 1539600000.123456})
 b'{"path":"\\\\/opt\\\\/js","msg":"caf\\\\u00e9","t":1539600000.1234560013}'
->>> py2_text(None), py2_text(True), py2_text(0.5)
-(b'None', b'True', b'0.5')
+>>> ujson_or_json({"t": float("nan")})
+b'{"t": NaN}'
 """
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["cjson_dumps", "pretty_dumps", "py2_text", "ujson_dumps"]
+from .. import codecs
+from ..codecs import cjson_dumps, pretty_dumps, py2_text
 
-_UJSON_PRECISION = 10
-_UJSON_POW10 = 10.0**_UJSON_PRECISION
-_UJSON_THRES_MAX = 1e16 - 1
-
-
-def _ujson_float(value: float) -> str:
-    """Port of ujson 1.35 ``Buffer_AppendDoubleUnchecked`` with ``double_precision=10``."""
-    if math.isnan(value) or math.isinf(value):
-        raise ValueError(f"ujson cannot encode {value!r} (Invalid {'Nan' if math.isnan(value) else 'Inf'} value)")
-    neg = value < 0
-    if neg:
-        value = -value
-    if value > _UJSON_THRES_MAX:
-        return format(-value if neg else value, ".15e")
-    whole = int(value)
-    tmp = (value - float(whole)) * _UJSON_POW10
-    frac = int(tmp)
-    diff = tmp - frac
-    if diff > 0.5:
-        frac += 1
-        if frac >= _UJSON_POW10:
-            frac = 0
-            whole += 1
-    elif diff == 0.5 and (frac == 0 or frac & 1):
-        frac += 1
-    if frac:
-        digits = str(frac).rjust(_UJSON_PRECISION, "0").rstrip("0")
-        text = f"{whole}.{digits}"
-    else:
-        text = f"{whole}.0"
-    return "-" + text if neg else text
-
-
-def _ujson_str(value: str) -> str:
-    # stdlib json with ensure_ascii escapes exactly like ujson 1.35 (same short escapes, lower-case
-    # \u00xx for control characters, \uXXXX with surrogate pairs); ujson also escapes "/".
-    return json.dumps(value).replace("/", "\\/")
-
-
-def _ujson_key(key: Any) -> str:
-    if isinstance(key, str):
-        return key
-    if isinstance(key, bool) or key is None:
-        raise TypeError(f"ujson_dumps: unsupported dict key {key!r}")
-    if isinstance(key, int):
-        return str(key)
-    if isinstance(key, float):
-        return _ujson_float(key)
-    if isinstance(key, bytes):
-        return key.decode("utf-8")
-    raise TypeError(f"ujson_dumps: unsupported dict key {key!r}")
-
-
-def _ujson(obj: Any, out: list[str]) -> None:
-    if obj is None:
-        out.append("null")
-    elif obj is True:
-        out.append("true")
-    elif obj is False:
-        out.append("false")
-    elif isinstance(obj, str):
-        out.append(_ujson_str(obj))
-    elif isinstance(obj, int):
-        out.append(str(int(obj)))
-    elif isinstance(obj, float):
-        out.append(_ujson_float(obj))
-    elif isinstance(obj, Mapping):
-        out.append("{")
-        first = True
-        for key, value in obj.items():
-            if not first:
-                out.append(",")
-            first = False
-            out.append(_ujson_str(_ujson_key(key)))
-            out.append(":")
-            _ujson(value, out)
-        out.append("}")
-    elif isinstance(obj, (list, tuple)):
-        out.append("[")
-        for index, value in enumerate(obj):
-            if index:
-                out.append(",")
-            _ujson(value, out)
-        out.append("]")
-    elif isinstance(obj, bytes):
-        out.append(_ujson_str(obj.decode("utf-8")))
-    else:
-        raise TypeError(f"ujson_dumps: {type(obj).__name__} is not JSON serializable")
+__all__ = ["cjson_dumps", "pretty_dumps", "py2_text", "ujson_dumps", "ujson_or_json"]
 
 
 def ujson_dumps(obj: Any) -> bytes:
     """Serialize like ujson 1.35 ``ujson.dumps(obj)`` under Python 2 (spec §8.1 form 1).
-
-    Compact (no spaces), ``/`` escaped as ``\\/``, non-ASCII as lower-case ``\\uXXXX``, floats with up
-    to 10 fractional digits including binary artifacts, int dict keys as strings, key order = dict
-    order. ``NaN``/``Infinity`` raise :class:`ValueError`, as in ujson.
 
     >>> ujson_dumps({"a": [1, 2.5, None, True], 3: "x/y"})
     b'{"a":[1,2.5,null,true],"3":"x\\\\/y"}'
     >>> ujson_dumps(1539600003.5212841034)
     b'1539600003.5212841034'
     """
-    out: list[str] = []
-    _ujson(obj, out)
-    return "".join(out).encode("ascii")
+    return codecs.ujson_dumps(obj, double_precision=codecs.UJSON_135).encode("ascii")
 
 
-def pretty_dumps(obj: Any) -> bytes:
-    """Serialize like the Python 2 model's pretty JSON of worker-queue items (spec §8.1 form 2).
-
-    ``indent=2``, ``sort_keys=True``, item separator ``", "`` (so every line that ends after a comma
-    has a trailing space), raw UTF-8, ``NaN``/``Infinity`` allowed.
-
-    >>> pretty_dumps({"b": [1], "a": "é"})
-    b'{\\n  "a": "\\xc3\\xa9", \\n  "b": [\\n    1\\n  ]\\n}'
-    """
-    text = json.dumps(obj, indent=2, sort_keys=True, separators=(", ", ": "), ensure_ascii=False)
-    return text.encode("utf-8")
-
-
-_CJSON_ESCAPES = {i: f"\\u{i:04x}" for i in range(0x20)}
-_CJSON_ESCAPES.update({0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r"})
-_CJSON_ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\", ord("/"): "\\/", 0x7F: "\\u007f"})
-
-
-def _cjson_number(value: float) -> str:
-    if math.isnan(value) or math.isinf(value):
-        raise ValueError(f"cjson cannot encode {value!r} (Cannot serialise number: must not be NaN or Inf)")
-    return format(value, ".14g")
-
-
-def _cjson(obj: Any, out: list[str], empty_list_as_object: bool) -> None:
-    if obj is None:
-        out.append("null")
-    elif obj is True:
-        out.append("true")
-    elif obj is False:
-        out.append("false")
-    elif isinstance(obj, str):
-        out.append('"' + obj.translate(_CJSON_ESCAPES) + '"')
-    elif isinstance(obj, (int, float)):
-        out.append(_cjson_number(float(obj)))
-    elif isinstance(obj, Mapping):
-        out.append("{")
-        first = True
-        for key, value in obj.items():
-            if not first:
-                out.append(",")
-            first = False
-            if isinstance(key, (int, float)) and not isinstance(key, bool):
-                key = _cjson_number(float(key))
-            elif not isinstance(key, str):
-                raise TypeError(f"cjson_dumps: unsupported dict key {key!r}")
-            out.append('"' + key.translate(_CJSON_ESCAPES) + '":')
-            _cjson(value, out, empty_list_as_object)
-        out.append("}")
-    elif isinstance(obj, (list, tuple)):
-        if not obj and empty_list_as_object:
-            out.append("{}")
-            return
-        out.append("[")
-        for index, value in enumerate(obj):
-            if index:
-                out.append(",")
-            _cjson(value, out, empty_list_as_object)
-        out.append("]")
-    else:
-        raise TypeError(f"cjson_dumps: {type(obj).__name__} is not JSON serializable")
-
-
-def cjson_dumps(obj: Any, *, empty_list_as_object: bool = True) -> bytes:
-    """Serialize like Lua cjson inside Redis (``eco.lua``; spec §8.1 form 3).
-
-    Compact, ``/`` escaped, raw UTF-8, numbers as ``%.14g`` (float epochs lose precision), and an
-    empty list comes back as ``{}`` because a decoded-then-encoded empty Lua table is an object.
-
-    >>> cjson_dumps({"t": 1539600000.123456, "data": [], "path": "/x"})
-    b'{"t":1539600000.1235,"data":{},"path":"\\\\/x"}'
-    """
-    out: list[str] = []
-    _cjson(obj, out, empty_list_as_object)
-    return "".join(out).encode("utf-8")
-
-
-def py2_text(value: Any) -> bytes:
-    """Coerce a bare value to bytes the way redis-py 2.10 ``Encoder.encode`` does (spec §8.2).
-
-    ints -> decimal, floats -> ``repr``, ``True``/``False`` -> ``b"True"``/``b"False"``,
-    ``None`` -> ``b"None"``, text -> UTF-8, bytes unchanged, anything else -> its ``str``.
-
-    >>> py2_text(1539600123.456789), py2_text(False), py2_text(42)
-    (b'1539600123.456789', b'False', b'42')
-    """
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, float):
-        return repr(value).encode("ascii")
-    if isinstance(value, int):  # bool included: str(True) == "True"
-        return str(value).encode("ascii")
-    return str(value).encode("utf-8")
+def ujson_or_json(obj: Any) -> bytes:
+    """:func:`ujson_dumps`, or stdlib ``json`` text when ujson would refuse a NaN/Infinity."""
+    return codecs.ujson_dumps(obj, double_precision=codecs.UJSON_135, allow_nan=True).encode("ascii")

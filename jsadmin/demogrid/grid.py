@@ -36,9 +36,9 @@ import redis
 from .. import keys
 from ..compat import server_info
 from ..errors import JsAdminError
-from ._grid_json import ujson_dumps
 from ._grid_node import Node, Shared, connect, schedule_cmd, store_pm_jumpscripts
 from ._grid_scripts import ORGANIZATION, grid_jumpscripts
+from .encoding import ujson_or_json
 
 __all__ = ["Duration", "LiveGrid", "Scenario", "grid_scripts"]
 
@@ -510,5 +510,5 @@ def _app_register(client: redis.Redis, appname: str, pid: int) -> None:
     except (ValueError, TypeError):
         pids = []
     pids.append(pid)
-    client.hset(keys.APPLICATION, appname, ujson_dumps(pids))
+    client.hset(keys.APPLICATION, appname, ujson_or_json(pids))
 

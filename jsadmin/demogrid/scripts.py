@@ -18,51 +18,15 @@ import ast
 from pathlib import Path
 from typing import Any
 
+from ..domain import Jumpscript
+
 __all__ = ["JUMPSCRIPT_KEYS", "PM_JUMPSCRIPTS_DIR", "demo_jumpscripts_dir", "load_demo_jumpscripts", "parse_jumpscript"]
 
 PM_JUMPSCRIPTS_DIR = "/opt/jumpscale7/apps/processmanager/jumpscripts"
 """Where a processmanager extracts the jumpscripts it downloads from the AC (§6.9)."""
 
-JUMPSCRIPT_KEYS = (
-    "name",
-    "organization",
-    "category",
-    "author",
-    "license",
-    "version",
-    "descr",
-    "roles",
-    "source",
-    "path",
-    "queue",
-    "async",
-    "period",
-    "order",
-    "log",
-    "enable",
-    "startatboot",
-    "gid",
-    "id",
-    "timeout",
-)
+JUMPSCRIPT_KEYS = Jumpscript.KEYS
 """The 20 keys of the normal form, in the order the demo serializes them."""
-
-_DEFAULTS: dict[str, Any] = {
-    "organization": "unknown",
-    "category": "unknown",
-    "author": "unknown",
-    "license": "unknown",
-    "version": "1.0",
-    "roles": [],
-    "queue": "",
-    "async": False,
-    "period": 0,
-    "order": 1,
-    "log": True,
-    "enable": True,
-    "startatboot": False,
-    "timeout": None,
-}
 
 
 def demo_jumpscripts_dir() -> Path:
@@ -97,7 +61,7 @@ def _module_assignments(tree: ast.Module, path: Path) -> dict[str, Any]:
         try:
             found[name] = ast.literal_eval(node.value)
         except ValueError:
-            if name in _DEFAULTS or name in ("descr", "name"):
+            if name in Jumpscript.DEFAULTS or name in ("descr", "name"):
                 raise ValueError(f"{path}: {name!r} must be a literal") from None
     return found
 
@@ -118,33 +82,11 @@ def parse_jumpscript(path: Path, *, organization_dir: str | None = None, gid: in
         raise ValueError(f"{path}: a jumpscript needs a module-level 'descr'")
     if not any(isinstance(n, ast.FunctionDef) and n.name == "action" for n in tree.body):
         raise ValueError(f"{path}: a jumpscript needs a module-level 'def action(...)'")
-    values = {key: attrs.get(key, default) for key, default in _DEFAULTS.items()}
-    roles = [role for role in values["roles"] if role != "*"]  # the PM drops "*" before storing
     org_dir = organization_dir or path.parent.name
-    result: dict[str, Any] = {
-        "name": attrs.get("name", path.stem.lower()),
-        "organization": values["organization"],
-        "category": values["category"],
-        "author": values["author"],
-        "license": values["license"],
-        "version": values["version"],
-        "descr": attrs["descr"],
-        "roles": roles,
-        "source": source,
-        "path": f"{PM_JUMPSCRIPTS_DIR}/{org_dir}/{path.name}",
-        "queue": values["queue"],
-        "async": bool(values["async"]),
-        "period": values["period"],
-        "order": values["order"],
-        "log": bool(values["log"]),
-        "enable": bool(values["enable"]),
-        "startatboot": bool(values["startatboot"]),
-        "gid": gid,
-        "id": None,
-        "timeout": values["timeout"],
-    }
-    assert tuple(result) == JUMPSCRIPT_KEYS
-    return result
+    return Jumpscript.pm(
+        name=attrs.get("name", path.stem.lower()), descr=attrs["descr"], source=source,
+        path=f"{PM_JUMPSCRIPTS_DIR}/{org_dir}/{path.name}", gid=gid, **Jumpscript.attributes(attrs),
+    )
 
 
 def load_demo_jumpscripts(*, gid: int = 1) -> list[dict[str, Any]]:

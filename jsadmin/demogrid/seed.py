@@ -29,8 +29,9 @@ from typing import Any
 import redis
 
 from jsadmin import keys
+from jsadmin.domain import Job
 
-from .encoding import cjson_dumps, pretty_dumps, py2_text, ujson_dumps
+from .encoding import cjson_dumps, pretty_dumps, py2_text, ujson_dumps, ujson_or_json
 from .scripts import load_demo_jumpscripts
 
 __all__ = ["FAMILIES", "seed_demo"]
@@ -397,33 +398,12 @@ class _Seeder:
         if target_nid is not None and gid_text:
             target_nid = str(target_nid)
         session = self.sessionid(self.nid_choice()) if sessionid else None
-        job: dict[str, Any] = {
-            "id": self.next_ac_id(),
-            "sessionid": session,
-            "gid": str(self.gid) if gid_text else self.gid,
-            "nid": target_nid,
-            "cmd": cmd,
-            "wait": wait,
-            "category": category,
-            "roles": [role] if role else [],
-            "args": args or {},
-            "queue": queue or "",
-            "timeout": timeout,
-            "result": None,
-            "parent": None,
-            "resultcode": None,
-            "state": "SCHEDULED",
-            "timeCreate": t_create,
-            "timeStart": 0,
-            "timeStop": 0,
-            "log": log,
-            "errorreport": False,
-            "tags": tags,
-            "guid": self.guid32(),
-            "_ckey": "",
-            "_meta": ["system", "job", 1],
-            "jscriptid": jscriptid,
-        }
+        job = Job.scheduled(
+            id=self.next_ac_id(), sessionid=session, gid=str(self.gid) if gid_text else self.gid,
+            nid=target_nid, cmd=cmd, wait=wait, category=category, role=role, args=args,
+            queue=queue or "", timeout=timeout, time_create=t_create, log=log, tags=tags,
+            guid=self.guid32(), jscriptid=jscriptid,
+        )
         if era in ("2017", "2015"):
             del job["tags"]
             if job["jscriptid"] is None and script is not None:
@@ -483,31 +463,13 @@ class _Seeder:
             timeout, log = script["timeout"], script["log"]
         if legacy:
             category, cmd = "jumpscript", f"{script['organization']}/{script['name']}"
-        return {
-            "id": self.next_local_id(),
-            "guid": self.guid40(),
-            "sessionid": self.sessionid(nid),
-            "gid": self.gid,
-            "nid": nid,
-            "cmd": cmd,
-            "category": category,
-            "jscriptid": jscriptid,
-            "roles": [],
-            "args": self.args_for(script["name"]) if exec_function is None else {"path": "/var/log/jumpscale"},
-            "queue": script["queue"] if exec_function is None else "default",
-            "timeout": timeout,
-            "wait": False,
-            "errorreport": False,
-            "result": None,
-            "parent": None,
-            "resultcode": None,
-            "state": "SCHEDULED",
-            "timeCreate": t_create,
-            "timeStart": 0,
-            "timeStop": 0,
-            "log": log,
-            "internal": True,
-        }
+        return Job.local(
+            id=self.next_local_id(), guid=self.guid40(), sessionid=self.sessionid(nid), gid=self.gid,
+            nid=nid, cmd=cmd, category=category, jscriptid=jscriptid,
+            args=self.args_for(script["name"]) if exec_function is None else {"path": "/var/log/jumpscale"},
+            queue=script["queue"] if exec_function is None else "default",
+            timeout=timeout, time_create=t_create, log=log,
+        )
 
     # ---- writers per area ----------------------------------------------------------------------
     def job_bytes(self, job: dict[str, Any]) -> bytes:
@@ -732,7 +694,7 @@ class _Seeder:
         script = self.by_name["exec"]
         nid = self.nid_choice()
         job = self.worker_copy(self.pick_up(self.ac_job(script, t_create=self.now_i - 7, nid=nid, tags={"budget": math.nan, "owner": "ops"}), nid))
-        w.set("worker_jobs", keys.worker_job(job["id"]), json.dumps(job).encode())
+        w.set("worker_jobs", keys.worker_job(job["id"]), ujson_or_json(job))
         w.rpush("worker_queues", keys.worker_queue(job["queue"]), pretty_dumps(job))
 
         # AC jobs that never finished (stay forever) and failed ones (EXPIRE 60)

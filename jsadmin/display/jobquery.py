@@ -19,15 +19,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..analytics.jobs import best_first, jumpscript_ids, one_row_per_job
+from ..catalog import job_families
+from ..domain import JobState
 
-JOB_FAMILIES: tuple[str, ...] = (
-    "job_results",
-    "worker_jobs",
-    "jobs",
-    "worker_queues",
-    "command_queues",
-)
-"""Job-bearing families, most final copy first (the order used to label rows)."""
+JOB_FAMILIES: tuple[str, ...] = job_families("authority")
+"""Job-bearing families, most authoritative copy first (the order used to label rows)."""
 
 PAGE_SIZE = 50
 
@@ -297,6 +293,6 @@ def job_eco(row: Mapping[str, object], ecos: pd.DataFrame | None = None) -> dict
 
 def states_in(jobs: pd.DataFrame) -> list[str]:
     """State values present (plus the standard ones), for the state filter."""
-    standard = ["SCHEDULED", "STARTED", "OK", "ERROR", "TIMEOUT", "NOWORK"]
+    standard = list(JobState.ALL)
     seen: Iterable[str] = jobs["state"].dropna().astype(str).unique() if "state" in jobs.columns else []
     return standard + sorted(set(seen) - set(standard))

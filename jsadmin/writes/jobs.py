@@ -27,6 +27,7 @@ import pandas as pd
 import redis
 
 from .. import keys
+from ..codecs import ujson_dumps, ujson_fast
 from ..compat import server_info
 from ..errors import (
     JobTimeoutError,
@@ -37,7 +38,6 @@ from ..errors import (
 )
 from ..frames import to_datetime
 from . import validate as v
-from ._ujson import ujson_dumps, ujson_fast
 from .journal import Journal
 from .plan import WritePlan
 from .scripts import SCRIPTS, Call, new_write_id

@@ -24,18 +24,15 @@ from typing import Any
 import redis
 
 from .. import keys
+from ..codecs import ujson_dumps
+from ..domain import Jumpscript
 from ..errors import WriteRefused, WriteValidationError
 from . import validate as v
-from ._ujson import ujson_dumps
 from .journal import Journal
 from .plan import WritePlan
 from .scripts import SCRIPTS, new_write_id
 
-JUMPSCRIPT_KEYS = (
-    "name", "organization", "category", "author", "license", "version", "descr", "roles",
-    "source", "path", "queue", "async", "period", "order", "log", "enable", "startatboot",
-    "gid", "id", "timeout",
-)
+JUMPSCRIPT_KEYS = Jumpscript.KEYS
 """The 20 keys of the processmanager form (spec §5.4), in the order jsadmin writes them."""
 
 _ID_MARK = "\x00jsadmin-id\x00"
@@ -159,17 +156,13 @@ def prepare_jumpscript(
     role_list = [v.key_part("role", r) for r in roles if r != "*"]
     if isinstance(period, bool) or not isinstance(period, (int, str)):
         raise WriteValidationError(f"period must be seconds (int) or a cron string, got {period!r}")
-    fields: dict[str, Any] = {
-        "name": name,
+    attrs: dict[str, Any] = {
         "organization": organization,
         "category": v.key_part("category", category, colon=True),
         "author": v.text("author", author, empty=True),
         "license": v.text("license", license, empty=True),
         "version": v.text("version", version, empty=True),
-        "descr": descr,
         "roles": role_list,
-        "source": source,
-        "path": None,
         "queue": v.key_part("queue", queue, empty=True),
         "async": v.flag("async_", async_),
         "period": period,
@@ -177,11 +170,10 @@ def prepare_jumpscript(
         "log": v.flag("log", log),
         "enable": v.flag("enable", enable),
         "startatboot": v.flag("startatboot", startatboot),
-        "gid": None if gid is None else v.int_like("gid", gid),
-        "id": None,
-        "timeout": v.number_or_none("timeout", timeout),
     }
-    return _serialise(fields)
+    gid_value = None if gid is None else v.int_like("gid", gid)
+    attrs["timeout"] = v.number_or_none("timeout", timeout)
+    return _serialise(Jumpscript.pm(name=name, descr=descr, source=source, gid=gid_value, **attrs))
 
 
 def _serialise(fields: dict[str, Any]) -> PreparedJumpscript:

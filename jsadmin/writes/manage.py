@@ -30,6 +30,7 @@ import pandas as pd
 import redis
 
 from .. import keys
+from ..domain import JobState
 from ..errors import (
     PartialWriteError,
     WriteError,
@@ -53,7 +54,7 @@ MAX_HEAD_MOVES = 100
 """Purge chunks re-read after the list head changed under them before purge_queue gives up."""
 MAX_SCAN_ITEMS = 2_000_000
 SCAN_COUNT = 500
-REQUEUE_STATES = ("ERROR", "TIMEOUT", "NOWORK")
+REQUEUE_STATES = JobState.RETRYABLE
 UNDOABLE = ("cancel_jobs", "purge_queue", "delete_jobs", "cleanup_leftovers")
 LIST_PREFIXES = (
     keys.COMMAND_QUEUE_PREFIX, keys.DOC_COMMAND_QUEUE_PREFIX, keys.WORKER_QUEUE_PREFIX,

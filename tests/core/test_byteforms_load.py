@@ -13,10 +13,9 @@ from byteforms import BYTEFORMS, MALFORMED, ByteForm, all_forms, write
 
 import jsadmin
 from jsadmin.catalog import FAMILIES
-from jsadmin.reader import _VALUE_COLUMN
 
-# the column holding a bare value, per family
-VALUE_COLUMN = {name: _VALUE_COLUMN.get(name, "value") for name in FAMILIES}
+# the column holding a bare value, per family (the catalog says where a single-value decoder puts it)
+VALUE_COLUMN = {name: fam.scalar_column or "value" for name, fam in FAMILIES.items()}
 VALUE_COLUMN.update({"applications": "pids"})
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ...analytics._common import DEFAULT_LEFTOVER_AFTER, human_duration
+from ...catalog import queue_families
 from ...extras import require
 from ...keyinfo import family_keyspace
 from ...scan import scan_keys
@@ -34,7 +35,7 @@ FAMILIES = (
     "ecos", "healthcheck_status", "healthcheck_lastcheck", "health_status",
 )
 """Families read on each refresh (whole hashes, bounded HSCAN)."""
-QUEUE_FAMILIES = ("command_queues", "worker_queues")
+QUEUE_FAMILIES = tuple(queue_families())
 """Read with a per-key ``limit`` of the oldest entries (``keep="oldest"``: the head, where jobs wait
 longest, so stuck jobs and the oldest-entry age are seen) so a backed-up queue stays cheap."""
 QUEUE_LIMIT = 200

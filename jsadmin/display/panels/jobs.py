@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from ...catalog import queue_families
+from ...domain import JobState
 from ..html import frame_html, message_html, render_plan_html, render_records_html
 from ..jobquery import (
     JOB_FAMILIES,
@@ -39,7 +41,7 @@ TABLE_COLUMNS = ("state", "jumpscript", "id", "gid", "nid", "role", "seen_in", "
 COPY_COLUMNS = ("family", "state", "key", "field", "position", "nid", "timeStart", "timeStop")
 VIEW_COLUMNS = ("source", "family", "seen_in", "copies", "jumpscript", "origin", "last_seen")
 """Columns the one-row-per-job view adds; the detail shows them above the job JSON, not in it."""
-QUEUE_FAMILIES = ("command_queues", "worker_queues")
+QUEUE_FAMILIES = tuple(queue_families())
 """Families whose copies *Cancel* removes (the queued copies of the selected jobs)."""
 
 
@@ -301,7 +303,7 @@ class JobBrowser(Panel):
             'font-family:var(--jp-code-font-family,monospace);font-size:11px;line-height:1.35;background:#f6f8fa;padding:6px;white-space:pre">'
             + escape(json.dumps(record, indent=2, default=str, ensure_ascii=False)) + "</pre></div>",
         ]
-        eco = job_eco(row, self._ecos_frame() if row.get("state") in ("ERROR", "TIMEOUT") else None)
+        eco = job_eco(row, self._ecos_frame() if row.get("state") in JobState.FAILED else None)
         if eco:
             shown: dict[str, object] = {k: eco.get(k) for k in ("category", "errormessage", "level", "type", "state",
                                              "occurrences", "backtrace", "guid") if k in eco}
