@@ -10,14 +10,19 @@ and by other conftests and tests (``tests/`` is on ``sys.path``)::
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import redis
 
 from jsadmin.compat import FEATURES, ServerInfo
-from jsadmin.embedded import EmbeddedRedis, binary_version, find_redis_server, free_port
+from jsadmin.embedded import ENV_BINARY, EmbeddedRedis, binary_version, find_redis_server, free_port
+
+T = TypeVar("T")
 
 
 def selected_binary() -> Path:
@@ -45,6 +50,45 @@ def require_feature(feature: str) -> None:
 
 
 
+def default_leg() -> bool:
+    """True when the run uses jsadmin's own redis-server (no ``--redis-server``/``$JSADMIN_REDIS_SERVER``):
+    the matrix's ``default`` leg, where tests marked ``version_independent`` run (once, not per leg)."""
+    return not os.environ.get(ENV_BINARY)
+
+
+def commandstats(client: redis.Redis) -> dict[str, int]:
+    """``INFO commandstats`` as ``{command: calls}``, lower-case, the same on every Redis version.
+
+    Redis 7 counts subcommands apart (``cmdstat_config|resetstat``, ``cmdstat_client|list``);
+    older servers count them under their command. Both are reported under the command name.
+
+    >>> commandstats(r)["config"]     # after CONFIG RESETSTAT on any version  # doctest: +SKIP
+    1
+    """
+    out: dict[str, int] = {}
+    for name, stats in client.info("commandstats").items():
+        if isinstance(stats, dict) and "calls" in stats:
+            command = str(name).removeprefix("cmdstat_").lower().split("|")[0]
+            out[command] = out.get(command, 0) + int(stats["calls"])
+    return out
+
+
+def wait_for(condition: Callable[[], T], *, timeout: float = 10.0, every: float = 0.02, what: str = "") -> T:
+    """Poll ``condition`` until it returns something truthy (returned), or fail after ``timeout`` s.
+
+    >>> wait_for(lambda: r.llen("q") == 2, what="two queued jobs")   # doctest: +SKIP
+    True
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what or condition}")
+        time.sleep(every)
+
+
 @dataclass
 class ServerFactory:
     """Starts real servers from the selected binary and stops whatever is left at session end.
@@ -65,6 +109,30 @@ class ServerFactory:
         srv = EmbeddedRedis.start(port=port or (free_port() if tcp else None), args=args, binary=binary or self.binary)
         self.started.append(srv)
         return srv
+
+    def seeded(
+        self, *, seed: int = 7, nodes: int = 6, jobs: int = 240, password: str | None = None,
+        tcp: bool = True, args: tuple[str, ...] = (), binary: Path | None = None,
+    ) -> EmbeddedRedis:
+        """A new server holding ``seed_demo(seed=, nodes=, jobs=)``, then locked by ``password``
+        (seeded over the unix socket first: ``EmbeddedRedis.start`` PINGs without AUTH)."""
+        from jsadmin.demogrid import seed_demo
+
+        srv = self.start(tcp=tcp, args=args, binary=binary)
+        client = self.client(srv)
+        try:
+            seed_demo(client, seed=seed, nodes=nodes, jobs=jobs)
+            if password is not None:
+                client.config_set("requirepass", password)
+        finally:
+            client.close()
+        return srv
+
+    @staticmethod
+    def url(srv: EmbeddedRedis, password: str | None = None) -> str:
+        """``redis://[:password@]127.0.0.1:<port>/0`` of a TCP server."""
+        auth = f":{password}@" if password else ""
+        return f"redis://{auth}127.0.0.1:{srv.port}/0"
 
     @staticmethod
     def client(srv: EmbeddedRedis, **options: object) -> redis.Redis:

@@ -25,11 +25,12 @@ from typing import Any
 
 import pytest
 import redis
+from redis_servers import commandstats
 
 import jsadmin
 from jsadmin.demogrid import seed_demo
 from jsadmin.demogrid.grid import LiveGrid, Scenario
-from jsadmin.display.cost import WRITE_COMMANDS, commandstats
+from jsadmin.display.cost import WRITE_COMMANDS
 from jsadmin.embedded import EmbeddedRedis, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")

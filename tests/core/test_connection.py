@@ -184,13 +184,13 @@ def test_a_user_name_on_a_server_without_acl_names_the_version(old_server: Embed
 def test_tls_to_a_server_without_tls_names_the_version(old_server: EmbeddedRedis) -> None:
     version = ".".join(map(str, binary_version(old_server.binary)))
     with pytest.raises(UnsupportedByServer, match=r"TLS") as err:
-        jsadmin.connect(f"rediss://:{OLD_PW}@127.0.0.1:{old_server.port}/0", socket_connect_timeout=2, socket_timeout=2)
+        jsadmin.connect(f"rediss://:{OLD_PW}@127.0.0.1:{old_server.port}/0", socket_connect_timeout=2, socket_timeout=0.5)
     text = str(err.value)
     assert "plain text" in text and "redis://" in text and OLD_PW not in text
     open_srv = EmbeddedRedis.start(port=free_port(), binary=old_server.binary)  # no password: version known
     try:
         with pytest.raises(UnsupportedByServer, match=rf"TLS needs Redis 6\.0 or newer; .* runs Redis {version}"):
-            jsadmin.connect(f"rediss://127.0.0.1:{open_srv.port}/0", socket_connect_timeout=2, socket_timeout=2)
+            jsadmin.connect(f"rediss://127.0.0.1:{open_srv.port}/0", socket_connect_timeout=2, socket_timeout=0.5)
     finally:
         open_srv.stop()
 

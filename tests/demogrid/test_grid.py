@@ -20,6 +20,7 @@ from jsadmin.demogrid import seed_demo
 from jsadmin.demogrid.grid import Duration, LiveGrid, Scenario
 from jsadmin.embedded import EmbeddedRedis, free_port
 from jsadmin.errors import JsAdminError
+from jsadmin.writes import WritesMixin
 
 WAIT = 15.0  # generous upper bound for a job to come back on a busy 2-core machine
 ONE_NODE = {1: ["master", "node"]}
@@ -488,8 +489,7 @@ class _Writer:
 
 @pytest.fixture()
 def writer(r: redis.Redis, redis_url: str, tmp_path: Path) -> Any:
-    api = pytest.importorskip("jsadmin.writes.api")
-    cls = type("Writer", (_Writer, api.WritesMixin), {})
+    cls = type("Writer", (_Writer, WritesMixin), {})
     return cls(r, redis_url, tmp_path / "journal.jsonl")
 
 

@@ -108,7 +108,7 @@ def test_status_reports_down_and_wrong_password_without_failing_the_rest(servers
     assert errors["down"].startswith("ConnectionError") and "refused" in errors["down"]
     assert errors["badauth"].startswith("AuthenticationError")
     assert all(pd.isna(errors[n]) for n in ok if ok[n])
-    assert (st["elapsed"] >= 0).all() and (st["operation"] == "load jobs").all()
+    assert st["elapsed"].between(0, 10).all() and (st["operation"] == "load jobs").all()
     assert set(jobs["source"]) == {n for n, v in ok.items() if v}
     everything = st.to_string() + repr(st.to_dict()) + repr(f) + jobs.to_string()
     assert "not-the-pw" not in everything and PASSWORD not in everything

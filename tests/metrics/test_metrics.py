@@ -23,11 +23,12 @@ import pandas as pd
 import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
+from redis_servers import commandstats
 
 import jsadmin
 from jsadmin.analytics import heartbeat_ages
 from jsadmin.demogrid import seed_demo
-from jsadmin.display.cost import WRITE_COMMANDS, commandstats
+from jsadmin.display.cost import WRITE_COMMANDS
 from jsadmin.embedded import EmbeddedRedis, free_port
 from jsadmin.metrics import serve
 
