@@ -107,6 +107,17 @@ def redis_server(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def demo_grid(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
+    """One seeded demo grid (``seed_demo(seed=7)``) on TCP, shared by the tests that only read it.
+
+    Never write to it: tests that check "nothing was written" compare its keyspace.
+    """
+    server = redis_factory.seeded(seed=7)
+    yield server
+    server.stop()
+
+
 @pytest.fixture()
 def redis_url(redis_server: EmbeddedRedis) -> str:
     """URL of an emptied server: every test starts from FLUSHALL."""
@@ -114,6 +125,17 @@ def redis_url(redis_server: EmbeddedRedis) -> str:
     client.flushall()
     client.close()
     return redis_server.url
+
+
+@pytest.fixture()
+def seeded_url(redis_url: str) -> str:
+    """The emptied test server holding ``seed_demo(seed=7)``: this test's own, it may write."""
+    from jsadmin.demogrid import seed_demo
+
+    client = redis.Redis.from_url(protocol=2, url=redis_url)
+    seed_demo(client, seed=7)
+    client.close()
+    return redis_url
 
 
 @pytest.fixture()

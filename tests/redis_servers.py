@@ -103,11 +103,19 @@ class ServerFactory:
     started: list[EmbeddedRedis] = field(default_factory=list)
 
     def start(
-        self, *, tcp: bool = True, port: int | None = None, args: tuple[str, ...] = (), binary: Path | None = None
+        self, *, tcp: bool = True, port: int | None = None, args: tuple[str, ...] = (), binary: Path | None = None,
+        password: str | None = None,
     ) -> EmbeddedRedis:
-        """A new server (stop it yourself with ``.stop()``, or it is stopped at session end)."""
+        """A new server (stop it yourself with ``.stop()``, or it is stopped at session end).
+
+        ``password`` sets ``requirepass`` once it runs (``EmbeddedRedis.start`` PINGs without AUTH).
+        """
         srv = EmbeddedRedis.start(port=port or (free_port() if tcp else None), args=args, binary=binary or self.binary)
         self.started.append(srv)
+        if password is not None:
+            client = self.client(srv)
+            client.config_set("requirepass", password)
+            client.close()
         return srv
 
     def seeded(

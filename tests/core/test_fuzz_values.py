@@ -33,7 +33,7 @@ import pytest
 import redis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from redis_servers import default_leg
+from redis_servers import ServerFactory, default_leg
 
 import jsadmin
 from jsadmin.analytics import error_summary, finished_jobs, grid_health, latency_summary
@@ -201,8 +201,8 @@ def values(draw: Any, family: str) -> tuple[bytes, Any, Any]:
 
 # ------------------------------------------------------------------------------ the property
 @pytest.fixture(scope="module")
-def server() -> Iterator[EmbeddedRedis]:
-    s = EmbeddedRedis.start()
+def server(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
+    s = redis_factory.start(tcp=False)
     yield s
     s.stop()
 

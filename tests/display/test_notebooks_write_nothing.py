@@ -9,7 +9,6 @@ writes open their own embedded demo grid instead, and say so.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -18,9 +17,8 @@ import redis
 from nbclient import NotebookClient
 from redis_servers import commandstats
 
-from jsadmin.demogrid import seed_demo
 from jsadmin.display.cost import WRITE_COMMANDS
-from jsadmin.embedded import EmbeddedRedis, free_port
+from jsadmin.embedded import EmbeddedRedis
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 READS_THE_GRID = {"01_tour", "04_control_panels", "06_fleet_health"}
@@ -29,23 +27,14 @@ READS_THE_GRID = {"01_tour", "04_control_panels", "06_fleet_health"}
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def grid_url() -> Iterator[str]:
-    """A real redis-server holding a seeded (not live) demo grid: nothing else writes to it."""
-    server = EmbeddedRedis.start(port=free_port())
-    client = redis.Redis.from_url(server.url, protocol=2)
-    seed_demo(client, seed=7)
-    client.close()
-    yield server.url
-    server.stop()
+@pytest.fixture()
+def grid_url(demo_grid: EmbeddedRedis) -> str:
+    """A real redis-server holding a seeded (not live) demo grid: nothing writes to it."""
+    return demo_grid.url
 
 
 def _keyspace(r: redis.Redis) -> dict[bytes, bytes | None]:
     return {k: r.dump(k) for k in r.scan_iter(count=1000)}
-
-
-def _calls(r: redis.Redis) -> dict[str, int]:
-    return commandstats(r)
 
 
 def _execute(path: Path, timeout: int = 240) -> None:
@@ -74,9 +63,9 @@ def test_executing_a_notebook_writes_nothing_to_the_grid(name: str, grid_url: st
     monkeypatch.setenv("JSADMIN_URL", grid_url)
     monkeypatch.setenv("JSADMIN_JOURNAL", str(tmp_path / "journal.jsonl"))
     r = redis.Redis.from_url(grid_url, protocol=2)
-    before, calls_before = _keyspace(r), _calls(r)
+    before, calls_before = _keyspace(r), commandstats(r)
     _execute(NOTEBOOKS / f"{name}.ipynb")
-    calls_after = _calls(r)
+    calls_after = commandstats(r)
     delta = {c: n - calls_before.get(c, 0) for c, n in calls_after.items() if n != calls_before.get(c, 0)}
     writes = {c: n for c, n in delta.items() if c in WRITE_COMMANDS}
     assert writes == {}, f"{name} sent write commands to $JSADMIN_URL: {writes}"
