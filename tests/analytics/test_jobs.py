@@ -28,8 +28,7 @@ from jsadmin.analytics.jobs import (
     jumpscript_id,
     one_row_per_job,
 )
-
-seed = pytest.importorskip("jsadmin.demogrid.seed", reason="the demo seed is not available")
+from jsadmin.demogrid import seed
 
 
 def _frames(admin) -> dict[str, pd.DataFrame]:

@@ -14,9 +14,8 @@ from jsadmin import keys
 from jsadmin.analytics import latency_summary, load_history
 from jsadmin.analytics.history import read_table
 from jsadmin.analytics.probe import probe
+from jsadmin.demogrid import grid as grid_mod
 from jsadmin.errors import ReadOnlyError, WriteValidationError
-
-grid_mod = pytest.importorskip("jsadmin.demogrid.grid", reason="the live demo grid is not available")
 
 
 def _final_results(r: redis.Redis) -> set[str]:

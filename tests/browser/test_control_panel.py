@@ -25,12 +25,12 @@ from typing import Any
 
 import pytest
 import redis
+from redis_servers import ServerFactory, commandstats
 
 import jsadmin
-from jsadmin.demogrid import seed_demo
 from jsadmin.demogrid.grid import LiveGrid, Scenario
-from jsadmin.display.cost import commandstats, server_writes
-from jsadmin.embedded import EmbeddedRedis, free_port
+from jsadmin.display.cost import server_writes
+from jsadmin.embedded import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "04_control_panels.ipynb"
@@ -58,12 +58,9 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def grid_url() -> Iterator[str]:
+def grid_url(redis_factory: ServerFactory) -> Iterator[str]:
     """A real redis-server on TCP holding a seeded demo grid; nothing else writes to it until ``live``."""
-    server = EmbeddedRedis.start(port=free_port())
-    client = redis.Redis.from_url(protocol=2, url=server.url)
-    seed_demo(client, seed=7)
-    client.close()
+    server = redis_factory.seeded(seed=7)
     yield server.url
     server.stop()
 

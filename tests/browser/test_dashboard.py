@@ -26,11 +26,11 @@ from typing import Any
 import psutil
 import pytest
 import redis
+from redis_servers import ServerFactory, commandstats
 
 import jsadmin
-from jsadmin.demogrid import seed_demo
-from jsadmin.display.cost import commandstats, server_writes
-from jsadmin.embedded import EmbeddedRedis, free_port
+from jsadmin.display.cost import server_writes
+from jsadmin.embedded import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -47,14 +47,10 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def grid() -> Iterator[str]:
+def grid(redis_factory: ServerFactory) -> Iterator[str]:
     """A seeded demo grid behind a password; yields the URL with the password."""
-    server = EmbeddedRedis.start(port=free_port())
-    client = redis.Redis.from_url(server.url, protocol=2)
-    seed_demo(client, seed=7)
-    client.config_set("requirepass", PASSWORD)
-    client.close()
-    yield f"redis://:{PASSWORD}@127.0.0.1:{server.port}/0"
+    server = redis_factory.seeded(seed=7, password=PASSWORD)
+    yield redis_factory.url(server, PASSWORD)
     server.stop()
 
 

@@ -25,12 +25,7 @@ PASSWORD = "cli-pw-77x"
 @pytest.fixture(scope="module")
 def grid(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
     """A seeded demo grid on TCP that the tests only read."""
-    from jsadmin.demogrid import seed_demo
-
-    srv = redis_factory.start()
-    client = redis.Redis.from_url(protocol=2, url=srv.url)
-    seed_demo(client, seed=4, nodes=2, jobs=40)
-    client.close()
+    srv = redis_factory.seeded(seed=4, nodes=2, jobs=40)
     yield srv
     srv.stop()
 
@@ -43,6 +38,7 @@ def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> s
     )
 
 
+@pytest.mark.version_independent  # the command line only: no server is reached
 def test_console_script_is_installed() -> None:
     assert BIN.is_file(), "pip install -e . creates the jsadmin console script"
 
@@ -142,8 +138,10 @@ def test_snapshot_and_diff_commands(
     assert "already exists" in capsys.readouterr().err
 
 
-def test_enqueue_and_register_dry_run_then_real(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    srv = EmbeddedRedis.start(port=free_port())
+def test_enqueue_and_register_dry_run_then_real(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], redis_factory: ServerFactory
+) -> None:
+    srv = redis_factory.start()
     try:
         url = srv.url
         base = ["enqueue", "--url", url, "--gid", "1", "--nid", "2", "--category", "jumpscale", "--cmd", "echo"]
@@ -195,6 +193,7 @@ def test_input_errors_are_one_clear_line(
     assert len(err) == 1 and message in err[0] and err[0].startswith(f"jsadmin {argv[0]}: error:")
 
 
+@pytest.mark.version_independent  # the command line only: no server is reached
 def test_connection_errors_exit_1_without_traceback_or_secret() -> None:
     port = free_port()
     proc = run("load", "jobs", "--url", f"redis://:{PASSWORD}@127.0.0.1:{port}/0")
@@ -204,12 +203,11 @@ def test_connection_errors_exit_1_without_traceback_or_secret() -> None:
     assert PASSWORD not in proc.stderr + proc.stdout
 
 
-def test_wrong_password_is_reported_without_the_password(capsys: pytest.CaptureFixture[str]) -> None:
-    locked = EmbeddedRedis.start(port=free_port())
+def test_wrong_password_is_reported_without_the_password(
+    capsys: pytest.CaptureFixture[str], redis_factory: ServerFactory
+) -> None:
+    locked = redis_factory.start(password=PASSWORD)
     try:
-        client = redis.Redis(protocol=2, port=locked.port)
-        client.config_set("requirepass", PASSWORD)
-        client.close()
         assert main(["summary", "--url", f"redis://:wrong-{PASSWORD}@127.0.0.1:{locked.port}/0"]) == 1
         err = capsys.readouterr().err
         assert ("invalid username-password pair" in err or "invalid password" in err) and PASSWORD not in err
@@ -220,6 +218,7 @@ def test_wrong_password_is_reported_without_the_password(capsys: pytest.CaptureF
         locked.stop()
 
 
+@pytest.mark.version_independent  # the command line only: no server is reached
 def test_help_of_every_command() -> None:
     for cmd in ("summary", "load", "snapshot", "diff", "record", "lab", "enqueue", "register"):
         assert main([cmd, "--help"]) == 0
@@ -293,6 +292,7 @@ def _url_with(password: str, port: int) -> str:
     return f"redis://:{password}@127.0.0.1:{port}/0"
 
 
+@pytest.mark.version_independent  # the command line only: no server is reached
 @pytest.mark.parametrize("form", list(SECRET_FORMS))
 @pytest.mark.parametrize(
     "argv",
@@ -319,13 +319,10 @@ def test_argument_errors_never_echo_a_password(argv: list[str], form: str) -> No
     assert "***" in proc.stderr  # the URL is still shown, masked, so the user sees what was wrong
 
 
-def test_query_password_is_accepted_and_never_printed(grid: EmbeddedRedis) -> None:
+def test_query_password_is_accepted_and_never_printed(grid: EmbeddedRedis, redis_factory: ServerFactory) -> None:
     secret = "q-Secr3t+pw"
-    locked = EmbeddedRedis.start(port=free_port())
+    locked = redis_factory.start(password=secret)
     try:
-        client = redis.Redis(protocol=2, port=locked.port)
-        client.config_set("requirepass", secret)
-        client.close()
         good = f"redis://127.0.0.1:{locked.port}/0?password=q-Secr3t%2Bpw"
         proc = run("load", "jobs_last", "--url", good, "--format", "json")
         assert proc.returncode == 0, proc.stderr
@@ -342,13 +339,12 @@ def test_query_password_is_accepted_and_never_printed(grid: EmbeddedRedis) -> No
         locked.stop()
 
 
-def test_password_with_at_sign_and_spaces_works_and_stays_secret(capsys: pytest.CaptureFixture[str]) -> None:
+def test_password_with_at_sign_and_spaces_works_and_stays_secret(
+    capsys: pytest.CaptureFixture[str], redis_factory: ServerFactory
+) -> None:
     secret = "a@b c:d@e"
-    locked = EmbeddedRedis.start(port=free_port())
+    locked = redis_factory.start(password=secret)
     try:
-        client = redis.Redis(protocol=2, port=locked.port)
-        client.config_set("requirepass", secret)
-        client.close()
         url = f"redis://:{secret}@127.0.0.1:{locked.port}/0"  # as typed (urlsplit takes the last @)
         assert main(["load", "jobs_last", "--url", url, "--format", "json"]) == 0
         assert main(["load", "jobs_last", "--url", url.replace("d@e", "x@e")]) == 1

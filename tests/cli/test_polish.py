@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import redis
 from redis_servers import ServerFactory
 
 import jsadmin
@@ -55,21 +54,18 @@ def run_on_tty(*args: str, columns: int = 120) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def grid(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
-    from jsadmin.demogrid import seed_demo
-
-    srv = redis_factory.start()
-    client = redis.Redis.from_url(srv.url, protocol=2)
-    seed_demo(client, seed=3, nodes=2, jobs=30)
-    client.close()
+    srv = redis_factory.seeded(seed=3, nodes=2, jobs=30)
     yield srv
     srv.stop()
 
 
+@pytest.mark.version_independent  # the command line only: no server is reached
 def test_version() -> None:
     proc = run("--version")
     assert proc.returncode == 0 and proc.stdout.strip() == f"jsadmin {__version__}"
 
 
+@pytest.mark.version_independent  # the command line only: no server is reached
 def test_every_option_of_every_command_has_help() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
@@ -108,6 +104,7 @@ def test_did_you_mean(argv: list[str], hint: str, capsys: pytest.CaptureFixture[
     assert hint in err and DEMO_NOTE not in err
 
 
+@pytest.mark.version_independent  # the command line only: no server is reached
 @pytest.mark.parametrize(
     ("argv", "phrase"),
     [
@@ -221,6 +218,7 @@ def test_load_is_a_table_on_a_terminal_and_csv_when_piped(grid: EmbeddedRedis, t
     assert proc.returncode == 2 and "did you mean 'state'?" in proc.stderr
 
 
+@pytest.mark.version_independent  # the command line only: no server is reached
 def test_help_stays_fast() -> None:
     import time
 

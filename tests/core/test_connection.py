@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from redis_servers import old_binary
+from redis_servers import ServerFactory, commandstats, old_binary
 
 import jsadmin
 from jsadmin.compat import ServerInfo
@@ -72,7 +72,6 @@ def test_connect_uses_env(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_unreachable_is_a_redis_error_without_secret() -> None:
-    from jsadmin.embedded import free_port
 
     with pytest.raises(redis.ConnectionError) as err:
         jsadmin.connect(f"redis://u:s3cret@127.0.0.1:{free_port()}/0", socket_connect_timeout=1)
@@ -140,22 +139,19 @@ def test_admin_server_is_the_version_read_once(redis_url: str, redis_info: Serve
         assert admin.server.has("hset_multi") == (redis_info.version >= (4, 0, 0))
         for _ in range(3):
             admin.server  # noqa: B018 - the property is what is tested
-        calls = r.info("commandstats").get("cmdstat_info", {}).get("calls", 0)
+        calls = commandstats(r).get("info", 0)
         assert calls <= 1  # r's own INFO commandstats call; connect() already read the version
     finally:
         admin.close()
 
 
 @pytest.fixture(scope="module")
-def old_server() -> Iterator[EmbeddedRedis]:
+def old_server(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
     """A pre-6.0 redis-server (no ACL users, no TLS), with a password."""
     binary = old_binary()
     if binary is None:
         pytest.skip("no Redis older than 6.0 here: python -m tests.matrix --build-only builds 2.8.17 and 3.0.5")
-    srv = EmbeddedRedis.start(port=free_port(), binary=binary)
-    client = redis.Redis(protocol=2, unix_socket_path=str(srv.socket_path))
-    client.config_set("requirepass", OLD_PW)
-    client.close()
+    srv = redis_factory.start(binary=binary, password=OLD_PW)
     yield srv
     srv.stop()
 
@@ -181,16 +177,16 @@ def test_a_user_name_on_a_server_without_acl_names_the_version(old_server: Embed
     admin.close()
 
 
-def test_tls_to_a_server_without_tls_names_the_version(old_server: EmbeddedRedis) -> None:
+def test_tls_to_a_server_without_tls_names_the_version(old_server: EmbeddedRedis, redis_factory: ServerFactory) -> None:
     version = ".".join(map(str, binary_version(old_server.binary)))
     with pytest.raises(UnsupportedByServer, match=r"TLS") as err:
-        jsadmin.connect(f"rediss://:{OLD_PW}@127.0.0.1:{old_server.port}/0", socket_connect_timeout=2, socket_timeout=2)
+        jsadmin.connect(f"rediss://:{OLD_PW}@127.0.0.1:{old_server.port}/0", socket_connect_timeout=2, socket_timeout=0.5)
     text = str(err.value)
     assert "plain text" in text and "redis://" in text and OLD_PW not in text
-    open_srv = EmbeddedRedis.start(port=free_port(), binary=old_server.binary)  # no password: version known
+    open_srv = redis_factory.start(binary=old_server.binary)  # no password: version known
     try:
         with pytest.raises(UnsupportedByServer, match=rf"TLS needs Redis 6\.0 or newer; .* runs Redis {version}"):
-            jsadmin.connect(f"rediss://127.0.0.1:{open_srv.port}/0", socket_connect_timeout=2, socket_timeout=2)
+            jsadmin.connect(f"rediss://127.0.0.1:{open_srv.port}/0", socket_connect_timeout=2, socket_timeout=0.5)
     finally:
         open_srv.stop()
 

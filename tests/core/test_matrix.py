@@ -43,6 +43,7 @@ def test_factory_servers_run_the_selected_binary(redis_factory: ServerFactory, r
     unix.stop()
 
 
+@pytest.mark.version_independent  # checks the runner, which picks its own binaries
 def test_redis_server_option_selects_the_binary_for_the_whole_run() -> None:
     system = Path("/usr/bin/redis-server")
     if not system.is_file():
@@ -53,6 +54,7 @@ def test_redis_server_option_selects_the_binary_for_the_whole_run() -> None:
     assert f"redis-server: {system} (Redis {version})" in proc.stdout  # the session header says which
 
 
+@pytest.mark.version_independent  # checks the runner, which picks its own binaries
 def test_feature_marks_skip_by_version_with_the_reason(tmp_path: Path) -> None:
     old = next((cached_binary(v) for v in SDISTS if cached_binary(v).is_file()), None)
     if old is None:
@@ -70,12 +72,14 @@ def test_feature_marks_skip_by_version_with_the_reason(tmp_path: Path) -> None:
     assert f"ACL users: needs Redis 6.0+, the selected server is Redis {version}" in proc.stdout
 
 
+@pytest.mark.version_independent  # checks the runner, which picks its own binaries
 def test_matrix_runs_a_leg_and_ends_with_its_pytest_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--legs", "default", "--", SMALL, "-q"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1].startswith("[default ") and " passed in " in lines[-1]
 
 
+@pytest.mark.version_independent  # checks the runner, which picks its own binaries
 def test_matrix_fails_when_a_leg_fails(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--legs", "default", "--", SMALL, "-q", "-k", "no_such_test_anywhere"]) == 1
     out = capsys.readouterr().out

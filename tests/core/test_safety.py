@@ -7,10 +7,10 @@ capturing every command the loads issue.
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 import redis
+from redis_servers import commandstats, wait_for
 
 import jsadmin
 from jsadmin.demogrid import seed_demo
@@ -19,10 +19,6 @@ from jsadmin.scan import HSCAN_COUNT, LRANGE_WINDOW, SCAN_COUNT
 READ_COMMANDS = {"scan", "hscan", "sscan", "lrange", "llen", "type", "get", "pttl", "exists", "hlen", "scard", "ping"}
 # commands the test itself, the client handshake and INFO use
 HOUSEKEEPING = {"info", "client", "hello", "select", "monitor", "command", "auth"}
-
-
-def _commandstats(r: redis.Redis) -> dict[str, int]:
-    return {k.removeprefix("cmdstat_").split("|")[0]: v["calls"] for k, v in r.info("commandstats").items()}
 
 
 @pytest.fixture()
@@ -41,13 +37,13 @@ def big(r: redis.Redis) -> redis.Redis:
 
 def test_reads_never_write_or_use_unbounded_commands(big: redis.Redis, redis_url: str) -> None:
     admin = jsadmin.connect(redis_url)
-    before = _commandstats(big)
+    before = commandstats(big)
     dirty_before = big.info("persistence")["rdb_changes_since_last_save"]
     admin.families()
     frames = admin.load_all()
     for name in ("jobs", "command_queues", "logs"):
         admin.load(name)
-    after = _commandstats(big)
+    after = commandstats(big)
     used = {c for c in after if after[c] != before.get(c, 0)}
     assert used - HOUSEKEEPING <= READ_COMMANDS, used - HOUSEKEEPING - READ_COMMANDS
     assert "keys" not in used and "hgetall" not in used and "smembers" not in used
@@ -77,7 +73,8 @@ def test_every_command_is_bounded(big: redis.Redis, redis_url: str) -> None:
     t = threading.Thread(target=watch, daemon=True)
     t.start()
     ready.wait(5)
-    time.sleep(0.1)
+    # MONITOR is on once it reports a command of ours (ECHO is allowed in the checks below)
+    wait_for(lambda: big.echo("monitor?") and any(p[0].upper() == "ECHO" for p in seen), what="MONITOR")
     admin = jsadmin.connect(redis_url)
     admin.load_all()
     admin.load("logs", limit=LRANGE_WINDOW + 5)  # the newest N: read from a negative index on
@@ -120,7 +117,9 @@ def _watch(redis_url: str, seen: list[tuple[str, list[str]]]) -> tuple[threading
     t = threading.Thread(target=watch, daemon=True)
     t.start()
     ready.wait(5)
-    time.sleep(0.1)
+    probe = redis.Redis.from_url(redis_url, protocol=2)  # MONITOR is on once it reports our ECHO
+    wait_for(lambda: probe.echo("monitor?") and any(p[0].upper() == "ECHO" for _, p in seen), what="MONITOR")
+    probe.close()
     return t, stop
 
 
@@ -133,20 +132,20 @@ def test_batched_reads_run_only_read_only_scripts(big: redis.Redis, redis_url: s
 
     big.script_flush()  # the first call must fall back to EVAL (NOSCRIPT)
     admin = jsadmin.connect(redis_url)
-    before = _commandstats(big)
+    before = commandstats(big)
     dirty_before = big.info("persistence")["rdb_changes_since_last_save"]
     seen: list[tuple[str, list[str]]] = []
     t, stop = _watch(redis_url, seen)
     collect(admin)
     for name in ("jobs", "worker_jobs", "command_queues", "logs", "eco_secos"):
         admin.load(name, batched=True)
-    after = _commandstats(big)
+    after = commandstats(big)
     stop.set()
     big.echo("done")
     t.join(10)
     used = {c for c in after if after[c] != before.get(c, 0)}
     assert {"eval", "evalsha"} & used  # Redis < 5 may count an EVALSHA as "eval"
-    assert used - HOUSEKEEPING - {"eval", "evalsha"} <= READ_COMMANDS, used - HOUSEKEEPING - READ_COMMANDS
+    assert used - HOUSEKEEPING - {"eval", "evalsha", "echo"} <= READ_COMMANDS, used - HOUSEKEEPING - READ_COMMANDS
     assert "keys" not in used and "hgetall" not in used and "smembers" not in used
     assert big.info("persistence")["rdb_changes_since_last_save"] == dirty_before  # nothing written
     admin.close()
@@ -172,12 +171,12 @@ def test_batched_reads_run_only_read_only_scripts(big: redis.Redis, redis_url: s
 
 def test_readonly_refuses_writes_before_touching_redis(r: redis.Redis, redis_url: str) -> None:
     admin = jsadmin.connect(redis_url, readonly=True)
-    before = _commandstats(r)
+    before = commandstats(r)
     with pytest.raises(jsadmin.ReadOnlyError, match="read-only"):
         admin.enqueue_job(1, nid=5, category="jumpscale", cmd="echo")
     with pytest.raises(jsadmin.ReadOnlyError):
         admin.register_jumpscript("jumpscale", "x", "def action():\n    pass\n", descr="x")
-    after = _commandstats(r)
+    after = commandstats(r)
     assert {c for c in after if after[c] != before.get(c, 0)} <= HOUSEKEEPING
     assert r.dbsize() == 0
     admin.close()

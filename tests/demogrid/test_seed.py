@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import redis
+from redis_servers import commandstats
 
 from jsadmin.demogrid import seed_demo
 from jsadmin.demogrid.seed import FAMILIES
@@ -345,8 +346,7 @@ def test_deterministic_and_idempotent(r: redis.Redis) -> None:
 
 def test_one_transaction(r: redis.Redis) -> None:
     def calls(name: str) -> int:
-        stats = r.info("commandstats")
-        return int(stats.get(f"cmdstat_{name}", {}).get("calls", 0))
+        return commandstats(r).get(name, 0)
 
     before_exec, before_multi = calls("exec"), calls("multi")
     seed_demo(r, now=NOW)

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 import redis
+from redis_servers import commandstats
 
 from jsadmin.display import EnqueueForm, JobBrowser, JumpscriptRegistry
-from jsadmin.display.cost import WRITE_COMMANDS, commandstats
+from jsadmin.display.cost import WRITE_COMMANDS
 from jsadmin.display.panels._base import STALE_PREVIEW, error_text
 from jsadmin.errors import WriteNotApplied, WriteOutcomeUnknown
 

@@ -14,26 +14,16 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 
 import jsadmin
 from jsadmin.dashboard import dashboard_notebook, voila_command, voila_env
-from jsadmin.demogrid import seed_demo
 from jsadmin.display.panels.dashboard import DASHBOARD_READONLY, Dashboard, dashboard_from_env
 
 pytest.importorskip("ipywidgets")
 
 
-@pytest.fixture()
-def seeded(redis_url: str) -> str:
-    client = redis.Redis.from_url(redis_url, protocol=2)
-    seed_demo(client, seed=7)
-    client.close()
-    return redis_url
-
-
-def test_read_only_by_default_with_the_reason(seeded: str) -> None:
-    board = dashboard_from_env({"JSADMIN_URL": seeded, "JSADMIN_DASHBOARD_REFRESH": "30"})
+def test_read_only_by_default_with_the_reason(seeded_url: str) -> None:
+    board = dashboard_from_env({"JSADMIN_URL": seeded_url, "JSADMIN_DASHBOARD_REFRESH": "30"})
     try:
         assert board.readonly and board.admin.readonly
         assert all(c.disabled for p in board.panels() for c in p._write_controls)
@@ -48,8 +38,8 @@ def test_read_only_by_default_with_the_reason(seeded: str) -> None:
     assert not board.health.running
 
 
-def test_allow_writes_enables_the_controls(seeded: str) -> None:
-    board = dashboard_from_env({"JSADMIN_URL": seeded, "JSADMIN_DASHBOARD_WRITES": "1"})
+def test_allow_writes_enables_the_controls(seeded_url: str) -> None:
+    board = dashboard_from_env({"JSADMIN_URL": seeded_url, "JSADMIN_DASHBOARD_WRITES": "1"})
     try:
         assert not board.readonly and not board.admin.readonly
         assert not board.jobs.cancel_button.disabled and board.jobs.confirm_button.disabled  # nothing previewed
@@ -59,10 +49,10 @@ def test_allow_writes_enables_the_controls(seeded: str) -> None:
         board.admin.redis.close()
 
 
-def test_the_job_browser_refreshes_but_never_under_a_selection(seeded: str) -> None:
-    admin = jsadmin.connect(seeded, readonly=True)
+def test_the_job_browser_refreshes_but_never_under_a_selection(seeded_url: str) -> None:
+    admin = jsadmin.connect(seeded_url, readonly=True)
     board = Dashboard(admin, refresh=0.5, start=False)
-    writer = jsadmin.connect(seeded)
+    writer = jsadmin.connect(seeded_url)
     try:
         board.jobs.nid.value = "77"
         assert len(board.jobs.matches) == 0

@@ -14,16 +14,14 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 import jsadmin
-from jsadmin.demogrid import seed_demo
 from jsadmin.display.html import STATE_COLORS, STATUS_COLORS, state_color, table_html
+from jsadmin.embedded import EmbeddedRedis
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,11 +41,9 @@ def test_states_are_coloured_distinctly() -> None:
     assert '<td style="border-bottom:1px solid #eaeef2;padding:2px 8px;text-align:left;vertical-align:top">a</td>' in html
 
 
-def test_panel_snapshots_hold_their_content(redis_url: str) -> None:
+def test_panel_snapshots_hold_their_content(seeded_url: str) -> None:
     pytest.importorskip("ipywidgets")
-    client = redis.Redis.from_url(redis_url, protocol=2)
-    seed_demo(client, seed=7)
-    client.close()
+    redis_url = seeded_url
     from jsadmin.display import HealthBoard, JobBrowser, JumpscriptRegistry
 
     admin = jsadmin.connect(redis_url, readonly=True)
@@ -99,20 +95,10 @@ def test_display_emits_the_widget_then_an_offline_snapshot(redis_url: str) -> No
     admin.redis.close()
 
 
-@pytest.fixture(scope="module")
-def seeded_url() -> Iterator[str]:
-    from jsadmin.embedded import EmbeddedRedis, free_port
-
-    server = EmbeddedRedis.start(port=free_port())
-    client = redis.Redis.from_url(server.url, protocol=2)
-    seed_demo(client, seed=7)
-    client.close()
-    yield server.url
-    server.stop()
-
-
 @pytest.mark.slow
-def test_nbconvert_html_shows_the_panels_offline(seeded_url: str, tmp_path: Path) -> None:
+@pytest.mark.version_independent  # rendering; reading the grid is checked on every leg elsewhere
+def test_nbconvert_html_shows_the_panels_offline(demo_grid: EmbeddedRedis, tmp_path: Path) -> None:
+    seeded_url = demo_grid.url
     env = {**os.environ, "JSADMIN_URL": seeded_url, "JSADMIN_JOURNAL": str(tmp_path / "journal.jsonl")}
     proc = subprocess.run(
         [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--execute",

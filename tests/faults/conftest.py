@@ -1,8 +1,8 @@
 """Fixtures of the fault suite: real servers, a fault proxy, Admins.
 
-Every test runs on the selected Redis (``$JSADMIN_REDIS_SERVER`` or ``pytest --redis-server``;
-the version matrix runs the suite on 2.8.17, 3.0.5, 6.2 and 7.0). Each test gets its own
-server, its own journal and ``$HOME``.
+Every test runs on the selected Redis (``redis_binary`` of ``tests/conftest.py``:
+``$JSADMIN_REDIS_SERVER`` or ``pytest --redis-server``; the version matrix runs the suite on
+2.8.17, 3.0.5, 6.2 and 7.0). Each test gets its own server, its own journal and ``$HOME``.
 """
 
 from __future__ import annotations
@@ -18,17 +18,7 @@ import jsadmin
 from jsadmin.admin import Admin
 
 from .proxy import FaultProxy
-from .servers import FaultServer, redis_binaries
-
-BINARIES = redis_binaries()
-
-
-@pytest.fixture(params=list(BINARIES), scope="session")
-def redis_binary(request: pytest.FixtureRequest) -> Path:
-    found = BINARIES[request.param]
-    if isinstance(found, str):
-        pytest.skip(found)
-    return found
+from .servers import FaultServer
 
 
 @pytest.fixture(autouse=True)

@@ -7,8 +7,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,21 +14,7 @@ from pathlib import Path
 
 import redis
 
-from jsadmin.embedded import EmbeddedRedis, find_redis_server, free_port
-
-
-def binary_version(binary: Path) -> tuple[int, ...]:
-    """``redis-server --version`` as a tuple, e.g. ``(2, 8, 17)``."""
-    out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=10).stdout
-    m = re.search(r"v=(\d+)\.(\d+)\.(\d+)", out)
-    return tuple(int(x) for x in m.groups()) if m else (0,)
-
-
-def redis_binaries() -> dict[str, Path | str]:
-    """The server the suite runs on: the one jsadmin would start (``$JSADMIN_REDIS_SERVER`` or
-    ``pytest --redis-server``). Other versions come from the version matrix
-    (``python -m tests.matrix`` runs the whole suite, this one included, once per Redis)."""
-    return {"default": find_redis_server()}
+from jsadmin.embedded import EmbeddedRedis, binary_version, free_port
 
 
 @dataclass

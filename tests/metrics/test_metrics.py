@@ -23,12 +23,12 @@ import pandas as pd
 import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
+from redis_servers import ServerFactory, commandstats
 
 import jsadmin
 from jsadmin.analytics import heartbeat_ages
-from jsadmin.demogrid import seed_demo
-from jsadmin.display.cost import WRITE_COMMANDS, commandstats
-from jsadmin.embedded import EmbeddedRedis, free_port
+from jsadmin.display.cost import WRITE_COMMANDS
+from jsadmin.embedded import free_port
 from jsadmin.metrics import serve
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -134,17 +134,9 @@ def test_a_hand_written_grid_scrapes_to_the_values_written(r: redis.Redis, serve
     assert all(v == 0 for v in series(samples, "jsadmin_scrape_truncated").values())
 
 
-@pytest.fixture()
-def seeded(redis_url: str) -> str:
-    client = redis.Redis.from_url(redis_url, protocol=2)
-    seed_demo(client, seed=7)
-    client.close()
-    return redis_url
-
-
-def test_the_demo_grid_scrapes_to_what_admin_and_analytics_report(seeded: str, served: Any) -> None:
+def test_the_demo_grid_scrapes_to_what_admin_and_analytics_report(seeded_url: str, served: Any) -> None:
     port = served()
-    admin = jsadmin.connect(seeded, readonly=True)
+    admin = jsadmin.connect(seeded_url, readonly=True)
     depths = admin.queue_depths()
     frames = {n: admin.load(n) for n in ("worker_heartbeat", "worker_watchdog")}
     beats = heartbeat_ages(frames)
@@ -183,9 +175,9 @@ def _keyspace(client: redis.Redis) -> dict[bytes, bytes | None]:
     return {k: client.dump(k) for k in client.scan_iter(count=1000)}
 
 
-def test_a_scrape_writes_nothing(seeded: str, served: Any) -> None:
+def test_a_scrape_writes_nothing(seeded_url: str, served: Any) -> None:
     port = served()
-    client = redis.Redis.from_url(seeded, protocol=2)
+    client = redis.Redis.from_url(seeded_url, protocol=2)
     before, calls_before = _keyspace(client), commandstats(client)
     scrape(port)
     scrape(port)
@@ -223,8 +215,8 @@ def test_caps_bound_a_scrape_and_say_so(r: redis.Redis, served: Any) -> None:
     assert value(short, "jsadmin_scrape_keys", family="worker_jobs") < 6
 
 
-def test_a_lost_server_scrapes_as_down_not_as_an_error() -> None:
-    server = EmbeddedRedis.start(port=free_port())
+def test_a_lost_server_scrapes_as_down_not_as_an_error(redis_factory: ServerFactory) -> None:
+    server = redis_factory.start()
     admin = jsadmin.connect(server.url, readonly=True, socket_timeout=2, socket_connect_timeout=2)
     port = free_port()
     http, _thread = serve(admin, port=port)
@@ -241,13 +233,9 @@ def test_a_lost_server_scrapes_as_down_not_as_an_error() -> None:
 PASSWORD = "s3cret-metrics-pw"
 
 
-def test_cli_serves_metrics_with_the_url_from_the_environment(tmp_path: Path) -> None:
-    server = EmbeddedRedis.start(port=free_port())
-    client = redis.Redis.from_url(server.url, protocol=2)
-    seed_demo(client, seed=7)
-    client.config_set("requirepass", PASSWORD)
-    client.close()
-    url = f"redis://:{PASSWORD}@127.0.0.1:{server.port}/0"
+def test_cli_serves_metrics_with_the_url_from_the_environment(tmp_path: Path, redis_factory: ServerFactory) -> None:
+    server = redis_factory.seeded(seed=7, password=PASSWORD)
+    url = redis_factory.url(server, PASSWORD)
     port = free_port()
     log = tmp_path / "metrics.log"
     env = {**os.environ, "JSADMIN_URL": url}

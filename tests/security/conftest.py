@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import redis
 from redis_servers import ServerFactory, require_feature, selected_binary
 
-from jsadmin.demogrid import seed_demo
 from jsadmin.embedded import EmbeddedRedis, free_port
 
 PASSWORD = "pw-Secr3t-9f2c"
@@ -23,10 +21,13 @@ READER_USER, READER_PW = "reader", "reader-Pw-a7d3"
 SYSTEM_REDIS = Path("/usr/bin/redis-server")
 
 
-def _seed_then_lock(srv: EmbeddedRedis, *commands: tuple[str, ...]) -> None:
-    """Seed over the unix socket, then apply auth commands (EmbeddedRedis.start PINGs without AUTH)."""
-    client = redis.Redis(protocol=2, unix_socket_path=str(srv.socket_path))
-    seed_demo(client, seed=2, nodes=1, jobs=30)
+SEED = {"seed": 2, "nodes": 1, "jobs": 30}
+"""The demo grid every server of these tests holds."""
+
+
+def _lock(srv: EmbeddedRedis, *commands: tuple[str, ...]) -> None:
+    """Apply auth commands over the unix socket, once the server is seeded."""
+    client = ServerFactory.client(srv)
     for command in commands:
         client.execute_command(*command)
     client.close()
@@ -34,8 +35,7 @@ def _seed_then_lock(srv: EmbeddedRedis, *commands: tuple[str, ...]) -> None:
 
 @pytest.fixture(scope="module")
 def password_server(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
-    srv = redis_factory.start()
-    _seed_then_lock(srv, ("CONFIG", "SET", "requirepass", PASSWORD))
+    srv = redis_factory.seeded(**SEED, password=PASSWORD)
     yield srv
     srv.stop()
 
@@ -47,8 +47,8 @@ def acl_server(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
     Skipped where the selected server predates ACL users (Redis 6.0).
     """
     require_feature("acl")
-    srv = redis_factory.start()
-    _seed_then_lock(
+    srv = redis_factory.seeded(**SEED)
+    _lock(
         srv,
         ("ACL", "SETUSER", ADMIN_USER, "on", f">{ADMIN_PW}", "~*", "&*", "+@all"),
         ("ACL", "SETUSER", READER_USER, "on", f">{READER_PW}", "~*", "&*", "-@all", "+@read", "+@connection", "-@write"),
@@ -213,7 +213,6 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory, redis_factory: ServerFa
         "--tls-ca-cert-file", str(files.ca),
         "--tls-auth-clients", "optional",
     )
-    srv = redis_factory.start(tcp=False, binary=binary, args=args)
-    _seed_then_lock(srv)
+    srv = redis_factory.seeded(**SEED, tcp=False, binary=binary, args=args)
     yield TlsServer(server=srv, port=port, files=files)
     srv.stop()

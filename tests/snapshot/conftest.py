@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import redis
 from redis_servers import ServerFactory
 
-from jsadmin.demogrid import seed_demo
 from jsadmin.embedded import EmbeddedRedis
 
 SNAP_PASSWORD = "snap-pw-Zq81"
@@ -17,10 +15,7 @@ SNAP_PASSWORD = "snap-pw-Zq81"
 @pytest.fixture(scope="module")
 def seeded(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
     """A demo grid that tests only read (never modify it)."""
-    srv = redis_factory.start()
-    client = redis.Redis.from_url(protocol=2, url=srv.url)
-    seed_demo(client, seed=3, nodes=2, jobs=40)
-    client.close()
+    srv = redis_factory.seeded(seed=3, nodes=2, jobs=40)
     yield srv
     srv.stop()
 
@@ -28,14 +23,8 @@ def seeded(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
 @pytest.fixture(scope="module")
 def pair(redis_factory: ServerFactory) -> Iterator[tuple[str, str]]:
     """Two seeded servers, the second one with a password: (url, url with password)."""
-    a = redis_factory.start()
-    b = redis_factory.start()
-    for i, srv in enumerate((a, b)):
-        client = redis.Redis.from_url(protocol=2, url=srv.url)
-        seed_demo(client, seed=10 + i, nodes=1 + i, jobs=30)
-        if i == 1:
-            client.config_set("requirepass", SNAP_PASSWORD)
-        client.close()
-    yield a.url, f"redis://:{SNAP_PASSWORD}@127.0.0.1:{b.port}/0"
+    a = redis_factory.seeded(seed=10, nodes=1, jobs=30)
+    b = redis_factory.seeded(seed=11, nodes=2, jobs=30, password=SNAP_PASSWORD)
+    yield a.url, redis_factory.url(b, SNAP_PASSWORD)
     a.stop()
     b.stop()

@@ -11,10 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import redis
+from redis_servers import ServerFactory, wait_for
 
 import jsadmin
 from jsadmin.diff import FINAL_STATES, JOB_FAMILIES, diff, diff_frames
-from jsadmin.embedded import EmbeddedRedis, free_port
+from jsadmin.embedded import EmbeddedRedis
 from jsadmin.fleet import fleet
 from jsadmin.snapshot import open_snapshot, snapshot
 
@@ -22,12 +23,9 @@ INFLIGHT = {"SCHEDULED", "STARTED"}
 
 
 @pytest.fixture()
-def server() -> Iterator[EmbeddedRedis]:
-    from jsadmin.demogrid import seed_demo
-
-    srv = EmbeddedRedis.start(port=free_port())
+def server(redis_factory: ServerFactory) -> Iterator[EmbeddedRedis]:
+    srv = redis_factory.seeded(seed=5, nodes=2, jobs=40)
     client = redis.Redis.from_url(protocol=2, url=srv.url)
-    seed_demo(client, seed=5, nodes=2, jobs=40)
     now = int(time.time())
     client.delete("workers:heartbeat")
     # HMSET: multi-field HSET needs Redis 4.0 and the suite also runs on 2.8
@@ -156,15 +154,10 @@ def test_no_change_means_an_empty_diff(server: EmbeddedRedis, tmp_path: Path) ->
     admin.close()
 
 
-def test_fleet_diff_keeps_sources_apart(tmp_path: Path) -> None:
-    from jsadmin.demogrid import seed_demo
-
-    servers = [EmbeddedRedis.start(port=free_port()) for _ in range(2)]
+def test_fleet_diff_keeps_sources_apart(tmp_path: Path, redis_factory: ServerFactory) -> None:
+    # the SAME seed: identical guids on both nodes
+    servers = [redis_factory.seeded(seed=1, nodes=1, jobs=30) for _ in range(2)]
     try:
-        for srv in servers:  # the SAME seed: identical guids on both nodes
-            client = redis.Redis.from_url(protocol=2, url=srv.url)
-            seed_demo(client, seed=1, nodes=1, jobs=30)
-            client.close()
         f = fleet({"a": servers[0].url, "b": servers[1].url})
         before = f.snapshot(tmp_path / "before")
         client = redis.Redis.from_url(protocol=2, url=servers[1].url)
@@ -197,10 +190,12 @@ def test_diff_refuses_other_things() -> None:
         diff(1, 2)
 
 
-def test_seconds_apart_on_a_healthy_grid_nothing_is_stuck_and_leftovers_stay_apart(tmp_path: Path) -> None:
+def test_seconds_apart_on_a_healthy_grid_nothing_is_stuck_and_leftovers_stay_apart(
+    tmp_path: Path, redis_factory: ServerFactory
+) -> None:
     """A healthy grid that still holds JumpScale 6 leftovers: jobs running within their timeout,
     fresh heartbeats, a 2014 watchdog and a decade-old in-flight worker copy."""
-    srv = EmbeddedRedis.start(port=free_port())
+    srv = redis_factory.start()
     raw = redis.Redis.from_url(protocol=2, url=srv.url)
     try:
         now = int(time.time())
@@ -213,7 +208,8 @@ def test_seconds_apart_on_a_healthy_grid_nothing_is_stuck_and_leftovers_stay_apa
         raw.execute_command("HMSET", "workers:watchdog", "worker_default_0", 1400000000, "worker_io_0", 0)
         admin = jsadmin.connect(srv.url, readonly=True)
         a = open_snapshot(snapshot(admin, tmp_path / "a"))
-        time.sleep(1.1)
+        taken = int(time.time())
+        wait_for(lambda: int(time.time()) > taken, what="the next second")  # b: a later observation
         raw.hset("workers:heartbeat", "default", int(time.time()))
         b = open_snapshot(snapshot(admin, tmp_path / "b"))
         d = diff(a, b)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.dataset as ds
 import pytest
+from redis_servers import ServerFactory
 
 import jsadmin
 from jsadmin.embedded import EmbeddedRedis
@@ -132,13 +133,11 @@ def test_overwrite_rules_and_bad_paths(seeded: EmbeddedRedis, tmp_path: Path) ->
     admin.close()
 
 
-def test_snapshot_streams_batches_and_round_trips_exactly(tmp_path: Path) -> None:
+def test_snapshot_streams_batches_and_round_trips_exactly(tmp_path: Path, redis_factory: ServerFactory) -> None:
     import pyarrow.parquet as pq
     import redis
 
-    from jsadmin.embedded import free_port
-
-    srv = EmbeddedRedis.start(port=free_port())
+    srv = redis_factory.start()
     try:
         client = redis.Redis.from_url(protocol=2, url=srv.url)
         logs = [
@@ -281,12 +280,10 @@ def test_cli_overwrite_refuses_a_foreign_directory(
     assert open_snapshot(tmp_path / "real").kind == "admin"
 
 
-def test_problems_survive_a_snapshot(tmp_path: Path) -> None:
+def test_problems_survive_a_snapshot(tmp_path: Path, redis_factory: ServerFactory) -> None:
     import redis
 
-    from jsadmin.embedded import free_port
-
-    srv = EmbeddedRedis.start(port=free_port())
+    srv = redis_factory.start()
     try:
         client = redis.Redis.from_url(protocol=2, url=srv.url)
         client.hset("jobs:1", "feedface", b"{broken")

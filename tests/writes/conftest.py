@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import pytest
 import redis
+from redis_servers import commandstats
 
 from jsadmin.connection import parse_url
 from jsadmin.writes import WritesMixin
@@ -39,15 +40,9 @@ def adm(r: redis.Redis, journal_file: Path) -> _A:
     return _A(r, journal_path=journal_file)
 
 
-def command_calls(client: redis.Redis) -> dict[str, int]:
-    """``INFO commandstats`` as {command: calls} (lower-case names)."""
-    stats: dict[str, Any] = client.info("commandstats")
-    return {name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()}
-
-
 def writes_seen(client: redis.Redis) -> set[str]:
     """Write commands the server executed since the last CONFIG RESETSTAT."""
-    return {c for c in command_calls(client) if c in WRITE_COMMANDS}
+    return {c for c in commandstats(client) if c in WRITE_COMMANDS}
 
 
 def snapshot(client: redis.Redis) -> dict[bytes, Any]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis_servers import ServerFactory
 
 from jsadmin.embedded import EmbeddedRedis, free_port
 
@@ -46,21 +47,22 @@ def test_eight_processes_enqueue_into_one_gid(redis_url: str, r: redis.Redis, tm
     assert sorted(e["helper"] for e in lines) == ["enqueue_jobs"] * 8 + ["enqueue_jobs.plan"] * 8
 
 
-def _start_on(data_dir: Path, port: int) -> EmbeddedRedis:
+def _start_on(factory: ServerFactory, data_dir: Path, port: int) -> EmbeddedRedis:
     """A server persisting to ``data_dir`` (AOF, fsync always): restartable on the same data."""
-    args = ("--appendonly", "yes", "--appendfsync", "always", "--dir", str(data_dir))
-    return EmbeddedRedis.start(port=port, args=args)
+    return factory.start(port=port, args=("--appendonly", "yes", "--appendfsync", "always", "--dir", str(data_dir)))
 
 
 @pytest.mark.slow
-def test_kill_mid_bulk_reports_exactly_what_landed_and_resume_never_duplicates(tmp_path: Path) -> None:
+def test_kill_mid_bulk_reports_exactly_what_landed_and_resume_never_duplicates(
+    tmp_path: Path, redis_factory: ServerFactory
+) -> None:
     """SIGKILL the server during enqueue_jobs(60000), restart it on its AOF: the victim resolves
     every batch through its marker and reports per job exactly what Redis holds; passing back
     the rows reported not written completes the set with no duplicate."""
     data = tmp_path / "data"
     data.mkdir()
     port = free_port()
-    server = _start_on(data, port)
+    server = _start_on(redis_factory, data, port)
     client = redis.Redis.from_url(protocol=2, url=server.url)
     out = tmp_path / "reported.json"
     victim = subprocess.Popen(
@@ -74,7 +76,7 @@ def test_kill_mid_bulk_reports_exactly_what_landed_and_resume_never_duplicates(t
             assert victim.poll() is None, victim.stderr.read().decode() if victim.stderr else ""
             time.sleep(0.01)
         server.kill()
-        restarted = _start_on(data, port)  # back within the victim's resolve window
+        restarted = _start_on(redis_factory, data, port)  # back within the victim's resolve window
         assert victim.wait(timeout=60) == 3, victim.stderr.read().decode() if victim.stderr else ""
         after = redis.Redis.from_url(protocol=2, url=restarted.url)
         last = _check_consistent(after, 1, ["queues:commands:queue:1:1"])

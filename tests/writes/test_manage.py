@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import redis
+from redis_servers import commandstats
 
 import jsadmin
 from jsadmin.errors import PartialWriteError, WriteNotApplied, WriteRefused, WriteValidationError
@@ -308,8 +309,7 @@ def _script_stats(r: redis.Redis) -> tuple[list[int], int]:
     last reset. SLOWLOG logs commands over 1 ms (the commands a script runs inside are faster
     and would otherwise flood it); a script that never took 1 ms is reported as 1000."""
     durations = [int(e["duration"]) for e in r.slowlog_get(10_000) if e["command"].split(b" ")[0].lower() == b"evalsha"]
-    stats = r.info("commandstats").get("cmdstat_evalsha", {})
-    return sorted(durations, reverse=True) or [1000], int(stats.get("calls", 0))
+    return sorted(durations, reverse=True) or [1000], commandstats(r).get("evalsha", 0)
 
 
 def _short_scripts(durations: list[int]) -> bool:

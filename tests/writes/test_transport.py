@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from redis_servers import ServerFactory
 
 from jsadmin.errors import WriteError, WriteNotApplied, WriteOutcomeUnknown, WriteRefused
 from jsadmin.writes.scripts import MARKER_TTL, SCRIPTS, LuaScript, marker_key, new_write_id, resolve
@@ -118,10 +119,8 @@ def test_legacy_scripts_still_load() -> None:
     assert SCRIPTS["fence"].uses_marker is False
 
 
-def test_a_server_that_refuses_script_load_gets_nothing_written(tmp_path) -> None:
-    from jsadmin.embedded import EmbeddedRedis, free_port
-
-    server = EmbeddedRedis.start(port=free_port(), args=("--rename-command", "SCRIPT", ""))
+def test_a_server_that_refuses_script_load_gets_nothing_written(tmp_path, redis_factory: ServerFactory) -> None:
+    server = redis_factory.start(args=("--rename-command", "SCRIPT", ""))
     try:
         client = _client(server.url)
         with pytest.raises(WriteNotApplied, match="refused SCRIPT LOAD"):
