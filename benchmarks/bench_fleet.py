@@ -24,7 +24,7 @@ import redis
 
 from jsadmin.demogrid import seed_demo
 from jsadmin.embedded import EmbeddedRedis, free_port
-from jsadmin.fleet import fleet
+from jsadmin.fleets import fleet
 
 
 # --- latency proxy (runs in its own process) -------------------------------------------------

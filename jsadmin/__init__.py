@@ -11,7 +11,7 @@ from ._version import __version__
 from .admin import Admin, connect, demo
 from .analytics.history import load_history as history
 from .catalog import FAMILIES, Family, family
-from .diff import Diff, diff
+from .diffs import Diff, diff
 from .errors import (
     ConnectionConfigError,
     JobTimeoutError,
@@ -21,7 +21,7 @@ from .errors import (
     UnknownFamilyError,
     WriteValidationError,
 )
-from .fleet import Fleet, fleet, load_inventory
+from .fleets import Fleet, fleet, load_inventory
 from .snapshot import Snapshot, open_snapshot
 
 __all__ = [

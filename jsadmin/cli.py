@@ -30,11 +30,15 @@ from typing import Any, NoReturn
 
 import pandas as pd
 
+from . import lab
 from ._version import __version__
+from .admin import connect, demo
+from .analytics.recorder import run_recorder
 from .catalog import FAMILIES
 from .cli_text import as_flags, did_you_mean, suggest_choice, terminal_table
-from .connection import scrub, url_secrets
+from .connection import parse_url, scrub, url_secrets
 from .dashboard import add_dashboard_parser
+from .diffs import diff
 from .errors import (
     ConnectionConfigError,
     JobTimeoutError,
@@ -42,7 +46,9 @@ from .errors import (
     UnknownFamilyError,
     WriteValidationError,
 )
+from .fleets import Fleet, fleet, quick_retry
 from .metrics import LEFTOVER_AFTER, add_metrics_parser
+from .snapshot import encode_frame, open_snapshot
 from .summary import RECENT, summarize
 from .writes.api import WritesMixin
 from .writes.jobs import prepare_job
@@ -132,35 +138,29 @@ def _open(args: argparse.Namespace, *, writes: bool = False) -> Any:
 
     Writes without a URL go to the *live* demo grid, whose simulated workers run the jobs.
     """
-    import jsadmin
-
     if args.url and args.inventory:
         raise UsageError("give --url or --inventory, not both")
     if args.inventory:
         if writes:
             raise UsageError("writes go to one Redis: use --url, not --inventory")
-        fl = jsadmin.fleet(args.inventory, readonly=True, timeout=args.timeout)
+        fl = fleet(args.inventory, readonly=True, timeout=args.timeout)
         fl.progress = _progress(args.command)
         return fl
     url = args.url or os.environ.get("JSADMIN_URL")
     if url is None:
         live = " (live: its simulated workers run jobs)" if writes else ""
         print(f"jsadmin: no --url and no $JSADMIN_URL: starting the embedded demo grid{live}", file=sys.stderr)
-        return jsadmin.demo(live=writes)
-    admin = jsadmin.connect(url, readonly=not writes, **_options(args))
+        return demo(live=writes)
+    admin = connect(url, readonly=not writes, **_options(args))
     admin.redis.ping()  # fail fast with a clear connection error
     return admin
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
-    from .fleet import quick_retry
-
     return {"socket_connect_timeout": args.timeout, "socket_timeout": args.timeout, "retry": quick_retry()}
 
 
 def _is_fleet(obj: Any) -> bool:
-    from .fleet import Fleet
-
     return isinstance(obj, Fleet)
 
 
@@ -260,8 +260,6 @@ def _family_name(name: str) -> str:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from .snapshot import encode_frame
-
     _family_name(args.family)  # input errors are reported before connecting or starting a server
     filters = _where(args.where)
     if args.expand:
@@ -316,8 +314,6 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         raise JsAdminError(f"{target} already exists; choose a new path or pass --overwrite")
     obj = _open(args)
     path = obj.snapshot(args.path, overwrite=args.overwrite)
-    from .snapshot import open_snapshot
-
     snap = open_snapshot(path)
     rows = sum(sum(f["rows"].values()) for f in snap.manifest["families"].values())
     print(f"snapshot written to {path}: {len(snap.family_names)} families, {rows} rows, "
@@ -330,12 +326,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def _observation(spec: str, args: argparse.Namespace) -> Any:
-    import jsadmin
-
-    from .snapshot import open_snapshot
-
     if "://" in spec:
-        admin = jsadmin.connect(spec, readonly=True, **_options(args))
+        admin = connect(spec, readonly=True, **_options(args))
         admin.redis.ping()
         return admin
     if not Path(spec).exists():
@@ -344,8 +336,6 @@ def _observation(spec: str, args: argparse.Namespace) -> Any:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .diff import diff
-
     d = diff(_observation(args.a, args), _observation(args.b, args))
     span = (d.after_at - d.before_at).total_seconds()
     print(f"jsadmin diff {args.a} -> {args.b} ({span:.0f} s apart)")
@@ -367,18 +357,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_record(args: argparse.Namespace) -> int:
     if args.inventory:
         raise UsageError("record follows one Redis: use --url, not --inventory")
-    try:
-        from .analytics.recorder import run_recorder
-    except ImportError as exc:
-        raise JsAdminError(f"jsadmin record is not available in this build ({exc})") from None
-    return int(run_recorder(args.url, args.out, args.interval, args.duration) or 0)
+    return int(run_recorder(connect(args.url, readonly=True), args.out, args.interval, args.duration) or 0)
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    try:
-        from . import lab
-    except ImportError as exc:
-        raise JsAdminError(f"jsadmin lab is not available in this build ({exc})") from None
     if args.url:
         os.environ["JSADMIN_URL"] = args.url
     result = lab.main(list(args.lab_args))
@@ -680,8 +662,6 @@ def _fail(args: argparse.Namespace, exc: BaseException) -> None:
     message = as_flags(message, flags)
     url = getattr(args, "url", None)
     if url:
-        from .connection import parse_url
-
         try:
             password = parse_url(url).password
         except JsAdminError:

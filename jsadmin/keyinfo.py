@@ -30,6 +30,7 @@ from typing import Any
 import redis
 from redis.exceptions import NoPermissionError, NoScriptError
 
+from .catalog import classify, family
 from .scan import LRANGE_WINDOW, KeyT, pipelined, scan_keys
 
 KEYINFO_BATCH = 200
@@ -202,8 +203,6 @@ def family_keyspace(
     >>> family_keyspace(raw, ["jobs", "worker_heartbeat"])    # doctest: +SKIP
     {'jobs': [b'jobs:1'], 'worker_heartbeat': [b'workers:heartbeat']}
     """
-    from .catalog import classify, family
-
     wanted = {n: family(n).name for n in names}
     out: dict[str, set[KeyT]] = {name: {k.encode() for k in family(name).fixed_keys} for name in wanted.values()}
     for key in scan_keys(raw) if keys is None else keys:

@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # imported when the grid starts: `jsadmin lab --help` stays light
+from .embedded import EmbeddedRedis, free_port
+
+if TYPE_CHECKING:  # the demo simulator is imported when the grid starts (the demo extra)
     from .demogrid.grid import LiveGrid
-    from .embedded import EmbeddedRedis
 
 NOTEBOOKS_ENV = "JSADMIN_NOTEBOOKS"
 
@@ -55,7 +56,6 @@ def start_grid(*, seed: int = 7, quiet: bool = False) -> tuple[EmbeddedRedis, Li
 
     from .demogrid import seed_demo
     from .demogrid.grid import LiveGrid, Scenario
-    from .embedded import EmbeddedRedis, free_port
 
     server = EmbeddedRedis.start(port=free_port())
     client = redis.Redis.from_url(protocol=2, url=server.url)

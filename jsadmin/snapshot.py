@@ -44,10 +44,10 @@ import pyarrow.parquet as pq
 from ._version import __version__
 from .catalog import FAMILIES
 from .errors import JsAdminError, UnknownFamilyError
-from .fleet import SOURCE, SOURCE_CODE, Fleet, merge_sources, source_name
 from .frames import expand_column
 from .limits import Capped
 from .reader import BATCH_ROWS, ProblemFrame, problems_frame, stream_family
+from .sources import SOURCE, SOURCE_CODE, MultiSource, merge_sources, source_name
 
 FORMAT = "jsadmin-snapshot/1"
 MANIFEST = "manifest.json"
@@ -330,9 +330,9 @@ def snapshot(
     if isinstance(source, Snapshot):
         raise SnapshotError("this is already a snapshot; copy its directory instead")
     is_admin = hasattr(source, "load_all") and hasattr(source, "families") and hasattr(source, "url")
-    if not isinstance(source, Fleet) and not is_admin:
+    if not isinstance(source, MultiSource) and not is_admin:
         raise TypeError(f"snapshot() needs an Admin or a Fleet, not {type(source).__name__}")
-    sources = dict(source.sources) if isinstance(source, Fleet) else {name or source_name(source.url): source.url}
+    sources = dict(source.sources) if isinstance(source, MultiSource) else {name or source_name(source.url): source.url}
     for src in sources:
         _check_source(src)
     created = dt.datetime.now(dt.timezone.utc)
@@ -340,7 +340,7 @@ def snapshot(
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         status: list[dict[str, Any]] | None = None
-        if isinstance(source, Fleet):
+        if isinstance(source, MultiSource):
             kind = "fleet"
             per_source = source.map(lambda a: _stage(a, tmp, limit, batch_rows), operation="snapshot")
             status = json.loads(source.status().to_json(orient="records"))

@@ -19,6 +19,8 @@ import pandas as pd
 from .. import keys
 from ..decode import DecodeError, loads
 from ..frames import to_datetime
+from ..keyinfo import key_info
+from ..scan import raw_client
 from ._common import age_column, as_utc, frame_or_empty, utc_column
 
 QUEUE_COLUMNS = ("key", "kind", "queue", "length", "oldest", "oldest_age")
@@ -141,9 +143,6 @@ def sample_queues_batched(client: Any, queue_keys: list[str]) -> list[tuple[str,
     >>> sample_queues_batched(admin.redis, ["queues:system"])    # doctest: +SKIP
     [('queues:system', 2, b'{"guid": ...}')]
     """
-    from ..keyinfo import key_info
-    from ..scan import raw_client
-
     if not queue_keys:
         return []
     infos = key_info(raw_client(client), [k.encode() for k in queue_keys], limit=1, end="head", values=False)

@@ -27,8 +27,9 @@ from typing import Any
 import pandas as pd
 
 from .. import keys
-from ..catalog import families_of, queue_families
+from ..catalog import classify, families_of, queue_families
 from ..domain import JobState
+from ..scan import raw_client, scan_keys
 from ._common import JOB_FAMILIES, as_seconds, utc_now
 from .history import read_table, write_table
 from .jobs import best_first, copy_rank
@@ -43,25 +44,26 @@ _QUEUE_FAMILIES = tuple(queue_families())
 _BEAT_FAMILIES = families_of("heartbeat")
 
 
-def _open(admin_or_url: Any) -> tuple[Any, bool]:
-    if isinstance(admin_or_url, str | os.PathLike):
-        import jsadmin  # lazy: no import cycle with jsadmin.admin
-
-        return jsadmin.connect(str(admin_or_url), readonly=True), True
-    if not hasattr(admin_or_url, "load") or not hasattr(admin_or_url, "redis"):
-        raise TypeError("Recorder needs a jsadmin Admin or a Redis URL string")
-    return admin_or_url, False
+def _check_admin(admin: Any) -> Any:
+    if isinstance(admin, str | os.PathLike):
+        raise TypeError(
+            "Recorder needs an Admin, not a URL: jsadmin.connect(url, readonly=True).record(out) opens one"
+        )
+    if not hasattr(admin, "load") or not hasattr(admin, "redis"):
+        raise TypeError("Recorder needs a jsadmin Admin")
+    return admin
 
 
 class Recorder:
     """Poll one JumpScale Redis and append finished jobs, queue depths and heartbeats to Parquet.
 
-    ``admin_or_url``: an ``Admin`` or a URL (opened ``readonly=True``). ``out_dir``: the history
+    ``admin``: an ``Admin`` (a URL is opened by ``jsadmin.connect(url, readonly=True)``, or
+    ``jsadmin record --url``, not here: analytics sit below ``admin.py``). ``out_dir``: the history
     directory (created). ``interval``: seconds between polls. Use :meth:`poll` for one poll,
     :meth:`run` to block, or :meth:`start`/:meth:`stop` for a background thread (notebooks).
     A restarted recorder reads the guids it already wrote, so nothing is recorded twice.
 
-    >>> with Recorder("redis://master", "rec/", interval=2).start() as rec:   # doctest: +SKIP
+    >>> with Recorder(jsadmin.connect("redis://master", readonly=True), "rec/", interval=2).start() as rec:   # doctest: +SKIP
     ...     time.sleep(60)
     >>> rec.stats                                                            # doctest: +SKIP
     {'polls': 30, 'jobs': 412, 'queue_samples': 240, 'heartbeat_samples': 120, 'errors': 0, ...}
@@ -69,7 +71,7 @@ class Recorder:
 
     def __init__(
         self,
-        admin_or_url: Any,
+        admin: Any,
         out_dir: str | os.PathLike[str],
         interval: float = 1.0,
         *,
@@ -77,7 +79,7 @@ class Recorder:
     ) -> None:
         if not interval > 0:
             raise ValueError(f"interval must be > 0 seconds, got {interval!r}")
-        self.admin, self._owns_admin = _open(admin_or_url)
+        self.admin = _check_admin(admin)
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.interval = float(interval)
@@ -120,9 +122,6 @@ class Recorder:
 
     # ------------------------------------------------------------------ one poll
     def _classified_keys(self) -> dict[str, list[bytes]]:
-        from ..catalog import classify  # lazy: catalog is a lower layer, imported on use
-        from ..scan import raw_client, scan_keys
-
         raw = raw_client(self.admin.redis)
         wanted = set(JOB_FAMILIES) | set(_QUEUE_FAMILIES) | set(_BEAT_FAMILIES)
         found: dict[str, list[bytes]] = {name: [] for name in wanted}
@@ -261,10 +260,8 @@ class Recorder:
         return dict(self.stats)
 
     def close(self) -> None:
-        """Stop and close the connection if the recorder opened it from a URL."""
+        """Stop the background thread (the Admin stays open: it belongs to the caller)."""
         self.stop()
-        if self._owns_admin:
-            self.admin.close()
 
     def __enter__(self) -> Recorder:
         return self
@@ -282,22 +279,20 @@ class Recorder:
 
 
 def run_recorder(
-    url: str | None,
+    admin: Any,
     out: str | os.PathLike[str],
     interval: float = 1.0,
     duration: float | None = None,
 ) -> int:
-    """CLI entry point of ``jsadmin record``: record ``url`` into ``out`` until Ctrl-C or ``duration``.
+    """CLI entry point of ``jsadmin record``: record ``admin`` into ``out`` until Ctrl-C or ``duration``.
 
-    Opens the URL read-only (``None``: ``$JSADMIN_URL``, else the embedded demo grid), prints one
-    summary line to stderr, and returns the process exit status (0; 1 when every poll failed).
+    ``admin`` is opened read-only by the caller (the CLI: ``--url``, ``$JSADMIN_URL``, else the
+    embedded demo grid) and closed here. Prints one summary line to stderr and returns the process
+    exit status (0; 1 when every poll failed).
 
-    >>> run_recorder("redis://master:9999", "rec/", interval=1.0, duration=60)   # doctest: +SKIP
+    >>> run_recorder(jsadmin.connect("redis://master:9999", readonly=True), "rec/", duration=60)   # doctest: +SKIP
     0
     """
-    import jsadmin  # lazy: no import cycle with jsadmin.admin
-
-    admin = jsadmin.connect(url, readonly=True)
     recorder = Recorder(admin, out, interval)
     try:
         recorder.run(duration)

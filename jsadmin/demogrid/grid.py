@@ -39,6 +39,7 @@ from ..errors import JsAdminError
 from ._grid_node import Node, Shared, connect, schedule_cmd, store_pm_jumpscripts
 from ._grid_scripts import ORGANIZATION, grid_jumpscripts
 from .encoding import ujson_or_json
+from .scripts import load_demo_jumpscripts
 
 __all__ = ["Duration", "LiveGrid", "Scenario", "grid_scripts"]
 
@@ -202,10 +203,6 @@ def grid_scripts(gid: int = 1) -> list[dict[str, Any]]:
     True
     """
     scripts = grid_jumpscripts(gid)
-    try:
-        from .scripts import load_demo_jumpscripts
-    except ImportError:  # pragma: no cover - depends on the tree state
-        return scripts
     seen = {(s["organization"], s["name"]) for s in scripts}
     for script in load_demo_jumpscripts():
         if (script["organization"], script["name"]) not in seen:

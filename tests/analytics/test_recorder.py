@@ -19,6 +19,7 @@ from analytics_helpers import (
     reset_stats,
 )
 
+import jsadmin
 from jsadmin import keys
 from jsadmin.analytics.history import load_history, read_table
 from jsadmin.analytics.latency import latency_summary
@@ -135,7 +136,7 @@ def test_background_thread_and_run_recorder(r: redis.Redis, redis_url: str, admi
 
     put_result(r, finished("ERROR"))
     reset_stats(r)
-    assert run_recorder(redis_url, tmp_path / "cli", interval=0.1, duration=0.3) == 0
+    assert run_recorder(jsadmin.connect(redis_url, readonly=True), tmp_path / "cli", interval=0.1, duration=0.3) == 0
     assert_read_only(r)
     assert len(load_history(tmp_path / "cli")["jobs"]) == 2
 

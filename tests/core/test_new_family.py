@@ -14,9 +14,9 @@ from byteforms import ByteForm, write
 
 import jsadmin
 from jsadmin.catalog import Family, classify, families_of, register, unregister
-from jsadmin.diff import diff
+from jsadmin.diffs import diff
 from jsadmin.embedded import EmbeddedRedis, free_port
-from jsadmin.fleet import fleet
+from jsadmin.fleets import fleet
 from jsadmin.snapshot import open_snapshot, snapshot
 
 NODE_BOOT = Family(

@@ -15,14 +15,14 @@ from redis_servers import ServerFactory
 
 import jsadmin
 from jsadmin.errors import ConnectionConfigError, UnknownFamilyError
-from jsadmin.fleet import (
+from jsadmin.fleets import (
     Fleet,
     InventoryError,
     fleet,
     load_inventory,
-    merge_sources,
     resolve_targets,
 )
+from jsadmin.sources import merge_sources
 
 FleetServers = Any  # tests/fleet/conftest.py: .up, .locked, .down_port, .password, .n_up, .targets()
 PASSWORD = "s3cret-fleet-pw"

@@ -14,7 +14,7 @@ import jsadmin
 from jsadmin.cli import main
 from jsadmin.embedded import EmbeddedRedis
 from jsadmin.errors import ReadOnlyError, WriteNotApplied
-from jsadmin.fleet import fleet, quick_retry
+from jsadmin.fleets import fleet, quick_retry
 
 PASSWORD = "pw-Secr3t-9f2c"  # the same values as tests/security/conftest.py
 ADMIN_USER, ADMIN_PW = "alice", "alice-Pw-51e0"

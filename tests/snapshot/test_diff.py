@@ -14,9 +14,9 @@ import redis
 from redis_servers import ServerFactory, wait_for
 
 import jsadmin
-from jsadmin.diff import FINAL_STATES, JOB_FAMILIES, diff, diff_frames
+from jsadmin.diffs import FINAL_STATES, JOB_FAMILIES, diff, diff_frames
 from jsadmin.embedded import EmbeddedRedis
-from jsadmin.fleet import fleet
+from jsadmin.fleets import fleet
 from jsadmin.snapshot import open_snapshot, snapshot
 
 INFLIGHT = {"SCHEDULED", "STARTED"}

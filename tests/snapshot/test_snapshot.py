@@ -13,7 +13,7 @@ from redis_servers import ServerFactory
 import jsadmin
 from jsadmin.embedded import EmbeddedRedis
 from jsadmin.errors import UnknownFamilyError
-from jsadmin.fleet import fleet
+from jsadmin.fleets import fleet
 from jsadmin.snapshot import SnapshotError, SnapshotMixin, open_snapshot, snapshot
 
 SNAP_PASSWORD = "snap-pw-Zq81"  # the same as tests/snapshot/conftest.py

@@ -21,6 +21,10 @@ from typing import Any
 
 import pandas as pd
 
+from ...analytics import errors as an_errors
+from ...analytics import latency as an_latency
+from ...analytics import liveness as an_live
+from ...analytics import queues as an_queues
 from ...analytics._common import DEFAULT_LEFTOVER_AFTER, human_duration
 from ...catalog import queue_families
 from ...extras import require
@@ -60,11 +64,6 @@ def collect(admin: Any, *, stale_after: float = 120.0, now: pd.Timestamp | None 
 
     >>> collect(admin)["heartbeats"]        # doctest: +SKIP
     """
-    from ...analytics import errors as an_errors
-    from ...analytics import latency as an_latency
-    from ...analytics import liveness as an_live
-    from ...analytics import queues as an_queues
-
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     raw = getattr(admin, "_raw", None) if batched else None
     if raw is not None:
@@ -123,9 +122,7 @@ def latency_png(finished: pd.DataFrame) -> bytes | None:
             except Exception:
                 drawn = False
         if not drawn:
-            from ...analytics.latency import job_latency
-
-            lat = job_latency(finished)
+            lat = an_latency.job_latency(finished)
             if lat.empty:
                 return None
             for cmd, part in lat.groupby("cmd", observed=True):

@@ -30,7 +30,8 @@ from .analytics._common import DEFAULT_LEFTOVER_AFTER, as_timedelta, family_left
 from .catalog import FAMILIES, families_of, job_families
 from .domain import JobState
 from .errors import UnknownFamilyError
-from .fleet import SOURCE
+from .snapshot import Snapshot, open_snapshot
+from .sources import SOURCE
 
 JOB_FAMILIES = job_families()
 FINAL_STATES = JobState.FINAL
@@ -64,8 +65,6 @@ def _bare(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _observe(obj: Any) -> _Side:
-    from .snapshot import Snapshot, open_snapshot
-
     if isinstance(obj, (str, os.PathLike)):
         obj = open_snapshot(obj)
     if isinstance(obj, Snapshot):

@@ -26,26 +26,20 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from .admin import Admin, connect
+from .catalog import family
 from .connection import parse_url, redact, scrub
 from .errors import ConnectionConfigError, JsAdminError
-from .reader import ProblemFrame
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .admin import Admin
+from .snapshot import snapshot
+from .sources import SOURCE, merge_sources, source_name
 
 T = TypeVar("T")
-
-SOURCE = "source"
-"""Name of the column that says which instance a row came from."""
-
-SOURCE_CODE = "source_code"
-"""Where a family's own ``source`` column (jumpscript code) goes in fleet frames and snapshots."""
 
 _NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]*$")
 _ENV_REF = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}")
@@ -133,15 +127,6 @@ def _expand_env(url: str, where: str) -> str:
     return _ENV_REF.sub(repl, url)
 
 
-def source_name(url: str) -> str:
-    """The default source name of a URL: ``host:port`` (``host:port.db2`` for db 2), ``unix``.
-
-    >>> source_name("redis://:pw@10.0.0.5:9999/0")
-    '10.0.0.5:9999'
-    """
-    target = parse_url(url)
-    base = "unix" if target.scheme == "unix" else f"{target.host}:{target.port}"
-    return base if not target.db else f"{base}.db{target.db}"
 
 
 def _name_targets(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -191,86 +176,6 @@ def resolve_targets(targets: Any) -> dict[str, str]:
 def quick_retry() -> Retry:
     """One quick retry: redis-py's default (3 retries with backoff) makes a down node cost ~4 s."""
     return Retry(ExponentialBackoff(cap=0.2, base=0.05), 1)
-
-
-# --- merging frames -------------------------------------------------------------------------
-
-
-def _bare(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy(deep=False)
-    out.attrs = {}
-    return out
-
-
-def merge_sources(
-    frames: Mapping[str, pd.DataFrame], *, sources: Iterable[str] | None = None
-) -> pd.DataFrame:
-    """Concatenate per-source frames, adding ``source`` first (a categorical of every source).
-
-    A family's own ``source`` column (the code of a jumpscript) is renamed ``source_code``.
-
-    Categorical columns keep a categorical dtype (union of categories); ``attrs["problems"]``
-    are merged with their own ``source`` column; ``attrs["family"]`` is kept.
-
-    >>> merge_sources({"a": pd.DataFrame({"x": [1]}), "b": pd.DataFrame({"x": [2]})})["source"].tolist()
-    ['a', 'b']
-    """
-    names = list(sources) if sources is not None else list(frames)
-    for name in frames:
-        if name not in names:
-            names.append(name)
-    source_dtype = pd.CategoricalDtype(names)
-    parts: list[pd.DataFrame] = []
-    cat_cols: dict[str, list[Any]] = {}
-    for frame in frames.values():
-        for col, dtype in frame.dtypes.items():
-            if isinstance(dtype, pd.CategoricalDtype):
-                seen = cat_cols.setdefault(str(col), [])
-                seen.extend(c for c in dtype.categories if c not in seen)
-    family = None
-    problems: list[pd.DataFrame] = []
-    for name, frame in frames.items():
-        family = family or frame.attrs.get("family")
-        part = _bare(frame)
-        if SOURCE in part.columns:  # jumpscript families have their own "source" (the code)
-            part = part.rename(columns={SOURCE: SOURCE_CODE})
-        for col, cats in cat_cols.items():
-            if col in part.columns:
-                part[col] = part[col].astype(pd.CategoricalDtype(cats))
-        part.insert(0, SOURCE, pd.Series([name] * len(part), index=part.index, dtype=source_dtype))
-        parts.append(part)
-        prob = frame.attrs.get("problems")
-        if isinstance(prob, pd.DataFrame) and len(prob):
-            prob = _bare(prob)
-            prob.insert(0, SOURCE, pd.Series([name] * len(prob), index=prob.index, dtype=source_dtype))
-            problems.append(prob)
-    if not parts:
-        merged = pd.DataFrame({SOURCE: pd.Series([], dtype=source_dtype)})
-    else:
-        nonempty = [p for p in parts if len(p)] or parts[:1]
-        merged = pd.concat(nonempty, ignore_index=True, sort=False)
-        for col, cats in cat_cols.items():
-            if col in merged.columns and not isinstance(merged[col].dtype, pd.CategoricalDtype):
-                merged[col] = merged[col].astype(pd.CategoricalDtype(cats))
-    merged.attrs["family"] = family
-    # a ProblemFrame compares as one bool, so pandas can concat slices of the merged frame
-    merged.attrs["problems"] = ProblemFrame(
-        pd.concat(problems, ignore_index=True) if problems else _empty_problems(source_dtype)
-    )
-    return merged
-
-
-def _empty_problems(source_dtype: pd.CategoricalDtype) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            SOURCE: pd.Series([], dtype=source_dtype),
-            "family": pd.Series([], dtype="string"),
-            "key": pd.Series([], dtype="string"),
-            "field": pd.Series([], dtype="string"),
-            "error": pd.Series([], dtype="string"),
-            "raw": pd.Series([], dtype=object),
-        }
-    )
 
 
 # --- the fleet ------------------------------------------------------------------------------
@@ -355,18 +260,14 @@ class Fleet:
             admin = self._admins.get(source)
         if admin is not None:
             return admin
-        connect = self._connect
-        if connect is None:
-            from . import admin as admin_module
-
-            connect = admin_module.connect
+        open_admin = self._connect or connect
         options: dict[str, Any] = {
             "socket_timeout": self.timeout,
             "socket_connect_timeout": self.timeout,
             "retry": quick_retry(),
         }
         options.update(self._redis_options)
-        admin = connect(self._urls[source], readonly=self.readonly, **options)
+        admin = open_admin(self._urls[source], readonly=self.readonly, **options)
         with self._lock:
             self._admins.setdefault(source, admin)
             return self._admins[source]
@@ -434,8 +335,6 @@ class Fleet:
 
         >>> f.load("command_queues", gid=1)   # doctest: +SKIP
         """
-        from .catalog import family
-
         family(name)  # unknown family: a clear error before touching the network
         per_source = self.map(lambda a: a.load(name, **filters), operation=f"load {name}")
         merged = merge_sources(per_source, sources=self._urls)
@@ -510,8 +409,6 @@ class Fleet:
 
         >>> f.snapshot("snaps/2026-11-27T12")   # doctest: +SKIP
         """
-        from .snapshot import snapshot
-
         return snapshot(self, path, **options)
 
 

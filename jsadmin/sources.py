@@ -1,0 +1,136 @@
+"""The ``source`` column: naming the Redis instances of a multi-source read and merging their frames.
+
+Below :mod:`jsadmin.snapshot`, :mod:`jsadmin.diffs` and :mod:`jsadmin.fleets`, which all speak of
+sources: a :class:`MultiSource` (a ``Fleet``) is recognised by what it does, so none of them imports
+another's class.
+
+>>> source_name("redis://10.0.0.5:9999")
+'10.0.0.5:9999'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import pandas as pd
+
+from .connection import parse_url
+from .reader import ProblemFrame
+
+T = TypeVar("T")
+
+SOURCE = "source"
+"""Name of the column that says which instance a row came from."""
+
+SOURCE_CODE = "source_code"
+"""Where a family's own ``source`` column (jumpscript code) goes in fleet frames and snapshots."""
+
+
+def source_name(url: str) -> str:
+    """The default source name of a URL: ``host:port`` (``host:port.db2`` for db 2), ``unix``.
+
+    >>> source_name("redis://:pw@10.0.0.5:9999/0")
+    '10.0.0.5:9999'
+    """
+    target = parse_url(url)
+    base = "unix" if target.scheme == "unix" else f"{target.host}:{target.port}"
+    return base if not target.db else f"{base}.db{target.db}"
+
+
+
+
+def _bare(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
+def merge_sources(
+    frames: Mapping[str, pd.DataFrame], *, sources: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Concatenate per-source frames, adding ``source`` first (a categorical of every source).
+
+    A family's own ``source`` column (the code of a jumpscript) is renamed ``source_code``.
+
+    Categorical columns keep a categorical dtype (union of categories); ``attrs["problems"]``
+    are merged with their own ``source`` column; ``attrs["family"]`` is kept.
+
+    >>> merge_sources({"a": pd.DataFrame({"x": [1]}), "b": pd.DataFrame({"x": [2]})})["source"].tolist()
+    ['a', 'b']
+    """
+    names = list(sources) if sources is not None else list(frames)
+    for name in frames:
+        if name not in names:
+            names.append(name)
+    source_dtype = pd.CategoricalDtype(names)
+    parts: list[pd.DataFrame] = []
+    cat_cols: dict[str, list[Any]] = {}
+    for frame in frames.values():
+        for col, dtype in frame.dtypes.items():
+            if isinstance(dtype, pd.CategoricalDtype):
+                seen = cat_cols.setdefault(str(col), [])
+                seen.extend(c for c in dtype.categories if c not in seen)
+    family = None
+    problems: list[pd.DataFrame] = []
+    for name, frame in frames.items():
+        family = family or frame.attrs.get("family")
+        part = _bare(frame)
+        if SOURCE in part.columns:  # jumpscript families have their own "source" (the code)
+            part = part.rename(columns={SOURCE: SOURCE_CODE})
+        for col, cats in cat_cols.items():
+            if col in part.columns:
+                part[col] = part[col].astype(pd.CategoricalDtype(cats))
+        part.insert(0, SOURCE, pd.Series([name] * len(part), index=part.index, dtype=source_dtype))
+        parts.append(part)
+        prob = frame.attrs.get("problems")
+        if isinstance(prob, pd.DataFrame) and len(prob):
+            prob = _bare(prob)
+            prob.insert(0, SOURCE, pd.Series([name] * len(prob), index=prob.index, dtype=source_dtype))
+            problems.append(prob)
+    if not parts:
+        merged = pd.DataFrame({SOURCE: pd.Series([], dtype=source_dtype)})
+    else:
+        nonempty = [p for p in parts if len(p)] or parts[:1]
+        merged = pd.concat(nonempty, ignore_index=True, sort=False)
+        for col, cats in cat_cols.items():
+            if col in merged.columns and not isinstance(merged[col].dtype, pd.CategoricalDtype):
+                merged[col] = merged[col].astype(pd.CategoricalDtype(cats))
+    merged.attrs["family"] = family
+    # a ProblemFrame compares as one bool, so pandas can concat slices of the merged frame
+    merged.attrs["problems"] = ProblemFrame(
+        pd.concat(problems, ignore_index=True) if problems else _empty_problems(source_dtype)
+    )
+    return merged
+
+
+def _empty_problems(source_dtype: pd.CategoricalDtype) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            SOURCE: pd.Series([], dtype=source_dtype),
+            "family": pd.Series([], dtype="string"),
+            "key": pd.Series([], dtype="string"),
+            "field": pd.Series([], dtype="string"),
+            "error": pd.Series([], dtype="string"),
+            "raw": pd.Series([], dtype=object),
+        }
+    )
+
+
+# --- the fleet ------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class MultiSource(Protocol):
+    """What snapshots need of many sources read as one (a :class:`jsadmin.fleets.Fleet`).
+
+    >>> isinstance(object(), MultiSource)
+    False
+    """
+
+    @property
+    def sources(self) -> dict[str, str]: ...
+
+    def map(self, fn: Callable[[Any], T], *, operation: str = ...) -> dict[str, T]: ...
+
+    def status(self) -> pd.DataFrame: ...
