@@ -24,7 +24,7 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 import redis
@@ -404,6 +404,13 @@ def _outcome_frame(items: Sequence[Found], flags: Sequence[bool | None], write_i
                          "write_id": "string"})
 
 
+def _reraise(error: WriteError, msg: str, *, partial: bool, result: Any) -> NoReturn:
+    """Raise ``error`` again as ``msg``: a :class:`PartialWriteError` with ``result`` when part of it landed."""
+    if partial:
+        raise PartialWriteError(msg, result=result, write_id=getattr(error, "write_id", None)) from error
+    raise type(error)(msg, write_id=getattr(error, "write_id", None)) from error
+
+
 def _skip_note(missing: Sequence[str]) -> str | None:
     if not missing:
         return None
@@ -457,9 +464,7 @@ def _apply_removals(
     if error is not None:
         msg = (f"{helper} removed {done} of {len(flags)} values; {len(flags) - done - unknown} not removed; "
                f"{unknown} unknown (journal entry {eid}; {error})")
-        if done or unknown:
-            raise PartialWriteError(msg, result=frame, write_id=getattr(error, "write_id", None)) from error
-        raise type(error)(msg, write_id=getattr(error, "write_id", None)) from error
+        _reraise(error, msg, partial=bool(done or unknown), result=frame)
     return frame
 
 
@@ -600,9 +605,7 @@ def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dr
     if error is not None:
         msg = (f"purge_queue removed {removed} of {total} values of {key}; {unknown} unknown "
                f"(journal entry {eid}; {error})")
-        if removed or unknown:
-            raise PartialWriteError(msg, result=out, write_id=getattr(error, "write_id", None)) from error
-        raise type(error)(msg, write_id=getattr(error, "write_id", None)) from error
+        _reraise(error, msg, partial=bool(removed or unknown), result=out)
     return out
 
 
@@ -879,10 +882,7 @@ def undo(client: redis.Redis, entry: Any, *, url: str, journal: Journal, dry_run
         journal.end(eid, status="partial" if pushed or restored else "failed", result=result)
         msg = (f"undo of {entry_id} restored {pushed + restored} value(s) before chunk {n} failed ({error}); "
                "run undo again: chunks already restored are skipped on the server, fenced ones are sent anew")
-        if pushed or restored:
-            raise PartialWriteError(msg, result={**result, "journal_id": eid},
-                                    write_id=getattr(error, "write_id", None)) from error
-        raise type(error)(msg, write_id=getattr(error, "write_id", None)) from error
+        _reraise(error, msg, partial=bool(pushed or restored), result={**result, "journal_id": eid})
     if calls and already == len(calls):
         journal.end(eid, status="failed", result=result)
         raise WriteValidationError(
