@@ -35,7 +35,7 @@ from ._version import __version__
 from .admin import connect, demo
 from .analytics.recorder import run_recorder
 from .catalog import FAMILIES
-from .cli_text import as_flags, did_you_mean, suggest_choice, terminal_table
+from .cli_text import as_flags, did_you_mean, indented_table, suggest_choice, terminal_table
 from .connection import parse_url, scrub, url_secrets
 from .dashboard import add_dashboard_parser
 from .diffs import diff
@@ -181,17 +181,6 @@ def _json_arg(text: str | None, what: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{what} is not valid JSON: {exc.msg} at character {exc.pos}") from None
-
-
-def _table(df: pd.DataFrame, *, index: bool = False, top: int | None = None, width: int = 60) -> str:
-    if not len(df):
-        return "  (none)"
-    shown = df.head(top) if top else df
-    text = shown.to_string(index=index, max_rows=60, max_colwidth=width)
-    lines = ["  " + line for line in text.splitlines()]
-    if len(shown) < len(df):
-        lines.append(f"  ... {len(df) - len(shown)} more")
-    return "\n".join(lines)
 
 
 # --- summary (the text: jsadmin.summary) ---------------------------------------------------
@@ -341,13 +330,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
     print(f"jsadmin diff {args.a} -> {args.b} ({span:.0f} s apart)")
     print("")
     print("families that changed:")
-    print(_table(d.summary(all_families=False)))
+    print(indented_table(d.summary(all_families=False)))
     for name in ("new_jobs", "finished_jobs", "stuck_jobs", "grown_queues", "stopped_workers"):
         frame = getattr(d, name)
         print("")
         print(f"{name.replace('_', ' ')}: {len(frame)}")
         if len(frame) and args.verbose:
-            print(_table(frame.head(args.rows)))
+            print(indented_table(frame.head(args.rows)))
     return 0
 
 

@@ -68,6 +68,25 @@ def as_flags(message: str, flags: Mapping[str, str]) -> str:
     return message
 
 
+def indented_table(df: pd.DataFrame, *, top: int | None = None, width: int = 60) -> str:
+    """``df`` as text indented by two spaces, at most ``top`` rows (then "... N more"), "(none)" when empty.
+
+    >>> print(indented_table(pd.DataFrame({"a": [1, 2, 3]}), top=2))
+       a
+       1
+       2
+      ... 1 more
+    """
+    if not len(df):
+        return "  (none)"
+    shown = df.head(top) if top else df
+    text = shown.to_string(index=False, max_rows=60, max_colwidth=width)
+    lines = ["  " + line for line in text.splitlines()]
+    if len(shown) < len(df):
+        lines.append(f"  ... {len(df) - len(shown)} more")
+    return "\n".join(lines)
+
+
 def terminal_table(df: pd.DataFrame, *, width: int, rows: int, columns: list[str] | None = None,
                    colwidth: int = 36) -> str:
     """``df`` as an aligned text table that fits ``width`` characters: the first ``rows`` rows,

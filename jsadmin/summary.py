@@ -22,6 +22,7 @@ import pandas as pd
 
 from .analytics import error_summary, finished_jobs, heartbeat_ages, job_latency, queue_depths
 from .catalog import job_families
+from .cli_text import indented_table
 from .domain import JobState
 from .metrics import LEFTOVER_AFTER, latest_states
 
@@ -82,17 +83,6 @@ def split_leftovers(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             old = mark if leftover_when else ~mark
             return df.loc[~old], df.loc[old]
     return df, df.iloc[0:0]
-
-
-def _table(df: pd.DataFrame, *, top: int | None = None, width: int = 60) -> str:
-    if not len(df):
-        return "  (none)"
-    shown = df.head(top) if top else df
-    text = shown.to_string(index=False, max_rows=60, max_colwidth=width)
-    lines = ["  " + line for line in text.splitlines()]
-    if len(shown) < len(df):
-        lines.append(f"  ... {len(df) - len(shown)} more")
-    return "\n".join(lines)
 
 
 def _counts(states: pd.Series) -> str:
@@ -182,7 +172,7 @@ def queue_lines(depths: pd.DataFrame, top: int = 15) -> list[str]:
         note = f"; {forms} queue(s) have entries under both key forms" if forms else ""
         lines = [f"oldest entry per queue ({len(table)} queues with entries, {int(table['depth'].sum())} "
                  f"entries{note}):"]
-        lines.append(_table(table[[*keys, "depth", "oldest", "keys"]], top=top, width=80))
+        lines.append(indented_table(table[[*keys, "depth", "oldest", "keys"]], top=top, width=80))
     left = left[left["length"].fillna(0) > 0]
     if len(left):
         lines.append(f"  leftover queue entries: {int(left['length'].sum())} in {len(left)} key(s), "
@@ -223,7 +213,7 @@ def heartbeat_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, stale
         out = [f"stale worker heartbeats (older than {human(stale)}): {len(late)} of {len(current)} queues"]
         if len(late):
             cols = [c for c in ("node", "queue", "heartbeat", "age") if c in late.columns]
-            out.append(_table(late[cols], top=20))
+            out.append(indented_table(late[cols], top=20))
     if len(left):
         out.append(f"  leftovers: {len(left)} old heartbeat entries, the newest {human(seconds(left['age']).min())} old")
     if len(watchdog):
@@ -287,7 +277,7 @@ def error_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, window: f
     out = [f"{title}: {int(eco['items'].sum())} ECOs seen ({int(eco['occurrences'].sum())} occurrences since "
            f"their first), {int(job['items'].sum())} failed jobs"]
     shown = errs.assign(message=errs["message"].astype("string").str.slice(0, 50)).astype("string").fillna("")
-    out.append(_table(shown[["source", "category", "jumpscript", "nid", "occurrences", "message"]], top=8))
+    out.append(indented_table(shown[["source", "category", "jumpscript", "nid", "occurrences", "message"]], top=8))
     return out
 
 
@@ -328,7 +318,7 @@ def summarize(
     fams = obj.families()
     if fleet:
         status = obj.status()
-        out += ["", "sources:", _table(status[["source", "url", "ok", "error", "elapsed"]].round({"elapsed": 3}),
+        out += ["", "sources:", indented_table(status[["source", "url", "ok", "error", "elapsed"]].round({"elapsed": 3}),
                                        width=120)]
         totals = fams.groupby("family", sort=False, observed=True)[["keys", "entries"]].sum().reset_index()
         meta = fams.drop_duplicates("family")[["family", "status", "redis_type"]]
@@ -359,7 +349,7 @@ def summarize(
     out += ["", f"ECOs: {n_ecos} in eco:objects ({stubs} processed stubs)"]
 
     out += ["", f"families with data ({len(present)} of {len(fams)}; keys and entries):"]
-    out.append(_table(present[["family", "redis_type", "status", "keys", "entries"]]))
+    out.append(indented_table(present[["family", "redis_type", "status", "keys", "entries"]]))
     empty = fams[fams["keys"] == 0]["family"].tolist()
     if empty:
         out.append(f"  empty: {', '.join(empty)}")
@@ -380,4 +370,4 @@ def copies_lines(frames: Mapping[str, pd.DataFrame]) -> list[str]:
     table["total"] = table.sum(axis=1)
     table.index.name = "copies in"
     return ["job copies by family and state (one job has copies in several families):",
-            _table(table.reset_index())]
+            indented_table(table.reset_index())]
