@@ -28,13 +28,12 @@ class ControlPanel(Panel):
         self.health = HealthBoard(admin, readonly=ro, interval=health_interval)
         super().__init__(admin, readonly=ro)
 
-    def _build(self) -> Any:
-        assert self.w is not None  # _build runs only with ipywidgets
-        tabs = self.w.Tab(children=[p.widget for p in self.panels()])
+    def _build(self, w: Any) -> Any:
+        tabs = w.Tab(children=[p.widget for p in self.panels()])
         for i, title in enumerate(("Jobs", "Enqueue", "Jumpscripts", "Health")):
             tabs.set_title(i, title)
         self.tabs = tabs
-        return self.w.VBox([self.readonly_note, tabs])
+        return w.VBox([self.readonly_note, tabs])
 
     def panels(self) -> list[Panel]:
         """The four panels, in tab order."""

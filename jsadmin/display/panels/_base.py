@@ -55,13 +55,17 @@ def error_text(exc: BaseException) -> str:
 
 
 class Panel:
-    """Base class: subclasses build ``self.widget`` in :meth:`_build` and list write controls in ``_write_controls``.
+    """Base class: subclasses build ``self.widget`` in :meth:`_build` (given the ipywidgets module) and list write controls in ``_write_controls``.
 
     ``readonly`` defaults to ``admin.readonly``; a read-only panel disables its write controls and
     shows why.
     """
 
     title = "jsadmin panel"
+    pending: dict[str, Any] | None = None
+    """The previewed write that Confirm applies (panels with a Confirm button)."""
+    confirm_button: Any = None
+    discard_button: Any = None
 
     def __init__(self, admin: Any, *, readonly: bool | None = None) -> None:
         self.admin = admin
@@ -77,13 +81,13 @@ class Panel:
             self.readonly_note = self.w.HTML(
                 value=message_html(READONLY_REASON, kind="warn") if self.readonly else "",
             )
-            self.widget = self._build()
+            self.widget = self._build(self.w)
             self.widget.add_class("jsadmin-panel")
             self.widget.add_class(f"jsadmin-{type(self).__name__.lower()}")
             self._apply_readonly()
 
     # -- to override --------------------------------------------------------------------------
-    def _build(self) -> Any:  # pragma: no cover - abstract
+    def _build(self, w: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def facts(self) -> Mapping[str, object]:
@@ -141,6 +145,15 @@ class Panel:
     def discard(self, reason: str = "discarded: nothing written") -> None:  # pragma: no cover - abstract
         """Drop the pending preview without writing (panels with a Confirm button override)."""
         raise NotImplementedError
+
+    def _drop_preview(self, preview: Any, reason: str) -> None:
+        """Forget the pending write, empty ``preview``, disable Confirm/Discard; say ``reason`` unless empty."""
+        self.pending = None
+        preview.value = ""
+        self.confirm_button.disabled = True
+        self.discard_button.disabled = True
+        if reason:
+            self.say(reason, "warn" if "changed" in reason else "info")
 
     def invalidate_on_change(self, *controls: Any) -> None:
         """Discard the pending preview as soon as any of ``controls`` changes value.

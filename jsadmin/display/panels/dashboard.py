@@ -57,10 +57,9 @@ class Dashboard(ControlPanel):
         if start and self.w is not None:
             self.start()
 
-    def _build(self) -> Any:
-        box = super()._build()
-        assert self.w is not None  # _build runs only with ipywidgets
-        self.header = self.w.HTML()
+    def _build(self, w: Any) -> Any:
+        box = super()._build(w)
+        self.header = w.HTML()
         box.children = (self.header, *box.children)
         return box
 

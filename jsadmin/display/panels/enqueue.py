@@ -75,14 +75,11 @@ class EnqueueForm(Panel):
         self.last_result: dict[str, Any] | None = None
         self.last_error: BaseException | None = None
         self.waiter: threading.Thread | None = None
-        self.pending: dict[str, Any] | None = None
         super().__init__(admin, readonly=readonly)
         if self.w is not None:
             self.refresh_scripts()
 
-    def _build(self) -> Any:
-        w = self.w
-        assert w is not None  # _build runs only with ipywidgets
+    def _build(self, w: Any) -> Any:
         self.jumpscript = w.Dropdown(options=[], description="jumpscript", layout=w.Layout(width="360px"))
         self.reload_button = self.button("", icon="refresh", tooltip="Reload the jumpscript list")
         self.gid = w.IntText(value=self.default_gid, description="gid", layout=w.Layout(width="140px"))
@@ -247,12 +244,7 @@ class EnqueueForm(Panel):
 
     def discard(self, reason: str = "discarded: nothing written") -> None:
         """Drop the previewed job without writing (``reason`` is shown unless empty)."""
-        self.pending = None
-        self.plan.value = ""
-        self.confirm_button.disabled = True
-        self.discard_button.disabled = True
-        if reason:
-            self.say(reason, "warn" if "changed" in reason else "info")
+        self._drop_preview(self.plan, reason)
 
     def _wait(self, guid: str, timeout: float) -> None:
         try:

@@ -229,9 +229,7 @@ class HealthBoard(Panel):
         if autorefresh:
             self.refresh()
 
-    def _build(self) -> Any:
-        w = self.w
-        assert w is not None  # _build runs only with ipywidgets
+    def _build(self, w: Any) -> Any:
         self.interval = w.BoundedFloatText(value=self._initial_interval, min=0.5, max=3600, step=0.5,
                                            description="every (s)", layout=w.Layout(width="170px"))
         self.stale = w.BoundedFloatText(value=self.stale_after, min=1, max=86400, description="stale after",

@@ -76,16 +76,13 @@ class JobBrowser(Panel):
         self.matches = self.jobs
         self.page_frame = self.jobs
         self.page = 0
-        self.pending: dict[str, Any] | None = None
         self._ecos: pd.DataFrame | None = None
         super().__init__(admin, readonly=readonly)
         if autoload:
             self.reload()
 
     # -- widgets ------------------------------------------------------------------------------
-    def _build(self) -> Any:
-        w = self.w
-        assert w is not None  # _build runs only with ipywidgets
+    def _build(self, w: Any) -> Any:
         small = w.Layout(width="150px")
         self.family = w.Dropdown(options=[ANY, *self.families], value=ANY, description="seen in",
                                  layout=w.Layout(width="230px"))
@@ -370,21 +367,14 @@ class JobBrowser(Panel):
                   "clone": self.admin.requeue_jobs}[pending["kind"]]
         extra = {"states": None} if pending["kind"] == "clone" else {}
         results = [method(sel, **pending["params"], **extra) for sel in pending["selection"].values()]
-        self.preview.value = ""
-        self.confirm_button.disabled = True
-        self.discard_button.disabled = True
+        self.discard("")
         self.reload()
         self.say(f"{pending['kind']} applied to {sum(len(s) for s in pending['selection'].values())} copies", "ok")
         return results
 
     def discard(self, reason: str = "discarded: nothing written") -> None:
         """Drop the previewed action without writing (``reason`` is shown unless empty)."""
-        self.pending = None
-        self.preview.value = ""
-        self.confirm_button.disabled = True
-        self.discard_button.disabled = True
-        if reason:
-            self.say(reason, "warn" if "changed" in reason else "info")
+        self._drop_preview(self.preview, reason)
 
     def facts(self) -> Mapping[str, object]:
         by_state = self.jobs["state"].astype("string").value_counts().to_dict() if "state" in self.jobs else {}

@@ -84,14 +84,11 @@ class JumpscriptRegistry(Panel):
     def __init__(self, admin: Any, *, readonly: bool | None = None) -> None:
         self.scripts = pd.DataFrame()
         self.last_registered: dict[str, Any] | None = None
-        self.pending: dict[str, Any] | None = None
         super().__init__(admin, readonly=readonly)
         if self.w is not None:
             self.reload()
 
-    def _build(self) -> Any:
-        w = self.w
-        assert w is not None  # _build runs only with ipywidgets
+    def _build(self, w: Any) -> Any:
         self.listing = w.HTML()
         self.select = w.Select(options=[], rows=8, description="inspect", layout=w.Layout(width="420px"))
         self.select.observe(lambda _c: self._on_select(), names="value")
@@ -245,12 +242,7 @@ class JumpscriptRegistry(Panel):
 
     def discard(self, reason: str = "discarded: nothing written") -> None:
         """Drop the previewed registration without writing (``reason`` is shown unless empty)."""
-        self.pending = None
-        self.preview_box.value = ""
-        self.confirm_button.disabled = True
-        self.discard_button.disabled = True
-        if reason:
-            self.say(reason, "warn" if "changed" in reason else "info")
+        self._drop_preview(self.preview_box, reason)
 
     def facts(self) -> Mapping[str, object]:
         return {"url": getattr(self.admin, "url", "?"), "registered jumpscripts": len(self.scripts)}
