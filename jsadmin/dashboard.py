@@ -73,18 +73,33 @@ def voila_env(url: str, *, allow_writes: bool, refresh: float, base: dict[str, s
     return env
 
 
-def add_dashboard_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> argparse.ArgumentParser:
-    """Add ``jsadmin dashboard`` to the CLI's sub-parsers (``parents`` holds the common ``--url``)."""
+def add_server_parser(subparsers: Any, name: str, parents: Sequence[argparse.ArgumentParser], *, port: int,
+                      help: str, description: str) -> argparse.ArgumentParser:
+    """Add a ``jsadmin <name>`` HTTP server command with ``--url`` (unless ``parents`` has it), ``--port``
+    and ``--addr``; ``description`` ends by pointing to ``$JSADMIN_URL``.
+
+    >>> sub = argparse.ArgumentParser().add_subparsers()
+    >>> add_server_parser(sub, "web", (), port=8080, help="serve", description="Serve.").parse_args([]).port
+    8080
+    """
     p = subparsers.add_parser(
-        "dashboard", parents=list(parents), help="serve the control panels as a web page (Voila)",
-        description="Serve the control panels (job browser, enqueue form, jumpscript registry, health board) "
-                    "as a self-refreshing web page. Read-only unless --allow-writes. Give the URL with "
-                    "$JSADMIN_URL to keep a password out of the process list.",
+        name, parents=list(parents), help=help,
+        description=description + " Give the URL with $JSADMIN_URL to keep a password out of the process list.",
     )
     if not any(a.dest == "url" for parent in parents for a in parent._actions):
         p.add_argument("--url", help="Redis URL (default: $JSADMIN_URL)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"HTTP port ({DEFAULT_PORT})")
+    p.add_argument("--port", type=int, default=port, help=f"HTTP port ({port})")
     p.add_argument("--addr", default="127.0.0.1", help="address to listen on (127.0.0.1; 0.0.0.0 for all)")
+    return p
+
+
+def add_dashboard_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> argparse.ArgumentParser:
+    """Add ``jsadmin dashboard`` to the CLI's sub-parsers (``parents`` holds the common ``--url``)."""
+    p = add_server_parser(
+        subparsers, "dashboard", parents, port=DEFAULT_PORT, help="serve the control panels as a web page (Voila)",
+        description="Serve the control panels (job browser, enqueue form, jumpscript registry, health board) "
+                    "as a self-refreshing web page. Read-only unless --allow-writes.",
+    )
     p.add_argument("--allow-writes", action="store_true",
                    help="enable the write controls (each write is previewed, then confirmed); default read-only")
     p.add_argument("--refresh", type=float, default=DEFAULT_REFRESH,
@@ -177,4 +192,4 @@ def stop_group(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
             time.sleep(0.2)
 
 
-__all__ = ["add_dashboard_parser", "cmd_dashboard", "dashboard_notebook", "voila_command", "voila_env"]
+__all__ = ["add_dashboard_parser", "add_server_parser", "cmd_dashboard", "dashboard_notebook", "voila_command", "voila_env"]

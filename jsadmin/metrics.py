@@ -45,7 +45,7 @@ import redis
 from .admin import connect
 from .analytics import finished_jobs, heartbeat_ages, job_latency
 from .catalog import classify, family, job_families, queue_families
-from .dashboard import warn_password_in_args
+from .dashboard import add_server_parser, warn_password_in_args
 from .display.cost import CommandCounter
 from .domain import copy_rank_of
 from .scan import raw_client, scan_keys
@@ -380,16 +380,11 @@ def serve(admin: Any, port: int = DEFAULT_PORT, addr: str = "127.0.0.1", **optio
 
 def add_metrics_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> argparse.ArgumentParser:
     """Add ``jsadmin metrics`` to the CLI's sub-parsers (``parents`` holds the common ``--url``)."""
-    p = subparsers.add_parser(
-        "metrics", parents=list(parents), help="serve Prometheus metrics of the grid (read-only)",
+    p = add_server_parser(
+        subparsers, "metrics", parents, port=DEFAULT_PORT, help="serve Prometheus metrics of the grid (read-only)",
         description="Serve Prometheus metrics of one grid's Redis on http://ADDR:PORT/metrics. Each scrape "
-                    "reads Redis (read-only, bounded by --max-keys/--max-entries). Give the URL with "
-                    "$JSADMIN_URL to keep a password out of the process list.",
+                    "reads Redis (read-only, bounded by --max-keys/--max-entries).",
     )
-    if not any(a.dest == "url" for parent in parents for a in parent._actions):
-        p.add_argument("--url", help="Redis URL (default: $JSADMIN_URL)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"HTTP port ({DEFAULT_PORT})")
-    p.add_argument("--addr", default="127.0.0.1", help="address to listen on (127.0.0.1; 0.0.0.0 for all)")
     p.add_argument("--max-keys", type=int, default=MAX_KEYS, help=f"keys read per family per scrape ({MAX_KEYS})")
     p.add_argument("--max-entries", type=int, default=MAX_ENTRIES,
                    help=f"entries read per key per scrape ({MAX_ENTRIES})")
