@@ -37,70 +37,33 @@ from .jobs import TOP_RANK, best_first, copy_rank
 
 TABLES = ("jobs", "queues", "heartbeats")
 _TS = pa.timestamp("ns", tz="UTC")
+_TYPES = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "ts": _TS}
+
+
+def _arrow_schema(spec: str) -> pa.Schema:
+    """An Arrow schema from ``"name:type ..."`` (types: str, int, float, bool, ts = UTC nanoseconds).
+
+    >>> _arrow_schema("guid:str captured:ts").names
+    ['guid', 'captured']
+    """
+    return pa.schema([(name, _TYPES[t]) for name, t in (col.split(":") for col in spec.split())])
+
 
 JSON_COLUMNS = ("roles", "args", "result", "parent", "tags", "_meta")
 """Job columns holding decoded JSON in frames; stored as JSON text in Parquet."""
 
-JOB_SCHEMA = pa.schema(
-    [
-        ("guid", pa.string()),
-        ("id", pa.int64()),
-        ("gid", pa.int64()),
-        ("nid", pa.int64()),
-        ("category", pa.string()),
-        ("cmd", pa.string()),
-        ("queue", pa.string()),
-        ("role", pa.string()),
-        ("state", pa.string()),
-        ("timeCreate", _TS),
-        ("timeStart", _TS),
-        ("timeStop", _TS),
-        ("timeout", pa.float64()),
-        ("wait", pa.bool_()),
-        ("log", pa.bool_()),
-        ("errorreport", pa.bool_()),
-        ("internal", pa.bool_()),
-        ("jscriptid", pa.string()),
-        ("resultcode", pa.string()),
-        ("sessionid", pa.string()),
-        ("achost", pa.string()),
-        ("_ckey", pa.string()),
-        ("roles", pa.string()),
-        ("args", pa.string()),
-        ("result", pa.string()),
-        ("parent", pa.string()),
-        ("tags", pa.string()),
-        ("_meta", pa.string()),
-        ("source", pa.string()),
-        ("key", pa.string()),
-        ("captured", _TS),
-    ]
+JOB_SCHEMA = _arrow_schema(
+    "guid:str id:int gid:int nid:int category:str cmd:str queue:str role:str state:str "
+    "timeCreate:ts timeStart:ts timeStop:ts timeout:float wait:bool log:bool errorreport:bool "
+    "internal:bool jscriptid:str resultcode:str sessionid:str achost:str _ckey:str roles:str "
+    "args:str result:str parent:str tags:str _meta:str source:str key:str captured:ts"
 )
 """One finished job per row. ``source`` is the family the copy was caught in, ``captured`` when."""
 
-QUEUE_SCHEMA = pa.schema(
-    [
-        ("time", _TS),
-        ("key", pa.string()),
-        ("kind", pa.string()),
-        ("queue", pa.string()),
-        ("length", pa.int64()),
-        ("oldest", _TS),
-        ("oldest_age", pa.float64()),
-    ]
-)
+QUEUE_SCHEMA = _arrow_schema("time:ts key:str kind:str queue:str length:int oldest:ts oldest_age:float")
 """One sample of one queue: ``kind`` is ``command`` or ``worker``; ``oldest_age`` in seconds."""
 
-HEARTBEAT_SCHEMA = pa.schema(
-    [
-        ("time", _TS),
-        ("queue", pa.string()),
-        ("worker", pa.string()),
-        ("source", pa.string()),
-        ("heartbeat", _TS),
-        ("age", pa.float64()),
-    ]
-)
+HEARTBEAT_SCHEMA = _arrow_schema("time:ts queue:str worker:str source:str heartbeat:ts age:float")
 """One sample of one heartbeat: ``source`` is ``heartbeat`` (per queue) or ``watchdog`` (JS6 worker)."""
 
 SCHEMAS: dict[str, pa.Schema] = {
