@@ -11,7 +11,7 @@ The mixin relies only on ``self.redis``, ``self.readonly``, ``self.url``, ``self
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -117,17 +117,5 @@ class AnalyticsMixin:
             rec.stop()
         return rec
 
-    def probe(
-        self,
-        targets: int | str | Iterable[int | str],
-        jumpscript: str = "jumpscale__echo",
-        n: int = 5,
-        timeout: float = 10,
-        *,
-        gid: int | None = None,
-    ) -> pd.DataFrame:
-        """Round-trip ``n`` ``wait=True`` jobs to each node id / role (see :func:`probe`).
-
-        >>> admin.probe([1, "node"], n=3)                       # doctest: +SKIP
-        """
-        return probe(self, targets, jumpscript=jumpscript, n=n, timeout=timeout, gid=gid)
+    probe = probe
+    """``admin.probe([1, "node"], n=3)``: the free :func:`~jsadmin.analytics.probe.probe` as a method."""
