@@ -108,14 +108,16 @@ def add_dashboard_parser(subparsers: Any, parents: Sequence[argparse.ArgumentPar
     return p
 
 
-def _target(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str:
+def target_url(args: argparse.Namespace, parser: argparse.ArgumentParser, command: str, verb: str) -> str:
+    """``--url``, else ``$JSADMIN_URL``, for ``jsadmin <command>`` (the grid to ``verb``); a usage error
+    (exit 2) when neither is given or ``--inventory`` is; a warning when the URL shows a password."""
     if getattr(args, "inventory", None):
         parser.error("--inventory is not supported here: give one grid's Redis with --url or $JSADMIN_URL")
     url = getattr(args, "url", None) or os.environ.get(ENV_URL)
     if not url:
-        parser.error("give --url redis://HOST:PORT/DB or set JSADMIN_URL (the grid to show); "
+        parser.error(f"give --url redis://HOST:PORT/DB or set JSADMIN_URL (the grid to {verb}); "
                      "$JSADMIN_URL keeps a password out of the process list")
-    warn_password_in_args(args, "dashboard")
+    warn_password_in_args(args, command)
     return str(url)
 
 
@@ -134,7 +136,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         parser.error("--port must be between 1 and 65535")
     if args.refresh < 0.5:
         parser.error("--refresh must be at least 0.5 seconds")
-    url = _target(args, parser)
+    url = target_url(args, parser, "dashboard", "show")
     if importlib.util.find_spec("voila") is None:
         parser.error("jsadmin dashboard needs Voila: pip install 'jsadmin[dashboard]' (or voila)")
     timeout = float(getattr(args, "timeout", 5.0) or 5.0)
@@ -192,4 +194,5 @@ def stop_group(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
             time.sleep(0.2)
 
 
-__all__ = ["add_dashboard_parser", "add_server_parser", "cmd_dashboard", "dashboard_notebook", "voila_command", "voila_env"]
+__all__ = ["add_dashboard_parser", "add_server_parser", "cmd_dashboard", "dashboard_notebook", "target_url",
+           "voila_command", "voila_env"]

@@ -32,7 +32,6 @@ Metrics (gauges unless noted; ages and durations in seconds):
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 import time
@@ -45,7 +44,7 @@ import redis
 from .admin import connect
 from .analytics import finished_jobs, heartbeat_ages, job_latency
 from .catalog import classify, family, job_families, queue_families
-from .dashboard import add_server_parser, warn_password_in_args
+from .dashboard import add_server_parser, target_url
 from .display.cost import CommandCounter
 from .domain import copy_rank_of
 from .scan import raw_client, scan_keys
@@ -395,25 +394,13 @@ def add_metrics_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParse
     return p
 
 
-def target_url(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str:
-    """``--url``, else ``$JSADMIN_URL``; a usage error (exit 2) when neither is given."""
-    if getattr(args, "inventory", None):
-        parser.error("--inventory is not supported here: give one grid's Redis with --url or $JSADMIN_URL")
-    url = getattr(args, "url", None) or os.environ.get("JSADMIN_URL")
-    if not url:
-        parser.error("give --url redis://HOST:PORT/DB or set JSADMIN_URL (the grid to read); "
-                     "$JSADMIN_URL keeps a password out of the process list")
-    warn_password_in_args(args, "metrics")
-    return str(url)
-
-
 def cmd_metrics(args: argparse.Namespace) -> int:
     """``jsadmin metrics``: serve until interrupted."""
     parser: argparse.ArgumentParser = args.metrics_parser
     for name in ("port", "max_keys", "max_entries"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
-    url = target_url(args, parser)
+    url = target_url(args, parser, "metrics", "read")
     if not HAVE_PROMETHEUS:
         parser.error(MISSING)
     timeout = float(getattr(args, "timeout", 5.0) or 5.0)
