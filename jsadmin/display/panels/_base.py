@@ -155,6 +155,45 @@ class Panel:
         if reason:
             self.say(reason, "warn" if "changed" in reason else "info")
 
+    def confirm(self) -> Any:  # pragma: no cover - abstract
+        """Apply exactly the pending preview (panels with a Confirm button override)."""
+        raise NotImplementedError
+
+    def _confirm_buttons(self, icon: str, tooltip: str = "") -> None:
+        """Add the Confirm (``icon``, ``tooltip``) and Discard buttons of a previewed write, disabled until
+        a preview, wired to :meth:`confirm` and :meth:`discard`."""
+        self.confirm_button = self.button("Confirm", style="danger", write=True, icon=icon, tooltip=tooltip)
+        self.discard_button = self.button("Discard", tooltip="Drop the preview; nothing is written")
+        self.confirm_button.disabled = self.discard_button.disabled = True
+        self.confirm_button.on_click(self.guarded(lambda _b: self.confirm()))
+        self.discard_button.on_click(self.guarded(lambda _b: self.discard()))
+
+    def _arm(self, preview: Any, pending: dict[str, Any], html: str) -> None:
+        """Keep ``pending`` for Confirm, show its plan ``html`` in ``preview``, enable Confirm and Discard."""
+        self.pending = pending
+        preview.value = html
+        self.confirm_button.disabled = self.readonly
+        self.discard_button.disabled = False
+        self.say(f"{AWAITING_CONFIRM}; changing the form discards this preview", "warn")
+
+    def _use_pending(self, press: str, form: Callable[[], object], previewed: Callable[[dict[str, Any]], object],
+                     ) -> dict[str, Any]:
+        """Use up the pending preview and return it; refuse (nothing written) when read-only, with no
+        preview, or when ``form()`` (the form's values now) differs from ``previewed(pending)``."""
+        if self.readonly:
+            raise PermissionError("read-only panel: writes are disabled")
+        pending = self.pending
+        if pending is None:
+            raise RuntimeError(f"nothing to confirm: press {press} first (nothing written)")
+        self.discard("")
+        try:
+            current = form()
+        except ValueError:
+            current = None
+        if current != previewed(pending):
+            raise RuntimeError(f"the form changed after the preview: nothing written (press {press} again)")
+        return pending
+
     def invalidate_on_change(self, *controls: Any) -> None:
         """Discard the pending preview as soon as any of ``controls`` changes value.
 

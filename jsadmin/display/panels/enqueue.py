@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from ..html import message_html, render_plan_html, render_records_html
-from ._base import AWAITING_CONFIRM, Panel
+from ._base import Panel
 
 
 def parse_args(text: str) -> dict[str, Any]:
@@ -93,11 +93,7 @@ class EnqueueForm(Panel):
         self.wait = w.Checkbox(value=True, description="wait for the result", indent=False)
         self.preview_button = self.button("Preview", style="primary", icon="eye",
                                           tooltip="Show the exact write (dry run); nothing is written")
-        self.confirm_button = self.button("Confirm", style="danger", write=True, icon="check",
-                                          tooltip="Enqueue exactly the previewed job")
-        self.discard_button = self.button("Discard", tooltip="Drop the preview; nothing is written")
-        self.confirm_button.disabled = True
-        self.discard_button.disabled = True
+        self._confirm_buttons("check", "Enqueue exactly the previewed job")
         self.plan = w.HTML()
         self.result = w.HTML()
         for control in (self.jumpscript, self.reload_button, self.gid, self.target, self.args,
@@ -108,8 +104,6 @@ class EnqueueForm(Panel):
         self.jumpscript.observe(lambda _c: self._on_script(), names="value")
         self.reload_button.on_click(self.guarded(lambda _b: self.refresh_scripts()))
         self.preview_button.on_click(self.guarded(lambda _b: self.preview()))
-        self.confirm_button.on_click(self.guarded(lambda _b: self.confirm()))
-        self.discard_button.on_click(self.guarded(lambda _b: self.discard()))
         self.invalidate_on_change(self.jumpscript, self.gid, self.target_kind, self.target, self.args,
                                   self.queue, self.timeout, self.wait)
         return w.VBox([
@@ -203,11 +197,7 @@ class EnqueueForm(Panel):
         self.discard("")
         gid, params = int(self.gid.value), self.params()
         plan = self.admin.enqueue_job(gid, dry_run=True, **params)
-        self.pending = {"gid": gid, "params": copy.deepcopy(params), "plan": plan}
-        self.plan.value = render_plan_html(plan)
-        self.confirm_button.disabled = self.readonly
-        self.discard_button.disabled = False
-        self.say(f"{AWAITING_CONFIRM}; changing the form discards this preview", "warn")
+        self._arm(self.plan, {"gid": gid, "params": copy.deepcopy(params), "plan": plan}, render_plan_html(plan))
         return plan
 
     def confirm(self) -> dict[str, Any]:
@@ -216,18 +206,8 @@ class EnqueueForm(Panel):
         Refuses (writing nothing) when there is no preview, or when the form no longer matches it.
         The preview is used up either way: a second click cannot write a second job.
         """
-        if self.readonly:
-            raise PermissionError("read-only panel: writes are disabled")
-        pending = self.pending
-        if pending is None:
-            raise RuntimeError("nothing to confirm: press Preview first (nothing written)")
-        self.discard("")
-        try:
-            current = (int(self.gid.value), self.params())
-        except ValueError:
-            current = None
-        if current != (pending["gid"], pending["params"]):
-            raise RuntimeError("the form changed after the preview: nothing written (press Preview again)")
+        pending = self._use_pending("Preview", lambda: (int(self.gid.value), self.params()),
+                                    lambda p: (p["gid"], p["params"]))
         params = pending["params"]
         job = self.admin.enqueue_job(pending["gid"], **params)
         self.last_job, self.last_result, self.last_error = job, None, None

@@ -133,16 +133,11 @@ class JobBrowser(Panel):
                                                           self.clone_preview_button])],
                                 layout=w.Layout(display="none"))
         self.preview = w.HTML()
-        self.confirm_button = self.button("Confirm", style="danger", write=True, icon="check")
-        self.discard_button = self.button("Discard")
-        self.confirm_button.disabled = True
-        self.discard_button.disabled = True
+        self._confirm_buttons("check")
         self.invalidate_on_change(self.rows, self.clone_args, self.clone_nid, self.clone_role)
         self.cancel_button.on_click(self.guarded(lambda _b: self.preview_action("cancel")))
         self.requeue_button.on_click(self.guarded(lambda _b: self.preview_action("requeue")))
         self.clone_button.on_click(self.guarded(self._on_clone))
-        self.confirm_button.on_click(self.guarded(lambda _b: self.confirm()))
-        self.discard_button.on_click(self.guarded(lambda _b: self.discard()))
 
         filters = w.VBox([
             w.HBox([self.family, self.state, self.gid, self.nid, self.role]),

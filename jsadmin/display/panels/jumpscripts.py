@@ -21,7 +21,7 @@ import pandas as pd
 
 from ...extras import require
 from ..html import frame_html, message_html, render_plan_html, render_records_html
-from ._base import AWAITING_CONFIRM, Panel
+from ._base import Panel
 
 LIST_COLUMNS = ("organization", "name", "category", "queue", "roles", "timeout", "period", "id")
 META_FIELDS = ("organization", "name", "category", "descr", "author", "version", "queue", "roles",
@@ -111,15 +111,9 @@ class JumpscriptRegistry(Panel):
             control.style.description_width = "90px"
         self.preview_button = self.button("Validate & preview", style="primary", icon="eye",
                                           tooltip="Check the source and show the exact write (dry run)")
-        self.confirm_button = self.button("Confirm", style="danger", write=True, icon="upload",
-                                          tooltip="Register exactly the previewed jumpscript")
-        self.discard_button = self.button("Discard", tooltip="Drop the preview; nothing is written")
-        self.confirm_button.disabled = True
-        self.discard_button.disabled = True
+        self._confirm_buttons("upload", "Register exactly the previewed jumpscript")
         self.preview_box = w.HTML()
         self.preview_button.on_click(self.guarded(lambda _b: self.preview()))
-        self.confirm_button.on_click(self.guarded(lambda _b: self.confirm()))
-        self.discard_button.on_click(self.guarded(lambda _b: self.discard()))
         self.invalidate_on_change(self.organization, self.name, self.descr, self.category, self.queue,
                                   self.roles, self.gid, self.source, self.replace)
         form = w.VBox([
@@ -208,11 +202,7 @@ class JumpscriptRegistry(Panel):
             self.preview_box.value = message_html(str(exc), kind="error")
             raise
         plan = self.admin.register_jumpscript(dry_run=True, **params)
-        self.pending = {"params": copy.deepcopy(params), "plan": plan}
-        self.preview_box.value = render_plan_html(plan)
-        self.confirm_button.disabled = self.readonly
-        self.discard_button.disabled = False
-        self.say(f"{AWAITING_CONFIRM}; changing the form discards this preview", "warn")
+        self._arm(self.preview_box, {"params": copy.deepcopy(params), "plan": plan}, render_plan_html(plan))
         return plan
 
     def confirm(self) -> dict[str, Any]:
@@ -221,18 +211,7 @@ class JumpscriptRegistry(Panel):
         Refuses (writing nothing) without a preview or when the form no longer matches it; the
         preview is used up either way.
         """
-        if self.readonly:
-            raise PermissionError("read-only panel: writes are disabled")
-        pending = self.pending
-        if pending is None:
-            raise RuntimeError("nothing to confirm: press Validate & preview first (nothing written)")
-        self.discard("")
-        try:
-            current = self.params()
-        except ValueError:
-            current = None
-        if current != pending["params"]:
-            raise RuntimeError("the form changed after the preview: nothing written (press Validate & preview again)")
+        pending = self._use_pending("Validate & preview", self.params, lambda p: p["params"])
         params = pending["params"]
         stored = self.admin.register_jumpscript(**params)
         self.last_registered = stored
