@@ -88,18 +88,9 @@ class KeyInfo:
 
 
 def key_info(
-    raw: redis.Redis,
-    keys: Sequence[KeyT],
-    *,
-    ttl: bool = False,
-    values: bool = True,
-    limit: int | None = None,
-    end: str = "tail",
-    window: int = LRANGE_WINDOW,
-    budget: int = KEYINFO_ENTRIES,
-    budget_bytes: int = KEYINFO_BYTES,
-    sizes: bool = False,
-    batch: int = KEYINFO_BATCH,
+    raw: redis.Redis, keys: Sequence[KeyT], *, ttl: bool = False, values: bool = True,
+    limit: int | None = None, end: str = "tail", window: int = LRANGE_WINDOW, budget: int = KEYINFO_ENTRIES,
+    budget_bytes: int = KEYINFO_BYTES, sizes: bool = False, batch: int = KEYINFO_BATCH,
 ) -> list[KeyInfo]:
     """Type, TTL (``ttl``), string value (``values``) and list length of each key, in script batches.
 

@@ -222,16 +222,9 @@ class _Window:
 
 
 def list_pieces(
-    raw: redis.Redis,
-    keys: Sequence[KeyT],
-    *,
-    limit: int | None = None,
-    end: str = "tail",
-    window: int = LRANGE_WINDOW,
-    batch: int = LIST_PIPELINE_ELEMENTS,
-    anchor: int = LIST_ANCHOR,
-    prefetch: bool = True,
-    reads: list[ListRead] | None = None,
+    raw: redis.Redis, keys: Sequence[KeyT], *, limit: int | None = None, end: str = "tail",
+    window: int = LRANGE_WINDOW, batch: int = LIST_PIPELINE_ELEMENTS, anchor: int = LIST_ANCHOR,
+    prefetch: bool = True, reads: list[ListRead] | None = None,
     known: Sequence[tuple[Any, int | None, list[bytes] | None]] | None = None,
 ) -> Iterator[tuple[int, int, list[bytes]]]:
     """The entries of many lists, piece by piece, following each list when it moves during the read.

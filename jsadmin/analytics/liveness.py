@@ -91,11 +91,8 @@ def _mark(df: pd.DataFrame, why: pd.Series) -> pd.DataFrame:
 
 
 def heartbeat_ages(
-    frames: Mapping[str, pd.DataFrame],
-    now: object | None = None,
-    stale_after: Duration = DEFAULT_STALE_AFTER,
-    *,
-    leftover_after: Duration = DEFAULT_LEFTOVER_AFTER,
+    frames: Mapping[str, pd.DataFrame], now: object | None = None,
+    stale_after: Duration = DEFAULT_STALE_AFTER, *, leftover_after: Duration = DEFAULT_LEFTOVER_AFTER,
 ) -> pd.DataFrame:
     """Heartbeat age per worker queue (``workers:heartbeat``) and per JS6 worker (``workers:watchdog``).
 
@@ -160,11 +157,8 @@ def heartbeat_ages(
 
 
 def healthchecks(
-    frames: Mapping[str, pd.DataFrame],
-    now: object | None = None,
-    stale_after: Duration = DEFAULT_STALE_AFTER,
-    *,
-    leftover_after: Duration = DEFAULT_LEFTOVER_AFTER,
+    frames: Mapping[str, pd.DataFrame], now: object | None = None,
+    stale_after: Duration = DEFAULT_STALE_AFTER, *, leftover_after: Duration = DEFAULT_LEFTOVER_AFTER,
 ) -> pd.DataFrame:
     """Health check state and age: legacy ``healthcheck:status``/``lastcheck`` and ``health.status``.
 

@@ -242,22 +242,9 @@ def _tags_json(tags: Any) -> str:
 
 
 def prepare_job(
-    gid: Any,
-    *,
-    nid: Any = None,
-    role: Any = None,
-    category: Any,
-    cmd: Any,
-    args: Any = None,
-    queue: Any = "",
-    timeout: Any = 600,
-    wait: Any = False,
-    log: Any = True,
-    errorreport: Any = False,
-    tags: Any = None,
-    jscriptid: Any = None,
-    sessionid: Any = None,
-    now: int | None = None,
+    gid: Any, *, nid: Any = None, role: Any = None, category: Any, cmd: Any, args: Any = None,
+    queue: Any = "", timeout: Any = 600, wait: Any = False, log: Any = True, errorreport: Any = False,
+    tags: Any = None, jscriptid: Any = None, sessionid: Any = None, now: int | None = None,
     guid: str | None = None,
 ) -> PreparedJob:
     """Validate the arguments and serialise an AC job like ``scheduleCmd`` (spec §4.2, §6.1).

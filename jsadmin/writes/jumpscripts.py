@@ -108,25 +108,10 @@ def descr_of(source: str) -> str | None:
 
 
 def prepare_jumpscript(
-    organization: Any,
-    name: Any,
-    source: Any,
-    *,
-    descr: Any = None,
-    category: Any = "unknown",
-    roles: Iterable[str] = (),
-    queue: Any = "",
-    async_: Any = False,
-    period: Any = 0,
-    order: Any = 1,
-    log: Any = True,
-    enable: Any = True,
-    startatboot: Any = False,
-    timeout: Any = None,
-    gid: Any = None,
-    author: Any = "unknown",
-    license: Any = "unknown",
-    version: Any = "1.0",
+    organization: Any, name: Any, source: Any, *, descr: Any = None, category: Any = "unknown",
+    roles: Iterable[str] = (), queue: Any = "", async_: Any = False, period: Any = 0, order: Any = 1,
+    log: Any = True, enable: Any = True, startatboot: Any = False, timeout: Any = None, gid: Any = None,
+    author: Any = "unknown", license: Any = "unknown", version: Any = "1.0",
 ) -> PreparedJumpscript:
     """Validate and serialise a jumpscript (raises WriteValidationError, writes nothing).
 
