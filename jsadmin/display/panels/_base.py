@@ -65,6 +65,7 @@ class Panel:
     pending: dict[str, Any] | None = None
     """The previewed write that Confirm applies (panels with a Confirm button)."""
     confirm_button: Any = None
+    _preview_out: Any = None
     discard_button: Any = None
 
     def __init__(self, admin: Any, *, readonly: bool | None = None) -> None:
@@ -142,14 +143,11 @@ class Panel:
         return run
 
     # -- preview, then Confirm ----------------------------------------------------------------
-    def discard(self, reason: str = "discarded: nothing written") -> None:  # pragma: no cover - abstract
-        """Drop the pending preview without writing (panels with a Confirm button override)."""
-        raise NotImplementedError
-
-    def _drop_preview(self, preview: Any, reason: str) -> None:
-        """Forget the pending write, empty ``preview``, disable Confirm/Discard; say ``reason`` unless empty."""
+    def discard(self, reason: str = "discarded: nothing written") -> None:
+        """Drop the previewed write without writing: empty the preview, disable Confirm/Discard; say
+        ``reason`` unless empty."""
         self.pending = None
-        preview.value = ""
+        self._preview_out.value = ""
         self.confirm_button.disabled = True
         self.discard_button.disabled = True
         if reason:
@@ -159,19 +157,20 @@ class Panel:
         """Apply exactly the pending preview (panels with a Confirm button override)."""
         raise NotImplementedError
 
-    def _confirm_buttons(self, icon: str, tooltip: str = "") -> None:
-        """Add the Confirm (``icon``, ``tooltip``) and Discard buttons of a previewed write, disabled until
-        a preview, wired to :meth:`confirm` and :meth:`discard`."""
+    def _confirm_buttons(self, preview: Any, icon: str, tooltip: str = "") -> None:
+        """Add the Confirm (``icon``, ``tooltip``) and Discard buttons of a write previewed in ``preview``,
+        disabled until a preview, wired to :meth:`confirm` and :meth:`discard`."""
+        self._preview_out = preview
         self.confirm_button = self.button("Confirm", style="danger", write=True, icon=icon, tooltip=tooltip)
         self.discard_button = self.button("Discard", tooltip="Drop the preview; nothing is written")
         self.confirm_button.disabled = self.discard_button.disabled = True
         self.confirm_button.on_click(self.guarded(lambda _b: self.confirm()))
         self.discard_button.on_click(self.guarded(lambda _b: self.discard()))
 
-    def _arm(self, preview: Any, pending: dict[str, Any], html: str) -> None:
-        """Keep ``pending`` for Confirm, show its plan ``html`` in ``preview``, enable Confirm and Discard."""
+    def _arm(self, pending: dict[str, Any], html: str) -> None:
+        """Keep ``pending`` for Confirm, show its plan ``html`` in the preview, enable Confirm and Discard."""
         self.pending = pending
-        preview.value = html
+        self._preview_out.value = html
         self.confirm_button.disabled = self.readonly
         self.discard_button.disabled = False
         self.say(f"{AWAITING_CONFIRM}; changing the form discards this preview", "warn")

@@ -93,8 +93,8 @@ class EnqueueForm(Panel):
         self.wait = w.Checkbox(value=True, description="wait for the result", indent=False)
         self.preview_button = self.button("Preview", style="primary", icon="eye",
                                           tooltip="Show the exact write (dry run); nothing is written")
-        self._confirm_buttons("check", "Enqueue exactly the previewed job")
         self.plan = w.HTML()
+        self._confirm_buttons(self.plan, "check", "Enqueue exactly the previewed job")
         self.result = w.HTML()
         for control in (self.jumpscript, self.reload_button, self.gid, self.target, self.args,
                         self.queue, self.timeout):
@@ -197,7 +197,7 @@ class EnqueueForm(Panel):
         self.discard("")
         gid, params = int(self.gid.value), self.params()
         plan = self.admin.enqueue_job(gid, dry_run=True, **params)
-        self._arm(self.plan, {"gid": gid, "params": copy.deepcopy(params), "plan": plan}, render_plan_html(plan))
+        self._arm({"gid": gid, "params": copy.deepcopy(params), "plan": plan}, render_plan_html(plan))
         return plan
 
     def confirm(self) -> dict[str, Any]:
@@ -221,10 +221,6 @@ class EnqueueForm(Panel):
                                            name=f"jsadmin-wait-{guid[:8]}", daemon=True)
             self.waiter.start()
         return job
-
-    def discard(self, reason: str = "discarded: nothing written") -> None:
-        """Drop the previewed job without writing (``reason`` is shown unless empty)."""
-        self._drop_preview(self.plan, reason)
 
     def _wait(self, guid: str, timeout: float) -> None:
         try:

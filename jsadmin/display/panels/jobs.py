@@ -133,7 +133,7 @@ class JobBrowser(Panel):
                                                           self.clone_preview_button])],
                                 layout=w.Layout(display="none"))
         self.preview = w.HTML()
-        self._confirm_buttons("check")
+        self._confirm_buttons(self.preview, "check")
         self.invalidate_on_change(self.rows, self.clone_args, self.clone_nid, self.clone_role)
         self.cancel_button.on_click(self.guarded(lambda _b: self.preview_action("cancel")))
         self.requeue_button.on_click(self.guarded(lambda _b: self.preview_action("requeue")))
@@ -366,10 +366,6 @@ class JobBrowser(Panel):
         self.reload()
         self.say(f"{pending['kind']} applied to {sum(len(s) for s in pending['selection'].values())} copies", "ok")
         return results
-
-    def discard(self, reason: str = "discarded: nothing written") -> None:
-        """Drop the previewed action without writing (``reason`` is shown unless empty)."""
-        self._drop_preview(self.preview, reason)
 
     def facts(self) -> Mapping[str, object]:
         by_state = self.jobs["state"].astype("string").value_counts().to_dict() if "state" in self.jobs else {}

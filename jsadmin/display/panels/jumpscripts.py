@@ -111,8 +111,8 @@ class JumpscriptRegistry(Panel):
             control.style.description_width = "90px"
         self.preview_button = self.button("Validate & preview", style="primary", icon="eye",
                                           tooltip="Check the source and show the exact write (dry run)")
-        self._confirm_buttons("upload", "Register exactly the previewed jumpscript")
         self.preview_box = w.HTML()
+        self._confirm_buttons(self.preview_box, "upload", "Register exactly the previewed jumpscript")
         self.preview_button.on_click(self.guarded(lambda _b: self.preview()))
         self.invalidate_on_change(self.organization, self.name, self.descr, self.category, self.queue,
                                   self.roles, self.gid, self.source, self.replace)
@@ -202,7 +202,7 @@ class JumpscriptRegistry(Panel):
             self.preview_box.value = message_html(str(exc), kind="error")
             raise
         plan = self.admin.register_jumpscript(dry_run=True, **params)
-        self._arm(self.preview_box, {"params": copy.deepcopy(params), "plan": plan}, render_plan_html(plan))
+        self._arm({"params": copy.deepcopy(params), "plan": plan}, render_plan_html(plan))
         return plan
 
     def confirm(self) -> dict[str, Any]:
@@ -218,10 +218,6 @@ class JumpscriptRegistry(Panel):
         self.reload()
         self.say(f"registered {params['organization']}/{params['name']} (id {stored.get('id')})", "ok")
         return stored
-
-    def discard(self, reason: str = "discarded: nothing written") -> None:
-        """Drop the previewed registration without writing (``reason`` is shown unless empty)."""
-        self._drop_preview(self.preview_box, reason)
 
     def facts(self) -> Mapping[str, object]:
         return {"url": getattr(self.admin, "url", "?"), "registered jumpscripts": len(self.scripts)}
