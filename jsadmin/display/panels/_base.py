@@ -55,7 +55,8 @@ def error_text(exc: BaseException) -> str:
 
 
 class Panel:
-    """Base class: subclasses build ``self.widget`` in :meth:`_build` (given the ipywidgets module) and list write controls in ``_write_controls``.
+    """Base class: subclasses build ``self.widget`` in :meth:`_build` (given the ipywidgets module) and
+    list write controls in ``_write_controls``.
 
     ``readonly`` defaults to ``admin.readonly``; a read-only panel disables its write controls and
     shows why.
@@ -65,8 +66,8 @@ class Panel:
     pending: dict[str, Any] | None = None
     """The previewed write that Confirm applies (panels with a Confirm button)."""
     confirm_button: Any = None
-    _preview_out: Any = None
     discard_button: Any = None
+    _preview_out: Any = None
 
     def __init__(self, admin: Any, *, readonly: bool | None = None) -> None:
         self.admin = admin
