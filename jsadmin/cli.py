@@ -48,7 +48,8 @@ from .errors import (
 )
 from .fleets import Fleet, fleet, quick_retry
 from .metrics import LEFTOVER_AFTER, add_metrics_parser
-from .snapshot import encode_frame, open_snapshot
+from .parquet import encode_frame
+from .snapshot import open_snapshot
 from .summary import RECENT, summarize
 from .writes.api import WritesMixin
 from .writes.jobs import prepare_job

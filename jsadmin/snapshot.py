@@ -32,20 +32,19 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ._version import __version__
 from .catalog import FAMILIES
 from .errors import JsAdminError, UnknownFamilyError
 from .frames import expand_column
 from .limits import Capped
+from .parquet import ParquetSink, json_default, merge_schema, read_frame, write_frame
 from .reader import BATCH_ROWS, ProblemFrame, problems_frame, stream_family
 from .sources import SOURCE, SOURCE_CODE, MultiSource, merge_sources, source_name
 
@@ -58,121 +57,12 @@ PROBLEMS_DIR = "_problems"
 _SAFE_SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]*$")
 
 
+_RENAME = {SOURCE: SOURCE_CODE}
+"""The partition column is ``source``: a family's own ``source`` (jumpscript code) moves aside."""
+
+
 class SnapshotError(JsAdminError, ValueError):
     """A path that is not a jsadmin snapshot, or one that would be overwritten."""
-
-
-# --- encoding -------------------------------------------------------------------------------
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("utf-8", errors="replace")
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
-        return value.isoformat()
-    return str(value)
-
-
-def _dumps(value: Any) -> str:
-    """JSON text that keeps NaN/Infinity (Python json writes them, so JumpScale data holds them)."""
-    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
-
-
-def _needs_json(series: pd.Series) -> bool:
-    """Object columns whose values are not all text (or all bytes) are stored as JSON text."""
-    if series.dtype != object:
-        return False
-    kinds = {type(v) for v in series.dropna()}
-    return not (kinds <= {str} or kinds <= {bytes})
-
-
-def encode_frame(df: pd.DataFrame, *, all_json: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """A Parquet-ready copy of ``df`` and the schema entry that lets :func:`decode_frame` undo it.
-
-    ``all_json`` stores every object column as JSON text, whatever its values, so that every
-    batch of a streamed family encodes the same way (a column of plain strings in one batch
-    may hold dicts in the next).
-    """
-    out = df.copy(deep=False)
-    out.attrs = {}
-    dtypes: dict[str, Any] = {}
-    json_columns: list[str] = []
-    for col in out.columns:
-        dtype = out[col].dtype
-        if isinstance(dtype, pd.CategoricalDtype):
-            dtypes[str(col)] = {
-                "dtype": "category",
-                "categories": [_json_default(c) if not isinstance(c, str) else c for c in dtype.categories],
-                "ordered": bool(dtype.ordered),
-            }
-            continue
-        dtypes[str(col)] = {"dtype": str(dtype)}
-        if (all_json and out[col].dtype == object) or _needs_json(out[col]):
-            json_columns.append(str(col))
-            out[col] = pd.Series(
-                [
-                    None if _is_missing(v) else _dumps(v)
-                    for v in out[col]
-                ],
-                index=out.index,
-                dtype=object,
-            )
-    return out, {"columns": [str(c) for c in out.columns], "dtypes": dtypes, "json_columns": json_columns}
-
-
-def _is_missing(value: Any) -> bool:
-    if isinstance(value, (dict, list, tuple, set, bytes, str)):
-        return False
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def decode_frame(df: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
-    """Undo :func:`encode_frame`: JSON text back to objects, dtypes as they were written."""
-    df = df.copy()
-    for col in schema.get("json_columns", []):
-        if col in df.columns:
-            df[col] = pd.Series(
-                [None if v is None or _is_missing(v) else json.loads(v) for v in df[col]],
-                index=df.index,
-                dtype=object,
-            )
-    for col, spec in schema.get("dtypes", {}).items():
-        if col not in df.columns:
-            continue
-        if spec["dtype"] == "category":
-            wanted = pd.CategoricalDtype(spec["categories"], ordered=spec.get("ordered", False))
-            if df[col].dtype != wanted:
-                df[col] = df[col].astype(object).astype(wanted)
-        elif spec["dtype"] != "object" and str(df[col].dtype) != spec["dtype"]:
-            df[col] = df[col].astype(spec["dtype"])
-    order = [c for c in schema.get("columns", []) if c in df.columns]
-    return df[order + [c for c in df.columns if c not in order]]
-
-
-def _merge_schema(a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, Any]:
-    if a is None:
-        return b
-    out: dict[str, Any] = {
-        "columns": list(a["columns"]), "dtypes": dict(a["dtypes"]), "json_columns": list(a["json_columns"])
-    }
-    out["renamed"] = {**a.get("renamed", {}), **b.get("renamed", {})}
-    out["columns"] += [c for c in b["columns"] if c not in out["columns"]]
-    out["json_columns"] += [c for c in b["json_columns"] if c not in out["json_columns"]]
-    for col, spec in b["dtypes"].items():
-        mine = out["dtypes"].get(col)
-        if mine is None:
-            out["dtypes"][col] = spec
-        elif mine["dtype"] == "category" and spec["dtype"] == "category":
-            cats = list(mine["categories"]) + [c for c in spec["categories"] if c not in mine["categories"]]
-            out["dtypes"][col] = {**mine, "categories": cats}
-    return out
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -182,77 +72,6 @@ def _check_source(name: str) -> str:
     if not _SAFE_SOURCE.match(name):
         raise SnapshotError(f"source name {name!r} cannot name a directory; use letters, digits, _ . : @ -")
     return name
-
-
-def _write(frame: pd.DataFrame, file: Path) -> dict[str, Any]:
-    sink = _ParquetSink(file, all_json=False)  # one whole frame: bytes columns (problems' raw) stay bytes
-    sink.write(frame)
-    return sink.close()
-
-
-class _ParquetSink:
-    """Writes the frames of one dataset, batch by batch, into one Parquet file (one row group each).
-
-    The Arrow schema is fixed by the first batch (JSON and all-null columns as text, categorical
-    codes as int32), later batches are cast to it; the returned schema entry merges every batch's
-    dtypes, with categories in the order one whole-family load gives them (``known``, then sorted).
-    """
-
-    def __init__(
-        self, file: Path, known_categories: Mapping[str, Sequence[str]] | None = None, *, all_json: bool = True
-    ) -> None:
-        self.file = file
-        self.all_json = all_json
-        self.known = dict(known_categories or {})
-        self.writer: pq.ParquetWriter | None = None
-        self.arrow_schema: pa.Schema | None = None
-        self.schema: dict[str, Any] | None = None
-        self.renamed: dict[str, str] = {}
-        self.rows = 0
-
-    def write(self, frame: pd.DataFrame) -> None:
-        if SOURCE in frame.columns:  # the partition column is "source": jumpscript code moves aside
-            frame = frame.rename(columns={SOURCE: SOURCE_CODE})
-            self.renamed = {SOURCE_CODE: SOURCE}
-        encoded, schema = encode_frame(frame, all_json=self.all_json)
-        table = pa.Table.from_pandas(encoded, preserve_index=False)
-        if self.writer is None:
-            self.arrow_schema = _stable_schema(table.schema)
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            self.writer = pq.ParquetWriter(self.file, self.arrow_schema)
-        assert self.arrow_schema is not None
-        self.writer.write_table(table.cast(self.arrow_schema))
-        self.schema = _merge_schema(self.schema, schema)
-        self.rows += len(frame)
-
-    def close(self) -> dict[str, Any]:
-        if self.writer is not None:
-            self.writer.close()
-        assert self.schema is not None, "a dataset gets at least one (possibly empty) frame"
-        for col, spec in self.schema["dtypes"].items():
-            if spec["dtype"] == "category":
-                known = [c for c in self.known.get(col, ()) if c in spec["categories"]]
-                rest = sorted((c for c in spec["categories"] if c not in known), key=str)
-                spec["categories"] = known + rest
-        self.schema["renamed"] = self.renamed
-        return self.schema
-
-
-def _stable_schema(schema: pa.Schema) -> pa.Schema:
-    """The first batch's Arrow schema with types every later batch can be cast to."""
-    fields = []
-    for f in schema:
-        kind = f.type
-        if pa.types.is_null(kind):
-            kind = pa.large_string()  # an all-missing JSON or text column
-        elif pa.types.is_string(kind):
-            kind = pa.large_string()
-        elif pa.types.is_binary(kind):
-            kind = pa.large_binary()
-        elif pa.types.is_dictionary(kind):
-            kind = pa.dictionary(pa.int32(), pa.large_string())
-        fields.append(pa.field(f.name, kind, nullable=True))
-    return pa.schema(fields, metadata=schema.metadata)
 
 
 @dataclass
@@ -274,7 +93,7 @@ def _stage(admin: Any, parent: Path, limit: int | None, batch_rows: int) -> _Sta
     problems: list[pd.DataFrame] = []
     if raw is None or keyspace is None:  # not a live Admin: its whole frames, written the same way
         for fam_name, frame in admin.load_all().items():
-            sink = _ParquetSink(staged.directory / fam_name / PART)
+            sink = ParquetSink(staged.directory / fam_name / PART, rename=_RENAME)
             sink.write(frame)
             staged.schemas[fam_name], staged.rows[fam_name] = sink.close(), sink.rows
             staged.truncated[fam_name] = dict(frame.attrs.get("truncated", {}))
@@ -283,7 +102,7 @@ def _stage(admin: Any, parent: Path, limit: int | None, batch_rows: int) -> _Sta
         found = keyspace()
         for fam in FAMILIES.values():
             typed = found.get(fam.name, {})
-            sink = _ParquetSink(staged.directory / fam.name / PART, fam.categories)
+            sink = ParquetSink(staged.directory / fam.name / PART, fam.categories, rename=_RENAME)
             out = stream_family(raw, fam, sink.write, keys=list(typed), types=typed, limit=limit, batch_rows=batch_rows)
             staged.schemas[fam.name], staged.rows[fam.name] = sink.close(), sink.rows
             staged.truncated[fam.name] = {c.key: c.as_dict() for c in out.capped}
@@ -355,15 +174,16 @@ def snapshot(
                 dest = tmp / fam / f"{SOURCE}={src}"
                 dest.mkdir(parents=True, exist_ok=True)
                 (staged.directory / fam / PART).rename(dest / PART)
-                schemas[fam] = _merge_schema(schemas.get(fam), schema)
+                schemas[fam] = merge_schema(schemas.get(fam), schema)
                 rows.setdefault(fam, {})[src] = staged.rows[fam]
                 if staged.truncated.get(fam):
                     truncated.setdefault(fam, {})[src] = staged.truncated[fam]
             assert staged.families is not None
-            _write(staged.families, tmp / FAMILIES_DIR / f"{SOURCE}={src}" / PART)
+            write_frame(staged.families, tmp / FAMILIES_DIR / f"{SOURCE}={src}" / PART, rename=_RENAME)
             if staged.problems is not None:
-                schemas[PROBLEMS_DIR] = _merge_schema(
-                    schemas.get(PROBLEMS_DIR), _write(staged.problems, tmp / PROBLEMS_DIR / f"{SOURCE}={src}" / PART)
+                schemas[PROBLEMS_DIR] = merge_schema(
+                    schemas.get(PROBLEMS_DIR),
+                    write_frame(staged.problems, tmp / PROBLEMS_DIR / f"{SOURCE}={src}" / PART, rename=_RENAME),
                 )
         for leftover in tmp.glob(".stage.*"):  # sources that failed part-way, and emptied stages
             shutil.rmtree(leftover)
@@ -385,7 +205,7 @@ def snapshot(
             },
             "problems": schemas.get(PROBLEMS_DIR),
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default), encoding="utf-8")
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=json_default), encoding="utf-8")
         if target.exists() or target.is_symlink():
             _replace(target, tmp)
         else:
@@ -541,7 +361,7 @@ class Snapshot:
         for src in self.answered:
             file = self.path / directory / f"{SOURCE}={src}" / PART
             if file.is_file():
-                out[src] = decode_frame(pd.read_parquet(file, engine="pyarrow"), schema)
+                out[src] = read_frame(file, schema)
         return out
 
     def _finish(
@@ -653,8 +473,6 @@ __all__ = [
     "SnapshotError",
     "SnapshotMixin",
     "apply_filters",
-    "decode_frame",
-    "encode_frame",
     "open_snapshot",
     "snapshot",
     "snapshot_contents",

@@ -21,7 +21,6 @@ import os
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import orjson
@@ -29,9 +28,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
-import pyarrow.parquet as pq
 
-from ..decode import DecodeError, loads
+from ..parquet import arrow_to_frame, json_cell, read_dataset, write_atomic
 from ._common import as_utc, canonical_state, utc_now
 from .jobs import TOP_RANK, best_first, copy_rank
 
@@ -156,13 +154,8 @@ def write_table(
     for day in sorted(set(days.tolist())):
         mask = days == day
         sub = tbl if mask.all() else tbl.filter(pa.array(mask))
-        folder = base / f"date={day}"
-        folder.mkdir(parents=True, exist_ok=True)
         name = f"part-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
-        tmp = folder / f".{name}.tmp"
-        pq.write_table(sub, tmp, compression="zstd")
-        os.replace(tmp, folder / name)
-        written.append(folder / name)
+        written.append(write_atomic(sub, base / f"date={day}" / name, compression="zstd"))
     return written
 
 
@@ -199,14 +192,10 @@ def read_table(
     base = Path(history_dir) / table
     if not base.is_dir() or not any(base.glob("date=*/part-*.parquet")):
         return _empty(table).select(names)
-    fmt = pads.ParquetFileFormat(
-        read_options=pads.ParquetReadOptions(dictionary_columns=_DICTIONARY_COLUMNS.get(table, []))
-    )
     read_schema = schema
     for name in _DICTIONARY_COLUMNS.get(table, []):
         at = read_schema.get_field_index(name)
         read_schema = read_schema.set(at, pa.field(name, pa.dictionary(pa.int32(), pa.string())))
-    dataset = pads.dataset(base, format=fmt, schema=read_schema, partitioning="hive")
     field = pads.field(PARTITION_COLUMN[table])
     condition = None
     if since is not None:
@@ -214,25 +203,18 @@ def read_table(
     if until is not None:
         upper = field < pa.scalar(as_utc(until).as_unit("ns"), type=_TS)
         condition = upper if condition is None else condition & upper
-    return dataset.to_table(columns=names, filter=condition)
+    return read_dataset(
+        base,
+        schema=read_schema,
+        columns=names,
+        filter=condition,
+        dictionary_columns=_DICTIONARY_COLUMNS.get(table, []),
+    )
 
 
 def _decode_json(values: pd.Series) -> pd.Series:
-    out = [_json_value(v) for v in values.astype(object).where(values.notna(), None)]
+    out = [json_cell(v) for v in values.astype(object).where(values.notna(), None)]
     return pd.Series(out, index=values.index, dtype=object)
-
-
-def _json_value(text: str | None) -> Any:
-    """A JSON cell written by :func:`_json_text` (``NaN`` and big ints included); bad text stays text."""
-    if text is None:
-        return None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        try:
-            return loads(text)
-        except DecodeError:
-            return text
 
 
 _MAPPERS = {
@@ -252,10 +234,7 @@ def _to_frame(tbl: pa.Table, table: str, decode_json: bool) -> pd.DataFrame:
         at = tbl.schema.get_field_index("state")
         if not pa.types.is_dictionary(tbl.schema.field(at).type):
             tbl = tbl.set_column(at, "state", pc.dictionary_encode(tbl.column("state")))
-    df = tbl.to_pandas(types_mapper=_MAPPERS[table].get)
-    for field in tbl.schema:
-        if pa.types.is_timestamp(field.type) and str(df[field.name].dtype) != "datetime64[ns, UTC]":
-            df[field.name] = df[field.name].astype("datetime64[ns, UTC]")
+    df = arrow_to_frame(tbl, _MAPPERS[table])
     if table == "jobs":
         if "state" in df.columns:
             df["state"] = canonical_state(df["state"])
