@@ -158,7 +158,8 @@ def decode_frame(df: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
             continue
         if spec["dtype"] == "category":
             wanted = pd.CategoricalDtype(spec["categories"], ordered=spec.get("ordered", False))
-            if df[col].dtype != wanted:
+            have = df[col].dtype  # unordered dtypes compare equal in any category order: compare the lists
+            if not isinstance(have, pd.CategoricalDtype) or have != wanted or list(have.categories) != list(wanted.categories):
                 df[col] = df[col].astype(object).astype(wanted)
         elif spec["dtype"] != "object" and str(df[col].dtype) != spec["dtype"]:
             df[col] = df[col].astype(spec["dtype"])
