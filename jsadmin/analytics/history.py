@@ -9,6 +9,8 @@ keeps them in a local Parquet dataset, partitioned by day::
 
 :func:`load_history` reads it back as typed frames (same job columns and dtypes as
 ``Admin.load("job_results")``), so every latency function works over days of history.
+This module owns the layout (tables, Arrow schemas, ``date=`` partitions); writing files
+atomically, reading datasets and Arrow to pandas are :mod:`jsadmin.parquet`, shared with snapshots.
 
 >>> frames = load_history("rec/")                       # doctest: +SKIP
 >>> latency_summary(frames["jobs"], by="cmd")           # doctest: +SKIP
