@@ -19,6 +19,7 @@ from .errors import (
     ReadOnlyError,
     RedisServerNotFound,
     UnknownFamilyError,
+    UnknownFilterError,
     WriteValidationError,
 )
 from .fleets import Fleet, fleet, load_inventory
@@ -37,6 +38,7 @@ __all__ = [
     "RedisServerNotFound",
     "Snapshot",
     "UnknownFamilyError",
+    "UnknownFilterError",
     "WriteValidationError",
     "__version__",
     "connect",

@@ -14,12 +14,12 @@ with their dtypes (see :mod:`jsadmin.frames`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import keys
-from .errors import UnknownFamilyError
+from .errors import UnknownFamilyError, UnknownFilterError, did_you_mean
 from .frames import JOB_COLUMNS, JOB_STATES
 
 RedisType = Literal["hash", "list", "string", "set"]
@@ -534,8 +534,29 @@ def family(name: str) -> Family:
         return FAMILIES[name]
     except KeyError:
         raise UnknownFamilyError(
-            f"unknown family {name!r}; known families: {', '.join(sorted(FAMILIES))}"
+            f"unknown family {name!r}{did_you_mean(name, FAMILIES)}; known families: {', '.join(sorted(FAMILIES))}"
         ) from None
+
+
+def check_filters(name: str, filters: Iterable[str], columns: Collection[str]) -> None:
+    """Refuse filters that name none of ``columns``: one :class:`UnknownFilterError` for every source.
+
+    ``Admin``, ``Fleet`` and ``Snapshot`` all call it, so the same bad ``load`` raises the same
+    error with the same message wherever it is read from.
+
+    >>> check_filters("jobs", ["gid"], family("jobs").columns)
+    >>> try:
+    ...     check_filters("jobs", ["gdi"], family("jobs").columns)
+    ... except UnknownFilterError as exc:
+    ...     print(str(exc).split(";")[0])
+    unknown filter 'gdi' for family 'jobs': no such column (did you mean 'gid'?)
+    """
+    unknown = [str(f) for f in filters if f not in columns]
+    if unknown:
+        raise UnknownFilterError(
+            f"unknown filter {', '.join(map(repr, unknown))} for family {name!r}: no such column"
+            f"{did_you_mean(unknown[0], columns)}; filter on columns: {', '.join(map(str, columns))}"
+        )
 
 
 def families_of(kind: Kind) -> tuple[str, ...]:

@@ -10,23 +10,14 @@ Pure text helpers (no argparse state, no Redis), so :mod:`jsadmin.cli` stays abo
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 
+from .errors import did_you_mean
+
 _CHOICE = re.compile(r"invalid choice: '(?P<given>[^']*)' \(choose from (?P<choices>[^)]*)\)")
-
-
-def did_you_mean(given: str, choices: Iterable[str]) -> str:
-    """``" (did you mean 'x'?)"`` for the closest of ``choices``, or ``""`` when none is close.
-
-    >>> did_you_mean("--fromat", ["--format", "--out"]), did_you_mean("zzz", ["jobs"])
-    (" (did you mean '--format'?)", '')
-    """
-    close = difflib.get_close_matches(given, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def suggest_choice(message: str) -> str:

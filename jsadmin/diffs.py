@@ -31,7 +31,7 @@ from .catalog import FAMILIES, families_of, job_families
 from .domain import JobState
 from .errors import UnknownFamilyError
 from .snapshot import Snapshot, open_snapshot
-from .sources import SOURCE
+from .sources import SOURCE, Source
 
 JOB_FAMILIES = job_families()
 FINAL_STATES = JobState.FINAL
@@ -43,6 +43,10 @@ HEARTBEATS = tuple((name, FAMILIES[name].field_column or "field") for name in fa
 
 # --- normalising inputs ---------------------------------------------------------------------
 
+Observation = Source | str | os.PathLike[str] | Mapping[str, pd.DataFrame]
+"""What :func:`diff` compares: any :class:`~jsadmin.sources.Source` (an ``Admin``, a ``Fleet``, a
+``Snapshot``), a snapshot's path, or ``{family: frame}``."""
+
 
 @dataclass
 class _Side:
@@ -51,7 +55,7 @@ class _Side:
     label: str
 
 
-def _side(obj: Any) -> _Side:
+def _side(obj: Observation) -> _Side:
     side = _observe(obj)
     # attrs holding DataFrames (problems) make pandas' concat/merge compare them: drop them
     side.frames = {name: _bare(frame) for name, frame in side.frames.items()}
@@ -64,14 +68,14 @@ def _bare(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _observe(obj: Any) -> _Side:
+def _observe(obj: Observation) -> _Side:
     if isinstance(obj, (str, os.PathLike)):
         obj = open_snapshot(obj)
     if isinstance(obj, Snapshot):
         return _Side(obj.load_all(), obj.created_at, repr(obj))
     if isinstance(obj, Mapping):
         return _Side(dict(obj), pd.Timestamp.now(tz="UTC"), "frames")
-    if hasattr(obj, "load_all"):
+    if isinstance(obj, Source):
         at = pd.Timestamp.now(tz="UTC")
         return _Side(obj.load_all(), at, repr(obj))
     raise TypeError(f"diff() compares snapshots, Admins or Fleets, not {type(obj).__name__}")
@@ -318,7 +322,7 @@ class Diff:
 
 
 def diff(
-    a: Any, b: Any, *, heartbeat_grace: float = 15.0, leftover_after: Any = DEFAULT_LEFTOVER_AFTER
+    a: Observation, b: Observation, *, heartbeat_grace: float = 15.0, leftover_after: Any = DEFAULT_LEFTOVER_AFTER
 ) -> Diff:
     """Compare two observations (snapshots, snapshot paths, Admins or Fleets): ``a`` before ``b``.
 

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from typing import Any
+
+
+def did_you_mean(given: str, choices: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the closest of ``choices``, or ``""`` when none is close.
+
+    >>> did_you_mean("--fromat", ["--format", "--out"]), did_you_mean("zzz", ["jobs"])
+    (" (did you mean '--format'?)", '')
+    """
+    close = difflib.get_close_matches(given, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class JsAdminError(Exception):
@@ -26,6 +38,15 @@ class UnknownFamilyError(JsAdminError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else "unknown family"
+
+
+class UnknownFilterError(JsAdminError, TypeError, ValueError):
+    """A ``load`` filter that names no column of the family: the same error on every source.
+
+    A ``TypeError`` because an unknown filter is an unexpected keyword argument (what
+    ``Admin.load`` raised), and a ``ValueError`` because ``Snapshot.load`` raised that: existing
+    ``except`` clauses for either keep working.
+    """
 
 
 class WriteValidationError(JsAdminError, ValueError):

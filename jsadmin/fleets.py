@@ -36,6 +36,7 @@ from .admin import Admin, connect
 from .catalog import family
 from .connection import parse_url, redact, scrub
 from .errors import ConnectionConfigError, JsAdminError
+from .reader import check_read_filters
 from .snapshot import snapshot
 from .sources import SOURCE, merge_sources, source_name
 
@@ -335,7 +336,8 @@ class Fleet:
 
         >>> f.load("command_queues", gid=1)   # doctest: +SKIP
         """
-        family(name)  # unknown family: a clear error before touching the network
+        # an unknown family or filter: Admin.load's error, before touching the network
+        check_read_filters(family(name), filters)
         per_source = self.map(lambda a: a.load(name, **filters), operation=f"load {name}")
         merged = merge_sources(per_source, sources=self._urls)
         merged.attrs["family"] = name

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +23,15 @@ import pyarrow as pa
 import redis
 
 from . import keys as K
-from .catalog import ECO_COLUMNS, JUMPSCRIPT_COLUMNS, LOG_COLUMNS, SESSION_COLUMNS, Family, classify
+from .catalog import (
+    ECO_COLUMNS,
+    JUMPSCRIPT_COLUMNS,
+    LOG_COLUMNS,
+    SESSION_COLUMNS,
+    Family,
+    check_filters,
+    classify,
+)
 from .decode import (
     RAW_LIMIT,
     DecodeError,
@@ -653,11 +661,7 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
     limit, keep = _limit_options(fam, filters)
     explicit_keys = filters.pop("keys", None)
     known_types: dict[bytes, str] | None = filters.pop("types", None)
-    unknown = [f for f in filters if f not in fam.columns]
-    if unknown:
-        raise TypeError(
-            f"unknown filter(s) {unknown} for family {fam.name!r}; filter on columns: {', '.join(fam.columns)}"
-        )
+    check_filters(fam.name, filters, fam.columns)
     problems: list[Problem] = []
     capped: list[Capped] = []
     moved: list[str] = []
@@ -675,18 +679,47 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
         )
         df = _finish(fam, rows, problems)
         del rows
-    for column, wanted in filters.items():
-        df = df[_matches(df[column], wanted)]
-    if expand:
-        for column in [expand] if isinstance(expand, str) else expand:
-            df = expand_column(df, column)
-    df = df.reset_index(drop=True)
+    df = select_rows(df, filters, expand=expand)
     df.attrs["family"] = fam.name
     df.attrs["problems"] = problems_frame(problems)
     _note(df, fam, capped, warn=not chosen)
     if moved:
         df.attrs["moved"] = moved
     return df
+
+
+READ_OPTIONS = ("expand", "batched", "limit", "keep", "keys", "types")
+"""The keyword arguments of :func:`read_family` (and ``Admin.load``) that are not column filters."""
+
+
+def check_read_filters(fam: Family, filters: Iterable[str]) -> None:
+    """Refuse, before any read, the ``Admin.load`` keywords that are neither options nor columns.
+
+    >>> from jsadmin.catalog import family
+    >>> check_read_filters(family("jobs"), ["gid", "limit"])
+    """
+    check_filters(fam.name, [f for f in filters if f not in READ_OPTIONS], fam.columns)
+
+
+def select_rows(df: pd.DataFrame, filters: Mapping[str, Any], *, expand: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """The rows whose column equals each filter's value (or is in a list of them), ``expand`` applied.
+
+    The one row filter of every source (``Admin``/``Fleet`` after reading, ``Snapshot`` offline);
+    the filters were checked by :func:`~jsadmin.catalog.check_filters`. ``attrs`` are kept.
+
+    >>> select_rows(pd.DataFrame({"gid": [1, 2]}), {"gid": [2, 3]})["gid"].tolist()
+    [2]
+    """
+    attrs = dict(df.attrs)
+    mask = pd.Series(True, index=df.index)
+    for column, wanted in filters.items():
+        mask &= _matches(df[column], wanted)
+    out = df[mask]
+    for column in [expand] if isinstance(expand, str) else list(expand or ()):
+        out = expand_column(out, column)
+    out = out.reset_index(drop=True)
+    out.attrs = attrs
+    return out
 
 
 def _limit_options(fam: Family, filters: dict[str, Any]) -> tuple[int | None, str]:

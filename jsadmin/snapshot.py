@@ -40,12 +40,12 @@ from typing import Any
 import pandas as pd
 
 from ._version import __version__
-from .catalog import FAMILIES
+from .catalog import FAMILIES, check_filters
+from .catalog import family as catalog_family
 from .errors import JsAdminError, UnknownFamilyError
-from .frames import expand_column
 from .limits import Capped
 from .parquet import ParquetSink, json_default, merge_schema, read_frame, write_frame
-from .reader import BATCH_ROWS, ProblemFrame, problems_frame, stream_family
+from .reader import BATCH_ROWS, ProblemFrame, problems_frame, select_rows, stream_family
 from .sources import SOURCE, SOURCE_CODE, MultiSource, merge_sources, source_name
 
 FORMAT = "jsadmin-snapshot/1"
@@ -411,6 +411,7 @@ class Snapshot:
         >>> snap.load("jobs", gid=1, expand="args")   # doctest: +SKIP
         """
         if name not in self.manifest["families"]:
+            catalog_family(name)  # not a family at all: the error of Admin.load and Fleet.load
             raise UnknownFamilyError(
                 f"family {name!r} is not in snapshot {self.path}; it has: {', '.join(self.family_names)}"
             )
@@ -439,24 +440,13 @@ class Snapshot:
 def apply_filters(frame: pd.DataFrame, *, expand: str | list[str] | None = None, **filters: Any) -> pd.DataFrame:
     """Equality filters on columns and ``expand`` of dict columns, for frames read offline.
 
+    Unknown filters raise the :class:`~jsadmin.errors.UnknownFilterError` of ``Admin.load``.
+
     >>> apply_filters(pd.DataFrame({"gid": [1, 2]}), gid=2)["gid"].tolist()
     [2]
     """
-    attrs = dict(frame.attrs)
-    mask = pd.Series(True, index=frame.index)
-    for col, wanted in filters.items():
-        if col not in frame.columns:
-            raise ValueError(
-                f"cannot filter {attrs.get('family') or 'this frame'} on {col!r}: no such column "
-                f"(columns: {', '.join(map(str, frame.columns))})"
-            )
-        values = list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted]
-        mask &= frame[col].isin(values).fillna(False).astype(bool)
-    out = frame[mask].reset_index(drop=True)
-    for col in [expand] if isinstance(expand, str) else list(expand or []):
-        out = expand_column(out, col)
-    out.attrs = attrs
-    return out
+    check_filters(str(frame.attrs.get("family") or "this frame"), filters, [str(c) for c in frame.columns])
+    return select_rows(frame, filters, expand=expand)
 
 
 def open_snapshot(path: str | os.PathLike[str]) -> Snapshot:

@@ -117,6 +117,41 @@ def _empty_problems(source_dtype: pd.CategoricalDtype) -> pd.DataFrame:
     )
 
 
+# --- the read protocol ----------------------------------------------------------------------
+
+
+@runtime_checkable
+class Source(Protocol):
+    """The read protocol of every source: ``Admin`` (one live Redis), ``Fleet`` (many, with a
+    ``source`` column) and ``Snapshot`` (Parquet, offline).
+
+    Code written against it reads any of them. The same bad call fails the same way on each:
+    an unknown family raises :class:`~jsadmin.errors.UnknownFamilyError`, an unknown filter
+    :class:`~jsadmin.errors.UnknownFilterError` (both from :mod:`jsadmin.catalog`).
+
+    >>> def job_states(src: Source) -> pd.Series:
+    ...     return src.load("jobs")["state"].value_counts()
+    >>> isinstance(object(), Source)
+    False
+    """
+
+    def families(self) -> pd.DataFrame:
+        """One row per family: name, description, key and entry counts."""
+        ...
+
+    def load(self, name: str, **filters: Any) -> pd.DataFrame:
+        """One family as a typed frame; ``filters`` keep rows by column value (``gid=1``)."""
+        ...
+
+    def load_all(self) -> dict[str, pd.DataFrame]:
+        """Every family: ``{family: frame}``."""
+        ...
+
+    def problems(self) -> pd.DataFrame:
+        """Values that did not decode: ``family, key, field, error, raw``."""
+        ...
+
+
 # --- the fleet ------------------------------------------------------------------------------
 
 

@@ -1,7 +1,8 @@
 """mypy on ``jsadmin/`` (the ``[tool.mypy]`` config of pyproject.toml) reports 0 errors.
 
-The same run checks ``tests/typing_overloads.py``: the ``dry_run`` overloads of the write
-methods. It runs in the matrix's ``default`` leg only (the Redis binary does not matter to a
+The same run checks ``tests/typing_overloads.py`` (the ``dry_run`` overloads of the write
+methods) and ``tests/typing_sources.py`` (``Admin``, ``Fleet`` and ``Snapshot`` are each a
+:class:`jsadmin.sources.Source`). It runs in the matrix's ``default`` leg only (the Redis binary does not matter to a
 type checker); mypy's cache (``.mypy_cache/``) makes a repeated run take about a second, a cold
 one about 15 s.
 
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 )
 def test_mypy_reports_no_errors() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", "pyproject.toml", "jsadmin", "tests/typing_overloads.py"],
+        [sys.executable, "-m", "mypy", "--config-file", "pyproject.toml", "jsadmin", "tests/typing_overloads.py", "tests/typing_sources.py"],
         cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
     )
     report = (proc.stdout + proc.stderr).strip()
