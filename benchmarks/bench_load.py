@@ -6,7 +6,9 @@ ujson each) in ``jobs:1`` and times, in this one run:
 * naive: redis-py with its pure-Python parser (no hiredis), ``HGETALL``, ``json.loads`` per
   value, ``pd.DataFrame(list_of_dicts)``;
 * floor: the same reply bytes read from the socket without any parsing (``HGETALL``);
-* jsadmin: ``Admin.load("jobs")`` (HSCAN in steps, orjson, typed columns).
+* jsadmin: ``Admin.load("jobs")`` (HSCAN in steps, orjson, typed columns);
+* polars: ``Admin.load("jobs", backend="polars")`` and the conversion alone
+  (``jsadmin.backends.to_polars`` of a loaded frame), when polars is installed.
 
 Peak memory of each ``load`` is measured in a fresh subprocess (``ru_maxrss`` growth) and
 compared with the final frame's own size (``memory_usage(deep=True)``).
@@ -22,6 +24,7 @@ Exits non-zero when a target is missed: >= 5x faster than naive, <= 3x the floor
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
@@ -137,6 +140,33 @@ def jsadmin_load(url: str) -> pd.DataFrame:
     return df
 
 
+def jsadmin_load_polars(url: str) -> object:
+    target = parse_url(url)
+    admin = Admin(target.client(), url=url)
+    df = admin.load("jobs", backend="polars")
+    admin.redis.close()
+    return df
+
+
+def object_columns_as_json_text(df: pd.DataFrame) -> None:
+    """The alternative to ``pl.Object``: the decoded JSON columns encoded again as polars text."""
+    import polars as pl
+
+    for name in df.columns:
+        if df[name].dtype == object:
+            pl.Series(str(name), [None if v is None else orjson.dumps(v).decode() for v in df[name].tolist()],
+                      dtype=pl.String)
+
+
+def object_columns_as_pl_object(df: pd.DataFrame) -> None:
+    """What ``to_polars`` does with the decoded JSON columns: keep the objects (``pl.Object``)."""
+    import polars as pl
+
+    for name in df.columns:
+        if df[name].dtype == object:
+            pl.Series(str(name), df[name].tolist(), dtype=pl.Object)
+
+
 def best_of(repeat: int, fn: Callable[[], object]) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -190,13 +220,32 @@ def main(argv: list[str] | None = None) -> int:
         assert len(df) == len(ref) == args.n, (len(df), len(ref))
         t_naive = best_of(args.repeat, lambda: naive(path))
         t_floor = best_of(args.repeat, lambda: floor(path, reply_bytes))
-        t_load = best_of(args.repeat, lambda: jsadmin_load(server.url))
+        has_polars = importlib.util.find_spec("polars") is not None
+        t_load = t_polars = float("inf")
+        for _ in range(args.repeat):  # interleaved, so load and load+polars see the same machine load
+            t_load = min(t_load, best_of(1, lambda: jsadmin_load(server.url)))
+            if has_polars:
+                t_polars = min(t_polars, best_of(1, lambda: jsadmin_load_polars(server.url)))
         growth, size = peak_memory(server.url, "jsadmin")
         print(f"{'way':<34}{'seconds':>9}{'jobs/s':>12}")
         for name, t in (("naive (HGETALL, json, no hiredis)", t_naive),
                         ("raw transfer floor (no parsing)", t_floor),
                         ('jsadmin Admin.load("jobs")', t_load)):
             print(f"{name:<34}{t:>9.3f}{args.n / t:>12,.0f}")
+        if has_polars:
+            from jsadmin.backends import to_polars
+
+            t_convert = best_of(args.repeat, lambda: to_polars(df))
+            label = 'load("jobs", backend="polars")'
+            print(f"{label:<34}{t_polars:>9.3f}{args.n / t_polars:>12,.0f}")
+            print(f"polars conversion alone: {t_convert:.3f}s = {100 * t_convert / t_load:.0f}% of the load; "
+                  f"load+polars / load: {t_polars / t_load:.2f}x")
+            t_obj = best_of(args.repeat, lambda: object_columns_as_pl_object(df))
+            t_text = best_of(args.repeat, lambda: object_columns_as_json_text(df))
+            print(f"JSON columns (args, result, ...): pl.Object {t_obj:.3f}s, "
+                  f"re-encoded as JSON text {t_text:.3f}s ({100 * t_text / t_load:.0f}% of the load)")
+        else:
+            print('polars not installed: backend="polars" not measured (pip install "jsadmin[polars]")')
         speedup = t_naive / t_load
         over_floor = t_load / t_floor
         mem_ratio = growth / size

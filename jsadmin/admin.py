@@ -10,12 +10,13 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import pandas as pd
 import redis
 
 from .analytics.api import AnalyticsMixin
+from .backends import as_backend, check_backend
 from .catalog import FAMILIES, classify, family
 from .compat import ServerInfo, check_connection, explain_failure, server_info
 from .connection import parse_url, scrub
@@ -25,6 +26,9 @@ from .reader import PROBLEM_COLUMNS, read_family
 from .scan import key_types, raw_client, scan_keys, sizes
 from .snapshot import SnapshotMixin
 from .writes.api import WritesMixin
+
+if TYPE_CHECKING:
+    import polars as pl
 
 log = logging.getLogger("jsadmin")
 
@@ -100,7 +104,14 @@ class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
         df["status"] = df["status"].astype("category")
         return df
 
-    def load(self, name: str, **filters: Any) -> pd.DataFrame:
+    @overload
+    def load(self, name: str, *, backend: Literal["pandas"] = ..., **filters: Any) -> pd.DataFrame: ...
+    @overload
+    def load(self, name: str, *, backend: Literal["polars"], **filters: Any) -> pl.DataFrame: ...
+    @overload
+    def load(self, name: str, *, backend: str, **filters: Any) -> pd.DataFrame | pl.DataFrame: ...
+
+    def load(self, name: str, *, backend: str = "pandas", **filters: Any) -> pd.DataFrame | pl.DataFrame:
         """Load one family as a typed DataFrame.
 
         ``filters`` keep rows whose column equals the value (or is in a list):
@@ -109,27 +120,43 @@ class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
         ``keys=[...]`` reads only those keys. Values that do not decode are reported in
         ``df.attrs["problems"]`` and :meth:`problems`, never dropped silently.
 
+        ``backend="polars"`` returns the same columns as a polars ``DataFrame`` (the ``polars``
+        extra; nothing is decoded twice, see :mod:`jsadmin.backends`); polars frames carry no
+        ``attrs``, so its problems are in :meth:`problems`.
+
         >>> admin.load("command_queues", target_role="node")    # doctest: +SKIP
+        >>> admin.load("jobs", backend="polars").group_by("state").len()   # doctest: +SKIP
         """
+        check_backend(backend)
         fam = family(name)
         df = read_family(self._raw, fam, **filters)
         self._problems[fam.name] = df.attrs["problems"]
-        return df
+        return as_backend(df, backend)
 
-    def load_all(self, **options: Any) -> dict[str, pd.DataFrame]:
+    @overload
+    def load_all(self, *, backend: Literal["pandas"] = ..., **options: Any) -> dict[str, pd.DataFrame]: ...
+    @overload
+    def load_all(self, *, backend: Literal["polars"], **options: Any) -> dict[str, pl.DataFrame]: ...
+    @overload
+    def load_all(self, *, backend: str, **options: Any) -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]: ...
+
+    def load_all(self, *, backend: str = "pandas",
+                 **options: Any) -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]:
         """Every family (one bounded ``SCAN`` pass, then each family's keys).
 
-        ``options`` may hold ``limit`` (entries per key).
+        ``options`` may hold ``limit`` (entries per key); ``backend="polars"`` returns polars
+        frames (see :meth:`load`).
 
         >>> frames = admin.load_all(); frames["jobs"].shape    # doctest: +SKIP
         """
+        check_backend(backend)
         found = self._keyspace()
-        out: dict[str, pd.DataFrame] = {}
+        out: dict[str, Any] = {}
         for fam in FAMILIES.values():
             typed = found.get(fam.name, {})
             df = read_family(self._raw, fam, keys=list(typed), types=typed, **options)
             self._problems[fam.name] = df.attrs["problems"]
-            out[fam.name] = df
+            out[fam.name] = as_backend(df, backend)
         return out
 
     def problems(self) -> pd.DataFrame:

@@ -35,11 +35,12 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import pandas as pd
 
 from ._version import __version__
+from .backends import as_backend, check_backend
 from .catalog import FAMILIES, check_filters
 from .catalog import family as catalog_family
 from .errors import JsAdminError, UnknownFamilyError
@@ -47,6 +48,9 @@ from .limits import Capped
 from .parquet import ParquetSink, json_default, merge_schema, read_frame, write_frame
 from .reader import BATCH_ROWS, ProblemFrame, problems_frame, select_rows, stream_family
 from .sources import SOURCE, SOURCE_CODE, MultiSource, merge_sources, source_name
+
+if TYPE_CHECKING:
+    import polars as pl
 
 FORMAT = "jsadmin-snapshot/1"
 MANIFEST = "manifest.json"
@@ -402,14 +406,25 @@ class Snapshot:
             return empty
         return frame
 
-    def load(self, name: str, **filters: Any) -> pd.DataFrame:
+    @overload
+    def load(self, name: str, *, backend: Literal["pandas"] = ..., **filters: Any) -> pd.DataFrame: ...
+    @overload
+    def load(self, name: str, *, backend: Literal["polars"], **filters: Any) -> pl.DataFrame: ...
+    @overload
+    def load(self, name: str, *, backend: str, **filters: Any) -> pd.DataFrame | pl.DataFrame: ...
+
+    def load(self, name: str, *, backend: str = "pandas", **filters: Any) -> pd.DataFrame | pl.DataFrame:
         """One family, as ``Admin.load``/``Fleet.load`` returned it when the snapshot was taken.
+
+        ``backend="polars"`` returns a polars ``DataFrame`` (see ``Admin.load``); problems are in
+        :meth:`problems`.
 
         Filters: ``column=value`` or ``column=[values]`` on any column (``gid=1``,
         ``source="node5"``); ``expand="args"`` adds ``args.<k>`` columns like ``Admin.load``.
 
         >>> snap.load("jobs", gid=1, expand="args")   # doctest: +SKIP
         """
+        check_backend(backend)
         if name not in self.manifest["families"]:
             catalog_family(name)  # not a family at all: the error of Admin.load and Fleet.load
             raise UnknownFamilyError(
@@ -430,11 +445,19 @@ class Snapshot:
         ]
         frame.attrs["notes"] = [c.note() for c in capped]
         frame.attrs["truncated"] = {c.key: c.as_dict() for c in capped}
-        return apply_filters(frame, **filters)
+        return as_backend(apply_filters(frame, **filters), backend)
 
-    def load_all(self) -> dict[str, pd.DataFrame]:
-        """Every family: ``{family: frame}``."""
-        return {fam: self.load(fam) for fam in self.family_names}
+    @overload
+    def load_all(self, *, backend: Literal["pandas"] = ...) -> dict[str, pd.DataFrame]: ...
+    @overload
+    def load_all(self, *, backend: Literal["polars"]) -> dict[str, pl.DataFrame]: ...
+    @overload
+    def load_all(self, *, backend: str) -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]: ...
+
+    def load_all(self, *, backend: str = "pandas") -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]:
+        """Every family: ``{family: frame}`` (``backend`` as in :meth:`load`)."""
+        check_backend(backend)
+        return {fam: self.load(fam, backend=backend) for fam in self.family_names}
 
 
 def apply_filters(frame: pd.DataFrame, *, expand: str | list[str] | None = None, **filters: Any) -> pd.DataFrame:

