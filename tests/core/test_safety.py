@@ -55,26 +55,8 @@ def test_reads_never_write_or_use_unbounded_commands(big: redis.Redis, redis_url
 
 def test_every_command_is_bounded(big: redis.Redis, redis_url: str) -> None:
     """MONITOR sees every command: SCANs carry COUNT, LRANGE windows are bounded."""
-    seen: list[list[str]] = []
-    ready = threading.Event()
-    stop = threading.Event()
-
-    def watch() -> None:
-        mon_client = redis.Redis.from_url(protocol=2, url=redis_url)
-        with mon_client.monitor() as m:
-            ready.set()
-            for cmd in m.listen():
-                parts = cmd["command"].split(" ")
-                seen.append(parts)
-                if stop.is_set() and parts[0].upper() == "ECHO":
-                    break
-        mon_client.close()
-
-    t = threading.Thread(target=watch, daemon=True)
-    t.start()
-    ready.wait(5)
-    # MONITOR is on once it reports a command of ours (ECHO is allowed in the checks below)
-    wait_for(lambda: big.echo("monitor?") and any(p[0].upper() == "ECHO" for p in seen), what="MONITOR")
+    watched: list[tuple[str, list[str]]] = []
+    t, stop = _watch(redis_url, watched)
     admin = jsadmin.connect(redis_url)
     admin.load_all()
     admin.load("logs", limit=LRANGE_WINDOW + 5)  # the newest N: read from a negative index on
@@ -82,6 +64,7 @@ def test_every_command_is_bounded(big: redis.Redis, redis_url: str) -> None:
     big.echo("done")
     t.join(10)
     admin.close()
+    seen = [parts for _, parts in watched]
     names = [p[0].upper() for p in seen]
     assert any(p[0].upper() == "LRANGE" and int(p[2]) < 0 for p in seen)
     assert "SCAN" in names and "HSCAN" in names and "LRANGE" in names and "SSCAN" in names
