@@ -1,4 +1,4 @@
-"""The ``jsadmin`` console script (also ``python -m jsadmin``).
+"""The ``jsadmin`` console script (also ``python -m jsadmin``), declared with click.
 
     jsadmin summary                              # embedded demo grid: headlines and families
     jsadmin summary --url redis://10.0.0.1       # one node
@@ -11,13 +11,14 @@
         --args '{"msg": "hi"}' --wait
 
 Exit status: 0 done; 1 it could not be done (connection, server refused, already exists, job
-failed or no result in time); 2 the command line is wrong (nothing was started or written);
-130 interrupted. Errors print one line on stderr. Progress bars appear only on a terminal.
+failed or no result in time); 2 the command line is wrong or a needed extra is missing (nothing
+was started or written); 130 interrupted. Errors print one line on stderr (a usage line above a
+command-line error). Progress bars appear only on a terminal.
 """
 
 from __future__ import annotations
 
-import argparse
+import functools
 import inspect
 import io
 import json
@@ -25,9 +26,11 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
+import click
 import pandas as pd
 
 from . import lab
@@ -35,9 +38,10 @@ from ._version import __version__
 from .admin import connect, demo
 from .analytics.recorder import run_recorder
 from .catalog import FAMILIES
-from .cli_text import as_flags, did_you_mean, indented_table, suggest_choice, terminal_table
+from .cli_text import as_flags, indented_table, terminal_table
 from .connection import parse_url, scrub, url_secrets
-from .dashboard import add_dashboard_parser
+from .dashboard import DEFAULT_PORT as DASHBOARD_PORT
+from .dashboard import DEFAULT_REFRESH, run_dashboard
 from .diffs import diff
 from .errors import (
     ConnectionConfigError,
@@ -45,9 +49,12 @@ from .errors import (
     JsAdminError,
     UnknownFamilyError,
     WriteValidationError,
+    did_you_mean,
 )
-from .fleets import Fleet, fleet, quick_retry
-from .metrics import LEFTOVER_AFTER, add_metrics_parser
+from .extras import MissingExtraError
+from .fleets import fleet, quick_retry
+from .metrics import DEFAULT_PORT as METRICS_PORT
+from .metrics import LEFTOVER_AFTER, MAX_ENTRIES, MAX_KEYS, run_metrics_server
 from .parquet import encode_frame
 from .snapshot import open_snapshot
 from .summary import RECENT, summarize
@@ -64,12 +71,14 @@ class JobFailed(JsAdminError):
     """``enqueue --wait``: the job ended in another state than OK (exit status 1)."""
 
 
-EXIT_CODES = """exit status:
+EXIT_CODES = """\b
+exit status:
   0    done
   1    could not be done: connection or server error, the target already exists, a waited-for job
        failed or sent no result in time
   2    the command line is wrong (unknown command or option, bad value, invalid JSON, a name Redis
-       keys cannot hold): checked before anything starts, nothing is written
+       keys cannot hold) or the command needs an extra that is not installed: checked before
+       anything starts, nothing is written
   130  interrupted (Ctrl-C)"""
 
 
@@ -91,22 +100,7 @@ def _hide(message: str) -> str:
     return scrub(message, *_secrets)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that never echoes a password: its errors quote arguments (``invalid choice:
-    'redis://:pw@h'``, ``unrecognized arguments: ...``), so they are scrubbed first."""
-
-    def error(self, message: str) -> NoReturn:
-        message = _hide(message)
-        if "unrecognized arguments" in message and "://" in message:
-            message += " (give a Redis URL as --url URL)"
-        elif "invalid choice" in message and "://" in message:
-            message += " (options such as --url go after the command: jsadmin summary --url URL)"
-        elif "invalid choice" in message:
-            message = suggest_choice(message)
-        super().error(message)
-
-
-# --- helpers --------------------------------------------------------------------------------
+# --- where a command reads or writes: --url, --inventory, --timeout --------------------------
 
 
 def _tty() -> bool:
@@ -134,35 +128,115 @@ def _progress(desc: str) -> Callable[[int, int], None] | None:
     return update
 
 
-def _open(args: argparse.Namespace, *, writes: bool = False) -> Any:
-    """An Admin (``--url``, ``$JSADMIN_URL`` or the embedded demo) or a Fleet (``--inventory``).
+@dataclass
+class Target:
+    """A command's ``--url``, ``--inventory`` and ``--timeout``.
 
-    Writes without a URL go to the *live* demo grid, whose simulated workers run the jobs.
+    >>> Target("summary", None, None, 5.0).options()["socket_timeout"]
+    5.0
     """
-    if args.url and args.inventory:
-        raise UsageError("give --url or --inventory, not both")
-    if args.inventory:
-        if writes:
-            raise UsageError("writes go to one Redis: use --url, not --inventory")
-        fl = fleet(args.inventory, readonly=True, timeout=args.timeout)
-        fl.progress = _progress(args.command)
-        return fl
-    url = args.url or os.environ.get("JSADMIN_URL")
-    if url is None:
-        live = " (live: its simulated workers run jobs)" if writes else ""
-        print(f"jsadmin: no --url and no $JSADMIN_URL: starting the embedded demo grid{live}", file=sys.stderr)
-        return demo(live=writes)
-    admin = connect(url, readonly=not writes, **_options(args))
-    admin.redis.ping()  # fail fast with a clear connection error
-    return admin
+
+    command: str
+    url: str | None
+    inventory: str | None
+    timeout: float
+
+    def open(self, *, writes: bool = False) -> Any:
+        """An Admin (``--url``, ``$JSADMIN_URL`` or the embedded demo) or a Fleet (``--inventory``).
+
+        Writes without a URL go to the *live* demo grid, whose simulated workers run the jobs.
+        """
+        if self.url and self.inventory:
+            raise UsageError("give --url or --inventory, not both")
+        if self.inventory:
+            if writes:
+                raise UsageError("writes go to one Redis: use --url, not --inventory")
+            fl = fleet(self.inventory, readonly=True, timeout=self.timeout)
+            fl.progress = _progress(self.command)
+            return fl
+        url = self.url or os.environ.get("JSADMIN_URL")
+        if url is None:
+            live = " (live: its simulated workers run jobs)" if writes else ""
+            print(f"jsadmin: no --url and no $JSADMIN_URL: starting the embedded demo grid{live}", file=sys.stderr)
+            return demo(live=writes)
+        admin = connect(url, readonly=not writes, **self.options())
+        admin.redis.ping()  # fail fast with a clear connection error
+        return admin
+
+    def options(self) -> dict[str, Any]:
+        """Connection keywords for ``--timeout``."""
+        return {"socket_connect_timeout": self.timeout, "socket_timeout": self.timeout, "retry": quick_retry()}
+
+    def server_url(self, verb: str) -> str:
+        """``--url``, else ``$JSADMIN_URL``, for a server command (the grid to ``verb``); a warning
+        on stderr when ``--url`` shows a password (this process's arguments show it: ``ps``)."""
+        if self.inventory:
+            raise UsageError("--inventory is not supported here: give one grid's Redis with --url or $JSADMIN_URL")
+        url = self.url or os.environ.get("JSADMIN_URL")
+        if not url:
+            raise UsageError(f"give --url redis://HOST:PORT/DB or set JSADMIN_URL (the grid to {verb}); "
+                             "$JSADMIN_URL keeps a password out of the process list")
+        if self.url and parse_url(self.url).password:
+            print(f"jsadmin {self.command}: warning: the password in --url is visible in the process list; "
+                  "give the URL as JSADMIN_URL instead", file=sys.stderr, flush=True)
+        return url
 
 
-def _options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"socket_connect_timeout": args.timeout, "socket_timeout": args.timeout, "retry": quick_retry()}
+Command = Callable[..., int]
 
 
-def _is_fleet(obj: Any) -> bool:
-    return isinstance(obj, Fleet)
+def _target(f: Command) -> Command:
+    """Give a command ``--url``, ``--inventory`` and ``--timeout``, passed to ``f`` as one :class:`Target`."""
+
+    @functools.wraps(f)
+    def command(url: str | None, inventory: str | None, timeout: float, **options: Any) -> int:
+        return f(Target(click.get_current_context().info_name or "jsadmin", url, inventory, timeout), **options)
+
+    for option in reversed((
+        click.option("--url", metavar="URL", help="Redis URL (redis://[user:pass@]host[:port][/db], rediss://, unix://); "
+                                   "default $JSADMIN_URL, else the embedded demo grid"),
+        click.option("--inventory", metavar="FILE", help="fleet inventory (YAML/TOML; docs/fleet.md)"),
+        click.option("--timeout", type=float, default=5.0, metavar="SECONDS",
+                     help="seconds per connection/command (5)"),
+    )):
+        command = option(command)
+    return command
+
+
+class _Choice(click.Choice):
+    """A choice whose error names the closest one ("did you mean 'json'?")."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            self.fail(f"{exc.message}{did_you_mean(str(value), [str(c) for c in self.choices])}", param, ctx)
+
+
+class _Group(click.Group):
+    """Commands listed in the order they are declared; an unknown one gets "did you mean"."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            ctx.fail(f"unknown command {args[0]!r}{did_you_mean(args[0], self.commands)}; "
+                     f"commands: {', '.join(self.commands)}")
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=_Group, no_args_is_help=False, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog="Without --url or --inventory, commands use $JSADMIN_URL, else an embedded demo grid.\n\n"
+                    + EXIT_CODES)
+@click.version_option(__version__, message="jsadmin %(version)s", help="print the jsadmin version and exit")
+def cli() -> None:
+    """Admin tool for the Redis state of JumpScale 7 grids."""
+
+
+def command(name: str, short_help: str, **settings: Any) -> Callable[[Command], click.Command]:
+    """Declare ``jsadmin <name>``: the function's docstring is its help, the exit statuses its epilog."""
+    return cli.command(name, short_help=short_help, epilog=EXIT_CODES, **settings)
 
 
 def _where(pairs: Sequence[str]) -> dict[str, Any]:
@@ -187,9 +261,16 @@ def _json_arg(text: str | None, what: str) -> Any:
 # --- summary (the text: jsadmin.summary) ---------------------------------------------------
 
 
-def cmd_summary(args: argparse.Namespace) -> int:
-    obj = _open(args)
-    print(summarize(obj, stale=args.stale, recent=args.recent, leftover_after=args.leftover_after))
+@command("summary", "headlines (jobs in flight, queue ages, run times, stale heartbeats, errors) and families")
+@click.option("--stale", type=float, default=60.0, metavar="SECONDS", help="heartbeat age counted as stale (60)")
+@click.option("--recent", type=float, default=RECENT, metavar="SECONDS",
+              help=f"run-time percentiles over jobs finished this recently ({RECENT:g})")
+@click.option("--leftover-after", type=float, default=LEFTOVER_AFTER, metavar="SECONDS",
+              help=f"jobs untouched this long are leftovers, not current work ({LEFTOVER_AFTER:g} = 7 days)")
+@_target
+def cmd_summary(target: Target, stale: float, recent: float, leftover_after: float) -> int:
+    """Headlines (jobs in flight, queue ages, run times, stale heartbeats, errors) and families."""
+    print(summarize(target.open(), stale=stale, recent=recent, leftover_after=leftover_after))
     return 0
 
 
@@ -206,12 +287,12 @@ def _stdout_tty() -> bool:
         return False
 
 
-def _load_format(args: argparse.Namespace) -> str:
+def _load_format(fmt: str | None, out: str | None) -> str:
     """``--format``, else from ``--out``'s suffix, else a table on a terminal and CSV when piped."""
-    if args.format:
-        return str(args.format)
-    if args.out:
-        return FORMAT_BY_SUFFIX.get(Path(args.out).suffix.lower(), "csv")
+    if fmt:
+        return fmt
+    if out:
+        return FORMAT_BY_SUFFIX.get(Path(out).suffix.lower(), "csv")
     return "table" if _stdout_tty() else "csv"
 
 
@@ -249,28 +330,49 @@ def _family_name(name: str) -> str:
     return name
 
 
-def cmd_load(args: argparse.Namespace) -> int:
-    _family_name(args.family)  # input errors are reported before connecting or starting a server
-    filters = _where(args.where)
-    if args.expand:
-        filters["expand"] = args.expand
-    fmt = _load_format(args)
-    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
-    if fmt == "parquet" and not args.out and _stdout_tty():
+def _warn_undecoded(df: pd.DataFrame) -> None:
+    """Say on stderr how many values of ``df`` did not decode (the one place the CLI reads frame metadata)."""
+    problems = df.attrs.get("problems")
+    if isinstance(problems, pd.DataFrame) and len(problems):
+        print(f"jsadmin: {len(problems)} value(s) did not decode (see Admin.problems())", file=sys.stderr)
+
+
+@command("load", "one family as a table (terminal), CSV (piped), JSON or Parquet")
+@click.argument("family")
+@click.option("--format", "fmt", type=_Choice(("table", "csv", "json", "parquet")), metavar="FORMAT",
+              help="table, csv, json or parquet (default: from --out's suffix, else table on a terminal, "
+                   "csv when piped)")
+@click.option("--out", metavar="FILE", help="write here instead of stdout")
+@click.option("--where", multiple=True, metavar="COL=VALUE",
+              help="keep rows whose COL equals VALUE (repeatable), e.g. --where state=ERROR")
+@click.option("--expand", metavar="COL", help="add COL.<key> columns for a dict column (e.g. args)")
+@click.option("--columns", metavar="A,B,...", help="only these columns, in this order")
+@click.option("--rows", type=int, default=50, metavar="N", help="rows shown by --format table (50)")
+@_target
+def cmd_load(target: Target, family: str, fmt: str | None, out: str | None, where: tuple[str, ...],
+             expand: str | None, columns: str | None, rows: int) -> int:
+    """One FAMILY (e.g. jobs, command_queues, ecos; jsadmin summary lists them) as a table on a
+    terminal, CSV when piped, JSON or Parquet."""
+    _family_name(family)  # input errors are reported before connecting or starting a server
+    filters = _where(where)
+    if expand:
+        filters["expand"] = expand
+    fmt = _load_format(fmt, out)
+    wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    if fmt == "parquet" and not out and _stdout_tty():
         raise UsageError("parquet is binary: give --out FILE (or redirect stdout)")
-    obj = _open(args)
-    df = obj.load(args.family, **filters)
-    if columns:
-        missing = [c for c in columns if c not in df.columns]
+    df = target.open().load(family, **filters)
+    if wanted:
+        missing = [c for c in wanted if c not in df.columns]
         if missing:
             hint = did_you_mean(missing[0], df.columns)
-            raise UsageError(f"--columns: no column {missing[0]!r} in {args.family}{hint}; "
+            raise UsageError(f"--columns: no column {missing[0]!r} in {family}{hint}; "
                              f"columns: {', '.join(map(str, df.columns))}")
-        df = df[columns]
+        df = df[wanted]
     if fmt == "parquet":
         encoded, _ = encode_frame(df)
-        if args.out:
-            encoded.to_parquet(args.out, index=False)
+        if out:
+            encoded.to_parquet(out, index=False)
         else:
             buf = io.BytesIO()
             encoded.to_parquet(buf, index=False)
@@ -279,45 +381,45 @@ def cmd_load(args: argparse.Namespace) -> int:
     else:
         if fmt == "table":
             width = shutil.get_terminal_size((120, 24)).columns
-            shown = df if columns else readable_order(df)
-            text = terminal_table(shown, width=width, rows=args.rows, columns=columns) + "\n"
+            shown = df if wanted else readable_order(df)
+            text = terminal_table(shown, width=width, rows=rows, columns=wanted) + "\n"
         elif fmt == "csv":
             text = encode_frame(df)[0].to_csv(index=False)
         else:
             text = df.to_json(orient="records", date_format="iso", default_handler=str, indent=None)
             text += "\n"
-        if args.out:
-            Path(args.out).write_text(text, encoding="utf-8")
+        if out:
+            Path(out).write_text(text, encoding="utf-8")
         else:
             sys.stdout.write(text)
-    if args.out:
-        print(f"{len(df)} rows of {args.family} written to {args.out} ({fmt})", file=sys.stderr)
-    problems = df.attrs.get("problems")
-    if isinstance(problems, pd.DataFrame) and len(problems):
-        print(f"jsadmin: {len(problems)} value(s) did not decode (see Admin.problems())", file=sys.stderr)
+    if out:
+        print(f"{len(df)} rows of {family} written to {out} ({fmt})", file=sys.stderr)
+    _warn_undecoded(df)
     return 0
 
 
-def cmd_snapshot(args: argparse.Namespace) -> int:
-    target = Path(args.path)
-    if target.exists() and not args.overwrite:  # the same refusal snapshot() makes, before any server starts
-        raise JsAdminError(f"{target} already exists; choose a new path or pass --overwrite")
-    obj = _open(args)
-    path = obj.snapshot(args.path, overwrite=args.overwrite)
-    snap = open_snapshot(path)
+@command("snapshot", "every family to Parquet under PATH")
+@click.argument("path")
+@click.option("--overwrite", is_flag=True, help="replace an existing snapshot at PATH")
+@_target
+def cmd_snapshot(target: Target, path: str, overwrite: bool) -> int:
+    """Every family to Parquet under PATH, a directory to create (it must not exist, unless --overwrite)."""
+    if Path(path).exists() and not overwrite:  # the same refusal snapshot() makes, before any server starts
+        raise JsAdminError(f"{path} already exists; choose a new path or pass --overwrite")
+    written = target.open().snapshot(path, overwrite=overwrite)
+    snap = open_snapshot(written)
     rows = sum(sum(f["rows"].values()) for f in snap.manifest["families"].values())
-    print(f"snapshot written to {path}: {len(snap.family_names)} families, {rows} rows, "
+    print(f"snapshot written to {written}: {len(snap.family_names)} families, {rows} rows, "
           f"{len(snap.answered)} of {len(snap.sources)} source(s)")
-    if snap.manifest.get("status"):
-        failed = [s for s in snap.manifest["status"] if not s.get("ok")]
-        for s in failed:
+    for s in snap.manifest.get("status") or []:
+        if not s.get("ok"):
             print(f"  not reached: {s['source']} ({s['error']})", file=sys.stderr)
     return 0
 
 
-def _observation(spec: str, args: argparse.Namespace) -> Any:
+def _observation(spec: str, target: Target) -> Any:
     if "://" in spec:
-        admin = connect(spec, readonly=True, **_options(args))
+        admin = connect(spec, readonly=True, **target.options())
         admin.redis.ping()
         return admin
     if not Path(spec).exists():
@@ -325,10 +427,17 @@ def _observation(spec: str, args: argparse.Namespace) -> Any:
     return open_snapshot(spec)
 
 
-def cmd_diff(args: argparse.Namespace) -> int:
-    d = diff(_observation(args.a, args), _observation(args.b, args))
+@command("diff", "compare two snapshots (or redis:// URLs)")
+@click.argument("before")
+@click.argument("after")
+@click.option("-v", "--verbose", is_flag=True, help="print the rows of each section")
+@click.option("--rows", type=int, default=20, metavar="N", help="rows per section with -v (20)")
+@_target
+def cmd_diff(target: Target, before: str, after: str, verbose: bool, rows: int) -> int:
+    """Compare BEFORE with AFTER, each a snapshot directory or a redis:// URL."""
+    d = diff(_observation(before, target), _observation(after, target))
     span = (d.after_at - d.before_at).total_seconds()
-    print(f"jsadmin diff {args.a} -> {args.b} ({span:.0f} s apart)")
+    print(f"jsadmin diff {before} -> {after} ({span:.0f} s apart)")
     print("")
     print("families that changed:")
     print(indented_table(d.summary(all_families=False)))
@@ -336,28 +445,45 @@ def cmd_diff(args: argparse.Namespace) -> int:
         frame = getattr(d, name)
         print("")
         print(f"{name.replace('_', ' ')}: {len(frame)}")
-        if len(frame) and args.verbose:
-            print(indented_table(frame.head(args.rows)))
+        if len(frame) and verbose:
+            print(indented_table(frame.head(rows)))
     return 0
 
 
 # --- record / lab ---------------------------------------------------------------------------
 
 
-def cmd_record(args: argparse.Namespace) -> int:
-    if args.inventory:
+@command("record", "record history to Parquet (analytics)")
+@click.option("--out", required=True, metavar="DIR", help="directory of the Parquet history (by day)")
+@click.option("--interval", type=float, default=1.0, metavar="SECONDS", help="seconds between polls (1)")
+@click.option("--duration", type=float, metavar="SECONDS", help="seconds to run (default: until Ctrl-C)")
+@_target
+def cmd_record(target: Target, out: str, interval: float, duration: float | None) -> int:
+    """Record history to Parquet (analytics), one poll every --interval seconds."""
+    if target.inventory:
         raise UsageError("record follows one Redis: use --url, not --inventory")
-    return int(run_recorder(connect(args.url, readonly=True), args.out, args.interval, args.duration) or 0)
+    return int(run_recorder(connect(target.url, readonly=True), out, interval, duration) or 0)
 
 
-def cmd_lab(args: argparse.Namespace) -> int:
-    if args.url:
-        os.environ["JSADMIN_URL"] = args.url
-    result = lab.main(list(args.lab_args))
-    return int(result or 0)
+@command("lab", "open the notebooks / control panels in JupyterLab", add_help_option=False,
+         context_settings={"ignore_unknown_options": True})
+@click.argument("lab_options", nargs=-1, type=click.UNPROCESSED)
+def cmd_lab(lab_options: tuple[str, ...]) -> int:
+    """Start the live demo grid and open JupyterLab on the notebooks; LAB_OPTIONS are jsadmin.lab's
+    (jsadmin lab --help lists them)."""
+    return int(lab.main(list(lab_options)) or 0)
 
 
 # --- writes ---------------------------------------------------------------------------------
+
+
+def _json_value(value: Any) -> Any:
+    """JSON for what ``json`` cannot encode: UTC timestamps as ISO 8601 (``NaT`` as null), the rest as text."""
+    if value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
 
 
 def _show(result: Any) -> None:
@@ -374,21 +500,40 @@ REGISTER_FLAGS = {"organization": "--organization", "name": "--name", "source": 
 SNAPSHOT_FLAGS = {"overwrite": "--overwrite"}
 
 
-def cmd_enqueue(args: argparse.Namespace) -> int:
-    job_args = _json_arg(args.args, "--args")
-    if job_args is not None and not isinstance(job_args, dict):
+@command("enqueue", "schedule a job like the agentcontroller (--wait: and wait for its result)")
+@click.option("--gid", type=int, required=True, metavar="GID", help="grid id of the job (jobs:<gid>, jobs:last field)")
+@click.option("--nid", type=int, metavar="NID",
+              help="node id that runs the job (queue queues:commands:queue:<gid>:<nid>); give --nid or --role")
+@click.option("--role", metavar="ROLE",
+              help="role whose nodes may run the job (queue queues:commands:queue:<gid>:<role>)")
+@click.option("--category", required=True, metavar="CATEGORY", help="jumpscript organization, e.g. jumpscale")
+@click.option("--cmd", required=True, metavar="CMD", help="jumpscript name, e.g. echo")
+@click.option("--args", "job_args", metavar="JSON", help="job arguments as a JSON object, e.g. '{\"msg\": \"hi\"}'")
+@click.option("--queue", default="", metavar="QUEUE", help="worker queue ('' = default, io, hypervisor, process)")
+@click.option("--job-timeout", type=float, default=600, metavar="SECONDS", help="job timeout in seconds (600)")
+@click.option("--wait", is_flag=True, help="set wait=true and wait for the result (queues:jobqueue:<guid>); print it; "
+                                           "exit 1 unless it is OK")
+@click.option("--wait-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="with --wait: give up after this many seconds (default: --job-timeout + 10)")
+@click.option("--dry-run", is_flag=True, help="print the plan, write nothing")
+@_target
+def cmd_enqueue(target: Target, gid: int, nid: int | None, role: str | None, category: str, cmd: str,
+                job_args: str | None, queue: str, job_timeout: float, wait: bool, wait_timeout: float | None,
+                dry_run: bool) -> int:
+    """Schedule a job like the agentcontroller, on node --nid or on a node of --role (--wait: and
+    wait for its result)."""
+    parsed = _json_arg(job_args, "--args")
+    if parsed is not None and not isinstance(parsed, dict):
         raise UsageError("--args must be a JSON object, e.g. '{\"msg\": \"hi\"}'")
-    if args.wait_timeout is not None and args.wait_timeout < 0:
-        raise UsageError("--wait-timeout must be >= 0 seconds")
-    options = dict(gid=args.gid, nid=args.nid, role=args.role, category=args.category, cmd=args.cmd,
-                   args=job_args or {}, queue=args.queue, timeout=args.job_timeout, wait=args.wait)
-    prepare_job(**options)  # every value checked (names Redis keys can hold, numbers) before any server starts
-    admin = _open(args, writes=True)
-    result = admin.enqueue_job(options.pop("gid"), **options, dry_run=args.dry_run)
-    if not args.wait or args.dry_run:
+    options: dict[str, Any] = dict(nid=nid, role=role, category=category, cmd=cmd, args=parsed or {}, queue=queue,
+                                   timeout=job_timeout, wait=wait)
+    prepare_job(gid, **options)  # every value checked (names Redis keys can hold, numbers) before any server starts
+    admin = target.open(writes=True)
+    result = admin.enqueue_job(gid, **options, dry_run=dry_run)
+    if not wait or dry_run:
         _show(result)
         return 0
-    limit = args.wait_timeout if args.wait_timeout is not None else (args.job_timeout or 600) + 10
+    limit = wait_timeout if wait_timeout is not None else (job_timeout or 600) + 10
     try:
         print(f"jsadmin enqueue: job {result['guid']} scheduled (id {result.get('id')}); waiting up to {limit:g} s "
               "for its result", file=sys.stderr, flush=True)
@@ -402,8 +547,23 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_register(args: argparse.Namespace) -> int:
-    extra = _json_arg(args.options, "--options") or {}
+@command("register", "store a jumpscript like the processmanager")
+@click.option("--organization", required=True, metavar="ORG", help="jumpscript organization, e.g. ops")
+@click.option("--name", required=True, metavar="NAME",
+              help="jumpscript name (workers look up <organization>__<name>)")
+@click.option("--source", required=True, metavar="FILE", help="jumpscript source file, or - for stdin")
+@click.option("--descr", metavar="TEXT", help="one-line description (default: the source's descr = '...')")
+@click.option("--gid", type=int, metavar="GID",
+              help="the node's grid id (default: what its jumpscripts or jobs:last say)")
+@click.option("--options", metavar="JSON",
+              help="more register_jumpscript keywords as JSON, e.g. '{\"roles\": [\"node\"]}'")
+@click.option("--replace", is_flag=True, help="overwrite a different source of the same name")
+@click.option("--dry-run", is_flag=True, help="print the plan, write nothing")
+@_target
+def cmd_register(target: Target, organization: str, name: str, source: str, descr: str | None, gid: int | None,
+                 options: str | None, replace: bool, dry_run: bool) -> int:
+    """Store a jumpscript like the processmanager."""
+    extra = _json_arg(options, "--options") or {}
     if not isinstance(extra, dict):
         raise UsageError("--options must be a JSON object of register_jumpscript keywords")
     allowed = [k for k in inspect.signature(WritesMixin.register_jumpscript).parameters
@@ -412,189 +572,70 @@ def cmd_register(args: argparse.Namespace) -> int:
         if key not in allowed:
             raise UsageError(f"--options: unknown keyword {key!r}{did_you_mean(key, allowed)}; "
                              f"known: {', '.join(allowed)}")
-    if args.source == "-":
-        source = sys.stdin.read()
+    if source == "-":
+        text = sys.stdin.read()
+    elif Path(source).is_file():
+        text = Path(source).read_text(encoding="utf-8")
     else:
-        p = Path(args.source)
-        if not p.is_file():
-            raise UsageError(f"--source {args.source}: no such file")
-        source = p.read_text(encoding="utf-8")
-    prepare_jumpscript(args.organization, args.name, source, descr=args.descr, gid=args.gid, **extra)
-    admin = _open(args, writes=True)
-    result = admin.register_jumpscript(
-        args.organization,
-        args.name,
-        source,
-        descr=args.descr,
-        gid=args.gid,
-        replace=args.replace,
-        dry_run=args.dry_run,
-        **extra,
-    )
-    _show(result)
+        raise UsageError(f"--source {source}: no such file")
+    prepare_jumpscript(organization, name, text, descr=descr, gid=gid, **extra)
+    admin = target.open(writes=True)
+    _show(admin.register_jumpscript(organization, name, text, descr=descr, gid=gid, replace=replace,
+                                    dry_run=dry_run, **extra))
     return 0
 
 
-# --- parser ---------------------------------------------------------------------------------
+# --- servers --------------------------------------------------------------------------------
 
 
-def _json_value(value: Any) -> Any:
-    """JSON for what ``json`` cannot encode: UTC timestamps as ISO 8601 (``NaT`` as null), the rest as text."""
-    if value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return str(value)
+def _listen(port: int) -> Callable[[Command], Command]:
+    """``--port`` and ``--addr`` of an HTTP server command."""
+
+    def add(f: Command) -> Command:
+        f = click.option("--addr", default="127.0.0.1", metavar="ADDR",
+                         help="address to listen on (127.0.0.1; 0.0.0.0 for all)")(f)
+        return click.option("--port", type=click.IntRange(1, 65535), default=port, metavar="PORT",
+                            help=f"HTTP port ({port})")(f)
+
+    return add
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser of ``jsadmin`` (one sub-command per verb)."""
-    common = _Parser(add_help=False)
-    target = common.add_argument_group("target")
-    target.add_argument("--url", help="Redis URL (redis://[user:pass@]host[:port][/db], rediss://, unix://); "
-                                      "default $JSADMIN_URL, else the embedded demo grid")
-    target.add_argument("--inventory", metavar="FILE", help="fleet inventory (YAML/TOML; docs/fleet.md)")
-    target.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
-                        help="seconds per connection/command (5)")
-
-    def command(name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
-        return sub.add_parser(name, parents=[common], help=help, description=description or help[:1].upper() + help[1:],
-                              epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-
-    parser = _Parser(
-        prog="jsadmin",
-        description="Admin tool for the Redis state of JumpScale 7 grids.",
-        epilog="Without --url or --inventory, commands use $JSADMIN_URL, else an embedded demo grid.\n\n" + EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"jsadmin {__version__}",
-                        help="print the jsadmin version and exit")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-
-    p = command("summary", "headlines (jobs in flight, queue ages, run times, stale heartbeats, errors) and families")
-    p.add_argument("--stale", type=float, default=60.0, metavar="SECONDS",
-                   help="heartbeat age counted as stale (60)")
-    p.add_argument("--recent", type=float, default=RECENT, metavar="SECONDS",
-                   help=f"run-time percentiles over jobs finished this recently ({RECENT:g})")
-    p.add_argument("--leftover-after", type=float, default=LEFTOVER_AFTER, metavar="SECONDS",
-                   help=f"jobs untouched this long are leftovers, not current work ({LEFTOVER_AFTER:g} = 7 days)")
-    p.set_defaults(func=cmd_summary)
-
-    p = command("load", "one family as a table (terminal), CSV (piped), JSON or Parquet")
-    p.add_argument("family", help="family name, e.g. jobs, command_queues, ecos (see jsadmin summary)")
-    p.add_argument("--format", choices=("table", "csv", "json", "parquet"),
-                   help="output format (default: from --out's suffix, else table on a terminal, csv when piped)")
-    p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
-    p.add_argument("--where", action="append", default=[], metavar="COL=VALUE",
-                   help="keep rows whose COL equals VALUE (repeatable), e.g. --where state=ERROR")
-    p.add_argument("--expand", metavar="COL", help="add COL.<key> columns for a dict column (e.g. args)")
-    p.add_argument("--columns", metavar="A,B,...", help="only these columns, in this order")
-    p.add_argument("--rows", type=int, default=50, metavar="N", help="rows shown by --format table (50)")
-    p.set_defaults(func=cmd_load)
-
-    p = command("snapshot", "every family to Parquet under PATH")
-    p.add_argument("path", help="directory to create (must not exist, unless --overwrite)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing snapshot at PATH")
-    p.set_defaults(func=cmd_snapshot)
-
-    p = command("diff", "compare two snapshots (or redis:// URLs)")
-    p.add_argument("a", help="before: snapshot directory or URL")
-    p.add_argument("b", help="after: snapshot directory or URL")
-    p.add_argument("-v", "--verbose", action="store_true", help="print the rows of each section")
-    p.add_argument("--rows", type=int, default=20, metavar="N", help="rows per section with -v (20)")
-    p.set_defaults(func=cmd_diff)
-
-    p = command("record", "record history to Parquet (analytics)")
-    p.add_argument("--out", required=True, metavar="DIR", help="directory of the Parquet history (by day)")
-    p.add_argument("--interval", type=float, default=1.0, metavar="SECONDS", help="seconds between polls (1)")
-    p.add_argument("--duration", type=float, default=None, metavar="SECONDS",
-                   help="seconds to run (default: until Ctrl-C)")
-    p.set_defaults(func=cmd_record)
-
-    p = command("lab", "open the notebooks / control panels in JupyterLab")
-    p.add_argument("lab_args", nargs=argparse.REMAINDER, help="passed to jsadmin.lab")
-    p.set_defaults(func=cmd_lab)
-
-    p = command("enqueue", "schedule a job like the agentcontroller (--wait: and wait for its result)")
-    p.add_argument("--gid", type=int, required=True, help="grid id of the job (jobs:<gid>, jobs:last field)")
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--nid", type=int, help="node id that runs the job (queue queues:commands:queue:<gid>:<nid>)")
-    where.add_argument("--role", help="role whose nodes may run the job (queue queues:commands:queue:<gid>:<role>)")
-    p.add_argument("--category", required=True, help="jumpscript organization, e.g. jumpscale")
-    p.add_argument("--cmd", required=True, help="jumpscript name, e.g. echo")
-    p.add_argument("--args", metavar="JSON", help="job arguments as a JSON object, e.g. '{\"msg\": \"hi\"}'")
-    p.add_argument("--queue", default="", help="worker queue ('' = default, io, hypervisor, process)")
-    p.add_argument("--job-timeout", type=float, default=600, metavar="SECONDS", help="job timeout in seconds (600)")
-    p.add_argument("--wait", action="store_true",
-                   help="set wait=true and wait for the result (queues:jobqueue:<guid>); print it; "
-                        "exit 1 unless it is OK")
-    p.add_argument("--wait-timeout", type=float, metavar="SECONDS",
-                   help="with --wait: give up after this many seconds (default: --job-timeout + 10)")
-    p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
-    p.set_defaults(func=cmd_enqueue)
-
-    p = command("register", "store a jumpscript like the processmanager")
-    p.add_argument("--organization", required=True, help="jumpscript organization, e.g. ops")
-    p.add_argument("--name", required=True, help="jumpscript name (workers look up <organization>__<name>)")
-    p.add_argument("--source", required=True, metavar="FILE", help="jumpscript source file, or - for stdin")
-    p.add_argument("--descr", help="one-line description (default: the source's descr = '...')")
-    p.add_argument("--gid", type=int, help="the node's grid id (default: what its jumpscripts or jobs:last say)")
-    p.add_argument("--options", metavar="JSON", help="more register_jumpscript keywords as JSON, e.g. '{\"roles\": [\"node\"]}'")
-    p.add_argument("--replace", action="store_true", help="overwrite a different source of the same name")
-    p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
-    p.set_defaults(func=cmd_register)
-
-    for p in (add_dashboard_parser(sub, parents=[common]), add_metrics_parser(sub, parents=[common])):
-        p.epilog = EXIT_CODES
-        p.formatter_class = argparse.RawDescriptionHelpFormatter
-    return parser
+@command("dashboard", "serve the control panels as a web page (Voila)")
+@_listen(DASHBOARD_PORT)
+@click.option("--allow-writes", is_flag=True,
+              help="enable the write controls (each write is previewed, then confirmed); default read-only")
+@click.option("--refresh", type=click.FloatRange(min=0.5), default=DEFAULT_REFRESH, metavar="SECONDS",
+              help=f"seconds between refreshes of the health board and job browser ({DEFAULT_REFRESH:g})")
+@_target
+def cmd_dashboard(target: Target, port: int, addr: str, allow_writes: bool, refresh: float) -> int:
+    """Serve the control panels (job browser, enqueue form, jumpscript registry, health board) as a
+    self-refreshing web page. Read-only unless --allow-writes. Give the URL with $JSADMIN_URL to keep
+    a password out of the process list."""
+    return run_dashboard(target.server_url("show"), port=port, addr=addr, allow_writes=allow_writes,
+                         refresh=refresh, timeout=target.timeout)
 
 
-def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser | None:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            found = action.choices.get(name)
-            return found if isinstance(found, argparse.ArgumentParser) else None
-    return None
+@command("metrics", "serve Prometheus metrics of the grid (read-only)")
+@_listen(METRICS_PORT)
+@click.option("--max-keys", type=click.IntRange(min=1), default=MAX_KEYS, metavar="N",
+              help=f"keys read per family per scrape ({MAX_KEYS})")
+@click.option("--max-entries", type=click.IntRange(min=1), default=MAX_ENTRIES, metavar="N",
+              help=f"entries read per key per scrape ({MAX_ENTRIES})")
+@click.option("--stale", type=float, default=120.0, metavar="SECONDS", help="heartbeat age counted as stale (120)")
+@click.option("--leftover-after", type=float, default=LEFTOVER_AFTER, metavar="SECONDS",
+              help=f"jobs untouched this long are leftovers, not current work ({LEFTOVER_AFTER:g} = 7 days)")
+@_target
+def cmd_metrics(target: Target, port: int, addr: str, max_keys: int, max_entries: int, stale: float,
+                leftover_after: float) -> int:
+    """Serve Prometheus metrics of one grid's Redis on http://ADDR:PORT/metrics. Each scrape reads
+    Redis (read-only, bounded by --max-keys/--max-entries). Give the URL with $JSADMIN_URL to keep a
+    password out of the process list."""
+    return run_metrics_server(target.server_url("read"), port=port, addr=addr, max_keys=max_keys,
+                              max_entries=max_entries, stale=stale, leftover_after=leftover_after,
+                              timeout=target.timeout)
 
 
-def _mistyped_option(parser: argparse.ArgumentParser, argv: Sequence[str]) -> tuple[argparse.ArgumentParser, str] | None:
-    """``(sub-parser, message)`` for the first ``--option`` the command does not know, checked
-    before parsing so that "did you mean" wins over "the following arguments are required"."""
-    sub_action = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
-    if sub_action is None:
-        return None
-    at = next((i for i, a in enumerate(argv) if a in sub_action.choices), None)
-    if at is None or argv[at] == "lab":
-        return None
-    sub = sub_action.choices[argv[at]]
-    options = [o for a in sub._actions for o in a.option_strings if o.startswith("--")]
-    rest = list(argv[at + 1 :])
-    for i, token in enumerate(rest):
-        if token == "--":
-            break
-        name = token.split("=", 1)[0]
-        if token.startswith("--") and not any(o.startswith(name) for o in options):
-            value = rest[i + 1 : i + 2] if "=" not in token and rest[i + 1 : i + 2] != ["--"] else []
-            shown = " ".join([token, *[v for v in value if not v.startswith("-")]])
-            return sub, f"unrecognized arguments: {shown}{did_you_mean(name, options)}"
-    return None
-
-
-def _unknown_options(parser: argparse.ArgumentParser, command: str, extra: Sequence[str]) -> str:
-    """``unrecognized arguments: ...`` with "did you mean" for a mistyped option of ``command``."""
-    message = f"unrecognized arguments: {' '.join(extra)}"
-    sub = _subparser(parser, command)
-    if sub is None:
-        return message
-    options = [o for a in sub._actions for o in a.option_strings if o.startswith("--")]
-    for token in extra:
-        if token.startswith("--"):
-            hint = did_you_mean(token.split("=", 1)[0], options)
-            if hint:
-                return message + hint
-    return message
+# --- running it -----------------------------------------------------------------------------
 
 
 def _connection_errors() -> tuple[type[BaseException], ...]:
@@ -611,23 +652,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     argv = list(argv) if argv is not None else sys.argv[1:]
     _secrets[:] = _argv_secrets(argv)
-    parser = build_parser()
-    try:  # usage errors (exit 2), --help and --version (exit 0) end here, before anything starts
-        mistyped = _mistyped_option(parser, argv)
-        if mistyped:
-            mistyped[0].error(mistyped[1])
-        args, extra = parser.parse_known_args(argv)
-        if extra and args.command == "lab":
-            args.lab_args = [*extra, *args.lab_args]  # options of jsadmin.lab itself
-        elif extra:
-            sub = _subparser(parser, args.command)
-            (sub or parser).error(_unknown_options(parser, args.command, extra))
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 2
+    ctx: click.Context | None = None
     runtime_errors: tuple[type[BaseException], ...] = (*_connection_errors(), JsAdminError, OSError, ValueError)
     try:
-        return int(args.func(args) or 0)
-    except SystemExit as exc:  # a command's own usage error (parser.error): same status, returned
+        with cli.make_context("jsadmin", list(argv)) as ctx:  # a copy: click consumes it
+            return int(cli.invoke(ctx) or 0)
+    except click.exceptions.Exit as exc:  # --help, --version
+        return exc.exit_code
+    except click.UsageError as exc:  # the command line, checked before anything starts
+        _usage_error(exc, argv)
+        return 2
+    except SystemExit as exc:  # jsadmin lab's own parser (its --help, its usage errors)
         return exc.code if isinstance(exc.code, int) else 1
     except KeyboardInterrupt:
         print("jsadmin: interrupted", file=sys.stderr)
@@ -635,29 +670,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except JumpscriptExistsError as exc:  # the server holds another source: --replace decides
-        _fail(args, exc)
+        _fail(ctx, exc)
         return 1
-    except (UsageError, WriteValidationError, UnknownFamilyError, ConnectionConfigError, KeyError, TypeError) as exc:
-        _fail(args, exc)
+    except (UsageError, WriteValidationError, UnknownFamilyError, ConnectionConfigError, MissingExtraError,
+            KeyError, TypeError) as exc:
+        _fail(ctx, exc)
         return 2
     except runtime_errors as exc:
-        _fail(args, exc)
+        _fail(ctx, exc)
         return 1
 
 
-def _fail(args: argparse.Namespace, exc: BaseException) -> None:
+def _given(argv: Sequence[str], option: str) -> str:
+    """``option`` as typed, with the value that follows it (``--stael 5``)."""
+    at = argv.index(option) if option in argv else len(argv)
+    value = argv[at + 1 : at + 2]
+    return " ".join([option, *[v for v in value if not v.startswith("-") and v not in cli.commands]])
+
+
+def _usage_error(exc: click.UsageError, argv: Sequence[str]) -> None:
+    """A usage line, then ``jsadmin <command>: error: ...`` with "did you mean"; passwords masked."""
+    ctx = exc.ctx
+    message = exc.format_message()
+    if isinstance(exc, click.NoSuchOption):
+        options = [o for p in (ctx.command.get_params(ctx) if ctx else []) for o in p.opts if o.startswith("--")]
+        message = f"no such option: {_given(argv, exc.option_name)}{did_you_mean(exc.option_name, options)}"
+        verb = next((a for a in argv if a in cli.commands), None)
+        if ctx is not None and ctx.parent is None and verb:
+            moved = [a for a in argv if a != verb]
+            message += f" (options such as --url go after the command: jsadmin {verb} {' '.join(moved)})"
+    if "://" in message and "go after the command" not in message and not isinstance(exc, click.BadParameter):
+        message += " (give a Redis URL as --url URL)"
+    if ctx is not None:
+        print(ctx.get_usage().replace("Usage:", "usage:", 1), file=sys.stderr)
+    print(f"{ctx.command_path if ctx else 'jsadmin'}: error: {_hide(message)}", file=sys.stderr)
+
+
+def _fail(ctx: click.Context | None, exc: BaseException) -> None:
+    command = (ctx.invoked_subcommand if ctx else None) or ""
     message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
     message = " ".join(_hide(message).split()) or type(exc).__name__
-    flags = {"enqueue": ENQUEUE_FLAGS, "register": REGISTER_FLAGS, "snapshot": SNAPSHOT_FLAGS}.get(args.command, {})
-    message = as_flags(message, flags)
-    url = getattr(args, "url", None)
-    if url:
-        try:
-            password = parse_url(url).password
-        except JsAdminError:
-            password = None
-        message = scrub(message, password)
-    print(f"jsadmin {args.command}: error: {message}", file=sys.stderr)
+    flags = {"enqueue": ENQUEUE_FLAGS, "register": REGISTER_FLAGS, "snapshot": SNAPSHOT_FLAGS}.get(command, {})
+    print(f"jsadmin {command}: error: {as_flags(message, flags)}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

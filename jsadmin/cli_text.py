@@ -1,9 +1,7 @@
-"""Wording for the ``jsadmin`` command line: "did you mean", errors phrased as flags, terminal tables.
+"""Wording for the ``jsadmin`` command line: errors phrased as flags, terminal tables.
 
-Pure text helpers (no argparse state, no Redis), so :mod:`jsadmin.cli` stays about commands.
+Pure text helpers (no click state, no Redis), so :mod:`jsadmin.cli` stays about commands.
 
->>> did_you_mean("sumary", ["summary", "snapshot"])
-" (did you mean 'summary'?)"
 >>> as_flags("pass replace=True to overwrite it", {"replace": "--replace"})
 'pass --replace to overwrite it'
 """
@@ -14,23 +12,6 @@ import re
 from collections.abc import Mapping
 
 import pandas as pd
-
-from .errors import did_you_mean
-
-_CHOICE = re.compile(r"invalid choice: '(?P<given>[^']*)' \(choose from (?P<choices>[^)]*)\)")
-
-
-def suggest_choice(message: str) -> str:
-    """An argparse ``invalid choice`` message with the closest choice appended.
-
-    >>> suggest_choice("argument COMMAND: invalid choice: 'lod' (choose from 'summary', 'load')")
-    "argument COMMAND: invalid choice: 'lod' (choose from 'summary', 'load') (did you mean 'load'?)"
-    """
-    m = _CHOICE.search(message)
-    if not m:
-        return message
-    choices = [c.strip().strip("'\"") for c in m["choices"].split(",")]
-    return message + did_you_mean(m["given"], choices)
 
 
 def as_flags(message: str, flags: Mapping[str, str]) -> str:

@@ -8,12 +8,11 @@ needs *Confirm*). Opening it only reads. The URL reaches the Voila server and it
 the environment (``JSADMIN_URL``), never their command lines; the page shows it without the
 password. Giving the URL as ``$JSADMIN_URL`` also keeps it out of this process's own arguments.
 
->>> main(["dashboard", "--port", "8866"])      # doctest: +SKIP
+>>> jsadmin.cli.main(["dashboard", "--port", "8866"])      # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import os
@@ -23,12 +22,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .admin import connect
-from .connection import parse_url
+from .extras import missing
 
 DEFAULT_PORT = 8866
 DEFAULT_REFRESH = 5.0
@@ -73,75 +71,19 @@ def voila_env(url: str, *, allow_writes: bool, refresh: float, base: dict[str, s
     return env
 
 
-def add_server_parser(subparsers: Any, name: str, parents: Sequence[argparse.ArgumentParser], *, port: int,
-                      help: str, description: str) -> argparse.ArgumentParser:
-    """Add a ``jsadmin <name>`` HTTP server command with ``--url`` (unless ``parents`` has it), ``--port``
-    and ``--addr``; ``description`` ends by pointing to ``$JSADMIN_URL``.
+def run_dashboard(url: str, *, port: int = DEFAULT_PORT, addr: str = "127.0.0.1", allow_writes: bool = False,
+                  refresh: float = DEFAULT_REFRESH, timeout: float = 5.0) -> int:
+    """Check the grid, then serve the dashboard with Voila until interrupted; Voila's exit status.
 
-    >>> sub = argparse.ArgumentParser().add_subparsers()
-    >>> add_server_parser(sub, "web", (), port=8080, help="serve", description="Serve.").parse_args([]).port
-    8080
+    The URL reaches Voila and its kernels through the environment only. Raises
+    :class:`~jsadmin.extras.MissingExtraError` without Voila, a connection error when the grid
+    does not answer (not a blank page later).
+
+    >>> run_dashboard("redis://10.0.0.1:9999/0", port=8866)   # doctest: +SKIP
     """
-    p = subparsers.add_parser(
-        name, parents=list(parents), help=help,
-        description=description + " Give the URL with $JSADMIN_URL to keep a password out of the process list.",
-    )
-    if not any(a.dest == "url" for parent in parents for a in parent._actions):
-        p.add_argument("--url", help="Redis URL (default: $JSADMIN_URL)")
-    p.add_argument("--port", type=int, default=port, help=f"HTTP port ({port})")
-    p.add_argument("--addr", default="127.0.0.1", help="address to listen on (127.0.0.1; 0.0.0.0 for all)")
-    return p
-
-
-def add_dashboard_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> argparse.ArgumentParser:
-    """Add ``jsadmin dashboard`` to the CLI's sub-parsers (``parents`` holds the common ``--url``)."""
-    p = add_server_parser(
-        subparsers, "dashboard", parents, port=DEFAULT_PORT, help="serve the control panels as a web page (Voila)",
-        description="Serve the control panels (job browser, enqueue form, jumpscript registry, health board) "
-                    "as a self-refreshing web page. Read-only unless --allow-writes.",
-    )
-    p.add_argument("--allow-writes", action="store_true",
-                   help="enable the write controls (each write is previewed, then confirmed); default read-only")
-    p.add_argument("--refresh", type=float, default=DEFAULT_REFRESH,
-                   help=f"seconds between refreshes of the health board and job browser ({DEFAULT_REFRESH:g})")
-    p.set_defaults(func=cmd_dashboard, dashboard_parser=p)
-    return p
-
-
-def target_url(args: argparse.Namespace, parser: argparse.ArgumentParser, command: str, verb: str) -> str:
-    """``--url``, else ``$JSADMIN_URL``, for ``jsadmin <command>`` (the grid to ``verb``); a usage error
-    (exit 2) when neither is given or ``--inventory`` is; a warning when the URL shows a password."""
-    if getattr(args, "inventory", None):
-        parser.error("--inventory is not supported here: give one grid's Redis with --url or $JSADMIN_URL")
-    url = getattr(args, "url", None) or os.environ.get(ENV_URL)
-    if not url:
-        parser.error(f"give --url redis://HOST:PORT/DB or set JSADMIN_URL (the grid to {verb}); "
-                     "$JSADMIN_URL keeps a password out of the process list")
-    warn_password_in_args(args, command)
-    return str(url)
-
-
-def warn_password_in_args(args: argparse.Namespace, command: str) -> None:
-    """Say on stderr when ``--url`` carries a password: this process's arguments show it (``ps``)."""
-    url = getattr(args, "url", None)
-    if url and parse_url(url).password:
-        print(f"jsadmin {command}: warning: the password in --url is visible in the process list; "
-              "give the URL as JSADMIN_URL instead", file=sys.stderr, flush=True)
-
-
-def cmd_dashboard(args: argparse.Namespace) -> int:
-    """``jsadmin dashboard``: check the arguments and the grid, then run Voila until interrupted."""
-    parser: argparse.ArgumentParser = args.dashboard_parser
-    if not 0 < args.port < 65536:
-        parser.error("--port must be between 1 and 65535")
-    if args.refresh < 0.5:
-        parser.error("--refresh must be at least 0.5 seconds")
-    url = target_url(args, parser, "dashboard", "show")
     if importlib.util.find_spec("voila") is None:
-        parser.error("jsadmin dashboard needs Voila: pip install 'jsadmin[dashboard]' (or voila)")
-    timeout = float(getattr(args, "timeout", 5.0) or 5.0)
+        raise missing("voila", extra="dashboard", feature="jsadmin dashboard")
     admin = connect(url, readonly=True, socket_timeout=timeout, socket_connect_timeout=timeout)
-    # ^ fail here, not in a blank page, when the grid is unreachable
     admin.redis.ping()
     shown = admin.url
     admin.redis.close()
@@ -150,11 +92,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     notebook.write_text(json.dumps(dashboard_notebook(), indent=1), encoding="utf-8")
     previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
     # its own process group: stopping the dashboard stops Voila and every kernel it started
-    proc = subprocess.Popen(voila_command(notebook, port=args.port, addr=args.addr), cwd=workdir,
-                            env=voila_env(url, allow_writes=args.allow_writes, refresh=args.refresh),
+    proc = subprocess.Popen(voila_command(notebook, port=port, addr=addr), cwd=workdir,
+                            env=voila_env(url, allow_writes=allow_writes, refresh=refresh),
                             start_new_session=True)
-    mode = "writes allowed (previewed, confirmed)" if args.allow_writes else "read-only"
-    print(f"jsadmin dashboard: http://{args.addr}:{args.port}/ for {shown} ({mode}, refresh {args.refresh:g} s); "
+    mode = "writes allowed (previewed, confirmed)" if allow_writes else "read-only"
+    print(f"jsadmin dashboard: http://{addr}:{port}/ for {shown} ({mode}, refresh {refresh:g} s); "
           "Ctrl-C stops it", file=sys.stderr, flush=True)
     try:
         while proc.poll() is None:
@@ -194,5 +136,4 @@ def stop_group(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
             time.sleep(0.2)
 
 
-__all__ = ["add_dashboard_parser", "add_server_parser", "cmd_dashboard", "dashboard_notebook", "target_url",
-           "voila_command", "voila_env"]
+__all__ = ["dashboard_notebook", "run_dashboard", "stop_group", "voila_command", "voila_env"]

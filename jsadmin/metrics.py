@@ -31,7 +31,6 @@ Metrics (gauges unless noted; ages and durations in seconds):
 
 from __future__ import annotations
 
-import argparse
 import sys
 import threading
 import time
@@ -44,19 +43,18 @@ import redis
 from .admin import connect
 from .analytics import finished_jobs, heartbeat_ages, job_latency
 from .catalog import classify, family, job_families, queue_families
-from .dashboard import add_server_parser, target_url
 from .display.cost import CommandCounter
 from .domain import copy_rank_of
+from .extras import missing
 from .scan import raw_client, scan_keys
 
 try:
     from prometheus_client import CollectorRegistry, start_http_server
     from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
-except ImportError:  # pragma: no cover - without the [metrics] extra only the CLI parser is usable
+except ImportError:  # pragma: no cover - without the [metrics] extra run_metrics_server says what to install
     HAVE_PROMETHEUS = False
 else:
     HAVE_PROMETHEUS = True
-MISSING = "jsadmin metrics needs prometheus_client: pip install 'jsadmin[metrics]' (or prometheus_client>=0.17)"
 
 READ_FAMILIES = ("worker_heartbeat", "worker_watchdog", "jobs", "command_queues", "worker_queues",
                  "worker_jobs", "job_results", "ecos")
@@ -377,39 +375,20 @@ def serve(admin: Any, port: int = DEFAULT_PORT, addr: str = "127.0.0.1", **optio
     return start_http_server(port, addr=addr, registry=registry)
 
 
-def add_metrics_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> argparse.ArgumentParser:
-    """Add ``jsadmin metrics`` to the CLI's sub-parsers (``parents`` holds the common ``--url``)."""
-    p = add_server_parser(
-        subparsers, "metrics", parents, port=DEFAULT_PORT, help="serve Prometheus metrics of the grid (read-only)",
-        description="Serve Prometheus metrics of one grid's Redis on http://ADDR:PORT/metrics. Each scrape "
-                    "reads Redis (read-only, bounded by --max-keys/--max-entries).",
-    )
-    p.add_argument("--max-keys", type=int, default=MAX_KEYS, help=f"keys read per family per scrape ({MAX_KEYS})")
-    p.add_argument("--max-entries", type=int, default=MAX_ENTRIES,
-                   help=f"entries read per key per scrape ({MAX_ENTRIES})")
-    p.add_argument("--stale", type=float, default=120.0, help="heartbeat age (s) counted as stale (120)")
-    p.add_argument("--leftover-after", type=float, default=LEFTOVER_AFTER, metavar="SECONDS",
-                   help=f"jobs untouched this long are leftovers, not current work ({LEFTOVER_AFTER:g} = 7 days)")
-    p.set_defaults(func=cmd_metrics, metrics_parser=p)
-    return p
+def run_metrics_server(url: str, *, port: int = DEFAULT_PORT, addr: str = "127.0.0.1", max_keys: int = MAX_KEYS,
+                       max_entries: int = MAX_ENTRIES, stale: float = 120.0, leftover_after: float = LEFTOVER_AFTER,
+                       timeout: float = 5.0) -> int:
+    """``jsadmin metrics``: check the grid, then serve ``/metrics`` until interrupted.
 
-
-def cmd_metrics(args: argparse.Namespace) -> int:
-    """``jsadmin metrics``: serve until interrupted."""
-    parser: argparse.ArgumentParser = args.metrics_parser
-    for name in ("port", "max_keys", "max_entries"):
-        if getattr(args, name) <= 0:
-            parser.error(f"--{name.replace('_', '-')} must be positive")
-    url = target_url(args, parser, "metrics", "read")
+    >>> run_metrics_server("redis://10.0.0.1:9999/0", port=9760)   # doctest: +SKIP
+    """
     if not HAVE_PROMETHEUS:
-        parser.error(MISSING)
-    timeout = float(getattr(args, "timeout", 5.0) or 5.0)
+        raise missing("prometheus_client", extra="metrics", feature="jsadmin metrics")
     admin = connect(url, readonly=True, socket_timeout=timeout, socket_connect_timeout=timeout)
     admin.redis.ping()
-    server, thread = serve(admin, port=args.port, addr=args.addr, max_keys=args.max_keys,
-                           max_entries=args.max_entries, stale_after=args.stale,
-                           leftover_after=args.leftover_after)
-    print(f"jsadmin metrics: serving http://{args.addr}:{args.port}/metrics for {admin.url} (read-only)",
+    server, thread = serve(admin, port=port, addr=addr, max_keys=max_keys, max_entries=max_entries,
+                           stale_after=stale, leftover_after=leftover_after)
+    print(f"jsadmin metrics: serving http://{addr}:{port}/metrics for {admin.url} (read-only)",
           file=sys.stderr, flush=True)
     try:
         while thread.is_alive():
@@ -419,5 +398,4 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["GridCollector", "add_metrics_parser", "cmd_metrics", "latest_states",
-           "recent_run_times", "seconds", "serve"]
+__all__ = ["GridCollector", "latest_states", "recent_run_times", "run_metrics_server", "seconds", "serve"]

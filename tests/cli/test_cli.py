@@ -174,7 +174,7 @@ def test_enqueue_and_register_dry_run_then_real(
     ("argv", "status", "message"),
     [
         (["enqueue", "--gid", "1", "--nid", "2", "--category", "c", "--cmd", "x", "--args", "{bad"], 2, "--args is not valid JSON"),
-        (["enqueue", "--gid", "1", "--category", "c", "--cmd", "x"], 2, "one of the arguments --nid --role is required"),
+        (["enqueue", "--gid", "1", "--category", "c", "--cmd", "x"], 2, "give exactly one of --nid (node queue) or --role"),
         (["load", "no_such_family"], 2, "unknown family 'no_such_family'"),
         (["load", "no_such_family", "--url", "redis://127.0.0.1:1/0"], 2, "unknown family"),  # before connecting
         (["load", "jobs", "--where", "colour=red"], 2, "unknown filter"),

@@ -3,7 +3,6 @@ before any server starts, enqueue --wait, tables on a terminal. Real servers and
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import pty
@@ -12,13 +11,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pandas as pd
 import pytest
 from redis_servers import ServerFactory
 
 import jsadmin
 from jsadmin._version import __version__
-from jsadmin.cli import build_parser, main
+from jsadmin.cli import cli, main
 from jsadmin.cli_text import as_flags
 from jsadmin.embedded import EmbeddedRedis
 
@@ -67,15 +67,13 @@ def test_version() -> None:
 
 @pytest.mark.version_independent  # the command line only: no server is reached
 def test_every_option_of_every_command_has_help() -> None:
-    parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     missing = []
-    for name, cmd in sub.choices.items():
-        for action in cmd._actions:
-            if isinstance(action, argparse._HelpAction):
-                continue
-            if not action.help or action.help == argparse.SUPPRESS:
-                missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+    for name, cmd in cli.commands.items():
+        for param in cmd.params:
+            if isinstance(param, click.Option) and not param.help:
+                missing.append(f"{name} {'/'.join(param.opts)}")
+            if isinstance(param, click.Argument) and param.human_readable_name not in (cmd.help or ""):
+                missing.append(f"{name} {param.human_readable_name} (not named in the command's help)")
     assert not missing, f"options without help: {missing}"
     text = run("enqueue", "--help").stdout
     for flag in ("--gid GID", "--nid NID", "--role ROLE", "--wait-timeout"):
@@ -109,8 +107,8 @@ def test_did_you_mean(argv: list[str], hint: str, capsys: pytest.CaptureFixture[
     ("argv", "phrase"),
     [
         (["enqueue", "--gid", "1", "--nid", "1", "--role", "node", "--category", "c", "--cmd", "x"],
-         "argument --role: not allowed with argument --nid"),
-        (["enqueue", "--gid", "1", "--category", "c", "--cmd", "x"], "one of the arguments --nid --role is required"),
+         "give exactly one of --nid (node queue) or --role (role queue); got --nid 1, --role 'node'"),
+        (["enqueue", "--gid", "1", "--category", "c", "--cmd", "x"], "give exactly one of --nid (node queue) or --role"),
         (["enqueue", "--gid", "1", "--nid", "1", "--category", "a b", "--cmd", "x"], "--category 'a b' contains"),
         (["enqueue", "--gid", "1", "--role", "no:de", "--category", "c", "--cmd", "x"], "--role must be a plain"),
         (["enqueue", "--gid", "1", "--nid", "1", "--category", "c", "--cmd", "x", "--job-timeout", "-1"],
@@ -118,7 +116,7 @@ def test_did_you_mean(argv: list[str], hint: str, capsys: pytest.CaptureFixture[
         (["enqueue", "--gid", "1", "--nid", "1", "--category", "c", "--cmd", "x", "--args", "[1]"],
          "--args must be a JSON object"),
         (["enqueue", "--gid", "1", "--nid", "1", "--category", "c", "--cmd", "x", "--wait", "--wait-timeout", "-2"],
-         "--wait-timeout must be >= 0"),
+         "'--wait-timeout': -2.0 is not in the range x>=0"),
         (["register", "--organization", "o", "--name", "a__b", "--source", "{src}"], "--name must not contain '__'"),
         (["register", "--organization", "o", "--name", "n", "--source", "{nodescr}"], "--descr is required"),
         (["load", "jobs", "--where", "oops"], "--where needs COLUMN=VALUE"),

@@ -87,8 +87,8 @@ def test_the_launcher_keeps_the_url_off_command_lines(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--refresh", "0.1"], "--refresh must be at least 0.5"),
-    (["--port", "0"], "--port must be between"),
+    (["--refresh", "0.1"], "'--refresh': 0.1 is not in the range x>=0.5"),
+    (["--port", "0"], "'--port': 0 is not in the range 1<=x<=65535"),
     ([], "set JSADMIN_URL"),
     (["--inventory", "grid.yaml"], "--inventory is not supported"),
 ])
