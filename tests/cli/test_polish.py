@@ -94,6 +94,8 @@ def test_every_option_of_every_command_has_help() -> None:
         (["enqueue", "--gid", "1", "--nid", "1", "--catgory", "c", "--cmd", "x"], "did you mean '--category'?"),
         (["register", "--organization", "o", "--name", "n", "--source", "-", "--options", '{"rols": []}'],
          "did you mean 'roles'?"),
+        (["diff", "a", "b", "--verb"], "did you mean '--verbose'?"),  # options are spelled out, not abbreviated
+        (["--stale", "5", "summary"], "options such as --url go after the command: jsadmin summary --stale 5"),
     ],
 )
 def test_did_you_mean(argv: list[str], hint: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -214,6 +216,20 @@ def test_load_is_a_table_on_a_terminal_and_csv_when_piped(grid: EmbeddedRedis, t
     assert screen.splitlines()[0].split() == ["state", "nid"]
     proc = run("load", "jobs", "--url", grid.url, "--columns", "stat")
     assert proc.returncode == 2 and "did you mean 'state'?" in proc.stderr
+
+
+@pytest.mark.version_independent  # the command line only: no server is reached
+def test_lab_help_is_the_help_of_jsadmin_lab_itself() -> None:
+    proc = run("lab", "--help")
+    assert proc.returncode == 0
+    assert "usage: jsadmin lab" in proc.stdout and "--check" in proc.stdout and "--no-browser" in proc.stdout
+
+
+@pytest.mark.version_independent  # the command line only: no server is reached
+def test_click_loads_with_the_cli_only() -> None:
+    code = "import sys, jsadmin; a = 'click' in sys.modules; import jsadmin.cli; print(a, 'click' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["False", "True"]
 
 
 @pytest.mark.version_independent  # the command line only: no server is reached
