@@ -192,15 +192,12 @@ def _target(f: Command) -> Command:
     def command(url: str | None, inventory: str | None, timeout: float, **options: Any) -> int:
         return f(Target(click.get_current_context().info_name or "jsadmin", url, inventory, timeout), **options)
 
-    for option in reversed((
-        click.option("--url", metavar="URL", help="Redis URL (redis://[user:pass@]host[:port][/db], rediss://, unix://); "
-                                   "default $JSADMIN_URL, else the embedded demo grid"),
-        click.option("--inventory", metavar="FILE", help="fleet inventory (YAML/TOML; docs/fleet.md)"),
-        click.option("--timeout", type=float, default=5.0, metavar="SECONDS",
-                     help="seconds per connection/command (5)"),
-    )):
-        command = option(command)
-    return command
+    # click shows the last applied first: --url, --inventory, --timeout, after the command's own options
+    command = click.option("--timeout", type=float, default=5.0, metavar="SECONDS",
+                           help="seconds per connection/command (5)")(command)
+    command = click.option("--inventory", metavar="FILE", help="fleet inventory (YAML/TOML; docs/fleet.md)")(command)
+    return click.option("--url", metavar="URL", help="Redis URL (redis://[user:pass@]host[:port][/db], rediss://, "
+                                                     "unix://); default $JSADMIN_URL, else the embedded demo grid")(command)
 
 
 class _Choice(click.Choice):
@@ -226,7 +223,8 @@ class _Group(click.Group):
         return super().resolve_command(ctx, args)
 
 
-@click.group(cls=_Group, no_args_is_help=False, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+@click.group(cls=_Group, no_args_is_help=False,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
              epilog="Without --url or --inventory, commands use $JSADMIN_URL, else an embedded demo grid.\n\n"
                     + EXIT_CODES)
 @click.version_option(__version__, message="jsadmin %(version)s", help="print the jsadmin version and exit")
