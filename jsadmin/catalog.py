@@ -622,6 +622,17 @@ def classify(key: bytes | str) -> str | None:
     return None
 
 
+def job_family(key: bytes | str) -> Family | None:
+    """The family of a key that holds copies of jobs (see :func:`job_families`), else ``None``.
+
+    >>> job_family("queues:system").name, job_family("jobs:1").redis_type, job_family("jobs:last")
+    ('worker_queues', 'hash', None)
+    """
+    name = classify(key)
+    fam = FAMILIES[name] if name is not None else None
+    return fam if fam is not None and fam.job is not None else None
+
+
 def markdown_table() -> str:
     """The families as a Markdown table (README's family list is generated from this).
 
