@@ -85,8 +85,8 @@ def truncation_note(key: str, kept: int, total: int, keep: str = "newest") -> st
 
 __all__ = [
     "DEFAULT_LIMIT",
-    "End",
     "Capped",
+    "End",
     "TruncatedWarning",
     "bounded_families",
     "list_span",

@@ -15,7 +15,6 @@ import logging
 import math
 import os
 import random
-import re
 import threading
 import time
 import uuid
@@ -29,6 +28,7 @@ from .. import keys
 from ..domain import Job
 from ._grid_eco import EcoStore, build_eco, log_record
 from .encoding import pretty_dumps, ujson_or_json
+from .scripts import py3_source
 
 if TYPE_CHECKING:  # pragma: no cover
     from .grid import Scenario
@@ -37,8 +37,6 @@ log = logging.getLogger("jsadmin.demogrid.grid")
 
 QUEUE_DEFAULT_TIMEOUT = {"default": 300, "process": 300, "hypervisor": 300, "io": 3600}
 """Worker timeout when the jumpscript has none (spec §5.4); any other queue: 3600."""
-
-_PY2_ASYNC = re.compile(r"^async(\s*=)", re.MULTILINE)
 
 
 class _Stopped(Exception):
@@ -216,7 +214,7 @@ def compile_jumpscript(raw: bytes | str) -> Compiled:
     script = json.loads(raw)
     script.pop("path", None)
     org, name = script.get("organization", "unknown"), script.get("name", "")
-    source = _PY2_ASYNC.sub(r'globals()["async"]\1', script["source"])
+    source = py3_source(script["source"])
     code = compile(source, f"jumpscripts/{org}_{name}.py", "exec")
     j = _DemoJ()
     namespace: dict[str, Any] = {"__name__": f"js_{hashlib.md5(code.co_filename.encode()).hexdigest()}", "j": j}
