@@ -162,8 +162,9 @@ def log_record(
     jid: str = "",
     tags: str = "",
     now: float | None = None,
+    private: bool = False,
 ) -> bytes:
-    """One ``queues:logs`` record in the §5.7 shape (compact ujson).
+    """One ``queues:logs`` record in the §5.7 shape (compact ujson); the seed's and the live grid's.
 
     >>> b'"category":"a_b"' in log_record("hi", category="a.b", gid=1, nid=1, appname="x")
     True
@@ -176,6 +177,6 @@ def log_record(
         "tags": tags.replace("\n", "/n").replace("|", "/|"),
         "jid": jid, "parentjid": "", "masterjid": "",
         "epoch": int(time.time() if now is None else now),
-        "order": 0, "private": 0,
+        "order": 0, "private": int(private),
     }
     return ujson_or_json(record)

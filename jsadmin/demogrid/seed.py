@@ -31,7 +31,9 @@ import redis
 from jsadmin import catalog, keys
 from jsadmin.domain import Job
 
-from .encoding import cjson_dumps, pretty_dumps, py2_text, ujson_dumps, ujson_or_json
+from . import protocol
+from ._grid_eco import log_record
+from .encoding import cjson_dumps, py2_text, ujson_dumps
 from .scripts import load_demo_jumpscripts
 
 __all__ = ["FAMILIES", "seed_demo"]
@@ -103,6 +105,8 @@ class _Writer:
 
     def delete(self, *names: Any) -> None:
         self.commands.append(("delete", names, {}))
+        for found in self.family_keys.values():
+            found.difference_update(names)  # still in the DEL of every key written, in ``order``
 
     def expire(self, name: str, time: Any) -> None:
         if self.ttls:
@@ -393,11 +397,14 @@ class _Seeder:
     def legacy_script_id(self, script: dict[str, Any]) -> int:
         return 11 + [s["name"] for s in self.scripts].index(script["name"]) * 3
 
-    def pick_up(self, job: dict[str, Any], nid: int) -> dict[str, Any]:
-        """AC getWork + PM dispatch: STARTED, nid set, achost added."""
+    def pick_up(self, job: dict[str, Any], nid: int, *, write: bool = False) -> dict[str, Any]:
+        """AC getWork + PM dispatch: STARTED, nid set, achost added. ``write``: the AC's writes of
+        the pickup too (:func:`~jsadmin.demogrid.protocol.pickup`), for a job whose history the
+        seed plays; without, only the state a copy of it shows (an old or odd copy)."""
         job = dict(job)
-        job["nid"] = nid
-        job["state"] = "STARTED"
+        if write:
+            protocol.pickup(self.w, job, nid)
+        job.update(nid=nid, state="STARTED")
         job["achost"] = _ACHOST
         return job
 
@@ -453,11 +460,8 @@ class _Seeder:
 
     def seed_jumpscripts(self) -> list[dict[str, Any]]:
         w = self.w
-        for script in self.scripts:
-            raw = ujson_dumps(script)
-            w.hset(keys.JUMPSCRIPTS_BY_NAME, keys.jumpscript_name_field(script["organization"], script["name"]), raw)
-            # at HEAD every PM-loaded script lands on field "None": the hash collapses to the last one
-            w.hset(keys.JUMPSCRIPTS_BY_ID, py2_text(script["id"]), raw)
+        # at HEAD every PM-loaded script lands on field "None": the hash collapses to the last one
+        protocol.store_jumpscripts(w, self.scripts)
         # pre-2018-06 entries: OSIS integer ids, still present because old entries are never removed
         for script in self.scripts[:4]:
             old = dict(script, id=self.legacy_script_id(script), version="0.9")
@@ -465,11 +469,9 @@ class _Seeder:
         retired = dict(self.by_name["echo"], name="oldping", id=7, descr="Retired ping (kept: stale scripts persist)\n")
         retired["source"] = retired["source"].replace("return msg", 'return "pong"')
         retired["path"] = f"{retired['path'].rsplit('/', 1)[0]}/oldping.py"
-        w.hset(keys.JUMPSCRIPTS_BY_ID, b"7", ujson_dumps(retired))
-        w.hset(keys.JUMPSCRIPTS_BY_NAME, keys.jumpscript_name_field("jumpscale", "oldping"), ujson_dumps(retired))
-        # after a hot reload the stored path is null (§5.4)
-        reloaded = dict(self.by_name["flaky"], path=None)
-        w.hset(keys.JUMPSCRIPTS_BY_NAME, keys.jumpscript_name_field("demo", "flaky"), ujson_dumps(reloaded))
+        protocol.store_jumpscripts(w, [retired])
+        # a hot reload (jumpscripts.loadJumpscript, §6.9.3) stores it again with a null path
+        protocol.store_jumpscripts(w, [dict(self.by_name["flaky"], path=None)])
 
         # execFunction: a different key set, ids >= 1000001, md5 of the source in jumpscripthashes
         functions = [
@@ -525,27 +527,22 @@ class _Seeder:
                 nid = self.nid_choice()
                 job = self.ac_job(script, t_create=t_create, nid=nid, tags=["demo", "batch-7"] if roll > 0.9 else None)
                 target = nid
-            raw = self.job_bytes(job)
             documented = index % 12 == 1 and job["nid"] is not None
-            key = f"{keys.DOC_COMMAND_QUEUE_PREFIX}{self.gid}:{target}" if documented else keys.command_queue(self.gid, target)
-            w.hset(keys.jobs(self.gid), job["guid"], raw)
-            w.rpush(key, raw)
+            protocol.schedule(w, job, target, queue_key=f"{keys.DOC_COMMAND_QUEUE_PREFIX}{self.gid}:{target}" if documented else None)
         # AC-internal commands (jscriptid 0, gid/nid as strings, queue "internal")
         for nid in self.nids[:3]:
             job = self.ac_job(
                 None, t_create=self.now_i - 3, nid=nid, gid_text=True, category="pm", cmd="reloadjumpscripts",
                 args={}, queue="internal", jscriptid=0, wait=False, sessionid=False,
             )
-            w.hset(keys.jobs(self.gid), job["guid"], self.job_bytes(job))
-            w.rpush(keys.command_queue(self.gid, nid), self.job_bytes(job))
+            protocol.schedule(w, job, nid)
         # hot reload: loadJumpscript embeds the whole jumpscript dict (large args)
         for nid in self.nids[-2:]:
             job = self.ac_job(
                 None, t_create=self.now_i - 2, nid=nid, gid_text=True, category="jumpscripts", cmd="loadJumpscript",
                 args={"jumpscript": dict(self.by_name["flaky"])}, queue="internal", jscriptid=0, wait=False, sessionid=False,
             )
-            w.hset(keys.jobs(self.gid), job["guid"], self.job_bytes(job))
-            w.rpush(keys.command_queue(self.gid, nid), self.job_bytes(job))
+            protocol.schedule(w, job, nid)
 
     def seed_special_ac_jobs(self) -> None:
         """NOWORK, AC wait TIMEOUT, brief final copies and legacy entries in jobs:<gid>."""
@@ -600,15 +597,22 @@ class _Seeder:
             roll = rng.random()
             nid = self.nid_choice()
             t_create = self.now_i - rng.randrange(1, 55)
+            documented = index % 10 == 3  # a result in the documented jobqueue:<guid> form: written as is
+            worker = False
             if index < 6:  # one PM internal command per RPC return code "1".."6"
-                job = self.internal_result(nid, t_create, index)
+                job = self.internal_result(nid, t_create, index, write=not documented)
             elif roll < 0.1 or index == 6:
                 script = self.by_name["info"]  # PM in-process: float timeStop, resultcode null
-                job = self.pick_up(self.ac_job(script, t_create=t_create, nid=nid, wait=True), nid)
+                job = self.pick_up(self.ac_job(script, t_create=t_create, nid=nid, wait=True), nid, write=not documented)
                 job = self.run(job, state="OK", result=self.ok_result("info", {}, 0), resultcode=None, in_process=True)
             else:
+                worker = True
                 script = self.by_name["echo"] if index == 7 else rng.choice(worker_scripts)
-                job = self.worker_copy(self.pick_up(self.ac_job(script, t_create=t_create, nid=nid, wait=True), nid))
+                job = self.pick_up(self.ac_job(script, t_create=t_create, nid=nid, wait=True), nid, write=not documented)
+                if documented:
+                    job = self.worker_copy(job)
+                else:
+                    protocol.dispatch_to_worker(w, job, popped=True)  # a worker took it and ran it
                 if index == 7:
                     roll = 0.5
                 if (script["name"] == "flaky" and roll < 0.75) or roll > 0.93:
@@ -621,11 +625,18 @@ class _Seeder:
                 else:
                     job = self.run(job, state="OK", result=None, resultcode=0)
                     job["result"] = self.ok_result(script["name"], job["args"], 0)
-            key = f"{keys.DOC_JOBQUEUE_PREFIX}{job['guid']}" if index % 10 == 3 else keys.jobqueue(job["guid"])
-            w.rpush(key, self.job_bytes(job))
-            w.expire(key, keys.JOBQUEUE_TTL)
+            if documented:
+                key = f"{keys.DOC_JOBQUEUE_PREFIX}{job['guid']}"
+                w.rpush(key, self.job_bytes(job))
+                w.expire(key, keys.JOBQUEUE_TTL)
+            elif worker:  # the worker reports (its copy expires or goes), the AC pushes the result
+                if protocol.worker_complete(w, job, job["timeStop"]):
+                    protocol.notify_work_completed(w, job)
+                protocol.worker_forget(w, job)
+            else:  # the PM reports what it ran itself
+                protocol.notify_work_completed(w, job)
 
-    def internal_result(self, nid: int, t_create: int, index: int) -> dict[str, Any]:
+    def internal_result(self, nid: int, t_create: int, index: int, *, write: bool = True) -> dict[str, Any]:
         """PM internal commands: string resultcodes "1".."6"; RPC-proxy jobs carry jscriptid "<cat>_<cmd>"."""
         code = str(1 + index % 6)
         category, cmd = [("pm", "getStatus"), ("worker", "getQueuedJobs"), ("process", "list"), ("agent", "nosuch"), ("stats", "get"), ("pm", "ping")][index % 6]
@@ -633,7 +644,7 @@ class _Seeder:
             None, t_create=t_create, nid=nid, category=category, cmd=cmd, args={"queue": "default"} if category == "worker" else {},
             queue="internal", wait=True, jscriptid=f"{category}_{cmd}", gid_text=index % 4 == 0,
         )
-        job = self.pick_up(job, nid)
+        job = self.pick_up(job, nid, write=write)
         job["state"] = "OK" if code == "1" else "ERROR"
         job["resultcode"] = code
         if code == "1":
@@ -651,7 +662,6 @@ class _Seeder:
         """Worker queues (pretty), workers:jobs:<id> copies, returns, inqueuetest and the legacy forms."""
         w, rng = self.w, self.rng
         worker_scripts = [s for s in self.scripts if (s["async"] or s["queue"]) and s["name"] != "cleanupredisac"]
-        jobs_key = keys.jobs(self.gid)
         for index in range(started):
             # the first two pin raw UTF-8 in the pretty form and the io queue (queues:system)
             script = (self.by_name["echo"], self.by_name["diskusage"])[index] if index < 2 else rng.choice(worker_scripts)
@@ -659,32 +669,29 @@ class _Seeder:
             queue = _CUSTOM_QUEUE if index % 9 == 4 else None
             args = {"msg": "déploiement terminé /opt"} if index == 0 else None
             job = self.ac_job(script, t_create=self.now_i - rng.randrange(1, 120), nid=nid, queue=queue, args=args)
-            job = self.worker_copy(self.pick_up(job, nid))
-            if job["log"] or job["wait"]:
-                w.hset(jobs_key, job["guid"], self.job_bytes(job))
-            w.set(keys.worker_job(job["id"]), self.job_bytes(job))
-            if index % 3 != 2:  # the rest are running: popped from the worker queue already
-                w.rpush(keys.worker_queue(job["queue"]), pretty_dumps(job))
+            job = self.pick_up(job, nid, write=True)
+            # every third is running: popped from the worker queue already
+            protocol.dispatch_to_worker(w, job, popped=index % 3 == 2)
         # a deployment without ujson (§8.9): stdlib json, and NaN in a caller-supplied value
         script = self.by_name["exec"]
         nid = self.nid_choice()
-        job = self.worker_copy(self.pick_up(self.ac_job(script, t_create=self.now_i - 7, nid=nid, tags={"budget": math.nan, "owner": "ops"}), nid))
-        w.set(keys.worker_job(job["id"]), ujson_or_json(job))
-        w.rpush(keys.worker_queue(job["queue"]), pretty_dumps(job))
+        job = self.pick_up(self.ac_job(script, t_create=self.now_i - 7, nid=nid, tags={"budget": math.nan, "owner": "ops"}), nid)
+        protocol.dispatch_to_worker(w, job)
 
         # AC jobs that never finished (stay forever) and failed ones (EXPIRE 60)
         for index in range(stuck):
             script = rng.choice(worker_scripts)
             nid = self.nid_choice()
             days = rng.randrange(1, 40)
-            job = self.worker_copy(self.pick_up(self.ac_job(script, t_create=self.now_i - days * 86_400 - rng.randrange(86_400), nid=nid), nid))
-            if index % 3 == 0:
+            job = self.pick_up(self.ac_job(script, t_create=self.now_i - days * 86_400 - rng.randrange(86_400), nid=nid), nid)
+            if index % 3 == 0:  # its worker died mid-job: the final copy, caught before its 60 s ran out
+                job = self.worker_copy(job)
                 job["timeCreate"] = self.now_i - 30
                 job = self.run(job, state="ERROR", result=None, resultcode=1)
                 job["result"] = self.job_eco(job, script, "worker crashed: MemoryError", int(job["timeStop"]))
                 w.set(keys.worker_job(job["id"]), self.job_bytes(job), ex=60)
-            else:
-                w.set(keys.worker_job(job["id"]), self.job_bytes(job))
+            else:  # taken by a worker that never reported
+                protocol.dispatch_to_worker(w, job, popped=True)
 
         # node-local periodic jobs (§4.5, §6.8)
         periodic = [s for s in self.scripts if s["period"] and s["async"]]
@@ -694,22 +701,18 @@ class _Seeder:
             legacy = index % 11 == 7
             exec_fn = exec_functions[index % len(exec_functions)] if index % 13 == 5 else None
             job = self.local_job(script, nid=nid, t_create=self.now_i - rng.randrange(0, 50), legacy=legacy, exec_function=exec_fn)
-            queue_key = keys.worker_queue(job["queue"])
             phase = index % 4
             if phase in (0, 1):  # queued
-                w.hset(keys.WORKER_INQUEUETEST, keys.inqueuetest_field(script["organization"], script["name"]), py2_text(job["timeCreate"]))
-                w.set(keys.worker_job(job["id"]), self.job_bytes(job))
-                w.rpush(queue_key, pretty_dumps(job))
+                protocol.queue_local_job(w, job, script, job["timeCreate"])
             else:  # done: SET EX 60 + workers:return:<id>
                 if phase == 3 and script["name"] == "diskusage":
                     job = self.run(job, state="ERROR", result=None, resultcode=1)
                     job["result"] = self.job_eco(job, script, "disk /dev/sdb1 is 97% full", int(job["timeStop"]))
                 else:
                     job = self.run(job, state="OK", result=self.ok_result(script["name"], job["args"], 0), resultcode=0)
-                w.set(keys.worker_job(job["id"]), self.job_bytes(job), ex=60)
-                stop = self.epoch_float(job["timeStop"] + rng.random() * 0.01)
-                w.rpush(keys.worker_return(job["id"]), py2_text(stop))
-                w.expire(keys.worker_return(job["id"]), 60)
+                if protocol.worker_complete(w, job, self.epoch_float(job["timeStop"] + rng.random() * 0.01)):
+                    protocol.notify_work_completed(w, job)
+                protocol.worker_forget(w, job)
         # RedisWorkerFactory.waitJob timeout: the colon-less key (bug), SET EX 60
         for _ in range(2):
             script = self.by_name["healthcheck_redis"]
@@ -735,18 +738,19 @@ class _Seeder:
         w, rng = self.w, self.rng
         beats = {"default": 3, "io": 8, "hypervisor": 1500, "process": 2, _CUSTOM_QUEUE: 7200}
         for queue, age in beats.items():
-            w.hset(keys.WORKER_HEARTBEAT, queue, py2_text(self.now_i - age - rng.randrange(3)))
+            protocol.heartbeat(w, queue, self.now_i - age - rng.randrange(3))
         live: dict[str, list[str]] = {}
         for queue in (*_WORKER_QUEUES, _CUSTOM_QUEUE):
             names = [self.uuid_text() for _ in range(_WORKERS_PER_QUEUE.get(queue, 1))]
             live[queue] = names
             dead = [self.uuid_text() for _ in range(1 if queue in ("default", "process") else 0)]
             for name in names + dead:
-                w.set(keys.worker_registry(queue, name), b"1")
+                protocol.register_worker(w, queue, name)
             for name in dead:  # lingering RESTART lists of workers that were respawned under a new name
-                w.lpush(keys.worker_action(queue, name), b"RESTART")
-        w.lpush(keys.worker_action("default", live["default"][0]), b"RELOAD")
-        w.lpush(keys.worker_action("process", live["process"][1]), b"RELOAD", b"RESTART")
+                protocol.push_action(w, queue, name, "RESTART")
+        protocol.push_action(w, "default", live["default"][0], "RELOAD")
+        for action in ("RELOAD", "RESTART"):
+            protocol.push_action(w, "process", live["process"][1], action)
         pid = 2100 + rng.randrange(400)
         apps: dict[str, list[int]] = {"jsagent": [pid], "jumpscale:agentcontroller": [pid - 40], "osis": [pid - 60]}
         for queue, names in live.items():
@@ -754,7 +758,7 @@ class _Seeder:
         apps["jumpscale:worker:" + _CUSTOM_QUEUE] = []  # its worker died: the list went empty
         apps["jsshell"] = [pid + 300, pid + 305]
         for name, pids in apps.items():
-            w.hset(keys.APPLICATION, name, ujson_dumps(pids))
+            protocol.set_app_pids(w, name, pids)
         w.set(keys.PROCESSMANAGER_STARTUPTIME, py2_text(self.now_i - 2 * 86_400 - rng.randrange(3600)))
 
     def seed_legacy(self) -> None:
@@ -807,23 +811,13 @@ class _Seeder:
             level, category, message = templates[index % len(templates)]
             nid = self.nid_choice()
             guid = rng.choice(self.job_guids) if self.job_guids and index % 3 else ""
-            record = {
-                "message": message.format(guid=guid or "-", nid=nid).replace("\n", "/n"),
-                "level": level,
-                "category": category.replace(".", "_"),
-                "gid": self.gid,
-                "nid": nid,
-                "pid": 0,
-                "appname": "jumpscale:worker:default" if guid else "jsagent",
-                "tags": ("retry:1|step:2\nnode:" + str(nid)).replace("\n", "/n").replace("|", "/|") if index % 5 == 0 else "",
-                "jid": guid,
-                "parentjid": "",
-                "masterjid": "",
-                "epoch": self.now_i - (count - index) // 2,
-                "order": 0,
-                "private": 1 if index % 17 == 0 else 0,
-            }
-            w.rpush(keys.LOGS_QUEUE, ujson_dumps(record))
+            record = log_record(
+                message.format(guid=guid or "-", nid=nid), category=category, gid=self.gid, nid=nid,
+                appname="jumpscale:worker:default" if guid else "jsagent", level=level, jid=guid,
+                tags="retry:1|step:2\nnode:" + str(nid) if index % 5 == 0 else "",
+                now=self.now_i - (count - index) // 2, private=index % 17 == 0,
+            )
+            w.rpush(keys.LOGS_QUEUE, record)
         for nid in self.nids:
             w.set(keys.logs_incr(self.gid, nid), py2_text(rng.randrange(1000, 90_000)))
         # legacy shapes (<= 2014-08): logs:incr:<gid>_<pid> and logs:incr:<gid>_<nid>_<epoch>
