@@ -32,7 +32,7 @@ from jsadmin import catalog, keys
 from jsadmin.domain import Job
 
 from . import protocol
-from ._grid_eco import log_record
+from ._grid_eco import build_eco, log_record
 from .encoding import cjson_dumps, py2_text, ujson_dumps
 from .scripts import load_demo_jumpscripts
 
@@ -275,8 +275,10 @@ class _Seeder:
         data: Any = None,
         tags: str = "",
     ) -> dict[str, Any]:
-        text = f"{self.gid}_{nid}_{category or errormessage}_{level}_{funcname}_{funcfilename}_{appname}_{eco_type}"
-        uniquekey = hashlib.md5(text.encode("utf-8")).hexdigest()
+        obj = build_eco(
+            errormessage, category=category, gid=self.gid, nid=nid, appname=appname, level=level, jid=jid,
+            code=code, tags=tags, type_=eco_type, now=epoch, where=(funcname, funcfilename, 24 if funcfilename else ""),
+        )
         backtrace = "~ ".join(
             [
                 "Traceback (most recent call last):",
@@ -286,40 +288,14 @@ class _Seeder:
                 f"{exception[0] if exception else 'Error'}: {errormessage}",
             ]
         )
-        obj: dict[str, Any] = {
-            "guid": str(uuid.UUID(hex=uniquekey)),
-            "uniquekey": uniquekey,
-            "gid": self.gid,
-            "nid": nid,
-            "pid": 0,
-            "aid": 0,
-            "jid": jid,
-            "masterjid": 0,
-            "appname": appname,
-            "category": category,
-            "level": level,
-            "type": eco_type,
-            "state": "NEW",
-            "errormessage": errormessage,
-            "errormessagePub": errormessage,
-            "code": code,
-            "funcname": funcname,
-            "funcfilename": funcfilename,
-            "funclinenr": 24 if funcfilename else "",
-            "backtrace": backtrace,
-            "backtraceDetailed": backtrace.replace("~ ", "\n") + "\n\nlocals: {'args': {}}",
-            "data": data,
-            "tags": tags,
-            "epoch": epoch,
-            "lasttime": epoch,
-            "closetime": 0,
-            "occurrences": 1,
-            "pushtime": epoch,
-            "noreraise": False,
-            "exceptionclassname": exception[0] if exception else None,
-            "exceptioninfo": json.dumps({"message": errormessage}) if exception else "",
-            "exceptionmodule": exception[1] if exception else None,
-        }
+        obj.update(  # what a Python 2 worker's exception gives, without raising one here
+            aid=0, data=data, backtrace=backtrace,
+            backtraceDetailed=backtrace.replace("~ ", "\n") + "\n\nlocals: {'args': {}}",
+            exceptionclassname=exception[0] if exception else None,
+            exceptioninfo=json.dumps({"message": errormessage}) if exception else "",
+            exceptionmodule=exception[1] if exception else None,
+        )
+        obj.update(lasttime=epoch, occurrences=1, pushtime=epoch)  # eco.lua: a first occurrence
         self.ecos.append(obj)
         return obj
 
