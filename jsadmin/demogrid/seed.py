@@ -6,8 +6,13 @@ every job state and every loosely typed job field shape of spec §4 and §8.3 ap
 by date (§8.8) sit next to current ones, and the three JSON dialects of §8.1 are used where the real
 code uses them. Nothing in the demo is malformed (malformed values live in ``tests/byteforms.py``).
 
-Everything is written in one MULTI/EXEC transaction, and the result only depends on ``now`` and
-``seed``: the same arguments give byte-identical Redis contents.
+The seed plays each job's history through the live grid's own write sequences
+(:mod:`jsadmin.demogrid.protocol`: scheduling, pickup, dispatch, completion, node-local jobs,
+jumpscript storage, heartbeats, worker registration and actions) and its ECO and log builders, so
+it holds what the live grid would have written; only the deliberate odd forms (documented keys,
+legacy shapes, copies caught in flight) are written as they are. Each key's family is the
+catalog's. Everything is written in one MULTI/EXEC transaction, and the result only depends on
+``now`` and ``seed``: the same arguments give byte-identical Redis contents.
 
 >>> import redis                                                  # doctest: +SKIP
 >>> counts = seed_demo(redis.Redis(port=9999), now=1_700_000_000)  # doctest: +SKIP
