@@ -10,13 +10,13 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import redis
 
 from .analytics.api import AnalyticsMixin
-from .backends import as_backend, check_backend
+from .backends import LoadsFamilies
 from .catalog import FAMILIES, classify, family
 from .compat import ServerInfo, check_connection, explain_failure, server_info
 from .connection import parse_url, scrub
@@ -28,14 +28,14 @@ from .snapshot import SnapshotMixin
 from .writes.api import WritesMixin
 
 if TYPE_CHECKING:
-    import polars as pl
+    pass
 
 log = logging.getLogger("jsadmin")
 
 ENV_URL = "JSADMIN_URL"
 
 
-class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
+class Admin(LoadsFamilies, WritesMixin, AnalyticsMixin, SnapshotMixin):
     """Typed, read-safe access to one JumpScale 7 Redis.
 
     Create it with :func:`connect` or :func:`demo`. Reads never write and use only bounded
@@ -104,14 +104,7 @@ class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
         df["status"] = df["status"].astype("category")
         return df
 
-    @overload
-    def load(self, name: str, *, backend: Literal["pandas"] = ..., **filters: Any) -> pd.DataFrame: ...
-    @overload
-    def load(self, name: str, *, backend: Literal["polars"], **filters: Any) -> pl.DataFrame: ...
-    @overload
-    def load(self, name: str, *, backend: str, **filters: Any) -> pd.DataFrame | pl.DataFrame: ...
-
-    def load(self, name: str, *, backend: str = "pandas", **filters: Any) -> pd.DataFrame | pl.DataFrame:
+    def _load_pandas(self, name: str, **filters: Any) -> pd.DataFrame:
         """Load one family as a typed DataFrame.
 
         ``filters`` keep rows whose column equals the value (or is in a list):
@@ -127,21 +120,12 @@ class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
         >>> admin.load("command_queues", target_role="node")    # doctest: +SKIP
         >>> admin.load("jobs", backend="polars").group_by("state").len()   # doctest: +SKIP
         """
-        check_backend(backend)
         fam = family(name)
         df = read_family(self._raw, fam, **filters)
         self._problems[fam.name] = df.attrs["problems"]
-        return as_backend(df, backend)
+        return df
 
-    @overload
-    def load_all(self, *, backend: Literal["pandas"] = ..., **options: Any) -> dict[str, pd.DataFrame]: ...
-    @overload
-    def load_all(self, *, backend: Literal["polars"], **options: Any) -> dict[str, pl.DataFrame]: ...
-    @overload
-    def load_all(self, *, backend: str, **options: Any) -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]: ...
-
-    def load_all(self, *, backend: str = "pandas",
-                 **options: Any) -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]:
+    def _load_all_pandas(self, **options: Any) -> dict[str, pd.DataFrame]:
         """Every family (one bounded ``SCAN`` pass, then each family's keys).
 
         ``options`` may hold ``limit`` (entries per key); ``backend="polars"`` returns polars
@@ -149,14 +133,13 @@ class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
 
         >>> frames = admin.load_all(); frames["jobs"].shape    # doctest: +SKIP
         """
-        check_backend(backend)
         found = self._keyspace()
-        out: dict[str, Any] = {}
+        out: dict[str, pd.DataFrame] = {}
         for fam in FAMILIES.values():
             typed = found.get(fam.name, {})
             df = read_family(self._raw, fam, keys=list(typed), types=typed, **options)
             self._problems[fam.name] = df.attrs["problems"]
-            out[fam.name] = as_backend(df, backend)
+            out[fam.name] = df
         return out
 
     def problems(self) -> pd.DataFrame:

@@ -32,6 +32,8 @@ Kind = Literal[
 ]
 """What a family is about; analytics, ``diff``, the CLI and the exporter pick families by kind."""
 QueueKind = Literal["command", "worker"]
+End = Literal["head", "tail"]
+"""The end of a list that holds its newest entry."""
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,11 @@ class Family:
     """Fills columns computed from the field and value columns (``gid`` of ``jobs:last``, ...)."""
     gid_key: Callable[[Any], str] | None = None
     """For families keyed by grid: the one key a ``gid=`` filter reads (no SCAN)."""
+    bounded: bool = False
+    """For lists that can grow without bound (spec §4): a load reads the newest
+    :data:`jsadmin.limits.DEFAULT_LIMIT` entries per key unless ``limit=`` says otherwise."""
+    newest: End = "tail"
+    """For lists: the end holding the newest entry (``RPUSH``: tail, ``LPUSH``: head)."""
 
     @property
     def fixed_keys(self) -> tuple[str, ...]:
@@ -347,7 +354,7 @@ FAMILY_LIST: tuple[Family, ...] = (
         key_columns={"form": "category", "key_gid": "Int64", "target": "string",
                      "target_nid": "Int64", "target_role": "string"},
         categories=_JOB_CATEGORIES,
-        kind="job", job=JobCopy(stage=0, authority=1, final=False), queue="command", identity=("guid",),
+        kind="job", bounded=True, job=JobCopy(stage=0, authority=1, final=False), queue="command", identity=("guid",),
         key_parts=_command_queue_parts,
     ),
     Family(
@@ -365,7 +372,7 @@ FAMILY_LIST: tuple[Family, ...] = (
            "Legacy (2014-2015) grid healthcheck results and errors per node and check; no writer at HEAD.",
            "monitoring", MONITORING_COLUMNS, kind="health"),
     _fixed("alerts", "list", keys.ALERTS, "current", "Alert guids pushed by OSIS for the alerter.",
-           "text", {"alert": "string"}, kind="alert"),
+           "text", {"alert": "string"}, kind="alert", bounded=True),
     # ---------------------------------------------------------------- node: workers
     Family(
         "worker_queues", "list", ("queues:workers:work:<q>", "queues:system"),
@@ -373,7 +380,7 @@ FAMILY_LIST: tuple[Family, ...] = (
         _re(r"queues:(?:workers:work:(?P<worker_queue>.+)|(?P<system>system))"), "current",
         "Jobs waiting for a worker, as pretty JSON; queues:system is the real 'io' queue.",
         "job", JOB_COLUMNS, key_columns={"worker_queue": "string"}, categories=_JOB_CATEGORIES,
-        kind="job", job=JobCopy(stage=2, authority=2, final=False), queue="worker", identity=("guid",),
+        kind="job", bounded=True, job=JobCopy(stage=2, authority=2, final=False), queue="worker", identity=("guid",),
         key_parts=_worker_queue_parts,
     ),
     Family(
@@ -432,7 +439,7 @@ FAMILY_LIST: tuple[Family, ...] = (
         "RESTART/RELOAD actions waiting for one worker; legacy JS6 string form holds STOP/RELOAD.",
         "text", {"action": "category"}, key_columns={"queue": "string", "worker": "string"},
         also_types=("string",),
-        kind="worker",
+        kind="worker", bounded=True, newest="head",
     ),
     _fixed("worker_sessions", "hash", keys.WORKER_SESSIONS, "legacy",
            "JumpScale 6 worker sessions (until 2014-06).",
@@ -452,7 +459,7 @@ FAMILY_LIST: tuple[Family, ...] = (
     # ---------------------------------------------------------------- node: logs and ECOs
     _fixed("logs", "list", keys.LOGS_QUEUE, "current",
            "Log records waiting for loghandling (unbounded when nobody drains it).",
-           "log", LOG_COLUMNS, kind="log"),
+           "log", LOG_COLUMNS, kind="log", bounded=True),
     Family(
         "logs_incr", "string", ("logs:incr:<gid>_<nid>", "logs:incr:<gid>_<pid> | <gid>_<nid>_<epoch> (legacy)"),
         (keys.LOGS_INCR_PREFIX + "*",),
@@ -469,7 +476,7 @@ FAMILY_LIST: tuple[Family, ...] = (
            categories={"state": ("NEW", "ALERT", "CLOSED"), "type": ("BUG", "INPUT", "MONITORING", "OPERATIONS", "PERFORMANCE", "UNKNOWN")}, kind="eco"),
     _fixed("eco_queue", "list", keys.ECO_QUEUE, "current",
            "ECO unique keys waiting for loghandling (capped near 1000).",
-           "text", {"uniquekey": "string"}, kind="eco"),
+           "text", {"uniquekey": "string"}, kind="eco", bounded=True),
     _fixed("eco_secos", "set", keys.ECO_SECOS, "current", "Throttled repeat ECOs, swept every 300 s.",
            "text", {"uniquekey": "string"}, kind="eco"),
     _fixed("eco_htime", "string", keys.ECO_HTIME, "current", "When loghandling last swept eco:secos (int epoch).",
@@ -594,6 +601,18 @@ def queue_families() -> dict[str, QueueKind]:
     return {name: q for name in job_families() if (q := FAMILIES[name].queue) is not None}
 
 
+def bounded_families() -> tuple[str, ...]:
+    """The list families capped by default (:attr:`Family.bounded`): those that can grow without
+    bound, spec §4 (``queues:logs`` has a broken trim, ``queues:eco`` is capped only while
+    ``eco.lua`` runs, ``queues:alerts`` has no consumer in core7, queues back up while their
+    consumer is down, and the action lists of dead workers linger and keep growing).
+
+    >>> bounded_families()
+    ('command_queues', 'alerts', 'worker_queues', 'worker_actions', 'logs', 'eco_queue')
+    """
+    return tuple(f.name for f in FAMILY_LIST if f.bounded)
+
+
 def classify(key: bytes | str) -> str | None:
     """The family a key belongs to, or ``None`` for keys jsadmin does not know."""
     k = key.decode("utf-8", "backslashreplace") if isinstance(key, bytes) else key
@@ -601,6 +620,17 @@ def classify(key: bytes | str) -> str | None:
         if k.startswith(prefix) and fam.regex.fullmatch(k):
             return fam.name
     return None
+
+
+def job_family(key: bytes | str) -> Family | None:
+    """The family of a key that holds copies of jobs (see :func:`job_families`), else ``None``.
+
+    >>> job_family("queues:system").name, job_family("jobs:1").redis_type, job_family("jobs:last")
+    ('worker_queues', 'hash', None)
+    """
+    name = classify(key)
+    fam = FAMILIES[name] if name is not None else None
+    return fam if fam is not None and fam.job is not None else None
 
 
 def markdown_table() -> str:

@@ -26,14 +26,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from .admin import Admin, connect
-from .backends import as_backend, check_backend
+from .backends import LoadsFamilies
 from .catalog import family
 from .connection import parse_url, redact, scrub
 from .errors import ConnectionConfigError, JsAdminError
@@ -42,7 +42,7 @@ from .snapshot import snapshot
 from .sources import SOURCE, merge_sources, source_name
 
 if TYPE_CHECKING:
-    import polars as pl
+    pass
 
 T = TypeVar("T")
 
@@ -196,7 +196,7 @@ class _Status:
     operation: str | None = None
 
 
-class Fleet:
+class Fleet(LoadsFamilies):
     """Many Redis instances read as one; build it with :func:`fleet`.
 
     >>> f = fleet(["redis://10.0.0.1", "redis://10.0.0.5"], readonly=True)  # doctest: +SKIP
@@ -335,44 +335,28 @@ class Fleet:
         return {n: results[n] for n in names if n in results}
 
     # -- reads -------------------------------------------------------------------------------
-    @overload
-    def load(self, name: str, *, backend: Literal["pandas"] = ..., **filters: Any) -> pd.DataFrame: ...
-    @overload
-    def load(self, name: str, *, backend: Literal["polars"], **filters: Any) -> pl.DataFrame: ...
-    @overload
-    def load(self, name: str, *, backend: str, **filters: Any) -> pd.DataFrame | pl.DataFrame: ...
-
-    def load(self, name: str, *, backend: str = "pandas", **filters: Any) -> pd.DataFrame | pl.DataFrame:
+    def _load_pandas(self, name: str, **filters: Any) -> pd.DataFrame:
         """``Admin.load(name, **filters)`` on every source, merged with a ``source`` column first.
 
         ``backend="polars"``: the merged frame as a polars ``DataFrame`` (see ``Admin.load``).
 
         >>> f.load("command_queues", gid=1)   # doctest: +SKIP
         """
-        check_backend(backend)
         # an unknown family or filter: Admin.load's error, before touching the network
         check_read_filters(family(name), filters)
         per_source = self.map(lambda a: a.load(name, **filters), operation=f"load {name}")
         merged = merge_sources(per_source, sources=self._urls)
         merged.attrs["family"] = name
-        return as_backend(merged, backend)
+        return merged
 
-    @overload
-    def load_all(self, *, backend: Literal["pandas"] = ...) -> dict[str, pd.DataFrame]: ...
-    @overload
-    def load_all(self, *, backend: Literal["polars"]) -> dict[str, pl.DataFrame]: ...
-    @overload
-    def load_all(self, *, backend: str) -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]: ...
-
-    def load_all(self, *, backend: str = "pandas") -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]:
-        """Every family of every source: ``{family: merged frame}`` (``backend`` as in :meth:`load`).
+    def _load_all_pandas(self, **options: Any) -> dict[str, pd.DataFrame]:
+        """Every family of every source: ``{family: merged frame}`` (``backend`` as in :meth:`load`;
+        ``options``, e.g. ``limit``, as ``Admin.load_all`` takes them).
 
         >>> frames = f.load_all(); frames["worker_heartbeat"]   # doctest: +SKIP
         """
-        check_backend(backend)
-        per_source = self.map(lambda a: a.load_all(), operation="load_all")
-        merged = merge_families(per_source, sources=list(self._urls))
-        return {name: as_backend(frame, backend) for name, frame in merged.items()}
+        per_source = self.map(lambda a: a.load_all(**options), operation="load_all")
+        return merge_families(per_source, sources=list(self._urls))
 
     def families(self, *, wide: bool = False, values: str = "entries") -> pd.DataFrame:
         """``Admin.families()`` of every source with ``source`` first (key/entry counts per source).

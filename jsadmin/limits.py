@@ -3,7 +3,8 @@
 JumpScale pushes most lists with ``RPUSH`` (newest at the tail) and one with ``LPUSH``
 (``workers:action:*``, newest at the head), spec §4. Lists nobody drains grow for ever:
 ``queues:logs`` has a broken 2000-item trim, and a command or worker queue whose consumer is down
-keeps its whole backlog. Those families load the newest :data:`DEFAULT_LIMIT` entries per key
+keeps its whole backlog. Those families (:attr:`jsadmin.catalog.Family.bounded`, see
+:func:`jsadmin.catalog.bounded_families`) load the newest :data:`DEFAULT_LIMIT` entries per key
 unless ``limit=`` says otherwise; the frame then carries a note and a :class:`TruncatedWarning`.
 
 >>> list_span(2_000_000, 100_000, "tail")
@@ -14,26 +15,15 @@ unless ``limit=`` says otherwise; the frame then carries a note and a :class:`Tr
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import NamedTuple
+
+from .catalog import FAMILIES, End, bounded_families
 
 DEFAULT_LIMIT = 100_000
 """Entries per key that a bounded family loads unless ``limit=`` is given (``limit=None``: all).
 
 100,000 log records make a 23 MiB frame and load in about 1 s with a 66 MiB peak; 2,000,000
 make a 454 MiB frame, take 14-22 s and peak at 870 MiB (``benchmarks/bench_memory.py``, 2 busy cores)."""
-
-End = Literal["head", "tail"]
-
-BOUNDED_FAMILIES: frozenset[str] = frozenset(
-    {"logs", "eco_queue", "alerts", "command_queues", "worker_queues", "worker_actions"}
-)
-"""List families that can grow without bound and are capped by default (spec §4):
-``queues:logs`` (trim broken), ``queues:eco`` (capped at ~1000 only while ``eco.lua`` runs),
-``queues:alerts`` (no consumer in core7), command and worker queues (backlogs while their
-consumer is down), ``workers:action:*`` (lists of dead workers linger and keep growing)."""
-
-NEWEST_END: dict[str, End] = {"worker_actions": "head"}
-"""Families whose newest entry is at the head (``LPUSH``); every other list is ``RPUSH``ed."""
 
 
 class Capped(NamedTuple):
@@ -58,12 +48,14 @@ class TruncatedWarning(UserWarning):
 
 
 def newest_end(family: str) -> End:
-    """Which end of the family's lists holds the newest entry.
+    """Which end of the family's lists holds the newest entry (:attr:`jsadmin.catalog.Family.newest`;
+    ``tail`` for a name the catalog does not know).
 
     >>> newest_end("logs"), newest_end("worker_actions")
     ('tail', 'head')
     """
-    return NEWEST_END.get(family, "tail")
+    fam = FAMILIES.get(family)
+    return fam.newest if fam is not None else "tail"
 
 
 def list_span(length: int, limit: int | None, end: End) -> tuple[int, int]:
@@ -92,11 +84,11 @@ def truncation_note(key: str, kept: int, total: int, keep: str = "newest") -> st
 
 
 __all__ = [
-    "BOUNDED_FAMILIES",
     "DEFAULT_LIMIT",
-    "NEWEST_END",
     "Capped",
+    "End",
     "TruncatedWarning",
+    "bounded_families",
     "list_span",
     "newest_end",
     "truncation_note",

@@ -55,11 +55,9 @@ from .frames import (
 )
 from .keyinfo import KeyInfo, key_info
 from .limits import (
-    BOUNDED_FAMILIES,
     DEFAULT_LIMIT,
     Capped,
     TruncatedWarning,
-    newest_end,
 )
 from .scan import (
     LIST_PIPELINE_ELEMENTS,
@@ -360,7 +358,7 @@ def _collect(
 
     rows = fresh()
     allowed = (fam.redis_type, *fam.also_types)
-    end = newest_end(fam.name)
+    end = fam.newest
     if keep == "oldest":
         end = "head" if end == "tail" else "tail"
     info: dict[bytes, KeyInfo] = {}
@@ -645,7 +643,7 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
     of one pipelined command per key and question).
 
     Without ``limit``, the list families that can grow without bound
-    (:data:`~jsadmin.limits.BOUNDED_FAMILIES`: ``logs``, queues, ...) load the newest
+    (:attr:`~jsadmin.catalog.Family.bounded`: ``logs``, queues, ...) load the newest
     :data:`~jsadmin.limits.DEFAULT_LIMIT` entries per key. A capped key adds a note to
     ``df.attrs["notes"]`` ("queues:logs: newest 100,000 of 2,000,000 entries; pass
     `limit=None` for all"), ``df.attrs["truncated"]`` maps each capped key to
@@ -726,7 +724,7 @@ def _limit_options(fam: Family, filters: dict[str, Any]) -> tuple[int | None, st
     """Pop ``limit`` and ``keep`` from ``filters``: the entries per key to read and which end to keep."""
     limit = filters.pop("limit", _DEFAULT)
     if limit is _DEFAULT:
-        limit = DEFAULT_LIMIT if fam.name in BOUNDED_FAMILIES else None
+        limit = DEFAULT_LIMIT if fam.bounded else None
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise ValueError(f"limit must be a non-negative int or None (all entries), not {limit!r}")
     keep = filters.pop("keep", "newest")

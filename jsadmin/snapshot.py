@@ -35,12 +35,12 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ._version import __version__
-from .backends import as_backend, check_backend
+from .backends import LoadsFamilies
 from .catalog import FAMILIES, check_filters
 from .catalog import family as catalog_family
 from .errors import JsAdminError, UnknownFamilyError
@@ -50,7 +50,7 @@ from .reader import BATCH_ROWS, ProblemFrame, problems_frame, select_rows, strea
 from .sources import SOURCE, SOURCE_CODE, MultiSource, merge_sources, source_name
 
 if TYPE_CHECKING:
-    import polars as pl
+    pass
 
 FORMAT = "jsadmin-snapshot/1"
 MANIFEST = "manifest.json"
@@ -320,7 +320,7 @@ class SnapshotMixin:
 # --- reading --------------------------------------------------------------------------------
 
 
-class Snapshot:
+class Snapshot(LoadsFamilies):
     """A snapshot on disk with the read API of ``Admin``/``Fleet``: families, load, load_all, problems.
 
     Frames of a Fleet snapshot start with a ``source`` column; frames of an Admin snapshot do
@@ -406,14 +406,7 @@ class Snapshot:
             return empty
         return frame
 
-    @overload
-    def load(self, name: str, *, backend: Literal["pandas"] = ..., **filters: Any) -> pd.DataFrame: ...
-    @overload
-    def load(self, name: str, *, backend: Literal["polars"], **filters: Any) -> pl.DataFrame: ...
-    @overload
-    def load(self, name: str, *, backend: str, **filters: Any) -> pd.DataFrame | pl.DataFrame: ...
-
-    def load(self, name: str, *, backend: str = "pandas", **filters: Any) -> pd.DataFrame | pl.DataFrame:
+    def _load_pandas(self, name: str, **filters: Any) -> pd.DataFrame:
         """One family, as ``Admin.load``/``Fleet.load`` returned it when the snapshot was taken.
 
         ``backend="polars"`` returns a polars ``DataFrame`` (see ``Admin.load``); problems are in
@@ -424,7 +417,6 @@ class Snapshot:
 
         >>> snap.load("jobs", gid=1, expand="args")   # doctest: +SKIP
         """
-        check_backend(backend)
         if name not in self.manifest["families"]:
             catalog_family(name)  # not a family at all: the error of Admin.load and Fleet.load
             raise UnknownFamilyError(
@@ -445,19 +437,13 @@ class Snapshot:
         ]
         frame.attrs["notes"] = [c.note() for c in capped]
         frame.attrs["truncated"] = {c.key: c.as_dict() for c in capped}
-        return as_backend(apply_filters(frame, **filters), backend)
+        return apply_filters(frame, **filters)
 
-    @overload
-    def load_all(self, *, backend: Literal["pandas"] = ...) -> dict[str, pd.DataFrame]: ...
-    @overload
-    def load_all(self, *, backend: Literal["polars"]) -> dict[str, pl.DataFrame]: ...
-    @overload
-    def load_all(self, *, backend: str) -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]: ...
-
-    def load_all(self, *, backend: str = "pandas") -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]:
-        """Every family: ``{family: frame}`` (``backend`` as in :meth:`load`)."""
-        check_backend(backend)
-        return {fam: self.load(fam, backend=backend) for fam in self.family_names}
+    def _load_all_pandas(self, **options: Any) -> dict[str, pd.DataFrame]:
+        """Every family: ``{family: frame}`` (``backend`` as in :meth:`load`); a snapshot takes no options."""
+        if options:
+            raise TypeError(f"Snapshot.load_all() takes no options, got {', '.join(sorted(options))}")
+        return {fam: self._load_pandas(fam) for fam in self.family_names}
 
 
 def apply_filters(frame: pd.DataFrame, *, expand: str | list[str] | None = None, **filters: Any) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import keys
+from .. import catalog
 from ..decode import DecodeError, loads
 from ..frames import to_datetime
 from ..keyinfo import key_info
@@ -24,27 +24,30 @@ from ..scan import raw_client
 from ._common import age_column, as_utc, frame_or_empty, utc_column
 
 QUEUE_COLUMNS = ("key", "kind", "queue", "length", "oldest", "oldest_age")
-_PATTERNS: tuple[tuple[str, str, str], ...] = (
-    (keys.COMMAND_QUEUE_PREFIX, "command", keys.COMMAND_QUEUE_PREFIX + "*"),
-    (keys.DOC_COMMAND_QUEUE_PREFIX, "command", keys.DOC_COMMAND_QUEUE_PREFIX + "*"),
-    (keys.WORKER_QUEUE_PREFIX, "worker", keys.WORKER_QUEUE_PREFIX + "*"),
-)
 
 
 def classify_queue(key: str) -> tuple[str, str] | None:
     """``(kind, queue)`` of a queue key, or ``None`` when it is not a command or worker queue.
+
+    The catalog says which family a key is in and which queues of jobs are which kind
+    (:func:`jsadmin.catalog.queue_families`); the queue is the key's ``<gid>:<nid|role>`` for a
+    command queue and the worker queue's name for a worker queue (``io`` for ``queues:system``).
 
     >>> classify_queue("queues:system")
     ('worker', 'io')
     >>> classify_queue("queues:commands:queue:1:node")
     ('command', '1:node')
     """
-    if key == keys.SYSTEM_QUEUE:
-        return "worker", "io"
-    for prefix, kind, _ in _PATTERNS:
-        if key.startswith(prefix):
-            return kind, key[len(prefix) :]
-    return None
+    name = catalog.classify(key)
+    kind = catalog.queue_families().get(name) if name is not None else None
+    if name is None or kind is None:
+        return None
+    fam = catalog.family(name)
+    parts = fam.parse_key(key) or {}
+    cols = {**parts, **(fam.key_parts(parts, fam.redis_type) if fam.key_parts else {})}
+    if kind == "command":
+        return kind, f"{cols['key_gid']}:{cols['target']}"
+    return kind, str(cols["worker_queue"])
 
 
 def entry_created(raw: bytes | str | None) -> pd.Timestamp:
@@ -107,12 +110,13 @@ def depth_frame(samples: Iterable[tuple[str, int, Any]], now: object | None = No
 def scan_queue_keys(client: Any, *, count: int = 1000) -> list[str]:
     """Every command/worker queue key, found with ``SCAN MATCH … COUNT`` (never ``KEYS``)."""
     found: set[str] = set()
-    for _, _, pattern in _PATTERNS:
-        for key in client.scan_iter(match=pattern, count=count):
-            found.add(key.decode() if isinstance(key, bytes) else key)
-    if client.exists(keys.SYSTEM_QUEUE):
-        found.add(keys.SYSTEM_QUEUE)
-    return sorted(found)
+    for name in catalog.queue_families():
+        fam = catalog.family(name)
+        for pattern in fam.globs:
+            for key in client.scan_iter(match=pattern, count=count):
+                found.add(key.decode() if isinstance(key, bytes) else key)
+        found.update(k for k in fam.fixed_keys if client.exists(k))
+    return sorted(k for k in found if classify_queue(k) is not None)
 
 
 def sample_queues(client: Any, queue_keys: list[str]) -> list[tuple[str, int, Any]]:
@@ -194,7 +198,7 @@ def depths_from_frames(
     """
     samples = []
     unknown: list[str] = []
-    for name in ("command_queues", "worker_queues"):
+    for name in catalog.queue_families():
         df = frame_or_empty(frames, name)
         if df.empty or "key" not in df.columns:
             continue

@@ -96,8 +96,12 @@ def build_eco(
     tags: str = "",
     type_: str = "BUG",
     now: float | None = None,
+    where: tuple[str, str, int | str] | None = None,
 ) -> dict[str, Any]:
     """Build the ECO dict of spec §5.6 (before ``eco.lua`` adds occurrences/lasttime/pushtime).
+
+    ``where`` is ``(funcname, funcfilename, funclinenr)`` when no traceback of ``exc`` says it
+    (the demo seed's ECOs); they are part of the ECO's ``uniquekey``.
 
     >>> build_eco("x", category="c", gid=1, nid=1, appname="a")["state"]
     'NEW'
@@ -105,6 +109,8 @@ def build_eco(
     now = time.time() if now is None else now
     funcname, funcfilename = "", ""
     funclinenr: int | str | None = ""  # the frame's line number when there is a traceback
+    if where is not None:
+        funcname, funcfilename, funclinenr = where
     backtrace = backtrace_detailed = ""
     excinfo: dict[str, Any] = {}
     if exc is not None:
@@ -162,8 +168,9 @@ def log_record(
     jid: str = "",
     tags: str = "",
     now: float | None = None,
+    private: bool = False,
 ) -> bytes:
-    """One ``queues:logs`` record in the §5.7 shape (compact ujson).
+    """One ``queues:logs`` record in the §5.7 shape (compact ujson); the seed's and the live grid's.
 
     >>> b'"category":"a_b"' in log_record("hi", category="a.b", gid=1, nid=1, appname="x")
     True
@@ -176,6 +183,6 @@ def log_record(
         "tags": tags.replace("\n", "/n").replace("|", "/|"),
         "jid": jid, "parentjid": "", "masterjid": "",
         "epoch": int(time.time() if now is None else now),
-        "order": 0, "private": 0,
+        "order": 0, "private": int(private),
     }
     return ujson_or_json(record)

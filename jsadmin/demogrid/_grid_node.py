@@ -15,7 +15,6 @@ import logging
 import math
 import os
 import random
-import re
 import threading
 import time
 import uuid
@@ -28,7 +27,20 @@ import redis
 from .. import keys
 from ..domain import Job
 from ._grid_eco import EcoStore, build_eco, log_record
-from .encoding import pretty_dumps, ujson_or_json
+from .protocol import (
+    dispatch_to_worker,
+    heartbeat,
+    notify_work_completed,
+    pickup,
+    push_action,
+    queue_local_job,
+    register_worker,
+    schedule,
+    store_jumpscripts,
+    worker_complete,
+    worker_forget,
+)
+from .scripts import py3_source
 
 if TYPE_CHECKING:  # pragma: no cover
     from .grid import Scenario
@@ -37,8 +49,6 @@ log = logging.getLogger("jsadmin.demogrid.grid")
 
 QUEUE_DEFAULT_TIMEOUT = {"default": 300, "process": 300, "hypervisor": 300, "io": 3600}
 """Worker timeout when the jumpscript has none (spec §5.4); any other queue: 3600."""
-
-_PY2_ASYNC = re.compile(r"^async(\s*=)", re.MULTILINE)
 
 
 class _Stopped(Exception):
@@ -112,16 +122,10 @@ def _popped_job(shared: Any, raw: bytes | str, what: str, counter: str) -> dict[
     return job
 
 
-def notify_work_completed(ac: redis.Redis, job: dict[str, Any]) -> None:
-    """AC ``notifyWorkCompleted`` (§6.5): HSET jobs:<gid>; if wait RPUSH + EXPIRE 60; HDEL."""
-    data = ujson_or_json(job)
-    hkey = keys.jobs(job["gid"])
+def report_to_ac(ac: redis.Redis, job: dict[str, Any]) -> None:
+    """:func:`~jsadmin.demogrid.protocol.notify_work_completed` in one round trip (not atomic)."""
     pipe = ac.pipeline(transaction=False)
-    pipe.hset(hkey, job["guid"], data)
-    if job.get("wait"):
-        pipe.rpush(keys.jobqueue(job["guid"]), data)
-        pipe.expire(keys.jobqueue(job["guid"]), keys.JOBQUEUE_TTL)
-    pipe.hdel(hkey, job["guid"])
+    notify_work_completed(pipe, job)
     pipe.execute()
 
 
@@ -149,30 +153,11 @@ def schedule_cmd(
         id=job_id, sessionid=sessionid, gid=gid, nid=nid, cmd=cmd, wait=wait, category=category,
         role=role, args=args, queue=queue, timeout=timeout, time_create=int(time.time()), log=log, guid=guid,
     )
-    ac.hset(keys.jobs(gid), guid, ujson_or_json(job))
-    ac.rpush(keys.command_queue(gid, role if role else cast(int, nid)), ujson_or_json(job))
+    schedule(ac, job, role if role else cast(int, nid))
     return job
 
 
 # --- jumpscripts ---------------------------------------------------------------------------
-
-
-def store_pm_jumpscripts(client: redis.Redis, scripts: list[dict[str, Any]]) -> int:
-    """PM ``_processJumpscript`` (§6.9): HSET ``workers:jumpscripts:id`` then ``:name``, per script.
-
-    The id field is ``str(id)``, i.e. the literal ``None`` at HEAD. Returns the number stored.
-    """
-    pipe = client.pipeline(transaction=False)
-    for script in scripts:
-        data = ujson_or_json(script)
-        pipe.hset(keys.JUMPSCRIPTS_BY_ID, str(script.get("id")), data)
-        pipe.hset(
-            keys.JUMPSCRIPTS_BY_NAME,
-            keys.jumpscript_name_field(script["organization"], script["name"]),
-            data,
-        )
-    pipe.execute()
-    return len(scripts)
 
 
 class _DemoLogger:
@@ -216,7 +201,7 @@ def compile_jumpscript(raw: bytes | str) -> Compiled:
     script = json.loads(raw)
     script.pop("path", None)
     org, name = script.get("organization", "unknown"), script.get("name", "")
-    source = _PY2_ASYNC.sub(r'globals()["async"]\1', script["source"])
+    source = py3_source(script["source"])
     code = compile(source, f"jumpscripts/{org}_{name}.py", "exec")
     j = _DemoJ()
     namespace: dict[str, Any] = {"__name__": f"js_{hashlib.md5(code.co_filename.encode()).hexdigest()}", "j": j}
@@ -312,12 +297,7 @@ class Node:
                     job = _popped_job(shared, item[1], "command", "bad_commands")
                     if job is None:
                         continue
-                    job["nid"] = self.nid
-                    job["state"] = "STARTED"
-                    if job.get("log") or job.get("wait"):
-                        ac.hset(keys.jobs(job["gid"]), job["guid"], ujson_or_json(job))
-                    else:
-                        ac.hdel(keys.jobs(job["gid"]), job["guid"])
+                    pickup(ac, job, self.nid)
                     shared.count("picked_up")
                     self.dispatch(ac, node, eco, job)
                 except redis.RedisError as exc:
@@ -337,7 +317,7 @@ class Node:
         if job.get("queue") == "internal":
             self.shared.count("dispatched", "internal")
             self.run_internal(node, job)
-            notify_work_completed(ac, job)
+            report_to_ac(ac, job)
             self.shared.count("completed", str(job.get("state")))
             return
         raw = node.hget(keys.JUMPSCRIPTS_BY_NAME, keys.jumpscript_name_field(job["category"], job["cmd"]))
@@ -345,7 +325,7 @@ class Node:
             msg = "could not find jumpscript {}_{} on processmanager".format(job["category"], job["cmd"])
             job["state"] = "ERROR"
             job["result"] = msg
-            notify_work_completed(ac, job)
+            report_to_ac(ac, job)
             self.shared.count("completed", "ERROR")
             eco.process(build_eco(msg, category="jumpscript.notfound", gid=self.shared.gid,
                                   nid=self.nid, appname="jsagent", level=1, jid=job["guid"]))
@@ -353,13 +333,9 @@ class Node:
             return
         script = json.loads(raw)
         if script.get("async") or job.get("queue"):
-            # execJobAsync: the worker Job wrapper adds ``internal``; SET (no TTL) then RPUSH.
-            job.setdefault("internal", False)
-            queue = job.get("queue") or "default"
-            self.ensure_queue(queue)
+            self.ensure_queue(job.get("queue") or "default")
             pipe = node.pipeline(transaction=False)
-            pipe.set(keys.worker_job(job["id"]), ujson_or_json(job))
-            pipe.rpush(keys.worker_queue(queue), pretty_dumps(job))
+            dispatch_to_worker(pipe, job)
             pipe.execute()
             self.shared.count("dispatched", "worker")
             return
@@ -405,7 +381,7 @@ class Node:
             rest = key.decode()[len(keys.WORKER_REGISTRY_PREFIX):]
             queue, _, wname = rest.partition(":")
             if queues is None or queue in queues:
-                node.lpush(keys.worker_action(queue, wname), action)
+                push_action(node, queue, wname, action)
                 pushed += 1
         return pushed
 
@@ -413,12 +389,16 @@ class Node:
         """``jumpscripts.loadJumpscript`` (§6.9.3): both HSETs (path null), RELOAD every worker."""
         script = dict(jumpscript)
         script["path"] = None
-        store_pm_jumpscripts(node, [script])
+        pipe = node.pipeline(transaction=False)
+        store_jumpscripts(pipe, [script])
+        pipe.execute()
         return self._push_action(node, "RELOAD", None)
 
     def _full_reload(self, node: redis.Redis) -> int:
         """``pm.reloadjumpscripts`` (§6.9.2): store again, RESTART workers of the standard queues."""
-        store_pm_jumpscripts(node, self.shared.scripts)
+        pipe = node.pipeline(transaction=False)
+        store_jumpscripts(pipe, self.shared.scripts)
+        pipe.execute()
         return self._push_action(node, "RESTART", keys.STANDARD_WORKER_QUEUES)
 
     def run_in_process(self, raw: bytes, job: dict[str, Any]) -> None:
@@ -447,7 +427,7 @@ class Node:
                 eco = build_eco(msg, category="processmanager.jumpscript", gid=self.shared.gid,
                                 nid=self.nid, appname="jsagent", exc=result, jid=job["guid"])
                 job.update(state="ERROR", result={**eco, "tb": None})
-            notify_work_completed(ac, job)
+            report_to_ac(ac, job)
             self.shared.count("completed", job["state"])
         except redis.RedisError as exc:
             if not self.shared.stop.is_set():
@@ -522,8 +502,7 @@ class Node:
     # -- §6.4 worker loop
     def _register_worker(self, node: redis.Redis, queue: str) -> str:
         wname = str(uuid.uuid4())
-        node.delete(keys.WORKER_ACTION_PREFIX + queue)  # legacy per-queue action list
-        node.set(keys.worker_registry(queue, wname), 1)
+        register_worker(node, queue, wname)
         with self._qlock:
             self.worker_names.setdefault(queue, []).append(wname)
         return wname
@@ -549,7 +528,7 @@ class Node:
                     shared.stop.wait(shared.poll)  # hung: no heartbeat, no BLPOP
                     continue
                 try:
-                    node.hset(keys.WORKER_HEARTBEAT, queue, int(time.time()))
+                    heartbeat(node, queue, int(time.time()))
                     if queue in shared.paused:
                         shared.stop.wait(shared.poll)
                         continue
@@ -680,19 +659,12 @@ class Node:
     def complete(self, ac: redis.Redis, node: redis.Redis, job: dict[str, Any]) -> None:
         """Worker ``notifyWorkCompleted`` (§6.4 step 5), then the AC side (§6.5) when reported."""
         job["timeStop"] = int(time.time())
-        worker_key = keys.worker_job(job["id"])
         pipe = node.pipeline(transaction=False)
-        if job.get("internal"):
-            pipe.set(worker_key, ujson_or_json(job), ex=60)
-            pipe.rpush(keys.worker_return(job["id"]), repr(time.time()))
-            pipe.expire(keys.worker_return(job["id"]), 60)
-        if job.get("state") != "OK":
-            pipe.expire(worker_key, 60)
+        report = worker_complete(pipe, job, time.time())
         pipe.execute()
-        if job.get("state") != "OK" or job.get("log") or job.get("wait"):
-            notify_work_completed(ac, job)
-        if job.get("state") == "OK" and not job.get("internal"):
-            node.delete(worker_key)
+        if report:
+            report_to_ac(ac, job)
+        worker_forget(node, job)
         self.shared.count("completed", str(job.get("state")))
 
     # -- §6.8 node-local periodic jobs
@@ -732,11 +704,10 @@ class Node:
             queue=script.get("queue") or "", timeout=script.get("timeout"), time_create=int(now),
             log=bool(script.get("log", True)),
         )
-        queue = job["queue"] or "default"
-        self.ensure_queue(queue)
-        node.hset(keys.WORKER_INQUEUETEST, field_name, int(now))
-        node.set(keys.worker_job(job_id), ujson_or_json(job))
-        node.rpush(keys.worker_queue(queue), pretty_dumps(job))
+        self.ensure_queue(job["queue"] or "default")
+        pipe = node.pipeline(transaction=False)
+        queue_local_job(pipe, job, script, int(now))
+        pipe.execute()
         self.shared.count("local_jobs")
         return job
 

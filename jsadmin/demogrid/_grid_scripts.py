@@ -2,7 +2,8 @@
 
 Each source is a real JumpScale-style module (metadata assignments plus ``def action``) that
 runs without JumpScale. :func:`jumpscript_dict` turns one into the 20-key dict the processmanager
-stores (spec §5.4), reading the metadata with :mod:`ast` (no exec).
+stores (spec §5.4) with the demo seed's parser (:func:`jsadmin.demogrid.scripts.jumpscript_from_source`,
+no exec); attributes left at the processmanager's defaults (``roles = []``, ...) are not restated.
 
 >>> sorted(s["name"] for s in grid_jumpscripts())[:3]
 ['backup', 'diskusage', 'echo']
@@ -10,20 +11,17 @@ stores (spec §5.4), reading the metadata with :mod:`ast` (no exec).
 
 from __future__ import annotations
 
-import ast
 from typing import Any
 
-from ..domain import Jumpscript
+from .scripts import jumpscript_from_source
 
-__all__ = ["ORGANIZATION", "PM_PATH", "grid_jumpscripts", "jumpscript_dict"]
+__all__ = ["ORGANIZATION", "grid_jumpscripts", "jumpscript_dict"]
 
 ORGANIZATION = "livegrid"
-PM_PATH = "/opt/jumpscale7/apps/processmanager/jumpscripts"
 
 _HEADER = '''organization = "livegrid"
 author = "jsadmin"
 license = "Apache-2.0"
-version = "1.0"
 '''
 
 SOURCES: dict[str, str] = {
@@ -31,8 +29,6 @@ SOURCES: dict[str, str] = {
 category = "demo.probe"
 queue = "default"
 async = True
-roles = []
-log = True
 
 
 def action(msg="hello"):
@@ -40,8 +36,6 @@ def action(msg="hello"):
 ''',
     "ping": _HEADER + '''descr = """Answer pong inside the processmanager (non-async, no worker)."""
 category = "demo.probe"
-async = False
-roles = []
 timeout = 60
 
 
@@ -52,7 +46,6 @@ def action(msg="pong"):
 category = "demo.errors"
 queue = "default"
 async = True
-roles = []
 
 
 def action(msg="deliberate failure"):
@@ -62,7 +55,6 @@ def action(msg="deliberate failure"):
 category = "demo.errors"
 queue = "process"
 async = True
-roles = []
 
 
 def action(p=0.2):
@@ -76,7 +68,6 @@ def action(p=0.2):
 category = "demo.timeouts"
 queue = "default"
 async = True
-roles = []
 timeout = 1
 
 
@@ -103,7 +94,6 @@ def action(path="/"):
 category = "cloud.hypervisor"
 queue = "hypervisor"
 async = True
-roles = []
 
 
 def action(count=3):
@@ -113,7 +103,6 @@ def action(count=3):
 category = "storage.backup"
 queue = "process"
 async = True
-roles = []
 timeout = 600
 
 
@@ -129,7 +118,6 @@ category = "monitor.selfcheck"
 queue = "process"
 async = True
 period = 5
-roles = []
 log = False
 
 
@@ -140,21 +128,6 @@ def action():
 ''',
 }
 
-def _module_constants(source: str) -> dict[str, Any]:
-    # ``async = True`` is a Python 2 module attribute; Python 3 cannot parse it, so rename first.
-    tree = ast.parse(source.replace("\nasync = ", "\nasync_ = "))
-    found: dict[str, Any] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-            if isinstance(target, ast.Name):
-                try:
-                    found[target.id.rstrip("_")] = ast.literal_eval(node.value)
-                except ValueError:
-                    continue
-    return found
-
-
 def jumpscript_dict(name: str, source: str, *, gid: int, path: str | None = None) -> dict[str, Any]:
     """The 20-key jumpscript JSON of spec §5.4 for ``source`` (``id`` null, ``"*"`` role dropped).
 
@@ -162,15 +135,7 @@ def jumpscript_dict(name: str, source: str, *, gid: int, path: str | None = None
     >>> len(d), d["organization"], d["async"], d["id"]
     (20, 'livegrid', True, None)
     """
-    meta = _module_constants(source)
-    if "descr" not in meta:
-        raise ValueError(f"jumpscript {name!r} has no descr")
-    attrs = Jumpscript.attributes(meta)
-    organization = attrs.get("organization", Jumpscript.DEFAULTS["organization"])
-    return Jumpscript.pm(
-        name=meta.get("name", name), descr=meta["descr"], source=source,
-        path=path or f"{PM_PATH}/{organization}/{name}.py", gid=meta.get("gid", gid), **attrs,
-    )
+    return jumpscript_from_source(source, name=name, gid=gid, path=path, where=f"livegrid jumpscript {name!r}")
 
 
 def grid_jumpscripts(gid: int = 1) -> list[dict[str, Any]]:

@@ -36,9 +36,9 @@ import redis
 from .. import keys
 from ..compat import server_info
 from ..errors import JsAdminError
-from ._grid_node import Node, Shared, connect, schedule_cmd, store_pm_jumpscripts
+from ._grid_node import Node, Shared, connect, schedule_cmd
 from ._grid_scripts import ORGANIZATION, grid_jumpscripts
-from .encoding import ujson_or_json
+from .protocol import set_app_pids, store_jumpscripts
 from .scripts import load_demo_jumpscripts
 
 __all__ = ["Duration", "LiveGrid", "Scenario", "grid_scripts"]
@@ -349,7 +349,9 @@ class LiveGrid:
         for url, nids in by_url.items():
             client = connect(url)
             try:
-                store_pm_jumpscripts(client, shared.scripts)
+                pipe = client.pipeline(transaction=False)
+                store_jumpscripts(pipe, shared.scripts)
+                pipe.execute()
                 raw = client.get(keys.WORKER_JOBLASTID)
                 if raw is None or int(raw) > keys.JOBLASTID_CEILING:
                     client.set(keys.WORKER_JOBLASTID, 1)
@@ -507,5 +509,5 @@ def _app_register(client: redis.Redis, appname: str, pid: int) -> None:
     except (ValueError, TypeError):
         pids = []
     pids.append(pid)
-    client.hset(keys.APPLICATION, appname, ujson_or_json(pids))
+    set_app_pids(client, appname, pids)
 

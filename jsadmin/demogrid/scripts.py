@@ -2,7 +2,10 @@
 
 The sources live in ``jsadmin/demogrid/jumpscripts/<organization>/<name>.py``. They are parsed with
 :mod:`ast` (never executed) to read the module-level metadata, exactly the attributes the real
-``JumpscriptFactory`` reads with ``getattr(module, ...)``.
+``JumpscriptFactory`` reads with ``getattr(module, ...)``; an attribute a source leaves out takes
+the processmanager's default (:data:`jsadmin.domain.Jumpscript.DEFAULTS`), as in JumpScale.
+:func:`jumpscript_from_source` is the one parser of the demo grid: the live grid's own
+jumpscripts (:mod:`jsadmin.demogrid._grid_scripts`) go through it too.
 
 >>> scripts = load_demo_jumpscripts()
 >>> echo = next(s for s in scripts if s["name"] == "echo")
@@ -15,12 +18,16 @@ The sources live in ``jsadmin/demogrid/jumpscripts/<organization>/<name>.py``. T
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Any
 
 from ..domain import Jumpscript
 
-__all__ = ["JUMPSCRIPT_KEYS", "PM_JUMPSCRIPTS_DIR", "demo_jumpscripts_dir", "load_demo_jumpscripts", "parse_jumpscript"]
+__all__ = [
+    "JUMPSCRIPT_KEYS", "PM_JUMPSCRIPTS_DIR", "demo_jumpscripts_dir", "jumpscript_from_source",
+    "load_demo_jumpscripts", "parse_jumpscript", "py3_source",
+]
 
 PM_JUMPSCRIPTS_DIR = "/opt/jumpscale7/apps/processmanager/jumpscripts"
 """Where a processmanager extracts the jumpscripts it downloads from the AC (§6.9)."""
@@ -38,7 +45,20 @@ def demo_jumpscripts_dir() -> Path:
     return Path(__file__).with_name("jumpscripts")
 
 
-def _module_assignments(tree: ast.Module, path: Path) -> dict[str, Any]:
+_PY2_ASYNC = re.compile(r"^async(\s*=)", re.MULTILINE)
+
+
+def py3_source(source: str) -> str:
+    r"""A JumpScale 7 (Python 2) source made parseable by Python 3: ``async = x`` becomes
+    ``globals()["async"] = x`` (``async`` is a keyword in Python 3), the same attribute.
+
+    >>> py3_source("async = True\n")
+    'globals()["async"] = True\n'
+    """
+    return _PY2_ASYNC.sub(r'globals()["async"]\1', source)
+
+
+def _module_assignments(tree: ast.Module, path: str) -> dict[str, Any]:
     """Literal module-level assignments: ``x = <literal>`` and ``globals()["async"] = <literal>``."""
     found: dict[str, Any] = {}
     for node in tree.body:
@@ -66,6 +86,35 @@ def _module_assignments(tree: ast.Module, path: Path) -> dict[str, Any]:
     return found
 
 
+def jumpscript_from_source(
+    source: str, *, name: str, gid: int = 1, path: str | None = None, where: str | None = None
+) -> dict[str, Any]:
+    r"""The 20-key PM jumpscript dict of one source (Python 2 or 3 form), without executing it.
+
+    ``name`` is the file's stem (a module ``name`` overrides it); ``path`` is where the PM
+    would have extracted it (default ``<PM dir>/<organization>/<name>.py``); ``where`` names the
+    source in errors.
+
+    >>> d = jumpscript_from_source('descr = "x"\nasync = True\nqueue = "io"\ndef action():\n    pass\n', name="probe")
+    >>> d["async"], d["queue"], d["path"]
+    (True, 'io', '/opt/jumpscale7/apps/processmanager/jumpscripts/unknown/probe.py')
+    """
+    where = where or name
+    tree = ast.parse(py3_source(source), filename=where)
+    attrs = _module_assignments(tree, where)
+    if "descr" not in attrs:
+        raise ValueError(f"{where}: a jumpscript needs a module-level 'descr'")
+    if not any(isinstance(n, ast.FunctionDef) and n.name == "action" for n in tree.body):
+        raise ValueError(f"{where}: a jumpscript needs a module-level 'def action(...)'")
+    known = Jumpscript.attributes(attrs)
+    name = attrs.get("name", name)
+    organization = known.get("organization", Jumpscript.DEFAULTS["organization"])
+    return Jumpscript.pm(
+        name=name, descr=attrs["descr"], source=source,
+        path=path or f"{PM_JUMPSCRIPTS_DIR}/{organization}/{name}.py", gid=attrs.get("gid", gid), **known,
+    )
+
+
 def parse_jumpscript(path: Path, *, organization_dir: str | None = None, gid: int = 1) -> dict[str, Any]:
     """Build the 20-key PM jumpscript dict of one source file without executing it.
 
@@ -75,17 +124,10 @@ def parse_jumpscript(path: Path, *, organization_dir: str | None = None, gid: in
     >>> d["period"], d["roles"], d["category"]
     (300, ['master'], 'redis.cleanup')
     """
-    source = path.read_text(encoding="utf-8")
-    tree = ast.parse(source, filename=str(path))
-    attrs = _module_assignments(tree, path)
-    if "descr" not in attrs:
-        raise ValueError(f"{path}: a jumpscript needs a module-level 'descr'")
-    if not any(isinstance(n, ast.FunctionDef) and n.name == "action" for n in tree.body):
-        raise ValueError(f"{path}: a jumpscript needs a module-level 'def action(...)'")
     org_dir = organization_dir or path.parent.name
-    return Jumpscript.pm(
-        name=attrs.get("name", path.stem.lower()), descr=attrs["descr"], source=source,
-        path=f"{PM_JUMPSCRIPTS_DIR}/{org_dir}/{path.name}", gid=gid, **Jumpscript.attributes(attrs),
+    return jumpscript_from_source(
+        path.read_text(encoding="utf-8"), name=path.stem.lower(), gid=gid,
+        path=f"{PM_JUMPSCRIPTS_DIR}/{org_dir}/{path.name}", where=str(path),
     )
 
 

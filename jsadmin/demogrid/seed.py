@@ -6,8 +6,13 @@ every job state and every loosely typed job field shape of spec §4 and §8.3 ap
 by date (§8.8) sit next to current ones, and the three JSON dialects of §8.1 are used where the real
 code uses them. Nothing in the demo is malformed (malformed values live in ``tests/byteforms.py``).
 
-Everything is written in one MULTI/EXEC transaction, and the result only depends on ``now`` and
-``seed``: the same arguments give byte-identical Redis contents.
+The seed plays each job's history through the live grid's own write sequences
+(:mod:`jsadmin.demogrid.protocol`: scheduling, pickup, dispatch, completion, node-local jobs,
+jumpscript storage, heartbeats, worker registration and actions) and its ECO and log builders, so
+it holds what the live grid would have written; only the deliberate odd forms (documented keys,
+legacy shapes, copies caught in flight) are written as they are. Each key's family is the
+catalog's. Everything is written in one MULTI/EXEC transaction, and the result only depends on
+``now`` and ``seed``: the same arguments give byte-identical Redis contents.
 
 >>> import redis                                                  # doctest: +SKIP
 >>> counts = seed_demo(redis.Redis(port=9999), now=1_700_000_000)  # doctest: +SKIP
@@ -28,49 +33,18 @@ from typing import Any
 
 import redis
 
-from jsadmin import keys
+from jsadmin import catalog, keys
 from jsadmin.domain import Job
 
-from .encoding import cjson_dumps, pretty_dumps, py2_text, ujson_dumps, ujson_or_json
+from . import protocol
+from ._grid_eco import build_eco, log_record
+from .encoding import cjson_dumps, py2_text, ujson_dumps
 from .scripts import load_demo_jumpscripts
 
 __all__ = ["FAMILIES", "seed_demo"]
 
-FAMILIES = (
-    "jobs_last",
-    "jobs",
-    "command_queues",
-    "job_results",
-    "applications",
-    "healthcheck_lastcheck",
-    "healthcheck_monitoring",
-    "healthcheck_status",
-    "eco_incr",
-    "logs_incr",
-    "worker_joblastid",
-    "worker_jumpscriptlastid",
-    "jumpscripts_by_id",
-    "jumpscripts_by_name",
-    "worker_sessions",
-    "worker_watchdog",
-    "worker_heartbeat",
-    "worker_queues",
-    "worker_jobs",
-    "worker_returns",
-    "worker_inqueuetest",
-    "jumpscript_hashes",
-    "worker_registry",
-    "worker_actions",
-    "ecos",
-    "eco_queue",
-    "eco_secos",
-    "logs",
-    "health_status",
-    "processmanager_startuptime",
-    "alerts",
-    "eco_htime",
-)
-"""The family ids: the 31 of the brief plus ``eco_htime`` (``eco:htime``, the 300 s sweep time)."""
+FAMILIES = tuple(f.name for f in catalog.FAMILY_LIST)
+"""The families the seed fills: every family of the catalog (its 32 built-in ones)."""
 
 # Historic epochs for legacy data (spec §8.8).
 _JS6_2014_04 = 1_396_800_000  # healthcheck:status / lastcheck (2014-03-26 .. 2014-04-06)
@@ -97,42 +71,54 @@ _ECHO_MESSAGES = (
 
 
 class _Writer:
-    """Buffers Redis commands per family so the transaction can start with one DEL of every key."""
+    """A buffered :class:`~jsadmin.demogrid.protocol.Commands`: the whole grid goes in one MULTI/EXEC
+    that starts with one DEL of every key written. A key's family is the catalog's
+    (:func:`jsadmin.catalog.classify`); with ``expire=False`` TTLs are left out."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, expire: bool) -> None:
+        self.ttls = expire
         self.commands: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
-        self.family_keys: dict[str, set[str]] = {family: set() for family in FAMILIES}
+        self.family_keys: dict[str, set[str]] = {}
         self.order: list[str] = []
 
-    def _touch(self, family: str, key: str) -> None:
-        if family not in self.family_keys:
-            raise KeyError(f"unknown family {family!r}")
-        if key not in self.family_keys[family]:
+    def _write(self, command: str, key: str, *args: Any, **kwargs: Any) -> None:
+        family = catalog.classify(key)
+        if family is None:
+            raise ValueError(f"the seed wrote {key!r}, a key of no family in the catalog")
+        if key not in self.family_keys.setdefault(family, set()):
             self.family_keys[family].add(key)
             self.order.append(key)
+        self.commands.append((command, (key, *args), kwargs))
 
-    def hset(self, family: str, key: str, field: str | bytes, value: bytes) -> None:
-        self._touch(family, key)
-        self.commands.append(("hset", (key, field, value), {}))
+    def hset(self, name: str, key: Any, value: Any) -> None:
+        self._write("hset", name, key, value)
 
-    def rpush(self, family: str, key: str, *values: bytes) -> None:
-        self._touch(family, key)
-        self.commands.append(("rpush", (key, *values), {}))
+    def rpush(self, name: str, *values: Any) -> None:
+        self._write("rpush", name, *values)
 
-    def lpush(self, family: str, key: str, *values: bytes) -> None:
-        self._touch(family, key)
-        self.commands.append(("lpush", (key, *values), {}))
+    def lpush(self, name: str, *values: Any) -> None:
+        self._write("lpush", name, *values)
 
-    def sadd(self, family: str, key: str, *members: bytes) -> None:
-        self._touch(family, key)
-        self.commands.append(("sadd", (key, *members), {}))
+    def sadd(self, name: str, *values: Any) -> None:
+        self._write("sadd", name, *values)
 
-    def set(self, family: str, key: str, value: bytes, ex: int | None = None) -> None:
-        self._touch(family, key)
-        self.commands.append(("set", (key, value), {"ex": ex} if ex else {}))
+    def set(self, name: str, value: Any, ex: Any = None) -> None:
+        self._write("set", name, value, **({"ex": ex} if ex and self.ttls else {}))
 
-    def expire(self, key: str, seconds: int) -> None:
-        self.commands.append(("expire", (key, seconds), {}))
+    def hdel(self, name: str, *fields: Any) -> None:
+        self.commands.append(("hdel", (name, *fields), {}))
+
+    def delete(self, *names: Any) -> None:
+        self.commands.append(("delete", names, {}))
+        for found in self.family_keys.values():
+            found.difference_update(names)  # still in the DEL of every key written, in ``order``
+
+    def expire(self, name: str, time: Any) -> None:
+        if self.ttls:
+            self.commands.append(("expire", (name, time), {}))
+
+    def wrote(self, key: str) -> bool:
+        return any(key in found for found in self.family_keys.values())
 
     def execute(self, client: redis.Redis) -> None:
         pipe = client.pipeline(transaction=True)
@@ -143,7 +129,7 @@ class _Writer:
         pipe.execute()
 
     def counts(self) -> dict[str, int]:
-        return {family: len(found) for family, found in self.family_keys.items()}
+        return {f.name: len(self.family_keys.get(f.name, ())) for f in catalog.FAMILY_LIST}
 
 
 class _Seeder:
@@ -155,8 +141,7 @@ class _Seeder:
         self.now_i = int(now)
         self.gid = gid
         self.jobs = jobs
-        self.expire = expire
-        self.w = _Writer()
+        self.w = _Writer(expire=expire)
         self.nids = list(range(1, nodes + 2))  # nid 1 is the master
         self.node_roles = {nid: self._roles_of(nid) for nid in self.nids}
         self.scripts = load_demo_jumpscripts(gid=gid)
@@ -295,8 +280,10 @@ class _Seeder:
         data: Any = None,
         tags: str = "",
     ) -> dict[str, Any]:
-        text = f"{self.gid}_{nid}_{category or errormessage}_{level}_{funcname}_{funcfilename}_{appname}_{eco_type}"
-        uniquekey = hashlib.md5(text.encode("utf-8")).hexdigest()
+        obj = build_eco(
+            errormessage, category=category, gid=self.gid, nid=nid, appname=appname, level=level, jid=jid,
+            code=code, tags=tags, type_=eco_type, now=epoch, where=(funcname, funcfilename, 24 if funcfilename else ""),
+        )
         backtrace = "~ ".join(
             [
                 "Traceback (most recent call last):",
@@ -306,40 +293,14 @@ class _Seeder:
                 f"{exception[0] if exception else 'Error'}: {errormessage}",
             ]
         )
-        obj: dict[str, Any] = {
-            "guid": str(uuid.UUID(hex=uniquekey)),
-            "uniquekey": uniquekey,
-            "gid": self.gid,
-            "nid": nid,
-            "pid": 0,
-            "aid": 0,
-            "jid": jid,
-            "masterjid": 0,
-            "appname": appname,
-            "category": category,
-            "level": level,
-            "type": eco_type,
-            "state": "NEW",
-            "errormessage": errormessage,
-            "errormessagePub": errormessage,
-            "code": code,
-            "funcname": funcname,
-            "funcfilename": funcfilename,
-            "funclinenr": 24 if funcfilename else "",
-            "backtrace": backtrace,
-            "backtraceDetailed": backtrace.replace("~ ", "\n") + "\n\nlocals: {'args': {}}",
-            "data": data,
-            "tags": tags,
-            "epoch": epoch,
-            "lasttime": epoch,
-            "closetime": 0,
-            "occurrences": 1,
-            "pushtime": epoch,
-            "noreraise": False,
-            "exceptionclassname": exception[0] if exception else None,
-            "exceptioninfo": json.dumps({"message": errormessage}) if exception else "",
-            "exceptionmodule": exception[1] if exception else None,
-        }
+        obj.update(  # what a Python 2 worker's exception gives, without raising one here
+            aid=0, data=data, backtrace=backtrace,
+            backtraceDetailed=backtrace.replace("~ ", "\n") + "\n\nlocals: {'args': {}}",
+            exceptionclassname=exception[0] if exception else None,
+            exceptioninfo=json.dumps({"message": errormessage}) if exception else "",
+            exceptionmodule=exception[1] if exception else None,
+        )
+        obj.update(lasttime=epoch, occurrences=1, pushtime=epoch)  # eco.lua: a first occurrence
         self.ecos.append(obj)
         return obj
 
@@ -417,11 +378,14 @@ class _Seeder:
     def legacy_script_id(self, script: dict[str, Any]) -> int:
         return 11 + [s["name"] for s in self.scripts].index(script["name"]) * 3
 
-    def pick_up(self, job: dict[str, Any], nid: int) -> dict[str, Any]:
-        """AC getWork + PM dispatch: STARTED, nid set, achost added."""
+    def pick_up(self, job: dict[str, Any], nid: int, *, write: bool = False) -> dict[str, Any]:
+        """AC getWork + PM dispatch: STARTED, nid set, achost added. ``write``: the AC's writes of
+        the pickup too (:func:`~jsadmin.demogrid.protocol.pickup`), for a job whose history the
+        seed plays; without, only the state a copy of it shows (an old or odd copy)."""
         job = dict(job)
-        job["nid"] = nid
-        job["state"] = "STARTED"
+        if write:
+            protocol.pickup(self.w, job, nid)
+        job.update(nid=nid, state="STARTED")
         job["achost"] = _ACHOST
         return job
 
@@ -477,23 +441,18 @@ class _Seeder:
 
     def seed_jumpscripts(self) -> list[dict[str, Any]]:
         w = self.w
-        for script in self.scripts:
-            raw = ujson_dumps(script)
-            w.hset("jumpscripts_by_name", keys.JUMPSCRIPTS_BY_NAME, keys.jumpscript_name_field(script["organization"], script["name"]), raw)
-            # at HEAD every PM-loaded script lands on field "None": the hash collapses to the last one
-            w.hset("jumpscripts_by_id", keys.JUMPSCRIPTS_BY_ID, py2_text(script["id"]), raw)
+        # at HEAD every PM-loaded script lands on field "None": the hash collapses to the last one
+        protocol.store_jumpscripts(w, self.scripts)
         # pre-2018-06 entries: OSIS integer ids, still present because old entries are never removed
         for script in self.scripts[:4]:
             old = dict(script, id=self.legacy_script_id(script), version="0.9")
-            w.hset("jumpscripts_by_id", keys.JUMPSCRIPTS_BY_ID, py2_text(old["id"]), ujson_dumps(old))
+            w.hset(keys.JUMPSCRIPTS_BY_ID, py2_text(old["id"]), ujson_dumps(old))
         retired = dict(self.by_name["echo"], name="oldping", id=7, descr="Retired ping (kept: stale scripts persist)\n")
         retired["source"] = retired["source"].replace("return msg", 'return "pong"')
         retired["path"] = f"{retired['path'].rsplit('/', 1)[0]}/oldping.py"
-        w.hset("jumpscripts_by_id", keys.JUMPSCRIPTS_BY_ID, b"7", ujson_dumps(retired))
-        w.hset("jumpscripts_by_name", keys.JUMPSCRIPTS_BY_NAME, keys.jumpscript_name_field("jumpscale", "oldping"), ujson_dumps(retired))
-        # after a hot reload the stored path is null (§5.4)
-        reloaded = dict(self.by_name["flaky"], path=None)
-        w.hset("jumpscripts_by_name", keys.JUMPSCRIPTS_BY_NAME, keys.jumpscript_name_field("demo", "flaky"), ujson_dumps(reloaded))
+        protocol.store_jumpscripts(w, [retired])
+        # a hot reload (jumpscripts.loadJumpscript, §6.9.3) stores it again with a null path
+        protocol.store_jumpscripts(w, [dict(self.by_name["flaky"], path=None)])
 
         # execFunction: a different key set, ids >= 1000001, md5 of the source in jumpscripthashes
         functions = [
@@ -521,12 +480,12 @@ class _Seeder:
                 "timeout": None,
             }
             raw = ujson_dumps(obj)
-            w.hset("jumpscripts_by_id", keys.JUMPSCRIPTS_BY_ID, py2_text(last), raw)
+            w.hset(keys.JUMPSCRIPTS_BY_ID, py2_text(last), raw)
             if org and name:
-                w.hset("jumpscripts_by_name", keys.JUMPSCRIPTS_BY_NAME, keys.jumpscript_name_field(org, name), raw)
-            w.hset("jumpscript_hashes", keys.JUMPSCRIPT_HASHES, hashlib.md5(source.encode()).hexdigest(), py2_text(last))
+                w.hset(keys.JUMPSCRIPTS_BY_NAME, keys.jumpscript_name_field(org, name), raw)
+            w.hset(keys.JUMPSCRIPT_HASHES, hashlib.md5(source.encode()).hexdigest(), py2_text(last))
             exec_functions.append(obj)
-        w.set("worker_jumpscriptlastid", keys.JUMPSCRIPT_LASTID, py2_text(last))
+        w.set(keys.JUMPSCRIPT_LASTID, py2_text(last))
         return exec_functions
 
     def seed_command_queues(self, count: int) -> None:
@@ -549,27 +508,22 @@ class _Seeder:
                 nid = self.nid_choice()
                 job = self.ac_job(script, t_create=t_create, nid=nid, tags=["demo", "batch-7"] if roll > 0.9 else None)
                 target = nid
-            raw = self.job_bytes(job)
             documented = index % 12 == 1 and job["nid"] is not None
-            key = f"{keys.DOC_COMMAND_QUEUE_PREFIX}{self.gid}:{target}" if documented else keys.command_queue(self.gid, target)
-            w.hset("jobs", keys.jobs(self.gid), job["guid"], raw)
-            w.rpush("command_queues", key, raw)
+            protocol.schedule(w, job, target, queue_key=f"{keys.DOC_COMMAND_QUEUE_PREFIX}{self.gid}:{target}" if documented else None)
         # AC-internal commands (jscriptid 0, gid/nid as strings, queue "internal")
         for nid in self.nids[:3]:
             job = self.ac_job(
                 None, t_create=self.now_i - 3, nid=nid, gid_text=True, category="pm", cmd="reloadjumpscripts",
                 args={}, queue="internal", jscriptid=0, wait=False, sessionid=False,
             )
-            w.hset("jobs", keys.jobs(self.gid), job["guid"], self.job_bytes(job))
-            w.rpush("command_queues", keys.command_queue(self.gid, nid), self.job_bytes(job))
+            protocol.schedule(w, job, nid)
         # hot reload: loadJumpscript embeds the whole jumpscript dict (large args)
         for nid in self.nids[-2:]:
             job = self.ac_job(
                 None, t_create=self.now_i - 2, nid=nid, gid_text=True, category="jumpscripts", cmd="loadJumpscript",
                 args={"jumpscript": dict(self.by_name["flaky"])}, queue="internal", jscriptid=0, wait=False, sessionid=False,
             )
-            w.hset("jobs", keys.jobs(self.gid), job["guid"], self.job_bytes(job))
-            w.rpush("command_queues", keys.command_queue(self.gid, nid), self.job_bytes(job))
+            protocol.schedule(w, job, nid)
 
     def seed_special_ac_jobs(self) -> None:
         """NOWORK, AC wait TIMEOUT, brief final copies and legacy entries in jobs:<gid>."""
@@ -580,7 +534,7 @@ class _Seeder:
             job["state"] = "NOWORK"
             if role is None:
                 job["roles"] = [None]
-            w.hset("jobs", jobs_key, job["guid"], self.job_bytes(job))
+            w.hset(jobs_key, job["guid"], self.job_bytes(job))
         for index in range(4):
             script = rng.choice([self.by_name["sleep"], self.by_name["backup_dirs"], self.by_name["exec"]])
             role_job = index % 2 == 1
@@ -589,7 +543,7 @@ class _Seeder:
             job.update(state="TIMEOUT", resultcode=1)
             if role_job:
                 job["nid"] = 0  # role jobs get nid 0 on an AC wait timeout
-            w.hset("jobs", jobs_key, job["guid"], self.job_bytes(job))
+            w.hset(jobs_key, job["guid"], self.job_bytes(job))
         for state in ("OK", "ERROR"):
             script = self.by_name["echo"] if state == "OK" else self.by_name["flaky"]
             nid = self.nid_choice()
@@ -600,7 +554,7 @@ class _Seeder:
             else:
                 job = self.run(job, state="ERROR", result=None, resultcode=1)
                 job["result"] = self.job_eco(job, script, "flaky failure (draw 0.112 < failrate 0.300)", int(job["timeStop"]))
-            w.hset("jobs", jobs_key, job["guid"], self.job_bytes(job))
+            w.hset(jobs_key, job["guid"], self.job_bytes(job))
         # legacy entries from before the upgrade: no tags (2017) and no timeCreate either (2015)
         for era, base in (("2017", _JS7_2017_03), ("2015", _JS7_2015_06)):
             for _ in range(2):
@@ -608,13 +562,13 @@ class _Seeder:
                 nid = self.nid_choice()
                 job = self.ac_job(script, t_create=base + rng.randrange(86_400), nid=nid, era=era, wait=False)
                 job = self.pick_up(job, nid)
-                w.hset("jobs", jobs_key, job["guid"], self.job_bytes(job))
+                w.hset(jobs_key, job["guid"], self.job_bytes(job))
         # a node-local job reported to the AC because it failed (§4.5): 40-hex guid, internal true
         script = self.by_name["diskusage"]
         job = self.local_job(script, nid=self.nids[-1], t_create=self.now_i - 40)
         job = self.run(job, state="ERROR", result=None, resultcode=1)
         job["result"] = self.job_eco(job, script, "[Errno 2] No such file or directory: '/opt/jumpscale7/var'", int(job["timeStop"]))
-        w.hset("jobs", jobs_key, job["guid"], self.job_bytes(job))
+        w.hset(jobs_key, job["guid"], self.job_bytes(job))
 
     def seed_results(self, count: int) -> None:
         """Final jobs in queues:jobqueue:<guid> (wait=true), and a few in the documented jobqueue:<guid>."""
@@ -624,15 +578,22 @@ class _Seeder:
             roll = rng.random()
             nid = self.nid_choice()
             t_create = self.now_i - rng.randrange(1, 55)
+            documented = index % 10 == 3  # a result in the documented jobqueue:<guid> form: written as is
+            worker = False
             if index < 6:  # one PM internal command per RPC return code "1".."6"
-                job = self.internal_result(nid, t_create, index)
+                job = self.internal_result(nid, t_create, index, write=not documented)
             elif roll < 0.1 or index == 6:
                 script = self.by_name["info"]  # PM in-process: float timeStop, resultcode null
-                job = self.pick_up(self.ac_job(script, t_create=t_create, nid=nid, wait=True), nid)
+                job = self.pick_up(self.ac_job(script, t_create=t_create, nid=nid, wait=True), nid, write=not documented)
                 job = self.run(job, state="OK", result=self.ok_result("info", {}, 0), resultcode=None, in_process=True)
             else:
+                worker = True
                 script = self.by_name["echo"] if index == 7 else rng.choice(worker_scripts)
-                job = self.worker_copy(self.pick_up(self.ac_job(script, t_create=t_create, nid=nid, wait=True), nid))
+                job = self.pick_up(self.ac_job(script, t_create=t_create, nid=nid, wait=True), nid, write=not documented)
+                if documented:
+                    job = self.worker_copy(job)
+                else:
+                    protocol.dispatch_to_worker(w, job, popped=True)  # a worker took it and ran it
                 if index == 7:
                     roll = 0.5
                 if (script["name"] == "flaky" and roll < 0.75) or roll > 0.93:
@@ -645,12 +606,18 @@ class _Seeder:
                 else:
                     job = self.run(job, state="OK", result=None, resultcode=0)
                     job["result"] = self.ok_result(script["name"], job["args"], 0)
-            key = f"{keys.DOC_JOBQUEUE_PREFIX}{job['guid']}" if index % 10 == 3 else keys.jobqueue(job["guid"])
-            w.rpush("job_results", key, self.job_bytes(job))
-            if self.expire:
+            if documented:
+                key = f"{keys.DOC_JOBQUEUE_PREFIX}{job['guid']}"
+                w.rpush(key, self.job_bytes(job))
                 w.expire(key, keys.JOBQUEUE_TTL)
+            elif worker:  # the worker reports (its copy expires or goes), the AC pushes the result
+                if protocol.worker_complete(w, job, job["timeStop"]):
+                    protocol.notify_work_completed(w, job)
+                protocol.worker_forget(w, job)
+            else:  # the PM reports what it ran itself
+                protocol.notify_work_completed(w, job)
 
-    def internal_result(self, nid: int, t_create: int, index: int) -> dict[str, Any]:
+    def internal_result(self, nid: int, t_create: int, index: int, *, write: bool = True) -> dict[str, Any]:
         """PM internal commands: string resultcodes "1".."6"; RPC-proxy jobs carry jscriptid "<cat>_<cmd>"."""
         code = str(1 + index % 6)
         category, cmd = [("pm", "getStatus"), ("worker", "getQueuedJobs"), ("process", "list"), ("agent", "nosuch"), ("stats", "get"), ("pm", "ping")][index % 6]
@@ -658,7 +625,7 @@ class _Seeder:
             None, t_create=t_create, nid=nid, category=category, cmd=cmd, args={"queue": "default"} if category == "worker" else {},
             queue="internal", wait=True, jscriptid=f"{category}_{cmd}", gid_text=index % 4 == 0,
         )
-        job = self.pick_up(job, nid)
+        job = self.pick_up(job, nid, write=write)
         job["state"] = "OK" if code == "1" else "ERROR"
         job["resultcode"] = code
         if code == "1":
@@ -676,7 +643,6 @@ class _Seeder:
         """Worker queues (pretty), workers:jobs:<id> copies, returns, inqueuetest and the legacy forms."""
         w, rng = self.w, self.rng
         worker_scripts = [s for s in self.scripts if (s["async"] or s["queue"]) and s["name"] != "cleanupredisac"]
-        jobs_key = keys.jobs(self.gid)
         for index in range(started):
             # the first two pin raw UTF-8 in the pretty form and the io queue (queues:system)
             script = (self.by_name["echo"], self.by_name["diskusage"])[index] if index < 2 else rng.choice(worker_scripts)
@@ -684,32 +650,29 @@ class _Seeder:
             queue = _CUSTOM_QUEUE if index % 9 == 4 else None
             args = {"msg": "déploiement terminé /opt"} if index == 0 else None
             job = self.ac_job(script, t_create=self.now_i - rng.randrange(1, 120), nid=nid, queue=queue, args=args)
-            job = self.worker_copy(self.pick_up(job, nid))
-            if job["log"] or job["wait"]:
-                w.hset("jobs", jobs_key, job["guid"], self.job_bytes(job))
-            w.set("worker_jobs", keys.worker_job(job["id"]), self.job_bytes(job))
-            if index % 3 != 2:  # the rest are running: popped from the worker queue already
-                w.rpush("worker_queues", keys.worker_queue(job["queue"]), pretty_dumps(job))
+            job = self.pick_up(job, nid, write=True)
+            # every third is running: popped from the worker queue already
+            protocol.dispatch_to_worker(w, job, popped=index % 3 == 2)
         # a deployment without ujson (§8.9): stdlib json, and NaN in a caller-supplied value
         script = self.by_name["exec"]
         nid = self.nid_choice()
-        job = self.worker_copy(self.pick_up(self.ac_job(script, t_create=self.now_i - 7, nid=nid, tags={"budget": math.nan, "owner": "ops"}), nid))
-        w.set("worker_jobs", keys.worker_job(job["id"]), ujson_or_json(job))
-        w.rpush("worker_queues", keys.worker_queue(job["queue"]), pretty_dumps(job))
+        job = self.pick_up(self.ac_job(script, t_create=self.now_i - 7, nid=nid, tags={"budget": math.nan, "owner": "ops"}), nid)
+        protocol.dispatch_to_worker(w, job)
 
         # AC jobs that never finished (stay forever) and failed ones (EXPIRE 60)
         for index in range(stuck):
             script = rng.choice(worker_scripts)
             nid = self.nid_choice()
             days = rng.randrange(1, 40)
-            job = self.worker_copy(self.pick_up(self.ac_job(script, t_create=self.now_i - days * 86_400 - rng.randrange(86_400), nid=nid), nid))
-            if index % 3 == 0:
+            job = self.pick_up(self.ac_job(script, t_create=self.now_i - days * 86_400 - rng.randrange(86_400), nid=nid), nid)
+            if index % 3 == 0:  # its worker died mid-job: the final copy, caught before its 60 s ran out
+                job = self.worker_copy(job)
                 job["timeCreate"] = self.now_i - 30
                 job = self.run(job, state="ERROR", result=None, resultcode=1)
                 job["result"] = self.job_eco(job, script, "worker crashed: MemoryError", int(job["timeStop"]))
-                w.set("worker_jobs", keys.worker_job(job["id"]), self.job_bytes(job), ex=60 if self.expire else None)
-            else:
-                w.set("worker_jobs", keys.worker_job(job["id"]), self.job_bytes(job))
+                w.set(keys.worker_job(job["id"]), self.job_bytes(job), ex=60)
+            else:  # taken by a worker that never reported
+                protocol.dispatch_to_worker(w, job, popped=True)
 
         # node-local periodic jobs (§4.5, §6.8)
         periodic = [s for s in self.scripts if s["period"] and s["async"]]
@@ -719,30 +682,25 @@ class _Seeder:
             legacy = index % 11 == 7
             exec_fn = exec_functions[index % len(exec_functions)] if index % 13 == 5 else None
             job = self.local_job(script, nid=nid, t_create=self.now_i - rng.randrange(0, 50), legacy=legacy, exec_function=exec_fn)
-            queue_key = keys.worker_queue(job["queue"])
             phase = index % 4
             if phase in (0, 1):  # queued
-                w.hset("worker_inqueuetest", keys.WORKER_INQUEUETEST, keys.inqueuetest_field(script["organization"], script["name"]), py2_text(job["timeCreate"]))
-                w.set("worker_jobs", keys.worker_job(job["id"]), self.job_bytes(job))
-                w.rpush("worker_queues", queue_key, pretty_dumps(job))
+                protocol.queue_local_job(w, job, script, job["timeCreate"])
             else:  # done: SET EX 60 + workers:return:<id>
                 if phase == 3 and script["name"] == "diskusage":
                     job = self.run(job, state="ERROR", result=None, resultcode=1)
                     job["result"] = self.job_eco(job, script, "disk /dev/sdb1 is 97% full", int(job["timeStop"]))
                 else:
                     job = self.run(job, state="OK", result=self.ok_result(script["name"], job["args"], 0), resultcode=0)
-                w.set("worker_jobs", keys.worker_job(job["id"]), self.job_bytes(job), ex=60 if self.expire else None)
-                stop = self.epoch_float(job["timeStop"] + rng.random() * 0.01)
-                w.rpush("worker_returns", keys.worker_return(job["id"]), py2_text(stop))
-                if self.expire:
-                    w.expire(keys.worker_return(job["id"]), 60)
+                if protocol.worker_complete(w, job, self.epoch_float(job["timeStop"] + rng.random() * 0.01)):
+                    protocol.notify_work_completed(w, job)
+                protocol.worker_forget(w, job)
         # RedisWorkerFactory.waitJob timeout: the colon-less key (bug), SET EX 60
         for _ in range(2):
             script = self.by_name["healthcheck_redis"]
             job = self.local_job(script, nid=self.nid_choice(), t_create=self.now_i - 45)
             job["state"] = "TIMEOUT"
-            w.set("worker_jobs", f"{keys.WORKER_JOBS_LEGACY_HASH}{job['id']}", self.job_bytes(job), ex=60 if self.expire else None)
-        w.set("worker_joblastid", keys.WORKER_JOBLASTID, py2_text(self.local_last_id))
+            w.set(f"{keys.WORKER_JOBS_LEGACY_HASH}{job['id']}", self.job_bytes(job), ex=60)
+        w.set(keys.WORKER_JOBLASTID, py2_text(self.local_last_id))
 
         # legacy workers:jobs hash (<= 2015-03-15): old shapes, no timeCreate, integer jscriptid
         for index in range(6):
@@ -754,25 +712,26 @@ class _Seeder:
                 job["timeStart"] = _JS7_2015_02 + index * 3600
             else:
                 job = self.worker_copy(self.pick_up(self.ac_job(script, t_create=_JS7_2015_02 + index * 3600, nid=nid, era="2015"), nid))
-            w.hset("worker_jobs", keys.WORKER_JOBS_LEGACY_HASH, py2_text(job["id"]), self.job_bytes(job))
+            w.hset(keys.WORKER_JOBS_LEGACY_HASH, py2_text(job["id"]), self.job_bytes(job))
 
     def seed_workers(self) -> None:
         """Heartbeats (some stale), registrations, action lists, application pids, start-up time."""
         w, rng = self.w, self.rng
         beats = {"default": 3, "io": 8, "hypervisor": 1500, "process": 2, _CUSTOM_QUEUE: 7200}
         for queue, age in beats.items():
-            w.hset("worker_heartbeat", keys.WORKER_HEARTBEAT, queue, py2_text(self.now_i - age - rng.randrange(3)))
+            protocol.heartbeat(w, queue, self.now_i - age - rng.randrange(3))
         live: dict[str, list[str]] = {}
         for queue in (*_WORKER_QUEUES, _CUSTOM_QUEUE):
             names = [self.uuid_text() for _ in range(_WORKERS_PER_QUEUE.get(queue, 1))]
             live[queue] = names
             dead = [self.uuid_text() for _ in range(1 if queue in ("default", "process") else 0)]
             for name in names + dead:
-                w.set("worker_registry", keys.worker_registry(queue, name), b"1")
+                protocol.register_worker(w, queue, name)
             for name in dead:  # lingering RESTART lists of workers that were respawned under a new name
-                w.lpush("worker_actions", keys.worker_action(queue, name), b"RESTART")
-        w.lpush("worker_actions", keys.worker_action("default", live["default"][0]), b"RELOAD")
-        w.lpush("worker_actions", keys.worker_action("process", live["process"][1]), b"RELOAD", b"RESTART")
+                protocol.push_action(w, queue, name, "RESTART")
+        protocol.push_action(w, "default", live["default"][0], "RELOAD")
+        for action in ("RELOAD", "RESTART"):
+            protocol.push_action(w, "process", live["process"][1], action)
         pid = 2100 + rng.randrange(400)
         apps: dict[str, list[int]] = {"jsagent": [pid], "jumpscale:agentcontroller": [pid - 40], "osis": [pid - 60]}
         for queue, names in live.items():
@@ -780,8 +739,8 @@ class _Seeder:
         apps["jumpscale:worker:" + _CUSTOM_QUEUE] = []  # its worker died: the list went empty
         apps["jsshell"] = [pid + 300, pid + 305]
         for name, pids in apps.items():
-            w.hset("applications", keys.APPLICATION, name, ujson_dumps(pids))
-        w.set("processmanager_startuptime", keys.PROCESSMANAGER_STARTUPTIME, py2_text(self.now_i - 2 * 86_400 - rng.randrange(3600)))
+            protocol.set_app_pids(w, name, pids)
+        w.set(keys.PROCESSMANAGER_STARTUPTIME, py2_text(self.now_i - 2 * 86_400 - rng.randrange(3600)))
 
     def seed_legacy(self) -> None:
         """JS6-era keys (§3.7, §5.1-5.3, §5.5, §5.8, §8.8)."""
@@ -789,15 +748,15 @@ class _Seeder:
         for index, queue in enumerate(("default", "default", "io", "hypervisor", "process")):
             name = f"worker_{queue}_{index % 2}"
             value = py2_text(0) if index == 3 else py2_text(_JS6_2014_05 + index * 11)
-            w.hset("worker_watchdog", keys.WORKER_WATCHDOG, name, value)
+            w.hset(keys.WORKER_WATCHDOG, name, value)
         for nid in self.nids[:3]:
             session = rng.randrange(1, 1_000_001)
             body = {"start": _JS6_2014_05 - 3600 * nid, "gid": self.gid, "nid": nid, "pid": 1800 + nid, "appname": "jumpscale:worker:default"}
-            w.hset("worker_sessions", keys.WORKER_SESSIONS, py2_text(session), ujson_dumps(body))
+            w.hset(keys.WORKER_SESSIONS, py2_text(session), ujson_dumps(body))
         checks = ["disks", "redis:9999", "redis:7768", "workers:worker_default_0", "workers:worker_io_0"]
         for index, check in enumerate(checks):
-            w.hset("healthcheck_status", keys.HEALTHCHECK_STATUS, check, py2_text(index != 2))
-            w.hset("healthcheck_lastcheck", keys.HEALTHCHECK_LASTCHECK, check, py2_text(_JS6_2014_04 + index * 60 + 0.123456 * (index + 1)))
+            w.hset(keys.HEALTHCHECK_STATUS, check, py2_text(index != 2))
+            w.hset(keys.HEALTHCHECK_LASTCHECK, check, py2_text(_JS6_2014_04 + index * 60 + 0.123456 * (index + 1)))
         results: dict[str, Any] = {}
         errors: dict[str, Any] = {}
         for nid in self.nids:
@@ -811,11 +770,11 @@ class _Seeder:
             if disk_state != "OK":
                 errors[str(nid)] = {"Disks": [{"errormessage": "disk / is 97% full (/dev/sda1)"}, results[str(nid)]["Disks"][0]]}
         errors[str(self.nids[-1])] = {"Heartbeat": [{"errormessage": "No heartbeat for 15 minutes"}]}
-        w.hset("healthcheck_monitoring", keys.HEALTHCHECK_MONITORING, "results", ujson_dumps(results))
-        w.hset("healthcheck_monitoring", keys.HEALTHCHECK_MONITORING, "errors", ujson_dumps(errors))
-        w.hset("healthcheck_monitoring", keys.HEALTHCHECK_MONITORING, "lastcheck", py2_text(_JS7_2015_09 + 0.12))
+        w.hset(keys.HEALTHCHECK_MONITORING, "results", ujson_dumps(results))
+        w.hset(keys.HEALTHCHECK_MONITORING, "errors", ujson_dumps(errors))
+        w.hset(keys.HEALTHCHECK_MONITORING, "lastcheck", py2_text(_JS7_2015_09 + 0.12))
         for nid in self.nids:
-            w.set("eco_incr", keys.eco_incr(self.gid, nid), py2_text(rng.randrange(5, 900)))
+            w.set(keys.eco_incr(self.gid, nid), py2_text(rng.randrange(5, 900)))
 
     def seed_logs(self, count: int) -> None:
         """queues:logs records (§5.7) and the logs:incr counters, current and legacy shapes (§5.8)."""
@@ -833,28 +792,18 @@ class _Seeder:
             level, category, message = templates[index % len(templates)]
             nid = self.nid_choice()
             guid = rng.choice(self.job_guids) if self.job_guids and index % 3 else ""
-            record = {
-                "message": message.format(guid=guid or "-", nid=nid).replace("\n", "/n"),
-                "level": level,
-                "category": category.replace(".", "_"),
-                "gid": self.gid,
-                "nid": nid,
-                "pid": 0,
-                "appname": "jumpscale:worker:default" if guid else "jsagent",
-                "tags": ("retry:1|step:2\nnode:" + str(nid)).replace("\n", "/n").replace("|", "/|") if index % 5 == 0 else "",
-                "jid": guid,
-                "parentjid": "",
-                "masterjid": "",
-                "epoch": self.now_i - (count - index) // 2,
-                "order": 0,
-                "private": 1 if index % 17 == 0 else 0,
-            }
-            w.rpush("logs", keys.LOGS_QUEUE, ujson_dumps(record))
+            record = log_record(
+                message.format(guid=guid or "-", nid=nid), category=category, gid=self.gid, nid=nid,
+                appname="jumpscale:worker:default" if guid else "jsagent", level=level, jid=guid,
+                tags="retry:1|step:2\nnode:" + str(nid) if index % 5 == 0 else "",
+                now=self.now_i - (count - index) // 2, private=index % 17 == 0,
+            )
+            w.rpush(keys.LOGS_QUEUE, record)
         for nid in self.nids:
-            w.set("logs_incr", keys.logs_incr(self.gid, nid), py2_text(rng.randrange(1000, 90_000)))
+            w.set(keys.logs_incr(self.gid, nid), py2_text(rng.randrange(1000, 90_000)))
         # legacy shapes (<= 2014-08): logs:incr:<gid>_<pid> and logs:incr:<gid>_<nid>_<epoch>
-        w.set("logs_incr", keys.logs_incr(self.gid, 4711), py2_text(321))
-        w.set("logs_incr", keys.logs_incr(self.gid, f"{self.nids[0]}_{_JS6_2014_04}"), py2_text(57))
+        w.set(keys.logs_incr(self.gid, 4711), py2_text(321))
+        w.set(keys.logs_incr(self.gid, f"{self.nids[0]}_{_JS6_2014_04}"), py2_text(57))
 
     def seed_ecos(self) -> None:
         """eco:objects (full cjson + ujson stubs), queues:eco and eco:secos (§5.6, §6.10)."""
@@ -881,26 +830,26 @@ class _Seeder:
             if phase == 0:  # processed: reduced stub (ujson, from loghandling)
                 stub = {"occurrences": 0, "epoch": obj["epoch"], "guid": obj["guid"], "lasttime": obj["lasttime"],
                         "pushtime": obj["pushtime"], "gid": obj["gid"], "nid": obj["nid"]}
-                w.hset("ecos", keys.ECO_OBJECTS, key, ujson_dumps(stub))
+                w.hset(keys.ECO_OBJECTS, key, ujson_dumps(stub))
                 continue
             if phase == 3:  # throttled repeat: pushed earlier, repeat went to eco:secos
                 obj = dict(obj, occurrences=obj["occurrences"] + 2 + rng.randrange(5), lasttime=obj["lasttime"] + 30)
-                w.sadd("eco_secos", keys.ECO_SECOS, key.encode())
+                w.sadd(keys.ECO_SECOS, key.encode())
             else:
-                w.rpush("eco_queue", keys.ECO_QUEUE, key.encode())
-            w.hset("ecos", keys.ECO_OBJECTS, key, cjson_dumps(obj))
-        w.set("eco_htime", keys.ECO_HTIME, py2_text(self.now_i - rng.randrange(1, 300)))
+                w.rpush(keys.ECO_QUEUE, key.encode())
+            w.hset(keys.ECO_OBJECTS, key, cjson_dumps(obj))
+        w.set(keys.ECO_HTIME, py2_text(self.now_i - rng.randrange(1, 300)))
         # make sure both lists exist even for tiny seeds
-        if keys.ECO_SECOS not in self.w.family_keys["eco_secos"]:
+        if not self.w.wrote(keys.ECO_SECOS):
             key = next(iter(seen))
-            w.sadd("eco_secos", keys.ECO_SECOS, key.encode())
+            w.sadd(keys.ECO_SECOS, key.encode())
 
     def seed_master(self) -> None:
         w = self.w
-        w.hset("jobs_last", keys.JOBS_LAST, str(self.gid), py2_text(self.ac_last_id))
-        w.set("health_status", keys.HEALTH_STATUS, b"ERROR", ex=300 if self.expire else None)
+        w.hset(keys.JOBS_LAST, str(self.gid), py2_text(self.ac_last_id))
+        w.set(keys.HEALTH_STATUS, b"ERROR", ex=300)
         for _ in range(5):
-            w.rpush("alerts", keys.ALERTS, self.uuid_text().encode())
+            w.rpush(keys.ALERTS, self.uuid_text().encode())
 
 
 def seed_demo(

@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 import pandas as pd
 import redis
 
-from .. import keys
+from .. import catalog, keys
 from ..domain import JobState
 from ..errors import (
     PartialWriteError,
@@ -56,11 +56,6 @@ MAX_SCAN_ITEMS = 2_000_000
 SCAN_COUNT = 500
 REQUEUE_STATES = JobState.RETRYABLE
 UNDOABLE = ("cancel_jobs", "purge_queue", "delete_jobs", "cleanup_leftovers")
-LIST_PREFIXES = (
-    keys.COMMAND_QUEUE_PREFIX, keys.DOC_COMMAND_QUEUE_PREFIX, keys.WORKER_QUEUE_PREFIX,
-    keys.JOBQUEUE_PREFIX, keys.DOC_JOBQUEUE_PREFIX,
-)
-"""Every list key form the readers read jobs from (spec §3, both the real and documented forms)."""
 
 
 MAX_UNDO_ATTEMPTS = 16
@@ -162,17 +157,33 @@ def _guid_of(value: bytes) -> str | None:
     return guid if isinstance(guid, str) else None
 
 
+# Which keys may be touched is the catalog's to say: only keys of its job families
+# (:func:`jsadmin.catalog.job_family`), told apart by the Redis type the family declares.
+def _job_type(key: str) -> str | None:
+    """The declared Redis type of the job family ``key`` belongs to, else ``None``."""
+    fam = catalog.job_family(key)
+    return None if fam is None else fam.redis_type
+
+
 def _is_list_key(key: str) -> bool:
-    return key.startswith(LIST_PREFIXES) or key == keys.SYSTEM_QUEUE
+    """A list of jobs (command and worker queues, results), real or documented form (spec §3)."""
+    return _job_type(key) == "list"
+
+
+def _is_result_key(key: str) -> bool:
+    """A list of jobs that is no queue: a final copy pushed for a waiter (read with ``LINDEX 0``)."""
+    fam = catalog.job_family(key)
+    return fam is not None and fam.redis_type == "list" and fam.queue is None
 
 
 def _is_jobs_hash(key: str) -> bool:
-    return key.startswith(keys.JOBS_PREFIX) and key != keys.JOBS_LAST
+    """A hash of jobs by guid (``jobs:<gid>``)."""
+    return _job_type(key) == "hash"
 
 
 def _is_worker_job_key(key: str) -> bool:
     """``workers:jobs:<id>``, the colon-less ``workers:jobs<id>`` or the legacy hash ``workers:jobs``."""
-    return key.startswith(keys.WORKER_JOBS_LEGACY_HASH)
+    return _job_type(key) == "string"
 
 
 def scan_keys(client: redis.Redis, pattern: str) -> list[str]:
@@ -222,7 +233,7 @@ def find_in_lists(client: redis.Redis, list_keys: Iterable[str], guids: set[str]
 def find_in_jobs_hashes(client: redis.Redis, guids: set[str], gids: Iterable[int] = ()) -> dict[str, Found]:
     """Locate jobs by guid in ``jobs:<gid>`` hashes (given gids, else every ``jobs:*`` by SCAN)."""
     hash_keys = [keys.jobs(g) for g in gids] or [
-        k for k in scan_keys(client, keys.JOBS_PREFIX + "*") if _is_jobs_hash(k) and ":" not in k[len(keys.JOBS_PREFIX):]
+        k for k in scan_keys(client, keys.JOBS_PREFIX + "*") if _is_jobs_hash(k)
     ]
     found: dict[str, Found] = {}
     order = sorted(guids)
@@ -244,7 +255,9 @@ def find_in_jobs_hashes(client: redis.Redis, guids: set[str], gids: Iterable[int
 def _command_queue_keys(client: redis.Redis, gid: int | None) -> list[str]:
     """Command queues of a grid (every grid when ``gid`` is None), real and documented forms."""
     suffix = f"{gid}:*" if gid is not None else "*"
-    return scan_keys(client, keys.COMMAND_QUEUE_PREFIX + suffix) + scan_keys(client, keys.DOC_COMMAND_QUEUE_PREFIX + suffix)
+    globs = [g.removesuffix("*") + suffix for name, kind in catalog.queue_families().items() if kind == "command"
+             for g in catalog.family(name).globs]
+    return [k for g in globs for k in scan_keys(client, g)]
 
 
 def locate_queued(client: redis.Redis, rows: Sequence[Row]) -> tuple[list[Found], list[str]]:
@@ -617,7 +630,7 @@ def _read_row(client: redis.Redis, row: Row) -> bytes | None:
         return None
     if _is_jobs_hash(key) and row.field:
         return _bytes(client.hget(key, row.field))
-    if key.startswith((keys.JOBQUEUE_PREFIX, keys.DOC_JOBQUEUE_PREFIX)):
+    if _is_result_key(key):
         return _bytes(client.lindex(key, 0))
     if key == keys.WORKER_JOBS_LEGACY_HASH:
         return _bytes(client.hget(key, row.field)) if row.field else None

@@ -11,10 +11,7 @@ category = "backup.files"
 roles = ["storagenode"]
 queue = "hypervisor"
 period = "0 2 * * *"
-log = True
 timeout = 3600
-enable = True
-startatboot = False
 globals()["async"] = True
 
 

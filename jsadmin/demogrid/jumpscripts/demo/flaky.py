@@ -7,9 +7,7 @@ author = "jsadmin demo <demo@jumpscale.org>"
 license = "bsd"
 version = "0.3"
 category = "demo.flaky"
-roles = []
 queue = "default"
-log = True
 timeout = 60
 globals()["async"] = True
 

@@ -5,11 +5,8 @@ Echo a message back to the caller (utilisé pour les tests de bout en bout / end
 organization = "jumpscale"
 author = "jsadmin demo <demo@jumpscale.org>"
 license = "bsd"
-version = "1.0"
 category = "demo.echo"
-roles = []
 queue = "default"
-log = True
 timeout = 60
 globals()["async"] = True  # JumpScale 7 (Python 2) wrote `async = True`; `async` is a keyword in Python 3
 

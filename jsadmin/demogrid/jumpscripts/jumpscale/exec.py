@@ -5,11 +5,8 @@ Execute a shell command on the node and return [exitcode, stdout, stderr].
 organization = "jumpscale"
 author = "kristof@incubaid.com"
 license = "bsd"
-version = "1.0"
 category = "system.exec"
-roles = []
 queue = "process"
-log = True
 timeout = 600
 globals()["async"] = True
 

@@ -6,11 +6,7 @@ Not async and no queue: the processmanager runs it in-process.
 organization = "jumpscale"
 author = "jsadmin demo <demo@jumpscale.org>"
 license = "bsd"
-version = "1.0"
 category = "system.info"
-roles = []
-queue = ""
-log = True
 
 
 def action():

@@ -5,7 +5,6 @@ Node load average, sampled every minute (cron-style period) into the job result.
 organization = "jumpscale"
 author = "jsadmin demo <demo@jumpscale.org>"
 license = "bsd"
-version = "1.0"
 category = "monitor.stats"
 roles = ["node"]
 queue = "default"
@@ -13,7 +12,6 @@ period = 60
 order = 2
 log = False
 timeout = 10.0
-enable = True
 globals()["async"] = True
 
 

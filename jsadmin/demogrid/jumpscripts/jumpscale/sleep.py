@@ -7,7 +7,6 @@ author = "jsadmin demo <demo@jumpscale.org>"
 license = "bsd"
 version = "1.1"
 category = "demo.sleep"
-roles = []
 queue = "default"
 log = False
 timeout = 120

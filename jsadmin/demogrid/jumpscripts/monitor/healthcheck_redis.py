@@ -5,14 +5,12 @@ Check that the node's system Redis answers PING and report its memory use.
 organization = "monitor"
 author = "khamisr@codescalers.com"
 license = "bsd"
-version = "1.0"
 category = "monitor.healthcheck"
 roles = ["node"]
 queue = "process"
 period = 60
 log = False
 timeout = 30
-enable = True
 startatboot = True
 globals()["async"] = True
 

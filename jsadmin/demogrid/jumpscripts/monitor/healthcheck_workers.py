@@ -5,15 +5,12 @@ Check the worker heartbeats (workers:heartbeat) of the node: a queue silent for 
 organization = "monitor"
 author = "khamisr@codescalers.com"
 license = "bsd"
-version = "1.0"
 category = "monitor.healthcheck"
 roles = ["node"]
 queue = "process"
 period = 120
 log = False
 timeout = 30
-enable = True
-startatboot = False
 globals()["async"] = True
 
 

@@ -5,15 +5,11 @@ Remove finished jobs (OK/ERROR/TIMEOUT) from the agentcontroller job cache jobs:
 organization = "system"
 author = "deboeckj@codescalers.com"
 license = "bsd"
-version = "1.0"
 category = "redis.cleanup"
 roles = ["master"]
-queue = ""
 period = 300
 log = False
 timeout = 120
-enable = True
-startatboot = False
 globals()["async"] = True
 
 FINISHED = ("OK", "ERROR", "TIMEOUT")

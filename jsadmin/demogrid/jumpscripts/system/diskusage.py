@@ -5,14 +5,11 @@ Report disk usage of the given mount points (default: / and /tmp) in bytes and p
 organization = "system"
 author = "deboeckj@codescalers.com"
 license = "bsd"
-version = "1.0"
 category = "monitor.disk"
 roles = ["node"]
 queue = "io"
 period = 3600
-log = True
 timeout = 60
-enable = True
 startatboot = True
 globals()["async"] = True
 
