@@ -67,7 +67,7 @@ JUMPSCRIPT_COLUMNS: dict[str, str] = {
     "license": "string",
     "version": "string",
     "path": "string",
-    "source": "string",
+    "code": "string",
     "debug": "boolean",
     "lastrun": "datetime",
     "form": "category",
@@ -262,8 +262,8 @@ class Family:
 def _command_queue_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
     target = parts.get("target", "")
     return {"form": "real" if parts.get("form") else "documented",
-            "target_nid": target if target.isdigit() else None,
-            "target_role": None if target.isdigit() else target}
+            "key_nid": target if target.isdigit() else None,
+            "key_role": None if target.isdigit() else target}
 
 
 def _form_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
@@ -271,7 +271,7 @@ def _form_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
 
 
 def _worker_queue_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
-    return {"worker_queue": "io" if parts.get("system") else parts.get("worker_queue")}
+    return {"key_queue": "io" if parts.get("system") else parts.get("key_queue")}
 
 
 def _worker_job_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
@@ -293,6 +293,14 @@ def _derive_watchdog(cols: dict[str, list[Any]]) -> None:
 
 def _derive_field_id(cols: dict[str, list[Any]]) -> None:
     cols["field_id"] = [f if isinstance(f, str) and f.isdigit() else None for f in cols["field"]]
+    _derive_jumpscript(cols)
+
+
+def _derive_jumpscript(cols: dict[str, list[Any]]) -> None:
+    """``jumpscript`` = ``<organization>__<name>``, the identity JumpScale keys a jumpscript by."""
+    orgs, names = cols.get("organization", []), cols.get("name", [])
+    cols["jumpscript"] = [f"{o}__{n}" if isinstance(o, str) and o and isinstance(n, str) and n else None
+                          for o, n in zip(orgs, names)]
 
 
 def watchdog_queue(worker: str | None) -> str | None:
@@ -345,7 +353,7 @@ FAMILY_LIST: tuple[Family, ...] = (
         "the documented form has no 'queues:' prefix.",
         "job", JOB_COLUMNS,
         key_columns={"form": "category", "key_gid": "Int64", "target": "string",
-                     "target_nid": "Int64", "target_role": "string"},
+                     "key_nid": "Int64", "key_role": "string"},
         categories=_JOB_CATEGORIES,
         kind="job", job=JobCopy(stage=0, authority=1, final=False), queue="command", identity=("guid",),
         key_parts=_command_queue_parts,
@@ -370,9 +378,9 @@ FAMILY_LIST: tuple[Family, ...] = (
     Family(
         "worker_queues", "list", ("queues:workers:work:<q>", "queues:system"),
         ("queues:workers:work:*", keys.SYSTEM_QUEUE),
-        _re(r"queues:(?:workers:work:(?P<worker_queue>.+)|(?P<system>system))"), "current",
+        _re(r"queues:(?:workers:work:(?P<key_queue>.+)|(?P<system>system))"), "current",
         "Jobs waiting for a worker, as pretty JSON; queues:system is the real 'io' queue.",
-        "job", JOB_COLUMNS, key_columns={"worker_queue": "string"}, categories=_JOB_CATEGORIES,
+        "job", JOB_COLUMNS, key_columns={"key_queue": "string"}, categories=_JOB_CATEGORIES,
         kind="job", job=JobCopy(stage=2, authority=2, final=False), queue="worker", identity=("guid",),
         key_parts=_worker_queue_parts,
     ),
@@ -388,9 +396,9 @@ FAMILY_LIST: tuple[Family, ...] = (
     ),
     Family(
         "worker_returns", "list", ("workers:return:<id>",), (keys.WORKER_RETURN_PREFIX + "*",),
-        _re(_lit(keys.WORKER_RETURN_PREFIX) + r"(?P<key_id>\d+)"), "current",
+        _re(_lit(keys.WORKER_RETURN_PREFIX) + r"(?P<id>\d+)"), "current",
         "Completion times of node-local jobs (float epoch text, 60 s TTL).",
-        "epoch", {"returned": "datetime"}, key_columns={"key_id": "Int64"}, ttl=True,
+        "epoch", {"returned": "datetime"}, key_columns={"id": "Int64"}, ttl=True,
         kind="worker",
     ),
     _fixed("worker_joblastid", "string", keys.WORKER_JOBLASTID, "current",
@@ -401,13 +409,14 @@ FAMILY_LIST: tuple[Family, ...] = (
            "int", {"value": "Int64"}, kind="counter"),
     _fixed("worker_inqueuetest", "hash", keys.WORKER_INQUEUETEST, "current",
            "Periodic jumpscripts still queued (field <org>_<name>, value int epoch).",
-           "epoch", {"queued": "datetime"}, field_column="jumpscript", kind="jumpscript"),
+           "epoch", {"queued": "datetime"}, kind="jumpscript"),
     _fixed("jumpscripts_by_name", "hash", keys.JUMPSCRIPTS_BY_NAME, "current",
            "Jumpscript cache by <organization>__<name> (the workers' primary lookup).",
-           "jumpscript", JUMPSCRIPT_COLUMNS, categories={"form": ("pm", "execfunction")}, kind="jumpscript"),
+           "jumpscript", JUMPSCRIPT_COLUMNS, field_column="jumpscript", categories={"form": ("pm", "execfunction")},
+           kind="jumpscript"),
     _fixed("jumpscripts_by_id", "hash", keys.JUMPSCRIPTS_BY_ID, "current",
            "Jumpscript cache by id; field 'None' at HEAD, OSIS ids before 2018-06, >= 1000001 for execFunction.",
-           "jumpscript", {"field_id": "Int64", **JUMPSCRIPT_COLUMNS}, categories={"form": ("pm", "execfunction")},
+           "jumpscript", {"field_id": "Int64", "jumpscript": "string", **JUMPSCRIPT_COLUMNS}, categories={"form": ("pm", "execfunction")},
            kind="jumpscript", derive=_derive_field_id),
     _fixed("jumpscript_hashes", "hash", keys.JUMPSCRIPT_HASHES, "current", "md5 of execFunction sources -> jumpscript id.",
            "int", {"id": "Int64"}, field_column="md5", kind="jumpscript"),
@@ -456,11 +465,11 @@ FAMILY_LIST: tuple[Family, ...] = (
     Family(
         "logs_incr", "string", ("logs:incr:<gid>_<nid>", "logs:incr:<gid>_<pid> | <gid>_<nid>_<epoch> (legacy)"),
         (keys.LOGS_INCR_PREFIX + "*",),
-        _re(_lit(keys.LOGS_INCR_PREFIX) + r"(?P<key_gid>\d+)_(?P<key_node>\d+)(?:_(?P<key_epoch>\d+))?"),
+        _re(_lit(keys.LOGS_INCR_PREFIX) + r"(?P<gid>\d+)_(?P<nid>\d+)(?:_(?P<epoch>\d+))?"),
         "current",
         "Order of the last processed log per node (INCR).",
         "int", {"value": "Int64"},
-        key_columns={"key_gid": "Int64", "key_node": "Int64", "key_epoch": "datetime"},
+        key_columns={"gid": "Int64", "nid": "Int64", "epoch": "datetime"},
         kind="counter",
     ),
     _fixed("ecos", "hash", keys.ECO_OBJECTS, "current",
@@ -476,16 +485,30 @@ FAMILY_LIST: tuple[Family, ...] = (
            "epoch", {"swept": "datetime"}, kind="eco"),
     Family(
         "eco_incr", "string", ("eco:incr:<gid>_<nid> (legacy JS6)", "eco:incr (dead)"), ("eco:incr*",),
-        _re(r"eco:incr(?::(?P<key_gid>\d+)_(?P<key_node>\d+)(?:_(?P<key_epoch>\d+))?)?"), "legacy",
+        _re(r"eco:incr(?::(?P<gid>\d+)_(?P<nid>\d+)(?:_(?P<epoch>\d+))?)?"), "legacy",
         "JumpScale 6 ECO counters (until 2014-11); dead in JumpScale 7.",
         "int", {"value": "Int64"},
-        key_columns={"key_gid": "Int64", "key_node": "Int64", "key_epoch": "datetime"},
+        key_columns={"gid": "Int64", "nid": "Int64", "epoch": "datetime"},
         kind="counter",
     ),
 )
 
 FAMILIES: dict[str, Family] = {f.name: f for f in FAMILY_LIST}
 """Every known family by name."""
+
+_INCR_RENAMED = {"key_gid": "gid", "key_node": "nid", "key_epoch": "epoch"}
+RENAMED_COLUMNS: dict[str, dict[str, str]] = {
+    "command_queues": {"target_nid": "key_nid", "target_role": "key_role"},
+    "worker_queues": {"worker_queue": "key_queue"},
+    "worker_returns": {"key_id": "id"},
+    "worker_inqueuetest": {"jumpscript": "field"},
+    "jumpscripts_by_name": {"field": "jumpscript", "source": "code", "source_code": "code"},
+    "jumpscripts_by_id": {"source": "code", "source_code": "code"},
+    "logs_incr": _INCR_RENAMED,
+    "eco_incr": _INCR_RENAMED,
+}
+"""Columns renamed since jsadmin 0.x (old name -> current name), per family: snapshots taken by
+earlier versions are read back under the current names (see docs/COLUMNS.md)."""
 
 
 def _prefix_index(fams: tuple[Family, ...]) -> list[tuple[str, Family]]:

@@ -247,7 +247,7 @@ def test_the_dashboard_refreshes_itself(readonly: dict[str, Any]) -> None:
         )
         _screenshot(pg, "dash-04-new-job-appeared.png")
     finally:
-        writer.cancel_jobs(writer.load("command_queues", target_nid=77))
+        writer.cancel_jobs(writer.load("command_queues", key_nid=77))
         writer.redis.close()
 
 

@@ -148,7 +148,7 @@ class JumpscriptRegistry(Panel):
             raise ValueError(f"no jumpscript {organization}/{name} in workers:jumpscripts:name")
         row = hit.iloc[0].to_dict()
         meta = {k: row.get(k) for k in META_FIELDS if k in row}
-        source = row.get("source") if isinstance(row.get("source"), str) else ""
+        source = row.get("code") if isinstance(row.get("code"), str) else ""
         html = (render_records_html(f"{organization}/{name}", meta, cls="jsadmin-jumpscript")
                 + '<div class="jsadmin-source" style="max-height:320px;overflow:auto;font-size:12px">'
                 + highlight_python(source) + "</div>")
@@ -167,7 +167,7 @@ class JumpscriptRegistry(Panel):
             getattr(self, field).value = value if isinstance(value, str) else ""
         roles = row.get("roles")
         self.roles.value = ",".join(r for r in roles if r) if isinstance(roles, list) else ""
-        self.source.value = row.get("source") or ""
+        self.source.value = row.get("code") or ""
         self.replace.value = True
 
     def params(self) -> dict[str, Any]:
