@@ -637,3 +637,99 @@ def markdown_table() -> str:
         pats = "<br>".join(f"`{p}`" for p in fam.patterns)
         lines.append(f"| `{fam.name}` | {fam.redis_type} | {pats} | {fam.status} | {fam.description} |")
     return "\n".join(lines)
+
+
+COLUMN_NOTES: dict[str, str] = {
+    "key": "The Redis key the row was read from.",
+    "field": "The hash field, as JumpScale wrote it (for `worker_inqueuetest`: `<organization>_<name>`, "
+             "single underscore, which cannot be split back reliably).",
+    "position": "Index in the list (0 = head, the next to be popped).",
+    "member": "The set member.",
+    "ttl": "Seconds the key has left (`<NA>`: no expiry).",
+    "form": "Which key or value shape the row came in (`real`/`documented` key forms, `string`/`nocolon`/"
+            "`legacy_hash` worker copies, `pm`/`execfunction` jumpscripts).",
+    "gid": "Grid id: the value's when the value has one, else the key's or field's.",
+    "nid": "Node id: the value's when the value has one, else the key's.",
+    "key_gid": "The grid id in the key (`jobs:<gid>`, `...:queue:<gid>:...`); the job's own `gid` is the "
+               "`gid` column. They differ only for a job filed under another grid.",
+    "key_nid": "The node a command queue is for (`...:queue:<gid>:<nid>`); `<NA>` for role queues.",
+    "key_role": "The role a command queue is for (`...:queue:<gid>:<role>`); `<NA>` for node queues.",
+    "key_queue": "The worker queue in the key (`queues:system` is `io`); the job's own `queue` is the `queue` column.",
+    "key_guid": "The guid in the key (`queues:jobqueue:<guid>`); the job's own is `guid`.",
+    "key_id": "The job id in the key (`workers:jobs:<id>`); the job's own is `id`.",
+    "target": "The last part of a command queue key, as written: a node id or a role.",
+    "field_id": "The field as an integer jumpscript id (`<NA>` for the `None` field written at HEAD).",
+    "id": "Job id (job families, `worker_returns`) or jumpscript id (jumpscript families, `jumpscript_hashes`).",
+    "jumpscript": "The jumpscript, `<organization>__<name>`, as JumpScale keys `workers:jumpscripts:name` "
+                  "(for jobs: from `category`/`cmd`, legacy `jumpscript` + `<org>/<name>` folded in).",
+    "code": "Jumpscript: its Python code (the JSON `source` field); ECO: the JSON `code` field.",
+    "category": "Job: the jumpscript organization; jumpscript: its category; log/ECO: its category.",
+    "cmd": "The jumpscript name a job runs (legacy local jobs: `<organization>/<name>`).",
+    "role": "The first non-null of `roles` (derived).",
+    "queue": "A worker queue name (`default`, `io`, `process`, `hypervisor`, ...).",
+    "worker": "A worker process name (`worker_<queue>_<n>` in JumpScale 6).",
+    "heartbeat": "When the worker (queue) last looped.",
+    "looping": "Whether the JS6 worker ever looped (watchdog value not 0).",
+    "check": "A healthcheck name.",
+    "application": "A JumpScale application name.",
+    "session": "A JumpScale 6 worker session id.",
+    "md5": "The md5 of an `execFunction` jumpscript's code.",
+    "epoch": "When (log/ECO: the record's time; `logs_incr`/`eco_incr`: the legacy key's epoch part).",
+    "value": "The key's plain value.",
+    "state": "Job: `SCHEDULED STARTED OK ERROR TIMEOUT NOWORK`; ECO: `NEW ALERT CLOSED`; healthcheck: its state.",
+    "stub": "Whether the ECO is the 7-field stub left after processing.",
+    "npids": "How many pids the application lists (derived).",
+    "period_seconds": "`period` when it is a number of seconds, `<NA>` for a cron text (derived).",
+    "debug": "The `debug` flag, else whether the code holds `DEBUG NOW` (derived).",
+    "last_id": "The last job id handed out for the grid in `gid` (the hash field).",
+}
+"""What the columns mean where the name alone does not say it; every other column is the JSON field
+of the same name in the value (spec §4.2 jobs, §5.4 jumpscripts, §5.6 ECOs, §5.7 logs)."""
+
+
+def _column_origin(fam: Family, col: str) -> str:
+    if col == "key" or col in fam.key_columns:
+        return "key"
+    if col == (fam.field_column or "field") and "hash" in (fam.redis_type, *fam.also_types):
+        return "field"
+    if col in ("position", "member", "ttl") and col not in fam.value_columns:
+        return "list" if col == "position" else ("set" if col == "member" else "key")
+    return "value"
+
+
+_JSON_DECODERS = frozenset({"job", "jumpscript", "session", "eco", "log", "monitoring"})
+
+
+def columns_table() -> str:
+    """Every column name of every family, once: dtype, which families have it and from where
+    (``key``, ``field``, ``value``), and what it means (docs/COLUMNS.md is generated from this).
+
+    >>> columns_table().splitlines()[0]
+    '| column | dtype | families (from) | meaning |'
+    """
+    seen: dict[str, list[tuple[str, str, str]]] = {}
+    for fam in FAMILY_LIST:
+        for col, dtype in fam.columns.items():
+            seen.setdefault(col, []).append((fam.name, dtype, _column_origin(fam, col)))
+    job = set(job_families())
+    lines = ["| column | dtype | families (from) | meaning |", "|---|---|---|---|"]
+    for col, uses in seen.items():
+        dtypes = " ".join(dict.fromkeys(f"`{d}`" for _, d, _ in uses))
+        by_origin: dict[str, list[str]] = {}
+        for name, _, origin in uses:
+            by_origin.setdefault(origin, []).append(name)
+        parts = []
+        if len(uses) == len(FAMILY_LIST) and len(by_origin) == 1:
+            by_origin = {}
+            parts.append(f"every family ({origin})")
+        for origin, names in by_origin.items():
+            shown = [n for n in names if n not in job]
+            if job <= set(names):
+                shown.insert(0, "every job family")
+            else:
+                shown = names
+            parts.append(f"{', '.join(shown)} ({origin})")
+        json = any(FAMILIES[name].decoder in _JSON_DECODERS for name, _, _ in uses)
+        note = COLUMN_NOTES.get(col, "The value's JSON field of this name." if json else "The value, decoded.")
+        lines.append(f"| `{col}` | {dtypes} | {'; '.join(parts)} | {note} |")
+    return "\n".join(lines)

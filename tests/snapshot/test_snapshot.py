@@ -35,7 +35,7 @@ def test_admin_snapshot_round_trips_every_family_exactly(seeded: EmbeddedRedis, 
     assert str(jobs["timeCreate"].dtype).endswith(", UTC]")
     assert any(isinstance(a, dict) and a for a in jobs["args"])
     assert all(isinstance(r, list) for r in jobs["roles"])
-    assert "source" in snap.load("jumpscripts_by_name").columns  # the jumpscript code column
+    assert "code" in snap.load("jumpscripts_by_name").columns  # the jumpscript code column
     admin.close()
 
 
