@@ -81,7 +81,7 @@ from jsadmin.analytics.liveness import stuck_jobs
 stuck = stuck_jobs(admin.load_all())
 stuck = stuck[stuck["cmd"] == "check"]
 assert set(stuck["guid"]) == {j["guid"] for j in stranded}
-stuck[["guid", "cmd", "state", "nid", "age", "timeout", "source"]]
+stuck[["guid", "cmd", "state", "nid", "age", "timeout", "family"]]
 
 # %% [markdown]
 # ## 2. Requeue exactly those
