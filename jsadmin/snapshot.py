@@ -477,6 +477,7 @@ def _current_names(name: str, frame: pd.DataFrame, admin: bool) -> pd.DataFrame:
         frame.attrs = attrs
     fam = FAMILIES.get(name)
     if fam is not None and "jumpscript" in fam.columns and "jumpscript" not in frame.columns:
+        ident: list[str | None]
         if fam.kind == "job":
             ident = [jumpscript_id(c, m) for c, m in zip(_column(frame, "category"), _column(frame, "cmd"))]
         else:

@@ -178,6 +178,9 @@ def error_summary(
     ]
     if not parts:
         empty = pd.DataFrame({c: [] for c in ERROR_COLUMNS})
+        empty = empty.astype({"kind": "string", "category": "string", "jumpscript": "string", "nid": "Int64",
+                              "occurrences": "int64", "items": "int64", "first_seen": "datetime64[ns, UTC]",
+                              "last_seen": "datetime64[ns, UTC]", "message": "string", "why": "string"})
         empty["age"] = empty["age"].astype("timedelta64[ns]")
         empty["signal"] = pd.Categorical([], dtype=SIGNAL_DTYPE)
         return empty

@@ -256,6 +256,9 @@ def stuck_jobs(
     df = _pending(frames)
     if df.empty:
         empty = pd.DataFrame({c: [] for c in STUCK_COLUMNS})
+        empty = empty.astype({"guid": "string", "cmd": "string", "state": pd.CategoricalDtype(JobState.ALL),
+                              "nid": "Int64", "family": "string",
+                              "over": "float64", "why": "string"})
         empty["age"] = empty["age"].astype("timedelta64[ns]")
         empty["timeout"] = empty["timeout"].astype("timedelta64[ns]")
         empty["signal"] = pd.Categorical([], dtype=SIGNAL_DTYPE)

@@ -234,3 +234,14 @@ def test_health_checks_without_any_time_have_no_age_and_do_not_crash(r: redis.Re
     assert health["age"].dtype == "timedelta64[ns]"
     assert set(health["component"]) == {"disks", "health.status"}
     assert health.set_index("component").loc["disks", "signal"] == "leftover"
+
+
+def test_empty_error_and_stuck_frames_are_typed() -> None:
+    """Nothing failing and nothing stuck still gives the columns, in the dtypes a filled frame has."""
+    errors = error_summary({}, now=NOW)
+    assert list(errors.columns) and errors.empty
+    assert {c: str(t) for c, t in errors.dtypes.items() if c in ("kind", "jumpscript", "nid", "last_seen")} == {
+        "kind": "string", "jumpscript": "string", "nid": "Int64", "last_seen": "datetime64[ns, UTC]"}
+    stuck = stuck_jobs({}, now=NOW)
+    assert stuck.empty and str(stuck["family"].dtype) == "string" and str(stuck["nid"].dtype) == "Int64"
+    assert isinstance(stuck["state"].dtype, pd.CategoricalDtype)
