@@ -507,8 +507,8 @@ RENAMED_COLUMNS: dict[str, dict[str, str]] = {
     "logs_incr": _INCR_RENAMED,
     "eco_incr": _INCR_RENAMED,
 }
-"""Columns renamed since jsadmin 0.x (old name -> current name), per family: snapshots taken by
-earlier versions are read back under the current names (see docs/COLUMNS.md)."""
+"""Columns renamed by the one column vocabulary (old name -> current name), per family: snapshots
+taken by earlier versions are read back under the current names (see docs/COLUMNS.md)."""
 
 
 def _prefix_index(fams: tuple[Family, ...]) -> list[tuple[str, Family]]:
@@ -523,8 +523,8 @@ def register(fam: Family) -> Family:
     ``load_all``, snapshots, fleets and ``diff`` pick it up from the catalog with no other change.
 
     >>> fam = register(Family("uptime", "string", ("uptime:<nid>",), ("uptime:*",),
-    ...                       re.compile(r"uptime:(?P<key_nid>\d+)"), "current", "Boot time per node.",
-    ...                       "epoch", {"booted": "datetime"}, key_columns={"key_nid": "Int64"}))
+    ...                       re.compile(r"uptime:(?P<nid>\d+)"), "current", "Boot time per node.",
+    ...                       "epoch", {"booted": "datetime"}, key_columns={"nid": "Int64"}))
     >>> classify("uptime:3"), unregister("uptime").name
     ('uptime', 'uptime')
     """
