@@ -117,7 +117,7 @@ class Admin(LoadsFamilies, WritesMixin, AnalyticsMixin, SnapshotMixin):
         extra; nothing is decoded twice, see :mod:`jsadmin.backends`); polars frames carry no
         ``attrs``, so its problems are in :meth:`problems`.
 
-        >>> admin.load("command_queues", target_role="node")    # doctest: +SKIP
+        >>> admin.load("command_queues", key_role="node")    # doctest: +SKIP
         >>> admin.load("jobs", backend="polars").group_by("state").len()   # doctest: +SKIP
         """
         fam = family(name)

@@ -69,7 +69,7 @@ JUMPSCRIPT_COLUMNS: dict[str, str] = {
     "license": "string",
     "version": "string",
     "path": "string",
-    "source": "string",
+    "code": "string",
     "debug": "boolean",
     "lastrun": "datetime",
     "form": "category",
@@ -269,8 +269,8 @@ class Family:
 def _command_queue_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
     target = parts.get("target", "")
     return {"form": "real" if parts.get("form") else "documented",
-            "target_nid": target if target.isdigit() else None,
-            "target_role": None if target.isdigit() else target}
+            "key_nid": target if target.isdigit() else None,
+            "key_role": None if target.isdigit() else target}
 
 
 def _form_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
@@ -278,7 +278,7 @@ def _form_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
 
 
 def _worker_queue_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
-    return {"worker_queue": "io" if parts.get("system") else parts.get("worker_queue")}
+    return {"key_queue": "io" if parts.get("system") else parts.get("key_queue")}
 
 
 def _worker_job_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
@@ -300,6 +300,14 @@ def _derive_watchdog(cols: dict[str, list[Any]]) -> None:
 
 def _derive_field_id(cols: dict[str, list[Any]]) -> None:
     cols["field_id"] = [f if isinstance(f, str) and f.isdigit() else None for f in cols["field"]]
+    _derive_jumpscript(cols)
+
+
+def _derive_jumpscript(cols: dict[str, list[Any]]) -> None:
+    """``jumpscript`` = ``<organization>__<name>``, the identity JumpScale keys a jumpscript by."""
+    orgs, names = cols.get("organization", []), cols.get("name", [])
+    cols["jumpscript"] = [f"{o}__{n}" if isinstance(o, str) and o and isinstance(n, str) and n else None
+                          for o, n in zip(orgs, names)]
 
 
 def watchdog_queue(worker: str | None) -> str | None:
@@ -352,7 +360,7 @@ FAMILY_LIST: tuple[Family, ...] = (
         "the documented form has no 'queues:' prefix.",
         "job", JOB_COLUMNS,
         key_columns={"form": "category", "key_gid": "Int64", "target": "string",
-                     "target_nid": "Int64", "target_role": "string"},
+                     "key_nid": "Int64", "key_role": "string"},
         categories=_JOB_CATEGORIES,
         kind="job", bounded=True, job=JobCopy(stage=0, authority=1, final=False), queue="command", identity=("guid",),
         key_parts=_command_queue_parts,
@@ -377,9 +385,9 @@ FAMILY_LIST: tuple[Family, ...] = (
     Family(
         "worker_queues", "list", ("queues:workers:work:<q>", "queues:system"),
         ("queues:workers:work:*", keys.SYSTEM_QUEUE),
-        _re(r"queues:(?:workers:work:(?P<worker_queue>.+)|(?P<system>system))"), "current",
+        _re(r"queues:(?:workers:work:(?P<key_queue>.+)|(?P<system>system))"), "current",
         "Jobs waiting for a worker, as pretty JSON; queues:system is the real 'io' queue.",
-        "job", JOB_COLUMNS, key_columns={"worker_queue": "string"}, categories=_JOB_CATEGORIES,
+        "job", JOB_COLUMNS, key_columns={"key_queue": "string"}, categories=_JOB_CATEGORIES,
         kind="job", bounded=True, job=JobCopy(stage=2, authority=2, final=False), queue="worker", identity=("guid",),
         key_parts=_worker_queue_parts,
     ),
@@ -395,9 +403,9 @@ FAMILY_LIST: tuple[Family, ...] = (
     ),
     Family(
         "worker_returns", "list", ("workers:return:<id>",), (keys.WORKER_RETURN_PREFIX + "*",),
-        _re(_lit(keys.WORKER_RETURN_PREFIX) + r"(?P<key_id>\d+)"), "current",
+        _re(_lit(keys.WORKER_RETURN_PREFIX) + r"(?P<id>\d+)"), "current",
         "Completion times of node-local jobs (float epoch text, 60 s TTL).",
-        "epoch", {"returned": "datetime"}, key_columns={"key_id": "Int64"}, ttl=True,
+        "epoch", {"returned": "datetime"}, key_columns={"id": "Int64"}, ttl=True,
         kind="worker",
     ),
     _fixed("worker_joblastid", "string", keys.WORKER_JOBLASTID, "current",
@@ -408,13 +416,14 @@ FAMILY_LIST: tuple[Family, ...] = (
            "int", {"value": "Int64"}, kind="counter"),
     _fixed("worker_inqueuetest", "hash", keys.WORKER_INQUEUETEST, "current",
            "Periodic jumpscripts still queued (field <org>_<name>, value int epoch).",
-           "epoch", {"queued": "datetime"}, field_column="jumpscript", kind="jumpscript"),
+           "epoch", {"queued": "datetime"}, kind="jumpscript"),
     _fixed("jumpscripts_by_name", "hash", keys.JUMPSCRIPTS_BY_NAME, "current",
            "Jumpscript cache by <organization>__<name> (the workers' primary lookup).",
-           "jumpscript", JUMPSCRIPT_COLUMNS, categories={"form": ("pm", "execfunction")}, kind="jumpscript"),
+           "jumpscript", JUMPSCRIPT_COLUMNS, field_column="jumpscript", categories={"form": ("pm", "execfunction")},
+           kind="jumpscript"),
     _fixed("jumpscripts_by_id", "hash", keys.JUMPSCRIPTS_BY_ID, "current",
            "Jumpscript cache by id; field 'None' at HEAD, OSIS ids before 2018-06, >= 1000001 for execFunction.",
-           "jumpscript", {"field_id": "Int64", **JUMPSCRIPT_COLUMNS}, categories={"form": ("pm", "execfunction")},
+           "jumpscript", {"field_id": "Int64", "jumpscript": "string", **JUMPSCRIPT_COLUMNS}, categories={"form": ("pm", "execfunction")},
            kind="jumpscript", derive=_derive_field_id),
     _fixed("jumpscript_hashes", "hash", keys.JUMPSCRIPT_HASHES, "current", "md5 of execFunction sources -> jumpscript id.",
            "int", {"id": "Int64"}, field_column="md5", kind="jumpscript"),
@@ -463,11 +472,11 @@ FAMILY_LIST: tuple[Family, ...] = (
     Family(
         "logs_incr", "string", ("logs:incr:<gid>_<nid>", "logs:incr:<gid>_<pid> | <gid>_<nid>_<epoch> (legacy)"),
         (keys.LOGS_INCR_PREFIX + "*",),
-        _re(_lit(keys.LOGS_INCR_PREFIX) + r"(?P<key_gid>\d+)_(?P<key_node>\d+)(?:_(?P<key_epoch>\d+))?"),
+        _re(_lit(keys.LOGS_INCR_PREFIX) + r"(?P<gid>\d+)_(?P<nid>\d+)(?:_(?P<epoch>\d+))?"),
         "current",
         "Order of the last processed log per node (INCR).",
         "int", {"value": "Int64"},
-        key_columns={"key_gid": "Int64", "key_node": "Int64", "key_epoch": "datetime"},
+        key_columns={"gid": "Int64", "nid": "Int64", "epoch": "datetime"},
         kind="counter",
     ),
     _fixed("ecos", "hash", keys.ECO_OBJECTS, "current",
@@ -483,16 +492,30 @@ FAMILY_LIST: tuple[Family, ...] = (
            "epoch", {"swept": "datetime"}, kind="eco"),
     Family(
         "eco_incr", "string", ("eco:incr:<gid>_<nid> (legacy JS6)", "eco:incr (dead)"), ("eco:incr*",),
-        _re(r"eco:incr(?::(?P<key_gid>\d+)_(?P<key_node>\d+)(?:_(?P<key_epoch>\d+))?)?"), "legacy",
+        _re(r"eco:incr(?::(?P<gid>\d+)_(?P<nid>\d+)(?:_(?P<epoch>\d+))?)?"), "legacy",
         "JumpScale 6 ECO counters (until 2014-11); dead in JumpScale 7.",
         "int", {"value": "Int64"},
-        key_columns={"key_gid": "Int64", "key_node": "Int64", "key_epoch": "datetime"},
+        key_columns={"gid": "Int64", "nid": "Int64", "epoch": "datetime"},
         kind="counter",
     ),
 )
 
 FAMILIES: dict[str, Family] = {f.name: f for f in FAMILY_LIST}
 """Every known family by name."""
+
+_INCR_RENAMED = {"key_gid": "gid", "key_node": "nid", "key_epoch": "epoch"}
+RENAMED_COLUMNS: dict[str, dict[str, str]] = {
+    "command_queues": {"target_nid": "key_nid", "target_role": "key_role"},
+    "worker_queues": {"worker_queue": "key_queue"},
+    "worker_returns": {"key_id": "id"},
+    "worker_inqueuetest": {"jumpscript": "field"},
+    "jumpscripts_by_name": {"field": "jumpscript", "source": "code", "source_code": "code"},
+    "jumpscripts_by_id": {"source": "code", "source_code": "code"},
+    "logs_incr": _INCR_RENAMED,
+    "eco_incr": _INCR_RENAMED,
+}
+"""Columns renamed by the one column vocabulary (old name -> current name), per family: snapshots
+taken by earlier versions are read back under the current names (see docs/COLUMNS.md)."""
 
 
 def _prefix_index(fams: tuple[Family, ...]) -> list[tuple[str, Family]]:
@@ -507,8 +530,8 @@ def register(fam: Family) -> Family:
     ``load_all``, snapshots, fleets and ``diff`` pick it up from the catalog with no other change.
 
     >>> fam = register(Family("uptime", "string", ("uptime:<nid>",), ("uptime:*",),
-    ...                       re.compile(r"uptime:(?P<key_nid>\d+)"), "current", "Boot time per node.",
-    ...                       "epoch", {"booted": "datetime"}, key_columns={"key_nid": "Int64"}))
+    ...                       re.compile(r"uptime:(?P<nid>\d+)"), "current", "Boot time per node.",
+    ...                       "epoch", {"booted": "datetime"}, key_columns={"nid": "Int64"}))
     >>> classify("uptime:3"), unregister("uptime").name
     ('uptime', 'uptime')
     """
@@ -643,4 +666,100 @@ def markdown_table() -> str:
     for fam in FAMILY_LIST:
         pats = "<br>".join(f"`{p}`" for p in fam.patterns)
         lines.append(f"| `{fam.name}` | {fam.redis_type} | {pats} | {fam.status} | {fam.description} |")
+    return "\n".join(lines)
+
+
+COLUMN_NOTES: dict[str, str] = {
+    "key": "The Redis key the row was read from.",
+    "field": "The hash field, as JumpScale wrote it (for `worker_inqueuetest`: `<organization>_<name>`, "
+             "single underscore, which cannot be split back reliably).",
+    "position": "Index in the list (0 = head, the next to be popped).",
+    "member": "The set member.",
+    "ttl": "Seconds the key has left (`<NA>`: no expiry).",
+    "form": "Which key or value shape the row came in (`real`/`documented` key forms, `string`/`nocolon`/"
+            "`legacy_hash` worker copies, `pm`/`execfunction` jumpscripts).",
+    "gid": "Grid id: the value's when the value has one, else the key's or field's.",
+    "nid": "Node id: the value's when the value has one, else the key's.",
+    "key_gid": "The grid id in the key (`jobs:<gid>`, `...:queue:<gid>:...`); the job's own `gid` is the "
+               "`gid` column. They differ only for a job filed under another grid.",
+    "key_nid": "The node a command queue is for (`...:queue:<gid>:<nid>`); `<NA>` for role queues.",
+    "key_role": "The role a command queue is for (`...:queue:<gid>:<role>`); `<NA>` for node queues.",
+    "key_queue": "The worker queue in the key (`queues:system` is `io`); the job's own `queue` is the `queue` column.",
+    "key_guid": "The guid in the key (`queues:jobqueue:<guid>`); the job's own is `guid`.",
+    "key_id": "The job id in the key (`workers:jobs:<id>`); the job's own is `id`.",
+    "target": "The last part of a command queue key, as written: a node id or a role.",
+    "field_id": "The field as an integer jumpscript id (`<NA>` for the `None` field written at HEAD).",
+    "id": "Job id (job families, `worker_returns`) or jumpscript id (jumpscript families, `jumpscript_hashes`).",
+    "jumpscript": "The jumpscript, `<organization>__<name>`, as JumpScale keys `workers:jumpscripts:name` "
+                  "(for jobs: from `category`/`cmd`, legacy `jumpscript` + `<org>/<name>` folded in).",
+    "code": "Jumpscript: its Python code (the JSON `source` field); ECO: the JSON `code` field.",
+    "category": "Job: the jumpscript organization; jumpscript: its category; log/ECO: its category.",
+    "cmd": "The jumpscript name a job runs (legacy local jobs: `<organization>/<name>`).",
+    "role": "The first non-null of `roles` (derived).",
+    "queue": "A worker queue name (`default`, `io`, `process`, `hypervisor`, ...).",
+    "worker": "A worker process name (`worker_<queue>_<n>` in JumpScale 6).",
+    "heartbeat": "When the worker (queue) last looped.",
+    "looping": "Whether the JS6 worker ever looped (watchdog value not 0).",
+    "check": "A healthcheck name.",
+    "application": "A JumpScale application name.",
+    "session": "A JumpScale 6 worker session id.",
+    "md5": "The md5 of an `execFunction` jumpscript's code.",
+    "epoch": "When (log/ECO: the record's time; `logs_incr`/`eco_incr`: the legacy key's epoch part).",
+    "value": "The key's plain value.",
+    "state": "Job: `SCHEDULED STARTED OK ERROR TIMEOUT NOWORK`; ECO: `NEW ALERT CLOSED`; healthcheck: its state.",
+    "stub": "Whether the ECO is the 7-field stub left after processing.",
+    "npids": "How many pids the application lists (derived).",
+    "period_seconds": "`period` when it is a number of seconds, `<NA>` for a cron text (derived).",
+    "debug": "The `debug` flag, else whether the code holds `DEBUG NOW` (derived).",
+    "last_id": "The last job id handed out for the grid in `gid` (the hash field).",
+}
+"""What the columns mean where the name alone does not say it; every other column is the JSON field
+of the same name in the value (spec §4.2 jobs, §5.4 jumpscripts, §5.6 ECOs, §5.7 logs)."""
+
+
+def _column_origin(fam: Family, col: str) -> str:
+    if col == "key" or col in fam.key_columns:
+        return "key"
+    if col == (fam.field_column or "field") and "hash" in (fam.redis_type, *fam.also_types):
+        return "field"
+    if col in ("position", "member", "ttl") and col not in fam.value_columns:
+        return "list" if col == "position" else ("set" if col == "member" else "key")
+    return "value"
+
+
+_JSON_DECODERS = frozenset({"job", "jumpscript", "session", "eco", "log", "monitoring"})
+
+
+def columns_table() -> str:
+    """Every column name of every family, once: dtype, which families have it and from where
+    (``key``, ``field``, ``value``), and what it means (docs/COLUMNS.md is generated from this).
+
+    >>> columns_table().splitlines()[0]
+    '| column | dtype | families (from) | meaning |'
+    """
+    seen: dict[str, list[tuple[str, str, str]]] = {}
+    for fam in FAMILY_LIST:
+        for col, dtype in fam.columns.items():
+            seen.setdefault(col, []).append((fam.name, dtype, _column_origin(fam, col)))
+    job = set(job_families())
+    lines = ["| column | dtype | families (from) | meaning |", "|---|---|---|---|"]
+    for col, uses in seen.items():
+        dtypes = " ".join(dict.fromkeys(f"`{d}`" for _, d, _ in uses))
+        by_origin: dict[str, list[str]] = {}
+        for name, _, origin in uses:
+            by_origin.setdefault(origin, []).append(name)
+        parts = []
+        if len(uses) == len(FAMILY_LIST) and len(by_origin) == 1:
+            by_origin = {}
+            parts.append(f"every family ({origin})")
+        for origin, names in by_origin.items():
+            shown = [n for n in names if n not in job]
+            if job <= set(names):
+                shown.insert(0, "every job family")
+            else:
+                shown = names
+            parts.append(f"{', '.join(shown)} ({origin})")
+        json = any(FAMILIES[name].decoder in _JSON_DECODERS for name, _, _ in uses)
+        note = COLUMN_NOTES.get(col, "The value's JSON field of this name." if json else "The value, decoded.")
+        lines.append(f"| `{col}` | {dtypes} | {'; '.join(parts)} | {note} |")
     return "\n".join(lines)

@@ -44,6 +44,7 @@ JOB_COLUMNS: dict[str, str] = {
     "guid": "string",
     "category": "string",
     "cmd": "string",
+    "jumpscript": "string",
     "roles": "object",
     "role": "string",
     "queue": "string",
@@ -67,9 +68,12 @@ JOB_COLUMNS: dict[str, str] = {
     "_ckey": "string",
     "_meta": "object",
 }
-"""Every job field of spec §4.2 (+ ``role``, derived), in display order."""
+"""Every job field of spec §4.2 (+ ``jumpscript`` and ``role``, derived), in display order."""
 
-JOB_FIELDS = tuple(c for c in JOB_COLUMNS if c != "role")
+JOB_DERIVED = ("jumpscript", "role")
+"""Job columns computed by the reader, not read from the job JSON."""
+
+JOB_FIELDS = tuple(c for c in JOB_COLUMNS if c not in JOB_DERIVED)
 
 
 def extract(records: Sequence[dict[str, Any]], fields: Sequence[str]) -> dict[str, Column]:

@@ -10,8 +10,8 @@ Metrics (gauges unless noted; ages and durations in seconds):
 - ``jsadmin_up``: 1 when the scrape could read Redis, else 0 (the rest is then absent).
 - ``jsadmin_queue_length{key,kind}``, ``jsadmin_queue_oldest_age_seconds{key,kind}``: every command
   queue and worker queue (``kind`` = command/worker), LLEN and the age of its first entry.
-- ``jsadmin_heartbeat_age_seconds{queue,worker,source}``: ``workers:heartbeat`` per worker queue
-  (``worker`` empty) and ``workers:watchdog`` per JS6 worker (``source`` = watchdog, legacy).
+- ``jsadmin_heartbeat_age_seconds{queue,worker,beat}``: ``workers:heartbeat`` per worker queue
+  (``worker`` empty) and ``workers:watchdog`` per JS6 worker (``beat`` = watchdog, legacy).
 - ``jsadmin_job_copies{family,state}``: job entries per family and state (one job can have copies
   in several families); ``jsadmin_jobs{state}``: distinct jobs (by guid) in their latest state;
   ``jsadmin_leftover_jobs{state}``: the same for jobs nothing touched for ``leftover_after`` seconds
@@ -277,11 +277,11 @@ class GridCollector:
         beats = heartbeat_ages(frames, stale_after=self.stale_after)
         hb = GaugeMetricFamily("jsadmin_heartbeat_age_seconds",
                                "Seconds since a worker queue's heartbeat (workers:heartbeat) or a JS6 worker's "
-                               "watchdog entry (source=watchdog, legacy)", labels=["queue", "worker", "source"])
-        for queue, worker, source, age in zip(beats["queue"], beats["worker"], beats["source"],
+                               "watchdog entry (beat=watchdog, legacy)", labels=["queue", "worker", "beat"])
+        for queue, worker, beat, age in zip(beats["queue"], beats["worker"], beats["beat"],
                                               seconds(beats["age"]), strict=True):
             if not pd.isna(age):
-                hb.add_metric([_label(queue), _label(worker), _label(source)], float(age))
+                hb.add_metric([_label(queue), _label(worker), _label(beat)], float(age))
         yield hb
 
         copies = GaugeMetricFamily("jsadmin_job_copies", "Job entries per family and state (a job can have "

@@ -43,6 +43,7 @@ from .decode import (
     parse_int,
     text,
 )
+from .domain import LEGACY_CATEGORY, jumpscript_id
 from .frames import (
     JOB_FIELDS,
     build_frame,
@@ -498,20 +499,28 @@ DecodeResult = tuple[dict[str, list[Any]], list[str | None]]
 
 def _build_job(objs: list[dict[str, Any]]) -> dict[str, list[Any]]:
     cols = extract(objs, JOB_FIELDS)
+    cols["jumpscript"] = [
+        f"{c}__{m}" if type(c) is str and type(m) is str and c and m and c != LEGACY_CATEGORY and c.strip() and m.strip()
+        else jumpscript_id(c, m)
+        for c, m in zip(cols["category"], cols["cmd"])
+    ]
     cols["role"] = first_role(cols["roles"])
     return cols
 
 
-_JUMPSCRIPT_FIELDS = [c for c in JUMPSCRIPT_COLUMNS if c not in ("form", "period_seconds", "debug")]
+_JUMPSCRIPT_FIELDS = [c if c != "code" else "source" for c in JUMPSCRIPT_COLUMNS
+                      if c not in ("form", "period_seconds", "debug")]
+"""The JSON keys a jumpscript is read from: its ``source`` (the code) loads as column ``code``."""
 
 
 def _build_jumpscript(objs: list[dict[str, Any]]) -> dict[str, list[Any]]:
     cols = extract(objs, _JUMPSCRIPT_FIELDS)
+    cols["code"] = cols.pop("source")
     cols["form"] = ["execfunction" if "_loaded" in o or ("descr" not in o and "lastrun" in o) else "pm" for o in objs]
     cols["period_seconds"] = [p if isinstance(p, int) and not isinstance(p, bool) else None for p in cols["period"]]
     cols["debug"] = [
         o["debug"] if isinstance(o.get("debug"), bool) else ("DEBUG NOW" in s if isinstance(s, str) else None)
-        for o, s in zip(objs, cols["source"])
+        for o, s in zip(objs, cols["code"])
     ]
     return cols
 

@@ -8,10 +8,11 @@ Layout (one Hive-partitioned dataset per family)::
     <path>/_problems/source=<name>/part-0.parquet     # undecodable values of each source
 
 The ``source`` column lives in the directory names, not in the files (a family's own
-``source`` column, the code of a jumpscript, is stored as ``source_code``). Columns holding dicts or
+``source`` column, if a registered family has one, is stored as ``source_code``). Columns holding dicts or
 lists (``args``, ``result``, ``roles``, ...) are stored as JSON text and listed in the manifest,
 which also records every dtype so :func:`open_snapshot` restores categoricals, nullable
-integers and UTC datetimes exactly.
+integers and UTC datetimes exactly. Snapshots taken by earlier versions read back under today's
+column names (:data:`jsadmin.catalog.RENAMED_COLUMNS`).
 
 >>> admin.snapshot("snaps/before")                     # doctest: +SKIP
 >>> snap = open_snapshot("snaps/before")               # doctest: +SKIP
@@ -41,8 +42,9 @@ import pandas as pd
 
 from ._version import __version__
 from .backends import LoadsFamilies
-from .catalog import FAMILIES, check_filters
+from .catalog import FAMILIES, RENAMED_COLUMNS, check_filters
 from .catalog import family as catalog_family
+from .domain import jumpscript_id
 from .errors import JsAdminError, UnknownFamilyError
 from .limits import Capped
 from .parquet import ParquetSink, json_default, merge_schema, read_frame, write_frame
@@ -429,7 +431,7 @@ class Snapshot(LoadsFamilies):
             prob = problems.get(src)
             if prob is not None and "family" in prob.columns:
                 frame.attrs["problems"] = ProblemFrame(prob[prob["family"] == name].reset_index(drop=True))
-        frame = self._finish(per_source, name, schema.get("renamed"))
+        frame = _current_names(name, self._finish(per_source, name, schema.get("renamed")), self.kind == "admin")
         capped = [
             Capped(key, c["kept"], c["total"], c["keep"])
             for src in self.answered
@@ -444,6 +446,34 @@ class Snapshot(LoadsFamilies):
         if options:
             raise TypeError(f"Snapshot.load_all() takes no options, got {', '.join(sorted(options))}")
         return {fam: self._load_pandas(fam) for fam in self.family_names}
+
+
+def _column(frame: pd.DataFrame, name: str) -> list[Any]:
+    return frame[name].astype(object).where(frame[name].notna(), None).tolist() if name in frame else [None] * len(frame)
+
+
+def _current_names(name: str, frame: pd.DataFrame, admin: bool) -> pd.DataFrame:
+    """A family frame of a snapshot taken by an earlier version, under today's column names
+    (:data:`~jsadmin.catalog.RENAMED_COLUMNS`), with the derived ``jumpscript`` column it lacked."""
+    renames = {old: new for old, new in RENAMED_COLUMNS.get(name, {}).items()
+               if old in frame.columns and new not in frame.columns and (old != SOURCE or admin)}
+    if renames:
+        attrs = dict(frame.attrs)
+        frame = frame.rename(columns=renames)
+        frame.attrs = attrs
+    fam = FAMILIES.get(name)
+    if fam is not None and "jumpscript" in fam.columns and "jumpscript" not in frame.columns:
+        ident: list[str | None]
+        if fam.kind == "job":
+            ident = [jumpscript_id(c, m) for c, m in zip(_column(frame, "category"), _column(frame, "cmd"))]
+        else:
+            ident = [f"{o}__{n}" if isinstance(o, str) and o and isinstance(n, str) and n else None
+                     for o, n in zip(_column(frame, "organization"), _column(frame, "name"))]
+        cols = list(fam.columns)
+        before = cols[cols.index("jumpscript") - 1]
+        at = frame.columns.get_loc(before) + 1 if before in frame.columns else len(frame.columns)
+        frame.insert(at, "jumpscript", pd.array(ident, dtype="string"))
+    return frame
 
 
 def apply_filters(frame: pd.DataFrame, *, expand: str | list[str] | None = None, **filters: Any) -> pd.DataFrame:

@@ -201,9 +201,9 @@ def run_time_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, recent
 def heartbeat_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, stale: float) -> list[str]:
     """Current stale heartbeats (``workers:heartbeat``); JumpScale 6 watchdog entries as leftovers."""
     beats = _beats_by_node(frames, now, stale)
-    current = beats[beats["source"].astype("string") == "heartbeat"]
+    current = beats[beats["beat"].astype("string") == "heartbeat"]
     current, left = split_leftovers(current)
-    watchdog = beats[beats["source"].astype("string") == "watchdog"]
+    watchdog = beats[beats["beat"].astype("string") == "watchdog"]
     if current.empty:
         out = ["stale worker heartbeats: no workers:heartbeat entries"]
     else:
@@ -212,7 +212,7 @@ def heartbeat_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, stale
         late = late.sort_values("_age", ascending=False)
         out = [f"stale worker heartbeats (older than {human(stale)}): {len(late)} of {len(current)} queues"]
         if len(late):
-            cols = [c for c in ("node", "queue", "heartbeat", "age") if c in late.columns]
+            cols = [c for c in ("source", "queue", "heartbeat", "age") if c in late.columns]
             out.append(indented_table(late[cols], top=20))
     if len(left):
         out.append(f"  leftovers: {len(left)} old heartbeat entries, the newest {human(seconds(left['age']).min())} old")
@@ -223,7 +223,7 @@ def heartbeat_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, stale
 
 
 def _beats_by_node(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, stale: float) -> pd.DataFrame:
-    """:func:`heartbeat_ages`, per fleet source (column ``node``) when the frames come from a fleet."""
+    """:func:`heartbeat_ages`, per fleet source (column ``source``) when the frames come from a fleet."""
     names = ("worker_heartbeat", "worker_watchdog")
     sources = sorted({str(x) for n in names if n in frames and "source" in frames[n] for x in frames[n]["source"]})
     if not sources:
@@ -232,7 +232,7 @@ def _beats_by_node(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, stale:
     for src in sources:
         sub = {n: frames[n][frames[n]["source"].astype(str) == src].drop(columns="source")
                for n in names if n in frames and "source" in frames[n]}
-        parts.append(heartbeat_ages(sub, now, stale_after=stale).assign(node=src))
+        parts.append(heartbeat_ages(sub, now, stale_after=stale).assign(source=src))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -272,12 +272,12 @@ def error_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, window: f
     title = f"errors in the last {human(window)}"
     if errs.empty:
         return [f"{title}: none"]
-    eco = errs[errs["source"] == "eco"]
-    job = errs[errs["source"] == "job"]
+    eco = errs[errs["kind"] == "eco"]
+    job = errs[errs["kind"] == "job"]
     out = [f"{title}: {int(eco['items'].sum())} ECOs seen ({int(eco['occurrences'].sum())} occurrences since "
            f"their first), {int(job['items'].sum())} failed jobs"]
     shown = errs.assign(message=errs["message"].astype("string").str.slice(0, 50)).astype("string").fillna("")
-    out.append(indented_table(shown[["source", "category", "jumpscript", "nid", "occurrences", "message"]], top=8))
+    out.append(indented_table(shown[["kind", "category", "jumpscript", "nid", "occurrences", "message"]], top=8))
     return out
 
 

@@ -83,7 +83,7 @@ sorted(final["result"])[:4]
 
 # %%
 stuck = admin.enqueue_job(1, nid=99, category="jumpscale", cmd="echo", args={"msg": "anyone?"})
-queued = admin.load("command_queues", target_nid=99)
+queued = admin.load("command_queues", key_nid=99)
 assert stuck["guid"] in set(queued["guid"])
 queued[["key", "position", "guid", "cmd", "state", "args"]]
 

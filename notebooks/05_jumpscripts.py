@@ -47,7 +47,7 @@ from IPython.display import HTML
 from jsadmin.display.panels.jumpscripts import highlight_python
 
 echo = scripts[(scripts["organization"] == "jumpscale") & (scripts["name"] == "echo")].iloc[0]
-HTML(highlight_python(echo["source"]))
+HTML(highlight_python(echo["code"]))
 
 # %% [markdown]
 # ## Register a new jumpscript

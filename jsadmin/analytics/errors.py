@@ -1,7 +1,7 @@
 """What is failing: ECOs and failed jobs grouped by category, jumpscript and node (pure pandas).
 
 >>> error_summary(admin.load_all()).head()          # doctest: +SKIP
-   source            category        jumpscript  nid  occurrences  items  first_seen  last_seen  message
+   kind              category        jumpscript  nid  occurrences  items  first_seen  last_seen  message
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from ._common import (
 from .latency import finished_jobs
 
 ERROR_COLUMNS = (
-    "source",
+    "kind",
     "category",
     "jumpscript",
     "nid",
@@ -75,7 +75,7 @@ def _eco_rows(ecos: pd.DataFrame) -> pd.DataFrame:
     last = utc_column(col("lasttime")).fillna(first)
     return pd.DataFrame(
         {
-            "source": "eco",
+            "kind": "eco",
             "category": col("category").astype("string"),
             "jumpscript": col("tags").map(jumpscript_from_tags).astype("string"),
             "nid": pd.to_numeric(col("nid"), errors="coerce").astype("Int64"),
@@ -104,7 +104,7 @@ def _describe(result: Any, state: str) -> tuple[str, str | None]:
     return f"job.{state.lower()}", None if result is None or result is pd.NA else str(result)[:200]
 
 
-_JOB_COLUMNS = ("guid", "state", "result", "timeCreate", "timeStart", "timeStop", "category", "cmd", "nid", "source")
+_JOB_COLUMNS = ("guid", "state", "result", "timeCreate", "timeStart", "timeStop", "category", "cmd", "nid", "family")
 
 
 def _job_rows(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -139,7 +139,7 @@ def _job_rows(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         when = when.fillna(utc_column(failed["timeCreate"]))
     return pd.DataFrame(
         {
-            "source": "job",
+            "kind": "job",
             "category": [d[0] for d in described],
             "jumpscript": jumpscript_ids(failed) if "cmd" in failed else pd.NA,
             "nid": pd.to_numeric(failed["nid"], errors="coerce").astype("Int64"),
@@ -157,7 +157,7 @@ def error_summary(
     *,
     leftover_after: object = DEFAULT_LEFTOVER_AFTER,
 ) -> pd.DataFrame:
-    """ECOs (``ecos``) and failed jobs (ERROR/TIMEOUT final copies) grouped by source, category,
+    """ECOs (``ecos``) and failed jobs (ERROR/TIMEOUT final copies) grouped by kind (``eco``/``job``), category,
     jumpscript and node, most frequent first.
 
     ``occurrences`` sums the ECO repeat counters (at least 1 per ECO) or counts the failed jobs;
@@ -178,12 +178,15 @@ def error_summary(
     ]
     if not parts:
         empty = pd.DataFrame({c: [] for c in ERROR_COLUMNS})
+        empty = empty.astype({"kind": "string", "category": "string", "jumpscript": "string", "nid": "Int64",
+                              "occurrences": "int64", "items": "int64", "first_seen": "datetime64[ns, UTC]",
+                              "last_seen": "datetime64[ns, UTC]", "message": "string", "why": "string"})
         empty["age"] = empty["age"].astype("timedelta64[ns]")
         empty["signal"] = pd.Categorical([], dtype=SIGNAL_DTYPE)
         return empty
     rows = pd.concat(parts, ignore_index=True)
     rows = rows.sort_values("last_seen", kind="stable", na_position="first")
-    keys = ["source", "category", "jumpscript", "nid"]
+    keys = ["kind", "category", "jumpscript", "nid"]
     grouped = rows.groupby(keys, dropna=False, sort=False)
     out = grouped.agg(
         occurrences=("occurrences", "sum"),
@@ -192,7 +195,7 @@ def error_summary(
         last_seen=("last_seen", "max"),
         message=("message", "last"),
     ).reset_index()
-    out["source"] = out["source"].astype("string")
+    out["kind"] = out["kind"].astype("string")
     out["category"] = out["category"].astype("string")
     out["jumpscript"] = out["jumpscript"].astype("string")
     out["occurrences"] = out["occurrences"].astype("int64")

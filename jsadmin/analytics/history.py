@@ -56,15 +56,15 @@ JOB_SCHEMA = _arrow_schema(
     "guid:str id:int gid:int nid:int category:str cmd:str queue:str role:str state:str "
     "timeCreate:ts timeStart:ts timeStop:ts timeout:float wait:bool log:bool errorreport:bool "
     "internal:bool jscriptid:str resultcode:str sessionid:str achost:str _ckey:str roles:str "
-    "args:str result:str parent:str tags:str _meta:str source:str key:str captured:ts"
+    "args:str result:str parent:str tags:str _meta:str family:str key:str captured:ts"
 )
-"""One finished job per row. ``source`` is the family the copy was caught in, ``captured`` when."""
+"""One finished job per row. ``family`` is the family the copy was caught in, ``captured`` when."""
 
 QUEUE_SCHEMA = _arrow_schema("time:ts key:str kind:str queue:str length:int oldest:ts oldest_age:float")
 """One sample of one queue: ``kind`` is ``command`` or ``worker``; ``oldest_age`` in seconds."""
 
-HEARTBEAT_SCHEMA = _arrow_schema("time:ts queue:str worker:str source:str heartbeat:ts age:float")
-"""One sample of one heartbeat: ``source`` is ``heartbeat`` (per queue) or ``watchdog`` (JS6 worker)."""
+HEARTBEAT_SCHEMA = _arrow_schema("time:ts queue:str worker:str beat:str heartbeat:ts age:float")
+"""One sample of one heartbeat: ``beat`` is ``heartbeat`` (per queue) or ``watchdog`` (JS6 worker)."""
 
 SCHEMAS: dict[str, pa.Schema] = {
     "jobs": JOB_SCHEMA,
@@ -72,6 +72,9 @@ SCHEMAS: dict[str, pa.Schema] = {
     "heartbeats": HEARTBEAT_SCHEMA,
 }
 PARTITION_COLUMN = {"jobs": "timeStop", "queues": "time", "heartbeats": "time"}
+RENAMED_ON_READ: dict[str, dict[str, str]] = {"jobs": {"source": "family"}, "heartbeats": {"source": "beat"}}
+"""Columns of histories recorded by earlier versions, old name -> current name (both read; the old
+fills the new where the new is null, so old and new files mix in one history)."""
 
 
 def _json_text(values: pd.Series) -> pa.Array:
@@ -205,13 +208,21 @@ def read_table(
     if until is not None:
         upper = field < pa.scalar(as_utc(until).as_unit("ns"), type=_TS)
         condition = upper if condition is None else condition & upper
-    return read_dataset(
+    legacy = {old: new for old, new in RENAMED_ON_READ.get(table, {}).items() if new in names}
+    for old in legacy:
+        read_schema = read_schema.append(pa.field(old, read_schema.field(legacy[old]).type))
+    tbl = read_dataset(
         base,
         schema=read_schema,
-        columns=names,
+        columns=[*names, *legacy],
         filter=condition,
         dictionary_columns=_DICTIONARY_COLUMNS.get(table, []),
     )
+    for old, new in legacy.items():
+        at = tbl.schema.get_field_index(new)
+        tbl = tbl.set_column(at, new, pc.coalesce(tbl.column(new), tbl.column(old)))
+        tbl = tbl.drop_columns([old])
+    return tbl
 
 
 def _decode_json(values: pd.Series) -> pd.Series:
@@ -288,7 +299,7 @@ ANALYTICS_COLUMNS = (
     "timeStop",
     "timeout",
     "result",
-    "source",
+    "family",
     "captured",
 )
 """The job columns every analytics function and plot needs (``load_history(columns=...)``)."""
@@ -306,7 +317,7 @@ def load_history(
     """Load a recorded history: ``{"jobs": ..., "queues": ..., "heartbeats": ...}``.
 
     ``jobs`` has the job columns and dtypes of the live job frames (``Int64`` ids, ``string``
-    text, ``category`` state, UTC datetimes, decoded ``args``/``result``) plus ``source``, ``key`` and
+    text, ``category`` state, UTC datetimes, decoded ``args``/``result``) plus ``family``, ``key`` and
     ``captured``, one row per guid (the most final copy). Options for big histories:
     ``decode_json=False`` leaves the JSON columns as text; ``columns`` loads only those job
     columns (e.g. :data:`ANALYTICS_COLUMNS`; guid/state/timeStop/captured are always loaded);

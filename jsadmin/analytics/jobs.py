@@ -100,11 +100,11 @@ def newest_time(df: pd.DataFrame, columns: tuple[str, ...] = ("timeCreate", "tim
     return out
 
 
-def best_first(df: pd.DataFrame, family: str = "source") -> np.ndarray:
+def best_first(df: pd.DataFrame, family: str = "family") -> np.ndarray:
     """Positions of ``df``'s rows, best copy first: :func:`copy_rank`, then newest timestamp, then
     the family's authority (``job_results`` > ``jobs`` > ``worker_jobs`` > ``worker_queues`` > ``command_queues``).
 
-    >>> df = pd.DataFrame({"state": ["SCHEDULED", "OK"], "source": ["command_queues", "job_results"]})
+    >>> df = pd.DataFrame({"state": ["SCHEDULED", "OK"], "family": ["command_queues", "job_results"]})
     >>> best_first(df).tolist()
     [1, 0]
     """
@@ -140,7 +140,7 @@ def job_origin(df: pd.DataFrame) -> pd.Series:
 
 
 def union_copies(frames: Mapping[str, pd.DataFrame], families: tuple[str, ...] = COPY_FAMILIES) -> pd.DataFrame:
-    """Every copy of every job, stacked: the family columns plus ``source`` (the family of the copy,
+    """Every copy of every job, stacked: the family columns plus ``family`` (the family of the copy,
     kept when the frame already has one, e.g. a recorded history) and ``row`` (its label in that frame).
 
     >>> union_copies({"jobs": admin.load("jobs")})          # doctest: +SKIP
@@ -153,16 +153,16 @@ def union_copies(frames: Mapping[str, pd.DataFrame], families: tuple[str, ...] =
         if not isinstance(df, pd.DataFrame) or df.empty:
             continue
         part = df.reset_index(drop=True)
-        if "source" not in part.columns:
-            part.insert(0, "source", name)
+        if "family" not in part.columns:
+            part.insert(0, "family", name)
         part.insert(1, "row", df.index.to_numpy())
         parts.append(part)
     if not parts:
-        return pd.DataFrame({"source": pd.Series([], dtype="string"), "row": pd.Series([], dtype=object),
+        return pd.DataFrame({"family": pd.Series([], dtype="string"), "row": pd.Series([], dtype=object),
                              "guid": pd.Series([], dtype="string"),
                              "state": pd.Series(canonical_state(pd.Series([], dtype="string")))})
     out = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True, sort=False)
-    out["source"] = out["source"].astype("string")
+    out["family"] = out["family"].astype("string")
     if "state" in out.columns:
         out["state"] = canonical_state(out["state"])
     if "guid" not in out.columns:
@@ -192,9 +192,9 @@ def one_row_per_job(frames: Mapping[str, pd.DataFrame], *, families: tuple[str, 
     """Fold every copy of a job into one row per guid, with where it was seen and its latest state.
 
     ``frames``: family name -> frame (``admin.load_all()``, or a subset); a recorded history
-    (``{"jobs": ...}`` with a ``source`` column) works too. Columns, first:
+    (``{"jobs": ...}`` with a ``family`` column) works too. Columns, first:
 
-    * ``guid``, ``state`` (the latest state: the best copy by :func:`copy_rank`), ``source`` (the
+    * ``guid``, ``state`` (the latest state: the best copy by :func:`copy_rank`), ``family`` (the
       family of that copy) and ``row`` (its label in that family's frame);
     * ``seen_in``: the families holding a copy, in lifecycle order, e.g.
       ``command_queues+jobs+worker_queues`` (``worker_jobs×2`` when one family holds two copies);
@@ -223,7 +223,7 @@ def one_row_per_job(frames: Mapping[str, pd.DataFrame], *, families: tuple[str, 
     guid = ranked["guid"].astype("string")
     no_guid = guid.isna() | (guid.str.len() == 0)
     key = guid.where(~no_guid, "\x00row:" + pd.Series(np.arange(n)[order].astype(str), index=ranked.index))
-    seen, count = _seen_in(ranked["source"], key)
+    seen, count = _seen_in(ranked["family"], key)
     first = ~key.duplicated(keep="first").to_numpy()
     winners = ranked.loc[first]
     wkey = key[first]
@@ -239,13 +239,15 @@ def one_row_per_job(frames: Mapping[str, pd.DataFrame], *, families: tuple[str, 
                 winners.loc[missing, col] = aligned.loc[missing, col]
     last = pd.Series(newest_time(ranked), index=ranked.index).groupby(key.to_numpy(), sort=False).max()
     out = winners.reset_index(drop=True)
-    out.insert(out.columns.get_loc("source") + 1, "seen_in", seen.loc[wkey.to_numpy()].to_numpy())
+    out.insert(out.columns.get_loc("family") + 1, "seen_in", seen.loc[wkey.to_numpy()].to_numpy())
     out.insert(out.columns.get_loc("seen_in") + 1, "copies", count.loc[wkey.to_numpy()].to_numpy())
-    out.insert(out.columns.get_loc("copies") + 1, "jumpscript", jumpscript_ids(out).to_numpy())
+    ident = jumpscript_ids(out).to_numpy()
+    out = out.drop(columns="jumpscript", errors="ignore")
+    out.insert(out.columns.get_loc("copies") + 1, "jumpscript", ident)
     out.insert(out.columns.get_loc("jumpscript") + 1, "origin", job_origin(out))
     out.insert(out.columns.get_loc("origin") + 1, "last_seen",
                pd.to_datetime(last.loc[wkey.to_numpy()].to_numpy(), unit="s", utc=True))
-    lead = ["guid", "state", "source", "row", "seen_in", "copies", "jumpscript", "origin", "last_seen"]
+    lead = ["guid", "state", "family", "row", "seen_in", "copies", "jumpscript", "origin", "last_seen"]
     out = out[[*lead, *[c for c in out.columns if c not in lead]]]
     out["seen_in"] = out["seen_in"].astype("string")
     out["jumpscript"] = out["jumpscript"].astype("string")
@@ -258,7 +260,7 @@ def one_row_per_job(frames: Mapping[str, pd.DataFrame], *, families: tuple[str, 
 def copies_of(copies: pd.DataFrame, guid: str) -> pd.DataFrame:
     """The copies of one job in a :func:`union_copies` frame, best first (the first is the state's source).
 
-    >>> copies_of(union_copies(admin.load_all()), guid)[["source", "state", "key"]]   # doctest: +SKIP
+    >>> copies_of(union_copies(admin.load_all()), guid)[["family", "state", "key"]]   # doctest: +SKIP
     """
     hit = copies.loc[(copies["guid"].astype("string") == guid).fillna(False).to_numpy()]
     return hit.iloc[best_first(hit)]

@@ -44,7 +44,7 @@ from ._common import (
 from .jobs import jumpscript_ids, one_row_per_job
 
 METRICS = ("queue_wait", "run_time", "end_to_end")
-GROUP_KEYS = ("cmd", "category", "jumpscript", "nid", "role", "queue", "state", "gid", "source")
+GROUP_KEYS = ("cmd", "category", "jumpscript", "nid", "role", "queue", "state", "gid", "family")
 """Columns :func:`latency_summary` is usually grouped by (any existing column works too)."""
 QUANTILES = {"p50": 0.50, "p90": 0.90, "p99": 0.99}
 STAT_COLUMNS = ("jobs", "measured", "errors", "timeouts", "error_rate", "timeout_rate",
@@ -326,7 +326,7 @@ def finished_jobs(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
     The copy that wins is the one :func:`~jsadmin.analytics.jobs.copy_rank` ranks highest (one with
     ``timeStop`` over one without, OK/ERROR over TIMEOUT over NOWORK, then the newest, then
-    ``job_results`` > ``jobs`` > ``worker_jobs``); ``source`` names its family, ``seen_in`` every
+    ``job_results`` > ``jobs`` > ``worker_jobs``); ``family`` names its family, ``seen_in`` every
     family holding a copy, ``jumpscript`` the ``<organization>__<name>`` identity. Rows without a
     guid are all kept. A recorded history (``{"jobs": ...}``) is accepted too (already one row per guid).
     ``attrs["duplicates"]``: final copies folded into another.
@@ -343,8 +343,7 @@ def finished_jobs(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             require_columns(df, ("state", "timeStop"), f"finished_jobs({name})")
             present[name] = df
     if not present:  # every job column, typed, so grouping and latency work on "no jobs" too
-        empty = empty_frame(JOB_COLUMNS).assign(source=pd.array([], dtype="string"),
-                                                jumpscript=pd.array([], dtype="string"))
+        empty = empty_frame(JOB_COLUMNS).assign(family=pd.array([], dtype="string"))
         empty["state"] = canonical_state(empty["state"])
         empty.attrs = {"duplicates": 0}
         return empty
@@ -352,9 +351,9 @@ def finished_jobs(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     if len(present) == 1 and next(iter(present.values())).attrs.get("unique_guids", False):
         name, df = next(iter(present.items()))
         out = df.loc[state_in(df["state"], JobState.FINAL)].reset_index(drop=True)
-        if "source" not in out.columns:
-            out = out.assign(source=name)
-        out["source"] = out["source"].astype("string")
+        if "family" not in out.columns:
+            out = out.assign(family=name)
+        out["family"] = out["family"].astype("string")
         out["state"] = canonical_state(out["state"])
         if "jumpscript" not in out.columns:
             out["jumpscript"] = jumpscript_ids(out)

@@ -96,7 +96,7 @@ def heartbeat_ages(
 ) -> pd.DataFrame:
     """Heartbeat age per worker queue (``workers:heartbeat``) and per JS6 worker (``workers:watchdog``).
 
-    Columns: ``queue``, ``worker`` (watchdog only), ``source`` (``heartbeat``/``watchdog``),
+    Columns: ``queue``, ``worker`` (watchdog only), ``beat`` (``heartbeat``/``watchdog``),
     ``heartbeat`` (UTC), ``age`` (``Timedelta``), ``status`` (ok / warn past ``stale_after/2`` /
     stale past ``stale_after``; a watchdog ``0`` — started, never looped — is warn with no age),
     ``signal`` (``current``/``leftover``) and ``why``. Watchdog rows are always leftovers (no
@@ -116,7 +116,7 @@ def heartbeat_ages(
                 {
                     "queue": hb["queue"].astype("string"),
                     "worker": pd.array([pd.NA] * len(hb), dtype="string"),
-                    "source": "heartbeat",
+                    "beat": "heartbeat",
                     "heartbeat": utc_column(hb["heartbeat"]),
                 }
             )
@@ -128,7 +128,7 @@ def heartbeat_ages(
                 {
                     "queue": wd["queue"].astype("string") if "queue" in wd else pd.NA,
                     "worker": wd["worker"].astype("string"),
-                    "source": "watchdog",
+                    "beat": "watchdog",
                     "heartbeat": utc_column(wd["heartbeat"]),
                 }
             )
@@ -138,19 +138,19 @@ def heartbeat_ages(
             {
                 "queue": pd.array([], dtype="string"),
                 "worker": pd.array([], dtype="string"),
-                "source": pd.array([], dtype="string"),
+                "beat": pd.array([], dtype="string"),
                 "heartbeat": pd.Series([], dtype="datetime64[ns, UTC]"),
             }
         )
     else:
         out = pd.concat(parts, ignore_index=True)
-    out["source"] = out["source"].astype("string")
+    out["beat"] = out["beat"].astype("string")
     out["heartbeat"] = out["heartbeat"].astype("datetime64[ns, UTC]")
     out["age"] = age_column(at, out["heartbeat"])
     out["status"] = pd.Categorical(_status(out["age"], stale), dtype=STATUS_DTYPE)
     why = leftover_reason(out["age"], old)
     watchdog = family_leftover("worker_watchdog") or ""
-    why = why.where(out["source"].to_numpy() != "watchdog", watchdog)
+    why = why.where(out["beat"].to_numpy() != "watchdog", watchdog)
     _mark(out, why)
     out = _current_first(out, ["age"], [False])
     return out.reset_index(drop=True)
@@ -226,13 +226,13 @@ def _pending(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             continue
         sub = df.loc[df["state"].astype("string").isin(JobState.IN_FLIGHT).fillna(False).to_numpy()]
         if not sub.empty:
-            parts.append(sub.assign(source=name))
+            parts.append(sub.assign(family=name))
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts, ignore_index=True)
 
 
-STUCK_COLUMNS = ("guid", "cmd", "state", "nid", "age", "timeout", "source", "over", "signal", "why")
+STUCK_COLUMNS = ("guid", "cmd", "state", "nid", "age", "timeout", "family", "over", "signal", "why")
 
 
 def stuck_jobs(
@@ -245,7 +245,7 @@ def stuck_jobs(
 
     Age counts from ``timeCreate`` (legacy rows: ``timeStart``, then the creation time). One row
     per guid (the most advanced copy: STARTED over SCHEDULED), with ``age`` and ``timeout``
-    (``Timedelta``), ``source`` (the family it was seen in), ``over`` (age / timeout), and
+    (``Timedelta``), ``family`` (the family it was seen in), ``over`` (age / timeout), and
     ``signal``/``why``: a job older than ``leftover_after`` (default 7 days) is a leftover (a
     copy nothing will ever finish), not a current problem. Current jobs come first.
 
@@ -256,6 +256,9 @@ def stuck_jobs(
     df = _pending(frames)
     if df.empty:
         empty = pd.DataFrame({c: [] for c in STUCK_COLUMNS})
+        empty = empty.astype({"guid": "string", "cmd": "string", "state": pd.CategoricalDtype(JobState.ALL),
+                              "nid": "Int64", "family": "string",
+                              "over": "float64", "why": "string"})
         empty["age"] = empty["age"].astype("timedelta64[ns]")
         empty["timeout"] = empty["timeout"].astype("timedelta64[ns]")
         empty["signal"] = pd.Categorical([], dtype=SIGNAL_DTYPE)
@@ -300,7 +303,7 @@ def stale_workers(
     reg = frame_or_empty(frames, "worker_registry")
     stale = as_timedelta(stale_after, "stale_after")
     beats = heartbeat_ages(frames, now, stale_after, leftover_after=leftover_after)
-    beats = beats.loc[beats["source"] == "heartbeat", ["queue", "heartbeat", "age", "why"]]
+    beats = beats.loc[beats["beat"] == "heartbeat", ["queue", "heartbeat", "age", "why"]]
     beats = beats.drop_duplicates("queue")
     if reg.empty:
         out = pd.DataFrame({c: [] for c in ("key", "queue", "worker", "heartbeat", "age", "stale", "why")})
@@ -370,7 +373,7 @@ def grid_health(
         dead = (beats["age"] > DEAD_AFTER * stale).fillna(False).to_numpy(dtype=bool)
         status = np.where(dead, "error", beats["status"].astype(str))
         detail = np.where(dead, "dead: no beat for " + _seconds_text(beats["age"]) + "; " + detail, detail)
-        parts.append(_rows(comp, beats["source"], status, beats["age"], beats["why"], detail))
+        parts.append(_rows(comp, beats["beat"], status, beats["age"], beats["why"], detail))
     workers = stale_workers(frames, at, stale, leftover_after=old)
     if not workers.empty:
         parts.append(
@@ -441,7 +444,7 @@ def grid_health(
                 + ", timeout "
                 + _seconds_text(stuck["timeout"])
                 + " ("
-                + stuck["source"]
+                + stuck["family"]
                 + ")",
             )
         )

@@ -47,7 +47,7 @@ def classify_queue(key: str) -> tuple[str, str] | None:
     cols = {**parts, **(fam.key_parts(parts, fam.redis_type) if fam.key_parts else {})}
     if kind == "command":
         return kind, f"{cols['key_gid']}:{cols['target']}"
-    return kind, str(cols["worker_queue"])
+    return kind, str(cols["key_queue"])
 
 
 def entry_created(raw: bytes | str | None) -> pd.Timestamp:

@@ -145,7 +145,7 @@ class Recorder:
             final = df["state"].astype("string").isin(JobState.FINAL).fillna(False)
             df = df.loc[final.to_numpy() & df["guid"].notna().to_numpy()]
             if not df.empty:
-                parts.append(df.assign(source=name))
+                parts.append(df.assign(family=name))
         if not parts:
             return pd.DataFrame()
         jobs = pd.concat(parts, ignore_index=True)
@@ -198,7 +198,7 @@ class Recorder:
             depths = self._depths(found, beat_frames, now)
             beats = heartbeat_ages(beat_frames, now=now).assign(time=now)
             # history tables keep ages in float seconds (QUEUE_SCHEMA / HEARTBEAT_SCHEMA)
-            beats = beats.assign(age=as_seconds(beats["age"]))[["queue", "worker", "source", "heartbeat", "age", "time"]]
+            beats = beats.assign(age=as_seconds(beats["age"]))[["queue", "worker", "beat", "heartbeat", "age", "time"]]
             depths = depths.assign(oldest_age=as_seconds(depths["oldest_age"]))
             written = {"jobs": len(jobs), "queues": len(depths), "heartbeats": len(beats)}
             if len(jobs):

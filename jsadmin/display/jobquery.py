@@ -79,16 +79,14 @@ def union_jobs(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 def job_rows(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per job over the family frames (:func:`~jsadmin.analytics.jobs.one_row_per_job`):
-    ``state`` is the latest, ``seen_in``/``copies`` say where its copies are, ``source``/``row``
-    name the copy shown (``family`` is the same as ``source``), plus the lowercase search text.
+    ``state`` is the latest, ``seen_in``/``copies`` say where its copies are, ``family``/``row``
+    name the copy shown, plus the lowercase search text.
 
     >>> job_rows(admin.load_all())[["guid", "state", "seen_in", "copies"]]   # doctest: +SKIP
     """
     present = {name: df for name, df in frames.items() if name in JOB_FAMILIES}
     out = one_row_per_job(present, families=JOB_FAMILIES)
     attrs = dict(out.attrs)
-    if "family" not in out.columns:
-        out.insert(out.columns.get_loc("source") + 1, "family", out["source"])
     out[_SEARCH] = _search_text(out) if len(out) else pd.Series([], dtype=object)
     out.attrs = attrs
     return out
@@ -105,7 +103,7 @@ def copies_of_job(copies: pd.DataFrame, job: Mapping[str, object]) -> pd.DataFra
     if isinstance(guid, str) and guid:
         hit = copies.loc[(copies["guid"].astype("string") == guid).fillna(False).to_numpy()]
     else:
-        hit = copies.loc[((copies["family"] == job.get("source", job.get("family")))
+        hit = copies.loc[((copies["family"] == job.get("family"))
                           & (copies["row"] == job.get("row"))).fillna(False).to_numpy()]
     return hit.iloc[best_first(hit, family="family")]
 

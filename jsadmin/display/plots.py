@@ -509,8 +509,8 @@ def _heartbeat_rows(frame: pd.DataFrame) -> pd.DataFrame:
             rows = rows.sort_values("time").groupby(["queue", "worker"], dropna=False).tail(1)
         worker = rows["worker"] if "worker" in rows.columns else pd.Series(pd.NA, index=rows.index)
         labels = worker.astype("string").fillna(rows["queue"].astype("string")).astype(str)
-        source = rows["source"].astype(str) if "source" in rows.columns else pd.Series("heartbeat", index=rows.index)
-        if "source" in rows.columns:
+        source = rows["beat"].astype(str) if "beat" in rows.columns else pd.Series("heartbeat", index=rows.index)
+        if "beat" in rows.columns:
             labels = source + " " + labels
         status = rows["status"].astype(str) if "status" in rows.columns else None
         out = pd.DataFrame({"label": labels, "age": as_seconds(rows["age"]), "status": status})

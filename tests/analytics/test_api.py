@@ -39,7 +39,7 @@ def test_read_methods_on_the_demo_never_write(seeded, r: redis.Redis) -> None:
     # the same numbers as the pure functions over the same frames
     frames = seeded.load_all()
     pd.testing.assert_frame_equal(lat, latency_summary(finished_jobs(frames), by=["cmd"]))
-    assert set(jobs["source"]) <= {"job_results", "jobs", "worker_jobs"}
+    assert set(jobs["family"]) <= {"job_results", "jobs", "worker_jobs"}
     assert jobs["guid"].is_unique
     assert lat["measured"].sum() > 0
     # every finished job is either measured or excluded with a reason
@@ -50,5 +50,5 @@ def test_read_methods_on_the_demo_never_write(seeded, r: redis.Redis) -> None:
     assert {"heartbeat", "queue", "job"} <= set(health["kind"])
     expected = grid_health(frames, now=health.attrs["time"], stale_after=120)
     assert sorted(health["component"]) == sorted(expected["component"])
-    assert {"eco", "job"} <= set(errors["source"])
+    assert {"eco", "job"} <= set(errors["kind"])
     assert (errors["occurrences"] >= errors["items"]).all()

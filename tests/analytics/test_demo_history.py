@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from jsadmin.analytics import latency_series, latency_summary, load_history, write_demo_history
-from jsadmin.analytics.history import SCHEMAS, TABLES, write_table
+from jsadmin.analytics.history import SCHEMAS, TABLES, to_table, write_table
 
 END = "2026-11-27T12:00:00Z"
 
@@ -112,3 +113,29 @@ def test_load_history_columns_and_time_window(demo) -> None:
     assert window["queues"]["time"].min() >= since
     with pytest.raises(KeyError, match="nosuch"):
         load_history(path, columns=["nosuch"])
+
+
+def test_history_recorded_before_the_column_vocabulary_still_reads(tmp_path: Path) -> None:
+    """Histories written with ``source`` (the family of a job copy, heartbeat/watchdog of a beat) read
+    back as ``family``/``beat``, also mixed with files of today's schema in one history."""
+    old_jobs = pd.DataFrame({"guid": ["a" * 32], "state": ["OK"], "category": ["jumpscale"], "cmd": ["echo"],
+                             "timeStop": [pd.Timestamp("2026-11-27T10:00:00Z")], "family": ["job_results"],
+                             "captured": [pd.Timestamp("2026-11-27T10:00:05Z")]})
+    new_jobs = old_jobs.assign(guid=["b" * 32], family=["worker_jobs"])
+    old_beats = pd.DataFrame({"time": [pd.Timestamp("2026-11-27T10:00:00Z")], "queue": ["default"], "worker": [None],
+                              "beat": ["watchdog"], "heartbeat": [pd.Timestamp("2026-11-27T09:59:00Z")], "age": [60.0]})
+    write_table(tmp_path, "jobs", new_jobs)
+    write_table(tmp_path, "heartbeats", old_beats.assign(beat=["heartbeat"], time=[pd.Timestamp("2026-11-27T10:01:00Z")]))
+    day = tmp_path / "jobs" / "date=2026-11-27"
+    for table, frame, new in (("jobs", old_jobs, "family"), ("heartbeats", old_beats, "beat")):
+        old_schema = pa.schema([pa.field("source" if f.name == new else f.name, f.type) for f in SCHEMAS[table]])
+        old = to_table(frame, table).rename_columns(old_schema.names).cast(old_schema)
+        pq.write_table(old, tmp_path / table / "date=2026-11-27" / "part-old.parquet")
+    assert "source" in pq.read_schema(day / "part-old.parquet").names
+    frames = load_history(tmp_path)
+    jobs = frames["jobs"].set_index("guid")
+    assert jobs["family"].to_dict() == {"a" * 32: "job_results", "b" * 32: "worker_jobs"}
+    assert "source" not in frames["jobs"].columns and "source" not in frames["heartbeats"].columns
+    assert sorted(frames["heartbeats"]["beat"]) == ["heartbeat", "watchdog"]
+    only = load_history(tmp_path, columns=["guid", "family"])["jobs"]
+    assert sorted(only["family"]) == ["job_results", "worker_jobs"]

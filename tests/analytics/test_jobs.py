@@ -67,14 +67,14 @@ def test_copies_of_one_job_fold_into_one_row(redis_url: str, r: redis.Redis) -> 
     assert jobs.attrs["copies"] == 10 and jobs.attrs["duplicates"] == 6
     assert jobs.index.is_unique
     row = jobs.loc[a["guid"]]
-    assert str(row["state"]) == "OK" and row["source"] == "job_results"
+    assert str(row["state"]) == "OK" and row["family"] == "job_results"
     assert row["seen_in"] == "command_queues+jobs+worker_queues+worker_jobs+job_results"
     assert row["copies"] == 5 and row["nid"] == 3 and row["result"] == "hi"
     assert row["jumpscript"] == "jumpscale__echo" and row["origin"] == "ac"
     assert jobs.loc[b["guid"], "seen_in"] == "command_queues+jobs"
     assert str(jobs.loc[b["guid"], "state"]) == "SCHEDULED"
     # a final copy with timeStop beats the AC's wait-timeout copy without one
-    assert str(jobs.loc[c["guid"], "state"]) == "ERROR" and jobs.loc[c["guid"], "source"] == "worker_jobs"
+    assert str(jobs.loc[c["guid"], "state"]) == "ERROR" and jobs.loc[c["guid"], "family"] == "worker_jobs"
     # the legacy local job is its own job, under the same jumpscript identity as B
     assert jobs.loc[legacy["guid"], "origin"] == "legacy-local"
     assert jobs.loc[legacy["guid"], "jumpscript"] == jobs.loc[b["guid"], "jumpscript"] == "backup__backup_dirs"

@@ -168,11 +168,11 @@ def test_finished_jobs_prefers_the_most_final_copy() -> None:
         ]
     )
     out = finished_jobs({"job_results": job_results, "jobs": jobs, "worker_jobs": worker_jobs})
-    got = out.set_index("guid")[["state", "source"]].astype(str).to_dict("index")
+    got = out.set_index("guid")[["state", "family"]].astype(str).to_dict("index")
     assert got == {
-        "x": {"state": "OK", "source": "job_results"},
-        "y": {"state": "ERROR", "source": "worker_jobs"},
-        "w": {"state": "ERROR", "source": "worker_jobs"},
+        "x": {"state": "OK", "family": "job_results"},
+        "y": {"state": "ERROR", "family": "worker_jobs"},
+        "w": {"state": "ERROR", "family": "worker_jobs"},
     }
     assert out.attrs["duplicates"] == 2
     assert isinstance(out["state"].dtype, pd.CategoricalDtype)

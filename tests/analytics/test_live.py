@@ -51,11 +51,11 @@ def test_record_live_traffic_exactly_once(redis_url: str, r: redis.Redis, tmp_pa
     dup = raw[raw["guid"].duplicated(keep=False)]
     assert dup.groupby("guid")["timeStop"].apply(lambda s: s.isna().any()).all() if len(dup) else True
     assert in_redis <= set(jobs["guid"]), "a final copy still in Redis was not recorded"
-    assert set(jobs["source"]) <= {"job_results", "jobs", "worker_jobs"}
+    assert set(jobs["family"]) <= {"job_results", "jobs", "worker_jobs"}
     summary = latency_summary(jobs, by="cmd")
     assert summary["measured"].sum() > 0
     assert (summary["p50"].dropna() >= pd.Timedelta(0)).all()
-    assert len(hist["heartbeats"]) > 0 and set(hist["heartbeats"]["source"]) == {"heartbeat"}
+    assert len(hist["heartbeats"]) > 0 and set(hist["heartbeats"]["beat"]) == {"heartbeat"}
     assert len(hist["queues"]) > 0
     assert rec.stats["errors"] == 0
 

@@ -95,12 +95,12 @@ def test_liveness_from_loaded_frames(r: redis.Redis, admin) -> None:
     put_cached(r, young)
     frames = _frames(admin)
 
-    beats = heartbeat_ages(frames, now=NOW, stale_after=120).set_index(["source", "queue"])
+    beats = heartbeat_ages(frames, now=NOW, stale_after=120).set_index(["beat", "queue"])
     assert beats.loc[("heartbeat", "io"), "age"] == sec(700)
     assert beats.loc[("heartbeat", "io"), "status"] == "stale"
     assert beats.loc[("heartbeat", "process"), "status"] == "warn"  # > stale_after / 2
     assert beats.loc[("heartbeat", "default"), "status"] == "ok"
-    watchdog = heartbeat_ages(frames, now=NOW).query("source == 'watchdog'").set_index("worker")
+    watchdog = heartbeat_ages(frames, now=NOW).query("beat == 'watchdog'").set_index("worker")
     assert watchdog.loc["worker_default_0", "age"] == sec(3)
     assert (watchdog["signal"] == "leftover").all()  # JS6 family: a leftover however young
     assert pd.isna(watchdog.loc["worker_io_1", "age"]) and watchdog.loc["worker_io_1", "status"] == "warn"
@@ -163,13 +163,13 @@ def test_error_summary_groups_ecos_and_failed_jobs(r: redis.Redis, admin) -> Non
     put_worker_job(r, late)
     summary = error_summary(admin.load_all())
     rows = {(s, c, j, n): (o, i) for s, c, j, n, o, i in
-            summary[["source", "category", "jumpscript", "nid", "occurrences", "items"]].itertuples(index=False)}
+            summary[["kind", "category", "jumpscript", "nid", "occurrences", "items"]].itertuples(index=False)}
     assert rows[("eco", "workers.executejob", "jumpscale__exec", 3)] == (4, 1)
     assert rows[("job", "workers.executejob", "jumpscale__exec", 3)] == (1, 1)
     assert rows[("job", "job.timeout", "jumpscale__sleep", 2)] == (1, 1)
     assert len(summary) == 3
     assert summary["occurrences"].iloc[0] == 4  # most frequent first
-    eco_row = summary[summary["source"] == "eco"].iloc[0]
+    eco_row = summary[summary["kind"] == "eco"].iloc[0]
     assert eco_row["first_seen"] == pd.Timestamp(NOW - 600, unit="s", tz="UTC")
     assert eco_row["last_seen"] == pd.Timestamp(NOW - 60, unit="s", tz="UTC")
     assert jumpscript_from_tags("jsname:x") == "(no organization)__x" and jumpscript_from_tags(None) is None
@@ -234,3 +234,14 @@ def test_health_checks_without_any_time_have_no_age_and_do_not_crash(r: redis.Re
     assert health["age"].dtype == "timedelta64[ns]"
     assert set(health["component"]) == {"disks", "health.status"}
     assert health.set_index("component").loc["disks", "signal"] == "leftover"
+
+
+def test_empty_error_and_stuck_frames_are_typed() -> None:
+    """Nothing failing and nothing stuck still gives the columns, in the dtypes a filled frame has."""
+    errors = error_summary({}, now=NOW)
+    assert list(errors.columns) and errors.empty
+    assert {c: str(t) for c, t in errors.dtypes.items() if c in ("kind", "jumpscript", "nid", "last_seen")} == {
+        "kind": "string", "jumpscript": "string", "nid": "Int64", "last_seen": "datetime64[ns, UTC]"}
+    stuck = stuck_jobs({}, now=NOW)
+    assert stuck.empty and str(stuck["family"].dtype) == "string" and str(stuck["nid"].dtype) == "Int64"
+    assert isinstance(stuck["state"].dtype, pd.CategoricalDtype)

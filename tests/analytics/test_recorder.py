@@ -73,9 +73,9 @@ def test_recorder_captures_each_finished_job_once(r: redis.Redis, admin, tmp_pat
     raw_rows = read_table(tmp_path, "jobs").num_rows
     assert raw_rows == 3  # on disk too: nothing written twice
     by = jobs.set_index("guid")
-    assert by.loc[a["guid"], "source"] == "job_results"  # preferred over the worker copy
-    assert by.loc[b["guid"], "source"] == "worker_jobs"
-    assert by.loc[c["guid"], "source"] == "jobs"
+    assert by.loc[a["guid"], "family"] == "job_results"  # preferred over the worker copy
+    assert by.loc[b["guid"], "family"] == "worker_jobs"
+    assert by.loc[c["guid"], "family"] == "jobs"
     assert by.loc[b["guid"], "result"] == {"category": "workers.executejob"}
     assert jobs["nid"].dtype == "Int64" and isinstance(jobs["state"].dtype, pd.CategoricalDtype)
     assert str(jobs["timeStop"].dtype) == "datetime64[ns, UTC]"

@@ -271,7 +271,7 @@ def test_filter_enqueue_and_see_the_result(page: Any, live: str, tmp_path: Path)
 
     form = page.locator(".jsadmin-enqueueform").first
     assert form.get_by_role("button", name="Submit").count() == 0  # no one-click write any more
-    form.locator("select").first.select_option(label="jumpscale/echo")
+    form.locator("select").first.select_option(label="jumpscale__echo")
     _text_input(form, "nid/role").fill("2")
     _text_input(form, "nid/role").press("Enter")
     first = f"first draft {os.getpid()}"
@@ -312,7 +312,7 @@ def test_filter_enqueue_and_see_the_result(page: Any, live: str, tmp_path: Path)
     # the job really ran: its final copy is in queues:jobqueue:<guid> with our message
     finals = [k for k in client.scan_iter(match="queues:jobqueue:*", count=1000)]
     assert any(message.encode() in (client.lindex(k, 0) or b"") for k in finals)
-    admin.cancel_jobs(admin.load("command_queues", target_nid=77))
+    admin.cancel_jobs(admin.load("command_queues", key_nid=77))
     client.close()
 
 

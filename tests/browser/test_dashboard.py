@@ -247,7 +247,7 @@ def test_the_dashboard_refreshes_itself(readonly: dict[str, Any]) -> None:
         )
         _screenshot(pg, "dash-04-new-job-appeared.png")
     finally:
-        writer.cancel_jobs(writer.load("command_queues", target_nid=77))
+        writer.cancel_jobs(writer.load("command_queues", key_nid=77))
         writer.redis.close()
 
 
@@ -280,7 +280,7 @@ def test_with_allow_writes_an_enqueue_needs_preview_then_confirm(grid: str, pw: 
         assert "Read-only dashboard" not in pg.locator(".jsadmin-dashboard").first.inner_text()
         _tab(pg, "Enqueue")
         form = pg.locator(".jsadmin-enqueueform").first
-        form.locator("select").first.select_option(label="jumpscale/echo")
+        form.locator("select").first.select_option(label="jumpscale__echo")
         target = form.locator(".widget-text:has(label:text-is('nid/role')) input").first
         target.fill("78")
         target.press("Enter")

@@ -52,6 +52,7 @@ def test_spec_example_job_types(r: redis.Redis, admin: jsadmin.Admin) -> None:
     assert pd.isna(row["timeStart"]) and pd.isna(row["timeStop"])  # 0 means missing
     assert row["args"] == {"msg": "hi"} and row["_meta"] == ["system", "job", 1]
     assert row["key"] == "jobs:1" and row["field"] == row["guid"]
+    assert row["jumpscript"] == "jumpscale__echo"
     assert list(df.columns) == ["key", "field", "key_gid", *JOB_COLUMNS]
 
 
@@ -82,11 +83,11 @@ def test_both_command_queue_forms(r: redis.Redis, admin: jsadmin.Admin) -> None:
     assert by_key == {"commands:queue:1:7": 1, "queues:commands:queue:1:5": 2, "queues:commands:queue:1:node": 1}
     node = df[df["key"] == "queues:commands:queue:1:5"]
     assert node["gid"].tolist() == [1, 1] and node["nid"].tolist() == [5, 5] and node["position"].tolist() == [0, 1]
-    assert node["target_nid"].tolist() == [5, 5]
-    role = df[df["target_role"] == "node"].iloc[0]
+    assert node["key_nid"].tolist() == [5, 5]
+    role = df[df["key_role"] == "node"].iloc[0]
     assert pd.isna(role["nid"]) and role["role"] == "node" and role["roles"] == ["node"]
     assert df.loc[df["key"] == "commands:queue:1:7", "form"].item() == "documented"
-    assert set(admin.load("command_queues", target_role="node")["key"]) == {"queues:commands:queue:1:node"}
+    assert set(admin.load("command_queues", key_role="node")["key"]) == {"queues:commands:queue:1:node"}
 
 
 def test_pretty_worker_queue_and_io(r: redis.Redis, admin: jsadmin.Admin) -> None:
@@ -94,7 +95,7 @@ def test_pretty_worker_queue_and_io(r: redis.Redis, admin: jsadmin.Admin) -> Non
     r.rpush("queues:system", pretty.encode())
     r.rpush("queues:workers:work:default", pretty.encode())
     df = admin.load("worker_queues").sort_values("key")
-    assert df["worker_queue"].tolist() == ["io", "default"]
+    assert df["key_queue"].tolist() == ["io", "default"]
     assert df["args"].iloc[0] == {"msg": "héllo"} and (df["state"] == "STARTED").all()
 
 
@@ -123,6 +124,10 @@ def test_jumpscripts_none_field_and_forms(r: redis.Redis, admin: jsadmin.Admin) 
     assert df.loc[1, "path"] == "/opt/jumpscale7/apps/processmanager/jumpscripts/echo.py"
     assert df.loc[1, "period"] == "*/5 * * * *" and pd.isna(df.loc[1, "period_seconds"])
     assert bool(df.loc[0, "debug"]) is True and pd.isna(df.loc[1, "id"])
+    assert df["jumpscript"].tolist() == ["unknown__f", "jumpscale__echo"]
+    assert df.loc[1, "code"] == "def action(msg):\n    return msg\n" and "source" not in df.columns
+    by_name = admin.load("jumpscripts_by_name")
+    assert list(by_name.columns[:2]) == ["key", "jumpscript"] and "code" in by_name.columns
 
 
 def test_bare_text_values(r: redis.Redis, admin: jsadmin.Admin) -> None:
@@ -145,8 +150,8 @@ def test_bare_text_values(r: redis.Redis, admin: jsadmin.Admin) -> None:
     assert hb["default"] == pd.Timestamp(now, unit="s", tz="UTC")
     assert admin.load("worker_joblastid")["value"].tolist() == [17]
     li = admin.load("logs_incr").sort_values("key")
-    assert li["key_gid"].tolist() == [1, 1] and li["key_node"].tolist() == [5, 5] and li["value"].tolist() == [3, 2]
-    assert li["key_epoch"].isna().tolist() == [True, False]
+    assert li["gid"].tolist() == [1, 1] and li["nid"].tolist() == [5, 5] and li["value"].tolist() == [3, 2]
+    assert li["epoch"].isna().tolist() == [True, False]
     assert admin.load("eco_incr")["value"].tolist() == [9]
 
 

@@ -74,7 +74,7 @@ def test_job_rows_fold_copies_and_filter_on_jobs(frames: dict[str, pd.DataFrame]
     assert len(rows) == 9 and rows["guid"].is_unique  # 10 copies, 9 jobs
     job = rows.set_index("guid").loc["q0"]
     assert job["seen_in"] == "command_queues+jobs" and job["copies"] == 2
-    assert str(job["state"]) == "STARTED" and job["source"] == "jobs"  # STARTED beats SCHEDULED
+    assert str(job["state"]) == "STARTED" and job["family"] == "jobs"  # STARTED beats SCHEDULED
     assert filter_jobs(rows, JobQuery(families=("jobs",)))["guid"].tolist() == ["q0"]
     assert filter_jobs(rows, JobQuery(cmd="jumpscale__disk"))["guid"].tolist() == ["r1"]
     assert len(filter_jobs(rows, JobQuery(states=("SCHEDULED",)))) == 6  # q0 is counted once, as STARTED

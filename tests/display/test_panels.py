@@ -202,7 +202,7 @@ def test_readonly_panels_disable_writes_and_say_why(readonly_admin) -> None:
 def test_enqueue_validates_previews_submits_and_watches(admin, grid, r: redis.Redis) -> None:
     form = EnqueueForm(admin)
     labels = [label for label, _v in form.jumpscript.options]
-    assert "jumpscale/echo" in labels
+    assert "jumpscale__echo" in labels
     form.choose("jumpscale", "echo")
     form.args.value = '{"msg": '
     assert "invalid JSON" in form.args_check.value and form.preview_button.disabled

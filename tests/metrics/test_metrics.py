@@ -109,9 +109,9 @@ def test_a_hand_written_grid_scrapes_to_the_values_written(r: redis.Redis, serve
     assert value(samples, "jsadmin_queue_oldest_age_seconds", key="queues:commands:queue:1:5",
                  kind="command") == pytest.approx(100, abs=3)
     assert value(samples, "jsadmin_heartbeat_age_seconds", queue="default", worker="",
-                 source="heartbeat") == pytest.approx(30, abs=3)
+                 beat="heartbeat") == pytest.approx(30, abs=3)
     assert value(samples, "jsadmin_heartbeat_age_seconds", queue="io", worker="",
-                 source="heartbeat") == pytest.approx(4000, abs=3)
+                 beat="heartbeat") == pytest.approx(4000, abs=3)
     assert value(samples, "jsadmin_job_copies", family="jobs", state="OK") == 4
     assert value(samples, "jsadmin_job_copies", family="command_queues", state="SCHEDULED") == 3
     # distinct jobs: q0 has two copies (queue and jobs:1), counted once
@@ -158,7 +158,7 @@ def test_the_demo_grid_scrapes_to_what_admin_and_analytics_report(seeded_url: st
         assert ages[key] == pytest.approx(seconds, abs=5)
     hb = series(samples, "jsadmin_heartbeat_age_seconds")
     assert len(hb) == beats["age"].notna().sum() and len(hb) >= 5
-    watchdog = [v for k, v in hb.items() if dict(k)["source"] == "watchdog"]
+    watchdog = [v for k, v in hb.items() if dict(k)["beat"] == "watchdog"]
     assert watchdog and max(watchdog) > 10 * 365 * 86400  # the JS6 leftovers, labelled as such
     for family, counts in copies.items():
         got = {dict(k)["state"]: v for k, v in series(samples, "jsadmin_job_copies").items()

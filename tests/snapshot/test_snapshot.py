@@ -35,7 +35,7 @@ def test_admin_snapshot_round_trips_every_family_exactly(seeded: EmbeddedRedis, 
     assert str(jobs["timeCreate"].dtype).endswith(", UTC]")
     assert any(isinstance(a, dict) and a for a in jobs["args"])
     assert all(isinstance(r, list) for r in jobs["roles"])
-    assert "source" in snap.load("jumpscripts_by_name").columns  # the jumpscript code column
+    assert "code" in snap.load("jumpscripts_by_name").columns  # the jumpscript code column
     admin.close()
 
 
@@ -304,3 +304,49 @@ def test_problems_survive_a_snapshot(tmp_path: Path, redis_factory: ServerFactor
         admin.close()
     finally:
         srv.stop()
+
+
+def _as_older_version(
+    path: Path, family: str, renames: dict[str, str], drop: tuple[str, ...] = (), renamed: dict[str, str] | None = None
+) -> None:
+    """Rewrite one family of a snapshot as a version before the column vocabulary wrote it:
+    today's column names back to the old ones (``renames``: current -> old), ``drop`` columns gone."""
+    import pyarrow.parquet as pq
+
+    manifest_file = path / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    schema = manifest["families"][family]
+    for part in (path / family).glob("source=*/part-0.parquet"):
+        table = pq.read_table(part).drop_columns([c for c in drop if c in pq.read_schema(part).names])
+        table = table.rename_columns([renames.get(c, c) for c in table.column_names])
+        pq.write_table(table, part)
+    schema["columns"] = [renames.get(c, c) for c in schema["columns"] if c not in drop]
+    schema["dtypes"] = {renames.get(c, c): d for c, d in schema["dtypes"].items() if c not in drop}
+    schema["json_columns"] = [renames.get(c, c) for c in schema.get("json_columns", []) if c not in drop]
+    if renamed is not None:  # what ParquetSink recorded for a column it stored under another name
+        schema["renamed"] = renamed
+    manifest_file.write_text(json.dumps(manifest))
+
+
+def test_snapshot_of_an_earlier_version_reads_under_todays_column_names(
+    seeded: EmbeddedRedis, tmp_path: Path
+) -> None:
+    admin = jsadmin.connect(seeded.url, readonly=True)
+    names = ("jobs", "command_queues", "worker_queues", "jumpscripts_by_name", "jumpscripts_by_id", "logs_incr")
+    live = {name: admin.load(name) for name in names}
+    path = snapshot(admin, tmp_path / "old")
+    admin.close()
+    assert all(len(live[n]) for n in names), "the seeded grid has every one of these families"
+    _as_older_version(path, "jobs", {}, drop=("jumpscript",))
+    _as_older_version(path, "command_queues", {"key_nid": "target_nid", "key_role": "target_role"}, drop=("jumpscript",))
+    _as_older_version(path, "worker_queues", {"key_queue": "worker_queue"}, drop=("jumpscript",))
+    # earlier versions stored the jumpscripts' own "source" column (the code) as source_code
+    old_code = {"source_code": "source"}
+    _as_older_version(path, "jumpscripts_by_name", {"jumpscript": "field", "code": "source_code"}, renamed=old_code)
+    _as_older_version(path, "jumpscripts_by_id", {"code": "source_code"}, drop=("jumpscript",), renamed=old_code)
+    _as_older_version(path, "logs_incr", {"gid": "key_gid", "nid": "key_node", "epoch": "key_epoch"})
+    assert "target_nid" in pd.read_parquet(next((path / "command_queues").glob("source=*/part-0.parquet"))).columns
+    snap = open_snapshot(path)
+    for name in names:
+        pd.testing.assert_frame_equal(snap.load(name), live[name], obj=name)
+    assert len(snap.load("command_queues", key_role="node")) == int((live["command_queues"]["key_role"] == "node").sum())

@@ -43,14 +43,14 @@ def parse_args(text: str) -> dict[str, Any]:
 
 
 def jumpscript_options(frame: pd.DataFrame) -> list[tuple[str, tuple[str, str]]]:
-    """Dropdown options ``("org/name", (org, name))`` from a ``jumpscripts_by_name`` frame, sorted."""
+    """Dropdown options ``("<organization>__<name>", (org, name))`` from a ``jumpscripts_by_name`` frame, sorted."""
     if frame.empty:
         return []
     out = set()
     for row in frame.to_dict("records"):
         org, name = row.get("organization"), row.get("name")
         if isinstance(org, str) and isinstance(name, str):
-            out.add((f"{org}/{name}", (org, name)))
+            out.add((f"{org}__{name}", (org, name)))
     return sorted(out)
 
 
@@ -135,7 +135,7 @@ class EnqueueForm(Panel):
         """Select a jumpscript by organization and name (clear error if not registered)."""
         wanted = (organization, name)
         if wanted not in [v for _l, v in self.jumpscript.options]:
-            raise ValueError(f"jumpscript {organization}/{name} is not registered on {self.admin.url}")
+            raise ValueError(f"jumpscript {organization}__{name} is not registered on {self.admin.url}")
         self.jumpscript.value = wanted
 
     def _on_script(self) -> None:

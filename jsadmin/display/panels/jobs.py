@@ -39,7 +39,7 @@ ANY = "any"
 TABLE_COLUMNS = ("state", "jumpscript", "id", "gid", "nid", "role", "seen_in", "copies", "timeCreate",
                  "timeStop", "guid")
 COPY_COLUMNS = ("family", "state", "key", "field", "position", "nid", "timeStart", "timeStop")
-VIEW_COLUMNS = ("source", "family", "seen_in", "copies", "jumpscript", "origin", "last_seen")
+VIEW_COLUMNS = ("family", "seen_in", "copies", "jumpscript", "origin", "last_seen")
 """Columns the one-row-per-job view adds; the detail shows them above the job JSON, not in it."""
 QUEUE_FAMILIES = tuple(queue_families())
 """Families whose copies *Cancel* removes (the queued copies of the selected jobs)."""
@@ -223,7 +223,7 @@ class JobBrowser(Panel):
 
     # -- selection ----------------------------------------------------------------------------
     def selected(self) -> pd.DataFrame:
-        """Selected jobs (rows of ``jobs``; ``source`` and ``row`` map back to the copy shown)."""
+        """Selected jobs (rows of ``jobs``; ``family`` and ``row`` map back to the copy shown)."""
         idx = list(self.rows.value) if self.w is not None else []
         return self.jobs.loc[idx] if idx else self.jobs.iloc[0:0]
 
@@ -241,7 +241,7 @@ class JobBrowser(Panel):
         for requeue/clone the latest copy only, so a job is never requeued once per copy."""
         picked: list[tuple[str, Any]] = []
         for job in self.selected().to_dict("records"):
-            chosen = [(str(job["source"]), job["row"])]
+            chosen = [(str(job["family"]), job["row"])]
             if kind == "cancel":
                 copies = copies_of_job(self.copies, job)
                 queued = copies[copies["family"].isin(QUEUE_FAMILIES).fillna(False).to_numpy()]
@@ -285,7 +285,7 @@ class JobBrowser(Panel):
         n = len(copies)
         seen = (f"{row.get('jumpscript', '')} ({row.get('origin', '?')} job) · "
                 f"seen in {row.get('seen_in') or row.get('family')}: {n} cop{'y' if n == 1 else 'ies'}, "
-                f"state from {row.get('source')}")
+                f"state from {row.get('family')}")
         parts = [
             render_records_html("Timings", timings, cls="jsadmin-timings"),
             '<div class="jsadmin jsadmin-copies"><b>Copies</b> <span style="color:#57606a;font-size:11px">'

@@ -145,11 +145,11 @@ class JumpscriptRegistry(Panel):
         """Show metadata and highlighted source of one jumpscript; returns the HTML."""
         hit = self.scripts[(self.scripts["organization"] == organization) & (self.scripts["name"] == name)]
         if hit.empty:
-            raise ValueError(f"no jumpscript {organization}/{name} in workers:jumpscripts:name")
+            raise ValueError(f"no jumpscript {organization}__{name} in workers:jumpscripts:name")
         row = hit.iloc[0].to_dict()
         meta = {k: row.get(k) for k in META_FIELDS if k in row}
-        source = row.get("source") if isinstance(row.get("source"), str) else ""
-        html = (render_records_html(f"{organization}/{name}", meta, cls="jsadmin-jumpscript")
+        source = row.get("code") if isinstance(row.get("code"), str) else ""
+        html = (render_records_html(f"{organization}__{name}", meta, cls="jsadmin-jumpscript")
                 + '<div class="jsadmin-source" style="max-height:320px;overflow:auto;font-size:12px">'
                 + highlight_python(source) + "</div>")
         self.inspector.value = html
@@ -159,7 +159,7 @@ class JumpscriptRegistry(Panel):
         """Copy a registered jumpscript into the register form (to edit and replace it)."""
         hit = self.scripts[(self.scripts["organization"] == organization) & (self.scripts["name"] == name)]
         if hit.empty:
-            raise ValueError(f"no jumpscript {organization}/{name}")
+            raise ValueError(f"no jumpscript {organization}__{name}")
         row = hit.iloc[0].to_dict()
         self.organization.value, self.name.value = organization, name
         for field in ("descr", "category", "queue"):
@@ -167,7 +167,7 @@ class JumpscriptRegistry(Panel):
             getattr(self, field).value = value if isinstance(value, str) else ""
         roles = row.get("roles")
         self.roles.value = ",".join(r for r in roles if r) if isinstance(roles, list) else ""
-        self.source.value = row.get("source") or ""
+        self.source.value = row.get("code") or ""
         self.replace.value = True
 
     def params(self) -> dict[str, Any]:
