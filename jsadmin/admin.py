@@ -22,7 +22,8 @@ from .compat import ServerInfo, check_connection, explain_failure, server_info
 from .connection import parse_url, scrub
 from .embedded import EmbeddedRedis
 from .errors import ReadOnlyError, UnsupportedByServer
-from .reader import PROBLEM_COLUMNS, read_family
+from .loadinfo import PROBLEM_COLUMNS, Loaded, with_attrs
+from .reader import read_loaded
 from .scan import key_types, raw_client, scan_keys, sizes
 from .snapshot import SnapshotMixin
 from .writes.api import WritesMixin
@@ -118,7 +119,9 @@ class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
         ``load("jobs", gid=1, state="OK")``. Special filters: ``expand="args"`` adds one
         column per key of the ``args`` dicts; ``limit=N`` reads at most N entries per key;
         ``keys=[...]`` reads only those keys. Values that do not decode are reported in
-        ``df.attrs["problems"]`` and :meth:`problems`, never dropped silently.
+        :meth:`problems` and :meth:`load_with_info` (``info.problems``), never dropped silently.
+        For one release the frame's ``attrs`` also mirror that info (``family``, ``problems``,
+        ``notes``, ``truncated``, ``moved``); prefer :meth:`load_with_info`.
 
         ``backend="polars"`` returns the same columns as a polars ``DataFrame`` (the ``polars``
         extra; nothing is decoded twice, see :mod:`jsadmin.backends`); polars frames carry no
@@ -128,10 +131,20 @@ class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
         >>> admin.load("jobs", backend="polars").group_by("state").len()   # doctest: +SKIP
         """
         check_backend(backend)
-        fam = family(name)
-        df = read_family(self._raw, fam, **filters)
-        self._problems[fam.name] = df.attrs["problems"]
-        return as_backend(df, backend)
+        return as_backend(with_attrs(self.load_with_info(name, **filters)), backend)
+
+    def load_with_info(self, name: str, **filters: Any) -> Loaded:
+        """One family as :meth:`load` returns it (pandas) and a typed
+        :class:`~jsadmin.loadinfo.LoadInfo`: ``family``, ``problems``, ``capped`` keys (``notes``,
+        ``truncated``) and ``moved`` lists.
+
+        >>> logs, info = admin.load_with_info("logs")            # doctest: +SKIP
+        >>> info.notes                                          # doctest: +SKIP
+        ['queues:logs: newest 100,000 of 2,000,000 entries; pass `limit=None` for all']
+        """
+        loaded = read_loaded(self._raw, family(name), **filters)
+        self._problems[loaded.info.family] = loaded.info.problems
+        return loaded
 
     @overload
     def load_all(self, *, backend: Literal["pandas"] = ..., **options: Any) -> dict[str, pd.DataFrame]: ...
@@ -150,13 +163,21 @@ class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
         >>> frames = admin.load_all(); frames["jobs"].shape    # doctest: +SKIP
         """
         check_backend(backend)
+        loaded = self.load_all_with_info(**options)
+        out: dict[str, Any] = {name: as_backend(with_attrs(x), backend) for name, x in loaded.items()}
+        return out
+
+    def load_all_with_info(self, **options: Any) -> dict[str, Loaded]:
+        """Every family as :meth:`load_with_info` returns it: ``{family: Loaded(frame, info)}``.
+
+        >>> {n: len(x.info.problems) for n, x in admin.load_all_with_info().items()}   # doctest: +SKIP
+        """
         found = self._keyspace()
-        out: dict[str, Any] = {}
+        out: dict[str, Loaded] = {}
         for fam in FAMILIES.values():
             typed = found.get(fam.name, {})
-            df = read_family(self._raw, fam, keys=list(typed), types=typed, **options)
-            self._problems[fam.name] = df.attrs["problems"]
-            out[fam.name] = as_backend(df, backend)
+            out[fam.name] = loaded = read_loaded(self._raw, fam, keys=list(typed), types=typed, **options)
+            self._problems[fam.name] = loaded.info.problems
         return out
 
     def problems(self) -> pd.DataFrame:

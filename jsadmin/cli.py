@@ -259,7 +259,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     if fmt == "parquet" and not args.out and _stdout_tty():
         raise UsageError("parquet is binary: give --out FILE (or redirect stdout)")
     obj = _open(args)
-    df = obj.load(args.family, **filters)
+    df, info = obj.load_with_info(args.family, **filters)
     if columns:
         missing = [c for c in columns if c not in df.columns]
         if missing:
@@ -292,9 +292,8 @@ def cmd_load(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
     if args.out:
         print(f"{len(df)} rows of {args.family} written to {args.out} ({fmt})", file=sys.stderr)
-    problems = df.attrs.get("problems")
-    if isinstance(problems, pd.DataFrame) and len(problems):
-        print(f"jsadmin: {len(problems)} value(s) did not decode (see Admin.problems())", file=sys.stderr)
+    if len(info.problems):
+        print(f"jsadmin: {len(info.problems)} value(s) did not decode (see Admin.problems())", file=sys.stderr)
     return 0
 
 

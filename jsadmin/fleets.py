@@ -37,9 +37,10 @@ from .backends import as_backend, check_backend
 from .catalog import family
 from .connection import parse_url, redact, scrub
 from .errors import ConnectionConfigError, JsAdminError
+from .loadinfo import Loaded, with_attrs
 from .reader import check_read_filters
 from .snapshot import snapshot
-from .sources import SOURCE, merge_sources, source_name
+from .sources import SOURCE, merge_loaded, merge_sources, source_name
 
 if TYPE_CHECKING:
     import polars as pl
@@ -350,12 +351,20 @@ class Fleet:
         >>> f.load("command_queues", gid=1)   # doctest: +SKIP
         """
         check_backend(backend)
+        return as_backend(with_attrs(self.load_with_info(name, **filters)), backend)
+
+    def load_with_info(self, name: str, **filters: Any) -> Loaded:
+        """:meth:`load` (pandas) and its :class:`~jsadmin.loadinfo.LoadInfo`: problems with a
+        ``source`` column, capped keys with their source, moved lists.
+
+        >>> jobs, info = f.load_with_info("jobs")     # doctest: +SKIP
+        >>> info.problems.groupby("source", observed=False).size()   # doctest: +SKIP
+        """
         # an unknown family or filter: Admin.load's error, before touching the network
-        check_read_filters(family(name), filters)
-        per_source = self.map(lambda a: a.load(name, **filters), operation=f"load {name}")
-        merged = merge_sources(per_source, sources=self._urls)
-        merged.attrs["family"] = name
-        return as_backend(merged, backend)
+        fam = family(name)
+        check_read_filters(fam, filters)
+        per_source = self.map(lambda a: a.load_with_info(name, **filters), operation=f"load {name}")
+        return merge_loaded(per_source, family=fam.name, sources=self._urls)
 
     @overload
     def load_all(self, *, backend: Literal["pandas"] = ...) -> dict[str, pd.DataFrame]: ...
@@ -370,9 +379,15 @@ class Fleet:
         >>> frames = f.load_all(); frames["worker_heartbeat"]   # doctest: +SKIP
         """
         check_backend(backend)
-        per_source = self.map(lambda a: a.load_all(), operation="load_all")
-        merged = merge_families(per_source, sources=list(self._urls))
-        return {name: as_backend(frame, backend) for name, frame in merged.items()}
+        return {name: as_backend(with_attrs(x), backend) for name, x in self.load_all_with_info().items()}
+
+    def load_all_with_info(self) -> dict[str, Loaded]:
+        """Every family of every source: ``{family: Loaded(merged frame, merged info)}``.
+
+        >>> {n: x.info.notes for n, x in f.load_all_with_info().items() if x.info.capped}   # doctest: +SKIP
+        """
+        per_source = self.map(lambda a: a.load_all_with_info(), operation="load_all")
+        return merge_families(per_source, sources=list(self._urls))
 
     def families(self, *, wide: bool = False, values: str = "entries") -> pd.DataFrame:
         """``Admin.families()`` of every source with ``source`` first (key/entry counts per source).
@@ -386,7 +401,6 @@ class Fleet:
             raise ValueError(f"values must be 'entries' or 'keys', not {values!r}")
         per_source = self.map(lambda a: a.families(), operation="families")
         out = merge_sources(per_source, sources=self._urls)
-        out.attrs.pop("problems", None)
         if not wide:
             return out
         table = out.pivot(index="family", columns=SOURCE, values=values)
@@ -398,9 +412,7 @@ class Fleet:
     def problems(self) -> pd.DataFrame:
         """Undecodable values of every source (``source``, family, key, field, error, raw)."""
         per_source = self.map(lambda a: a.problems(), operation="problems")
-        out = merge_sources(per_source, sources=self._urls)
-        out.attrs.pop("problems", None)
-        return out
+        return merge_sources(per_source, sources=self._urls)
 
     def ping(self) -> pd.DataFrame:
         """PING every source; returns :meth:`status`."""
@@ -438,18 +450,16 @@ class Fleet:
 
 
 def merge_families(
-    per_source: Mapping[str, Mapping[str, pd.DataFrame]], *, sources: list[str]
-) -> dict[str, pd.DataFrame]:
-    """``{source: {family: frame}}`` -> ``{family: merged frame}`` (family order of the first source)."""
+    per_source: Mapping[str, Mapping[str, Loaded]], *, sources: list[str]
+) -> dict[str, Loaded]:
+    """``{source: {family: Loaded}}`` -> ``{family: merged Loaded}`` (family order of the first source)."""
     order: list[str] = []
     for frames in per_source.values():
         order.extend(f for f in frames if f not in order)
-    out: dict[str, pd.DataFrame] = {}
+    out: dict[str, Loaded] = {}
     for fam in order:
         parts = {src: frames[fam] for src, frames in per_source.items() if fam in frames}
-        merged = merge_sources(parts, sources=sources)
-        merged.attrs["family"] = fam
-        out[fam] = merged
+        out[fam] = merge_loaded(parts, family=fam, sources=sources)
     return out
 
 
