@@ -16,7 +16,7 @@ import pandas as pd
 import polars as pl
 from typing_extensions import assert_type  # typing.assert_type is 3.11+; mypy depends on it
 
-from jsadmin import Admin, Fleet, LoadInfo, Loaded, ManageResult, PurgeResult, Snapshot, UndoResult
+from jsadmin import Admin, Fleet, Loaded, LoadInfo, ManageResult, PurgeResult, Snapshot, UndoResult
 from jsadmin.limits import Capped
 from jsadmin.loadinfo import ProblemFrame
 from jsadmin.writes.plan import WritePlan
