@@ -190,9 +190,9 @@ def _attrs_uses(tree: ast.AST) -> list[tuple[int, str]]:
     ``x.attrs.update(key=...)`` naming one of :data:`RESULT_KEYS`."""
     found: list[tuple[int, str]] = []
     for node in ast.walk(tree):
-        is_attrs = isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "attrs"
-        if is_attrs and isinstance(node.slice, ast.Constant) and node.slice.value in RESULT_KEYS:  # type: ignore[attr-defined]
-            found.append((node.lineno, str(node.slice.value)))  # type: ignore[attr-defined]
+        if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "attrs"
+                and isinstance(node.slice, ast.Constant) and node.slice.value in RESULT_KEYS):
+            found.append((node.lineno, str(node.slice.value)))
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "attrs"):
             keys = [a.value for a in node.args[:1] if isinstance(a, ast.Constant)]
