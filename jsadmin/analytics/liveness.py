@@ -41,7 +41,7 @@ from ._common import (
     signal_of,
     utc_column,
 )
-from .queues import depths_from_frames
+from .queues import depths_and_unknown
 
 STATUSES = ("ok", "warn", "stale", "error")
 STATUS_DTYPE = pd.CategoricalDtype(list(STATUSES), ordered=True)
@@ -389,10 +389,10 @@ def grid_health(
                 + np.where(workers["age"].isna(), "missing", _seconds_text(workers["age"]) + " ago"),
             )
         )
-    depths = depths_from_frames(frames, at, client=client, infos=infos)
+    depths, oldest_unknown = depths_and_unknown(frames, at, client=client, infos=infos)
     if not depths.empty:
         age = depths["oldest_age"]
-        unknown = depths["key"].isin(depths.attrs.get("oldest_unknown", [])).to_numpy(dtype=bool)
+        unknown = depths["key"].isin(oldest_unknown).to_numpy(dtype=bool)
         status = np.where(
             (age > 5 * stale).fillna(False),
             "stale",

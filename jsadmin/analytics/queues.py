@@ -188,14 +188,29 @@ def depths_from_frames(
 
     ``infos`` (``{family: LoadInfo}``, e.g. from ``admin.load_all_with_info()``) says which queues
     the load capped: such a queue (e.g. the newest 100,000 of a backlog) reports its true length
-    (``total``); without ``infos`` every queue is taken as loaded whole. Its oldest entry is known only when the load
-    kept the head (``keep="oldest"``); otherwise, with a ``client`` it is read with one bounded
-    ``LINDEX 0`` per such key (pipelined), and without one it is ``NaT`` and the key is listed in
-    ``attrs["oldest_unknown"]``.
+    (``total``); without ``infos`` every queue is taken as loaded whole. Its oldest entry is known
+    only when the load kept the head (``keep="oldest"``); otherwise, with a ``client`` it is read
+    with one bounded ``LINDEX 0`` per such key (pipelined), and without one it is ``NaT`` and the
+    key is listed in ``attrs["oldest_unknown"]`` (:func:`depths_and_unknown` returns that list
+    as a value).
 
     >>> loaded = admin.load_all_with_info()                           # doctest: +SKIP
     >>> depths_from_frames({n: x.frame for n, x in loaded.items()}, client=admin.redis,
     ...                    infos={n: x.info for n, x in loaded.items()})   # doctest: +SKIP
+    """
+    out, unknown = depths_and_unknown(frames, now, client, infos=infos)
+    out.attrs["oldest_unknown"] = unknown
+    return out
+
+
+def depths_and_unknown(
+    frames: Mapping[str, pd.DataFrame], now: object | None = None, client: Any = None,
+    *, infos: Mapping[str, LoadInfo] | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`depths_from_frames` and the keys of capped queues whose oldest entry stayed unknown.
+
+    >>> depths_and_unknown({})[1]
+    []
     """
     samples = []
     unknown: list[str] = []
@@ -229,9 +244,7 @@ def depths_from_frames(
         heads = dict(zip(unknown, _heads(client, unknown)))
         samples = [(k, n, heads.get(k, old)) for k, n, old in samples]
         unknown = [k for k in unknown if heads[k] is None]
-    out = depth_frame(samples, now=now)
-    out.attrs["oldest_unknown"] = unknown
-    return out
+    return depth_frame(samples, now=now), unknown
 
 
 def _heads(client: Any, queue_keys: list[str]) -> list[bytes | str | None]:
