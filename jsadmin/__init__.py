@@ -23,7 +23,9 @@ from .errors import (
     WriteValidationError,
 )
 from .fleets import Fleet, fleet, load_inventory
+from .loadinfo import Loaded, LoadInfo
 from .snapshot import Snapshot, open_snapshot
+from .writes.results import ManageResult, PurgeResult, UndoResult
 
 __all__ = [
     "FAMILIES",
@@ -34,9 +36,14 @@ __all__ = [
     "Fleet",
     "JobTimeoutError",
     "JsAdminError",
+    "LoadInfo",
+    "Loaded",
+    "ManageResult",
+    "PurgeResult",
     "ReadOnlyError",
     "RedisServerNotFound",
     "Snapshot",
+    "UndoResult",
     "UnknownFamilyError",
     "UnknownFilterError",
     "WriteValidationError",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 import redis
@@ -22,13 +22,11 @@ from .compat import ServerInfo, check_connection, explain_failure, server_info
 from .connection import parse_url, scrub
 from .embedded import EmbeddedRedis
 from .errors import ReadOnlyError, UnsupportedByServer
-from .reader import PROBLEM_COLUMNS, read_family
+from .loadinfo import PROBLEM_COLUMNS, Loaded
+from .reader import read_loaded
 from .scan import key_types, raw_client, scan_keys, sizes
 from .snapshot import SnapshotMixin
 from .writes.api import WritesMixin
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger("jsadmin")
 
@@ -104,42 +102,41 @@ class Admin(LoadsFamilies, WritesMixin, AnalyticsMixin, SnapshotMixin):
         df["status"] = df["status"].astype("category")
         return df
 
-    def _load_pandas(self, name: str, **filters: Any) -> pd.DataFrame:
-        """Load one family as a typed DataFrame.
+    def load_with_info(self, name: str, **filters: Any) -> Loaded:
+        """One family as a typed DataFrame and its typed :class:`~jsadmin.loadinfo.LoadInfo`
+        (``family``, ``problems``, ``capped`` keys with ``notes``/``truncated``, ``moved`` lists);
+        :meth:`load` returns the frame alone, in the ``backend`` asked for.
 
         ``filters`` keep rows whose column equals the value (or is in a list):
         ``load("jobs", gid=1, state="OK")``. Special filters: ``expand="args"`` adds one
         column per key of the ``args`` dicts; ``limit=N`` reads at most N entries per key;
         ``keys=[...]`` reads only those keys. Values that do not decode are reported in
-        ``df.attrs["problems"]`` and :meth:`problems`, never dropped silently.
+        :meth:`problems` and ``info.problems``, never dropped silently. For one release a pandas
+        frame's ``attrs`` also mirror that info (``family``, ``problems``, ``notes``,
+        ``truncated``, ``moved``); prefer this method.
 
-        ``backend="polars"`` returns the same columns as a polars ``DataFrame`` (the ``polars``
-        extra; nothing is decoded twice, see :mod:`jsadmin.backends`); polars frames carry no
-        ``attrs``, so its problems are in :meth:`problems`.
-
+        >>> logs, info = admin.load_with_info("logs")            # doctest: +SKIP
+        >>> info.notes                                          # doctest: +SKIP
+        ['queues:logs: newest 100,000 of 2,000,000 entries; pass `limit=None` for all']
         >>> admin.load("command_queues", key_role="node")    # doctest: +SKIP
-        >>> admin.load("jobs", backend="polars").group_by("state").len()   # doctest: +SKIP
         """
-        fam = family(name)
-        df = read_family(self._raw, fam, **filters)
-        self._problems[fam.name] = df.attrs["problems"]
-        return df
+        loaded = read_loaded(self._raw, family(name), **filters)
+        self._problems[loaded.info.family] = loaded.info.problems
+        return loaded
 
-    def _load_all_pandas(self, **options: Any) -> dict[str, pd.DataFrame]:
-        """Every family (one bounded ``SCAN`` pass, then each family's keys).
+    def load_all_with_info(self, **options: Any) -> dict[str, Loaded]:
+        """Every family (one bounded ``SCAN`` pass, then each family's keys) as
+        :meth:`load_with_info` returns it: ``{family: Loaded(frame, info)}``. ``options`` may hold
+        ``limit`` (entries per key).
 
-        ``options`` may hold ``limit`` (entries per key); ``backend="polars"`` returns polars
-        frames (see :meth:`load`).
-
-        >>> frames = admin.load_all(); frames["jobs"].shape    # doctest: +SKIP
+        >>> {n: len(x.info.problems) for n, x in admin.load_all_with_info().items()}   # doctest: +SKIP
         """
         found = self._keyspace()
-        out: dict[str, pd.DataFrame] = {}
+        out: dict[str, Loaded] = {}
         for fam in FAMILIES.values():
             typed = found.get(fam.name, {})
-            df = read_family(self._raw, fam, keys=list(typed), types=typed, **options)
-            self._problems[fam.name] = df.attrs["problems"]
-            out[fam.name] = df
+            out[fam.name] = loaded = read_loaded(self._raw, fam, keys=list(typed), types=typed, **options)
+            self._problems[fam.name] = loaded.info.problems
         return out
 
     def problems(self) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import pandas as pd
 
 from .extras import require
+from .loadinfo import Loaded, with_attrs
 
 if TYPE_CHECKING:
     import polars as pl
@@ -89,12 +90,14 @@ __all__ = ["BACKENDS", "as_backend", "check_backend", "to_polars"]
 
 class LoadsFamilies:
     """``load(name, *, backend=..., **filters)`` typed per backend, for every source (``Admin``,
-    ``Fleet``, ``Snapshot``): each reads the pandas frame in :meth:`_load_pandas`, and
-    :func:`as_backend` hands it to the library asked for.
+    ``Fleet``, ``Snapshot``): each reads a family in :meth:`load_with_info` (the pandas frame and
+    its typed :class:`~jsadmin.loadinfo.LoadInfo`), and :func:`as_backend` hands the frame to the
+    library asked for.
 
+    >>> from jsadmin.loadinfo import LoadInfo, problems_frame
     >>> class Empty(LoadsFamilies):
-    ...     def _load_pandas(self, name, **filters):
-    ...         return pd.DataFrame({"family": [name]})
+    ...     def load_with_info(self, name, **filters):
+    ...         return Loaded(pd.DataFrame({"family": [name]}), LoadInfo(name, problems_frame([])))
     >>> Empty().load("jobs")["family"].tolist()
     ['jobs']
     """
@@ -107,17 +110,17 @@ class LoadsFamilies:
     def load(self, name: str, *, backend: str, **filters: Any) -> pd.DataFrame | pl.DataFrame: ...
 
     def load(self, name: str, *, backend: str = "pandas", **filters: Any) -> pd.DataFrame | pl.DataFrame:
-        """One family as a typed frame: the source's :meth:`_load_pandas` (its filters, notes and
+        """One family as a typed frame: the source's :meth:`load_with_info` (its filters, notes and
         problems), in the library ``backend`` names (``"pandas"``, or ``"polars"`` with the
-        ``polars`` extra: the same columns, nothing decoded twice; polars frames carry no
-        ``attrs``, so problems are in the source's ``problems()``). The backend is checked before
-        anything is read.
+        ``polars`` extra: the same columns, nothing decoded twice). The typed metadata is
+        :meth:`load_with_info`'s; a pandas frame also mirrors it in ``attrs`` for one release
+        (deprecated), polars frames carry none. The backend is checked before anything is read.
 
         >>> admin.load("jobs", gid=1, state="OK")                 # doctest: +SKIP
         >>> admin.load("jobs", backend="polars").group_by("state").len()   # doctest: +SKIP
         """
         check_backend(backend)
-        result: pd.DataFrame | pl.DataFrame = as_backend(self._load_pandas(name, **filters), backend)
+        result: pd.DataFrame | pl.DataFrame = as_backend(with_attrs(self.load_with_info(name, **filters)), backend)
         return result
 
     @overload
@@ -128,16 +131,20 @@ class LoadsFamilies:
     def load_all(self, *, backend: str, **options: Any) -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]: ...
 
     def load_all(self, *, backend: str = "pandas", **options: Any) -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]:
-        """Every family: ``{family: frame}`` from the source's :meth:`_load_all_pandas` (``options``
+        """Every family: ``{family: frame}`` from the source's :meth:`load_all_with_info` (``options``
         as it takes them), in the library ``backend`` names (as in :meth:`load`).
 
         >>> frames = admin.load_all(); frames["jobs"].shape    # doctest: +SKIP
         """
         check_backend(backend)
-        return {name: as_backend(df, backend) for name, df in self._load_all_pandas(**options).items()}
+        out: dict[str, Any] = {name: as_backend(with_attrs(x), backend)
+                               for name, x in self.load_all_with_info(**options).items()}
+        return out
 
-    def _load_pandas(self, name: str, **filters: Any) -> pd.DataFrame:
+    def load_with_info(self, name: str, **filters: Any) -> Loaded:
+        """One family (pandas) and its typed :class:`~jsadmin.loadinfo.LoadInfo`."""
         raise NotImplementedError(f"{type(self).__name__} reads no family")
 
-    def _load_all_pandas(self, **options: Any) -> dict[str, pd.DataFrame]:
+    def load_all_with_info(self, **options: Any) -> dict[str, Loaded]:
+        """Every family as :meth:`load_with_info` returns it: ``{family: Loaded(frame, info)}``."""
         raise NotImplementedError(f"{type(self).__name__} reads no family")

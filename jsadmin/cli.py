@@ -328,13 +328,6 @@ def _family_name(name: str) -> str:
     return name
 
 
-def _warn_undecoded(df: pd.DataFrame) -> None:
-    """Say on stderr how many values of ``df`` did not decode (the one place the CLI reads frame metadata)."""
-    problems = df.attrs.get("problems")
-    if isinstance(problems, pd.DataFrame) and len(problems):
-        print(f"jsadmin: {len(problems)} value(s) did not decode (see Admin.problems())", file=sys.stderr)
-
-
 @command("load", "one family as a table (terminal), CSV (piped), JSON or Parquet")
 @click.argument("family")
 @click.option("--format", "fmt", type=_Choice(("table", "csv", "json", "parquet")), metavar="FORMAT",
@@ -359,7 +352,7 @@ def cmd_load(target: Target, family: str, fmt: str | None, out: str | None, wher
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     if fmt == "parquet" and not out and _stdout_tty():
         raise UsageError("parquet is binary: give --out FILE (or redirect stdout)")
-    df = target.open().load(family, **filters)
+    df, info = target.open().load_with_info(family, **filters)
     if wanted:
         missing = [c for c in wanted if c not in df.columns]
         if missing:
@@ -392,7 +385,8 @@ def cmd_load(target: Target, family: str, fmt: str | None, out: str | None, wher
             sys.stdout.write(text)
     if out:
         print(f"{len(df)} rows of {family} written to {out} ({fmt})", file=sys.stderr)
-    _warn_undecoded(df)
+    if len(info.problems):
+        print(f"jsadmin: {len(info.problems)} value(s) did not decode (see Admin.problems())", file=sys.stderr)
     return 0
 
 

@@ -195,8 +195,17 @@ def diff_frames(name: str, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     nonempty = [p for p in parts if len(p)] or parts[:1]
     out = pd.concat(nonempty, ignore_index=True, sort=False)
     out["change"] = pd.Categorical(out["change"], categories=["added", "removed", "changed"])
-    out.attrs = {"family": name, "identity": [c for c in ident if c != _CONTENT]}
+    out.attrs = {}
     return out
+
+
+def diff_identity(name: str, a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
+    """The columns :func:`diff_frames` matches rows of family ``name`` by (``[]``: whole content).
+
+    >>> diff_identity("strings", pd.DataFrame({"key": ["x"]}), pd.DataFrame({"key": ["y"]}))
+    ['key']
+    """
+    return [c for c in _identity(name, a, b) if c != _CONTENT]
 
 
 # --- headline sections ----------------------------------------------------------------------
@@ -269,6 +278,9 @@ class Diff:
     """Jobs still in flight and heartbeats that did not move, but that are leftovers (a legacy
     family such as ``workers:watchdog``, or older than ``leftover_after``): ``kind``, ``what``,
     ``family``, ``age``, ``why``. Kept out of :attr:`stuck_jobs` and :attr:`stopped_workers`."""
+    identity: dict[str, list[str]] = field(default_factory=dict)
+    """Per family, the columns its rows were matched by (``guid``, ``key`` + ``field``, ...; ``[]``
+    when rows are matched by their whole content)."""
 
     def __getitem__(self, family: str) -> pd.DataFrame:
         if family not in self.families:
@@ -340,6 +352,7 @@ def diff(
     sa, sb = _side(a), _side(b)
     names = list(sa.frames) + [n for n in sb.frames if n not in sa.frames]
     families: dict[str, pd.DataFrame] = {}
+    identity: dict[str, list[str]] = {}
     rows = []
     for name in names:
         fa, fb = sa.frames.get(name), sb.frames.get(name)
@@ -353,6 +366,7 @@ def diff(
             fb = fb.drop(columns=[SOURCE])
         d = diff_frames(name, fa, fb)
         families[name] = d
+        identity[name] = diff_identity(name, fa, fb)
         vc = d["change"].value_counts()
         rows.append(
             {
@@ -424,6 +438,7 @@ def diff(
         after_at=sb.at,
         labels=(sa.label, sb.label),
         leftovers=leftovers,
+        identity=identity,
     )
 
 

@@ -88,8 +88,11 @@ class WriteOutcomeUnknown(WriteError):
 
 
 class PartialWriteError(WriteError):
-    """A bulk write stopped part-way. ``result`` is the per-job frame with ``write_id`` and
-    ``written`` (True / False / NA when unknown); the message says how many landed."""
+    """A bulk write stopped part-way; the message says how many landed. ``result`` is what the
+    helper returns when it completes: the per-job frame of ``enqueue_jobs`` (``write_id``,
+    ``written`` True / False / NA when unknown), the ``ManageResult`` of ``cancel_jobs``,
+    ``delete_jobs``, ``cleanup_leftovers`` and ``requeue_jobs``, the ``PurgeResult`` of
+    ``purge_queue`` or the ``UndoResult`` of ``undo`` (each with its ``journal_id``)."""
 
     def __init__(self, message: str, *, result: Any, write_id: str | None = None) -> None:
         super().__init__(message, write_id=write_id)

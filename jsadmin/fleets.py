@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 from redis.backoff import ExponentialBackoff
@@ -37,12 +37,10 @@ from .backends import LoadsFamilies
 from .catalog import family
 from .connection import parse_url, redact, scrub
 from .errors import ConnectionConfigError, JsAdminError
+from .loadinfo import Loaded
 from .reader import check_read_filters
 from .snapshot import snapshot
-from .sources import SOURCE, merge_sources, source_name
-
-if TYPE_CHECKING:
-    pass
+from .sources import SOURCE, merge_loaded, merge_sources, source_name
 
 T = TypeVar("T")
 
@@ -335,27 +333,30 @@ class Fleet(LoadsFamilies):
         return {n: results[n] for n in names if n in results}
 
     # -- reads -------------------------------------------------------------------------------
-    def _load_pandas(self, name: str, **filters: Any) -> pd.DataFrame:
-        """``Admin.load(name, **filters)`` on every source, merged with a ``source`` column first.
-
-        ``backend="polars"``: the merged frame as a polars ``DataFrame`` (see ``Admin.load``).
+    def load_with_info(self, name: str, **filters: Any) -> Loaded:
+        """``Admin.load_with_info(name, **filters)`` on every source, merged: the frame with a
+        ``source`` column first, and its :class:`~jsadmin.loadinfo.LoadInfo` (problems with a
+        ``source`` column, capped keys with their source, moved lists). ``load`` returns the frame
+        alone (``backend="polars"`` as in ``Admin.load``).
 
         >>> f.load("command_queues", gid=1)   # doctest: +SKIP
+        >>> jobs, info = f.load_with_info("jobs")     # doctest: +SKIP
+        >>> info.problems.groupby("source", observed=False).size()   # doctest: +SKIP
         """
         # an unknown family or filter: Admin.load's error, before touching the network
-        check_read_filters(family(name), filters)
-        per_source = self.map(lambda a: a.load(name, **filters), operation=f"load {name}")
-        merged = merge_sources(per_source, sources=self._urls)
-        merged.attrs["family"] = name
-        return merged
+        fam = family(name)
+        check_read_filters(fam, filters)
+        per_source = self.map(lambda a: a.load_with_info(name, **filters), operation=f"load {name}")
+        return merge_loaded(per_source, family=fam.name, sources=self._urls)
 
-    def _load_all_pandas(self, **options: Any) -> dict[str, pd.DataFrame]:
-        """Every family of every source: ``{family: merged frame}`` (``backend`` as in :meth:`load`;
-        ``options``, e.g. ``limit``, as ``Admin.load_all`` takes them).
+    def load_all_with_info(self, **options: Any) -> dict[str, Loaded]:
+        """Every family of every source: ``{family: Loaded(merged frame, merged info)}``
+        (``options``, e.g. ``limit``, as ``Admin.load_all`` takes them).
 
         >>> frames = f.load_all(); frames["worker_heartbeat"]   # doctest: +SKIP
+        >>> {n: x.info.notes for n, x in f.load_all_with_info().items() if x.info.capped}   # doctest: +SKIP
         """
-        per_source = self.map(lambda a: a.load_all(**options), operation="load_all")
+        per_source = self.map(lambda a: a.load_all_with_info(**options), operation="load_all")
         return merge_families(per_source, sources=list(self._urls))
 
     def families(self, *, wide: bool = False, values: str = "entries") -> pd.DataFrame:
@@ -370,7 +371,6 @@ class Fleet(LoadsFamilies):
             raise ValueError(f"values must be 'entries' or 'keys', not {values!r}")
         per_source = self.map(lambda a: a.families(), operation="families")
         out = merge_sources(per_source, sources=self._urls)
-        out.attrs.pop("problems", None)
         if not wide:
             return out
         table = out.pivot(index="family", columns=SOURCE, values=values)
@@ -382,9 +382,7 @@ class Fleet(LoadsFamilies):
     def problems(self) -> pd.DataFrame:
         """Undecodable values of every source (``source``, family, key, field, error, raw)."""
         per_source = self.map(lambda a: a.problems(), operation="problems")
-        out = merge_sources(per_source, sources=self._urls)
-        out.attrs.pop("problems", None)
-        return out
+        return merge_sources(per_source, sources=self._urls)
 
     def ping(self) -> pd.DataFrame:
         """PING every source; returns :meth:`status`."""
@@ -422,18 +420,16 @@ class Fleet(LoadsFamilies):
 
 
 def merge_families(
-    per_source: Mapping[str, Mapping[str, pd.DataFrame]], *, sources: list[str]
-) -> dict[str, pd.DataFrame]:
-    """``{source: {family: frame}}`` -> ``{family: merged frame}`` (family order of the first source)."""
+    per_source: Mapping[str, Mapping[str, Loaded]], *, sources: list[str]
+) -> dict[str, Loaded]:
+    """``{source: {family: Loaded}}`` -> ``{family: merged Loaded}`` (family order of the first source)."""
     order: list[str] = []
     for frames in per_source.values():
         order.extend(f for f in frames if f not in order)
-    out: dict[str, pd.DataFrame] = {}
+    out: dict[str, Loaded] = {}
     for fam in order:
         parts = {src: frames[fam] for src, frames in per_source.items() if fam in frames}
-        merged = merge_sources(parts, sources=sources)
-        merged.attrs["family"] = fam
-        out[fam] = merged
+        out[fam] = merge_loaded(parts, family=fam, sources=sources)
     return out
 
 

@@ -27,19 +27,27 @@ make a 454 MiB frame, take 14-22 s and peak at 870 MiB (``benchmarks/bench_memor
 
 
 class Capped(NamedTuple):
-    """One list key a load did not read whole: ``kept`` of its ``total`` entries, from the ``keep`` end."""
+    """One list key a load did not read whole: ``kept`` of its ``total`` entries, from the ``keep`` end.
+
+    ``source`` names the instance in a multi-source read (a ``Fleet`` or a fleet snapshot).
+
+    >>> Capped("queues:logs", 10, 25, source="node5").note()
+    'node5: queues:logs: newest 10 of 25 entries; pass `limit=None` for all'
+    """
 
     key: str
     kept: int
     total: int
     keep: str = "newest"
+    source: str | None = None
 
     def note(self) -> str:
-        """The human note (see :func:`truncation_note`)."""
-        return truncation_note(self.key, self.kept, self.total, self.keep)
+        """The human note (see :func:`truncation_note`), after ``source:`` when it has one."""
+        text = truncation_note(self.key, self.kept, self.total, self.keep)
+        return text if self.source is None else f"{self.source}: {text}"
 
     def as_dict(self) -> dict[str, int | str]:
-        """``{"kept": .., "total": .., "keep": ..}`` as stored in ``df.attrs["truncated"][key]``."""
+        """``{"kept": .., "total": .., "keep": ..}``: one value of ``LoadInfo.truncated``."""
         return {"kept": self.kept, "total": self.total, "keep": self.keep}
 
 
@@ -75,7 +83,7 @@ def list_span(length: int, limit: int | None, end: End) -> tuple[int, int]:
 
 
 def truncation_note(key: str, kept: int, total: int, keep: str = "newest") -> str:
-    """The note a capped load carries, e.g. for ``df.attrs["notes"]`` and the warning.
+    """The note a capped load carries (``LoadInfo.notes`` and the warning).
 
     >>> truncation_note("queues:logs", 100_000, 2_000_000)
     'queues:logs: newest 100,000 of 2,000,000 entries; pass `limit=None` for all'

@@ -2,7 +2,8 @@
 
 The catalog says what to read; :mod:`jsadmin.scan` does the bounded I/O; :mod:`jsadmin.decode`
 and :mod:`jsadmin.frames` turn bytes into typed columns. Values that do not decode are
-reported as :class:`~jsadmin.decode.Problem` rows in ``df.attrs["problems"]``.
+reported as :class:`~jsadmin.decode.Problem` rows in the load's
+:class:`~jsadmin.loadinfo.LoadInfo` (``read_loaded(...).info.problems``).
 
 >>> df = read_family(raw_client(r), family("jobs"), gid=1)   # doctest: +SKIP
 """
@@ -10,6 +11,8 @@ reported as :class:`~jsadmin.decode.Problem` rows in ``df.attrs["problems"]``.
 from __future__ import annotations
 
 import gc
+import os
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -60,6 +63,9 @@ from .limits import (
     Capped,
     TruncatedWarning,
 )
+from .loadinfo import PROBLEM_COLUMNS as PROBLEM_COLUMNS  # re-exported: older imports name reader
+from .loadinfo import Loaded, LoadInfo, problems_frame, with_attrs
+from .loadinfo import ProblemFrame as ProblemFrame
 from .scan import (
     LIST_PIPELINE_ELEMENTS,
     ListRead,
@@ -72,7 +78,6 @@ from .scan import (
     ttls,
 )
 
-PROBLEM_COLUMNS = ("family", "key", "field", "error", "raw")
 BATCH_ROWS = 50_000
 """Rows per frame when a family is streamed (:func:`stream_family`, used by ``snapshot``)."""
 DECODE_BATCH = 5_000
@@ -95,62 +100,6 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-class _ProblemShaped(type):
-    """``isinstance(df, ProblemFrame)`` holds for any DataFrame with the problem columns (e.g. one
-    read back from a snapshot), so problem frames compare alike wherever they came from."""
-
-    def __instancecheck__(cls, obj: object) -> bool:
-        if type.__instancecheck__(cls, obj):
-            return True
-        return isinstance(obj, pd.DataFrame) and set(PROBLEM_COLUMNS) <= set(map(str, obj.columns))
-
-
-class ProblemFrame(pd.DataFrame, metaclass=_ProblemShaped):
-    """The problems of a load, as kept in ``df.attrs["problems"]``: a DataFrame that is safe in attrs.
-
-    pandas deep-copies ``attrs`` on every derived frame and compares them with ``==`` when it
-    concatenates; a plain DataFrame there makes ``pd.concat`` of two slices of one load raise
-    "truth value of a DataFrame is ambiguous". A ``ProblemFrame`` is shared rather than copied
-    (reports are not edited in place) and two of them compare as one boolean (same rows or not).
-    Frames derived from it (filters, ``concat``) stay ``ProblemFrame``; any DataFrame with the
-    problem columns counts as one in ``isinstance``.
-
-    >>> a = problems_frame([]); a == problems_frame([])
-    True
-    """
-
-    @property
-    def _constructor(self) -> type[ProblemFrame]:
-        return ProblemFrame
-
-    def __deepcopy__(self, memo: Any = None) -> ProblemFrame:
-        return self
-
-    def __eq__(self, other: object) -> Any:
-        if isinstance(other, ProblemFrame):
-            return other is self or _same_rows(self, other)
-        return super().__eq__(other)
-
-    def __ne__(self, other: object) -> Any:
-        if isinstance(other, ProblemFrame):
-            return not self.__eq__(other)
-        return super().__ne__(other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _same_rows(a: pd.DataFrame, b: pd.DataFrame) -> bool:
-    try:
-        return bool(a.shape == b.shape and list(a.columns) == list(b.columns) and a.equals(b))
-    except (TypeError, ValueError):
-        return False
-
-
-def problems_frame(problems: Sequence[Problem]) -> ProblemFrame:
-    """Problems as a DataFrame with columns ``family, key, field, error, raw``."""
-    return ProblemFrame([p.as_dict() for p in problems], columns=list(PROBLEM_COLUMNS))
 
 
 ColumnBuilder = Callable[[list[dict[str, Any]]], dict[str, list[Any]]]
@@ -641,8 +590,17 @@ def _monitoring(rows: _Rows, fam: Family, problems: list[Problem]) -> tuple[dict
 
 
 def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
-    """Load one family; ``filters`` narrow rows by column value (``gid=1``, ``state="OK"``).
+    """The frame of :func:`read_loaded`, its :class:`~jsadmin.loadinfo.LoadInfo` mirrored into ``attrs``.
 
+    >>> read_family(raw, family("logs"), limit=None)      # doctest: +SKIP
+    """
+    return with_attrs(read_loaded(raw, fam, **filters))
+
+
+def read_loaded(raw: Any, fam: Family, **filters: Any) -> Loaded:
+    """Load one family: its typed frame and what the load found (:class:`~jsadmin.loadinfo.LoadInfo`).
+
+    ``filters`` narrow rows by column value (``gid=1``, ``state="OK"``).
     Special filters: ``keys`` (explicit keys), ``types`` (their known Redis types, to save the
     ``TYPE`` round trip), ``limit`` (entries per key: the newest N of a list, the first N fields
     ``HSCAN`` returns of a hash; ``None`` for all), ``keep`` (``"newest"``, the default, or
@@ -653,14 +611,14 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
 
     Without ``limit``, the list families that can grow without bound
     (:attr:`~jsadmin.catalog.Family.bounded`: ``logs``, queues, ...) load the newest
-    :data:`~jsadmin.limits.DEFAULT_LIMIT` entries per key. A capped key adds a note to
-    ``df.attrs["notes"]`` ("queues:logs: newest 100,000 of 2,000,000 entries; pass
-    `limit=None` for all"), ``df.attrs["truncated"]`` maps each capped key to
-    ``{"kept", "total", "keep"}``, and a :class:`~jsadmin.limits.TruncatedWarning` when the cap was
-    the default rather than a ``limit`` the caller gave; the ``position``
-    column keeps each entry's real index in its list (0 = head).
+    :data:`~jsadmin.limits.DEFAULT_LIMIT` entries per key. A capped key is listed in
+    ``info.capped`` (``info.notes``: "queues:logs: newest 100,000 of 2,000,000 entries; pass
+    `limit=None` for all"; ``info.truncated``: ``{key: {"kept", "total", "keep"}}``), and a
+    :class:`~jsadmin.limits.TruncatedWarning` is raised when the cap was the default rather than a
+    ``limit`` the caller gave; the ``position`` column keeps each entry's real index in its list
+    (0 = head).
 
-    >>> read_family(raw, family("logs"), limit=None)      # doctest: +SKIP
+    >>> frame, info = read_loaded(raw, family("logs"), limit=None)      # doctest: +SKIP
     """
     expand = filters.pop("expand", None)
     batched = bool(filters.pop("batched", False))
@@ -687,12 +645,10 @@ def read_family(raw: Any, fam: Family, **filters: Any) -> pd.DataFrame:
         df = _finish(fam, rows, problems)
         del rows
     df = select_rows(df, filters, expand=expand)
-    df.attrs["family"] = fam.name
-    df.attrs["problems"] = problems_frame(problems)
-    _note(df, fam, capped, warn=not chosen)
-    if moved:
-        df.attrs["moved"] = moved
-    return df
+    info = LoadInfo(fam.name, problems_frame(problems), tuple(capped), tuple(moved))
+    if capped and not chosen:
+        _warn_capped(info)
+    return Loaded(df, info)
 
 
 READ_OPTIONS = ("expand", "batched", "limit", "keep", "keys", "types")
@@ -712,21 +668,18 @@ def select_rows(df: pd.DataFrame, filters: Mapping[str, Any], *, expand: str | S
     """The rows whose column equals each filter's value (or is in a list of them), ``expand`` applied.
 
     The one row filter of every source (``Admin``/``Fleet`` after reading, ``Snapshot`` offline);
-    the filters were checked by :func:`~jsadmin.catalog.check_filters`. ``attrs`` are kept.
+    the filters were checked by :func:`~jsadmin.catalog.check_filters`.
 
     >>> select_rows(pd.DataFrame({"gid": [1, 2]}), {"gid": [2, 3]})["gid"].tolist()
     [2]
     """
-    attrs = dict(df.attrs)
     mask = pd.Series(True, index=df.index)
     for column, wanted in filters.items():
         mask &= _matches(df[column], wanted)
     out = df[mask]
     for column in [expand] if isinstance(expand, str) else list(expand or ()):
         out = expand_column(out, column)
-    out = out.reset_index(drop=True)
-    out.attrs = attrs
-    return out
+    return out.reset_index(drop=True)
 
 
 def _limit_options(fam: Family, filters: dict[str, Any]) -> tuple[int | None, str]:
@@ -742,14 +695,22 @@ def _limit_options(fam: Family, filters: dict[str, Any]) -> tuple[int | None, st
     return limit, keep
 
 
-def _note(df: pd.DataFrame, fam: Family, capped: list[Capped], *, warn: bool) -> None:
-    """Attach the notes of capped keys to the frame; warn when the cap was the default one."""
-    notes = [c.note() for c in capped]
-    df.attrs["notes"] = notes
-    df.attrs["truncated"] = {c.key: c.as_dict() for c in capped}
-    if notes and warn:
-        shown = notes[0] if len(notes) == 1 else f"{notes[0]} (and {len(notes) - 1} more keys, see df.attrs['notes'])"
-        warnings.warn(f"{fam.name}: {shown}", TruncatedWarning, stacklevel=4)
+def _warn_capped(info: LoadInfo) -> None:
+    """Warn (at the caller's line, outside jsadmin) that the default cap cut keys of this load short."""
+    notes = info.notes
+    shown = notes[0] if len(notes) == 1 else f"{notes[0]} (and {len(notes) - 1} more keys, see the load's info.notes)"
+    warnings.warn(f"{info.family}: {shown}", TruncatedWarning, stacklevel=_outside_jsadmin())
+
+
+def _outside_jsadmin() -> int:
+    """The ``stacklevel`` of the first frame outside the jsadmin package (for warnings)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 def _finish(fam: Family, rows: _Rows, problems: list[Problem]) -> pd.DataFrame:

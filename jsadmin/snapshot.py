@@ -34,9 +34,9 @@ import re
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -47,12 +47,10 @@ from .catalog import family as catalog_family
 from .domain import jumpscript_id
 from .errors import JsAdminError, UnknownFamilyError
 from .limits import Capped
+from .loadinfo import Loaded, LoadInfo, ProblemFrame, problems_frame
 from .parquet import ParquetSink, json_default, merge_schema, read_frame, write_frame
-from .reader import BATCH_ROWS, ProblemFrame, problems_frame, select_rows, stream_family
-from .sources import SOURCE, SOURCE_CODE, MultiSource, merge_sources, source_name
-
-if TYPE_CHECKING:
-    pass
+from .reader import BATCH_ROWS, select_rows, stream_family
+from .sources import SOURCE, SOURCE_CODE, MultiSource, merge_loaded, merge_sources, source_name
 
 FORMAT = "jsadmin-snapshot/1"
 MANIFEST = "manifest.json"
@@ -98,12 +96,12 @@ def _stage(admin: Any, parent: Path, limit: int | None, batch_rows: int) -> _Sta
     raw, keyspace = getattr(admin, "_raw", None), getattr(admin, "_keyspace", None)
     problems: list[pd.DataFrame] = []
     if raw is None or keyspace is None:  # not a live Admin: its whole frames, written the same way
-        for fam_name, frame in admin.load_all().items():
+        for fam_name, (frame, info) in admin.load_all_with_info().items():
             sink = ParquetSink(staged.directory / fam_name / PART, rename=_RENAME)
             sink.write(frame)
             staged.schemas[fam_name], staged.rows[fam_name] = sink.close(), sink.rows
-            staged.truncated[fam_name] = dict(frame.attrs.get("truncated", {}))
-            problems.append(frame.attrs.get("problems", pd.DataFrame()))
+            staged.truncated[fam_name] = info.truncated
+            problems.append(info.problems)
     else:
         found = keyspace()
         for fam in FAMILIES.values():
@@ -370,18 +368,18 @@ class Snapshot(LoadsFamilies):
                 out[src] = read_frame(file, schema)
         return out
 
-    def _finish(
-        self, per_source: dict[str, pd.DataFrame], family: str | None, renamed: Mapping[str, str] | None = None
-    ) -> pd.DataFrame:
-        merged = merge_sources(per_source, sources=self.sources)
-        merged.attrs["family"] = family
-        if self.kind == "admin":
-            problems = merged.attrs.get("problems")
-            merged = merged.drop(columns=[SOURCE]).rename(columns=dict(renamed or {}))
-            merged.attrs["family"] = family
-            if isinstance(problems, pd.DataFrame) and SOURCE in problems.columns:
-                merged.attrs["problems"] = ProblemFrame(problems.drop(columns=[SOURCE]))
-        return merged
+    def _finish(self, loaded: dict[str, Loaded], family: str, renamed: Mapping[str, str] | None = None) -> Loaded:
+        """Merge per-source loads; an Admin snapshot's frame and problems lose the ``source`` column."""
+        merged = merge_loaded(loaded, family=family, sources=self.sources)
+        if self.kind != "admin":
+            return merged
+        frame = merged.frame.drop(columns=[SOURCE]).rename(columns=dict(renamed or {}))
+        info = replace(
+            merged.info,
+            problems=ProblemFrame(merged.info.problems.drop(columns=[SOURCE])),
+            capped=tuple(c._replace(source=None) for c in merged.info.capped),
+        )
+        return Loaded(frame, info)
 
     def _problems_by_source(self) -> dict[str, pd.DataFrame]:
         schema = self.manifest.get("problems")
@@ -390,16 +388,15 @@ class Snapshot(LoadsFamilies):
     def families(self) -> pd.DataFrame:
         """``families()`` of each source as recorded when the snapshot was taken."""
         schema: dict[str, Any] = {"columns": [], "dtypes": {}, "json_columns": []}
-        frame = self._finish(self._read(FAMILIES_DIR, schema), None)
-        frame.attrs.pop("problems", None)
-        frame.attrs.pop("family", None)
-        return frame
+        return self._merged(self._read(FAMILIES_DIR, schema))
+
+    def _merged(self, per_source: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        merged = merge_sources(per_source, sources=self.sources)
+        return merged.drop(columns=[SOURCE]) if self.kind == "admin" else merged
 
     def problems(self) -> pd.DataFrame:
         """Undecodable values recorded when the snapshot was taken (family, key, field, error, raw)."""
-        frame = self._finish(self._problems_by_source(), None)
-        frame.attrs.pop("problems", None)
-        frame.attrs.pop("family", None)
+        frame = self._merged(self._problems_by_source())
         if not len(frame.columns.difference([SOURCE])):
             empty = pd.DataFrame({c: pd.Series([], dtype="string") for c in ("family", "key", "field", "error")})
             empty["raw"] = pd.Series([], dtype=object)
@@ -408,16 +405,17 @@ class Snapshot(LoadsFamilies):
             return empty
         return frame
 
-    def _load_pandas(self, name: str, **filters: Any) -> pd.DataFrame:
-        """One family, as ``Admin.load``/``Fleet.load`` returned it when the snapshot was taken.
-
-        ``backend="polars"`` returns a polars ``DataFrame`` (see ``Admin.load``); problems are in
-        :meth:`problems`.
+    def load_with_info(self, name: str, **filters: Any) -> Loaded:
+        """One family, as ``Admin.load``/``Fleet.load`` returned it when the snapshot was taken, and
+        its :class:`~jsadmin.loadinfo.LoadInfo` as recorded then (problems, capped keys; lists that
+        moved are among the problems). ``load`` returns the frame alone (``backend="polars"`` as in
+        ``Admin.load``).
 
         Filters: ``column=value`` or ``column=[values]`` on any column (``gid=1``,
         ``source="node5"``); ``expand="args"`` adds ``args.<k>`` columns like ``Admin.load``.
 
         >>> snap.load("jobs", gid=1, expand="args")   # doctest: +SKIP
+        >>> logs, info = snap.load_with_info("logs")   # doctest: +SKIP
         """
         if name not in self.manifest["families"]:
             catalog_family(name)  # not a family at all: the error of Admin.load and Fleet.load
@@ -425,27 +423,24 @@ class Snapshot(LoadsFamilies):
                 f"family {name!r} is not in snapshot {self.path}; it has: {', '.join(self.family_names)}"
             )
         schema = self.manifest["families"][name]
-        per_source = self._read(name, schema)
         problems = self._problems_by_source()
-        for src, frame in per_source.items():
+        truncated = schema.get("truncated", {})
+        per_source: dict[str, Loaded] = {}
+        for src, frame in self._read(name, schema).items():
             prob = problems.get(src)
-            if prob is not None and "family" in prob.columns:
-                frame.attrs["problems"] = ProblemFrame(prob[prob["family"] == name].reset_index(drop=True))
-        frame = _current_names(name, self._finish(per_source, name, schema.get("renamed")), self.kind == "admin")
-        capped = [
-            Capped(key, c["kept"], c["total"], c["keep"])
-            for src in self.answered
-            for key, c in schema.get("truncated", {}).get(src, {}).items()
-        ]
-        frame.attrs["notes"] = [c.note() for c in capped]
-        frame.attrs["truncated"] = {c.key: c.as_dict() for c in capped}
-        return apply_filters(frame, **filters)
+            mine = (ProblemFrame(prob[prob["family"] == name].reset_index(drop=True))
+                    if prob is not None and "family" in prob.columns else problems_frame([]))
+            capped = tuple(Capped(key, c["kept"], c["total"], c["keep"]) for key, c in truncated.get(src, {}).items())
+            per_source[src] = Loaded(frame, LoadInfo(name, mine, capped))
+        frame, info = self._finish(per_source, name, schema.get("renamed"))
+        frame = _current_names(name, frame, self.kind == "admin")
+        return Loaded(apply_filters(frame, name, **filters), info)
 
-    def _load_all_pandas(self, **options: Any) -> dict[str, pd.DataFrame]:
-        """Every family: ``{family: frame}`` (``backend`` as in :meth:`load`); a snapshot takes no options."""
+    def load_all_with_info(self, **options: Any) -> dict[str, Loaded]:
+        """Every family: ``{family: Loaded(frame, info)}``; a snapshot takes no options."""
         if options:
             raise TypeError(f"Snapshot.load_all() takes no options, got {', '.join(sorted(options))}")
-        return {fam: self._load_pandas(fam) for fam in self.family_names}
+        return {fam: self.load_with_info(fam) for fam in self.family_names}
 
 
 def _column(frame: pd.DataFrame, name: str) -> list[Any]:
@@ -476,15 +471,18 @@ def _current_names(name: str, frame: pd.DataFrame, admin: bool) -> pd.DataFrame:
     return frame
 
 
-def apply_filters(frame: pd.DataFrame, *, expand: str | list[str] | None = None, **filters: Any) -> pd.DataFrame:
+def apply_filters(
+    frame: pd.DataFrame, family: str | None = None, /, *, expand: str | list[str] | None = None, **filters: Any
+) -> pd.DataFrame:
     """Equality filters on columns and ``expand`` of dict columns, for frames read offline.
 
-    Unknown filters raise the :class:`~jsadmin.errors.UnknownFilterError` of ``Admin.load``.
+    Unknown filters raise the :class:`~jsadmin.errors.UnknownFilterError` of ``Admin.load``
+    (``family`` names the frame in that message).
 
     >>> apply_filters(pd.DataFrame({"gid": [1, 2]}), gid=2)["gid"].tolist()
     [2]
     """
-    check_filters(str(frame.attrs.get("family") or "this frame"), filters, [str(c) for c in frame.columns])
+    check_filters(family or "this frame", filters, [str(c) for c in frame.columns])
     return select_rows(frame, filters, expand=expand)
 
 

@@ -16,7 +16,8 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 import pandas as pd
 
 from .connection import parse_url
-from .reader import ProblemFrame
+from .limits import Capped
+from .loadinfo import Loaded, LoadInfo, ProblemFrame
 
 T = TypeVar("T")
 
@@ -46,24 +47,27 @@ def _bare(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _source_dtype(frames: Iterable[str], sources: Iterable[str] | None) -> pd.CategoricalDtype:
+    names = list(sources) if sources is not None else []
+    for name in frames:
+        if name not in names:
+            names.append(name)
+    return pd.CategoricalDtype(names)
+
+
 def merge_sources(
     frames: Mapping[str, pd.DataFrame], *, sources: Iterable[str] | None = None
 ) -> pd.DataFrame:
     """Concatenate per-source frames, adding ``source`` first (a categorical of every source).
 
     A family's own ``source`` column (the code of a jumpscript) is renamed ``source_code``.
-
-    Categorical columns keep a categorical dtype (union of categories); ``attrs["problems"]``
-    are merged with their own ``source`` column; ``attrs["family"]`` is kept.
+    Categorical columns keep a categorical dtype (union of categories). ``attrs`` are not
+    carried: :func:`merge_loaded` merges what the loads found.
 
     >>> merge_sources({"a": pd.DataFrame({"x": [1]}), "b": pd.DataFrame({"x": [2]})})["source"].tolist()
     ['a', 'b']
     """
-    names = list(sources) if sources is not None else list(frames)
-    for name in frames:
-        if name not in names:
-            names.append(name)
-    source_dtype = pd.CategoricalDtype(names)
+    source_dtype = _source_dtype(frames, sources)
     parts: list[pd.DataFrame] = []
     cat_cols: dict[str, list[Any]] = {}
     for frame in frames.values():
@@ -71,10 +75,7 @@ def merge_sources(
             if isinstance(dtype, pd.CategoricalDtype):
                 seen = cat_cols.setdefault(str(col), [])
                 seen.extend(c for c in dtype.categories if c not in seen)
-    family = None
-    problems: list[pd.DataFrame] = []
     for name, frame in frames.items():
-        family = family or frame.attrs.get("family")
         part = _bare(frame)
         if SOURCE in part.columns:  # jumpscript families have their own "source" (the code)
             part = part.rename(columns={SOURCE: SOURCE_CODE})
@@ -83,25 +84,44 @@ def merge_sources(
                 part[col] = part[col].astype(pd.CategoricalDtype(cats))
         part.insert(0, SOURCE, pd.Series([name] * len(part), index=part.index, dtype=source_dtype))
         parts.append(part)
-        prob = frame.attrs.get("problems")
-        if isinstance(prob, pd.DataFrame) and len(prob):
-            prob = _bare(prob)
+    if not parts:
+        return pd.DataFrame({SOURCE: pd.Series([], dtype=source_dtype)})
+    nonempty = [p for p in parts if len(p)] or parts[:1]
+    merged = pd.concat(nonempty, ignore_index=True, sort=False)
+    merged.attrs = {}
+    for col, cats in cat_cols.items():
+        if col in merged.columns and not isinstance(merged[col].dtype, pd.CategoricalDtype):
+            merged[col] = merged[col].astype(pd.CategoricalDtype(cats))
+    return merged
+
+
+def merge_loaded(loaded: Mapping[str, Loaded], *, family: str, sources: Iterable[str] | None = None) -> Loaded:
+    """Merge per-source loads of one family: :func:`merge_sources` of the frames, and one
+    :class:`~jsadmin.loadinfo.LoadInfo` whose problems have a ``source`` column first and whose
+    capped keys name their source.
+
+    >>> from jsadmin.loadinfo import LoadInfo
+    >>> one = Loaded(pd.DataFrame({"x": [1]}), LoadInfo("jobs"))
+    >>> merged = merge_loaded({"a": one, "b": one}, family="jobs")
+    >>> merged.frame["source"].tolist(), merged.info.family
+    (['a', 'b'], 'jobs')
+    """
+    source_dtype = _source_dtype(loaded, sources)
+    frame = merge_sources({n: x.frame for n, x in loaded.items()}, sources=source_dtype.categories)
+    problems: list[pd.DataFrame] = []
+    capped: list[Capped] = []
+    moved: list[str] = []
+    for name, (_, info) in loaded.items():
+        if len(info.problems):
+            prob = _bare(info.problems)
             prob.insert(0, SOURCE, pd.Series([name] * len(prob), index=prob.index, dtype=source_dtype))
             problems.append(prob)
-    if not parts:
-        merged = pd.DataFrame({SOURCE: pd.Series([], dtype=source_dtype)})
-    else:
-        nonempty = [p for p in parts if len(p)] or parts[:1]
-        merged = pd.concat(nonempty, ignore_index=True, sort=False)
-        for col, cats in cat_cols.items():
-            if col in merged.columns and not isinstance(merged[col].dtype, pd.CategoricalDtype):
-                merged[col] = merged[col].astype(pd.CategoricalDtype(cats))
-    merged.attrs["family"] = family
-    # a ProblemFrame compares as one bool, so pandas can concat slices of the merged frame
-    merged.attrs["problems"] = ProblemFrame(
+        capped += [c._replace(source=name) for c in info.capped]
+        moved += [k for k in info.moved if k not in moved]
+    merged_problems = ProblemFrame(
         pd.concat(problems, ignore_index=True) if problems else _empty_problems(source_dtype)
     )
-    return merged
+    return Loaded(frame, LoadInfo(family, merged_problems, tuple(capped), tuple(moved)))
 
 
 def _empty_problems(source_dtype: pd.CategoricalDtype) -> pd.DataFrame:
@@ -149,6 +169,29 @@ class Source(Protocol):
 
     def problems(self) -> pd.DataFrame:
         """Values that did not decode: ``family, key, field, error, raw``."""
+        ...
+
+
+@runtime_checkable
+class InfoSource(Source, Protocol):
+    """A :class:`Source` that also says what each load found: ``Admin``, ``Fleet``, ``Snapshot``.
+
+    ``load_with_info(name, **filters)`` returns a :class:`~jsadmin.loadinfo.Loaded`: the frame
+    ``load`` returns and its typed :class:`~jsadmin.loadinfo.LoadInfo` (family, problems, capped
+    keys, moved lists).
+
+    >>> def capped_keys(src: InfoSource) -> list[str]:
+    ...     return [c.key for c in src.load_with_info("logs").info.capped]
+    >>> isinstance(object(), InfoSource)
+    False
+    """
+
+    def load_with_info(self, name: str, **filters: Any) -> Loaded:
+        """One family (pandas) and its :class:`~jsadmin.loadinfo.LoadInfo`."""
+        ...
+
+    def load_all_with_info(self) -> dict[str, Loaded]:
+        """Every family: ``{family: Loaded}``."""
         ...
 
 

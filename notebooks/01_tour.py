@@ -63,7 +63,8 @@ print(jsadmin.family("jumpscripts_by_name").patterns)
 # ## Load everything
 #
 # `load(name)` reads one family into a typed DataFrame; `load_all()` reads them all. Values that do
-# not decode are never dropped silently: they are listed in `df.attrs["problems"]` and `admin.problems()`.
+# not decode are never dropped silently: they are listed in `admin.problems()`, and
+# `admin.load_with_info(name)` returns the frame with a typed `LoadInfo` (problems, capped keys).
 
 # %%
 frames = admin.load_all()

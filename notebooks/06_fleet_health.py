@@ -58,7 +58,7 @@ leftovers(health)
 # %% [markdown]
 # They can be removed through a previewed, journalled, undoable plan (this notebook only reads,
 # so it does not run it): `admin.cleanup_leftovers(dry_run=True)` lists every `HDEL`;
-# `admin.cleanup_leftovers()` applies it and `admin.undo(result.attrs["journal_id"])` puts it back.
+# `admin.cleanup_leftovers()` applies it and `admin.undo(result)` (or its `result.journal_id`) puts it back.
 # Current families are never touched.
 
 # %% [markdown]

@@ -93,7 +93,7 @@ admin.requeue_jobs(failed, args={"fail": False}, dry_run=True)
 
 # %%
 requeued = admin.requeue_jobs(failed, args={"fail": False})
-requeued[["source_guid", "guid", "queue_key", "id"]]
+requeued.frame[["source_guid", "guid", "queue_key", "id"]]
 
 # %% [markdown]
 # Stuck jobs: clone them to a live node, then cancel the originals from the dead node's queue.
@@ -110,7 +110,7 @@ len(moved), len(cancelled)
 
 # %%
 outcome = {}
-for guid in requeued["guid"]:
+for guid in requeued.frame["guid"]:
     outcome[guid] = admin.wait_job(guid, timeout=30)["state"]
 assert set(outcome.values()) == {"OK"}, outcome
 assert admin.redis.llen("queues:commands:queue:1:99") == 0

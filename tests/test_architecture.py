@@ -179,3 +179,36 @@ def test_public_functions_do_not_shadow_modules() -> None:
     assert inspect.ismodule(importlib.import_module("jsadmin.fleets"))
     assert inspect.ismodule(importlib.import_module("jsadmin.diffs"))
     assert callable(jsadmin.fleet) and callable(jsadmin.diff) and callable(jsadmin.open_snapshot)
+
+
+RESULT_KEYS = {"family", "problems", "notes", "truncated", "moved", "journal_id", "not_found", "note"}
+"""What loads and writes used to pass in ``DataFrame.attrs``; they travel as typed values now."""
+
+
+def _attrs_uses(tree: ast.AST) -> list[tuple[int, str]]:
+    """``(line, key)`` of every ``x.attrs[key]``, ``x.attrs.get/pop/setdefault(key)`` and
+    ``x.attrs.update(key=...)`` naming one of :data:`RESULT_KEYS`."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "attrs"
+                and isinstance(node.slice, ast.Constant) and node.slice.value in RESULT_KEYS):
+            found.append((node.lineno, str(node.slice.value)))
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "attrs"):
+            keys = [a.value for a in node.args[:1] if isinstance(a, ast.Constant)]
+            keys += [k.arg for k in node.keywords if k.arg]
+            found += [(node.lineno, str(k)) for k in keys if k in RESULT_KEYS]
+    return found
+
+
+def test_load_and_write_results_never_travel_in_attrs() -> None:
+    """Only ``loadinfo.with_attrs`` (the one-release compatibility mirror of ``load``) touches the
+    load metadata keys of ``attrs``; no module reads them and no write result uses them."""
+    offenders = {
+        module: uses
+        for module, path in MODULES.items()
+        if module != "jsadmin.loadinfo" and (uses := _attrs_uses(ast.parse(path.read_text())))
+    }
+    assert offenders == {}
+    sample = ast.parse('df.attrs["problems"]; df.attrs.get("truncated"); f.attrs.update(journal_id=1)')
+    assert [k for _, k in _attrs_uses(sample)] == ["problems", "truncated", "journal_id"]  # the check bites

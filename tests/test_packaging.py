@@ -99,7 +99,8 @@ def test_ci_runs_readme_test_command() -> None:
 def test_public_api_is_stable() -> None:
     assert sorted(jsadmin.__all__) == [
         "Admin", "ConnectionConfigError", "Diff", "FAMILIES", "Family", "Fleet", "JobTimeoutError", "JsAdminError",
-        "ReadOnlyError", "RedisServerNotFound", "Snapshot", "UnknownFamilyError", "UnknownFilterError",
+        "LoadInfo", "Loaded", "ManageResult", "PurgeResult",
+        "ReadOnlyError", "RedisServerNotFound", "Snapshot", "UndoResult", "UnknownFamilyError", "UnknownFilterError",
         "WriteValidationError",
         "__version__", "connect", "demo", "diff", "family", "fleet", "history", "load_inventory", "open_snapshot",
     ]

@@ -1,6 +1,8 @@
 """Checked by mypy in ``tests/test_typing.py``, never run: the ``dry_run`` overloads of the
 write methods give a ``WritePlan`` for a literal ``dry_run=True``, the written result without
-it, and the union for a ``bool`` known only at run time; the ``backend`` overloads of the loads
+it (a ``ManageResult``, ``PurgeResult`` or ``UndoResult`` for the management helpers), and the
+union for a ``bool`` known only at run time; ``load_with_info`` gives a frame and a typed
+``LoadInfo`` on every source; the ``backend`` overloads of the loads
 give pandas frames by default and polars frames for a literal ``backend="polars"``.
 
 Each ``assert_type`` that does not hold is a mypy error, so the 0-error test fails.
@@ -14,7 +16,9 @@ import pandas as pd
 import polars as pl
 from typing_extensions import assert_type  # typing.assert_type is 3.11+; mypy depends on it
 
-from jsadmin import Admin, Fleet, Snapshot
+from jsadmin import Admin, Fleet, Loaded, LoadInfo, ManageResult, PurgeResult, Snapshot, UndoResult
+from jsadmin.limits import Capped
+from jsadmin.loadinfo import ProblemFrame
 from jsadmin.writes.plan import WritePlan
 
 
@@ -23,18 +27,54 @@ def dry_run_overloads(adm: Admin, flag: bool) -> None:
     assert_type(adm.enqueue_job(1, nid=1, category="jumpscale", cmd="echo", dry_run=False), dict[str, Any])
     assert_type(adm.enqueue_job(1, nid=1, category="jumpscale", cmd="echo", dry_run=True), WritePlan)
     assert_type(adm.enqueue_job(1, nid=1, category="jumpscale", cmd="echo", dry_run=flag), dict[str, Any] | WritePlan)
-    assert_type(adm.enqueue_jobs([{"gid": 1, "nid": 1, "category": "jumpscale", "cmd": "echo"}], dry_run=True), WritePlan)
-    assert_type(adm.register_jumpscript("demo", "hi", "def action():\n    pass\n"), dict[str, Any])
-    assert_type(adm.register_jumpscript("demo", "hi", "def action():\n    pass\n", dry_run=True), WritePlan)
-    assert_type(adm.cancel_jobs(None, dry_run=True), WritePlan)
-    assert_type(adm.purge_queue("queues:commands:queue:1:5"), dict[str, Any])
-    assert_type(adm.purge_queue("queues:commands:queue:1:5", dry_run=True), WritePlan)
-    assert_type(adm.purge_queue("queues:commands:queue:1:5", dry_run=flag), dict[str, Any] | WritePlan)
+    jobs = [{"gid": 1, "nid": 1, "category": "jumpscale", "cmd": "echo"}]
+    assert_type(adm.enqueue_jobs(jobs), pd.DataFrame)
+    assert_type(adm.enqueue_jobs(jobs, dry_run=False), pd.DataFrame)
+    assert_type(adm.enqueue_jobs(jobs, dry_run=True), WritePlan)
+    assert_type(adm.enqueue_jobs(jobs, dry_run=flag), pd.DataFrame | WritePlan)
+    src = "def action():\n    pass\n"
+    assert_type(adm.register_jumpscript("demo", "hi", src), dict[str, Any])
+    assert_type(adm.register_jumpscript("demo", "hi", src, dry_run=False), dict[str, Any])
+    assert_type(adm.register_jumpscript("demo", "hi", src, dry_run=True), WritePlan)
+    assert_type(adm.register_jumpscript("demo", "hi", src, dry_run=flag), dict[str, Any] | WritePlan)
+    for manage in (adm.cancel_jobs, adm.delete_jobs):
+        assert_type(manage(None), ManageResult)
+        assert_type(manage(None, dry_run=False), ManageResult)
+        assert_type(manage(None, dry_run=True), WritePlan)
+        assert_type(manage(None, dry_run=flag), ManageResult | WritePlan)
+    assert_type(adm.requeue_jobs(None, role="node"), ManageResult)
+    assert_type(adm.requeue_jobs(None, role="node", dry_run=False), ManageResult)
     assert_type(adm.requeue_jobs(None, role="node", dry_run=True), WritePlan)
-    assert_type(adm.delete_jobs(None, dry_run=True), WritePlan)
+    assert_type(adm.requeue_jobs(None, role="node", dry_run=flag), ManageResult | WritePlan)
+    assert_type(adm.cleanup_leftovers(), ManageResult)
+    assert_type(adm.cleanup_leftovers(dry_run=False), ManageResult)
     assert_type(adm.cleanup_leftovers(dry_run=True), WritePlan)
-    assert_type(adm.undo("20260101T000000-abc"), dict[str, Any])
+    assert_type(adm.cleanup_leftovers(dry_run=flag), ManageResult | WritePlan)
+    assert_type(adm.purge_queue("queues:commands:queue:1:5"), PurgeResult)
+    assert_type(adm.purge_queue("queues:commands:queue:1:5", dry_run=False), PurgeResult)
+    assert_type(adm.purge_queue("queues:commands:queue:1:5", dry_run=True), WritePlan)
+    assert_type(adm.purge_queue("queues:commands:queue:1:5", dry_run=flag), PurgeResult | WritePlan)
+    assert_type(adm.undo("20260101T000000-abc"), UndoResult)
+    assert_type(adm.undo("20260101T000000-abc", dry_run=False), UndoResult)
     assert_type(adm.undo("20260101T000000-abc", dry_run=True), WritePlan)
+    assert_type(adm.undo("20260101T000000-abc", dry_run=flag), UndoResult | WritePlan)
+    done = adm.cancel_jobs(None)
+    assert_type(done.journal_id, str | None)
+    assert_type(done.not_found, tuple[str, ...])
+    assert_type(adm.undo(done), UndoResult)  # a result is an entry undo takes
+    assert_type(adm.undo(adm.purge_queue("q")).pushed, int)
+
+
+def load_info_types(adm: Admin, fl: Fleet, snap: Snapshot) -> None:
+    """``load_with_info`` gives a pandas frame and a typed :class:`LoadInfo` on every source."""
+    for src in (adm, fl, snap):
+        frame, info = src.load_with_info("logs", limit=10)
+        assert_type(frame, pd.DataFrame)
+        assert_type(info, LoadInfo)
+        assert_type(info.problems, ProblemFrame)
+        assert_type(info.notes, list[str])
+        assert_type(info.capped, tuple[Capped, ...])
+        assert_type(src.load_all_with_info(), dict[str, Loaded])
 
 
 def backend_overloads(adm: Admin, fl: Fleet, snap: Snapshot, backend: str) -> None:

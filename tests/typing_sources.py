@@ -1,5 +1,6 @@
 """Checked by mypy in ``tests/test_typing.py``, never run: ``Admin``, ``Fleet`` and ``Snapshot``
-all implement the read protocol :class:`jsadmin.sources.Source`.
+all implement the read protocol :class:`jsadmin.sources.Source`, and its extension
+:class:`jsadmin.sources.InfoSource` (``load_with_info``, ``load_all_with_info``).
 
 An assignment that does not hold (a renamed method, a changed signature) is a mypy error, so
 the 0-error test fails.
@@ -8,9 +9,14 @@ the 0-error test fails.
 from __future__ import annotations
 
 from jsadmin import Admin, Fleet, Snapshot
-from jsadmin.sources import Source
+from jsadmin.sources import InfoSource, Source
 
 
 def every_source_reads_alike(admin: Admin, fleet: Fleet, snap: Snapshot) -> list[Source]:
     sources: list[Source] = [admin, fleet, snap]
+    return sources
+
+
+def every_source_says_what_it_found(admin: Admin, fleet: Fleet, snap: Snapshot) -> list[InfoSource]:
+    sources: list[InfoSource] = [admin, fleet, snap]
     return sources

@@ -81,9 +81,10 @@ class AnalyticsMixin:
 
         >>> admin.grid_health(stale_after=60).query("signal == 'current' and status != 'ok'")   # doctest: +SKIP
         """
-        frames = self.load_all()  # type: ignore[attr-defined]
+        loaded = self.load_all_with_info()  # type: ignore[attr-defined]
         return grid_health(
-            frames, stale_after=stale_after, leftover_after=leftover_after, client=getattr(self, "redis", None)
+            {name: x.frame for name, x in loaded.items()}, stale_after=stale_after, leftover_after=leftover_after,
+            client=getattr(self, "redis", None), infos={name: x.info for name, x in loaded.items()},
         )
 
     def errors(self, *, leftover_after: Any = DEFAULT_LEFTOVER_AFTER) -> pd.DataFrame:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..domain import JobState
+from ..loadinfo import LoadInfo
 from ._common import (
     DEFAULT_LEFTOVER_AFTER,
     SIGNAL_DTYPE,
@@ -40,7 +41,7 @@ from ._common import (
     signal_of,
     utc_column,
 )
-from .queues import depths_from_frames
+from .queues import depths_and_unknown
 
 STATUSES = ("ok", "warn", "stale", "error")
 STATUS_DTYPE = pd.CategoricalDtype(list(STATUSES), ordered=True)
@@ -340,6 +341,7 @@ def grid_health(
     *,
     leftover_after: Duration = DEFAULT_LEFTOVER_AFTER,
     client: Any = None,
+    infos: Mapping[str, LoadInfo] | None = None,
 ) -> pd.DataFrame:
     """One sortable frame of everything that can be late or broken: current problems first.
 
@@ -351,7 +353,8 @@ def grid_health(
     queues, health checks and jobs: causes before symptoms), then oldest. A heartbeat older than
     ``DEAD_AFTER`` (10) x ``stale_after`` is an error (a dead worker); queues are warn when their
     oldest entry is older than ``stale_after``, stale past 5x; stuck jobs are error. A queue the
-    load capped reports its true length; its oldest entry is read with ``client`` (one bounded
+    load capped (``infos``: ``{family: LoadInfo}`` of the loads, see ``load_all_with_info``)
+    reports its true length; its oldest entry is read with ``client`` (one bounded
     ``LINDEX 0``) when given, else the queue is warn ("oldest entry not loaded").
     :func:`leftovers` summarises the leftover rows (count and age per kind and reason).
 
@@ -389,10 +392,10 @@ def grid_health(
                 + np.where(workers["age"].isna(), "missing", _seconds_text(workers["age"]) + " ago"),
             )
         )
-    depths = depths_from_frames(frames, at, client=client)
+    depths, oldest_unknown = depths_and_unknown(frames, at, client=client, infos=infos)
     if not depths.empty:
         age = depths["oldest_age"]
-        unknown = depths["key"].isin(depths.attrs.get("oldest_unknown", [])).to_numpy(dtype=bool)
+        unknown = depths["key"].isin(oldest_unknown).to_numpy(dtype=bool)
         status = np.where(
             (age > 5 * stale).fillna(False),
             "stale",

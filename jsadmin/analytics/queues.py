@@ -20,6 +20,7 @@ from .. import catalog
 from ..decode import DecodeError, loads
 from ..frames import to_datetime
 from ..keyinfo import key_info
+from ..loadinfo import LoadInfo
 from ..scan import raw_client
 from ._common import age_column, as_utc, frame_or_empty, utc_column
 
@@ -184,17 +185,36 @@ def queue_depths(
 
 
 def depths_from_frames(
-    frames: Mapping[str, pd.DataFrame], now: object | None = None, client: Any = None
+    frames: Mapping[str, pd.DataFrame], now: object | None = None, client: Any = None,
+    *, infos: Mapping[str, LoadInfo] | None = None,
 ) -> pd.DataFrame:
     """The same depth frame computed from loaded ``command_queues`` and ``worker_queues`` frames.
 
-    A queue the load capped (``frame.attrs["truncated"][key]``, e.g. the newest 100,000 of a
-    backlog) reports its true length (``total``). Its oldest entry is known only when the load
-    kept the head (``keep="oldest"``); otherwise, with a ``client`` it is read with one bounded
-    ``LINDEX 0`` per such key (pipelined), and without one it is ``NaT`` and the key is listed in
-    ``attrs["oldest_unknown"]``.
+    ``infos`` (``{family: LoadInfo}``, e.g. from ``admin.load_all_with_info()``) says which queues
+    the load capped: such a queue (e.g. the newest 100,000 of a backlog) reports its true length
+    (``total``); without ``infos`` every queue is taken as loaded whole. Its oldest entry is known
+    only when the load kept the head (``keep="oldest"``); otherwise, with a ``client`` it is read
+    with one bounded ``LINDEX 0`` per such key (pipelined), and without one it is ``NaT`` and the
+    key is listed in ``attrs["oldest_unknown"]`` (:func:`depths_and_unknown` returns that list
+    as a value).
 
-    >>> depths_from_frames(admin.load_all(), client=admin.redis)     # doctest: +SKIP
+    >>> loaded = admin.load_all_with_info()                           # doctest: +SKIP
+    >>> depths_from_frames({n: x.frame for n, x in loaded.items()}, client=admin.redis,
+    ...                    infos={n: x.info for n, x in loaded.items()})   # doctest: +SKIP
+    """
+    out, unknown = depths_and_unknown(frames, now, client, infos=infos)
+    out.attrs["oldest_unknown"] = unknown
+    return out
+
+
+def depths_and_unknown(
+    frames: Mapping[str, pd.DataFrame], now: object | None = None, client: Any = None,
+    *, infos: Mapping[str, LoadInfo] | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`depths_from_frames` and the keys of capped queues whose oldest entry stayed unknown.
+
+    >>> depths_and_unknown({})[1]
+    []
     """
     samples = []
     unknown: list[str] = []
@@ -202,7 +222,8 @@ def depths_from_frames(
         df = frame_or_empty(frames, name)
         if df.empty or "key" not in df.columns:
             continue
-        truncated: Mapping[str, Mapping[str, Any]] = df.attrs.get("truncated") or {}
+        info = (infos or {}).get(name)
+        truncated: Mapping[str, Mapping[str, Any]] = info.truncated if info is not None else {}
         created = utc_column(df["timeCreate"]) if "timeCreate" in df else None
         if created is not None and "timeStart" in df:
             created = created.fillna(utc_column(df["timeStart"]))
@@ -227,9 +248,7 @@ def depths_from_frames(
         heads = dict(zip(unknown, _heads(client, unknown)))
         samples = [(k, n, heads.get(k, old)) for k, n, old in samples]
         unknown = [k for k in unknown if heads[k] is None]
-    out = depth_frame(samples, now=now)
-    out.attrs["oldest_unknown"] = unknown
-    return out
+    return depth_frame(samples, now=now), unknown
 
 
 def _heads(client: Any, queue_keys: list[str]) -> list[bytes | str | None]:

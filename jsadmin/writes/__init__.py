@@ -11,5 +11,6 @@ from __future__ import annotations
 
 from .api import WritesMixin
 from .plan import WritePlan
+from .results import ManageResult, PurgeResult, UndoResult
 
-__all__ = ["WritePlan", "WritesMixin"]
+__all__ = ["ManageResult", "PurgeResult", "UndoResult", "WritePlan", "WritesMixin"]

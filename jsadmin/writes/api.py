@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeAlias, overload
 
 import pandas as pd
 
@@ -27,8 +27,12 @@ from . import manage as _manage
 from . import validate as v
 from .journal import ENV_JOURNAL, Journal
 from .plan import WritePlan
+from .results import ManageResult, PurgeResult, UndoResult
 from .scripts import resolve
 from .validate import require_writable
+
+UndoEntry: TypeAlias = str | pd.Series | Mapping[str, Any] | ManageResult | PurgeResult
+"""What ``undo`` takes: an entry id, a ``journal()`` row, an entry dict, or a write's result."""
 
 
 class WritesMixin:
@@ -282,35 +286,39 @@ class WritesMixin:
 
     # -- queue and job management --------------------------------------------------------
     @overload
-    def cancel_jobs(self, selection: Any, *, dry_run: Literal[False] = ...) -> pd.DataFrame: ...
+    def cancel_jobs(self, selection: Any, *, dry_run: Literal[False] = ...) -> ManageResult: ...
     @overload
     def cancel_jobs(self, selection: Any, *, dry_run: Literal[True]) -> WritePlan: ...
     @overload
-    def cancel_jobs(self, selection: Any, *, dry_run: bool = ...) -> pd.DataFrame | WritePlan: ...
-    def cancel_jobs(self, selection: Any, *, dry_run: bool = False) -> pd.DataFrame | WritePlan:
+    def cancel_jobs(self, selection: Any, *, dry_run: bool = ...) -> ManageResult | WritePlan: ...
+    def cancel_jobs(self, selection: Any, *, dry_run: bool = False) -> ManageResult | WritePlan:
         """Remove the selected queued jobs: the exact bytes read (LREM 1, skipped if they
         changed or left the queue) and their unchanged ``jobs:<gid>`` entries. Journalled;
-        ``undo(frame.attrs["journal_id"])`` puts them back.
+        returns a :class:`~jsadmin.writes.results.ManageResult` (``frame``: one row per value,
+        ``removed`` True/False/NA; ``not_found``, ``note``), and ``undo(result.journal_id)``
+        puts them back.
 
         >>> q = adm.load("command_queues", gid=1)                          # doctest: +SKIP
-        >>> adm.cancel_jobs(q[q.cmd == "reboot"])                          # doctest: +SKIP
+        >>> done = adm.cancel_jobs(q[q.cmd == "reboot"]); done.removed      # doctest: +SKIP
+        >>> adm.undo(done.journal_id)                                      # doctest: +SKIP
         """
         require_writable(self, "cancel_jobs")
         return _manage.cancel_jobs(self.redis, selection, url=self.url, journal=self._journal(), dry_run=dry_run)
 
     @overload
-    def purge_queue(self, key: str, *, dry_run: Literal[False] = ...) -> dict[str, Any]: ...
+    def purge_queue(self, key: str, *, dry_run: Literal[False] = ...) -> PurgeResult: ...
     @overload
     def purge_queue(self, key: str, *, dry_run: Literal[True]) -> WritePlan: ...
     @overload
-    def purge_queue(self, key: str, *, dry_run: bool = ...) -> dict[str, Any] | WritePlan: ...
-    def purge_queue(self, key: str, *, dry_run: bool = False) -> dict[str, Any] | WritePlan:
+    def purge_queue(self, key: str, *, dry_run: bool = ...) -> PurgeResult | WritePlan: ...
+    def purge_queue(self, key: str, *, dry_run: bool = False) -> PurgeResult | WritePlan:
         """Empty one list (e.g. a command queue) in chunks of 1000; each chunk's values are
         journalled before the script that trims them is sent, and that script trims only if
-        the head still holds exactly those values (consumers may pop meanwhile).
+        the head still holds exactly those values (consumers may pop meanwhile). Returns a
+        :class:`~jsadmin.writes.results.PurgeResult`.
 
         >>> adm.purge_queue("queues:commands:queue:1:5")                   # doctest: +SKIP
-        {'key': 'queues:commands:queue:1:5', 'removed': 12, 'chunks': 1, 'unknown': 0, 'journal_id': '...'}
+        PurgeResult(key='queues:commands:queue:1:5', removed=12, consumed_meanwhile=0, chunks=1, unknown=0, journal_id='...', helper='purge_queue')
         """
         require_writable(self, "purge_queue")
         return _manage.purge_queue(self.redis, key, url=self.url, journal=self._journal(), dry_run=dry_run)
@@ -319,7 +327,7 @@ class WritesMixin:
     def requeue_jobs(
         self, selection: Any, *, args: Mapping[str, Any] | None = ..., nid: int | str | None = ...,
         role: str | None = ..., states: Sequence[str] | None = ..., dry_run: Literal[False] = ...,
-    ) -> pd.DataFrame: ...
+    ) -> ManageResult: ...
     @overload
     def requeue_jobs(
         self, selection: Any, *, args: Mapping[str, Any] | None = ..., nid: int | str | None = ...,
@@ -329,7 +337,7 @@ class WritesMixin:
     def requeue_jobs(
         self, selection: Any, *, args: Mapping[str, Any] | None = ..., nid: int | str | None = ...,
         role: str | None = ..., states: Sequence[str] | None = ..., dry_run: bool = ...,
-    ) -> pd.DataFrame | WritePlan: ...
+    ) -> ManageResult | WritePlan: ...
     def requeue_jobs(
         self,
         selection: Any,
@@ -339,13 +347,15 @@ class WritesMixin:
         role: str | None = None,
         states: Sequence[str] | None = _manage.REQUEUE_STATES,
         dry_run: bool = False,
-    ) -> pd.DataFrame | WritePlan:
+    ) -> ManageResult | WritePlan:
         """Clone failed / timed-out jobs into new SCHEDULED jobs (new id and guid).
 
         ``args`` is merged into each job's args; ``nid``/``role`` sends the clones elsewhere
         (default: the original role queue, else node). Only jobs in ``states`` are accepted
         (``ERROR``, ``TIMEOUT``, ``NOWORK`` by default; ``None`` accepts any state, for a plain
-        "clone and edit" of a queued or finished job).
+        "clone and edit" of a queued or finished job). Returns a
+        :class:`~jsadmin.writes.results.ManageResult`: one row per clone (``source_guid``, then
+        the ``enqueue_jobs`` columns), selected jobs no longer in Redis in ``not_found``.
 
         >>> failed = adm.load("job_results").query("state == 'ERROR'")      # doctest: +SKIP
         >>> adm.requeue_jobs(failed, args={"retries": 1}, role="node")      # doctest: +SKIP
@@ -357,13 +367,14 @@ class WritesMixin:
         )
 
     @overload
-    def delete_jobs(self, selection: Any, *, dry_run: Literal[False] = ...) -> pd.DataFrame: ...
+    def delete_jobs(self, selection: Any, *, dry_run: Literal[False] = ...) -> ManageResult: ...
     @overload
     def delete_jobs(self, selection: Any, *, dry_run: Literal[True]) -> WritePlan: ...
     @overload
-    def delete_jobs(self, selection: Any, *, dry_run: bool = ...) -> pd.DataFrame | WritePlan: ...
-    def delete_jobs(self, selection: Any, *, dry_run: bool = False) -> pd.DataFrame | WritePlan:
-        """Delete stale ``jobs:<gid>`` entries (HDEL only if the value is unchanged). Journalled.
+    def delete_jobs(self, selection: Any, *, dry_run: bool = ...) -> ManageResult | WritePlan: ...
+    def delete_jobs(self, selection: Any, *, dry_run: bool = False) -> ManageResult | WritePlan:
+        """Delete stale ``jobs:<gid>`` entries (HDEL only if the value is unchanged). Journalled;
+        returns a :class:`~jsadmin.writes.results.ManageResult` as :meth:`cancel_jobs` does.
 
         >>> adm.delete_jobs(adm.load("jobs").query("state == 'TIMEOUT'"))   # doctest: +SKIP
         """
@@ -373,37 +384,38 @@ class WritesMixin:
     @overload
     def cleanup_leftovers(
         self, *, families: Iterable[str] | None = ..., dry_run: Literal[False] = ...
-    ) -> pd.DataFrame: ...
+    ) -> ManageResult: ...
     @overload
     def cleanup_leftovers(self, *, families: Iterable[str] | None = ..., dry_run: Literal[True]) -> WritePlan: ...
     @overload
     def cleanup_leftovers(
         self, *, families: Iterable[str] | None = ..., dry_run: bool = ...
-    ) -> pd.DataFrame | WritePlan: ...
+    ) -> ManageResult | WritePlan: ...
     def cleanup_leftovers(
         self, *, families: Iterable[str] | None = None, dry_run: bool = False
-    ) -> pd.DataFrame | WritePlan:
+    ) -> ManageResult | WritePlan:
         """Remove the fields of JumpScale 6 leftover hashes (``workers:watchdog``,
         ``workers:sessions``, ``healthcheck:status``/``lastcheck``/``monitoring``): each HDEL only
         if the value is unchanged, journalled, undoable. Never touches a current family.
 
         >>> adm.cleanup_leftovers(dry_run=True)                      # preview   # doctest: +SKIP
-        >>> done = adm.cleanup_leftovers(); adm.undo(done.attrs["journal_id"])  # doctest: +SKIP
+        >>> done = adm.cleanup_leftovers(); adm.undo(done.journal_id)      # doctest: +SKIP
         """
         require_writable(self, "cleanup_leftovers")
         return _leftovers.cleanup_leftovers(self.redis, url=self.url, journal=self._journal(),
                                             families=families, dry_run=dry_run)
 
     @overload
-    def undo(self, entry: str | pd.Series | Mapping[str, Any], *, dry_run: Literal[False] = ...) -> dict[str, Any]: ...
+    def undo(self, entry: UndoEntry, *, dry_run: Literal[False] = ...) -> UndoResult: ...
     @overload
-    def undo(self, entry: str | pd.Series | Mapping[str, Any], *, dry_run: Literal[True]) -> WritePlan: ...
+    def undo(self, entry: UndoEntry, *, dry_run: Literal[True]) -> WritePlan: ...
     @overload
-    def undo(self, entry: str | pd.Series | Mapping[str, Any], *, dry_run: bool = ...) -> dict[str, Any] | WritePlan: ...
-    def undo(self, entry: str | pd.Series | Mapping[str, Any], *, dry_run: bool = False) -> dict[str, Any] | WritePlan:
+    def undo(self, entry: UndoEntry, *, dry_run: bool = ...) -> UndoResult | WritePlan: ...
+    def undo(self, entry: UndoEntry, *, dry_run: bool = False) -> UndoResult | WritePlan:
         """Put back, once, what a journalled ``cancel_jobs``/``purge_queue``/``delete_jobs`` removed.
 
-        ``entry`` is an entry id, a ``journal()`` row or an entry dict. Chunked (at most 1000
+        ``entry`` is an entry id, a ``journal()`` row, an entry dict or the result of the write
+        (its ``journal_id``); returns an :class:`~jsadmin.writes.results.UndoResult`. Chunked (at most 1000
         values per script); list values return to the head of their list in their original
         order. Each chunk runs under the write id ``undo:<entry id>:<chunk>``, so a second undo
         of the same entry, from any process, restores nothing (markers live 7 days).
@@ -411,6 +423,6 @@ class WritesMixin:
         >>> adm.undo(adm.journal().iloc[-1])                                 # doctest: +SKIP
         """
         require_writable(self, "undo")
-        if isinstance(entry, Mapping) and not isinstance(entry, dict):
+        if isinstance(entry, Mapping) and not isinstance(entry, dict):  # a journal() row, a mapping
             entry = dict(entry)
         return _manage.undo(self.redis, entry, url=self.url, journal=self._journal(), dry_run=dry_run)

@@ -455,6 +455,7 @@ def enqueue_many(
     journal: Journal,
     helper: str = "enqueue_jobs",
     index: pd.Index | None = None,
+    entry: list[str] | None = None,
 ) -> pd.DataFrame:
     """Write prepared jobs: one Lua call per batch (one write id each), streamed on one connection.
 
@@ -462,7 +463,8 @@ def enqueue_many(
     After a failure each unanswered batch is resolved through its marker. The frame has
     ``write_id`` and ``written`` (True, False, or NA when a batch's outcome could not be
     learned). When not every job was written, :class:`~jsadmin.errors.PartialWriteError`
-    carries that frame as ``.result``.
+    carries that frame as ``.result``. ``entry``, when given, receives the id of the journal
+    entry that records the outcome (before any error is raised).
     """
     batches = make_batches(jobs, batch_size)
     plan = journal.append(helper=f"{helper}.plan", url=url, commands=[],
@@ -494,7 +496,7 @@ def enqueue_many(
         for i, (pos, _) in enumerate(batch.jobs):
             ids[pos], wids[pos], written[pos] = first + i, batch.write_id, True
     done = sum(len(b.jobs) for b in applied)
-    journal.append(
+    recorded = journal.append(
         helper=helper,
         url=url,
         commands=_journal_commands(applied, firsts, done <= JOURNAL_VALUES_LIMIT),
@@ -510,6 +512,8 @@ def enqueue_many(
             "error": None if error is None else str(error),
         },
     )
+    if entry is not None:
+        entry.append(recorded["id"])
     frame = frames[0] if frames else result_frame(jobs, None)
     frame["id"] = pd.array(ids, dtype="Int64")
     frame["write_id"] = pd.array(wids, dtype="string")

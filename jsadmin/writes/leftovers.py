@@ -11,7 +11,7 @@ are marker-guarded like every jsadmin write. Families whose status is ``current`
 touched, whatever their age.
 
 >>> plan = admin.cleanup_leftovers(dry_run=True); plan          # doctest: +SKIP
->>> done = admin.cleanup_leftovers(); admin.undo(done.attrs["journal_id"])   # doctest: +SKIP
+>>> done = admin.cleanup_leftovers(); admin.undo(done.journal_id)   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from ..errors import WriteValidationError
 from .journal import Journal
 from .manage import Found, _apply_removals, _check_types, _removal_plan, removal_chunks
 from .plan import WritePlan
+from .results import ManageResult
 
 HELPER = "cleanup_leftovers"
 SCAN_COUNT = 500
@@ -90,9 +91,7 @@ def _with_family(frame: pd.DataFrame) -> pd.DataFrame:
     """The removal frame with ``family`` instead of the job-oriented ``guid`` column."""
     out = frame.copy()
     out.insert(0, "family", out["guid"].str.split(":", n=1).str[0].astype("string"))
-    out = out.drop(columns=["guid"])
-    out.attrs = dict(frame.attrs)
-    return out
+    return out.drop(columns=["guid"])
 
 
 def cleanup_leftovers(
@@ -102,13 +101,15 @@ def cleanup_leftovers(
     journal: Journal,
     families: Iterable[str] | None = None,
     dry_run: bool = False,
-) -> pd.DataFrame | WritePlan:
+) -> ManageResult | WritePlan:
     """Remove the fields of legacy/dead hash families (see the module docstring).
 
     ``dry_run=True`` returns a :class:`WritePlan` listing every ``HDEL`` (key, field, the exact
-    value it expects) and touches nothing. Otherwise returns one row per field: ``family``,
+    value it expects) and touches nothing. Otherwise returns a
+    :class:`~jsadmin.writes.results.ManageResult` whose frame has one row per field: ``family``,
     ``key``, ``field``, ``type``, ``removed`` (False when the value changed meanwhile: left
-    alone), ``write_id``; ``attrs["journal_id"]`` is the entry :meth:`Admin.undo` takes.
+    alone), ``write_id``; its ``journal_id`` is the entry :meth:`Admin.undo` takes and its
+    ``note`` names the leftover families this helper leaves alone.
 
     >>> cleanup_leftovers(client, url=url, journal=j, dry_run=True).to_frame()   # doctest: +SKIP
     """
@@ -123,9 +124,7 @@ def cleanup_leftovers(
             plan.warnings.append(note)
         plan.result = _with_family(plan.result)
         return plan
-    frame = _with_family(_apply_removals(client, HELPER, url, journal, chunks, []))
-    frame.attrs["note"] = note
-    return frame
+    return _apply_removals(client, HELPER, url, journal, chunks, [], shape=_with_family, note=note)
 
 
 __all__ = ["cleanup_leftovers", "find_leftovers", "leftover_families"]

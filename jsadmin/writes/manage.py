@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -42,6 +42,7 @@ from . import validate as v
 from .jobs import Batch, PreparedJob, enqueue_many, make_batches, plan_enqueue, prepare_job
 from .journal import Journal, decode_value, encode_value
 from .plan import WritePlan
+from .results import ManageResult, PurgeResult, UndoResult
 from .scripts import FENCED, SCRIPTS, marker_key, new_write_id, resolve
 
 WINDOW = 500
@@ -434,13 +435,18 @@ def _skip_note(missing: Sequence[str]) -> str | None:
 def _apply_removals(
     client: redis.Redis, helper: str, url: str, journal: Journal,
     chunks: Sequence[tuple[list[Found], list[Found]]], missing: Sequence[str],
-) -> pd.DataFrame:
+    *, shape: Callable[[pd.DataFrame], pd.DataFrame] | None = None, note: str | None = None,
+) -> ManageResult:
     """Journal each chunk's exact values, then send it once; stop at the first chunk that did
-    not certainly apply. Returns one row per value (``removed`` True/False, NA when unknown)."""
+    not certainly apply. The result has one row per value (``removed`` True/False, NA when
+    unknown), ``shape`` applied to that frame; ``note`` defaults to the skipped jobs."""
+    note = note if note is not None else _skip_note(missing)
+
+    def outcome(frame: pd.DataFrame, eid: str | None) -> ManageResult:
+        return ManageResult(helper, shape(frame) if shape else frame, eid, tuple(missing), note)
+
     if not chunks:  # nothing selected is still there: nothing to send, nothing to journal
-        frame = _outcome_frame([], [], [])
-        frame.attrs.update(journal_id=None, not_found=list(missing), note=_skip_note(missing))
-        return frame
+        return outcome(_outcome_frame([], [], []), None)
     eid = journal.begin(helper=helper, url=url, not_found=list(missing), planned_chunks=len(chunks))
     items: list[Found] = []
     flags: list[bool | None] = []
@@ -472,13 +478,12 @@ def _apply_removals(
     unknown = sum(1 for x in flags if x is None)
     result = {"removed": done, "skipped": len(flags) - done - unknown, "unknown": unknown, "not_found": list(missing)}
     journal.end(eid, status="done" if error is None else ("partial" if done or unknown else "failed"), result=result)
-    frame = _outcome_frame(items, flags, wids)
-    frame.attrs.update(journal_id=eid, not_found=list(missing), note=_skip_note(missing))
+    out = outcome(_outcome_frame(items, flags, wids), eid)
     if error is not None:
         msg = (f"{helper} removed {done} of {len(flags)} values; {len(flags) - done - unknown} not removed; "
                f"{unknown} unknown (journal entry {eid}; {error})")
-        _reraise(error, msg, partial=bool(done or unknown), result=frame)
-    return frame
+        _reraise(error, msg, partial=bool(done or unknown), result=out)
+    return out
 
 
 def _removal_plan(helper: str, url: str, chunks: Sequence[tuple[list[Found], list[Found]]],
@@ -498,11 +503,11 @@ def _removal_plan(helper: str, url: str, chunks: Sequence[tuple[list[Found], lis
     return plan
 
 
-def cancel_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journal, dry_run: bool = False) -> pd.DataFrame | WritePlan:
+def cancel_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journal, dry_run: bool = False) -> ManageResult | WritePlan:
     """Remove the selected queued jobs (exact bytes, LREM 1) and their unchanged ``jobs:<gid>`` entries.
 
     Every key's type is checked before anything is written; jobs no longer queued are skipped
-    (``frame.attrs["not_found"]`` and ``["note"]``)."""
+    (the result's ``not_found`` and ``note``)."""
     rows = selection_rows(selection)
     _check_types(client, {row.key: "list" for row in rows if row.key and _is_list_key(row.key)})
     lists, missing = locate_queued(client, rows)
@@ -520,7 +525,7 @@ def cancel_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journ
     return _apply_removals(client, "cancel_jobs", url, journal, chunks, missing)
 
 
-def delete_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journal, dry_run: bool = False) -> pd.DataFrame | WritePlan:
+def delete_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journal, dry_run: bool = False) -> ManageResult | WritePlan:
     """HDEL the selected ``jobs:<gid>`` entries (and legacy ``workers:jobs`` hash fields), each
     only if its value is unchanged; other rows are looked up by guid in ``jobs:<gid>``."""
     rows = selection_rows(selection)
@@ -555,7 +560,7 @@ def _list_type(client: redis.Redis, key: str) -> None:
         raise WriteValidationError(f"purge_queue empties lists; {key} is a {kind}")
 
 
-def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dry_run: bool = False) -> dict[str, Any] | WritePlan:
+def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dry_run: bool = False) -> PurgeResult | WritePlan:
     """Empty one list in chunks; every removed value goes to the journal first (undo puts them back).
 
     The values present when the purge starts (``LLEN``) are removed from the head, ``CHUNK`` at
@@ -614,7 +619,7 @@ def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dr
             break
     result = {"key": key, "removed": removed, "consumed_meanwhile": consumed, "chunks": n, "unknown": unknown}
     journal.end(eid, status="done" if error is None else ("partial" if removed or unknown else "failed"), result=result)
-    out = {**result, "journal_id": eid}
+    out = PurgeResult(key=key, removed=removed, consumed_meanwhile=consumed, chunks=n, unknown=unknown, journal_id=eid)
     if error is not None:
         msg = (f"purge_queue removed {removed} of {total} values of {key}; {unknown} unknown "
                f"(journal entry {eid}; {error})")
@@ -701,12 +706,13 @@ def clone_job(job: dict[str, Any], *, args: dict[str, Any] | None, nid: Any, rol
 def requeue_jobs(
     client: redis.Redis, selection: Any, *, args: dict[str, Any] | None, nid: Any, role: Any,
     states: Sequence[str] | None, url: str, journal: Journal, dry_run: bool = False,
-) -> pd.DataFrame | WritePlan:
+) -> ManageResult | WritePlan:
     """Clone failed / timed-out jobs into new scheduled ones ("clone and edit").
 
     ``states=None`` clones jobs in any state. Selected jobs no longer in Redis (an expired
     ``queues:jobqueue:<guid>`` result, a finished ``jobs:<gid>`` entry) are skipped with a note
-    (``frame.attrs["not_found"]``, ``["note"]``), as ``cancel_jobs`` does.
+    (the result's ``not_found`` and ``note``), as ``cancel_jobs`` does. The result's frame has
+    one row per clone (``source_guid`` first); ``journal_id`` is the enqueue's journal entry.
     """
     if nid is not None and role is not None:
         raise WriteValidationError("give at most one of nid= and role=")
@@ -733,21 +739,27 @@ def requeue_jobs(
             plan.warnings.append(note)
         return plan
     source_guids = pd.array([j.get("guid") for j in sources], dtype="string")
+    entry: list[str] = []
     try:
-        frame = enqueue_many(client, clones, batch_size=1000, url=url, journal=journal, helper="requeue_jobs")
+        frame = enqueue_many(client, clones, batch_size=1000, url=url, journal=journal, helper="requeue_jobs",
+                             entry=entry)
     except PartialWriteError as exc:  # say which source each clone row came from
         if isinstance(exc.result, pd.DataFrame) and len(exc.result) == len(source_guids):
             exc.result.insert(0, "source_guid", source_guids)
-            exc.result.attrs.update(not_found=lost, note=note)
+            exc.result = ManageResult("requeue_jobs", exc.result, entry[0] if entry else None, tuple(lost), note)
         raise
     frame.insert(0, "source_guid", source_guids)
-    frame.attrs.update(not_found=lost, note=note)
-    return frame
+    return ManageResult("requeue_jobs", frame, entry[0] if entry else None, tuple(lost), note)
 
 
 # -- undo ----------------------------------------------------------------------------------
 def entry_id_of(entry: Any) -> str:
-    """The journal entry id of ``entry``: an id, a ``journal()`` row (Series) or an entry dict."""
+    """The journal entry id of ``entry``: an id, a ``journal()`` row (Series), an entry dict or
+    a write's result (its ``journal_id``)."""
+    if isinstance(entry, (ManageResult, PurgeResult, UndoResult)):
+        if entry.journal_id is None:
+            raise WriteValidationError(f"this {entry.helper} sent nothing, so there is nothing to undo")
+        return entry.journal_id
     if isinstance(entry, (pd.Series, dict)):
         entry = entry.get("id")
     return v.text("entry_id", entry)
@@ -816,7 +828,7 @@ def _restore_call(records: Sequence[dict[str, Any]]) -> tuple[list[str], list[An
     return list(key_index), args, len(lists), len(hashes)
 
 
-def undo(client: redis.Redis, entry: Any, *, url: str, journal: Journal, dry_run: bool = False) -> dict[str, Any] | WritePlan:
+def undo(client: redis.Redis, entry: Any, *, url: str, journal: Journal, dry_run: bool = False) -> UndoResult | WritePlan:
     """Put back what a journalled cancel / purge / delete removed, once.
 
     List values go back at the head of their list in their original order, ahead of anything
@@ -889,13 +901,14 @@ def undo(client: redis.Redis, entry: Any, *, url: str, journal: Journal, dry_run
             continue
         pushed, restored, skipped = pushed + int(res[0]), restored + int(res[1]), skipped + int(res[2])
         journal.outcome(eid, n, status="applied", result=res[:3], removed_n=0)
-    result = {"undo_of": entry_id, "pushed": pushed, "restored": restored, "skipped": skipped,
-              "already_undone_chunks": already}
+    out = UndoResult(undo_of=entry_id, pushed=pushed, restored=restored, skipped=skipped,
+                     already_undone_chunks=already, journal_id=eid)
+    result = {k: v for k, v in out.as_dict().items() if k != "journal_id"}
     if error is not None:
         journal.end(eid, status="partial" if pushed or restored else "failed", result=result)
         msg = (f"undo of {entry_id} restored {pushed + restored} value(s) before chunk {n} failed ({error}); "
                "run undo again: chunks already restored are skipped on the server, fenced ones are sent anew")
-        _reraise(error, msg, partial=bool(pushed or restored), result={**result, "journal_id": eid})
+        _reraise(error, msg, partial=bool(pushed or restored), result=out)
     if calls and already == len(calls):
         journal.end(eid, status="failed", result=result)
         raise WriteValidationError(
@@ -903,10 +916,10 @@ def undo(client: redis.Redis, entry: Any, *, url: str, journal: Journal, dry_run
             f"{undo_write_id(entry_id, calls[0][0])} ...); nothing was written"
         )
     journal.end(eid, status="done", result=result)
-    return {**result, "journal_id": eid}
+    return out
 
 
 __all__ = [
-    "Batch", "Found", "Row", "cancel_jobs", "delete_jobs", "entry_id_of", "purge_queue", "removal_chunks",
+    "Batch", "Found", "ManageResult", "PurgeResult", "Row", "UndoResult", "cancel_jobs", "delete_jobs", "entry_id_of", "purge_queue", "removal_chunks",
     "requeue_jobs", "selection_rows", "undo", "undo_write_id",
 ]

@@ -203,22 +203,28 @@ def test_capped_queue_reports_its_true_length_and_an_oldest_entry_it_did_not_loa
     for i, age in enumerate((5000, 400, 300, 200, 100)):  # head: the oldest, an hour and more
         put_queued(r, key, make_job(state="SCHEDULED", created=NOW - age, job_id=i))
     with pytest.warns(TruncatedWarning, match="newest 3 of 5"):
-        frames = admin.load_all()
+        loaded = admin.load_all_with_info()
+    frames = {name: x.frame for name, x in loaded.items()}
+    infos = {name: x.info for name, x in loaded.items()}
     assert len(frames["worker_queues"]) == 3  # only the newest 3 were loaded
-    pure = depths_from_frames(frames, now=NOW).set_index("key")
+    blind = depths_from_frames(frames, now=NOW).set_index("key")  # no infos: taken as loaded whole
+    assert blind.loc[key, "length"] == 3
+    pure = depths_from_frames(frames, now=NOW, infos=infos).set_index("key")
     assert pure.loc[key, "length"] == 5
     assert pd.isna(pure.loc[key, "oldest_age"])
-    health = grid_health(frames, now=NOW, stale_after=600).set_index("component")
+    health = grid_health(frames, now=NOW, stale_after=600, infos=infos).set_index("component")
     assert health.loc[key, "status"] == "warn" and "oldest entry not loaded" in health.loc[key, "detail"]
     reset_stats(r)
-    read = depths_from_frames(frames, now=NOW, client=admin.redis).set_index("key")
+    read = depths_from_frames(frames, now=NOW, client=admin.redis, infos=infos).set_index("key")
     assert_read_only(r)
     assert read.loc[key, "length"] == 5 and read.loc[key, "oldest_age"] == pd.Timedelta(seconds=5000)
     assert read.attrs["oldest_unknown"] == []
-    health = grid_health(frames, now=NOW, stale_after=600, client=admin.redis).set_index("component")
+    health = grid_health(frames, now=NOW, stale_after=600, client=admin.redis, infos=infos).set_index("component")
     assert health.loc[key, "status"] == "stale" and health.loc[key, "detail"].startswith("5 queued")
-    oldest = admin.load("worker_queues", limit=3, keep="oldest")
-    kept = depths_from_frames({"worker_queues": oldest}, now=NOW).set_index("key")
+    with pytest.warns(TruncatedWarning):  # Admin.grid_health passes its loads' infos itself: 5, not 3
+        assert admin.grid_health(stale_after=600).set_index("component").loc[key, "detail"].startswith("5 queued")
+    oldest, info = admin.load_with_info("worker_queues", limit=3, keep="oldest")
+    kept = depths_from_frames({"worker_queues": oldest}, now=NOW, infos={"worker_queues": info}).set_index("key")
     assert kept.loc[key, "length"] == 5 and kept.loc[key, "oldest_age"] == pd.Timedelta(seconds=5000)  # the head was loaded
 
 

@@ -69,9 +69,9 @@ GOOD = [(fam, form) for fam, forms in BYTEFORMS.items() for form in forms if fam
 def test_byte_form_decodes(fam: str, form: ByteForm, r: redis.Redis, redis_url: str) -> None:
     write(r, [form])
     admin = jsadmin.connect(redis_url)
-    df = admin.load(fam)
+    df, df_info = admin.load_with_info(fam)
     admin.close()
-    assert df.attrs["problems"].empty, df.attrs["problems"].to_dict("records")
+    assert df_info.problems.empty, df_info.problems.to_dict("records")
     n_values = len(form.payload) if isinstance(form.payload, dict | list | set) else 1
     assert (df["key"] == form.key).sum() == n_values
     for locator, expected in form.expect.items():
@@ -98,9 +98,9 @@ def test_byte_form_decodes(fam: str, form: ByteForm, r: redis.Redis, redis_url: 
 def test_monitoring_flattens_results_and_errors(r: redis.Redis, redis_url: str) -> None:
     write(r, BYTEFORMS["healthcheck_monitoring"])
     admin = jsadmin.connect(redis_url)
-    df = admin.load("healthcheck_monitoring")
+    df, df_info = admin.load_with_info("healthcheck_monitoring")
     admin.close()
-    assert df.attrs["problems"].empty and len(df) > 0
+    assert df_info.problems.empty and len(df) > 0
     assert set(df["section"].astype(str)) <= {"results", "errors"}
     assert df["nid"].notna().all() and df["lastcheck"].notna().all()
     assert (df["message"].notna() | df["state"].notna()).all()

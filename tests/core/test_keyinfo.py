@@ -18,7 +18,7 @@ from jsadmin.catalog import FAMILIES, family
 from jsadmin.demogrid import seed_demo
 from jsadmin.display.cost import CommandCounter
 from jsadmin.keyinfo import KEYINFO_BATCH, family_keyspace, key_info
-from jsadmin.reader import read_family
+from jsadmin.reader import read_loaded
 from jsadmin.scan import LRANGE_WINDOW, list_pieces, raw_client
 
 
@@ -78,23 +78,23 @@ def test_batched_read_equals_the_per_key_read(r: redis.Redis) -> None:
     raw = raw_client(r)
     for name in FAMILIES:
         for options in ({}, {"limit": 200, "keep": "oldest"}, {"limit": 3}):
-            per_key = read_family(raw, family(name), **options)
-            batched = read_family(raw, family(name), batched=True, **options)
+            per_key, per_key_info = read_loaded(raw, family(name), **options)
+            batched, batched_info = read_loaded(raw, family(name), batched=True, **options)
             ttl = [c for c in per_key.columns if c == "ttl"]
             pd.testing.assert_frame_equal(batched.drop(columns=ttl), per_key.drop(columns=ttl), obj=f"{name} {options}")
             if ttl:
                 assert ((batched["ttl"] - per_key["ttl"]).abs().fillna(0) < 5).all()
-            assert batched.attrs["problems"] == per_key.attrs["problems"], name
-            assert batched.attrs["notes"] == per_key.attrs["notes"], name
-            assert batched.attrs["truncated"] == per_key.attrs["truncated"], name
-    oops = read_family(raw, family("worker_jobs"), batched=True).attrs["problems"]
+            assert batched_info.problems == per_key_info.problems, name
+            assert batched_info.notes == per_key_info.notes, name
+            assert batched_info.truncated == per_key_info.truncated, name
+    oops = read_loaded(raw, family("worker_jobs"), batched=True).info.problems
     assert "unexpected Redis type 'set'" in oops[oops["key"] == "workers:jobs:991"]["error"].item()
 
 
 def test_vanished_key_is_the_same_problem(r: redis.Redis) -> None:
     r.set("workers:jobs:1", job("a"))
-    df = read_family(raw_client(r), family("worker_jobs"), keys=["workers:jobs:1", "workers:jobs:2"], batched=True)
-    p = df.attrs["problems"]
+    df_info = read_loaded(raw_client(r), family("worker_jobs"), keys=["workers:jobs:1", "workers:jobs:2"], batched=True).info
+    p = df_info.problems
     assert p["key"].tolist() == ["workers:jobs:2"]
     assert p["error"].item() == "key vanished before it was read (deleted or expired after it was listed)"
 

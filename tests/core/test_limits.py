@@ -17,7 +17,7 @@ import jsadmin
 from jsadmin import limits
 from jsadmin.catalog import family
 from jsadmin.limits import DEFAULT_LIMIT, TruncatedWarning
-from jsadmin.reader import read_family, stream_family
+from jsadmin.reader import read_family, read_loaded, stream_family
 from jsadmin.scan import raw_client
 
 
@@ -41,18 +41,18 @@ def test_logs_load_the_newest_default_limit_with_a_note_and_a_warning(r: redis.R
     n = DEFAULT_LIMIT + 25
     push_logs(r, n)  # RPUSH, like logs.lua: the newest record is at the tail
     with pytest.warns(TruncatedWarning, match=r"newest 100,000 of 100,025 entries; pass `limit=None` for all"):
-        df = admin.load("logs")
+        df, df_info = admin.load_with_info("logs")
     assert len(df) == DEFAULT_LIMIT
     assert df["position"].iloc[0] == 25 and df["position"].iloc[-1] == n - 1  # real list positions
     assert df["message"].iloc[0] == "m25" and df["message"].iloc[-1] == f"m{n - 1}"
-    assert df.attrs["notes"] == ["queues:logs: newest 100,000 of 100,025 entries; pass `limit=None` for all"]
-    assert df.attrs["truncated"] == {"queues:logs": {"kept": DEFAULT_LIMIT, "total": n, "keep": "newest"}}
-    assert df.attrs["problems"].empty
+    assert df_info.notes == ["queues:logs: newest 100,000 of 100,025 entries; pass `limit=None` for all"]
+    assert df_info.truncated == {"queues:logs": {"kept": DEFAULT_LIMIT, "total": n, "keep": "newest"}}
+    assert df_info.problems.empty
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        full = admin.load("logs", limit=None)
-    assert len(full) == n and full["message"].iloc[0] == "m0" and full.attrs["notes"] == []
-    assert full.attrs["truncated"] == {}
+        full, full_info = admin.load_with_info("logs", limit=None)
+    assert len(full) == n and full["message"].iloc[0] == "m0" and full_info.notes == []
+    assert full_info.truncated == {}
     assert full["position"].tolist() == list(range(n))
 
 
@@ -60,12 +60,12 @@ def test_explicit_limit_and_keep_oldest(r: redis.Redis, admin: jsadmin.Admin) ->
     push_logs(r, 10)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a limit the caller chose is noted, not warned about
-        newest = admin.load("logs", limit=3)
-        oldest = admin.load("logs", limit=3, keep="oldest")
+        newest, newest_info = admin.load_with_info("logs", limit=3)
+        oldest, oldest_info = admin.load_with_info("logs", limit=3, keep="oldest")
     assert newest["message"].tolist() == ["m7", "m8", "m9"] and newest["position"].tolist() == [7, 8, 9]
-    assert newest.attrs["notes"] == ["queues:logs: newest 3 of 10 entries; pass `limit=None` for all"]
+    assert newest_info.notes == ["queues:logs: newest 3 of 10 entries; pass `limit=None` for all"]
     assert oldest["message"].tolist() == ["m0", "m1", "m2"] and oldest["position"].tolist() == [0, 1, 2]
-    assert oldest.attrs["notes"] == ["queues:logs: oldest 3 of 10 entries; pass `limit=None` for all"]
+    assert oldest_info.notes == ["queues:logs: oldest 3 of 10 entries; pass `limit=None` for all"]
     assert admin.load("logs", limit=0).empty
     for bad in (-1, 2.5, "10", True):
         with pytest.raises(ValueError, match="limit must be"):
@@ -78,9 +78,9 @@ def test_lpush_family_keeps_the_head(r: redis.Redis, admin: jsadmin.Admin) -> No
     key = "workers:action:default:worker_default_0"
     for action in ("RELOAD", "RELOAD", "RELOAD", "RESTART"):
         r.lpush(key, action)  # scheduleAction LPUSHes: the newest action is at the head
-    df = admin.load("worker_actions", limit=1)
+    df, df_info = admin.load_with_info("worker_actions", limit=1)
     assert df["action"].tolist() == ["RESTART"] and df["position"].tolist() == [0]
-    assert df.attrs["notes"] == [f"{key}: newest 1 of 4 entries; pass `limit=None` for all"]
+    assert df_info.notes == [f"{key}: newest 1 of 4 entries; pass `limit=None` for all"]
 
 
 def test_default_cap_is_per_key_on_queue_families_only(
@@ -92,13 +92,13 @@ def test_default_cap_is_per_key_on_queue_families_only(
     r.rpush("queues:commands:queue:1:6", *[job % (10 + i, 6) for i in range(2)])
     r.rpush("queues:jobqueue:abc", *[job % (20 + i, 7) for i in range(4)])  # job_results: not capped
     with pytest.warns(TruncatedWarning, match="command_queues: queues:commands:queue:1:5: newest 3 of 5"):
-        q = admin.load("command_queues")
+        q, q_info = admin.load_with_info("command_queues")
     assert q.groupby("key").size().to_dict() == {"queues:commands:queue:1:5": 3, "queues:commands:queue:1:6": 2}
     assert q[q["key"] == "queues:commands:queue:1:5"]["guid"].tolist() == ["g2", "g3", "g4"]
-    assert len(q.attrs["notes"]) == 1
+    assert len(q_info.notes) == 1
     assert len(admin.load("job_results")) == 4
-    frames = admin.load_all(limit=None)
-    assert len(frames["command_queues"]) == 7 and frames["command_queues"].attrs["notes"] == []
+    frames = admin.load_all_with_info(limit=None)
+    assert len(frames["command_queues"].frame) == 7 and frames["command_queues"].info.notes == []
     with pytest.warns(TruncatedWarning):
         assert len(admin.load_all()["command_queues"]) == 5
 
@@ -111,9 +111,9 @@ def test_stream_family_frames_concatenate_to_the_full_load(r: redis.Redis, admin
     out = stream_family(raw, family("logs"), frames.append, batch_rows=50_000)
     assert out.batches == len(frames) >= 3 and out.rows == 120_001
     assert max(len(f) for f in frames) <= 50_000 + 20_000  # a batch closes at the first piece past the mark
-    full = read_family(raw, family("logs"), limit=None)
+    full, full_info = read_loaded(raw, family("logs"), limit=None)
     pd.testing.assert_frame_equal(pd.concat(frames, ignore_index=True), full)
-    assert [p.error for p in out.problems] == full.attrs["problems"]["error"].tolist() and len(out.problems) == 1
+    assert [p.error for p in out.problems] == full_info.problems["error"].tolist() and len(out.problems) == 1
 
 
 def test_stream_family_of_hashes_and_empty_families(r: redis.Redis, admin: jsadmin.Admin) -> None:
@@ -142,7 +142,7 @@ def hwm():
             return int(line.split()[1]) / 1024
 admin = jsadmin.connect(sys.argv[1])
 base = hwm()
-df = admin.load("logs", limit=None)
+df, df_info = admin.load_with_info("logs", limit=None)
 print(json.dumps([hwm() - base, df.memory_usage(deep=True).sum() / 2**20, len(df)]))
 """
 

@@ -56,11 +56,12 @@ def test_families_load_and_load_all_handle_a_new_family(server: EmbeddedRedis) -
     try:
         fams = admin.families().set_index("family")
         assert (fams.loc["node_boot", "keys"], fams.loc["node_boot", "entries"]) == (1, 2)
-        df = admin.load("node_boot").sort_values("node").reset_index(drop=True)
+        df, df_info = admin.load_with_info("node_boot")
+        df = df.sort_values("node").reset_index(drop=True)
         assert list(df.columns) == list(NODE_BOOT.columns) == ["key", "node", "booted"]
         assert df["node"].tolist() == ["1", "2"] and str(df["booted"].dtype) == "datetime64[ns, UTC]"
         pd.testing.assert_series_equal(df["booted"], _expected())
-        assert df.attrs["problems"].empty
+        assert df_info.problems.empty
         assert len(admin.load("node_boot", node="2")) == 1
         frames = admin.load_all()
         assert len(frames["worker_queues"]) == 1

@@ -36,7 +36,8 @@ from jsadmin.analytics import (
 from jsadmin.analytics.queues import depth_frame, depths_from_frames
 from jsadmin.analytics.recorder import Recorder
 from jsadmin.catalog import FAMILIES, family
-from jsadmin.reader import read_family, stream_family
+from jsadmin.loadinfo import LoadInfo
+from jsadmin.reader import read_loaded, stream_family
 from jsadmin.scan import LRANGE_WINDOW, raw_client
 
 NOW = int(time.time())
@@ -62,8 +63,8 @@ def admin(redis_url: str) -> Iterator[jsadmin.Admin]:
     a.close()
 
 
-def problems_of(df: pd.DataFrame) -> dict[tuple[str, Any], str]:
-    p = df.attrs["problems"]
+def problems_of(info: LoadInfo) -> dict[tuple[str, Any], str]:
+    p = info.problems
     return {(k, f): e for k, f, e in zip(p["key"], p["field"], p["error"])}
 
 
@@ -74,10 +75,10 @@ def test_deep_job_is_one_problem_in_every_reader(r: redis.Redis, admin: jsadmin.
     r.rpush("queues:commands:queue:1:5", job("q1", state="SCHEDULED"), deep_job("q2"))
     r.rpush("queues:jobqueue:good", job("good"))
     r.set("workers:jobs:9", deep_job("w9"))
-    df = admin.load("jobs")
+    df, df_info = admin.load_with_info("jobs")
     assert df["field"].tolist() == ["good"]
-    assert "nested deeper than 100 levels" in problems_of(df)[("jobs:1", "deep")]
-    assert problems_of(df)[("jobs:1", "deep")] and df.attrs["problems"]["raw"].iloc[0] == deep_job("deep")[:200]
+    assert "nested deeper than 100 levels" in problems_of(df_info)[("jobs:1", "deep")]
+    assert problems_of(df_info)[("jobs:1", "deep")] and df_info.problems["raw"].iloc[0] == deep_job("deep")[:200]
     frames = admin.load_all()
     assert len(frames["command_queues"]) == 1 and len(frames["worker_jobs"]) == 0
     found = set(zip(admin.problems()["family"], admin.problems()["key"]))
@@ -112,20 +113,20 @@ def test_out_of_range_numbers_are_reported_never_wrapped(r: redis.Redis, admin: 
     r.set("workers:joblastid", b"99999999999999999999999")
     r.hset("jobs:last", "1", b"1e400")
     df = admin.load("jobs").set_index("field")
-    p = problems_of(admin.load("jobs"))
+    p = problems_of(admin.load_with_info("jobs").info)
     assert pd.isna(df.loc["inf_id", "id"]) and "column id" in p[("jobs:1", "inf_id")]
-    nan_errors = admin.load("jobs").attrs["problems"].query("field == 'nan_id'")["error"].tolist()
+    nan_errors = admin.load_with_info("jobs").info.problems.query("field == 'nan_id'")["error"].tolist()
     assert any("NaN where an integer is expected" in e for e in nan_errors)
     assert any("column nid" in e for e in nan_errors)
     assert pd.isna(df.loc["big_gid", "gid"]) and "outside the Int64 range" in p[("jobs:1", "big_gid")]
     assert pd.isna(df.loc["beyond_64", "id"]) and pd.isna(df.loc["beyond_64", "gid"])
     assert df.loc["max", "id"] == 2**63 - 1 and df.loc["max", "gid"] == -(2**63)
     assert df.loc["big_gid", "id"] == 3  # the rest of the value still loads
-    raw = admin.load("jobs").attrs["problems"].query("field == 'big_gid'")["raw"].item()
+    raw = admin.load_with_info("jobs").info.problems.query("field == 'big_gid'")["raw"].item()
     assert raw == b"9223372036854775808"  # the offending value, for a field that decoded
-    last = admin.load("worker_joblastid")
-    assert last["value"].isna().all() and "outside the Int64 range" in last.attrs["problems"]["error"].item()
-    assert "not an integer" in admin.load("jobs_last").attrs["problems"]["error"].item()
+    last, last_info = admin.load_with_info("worker_joblastid")
+    assert last["value"].isna().all() and "outside the Int64 range" in last_info.problems["error"].item()
+    assert "not an integer" in admin.load_with_info("jobs_last").info.problems["error"].item()
 
 
 def test_text_that_is_not_utf8_is_reported(r: redis.Redis, admin: jsadmin.Admin) -> None:
@@ -133,13 +134,13 @@ def test_text_that_is_not_utf8_is_reported(r: redis.Redis, admin: jsadmin.Admin)
     r.hset("jobs:1", "surrogate", b'{"guid":"b","cmd":"x\\ud800","t":NaN}')  # stdlib-parsed
     r.hset("jobs:1", "good", job("g"))
     r.rpush("queues:alerts", b"\xff\xfeguid", b"4b1a")
-    df = admin.load("jobs")
+    df, df_info = admin.load_with_info("jobs")
     assert df["field"].tolist() == ["good"]
-    p = problems_of(df)
+    p = problems_of(df_info)
     assert "utf-8" in p[("jobs:1", "bytes")] and "surrogate" in p[("jobs:1", "surrogate")]
-    alerts = admin.load("alerts")
+    alerts, alerts_info = admin.load_with_info("alerts")
     assert alerts["alert"].tolist() == ["4b1a"]
-    assert "not UTF-8" in alerts.attrs["problems"]["error"].item()
+    assert "not UTF-8" in alerts_info.problems["error"].item()
 
 
 def test_epochs_in_milliseconds_are_converted_and_impossible_ones_reported(r: redis.Redis, admin: jsadmin.Admin) -> None:
@@ -155,13 +156,13 @@ def test_epochs_in_milliseconds_are_converted_and_impossible_ones_reported(r: re
     df = admin.load("jobs").set_index("field")
     assert df.loc["ms", "timeCreate"] == pd.Timestamp("2018-10-15 10:40:00.123", tz="UTC")
     assert df.loc["s", "timeCreate"] == pd.Timestamp("2018-10-15 10:40:00.5", tz="UTC")
-    p = problems_of(admin.load("jobs"))
+    p = problems_of(admin.load_with_info("jobs").info)
     assert pd.isna(df.loc["far", "timeCreate"]) and "beyond the year 2262" in p[("jobs:1", "far")]
     assert "beyond the year 2262" in p[("jobs:1", "between")]
     assert pd.isna(df.loc["unset", "timeCreate"]) and ("jobs:1", "unset") not in p
-    hb = admin.load("worker_heartbeat")
+    hb, hb_info = admin.load_with_info("worker_heartbeat")
     assert hb.set_index("queue").loc["default", "heartbeat"] == pd.Timestamp(NOW, unit="s", tz="UTC")
-    assert "not a finite epoch" in problems_of(hb)[("workers:heartbeat", "io")]
+    assert "not a finite epoch" in problems_of(hb_info)[("workers:heartbeat", "io")]
 
 
 # ------------------------------------------------------------------------------ keys that move
@@ -213,8 +214,8 @@ def test_hash_replaced_by_a_string_during_hscan_names_the_key(r: redis.Redis) ->
         r.set("jobs:1", "oops")
 
     raw = Interfering(r, "HSCAN", replace)
-    df = read_family(raw, family("jobs"))
-    p = df.attrs["problems"]
+    df, df_info = read_loaded(raw, family("jobs"))
+    p = df_info.problems
     changed = p[p["key"] == "jobs:1"]["error"].item()
     assert "key changed type while it was read" in changed and "WRONGTYPE" in changed
     assert "fields read before" in changed
@@ -227,9 +228,9 @@ def test_hash_deleted_during_hscan_is_reported(r: redis.Redis) -> None:
     for i in range(12000):
         pipe.hset("eco:objects", f"k{i}", b'{"guid":"x","state":"NEW"}')
     pipe.execute()
-    df = read_family(Interfering(r, "HSCAN", lambda: r.delete("eco:objects")), family("ecos"))
-    assert "key vanished while it was read" in df.attrs["problems"]["error"].item()
-    assert df.attrs["problems"]["key"].item() == "eco:objects"
+    df_info = read_loaded(Interfering(r, "HSCAN", lambda: r.delete("eco:objects")), family("ecos")).info
+    assert "key vanished while it was read" in df_info.problems["error"].item()
+    assert df_info.problems["key"].item() == "eco:objects"
 
 
 def test_keys_deleted_during_a_load_are_each_reported(r: redis.Redis, admin: jsadmin.Admin) -> None:
@@ -240,21 +241,21 @@ def test_keys_deleted_during_a_load_are_each_reported(r: redis.Redis, admin: jsa
     pipe.execute()
     gone = [f"workers:jobs:{i}" for i in range(0, n, 3)]
     raw = Interfering(r, "TYPE", lambda: r.delete(*gone))  # after TYPE, before GET: a 60 s TTL expiring
-    df = read_family(raw, family("worker_jobs"))
-    p = df.attrs["problems"]
+    df, df_info = read_loaded(raw, family("worker_jobs"))
+    p = df_info.problems
     assert len(df) == n - len(gone)
     assert sorted(p["key"]) == sorted(gone) and p["error"].str.contains("vanished").all()
     # a key deleted after SCAN but before TYPE (load_all knows types from its own SCAN pass)
     frames_before = admin._keyspace()["worker_jobs"]
     r.delete("workers:jobs:1")
-    df = read_family(raw_client(r), family("worker_jobs"), keys=list(frames_before), types=frames_before)
-    assert "workers:jobs:1" in set(df.attrs["problems"]["key"])
+    df, df_info = read_loaded(raw_client(r), family("worker_jobs"), keys=list(frames_before), types=frames_before)
+    assert "workers:jobs:1" in set(df_info.problems["key"])
 
 
 def test_fixed_keys_that_do_not_exist_are_not_problems(admin: jsadmin.Admin) -> None:
     admin.load_all()
     assert admin.problems().empty
-    assert admin.load("jobs", gid=3).attrs["problems"].empty
+    assert admin.load_with_info("jobs", gid=3).info.problems.empty
 
 
 @pytest.mark.parametrize("popped", [500, 5000, 25000])
@@ -274,23 +275,23 @@ def test_list_popped_while_read_returns_each_entry_once(r: redis.Redis, popped: 
         pipe.rpush(key, *new)
         pipe.execute()
 
-    df = read_family(Interfering(r, "LRANGE", consume), family("worker_queues"))
+    df, df_info = read_loaded(Interfering(r, "LRANGE", consume), family("worker_queues"))
     guids = df["guid"].tolist()
     assert len(guids) == len(set(guids)), "an entry was returned twice"
     stayed = {f"g{i}" for i in range(popped, n)} | {f"new{i}" for i in range(300)}
     assert stayed <= set(guids), f"{len(stayed - set(guids))} entries that stayed are missing"
     assert set(guids) <= {f"g{i}" for i in range(n)} | {f"new{i}" for i in range(300)}
-    assert df.attrs["moved"] == [key]
-    assert "list moved while it was read" in df.attrs["problems"]["error"].item()
+    assert df_info.moved == (key,)
+    assert "list moved while it was read" in df_info.problems["error"].item()
 
 
 def test_list_that_did_not_move_reads_exactly(r: redis.Redis) -> None:
     key = "queues:logs"
     r.rpush(key, *[b'{"message":"m%d","level":5}' % i for i in range(LRANGE_WINDOW * 3 + 7)])
-    df = read_family(raw_client(r), family("logs"))
+    df, df_info = read_loaded(raw_client(r), family("logs"))
     assert df["message"].tolist() == [f"m{i}" for i in range(LRANGE_WINDOW * 3 + 7)]
     assert df["position"].tolist() == list(range(LRANGE_WINDOW * 3 + 7))
-    assert "moved" not in df.attrs and df.attrs["problems"].empty
+    assert not df_info.moved and df_info.problems.empty
 
 
 # ------------------------------------------------------------------------------ analytics
@@ -304,7 +305,7 @@ def test_grid_health_with_one_stale_job_and_nothing_else(r: redis.Redis, admin: 
 def test_concat_of_slices_of_one_load_keeps_working(r: redis.Redis, admin: jsadmin.Admin) -> None:
     r.hset("jobs:1", "a", job("a"))
     r.hset("jobs:1", "b", b"{broken")
-    df = admin.load("jobs")
+    df = admin.load("jobs")  # the deprecated attrs mirror: compared on concat as one bool, not a frame
     both = pd.concat([df.iloc[:1], df.iloc[:1]])
     assert len(both) == 2 and len(both.attrs["problems"]) == 1
     assert isinstance(pd.concat([df, admin.load("jobs")]), pd.DataFrame)
@@ -374,11 +375,11 @@ def test_list_pushed_at_the_head_while_read_returns_each_entry_once(r: redis.Red
     for start in range(0, n, 10_000):
         r.rpush(key, *[b"k%d" % i for i in range(start, start + 10_000)])
     head = [b"h%d" % i for i in range(700)]
-    df = read_family(Interfering(r, "LRANGE", lambda: r.lpush(key, *head)), family("eco_queue"))
+    df, df_info = read_loaded(Interfering(r, "LRANGE", lambda: r.lpush(key, *head)), family("eco_queue"))
     seen = df["uniquekey"].tolist()
     assert len(seen) == len(set(seen))
     assert {f"k{i}" for i in range(n)} <= set(seen)
-    assert df.attrs["moved"] == [key]
+    assert df_info.moved == (key,)
 
 
 # ------------------------------------------------------------------------------ capped and streamed reads that move
@@ -408,9 +409,9 @@ def test_newest_entries_of_a_list_that_moves_before_the_first_window(r: redis.Re
         else:
             r.rpush("queues:logs", *[b'{"message":"new%d","level":5}' % i for i in range(300)])
 
-    df = read_family(Interfering(r, "LLEN", move), family("logs"), limit=10_000)
+    df, df_info = read_loaded(Interfering(r, "LLEN", move), family("logs"), limit=10_000)
     assert df["message"].tolist() == expected
-    assert df.attrs["truncated"]["queues:logs"]["kept"] == 10_000
+    assert df_info.truncated["queues:logs"]["kept"] == 10_000
 
 
 @pytest.mark.parametrize("popped", [5_000, 50_000])
@@ -424,10 +425,10 @@ def test_newest_entries_of_a_list_popped_while_read(r: redis.Redis, popped: int)
             pipe.lpop("queues:logs")
         pipe.execute()
 
-    df = read_family(Interfering(r, "LRANGE", consume), family("logs"), limit=60_000)
+    df, df_info = read_loaded(Interfering(r, "LRANGE", consume), family("logs"), limit=60_000)
     assert df["message"].tolist() == [f"m{i}" for i in range(40_000, 100_000)]  # all stayed, each once
-    assert df.attrs["moved"] == ["queues:logs"]
-    assert "list moved while it was read" in df.attrs["problems"]["error"].item()
+    assert df_info.moved == ("queues:logs",)
+    assert "list moved while it was read" in df_info.problems["error"].item()
 
 
 def test_streamed_list_popped_and_pushed_at_the_head_while_read(r: redis.Redis) -> None:
@@ -471,8 +472,8 @@ def test_a_list_that_moves_beyond_the_search_bound_stops_with_a_note(r: redis.Re
             pipe.lpop("queues:logs")
         pipe.execute()
 
-    df = read_family(Interfering(r, "LRANGE", consume), family("logs"), limit=None)
+    df, df_info = read_loaded(Interfering(r, "LRANGE", consume), family("logs"), limit=None)
     seen = df["message"].tolist()
     assert len(seen) == len(set(seen)) and seen == [f"m{i}" for i in range(len(seen))]
-    assert df.attrs["moved"] == ["queues:logs"]
-    assert "list moved too far while it was read to be followed; stopped after" in df.attrs["problems"]["error"].item()
+    assert df_info.moved == ("queues:logs",)
+    assert "list moved too far while it was read to be followed; stopped after" in df_info.problems["error"].item()

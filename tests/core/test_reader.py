@@ -40,8 +40,8 @@ def admin(redis_url: str) -> jsadmin.Admin:
 
 def test_spec_example_job_types(r: redis.Redis, admin: jsadmin.Admin) -> None:
     r.hset("jobs:1", "9f1c2a7b3e4d4f0a8b6c5d4e3f2a1b0c", SPEC_JOB)
-    df = admin.load("jobs")
-    assert len(df) == 1 and df.attrs["problems"].empty
+    df, df_info = admin.load_with_info("jobs")
+    assert len(df) == 1 and df_info.problems.empty
     row = df.iloc[0]
     assert str(df["gid"].dtype) == "Int64" and str(df["id"].dtype) == "Int64"
     assert str(df["timeCreate"].dtype) == "datetime64[ns, UTC]"
@@ -77,8 +77,8 @@ def test_both_command_queue_forms(r: redis.Redis, admin: jsadmin.Admin) -> None:
     r.rpush("queues:commands:queue:1:5", SPEC_JOB, string_ids)
     r.rpush("queues:commands:queue:1:node", role_job)
     r.rpush("commands:queue:1:7", SPEC_JOB)
-    df = admin.load("command_queues")
-    assert df.attrs["problems"].empty
+    df, df_info = admin.load_with_info("command_queues")
+    assert df_info.problems.empty
     by_key = df.groupby("key").size().to_dict()
     assert by_key == {"commands:queue:1:7": 1, "queues:commands:queue:1:5": 2, "queues:commands:queue:1:node": 1}
     node = df[df["key"] == "queues:commands:queue:1:5"]
@@ -103,8 +103,9 @@ def test_worker_jobs_three_forms(r: redis.Redis, admin: jsadmin.Admin) -> None:
     r.set("workers:jobs:12", SPEC_JOB, ex=60)
     r.set("workers:jobs13", SPEC_JOB.replace(b"SCHEDULED", b"TIMEOUT"))
     r.hset("workers:jobs", "14", SPEC_JOB)
-    df = admin.load("worker_jobs").sort_values("key").reset_index(drop=True)
-    assert df.attrs["problems"].empty
+    df, df_info = admin.load_with_info("worker_jobs")
+    df = df.sort_values("key").reset_index(drop=True)
+    assert df_info.problems.empty
     assert dict(zip(df["key"], df["form"].astype(str))) == {
         "workers:jobs": "legacy_hash", "workers:jobs13": "nocolon", "workers:jobs:12": "string"
     }
@@ -159,8 +160,9 @@ def test_eco_full_and_stub(r: redis.Redis, admin: jsadmin.Admin) -> None:
     full = b'{"guid":"0b5c9a1e-3d0f-4b8e-9a51-2f7c6d1e8a90","uniquekey":"abc","gid":1,"nid":5,"pid":0,"jid":0,"masterjid":0,"appname":"jsagent","category":"workers.executejob","level":1,"type":"BUG","state":"NEW","errormessage":"boom \\/ x","errormessagePub":"","code":"","funcname":"","funcfilename":"","funclinenr":"","backtrace":"","backtraceDetailed":"","data":null,"tags":"","epoch":1539600000,"lasttime":1.5396000011235e+09,"closetime":0,"occurrences":3,"pushtime":1539600000,"noreraise":false}'
     stub = b'{"occurrences":0,"epoch":1539600000,"guid":"g","lasttime":1539600100,"pushtime":1539600000,"gid":1,"nid":5}'
     hmset(r, "eco:objects", {"abc": full, "def": stub})
-    df = admin.load("ecos").set_index("field")
-    assert df.attrs["problems"].empty
+    df, df_info = admin.load_with_info("ecos")
+    df = df.set_index("field")
+    assert df_info.problems.empty
     assert not df.loc["abc", "stub"] and df.loc["def", "stub"]
     assert df.loc["abc", "errormessage"] == "boom / x" and df.loc["abc", "occurrences"] == 3
     assert pd.isna(df.loc["abc", "funclinenr"]) and pd.isna(df.loc["abc", "jid"])
@@ -172,8 +174,8 @@ def test_bad_values_are_reported_not_dropped(r: redis.Redis, admin: jsadmin.Admi
     r.hset("jobs:1", "noguid", SPEC_JOB.replace(b'"guid":"9f1c2a7b3e4d4f0a8b6c5d4e3f2a1b0c",', b""))
     r.hset("jobs:1", "badgid", SPEC_JOB.replace(b'"gid":1', b'"gid":"one"').replace(b"9f1c", b"aaaa"))
     r.set("workers:joblastid", "not-a-number")
-    df = admin.load("jobs")
-    problems = df.attrs["problems"].set_index("field")
+    df, df_info = admin.load_with_info("jobs")
+    problems = df_info.problems.set_index("field")
     assert set(problems.index) == {"trunc", "list", "bin", "noguid", "badgid"}
     assert "invalid JSON" in problems.loc["trunc", "error"] and problems.loc["trunc", "raw"] == SPEC_JOB[:50]
     assert "expected a JSON object" in problems.loc["list", "error"]
@@ -182,16 +184,16 @@ def test_bad_values_are_reported_not_dropped(r: redis.Redis, admin: jsadmin.Admi
     # the good rows (and the decodable-but-flawed ones) still load
     assert sorted(df["field"]) == ["badgid", "good", "noguid"]
     assert pd.isna(df.set_index("field").loc["badgid", "gid"])
-    counter = admin.load("worker_joblastid")
-    assert counter.empty and counter.attrs["problems"]["error"].str.contains("not a number").all()
+    counter, counter_info = admin.load_with_info("worker_joblastid")
+    assert counter.empty and counter_info.problems["error"].str.contains("not a number").all()
     assert set(admin.problems()["family"]) == {"jobs", "worker_joblastid"}
 
 
 def test_wrong_redis_type_is_reported(r: redis.Redis, admin: jsadmin.Admin) -> None:
     r.set("jobs:2", "oops")
-    df = admin.load("jobs")
+    df, df_info = admin.load_with_info("jobs")
     assert df.empty
-    assert "unexpected Redis type 'string'" in df.attrs["problems"]["error"].item()
+    assert "unexpected Redis type 'string'" in df_info.problems["error"].item()
 
 
 def test_filters_expand_and_limit(r: redis.Redis, admin: jsadmin.Admin) -> None:
@@ -227,10 +229,11 @@ def test_catalog_has_every_issue_family() -> None:
 def test_demo_grid_every_family_has_rows() -> None:
     with jsadmin.demo() as admin:
         fams = admin.families().set_index("family")
-        frames = admin.load_all()
+        loaded = admin.load_all_with_info()
+        frames = {name: x.frame for name, x in loaded.items()}
     for name in ISSUE_FAMILIES:
         assert fams.loc[name, "keys"] > 0, name
         assert len(frames[name]) > 0, name
-        assert frames[name].attrs["problems"].empty, (name, frames[name].attrs["problems"])
+        assert loaded[name].info.problems.empty, (name, loaded[name].info.problems)
     states = set(frames["jobs"]["state"].dropna()) | set(frames["job_results"]["state"].dropna())
     assert {"SCHEDULED", "STARTED", "OK", "ERROR", "TIMEOUT", "NOWORK"} <= states

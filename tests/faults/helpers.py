@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import redis
 
+from jsadmin.writes.results import ManageResult
 from jsadmin.writes.scripts import SCRIPTS
 
 from . import contract
@@ -66,10 +67,11 @@ class Outcome:
 
     @property
     def frame(self) -> pd.DataFrame | None:
-        """The per-job frame: the return value, or ``PartialWriteError.result``."""
-        if isinstance(self.value, pd.DataFrame):
-            return self.value
-        result = getattr(self.error, "result", None)
+        """The per-job frame: the return value, or ``PartialWriteError.result`` (the frame of a
+        ``ManageResult`` for the management helpers)."""
+        result = self.value if self.error is None else getattr(self.error, "result", None)
+        if isinstance(result, ManageResult):
+            return result.frame
         return result if isinstance(result, pd.DataFrame) else None
 
     def reported(self) -> Reported:

@@ -33,7 +33,7 @@ def test_enqueuers_purger_and_two_undos(server: FaultServer, connect: Connect) -
     probe, other = probe_id(), probe_id()
     undone_frame = fill_queue(adm, probe, 3000, nid=100)
     original = client.lrange(queue(100), 0, -1)
-    entry = adm.purge_queue(queue(100))["journal_id"]
+    entry = adm.purge_queue(queue(100)).journal_id
     purged_frame = fill_queue(adm, other, 2000, nid=200)
     purged_original = client.lrange(queue(200), 0, -1)
 
@@ -107,10 +107,10 @@ def test_consumer_popping_during_a_removal_never_gets_a_job_back(
     try:
         if helper == "purge_queue":
             out = call(adm.purge_queue, queue(7))
-            entry = out.value["journal_id"] if out.error is None else getattr(out.error, "result", {})["journal_id"]
+            entry = (out.value if out.error is None else out.error.result).journal_id  # type: ignore[union-attr]
         else:
             out = call(adm.cancel_jobs, list(frame["guid"]))
-            entry = (out.value if out.error is None else out.error.result).attrs["journal_id"]  # type: ignore[union-attr]
+            entry = (out.value if out.error is None else out.error.result).journal_id  # type: ignore[union-attr]
     finally:
         stop.set()
         agent.join(10)

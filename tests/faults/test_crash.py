@@ -186,7 +186,7 @@ def test_kill_mid_purge_server_down_past_resolve_then_undo_settles(
     direct = aof_server.client()
     remaining = direct.lrange(queue(7), 0, -1)
     assert remaining == original[PURGE_N - len(remaining):]
-    undone = call(adm.undo, box[0].error.result["journal_id"])  # type: ignore[union-attr]
+    undone = call(adm.undo, box[0].error.result.journal_id)  # type: ignore[union-attr]
     assert undone.error is None, undone.error
     assert direct.lrange(queue(7), 0, -1) == original, "the unknown chunk (it ran) must be restored too, once"
 
@@ -200,7 +200,7 @@ def test_kill_mid_undo_then_undo_again_restores_once(
     original = _filled(adm, probe)
     purged = adm.purge_queue(queue(7))
     held = aof_proxy.add_rule(Rule("delay_request", where=script_touching(queue(7)), nth=5, seconds=60))
-    thread, box = in_thread(adm.undo, purged["journal_id"])
+    thread, box = in_thread(adm.undo, purged.journal_id)
     _kill_when_held(aof_server, held, queue(7))
     time.sleep(0.5)
     aof_server.restart()
@@ -209,7 +209,7 @@ def test_kill_mid_undo_then_undo_again_restores_once(
     direct = aof_server.client()
     partial = direct.llen(queue(7))
     assert 0 < partial < PURGE_N
-    again = call(adm.undo, purged["journal_id"])  # resume: the chunks that ran are not redone
+    again = call(adm.undo, purged.journal_id)  # resume: the chunks that ran are not redone
     assert again.error is None, again.error
     assert direct.lrange(queue(7), 0, -1) == original, "every value restored exactly once, in order"
     reconcile(direct, Reported(written=set()), probe=None)
@@ -297,7 +297,7 @@ def test_kill_mid_cancel_then_undo_restores_exactly(
     aof_server.restart()
     thread.join(60)
     assert box and isinstance(box[0].error, contract.PartialWriteError), f"expected PartialWriteError: {box}"
-    res = box[0].error.result  # type: ignore[union-attr]
+    res = box[0].error.result.frame  # type: ignore[union-attr]
     direct = aof_server.client()
     left = direct.lrange(queue(7), 0, -1)
     queued = {json.loads(v)["guid"] for v in left}
@@ -305,7 +305,7 @@ def test_kill_mid_cancel_then_undo_restores_exactly(
     reported = set(res.loc[(res["type"] == "list") & res["removed"].fillna(False).astype(bool), "guid"])
     assert reported == gone, f"reported removed {len(reported)}, Redis lost {len(gone)}"
     assert {x["guid"] for x in removed_by(adm, "cancel_jobs", queue(7))} == gone
-    undone = call(adm.undo, res.attrs["journal_id"])
+    undone = call(adm.undo, box[0].error.result)  # type: ignore[union-attr]
     assert undone.error is None, undone.error
     assert sorted(direct.lrange(queue(7), 0, -1)) == sorted(original_queue)
     assert direct.hgetall("jobs:1") == original_hash

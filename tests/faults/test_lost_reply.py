@@ -256,13 +256,13 @@ def test_cancel_jobs_lost_reply_journals_what_was_removed(proxy: FaultProxy, r: 
     assert rule.fired == 1 and rule.seen == 1, f"the removal script was sent {rule.seen} times"
     assert out.error is None, f"the removal landed; expected its result, got {out.error!r}"
     res = out.value
-    rows = res[res["type"] == "list"]
+    rows = res.frame[res.frame["type"] == "list"]
     assert sorted(rows.loc[rows["removed"].astype(bool), "guid"]) == sorted(chosen)
     left = [json.loads(v)["guid"] for v in r.lrange(queue(7), 0, -1)]
     assert not set(chosen) & set(left) and len(left) == 7
     journalled = removed_by(adm, "cancel_jobs", queue(7))
     assert sorted(x.get("guid") for x in journalled) == sorted(chosen), "the journal must hold every removed value"
-    undone = call(adm.undo, res.attrs["journal_id"])
+    undone = call(adm.undo, res.journal_id)
     assert undone.error is None, undone.error
     # undo puts list values back at the head, in their original order (documented)
     back = [v for v in original if json.loads(v)["guid"] in chosen]
@@ -286,9 +286,9 @@ def test_purge_queue_lost_reply_loses_nothing(proxy: FaultProxy, r: redis.Redis,
     out = call(adm.purge_queue, queue(7))
     assert rule.fired == 1
     assert out.error is None, f"every chunk landed or was resolved; got {out.error!r}"
-    assert out.value["removed"] == PURGE_N and r.llen(queue(7)) == 0
+    assert out.value.removed == PURGE_N and r.llen(queue(7)) == 0
     assert len(removed_by(adm, "purge_queue", queue(7))) == PURGE_N, "the journal must hold every removed value"
-    undone = call(adm.undo, out.value["journal_id"])
+    undone = call(adm.undo, out.value.journal_id)
     assert undone.error is None, undone.error
     assert r.lrange(queue(7), 0, -1) == original, "undo must restore every value once, in order"
     reconcile(r, Reported(written=set(frame["guid"])), probe=probe)
@@ -324,11 +324,11 @@ def test_undo_lost_reply_restores_once(proxy: FaultProxy, r: redis.Redis, connec
     original = r.lrange(queue(7), 0, -1)
     purged = adm.purge_queue(queue(7))
     rule = proxy.add_rule(Rule("drop_reply", where=script_touching(queue(7))))
-    out = call(adm.undo, purged["journal_id"])
+    out = call(adm.undo, purged.journal_id)
     assert rule.fired == 1
     assert out.error is None, f"the restore landed or was resolved; got {out.error!r}"
     assert r.lrange(queue(7), 0, -1) == original, "undo must restore every value exactly once, in order"
-    second = call(adm.undo, purged["journal_id"])  # refused, or a harmless no-op
+    second = call(adm.undo, purged.journal_id)  # refused, or a harmless no-op
     assert r.lrange(queue(7), 0, -1) == original, f"a second undo changed the queue ({second.error!r})"
     reconcile(r, Reported(written=set(frame["guid"])), probe=probe)
 
@@ -357,13 +357,13 @@ def test_undo_late_request_then_undo_again_completes(proxy: FaultProxy, r: redis
     original = r.lrange(queue(7), 0, -1)
     purged = adm.purge_queue(queue(7))
     rule = proxy.add_rule(Rule("delay_request", where=script_touching(queue(7)), nth=2, seconds=LATE))
-    first = call(adm.undo, purged["journal_id"])
+    first = call(adm.undo, purged.journal_id)
     assert rule.fired == 1
     assert first.error is not None, "an undo with a fenced chunk must not report success"
     _wait_delivered(rule)
     partial = r.llen(queue(7))
     assert 0 < partial < PURGE_N
-    again = call(adm.undo, purged["journal_id"])
+    again = call(adm.undo, purged.journal_id)
     assert again.error is None, f"undo cannot resume after a fenced chunk: {again.error}"
     assert r.lrange(queue(7), 0, -1) == original, "every value restored exactly once, in order"
     reconcile(r, Reported(written=set(frame["guid"])), probe=probe)
@@ -452,7 +452,7 @@ def test_delete_jobs_lost_reply_journals_what_was_removed(proxy: FaultProxy, r: 
     assert out.error is None, f"the removal landed; expected its result, got {out.error!r}"
     assert all(r.hget("jobs:1", g) is None for g in chosen)
     assert sorted(x["guid"] for x in removed_by(adm, "delete_jobs")) == sorted(chosen)
-    undone = call(adm.undo, out.value.attrs["journal_id"])
+    undone = call(adm.undo, out.value.journal_id)
     assert undone.error is None, undone.error
     assert {g: r.hget("jobs:1", g) for g in chosen} == hashed
     reconcile(r, Reported(written=set(frame["guid"])), probe=probe)
@@ -467,5 +467,5 @@ def test_requeue_jobs_lost_reply_clones_once(proxy: FaultProxy, r: redis.Redis, 
     assert rule.fired == 1 and rule.seen == 1, f"the clone batch was sent {rule.seen} times"
     assert out.error is None, f"the clones landed; expected the frame, got {out.error!r}"
     assert r.llen(queue(8)) == 10, "each job cloned exactly once"
-    check_enqueue_journal(adm, out.value)
-    reconcile(r, Reported(written=set(frame["guid"]) | set(out.value["guid"])), probe=probe, no_burned_ids=[GID])
+    check_enqueue_journal(adm, out.value.frame)
+    reconcile(r, Reported(written=set(frame["guid"]) | set(out.value.frame["guid"])), probe=probe, no_burned_ids=[GID])

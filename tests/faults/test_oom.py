@@ -90,7 +90,7 @@ def test_undo_under_oom_fails_whole_then_completes_once(server: FaultServer, con
     purged = adm.purge_queue(queue(7))
     assert client.llen(queue(7)) == 0
     server.set_maxmemory(server.used_memory() + 200_000)  # room for a part of what undo restores
-    first = call(adm.undo, purged["journal_id"])
+    first = call(adm.undo, purged.journal_id)
     server.clear_maxmemory()
     restored = client.lrange(queue(7), 0, -1)
     if first.error is None:
@@ -100,7 +100,7 @@ def test_undo_under_oom_fails_whole_then_completes_once(server: FaultServer, con
         back = set(restored)  # whatever was restored is whole and in order
         assert back <= set(original)
         assert restored == [v for v in original if v in back]
-        again = call(adm.undo, purged["journal_id"])
+        again = call(adm.undo, purged.journal_id)
         assert again.error is None, again.error
     assert client.lrange(queue(7), 0, -1) == original, "after the OOM, undo restores every value once, in order"
     reconcile(client, Reported(written=set(frame["guid"])), probe=probe)

@@ -119,7 +119,7 @@ def test_cancel_jobs_when_jobs_hash_changed_type_is_whole(adm: Admin, r: redis.R
         assert isinstance(out.error, JsAdminError), repr(out.error)
         assert snapshot(r) == before
     else:
-        res = out.value
+        res = out.value.frame
         assert sorted(res.loc[res["removed"].astype(bool), "guid"]) == sorted(chosen)
         assert sorted(x["guid"] for x in removed_by(adm, "cancel_jobs", queue(7))) == sorted(chosen)
         left = {json.loads(v)["guid"] for v in r.lrange(queue(7), 0, -1)}
@@ -153,9 +153,9 @@ def test_undo_refused_when_the_queue_became_another_type(adm: Admin, r: redis.Re
     original = r.lrange(queue(7), 0, -1)
     purged = adm.purge_queue(queue(7))
     r.set(queue(7), "now a string")
-    _refused(r, lambda: adm.undo(purged["journal_id"]))
+    _refused(r, lambda: adm.undo(purged.journal_id))
     r.delete(queue(7))
-    again = call(adm.undo, purged["journal_id"])  # the refused undo did not count as done
+    again = call(adm.undo, purged.journal_id)  # the refused undo did not count as done
     assert again.error is None, again.error
     assert r.lrange(queue(7), 0, -1) == original
     reconcile(r, Reported(written=set(frame["guid"])), probe=probe)

@@ -156,12 +156,13 @@ def test_problems_carry_their_source(servers: FleetServers, redis_factory: Serve
         client.hset("jobs:1", "deadbeef", b"{not json")
         client.close()
         f = fleet({"good": servers.up["node02"].url, "broken": extra.url})
-        jobs = f.load("jobs")
-        probs = jobs.attrs["problems"]
+        jobs, jobs_info = f.load_with_info("jobs")
+        probs = jobs_info.problems
         assert list(probs["source"]) == ["broken"]
         assert probs["key"].tolist() == ["jobs:1"]
         assert f.problems()["source"].tolist() == ["broken"]
-        both = pd.concat([jobs.iloc[:1], jobs.iloc[1:]])  # attrs compared on concat: one bool, not a frame
+        mirrored = f.load("jobs")  # the deprecated attrs mirror: compared on concat as one bool, not a frame
+        both = pd.concat([mirrored.iloc[:1], mirrored.iloc[1:]])
         assert len(both) == len(jobs) and both.attrs["problems"]["source"].tolist() == ["broken"]
     finally:
         extra.stop()

@@ -14,7 +14,7 @@ import redis
 from redis_servers import ServerFactory, wait_for
 
 import jsadmin
-from jsadmin.diffs import FINAL_STATES, JOB_FAMILIES, diff, diff_frames
+from jsadmin.diffs import FINAL_STATES, JOB_FAMILIES, diff, diff_frames, diff_identity
 from jsadmin.embedded import EmbeddedRedis
 from jsadmin.fleets import fleet
 from jsadmin.snapshot import open_snapshot, snapshot
@@ -169,6 +169,9 @@ def test_fleet_diff_keeps_sources_apart(tmp_path: Path, redis_factory: ServerFac
         rows = d["jobs"]
         assert rows[["change", "source", "guid"]].values.tolist() == [["removed", "b", guid]]
         assert d.summary(all_families=False)["family"].tolist() == ["jobs"]
+        # rows were matched by guid within each source: a typed field, not the frame's attrs
+        assert set(d.identity) == set(d.families) and "guid" in d.identity["jobs"]
+        assert "source" in d.identity["jobs"] and rows.attrs == {}
     finally:
         for srv in servers:
             srv.stop()
@@ -181,6 +184,7 @@ def test_diff_frames_generic_rules() -> None:
     assert d[["change", "value"]].values.tolist() == [["removed", "x"]]
     h1 = pd.DataFrame({"key": ["h", "h"], "field": ["f1", "f2"], "n": [1, 2], "ttl": [5.0, 5.0]})
     h2 = pd.DataFrame({"key": ["h", "h"], "field": ["f1", "f2"], "n": [1, 3], "ttl": [1.0, 1.0]})
+    assert diff_identity("a_hash", h1, h2) == ["key", "field"]
     d = diff_frames("a_hash", h1, h2)  # ttl moves by itself and is not a change
     assert d[["change", "field", "n"]].values.tolist() == [["changed", "f2", 3]]
     assert d["before"].tolist() == [{"n": 2}]

@@ -21,15 +21,16 @@ SNAP_PASSWORD = "snap-pw-Zq81"  # the same as tests/snapshot/conftest.py
 
 def test_admin_snapshot_round_trips_every_family_exactly(seeded: EmbeddedRedis, tmp_path: Path) -> None:
     admin = jsadmin.connect(seeded.url, readonly=True)
-    live = admin.load_all()
+    loaded = admin.load_all_with_info()
+    live = {name: x.frame for name, x in loaded.items()}
     path = snapshot(admin, tmp_path / "snap")
     snap = open_snapshot(path)
     assert snap.kind == "admin" and snap.family_names == list(live)
     for name, frame in live.items():
-        back = snap.load(name)
-        assert back.attrs["family"] == name
+        back, back_info = snap.load_with_info(name)
+        assert back_info.family == name
         pd.testing.assert_frame_equal(back, frame, obj=name)
-        pd.testing.assert_frame_equal(back.attrs["problems"], frame.attrs["problems"], check_dtype=False)
+        pd.testing.assert_frame_equal(back_info.problems, loaded[name].info.problems, check_dtype=False)
     jobs = snap.load("jobs")
     assert isinstance(jobs["state"].dtype, pd.CategoricalDtype)
     assert str(jobs["timeCreate"].dtype).endswith(", UTC]")
@@ -167,11 +168,11 @@ def test_snapshot_streams_batches_and_round_trips_exactly(tmp_path: Path, redis_
 
         capped = open_snapshot(snapshot(admin, tmp_path / "capped", limit=100))
         assert len(capped.load("logs")) == 99 and len(capped.problems()) == 1  # the newest entry is broken
-        assert capped.load("logs").attrs["notes"] == [
+        assert capped.load_with_info("logs").info.notes == [
             "queues:logs: newest 100 of 2,501 entries; pass `limit=None` for all"
         ]
-        assert capped.load("logs").attrs["truncated"] == {"queues:logs": {"kept": 100, "total": 2501, "keep": "newest"}}
-        assert snap.load("logs").attrs["truncated"] == {}
+        assert capped.load_with_info("logs").info.truncated == {"queues:logs": {"kept": 100, "total": 2501, "keep": "newest"}}
+        assert snap.load_with_info("logs").info.truncated == {}
         admin.close()
     finally:
         srv.stop()
@@ -296,11 +297,12 @@ def test_problems_survive_a_snapshot(tmp_path: Path, redis_factory: ServerFactor
         probs = snap.problems()
         assert probs[["family", "key", "field"]].values.tolist() == [["jobs", "jobs:1", "feedface"]]
         assert bytes(probs["raw"].iloc[0]).startswith(b"{broken")
-        jobs = snap.load("jobs")
-        assert len(jobs.attrs["problems"]) == 1
-        both = pd.concat([jobs.iloc[:1], jobs.iloc[1:], jobs])  # attrs compared on concat: one bool, not a frame
+        jobs, jobs_info = snap.load_with_info("jobs")
+        assert len(jobs_info.problems) == 1
+        assert jobs_info.problems == admin.load_with_info("jobs").info.problems  # read back == live
+        mirrored = snap.load("jobs")  # the deprecated attrs mirror: compared on concat as one bool, not a frame
+        both = pd.concat([mirrored.iloc[:1], mirrored.iloc[1:], mirrored])
         assert len(both) == 2 * len(jobs) and len(both.attrs["problems"]) == 1
-        assert both.attrs["problems"] == admin.load("jobs").attrs["problems"]  # read back == live
         admin.close()
     finally:
         srv.stop()

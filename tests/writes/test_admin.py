@@ -93,7 +93,7 @@ def test_journal_rotates_and_moves_large_removed_payloads_to_side_files(
     ids = []
     for round_ in range(8):
         r.rpush("queues:commands:queue:1:1", *[f"value {round_} {i} " + os.urandom(60).hex() for i in range(3000)])
-        ids.append(adm.purge_queue("queues:commands:queue:1:1")["journal_id"])
+        ids.append(adm.purge_queue("queues:commands:queue:1:1").journal_id)
     j = adm._journal()
     files = j.files()
     assert len(files) == 3 and all(p.stat().st_size < 3000 + 1000 for p in files)  # rotated: bounded lines

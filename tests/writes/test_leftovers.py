@@ -40,19 +40,20 @@ def test_cleanup_preview_apply_and_undo_on_the_demo_grid(adm: _A, r: redis.Redis
     assert list(plan.result.columns)[:3] == ["family", "key", "field"]
 
     out = adm.cleanup_leftovers()
-    assert out["removed"].all() and len(out) == len(expected)
+    assert out.frame["removed"].all() and len(out) == len(expected) == out.removed
+    assert out.note is not None and "eco_incr" in out.note  # what it left alone, in words
     assert not any(r.exists(k) for k in LEGACY_KEYS)
     after = snapshot(r)
     # nothing but the legacy keys (and jsadmin's write markers) changed
     changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
     assert {k.decode() for k in changed if not k.startswith(b"jsadmin:write:")} == LEGACY_KEYS
-    entry = adm.journal().set_index("id").loc[out.attrs["journal_id"]]
+    entry = adm.journal().set_index("id").loc[out.journal_id]
     assert entry["helper"] == "cleanup_leftovers"
 
-    adm.undo(out.attrs["journal_id"])
+    adm.undo(out.journal_id)
     assert {k: r.hgetall(k) for k in LEGACY_KEYS} == legacy
     with pytest.raises(WriteValidationError, match="already undone"):
-        adm.undo(out.attrs["journal_id"])
+        adm.undo(out.journal_id)
 
 
 def test_cleanup_selects_families_and_refuses_current_ones_and_wrong_types(adm: _A, r: redis.Redis) -> None:

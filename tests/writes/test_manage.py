@@ -38,12 +38,12 @@ def test_cancel_a_frame_from_connect_load(adm: _A, r: redis.Redis, redis_url: st
     pick = queued[queued["args"].map(lambda a: a["i"] % 2 == 0)]
     assert len(pick) == 3
     out = adm.cancel_jobs(pick)
-    assert out["removed"].tolist() == [True] * 6  # 3 queue values + 3 jobs:1 entries
+    assert out.frame["removed"].tolist() == [True] * 6  # 3 queue values + 3 jobs:1 entries
     left = [json.loads(x)["args"]["i"] for x in r.lrange("queues:commands:queue:1:5", 0, -1)]
     assert left == [1, 3, 5]
     assert r.hlen("jobs:1") == 3 and not any(r.hexists("jobs:1", g) for g in pick["guid"])
     entry = adm.journal().iloc[-1]
-    assert entry["helper"] == "cancel_jobs" and entry["removed"] == 6 and entry["id"] == out.attrs["journal_id"]
+    assert entry["helper"] == "cancel_jobs" and entry["removed"] == 6 and entry["id"] == out.journal_id
 
 
 def test_cancel_leaves_jobs_picked_up_meanwhile(adm: _A, r: redis.Redis) -> None:
@@ -55,7 +55,7 @@ def test_cancel_leaves_jobs_picked_up_meanwhile(adm: _A, r: redis.Redis) -> None
     selection = pd.DataFrame({"key": "queues:commands:queue:1:5", "guid": frame["guid"], "gid": 1,
                               "raw": [raw, None, None]})
     out = adm.cancel_jobs(selection)
-    flags = dict(zip(out["guid"] + ":" + out["type"], out["removed"], strict=True))
+    flags = dict(zip(out.frame["guid"] + ":" + out.frame["type"], out.frame["removed"], strict=True))
     assert not flags[f"{started['guid']}:list"] and not flags[f"{started['guid']}:hash"]
     assert r.llen("queues:commands:queue:1:5") == 0
     assert json.loads(r.hget("jobs:1", started["guid"]))["state"] == "STARTED"  # changed: kept
@@ -72,17 +72,44 @@ def test_cancel_by_guid_dry_run_then_undo(adm: _A, r: redis.Redis) -> None:
     assert [c[0] for c in plan.commands] == ["LREM", "LREM", "HDEL", "HDEL"]
     assert plan.warnings == [f"not found in Redis, left alone: {'f' * 32}"] and "f" * 32 in repr(plan)
     out = adm.cancel_jobs([*guids, "f" * 32])
-    assert out.attrs["not_found"] == ["f" * 32] and out["removed"].all()
-    assert out.attrs["note"] == f"1 selected job(s) no longer in Redis were skipped: {'f' * 32}"
+    assert out.not_found == ("f" * 32,) and out.frame["removed"].all()
+    assert out.note == f"1 selected job(s) no longer in Redis were skipped: {'f' * 32}"
     assert r.llen("queues:commands:queue:1:5") == 2
-    result = adm.undo(out.attrs["journal_id"])
-    assert result["pushed"] == 2 and result["restored"] == 2
+    result = adm.undo(out.journal_id)
+    assert result.pushed == 2 and result.restored == 2
     after = {k: val for k, val in snapshot(r).items() if not k.startswith(b"jsadmin:write:")}
     queue = b"queues:commands:queue:1:5"
     assert after.pop(queue) == [before[queue][i] for i in (1, 2, 0, 3)]  # back at the head, in order
     assert after == {k: val for k, val in before.items() if k != queue and not k.startswith(b"jsadmin:write:")}
     with pytest.raises(WriteValidationError, match="already undone"):
-        adm.undo(out.attrs["journal_id"])
+        adm.undo(out.journal_id)
+
+
+def test_results_are_typed_read_well_and_undo_takes_them(adm: _A, r: redis.Redis) -> None:
+    """Each management helper returns its own frozen result type (no frame ``attrs``); a result
+    is itself an entry ``undo`` takes, and one that sent nothing says so instead of guessing."""
+    frame = _enqueue(adm, 3)
+    out = adm.cancel_jobs([*frame["guid"].tolist()[:2], "f" * 32])
+    assert isinstance(out, jsadmin.ManageResult) and out.helper == "cancel_jobs"
+    assert out.removed == 4 and out.unknown == 0 and len(out) == 4 and out.frame.attrs == {}
+    text = repr(out)
+    assert text.startswith(f"ManageResult(cancel_jobs: 4 of 4 removed; journal entry {out.journal_id})")
+    assert "! 1 selected job(s) no longer in Redis" in text and frame["guid"][0] in text
+    page = out._repr_html_()
+    assert page.count("<table") == page.count("</table>") == 1 and "journal entry" in page
+    with pytest.raises(AttributeError):
+        out.journal_id = "x"  # type: ignore[misc]  # frozen
+    undone = adm.undo(out)
+    assert isinstance(undone, jsadmin.UndoResult) and (undone.undo_of, undone.pushed) == (out.journal_id, 2)
+    assert undone.as_dict() == {"undo_of": out.journal_id, "pushed": 2, "restored": 2, "skipped": 0,
+                                "already_undone_chunks": 0, "journal_id": undone.journal_id}
+    purged = adm.purge_queue("queues:commands:queue:1:5")
+    assert isinstance(purged, jsadmin.PurgeResult) and purged.removed == 3 and purged.helper == "purge_queue"
+    assert adm.undo(purged).pushed == 3 and r.llen("queues:commands:queue:1:5") == 3
+    nothing = adm.cancel_jobs(["e" * 32])
+    assert nothing.journal_id is None and nothing.removed == 0 and "nothing sent" in repr(nothing)
+    with pytest.raises(WriteValidationError, match="sent nothing"):
+        adm.undo(nothing)
 
 
 def test_purge_and_undo_keep_exact_bytes(adm: _A, r: redis.Redis) -> None:
@@ -93,21 +120,21 @@ def test_purge_and_undo_keep_exact_bytes(adm: _A, r: redis.Redis) -> None:
     plan = adm.purge_queue(key, dry_run=True)
     assert plan.result == {"key": key, "removed": 7, "chunks": 1} and r.llen(key) == 7
     out = adm.purge_queue(key)
-    assert out["removed"] == 7 and not r.exists(key)
-    entry = adm.journal().set_index("id").loc[out["journal_id"]]
+    assert out.removed == 7 and not r.exists(key)
+    entry = adm.journal().set_index("id").loc[out.journal_id]
     assert entry["helper"] == "purge_queue" and entry["removed"] == 7
     r.rpush(key, "newer")
-    adm.undo(out["journal_id"])
+    adm.undo(out.journal_id)
     assert r.lrange(key, 0, -1) == [*values, b"newer"]
     journal = adm.journal().set_index("id")
-    assert journal["undone"].to_dict() == {i: i == out["journal_id"] for i in journal.index}
+    assert journal["undone"].to_dict() == {i: i == out.journal_id for i in journal.index}
 
 
 def test_purge_refuses_non_lists(adm: _A, r: redis.Redis) -> None:
     r.hset("jobs:1", "x", "y")
     with pytest.raises(WriteValidationError, match="is a hash"):
         adm.purge_queue("jobs:1")
-    assert adm.purge_queue("queues:commands:queue:9:9")["removed"] == 0
+    assert adm.purge_queue("queues:commands:queue:9:9").removed == 0
 
 
 def test_delete_only_unchanged_entries(adm: _A, r: redis.Redis, redis_url: str) -> None:
@@ -117,12 +144,12 @@ def test_delete_only_unchanged_entries(adm: _A, r: redis.Redis, redis_url: str) 
     r.hset("jobs:1", changed, json.dumps(json.loads(r.hget("jobs:1", changed)) | {"state": "STARTED"}))
     sel = stale.assign(raw=[r.hget("jobs:1", g) if g != changed else b"old" for g in stale["guid"]])
     out = adm.delete_jobs(sel)
-    assert dict(zip(out["guid"], out["removed"], strict=True)) == {
+    assert dict(zip(out.frame["guid"], out.frame["removed"], strict=True)) == {
         frame["guid"][0]: False, frame["guid"][1]: True, frame["guid"][2]: True,
     }
     assert r.hkeys("jobs:1") == [changed.encode()]
     assert r.llen("queues:commands:queue:1:5") == 3  # delete never touches queues
-    adm.undo(out.attrs["journal_id"])
+    adm.undo(out.journal_id)
     assert r.hlen("jobs:1") == 3
 
 
@@ -153,8 +180,8 @@ def test_requeue_clones_failed_jobs_with_edits(adm: _A, r: redis.Redis, redis_ur
     _fail(r, frame["guid"][1], "ERROR")
     failed = jsadmin.connect(redis_url).load("jobs")
     out = adm.requeue_jobs(failed, args={"n": 2})
-    assert sorted(out["source_guid"]) == sorted(frame["guid"]) and sorted(out["id"]) == [3, 4]
-    by_source = out.set_index("source_guid")
+    assert sorted(out.frame["source_guid"]) == sorted(frame["guid"]) and sorted(out.frame["id"]) == [3, 4]
+    by_source = out.frame.set_index("source_guid")
     a = json.loads(r.lindex("queues:commands:queue:1:node", 0))
     b = json.loads(r.lindex("queues:commands:queue:1:5", 0))
     assert a["guid"] == by_source.loc[frame["guid"][0], "guid"] and a["guid"] != frame["guid"][0]
@@ -164,7 +191,9 @@ def test_requeue_clones_failed_jobs_with_edits(adm: _A, r: redis.Redis, redis_ur
     assert b["args"] == {"msg": "b", "n": 2} and b["nid"] == 5
     # clone to another node by guid list
     out2 = adm.requeue_jobs([frame["guid"][1]], nid=9)
-    assert out2["queue_key"].tolist() == ["queues:commands:queue:1:9"]
+    assert out2.frame["queue_key"].tolist() == ["queues:commands:queue:1:9"]
+    entry = adm.journal().set_index("id").loc[out2.journal_id]  # the clones' own journal entry
+    assert entry["helper"] == "requeue_jobs" and out2.removed == 1 and out2.not_found == ()
 
 
 def test_requeue_refuses_unfinished_jobs_and_dry_run(adm: _A, r: redis.Redis) -> None:
@@ -195,13 +224,13 @@ def test_clone_any_state_and_worker_job_rows(adm: _A, r: redis.Redis, redis_url:
     with pytest.raises(WriteValidationError, match="states=None"):
         adm.requeue_jobs(queued)
     out = adm.requeue_jobs(queued, states=None, args={"i": 99})
-    assert out["id"].tolist() == [2] and json.loads(r.lindex("queues:commands:queue:1:5", 1))["args"] == {"i": 99}
+    assert out.frame["id"].tolist() == [2] and json.loads(r.lindex("queues:commands:queue:1:5", 1))["args"] == {"i": 99}
     # a worker-side copy (spec §6.3) is read back from its workers:jobs:<id> string
     job = json.loads(r.hget("jobs:1", frame["guid"][0])) | {"state": "ERROR", "internal": False}
     r.set("workers:jobs:1", json.dumps(job))
     sel = pd.DataFrame({"key": ["workers:jobs:1"], "guid": [job["guid"]]})
     r.hdel("jobs:1", job["guid"])
-    assert adm.requeue_jobs(sel)["id"].tolist() == [3]
+    assert adm.requeue_jobs(sel).frame["id"].tolist() == [3]
 
 
 # -- issue 9: destructive writes under faults ------------------------------------------------
@@ -218,8 +247,8 @@ def _warm(adm: _A, r: redis.Redis) -> None:
     warm = "queues:commands:queue:9:9"
     r.rpush(warm, json.dumps({"guid": "w" * 32}))
     out = adm.cancel_jobs(pd.DataFrame({"key": [warm], "guid": ["w" * 32]}))
-    assert adm.undo(out.attrs["journal_id"])["pushed"] == 1
-    assert adm.purge_queue(warm)["removed"] == 1
+    assert adm.undo(out.journal_id).pushed == 1
+    assert adm.purge_queue(warm).removed == 1
 
 
 def test_purge_with_lost_reply_journals_every_value_and_undo_restores_once(
@@ -231,11 +260,11 @@ def test_purge_with_lost_reply_journals_every_value_and_undo_restores_once(
     _warm(adm, r)
     LoseNextReply.armed.append("reply")
     out = adm.purge_queue(QUEUE)  # the trim's reply is lost: resolved through its marker, not re-sent
-    assert not LoseNextReply.armed and out["removed"] == 50 and r.llen(QUEUE) == 0
-    entry = adm.journal().set_index("id").loc[out["journal_id"]]
+    assert not LoseNextReply.armed and out.removed == 50 and r.llen(QUEUE) == 0
+    entry = adm.journal().set_index("id").loc[out.journal_id]
     assert entry["removed"] == 50 and entry["status"] == "done"
     LoseNextReply.armed.append("reply")
-    adm.undo(out["journal_id"])  # the restore's reply is lost too: restored once, not twice
+    adm.undo(out.journal_id)  # the restore's reply is lost too: restored once, not twice
     assert not LoseNextReply.armed and r.lrange(QUEUE, 0, -1) == values
 
 
@@ -247,10 +276,10 @@ def test_cancel_with_lost_reply_journals_the_values_first(r: redis.Redis, redis_
     LoseNextReply.armed.append("reply")
     out = adm.cancel_jobs(frame["guid"].tolist()[:2])
     assert not LoseNextReply.armed
-    assert out["removed"].tolist() == [True] * 4 and r.lrange(QUEUE, 0, -1) == queued[2:]
-    entry = adm.journal().set_index("id").loc[out.attrs["journal_id"]]
+    assert out.frame["removed"].tolist() == [True] * 4 and r.lrange(QUEUE, 0, -1) == queued[2:]
+    entry = adm.journal().set_index("id").loc[out.journal_id]
     assert entry["removed"] == 4  # 2 queue values + 2 jobs:1 entries, recorded before sending
-    adm.undo(out.attrs["journal_id"])
+    adm.undo(out.journal_id)
     assert r.lrange(QUEUE, 0, -1) == queued and r.hlen("jobs:1") == 4
 
 
@@ -271,7 +300,7 @@ def test_an_intent_whose_process_died_is_resolved_by_undo(adm: _A, r: redis.Redi
     plan = adm.undo(eid, dry_run=True)
     assert "unknown outcome" in plan.warnings[0]
     result = adm.undo(eid)
-    assert result["pushed"] == 3 and r.lrange(QUEUE, 0, -1) == values
+    assert result.pushed == 3 and r.lrange(QUEUE, 0, -1) == values
     assert r.get(f"jsadmin:write:{never}") == b'"fenced"'  # a late copy of chunk 1 can never run
     chunks = journal.find(eid)["chunks"]
     assert chunks[0]["status"] == "applied" and chunks[1]["status"] == "not_applied"
@@ -339,20 +368,20 @@ def test_purge_and_undo_of_100k_are_chunked_short_and_in_order(adm: _A, r: redis
     out = adm.purge_queue(QUEUE)
     purge_s = time.perf_counter() - t0
     purge_d, purge_n = _script_stats(r)
-    assert out["removed"] == n and out["chunks"] == 100 and r.llen(QUEUE) == 0
+    assert out.removed == n and out.chunks == 100 and r.llen(QUEUE) == 0
     r.rpush(QUEUE, b"queued since")
     _reset_stats(r)
     t0 = time.perf_counter()
-    res = adm.undo(out["journal_id"])
+    res = adm.undo(out.journal_id)
     undo_s = time.perf_counter() - t0
     undo_d, undo_n = _script_stats(r)
     r.config_set("slowlog-log-slower-than", 10_000)
-    assert res["pushed"] == n
+    assert res.pushed == n
     assert r.lrange(QUEUE, 0, -1) == [*values, b"queued since"]  # every entry once, in order
     print(f"\n100k purge: {purge_s:.2f}s, {purge_n} scripts, longest {purge_d[0] / 1000:.1f} ms; "
           f"undo: {undo_s:.2f}s, {undo_n} scripts, longest {undo_d[0] / 1000:.1f} ms")
-    assert len(adm._journal().find(out["journal_id"])["chunks"]) == 100
-    assert len(adm._journal().find(res["journal_id"])["chunks"]) == 100
+    assert len(adm._journal().find(out.journal_id)["chunks"]) == 100
+    assert len(adm._journal().find(res.journal_id)["chunks"]) == 100
     assert _short_scripts(purge_d) and _short_scripts(undo_d)  # no script blocks Redis for ~100 ms
 
 
@@ -382,14 +411,14 @@ def test_purge_interleaved_with_a_consumer_and_a_producer_loses_nothing(adm: _A,
         stop.set()
         thread.join()
     journal = adm._journal()
-    entry = journal.find(out["journal_id"])
+    entry = journal.find(out.journal_id)
     removed = [decode_value(rec["value"]) for c in entry["chunks"].values() if c["status"] == "applied"
                for rec in journal.chunk_values(c)[int(c["result"][1]):]]  # from offset: the rest was popped
     left = r.lrange(QUEUE, 0, -1)
     everything = popped + removed + left
     assert sorted(everything) == sorted(original + pushed)  # nothing lost, nothing duplicated
-    assert len(removed) == out["removed"] and popped  # the consumer really interleaved
-    adm.undo(out["journal_id"])
+    assert len(removed) == out.removed and popped  # the consumer really interleaved
+    adm.undo(out.journal_id)
     assert r.lrange(QUEUE, 0, len(removed) - 1) == removed  # back at the head, in order
     assert sorted(popped + r.lrange(QUEUE, 0, -1)) == sorted(original + pushed)
 
@@ -402,11 +431,11 @@ def test_two_undos_of_one_entry_restore_once(adm: _A, r: redis.Redis, tmp_path) 
     other = _A(r, journal_path=tmp_path / "other.jsonl")
     shutil.copy(adm._journal().path, other._journal().path)
     shutil.copytree(adm._journal().side_dir, other._journal().side_dir)
-    adm.undo(out["journal_id"])
+    adm.undo(out.journal_id)
     with pytest.raises(WriteValidationError, match="already undone"):
-        adm.undo(out["journal_id"])  # the local journal knows
+        adm.undo(out.journal_id)  # the local journal knows
     with pytest.raises(WriteValidationError, match=r"already undone \(the server holds the undo markers"):
-        other.undo(out["journal_id"])  # only the server knows
+        other.undo(out.journal_id)  # only the server knows
     assert r.lrange(QUEUE, 0, -1) == values
     assert other.journal().iloc[-1]["status"] == "failed"
 
@@ -420,7 +449,7 @@ from pathlib import Path
 url, journal, eid = sys.argv[1:4]
 adm = _A(redis.Redis.from_url(url, protocol=2), journal_path=Path(journal))
 try:
-    print(json.dumps(adm.undo(eid)["pushed"]))
+    print(json.dumps(adm.undo(eid).pushed))
 except WriteValidationError as exc:
     print(json.dumps(str(exc)))
 """
@@ -436,7 +465,7 @@ def test_two_processes_undoing_one_entry_at_once_restore_once(adm: _A, r: redis.
         copy = tmp_path / f"journal-{k}.jsonl"
         shutil.copy(adm._journal().path, copy)
         shutil.copytree(adm._journal().side_dir, Journal(copy).side_dir)
-        procs.append(subprocess.Popen([sys.executable, "-c", code, redis_url, str(copy), out["journal_id"]],
+        procs.append(subprocess.Popen([sys.executable, "-c", code, redis_url, str(copy), out.journal_id],
                                       stdout=subprocess.PIPE, text=True))
     results = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
     assert r.lrange(QUEUE, 0, -1) == values  # every value once, in order
@@ -448,9 +477,9 @@ def test_undo_accepts_an_id_a_journal_row_or_an_entry_dict(adm: _A, r: redis.Red
     for form in ("id", "row", "dict"):
         r.rpush(QUEUE, "a", "b")
         out = adm.purge_queue(QUEUE)
-        row = adm.journal().set_index("id", drop=False).loc[out["journal_id"]]
-        arg = {"id": out["journal_id"], "row": row, "dict": row["entry"]}[form]
-        assert adm.undo(arg)["pushed"] == 2
+        row = adm.journal().set_index("id", drop=False).loc[out.journal_id]
+        arg = {"id": out.journal_id, "row": row, "dict": row["entry"]}[form]
+        assert adm.undo(arg).pushed == 2
         assert r.lrange(QUEUE, 0, -1) == [b"a", b"b"]
         r.delete(QUEUE)
 
@@ -463,11 +492,11 @@ def test_dry_run_plans_show_the_chunks(adm: _A, r: redis.Redis) -> None:
     assert [c[2:] for c in plan.commands[1::2]] == [(1000, -1), (1000, -1), (500, -1)]
     assert plan.result == {"key": QUEUE, "removed": 2500, "chunks": 3} and writes_seen(r) == set()
     out = adm.purge_queue(QUEUE)
-    assert out["chunks"] == 3
+    assert out.chunks == 3
     r.rpush(QUEUE, "newer")
-    plan = adm.undo(out["journal_id"], dry_run=True)
+    plan = adm.undo(out.journal_id, dry_run=True)
     assert len(plan) == 2500 and plan.commands[0] == ("LPUSH", QUEUE, b"v2499")
-    assert "undo:" + out["journal_id"] + ":2" in plan.notes[0] and r.llen(QUEUE) == 1
+    assert "undo:" + out.journal_id + ":2" in plan.notes[0] and r.llen(QUEUE) == 1
 
 
 # -- issue 9 item 7: every key form the readers read ------------------------------------------
@@ -478,16 +507,16 @@ def test_cancel_and_requeue_on_documented_key_forms(adm: _A, r: redis.Redis, red
     queued = admin.load("command_queues")
     assert set(queued["key"]) == {"commands:queue:1:5"}
     out = adm.cancel_jobs([queued["guid"].iloc[0]])  # by guid: found under the documented form
-    assert out["removed"].tolist() == [True, True] and r.llen("commands:queue:1:5") == 2
+    assert out.frame["removed"].tolist() == [True, True] and r.llen("commands:queue:1:5") == 2
     out = adm.cancel_jobs(admin.load("command_queues").head(1))  # from a frame
-    assert out["removed"].tolist() == [True, True] and r.llen("commands:queue:1:5") == 1
+    assert out.frame["removed"].tolist() == [True, True] and r.llen("commands:queue:1:5") == 1
     # a wait=True result under the documented jobqueue:<guid> form is cloned
     job = json.loads(r.lindex("commands:queue:1:5", 0)) | {"state": "ERROR"}
     r.rpush(f"jobqueue:{job['guid']}", json.dumps(job))
     r.hdel("jobs:1", job["guid"])
     results = admin.load("job_results")
     assert results["key"].tolist() == [f"jobqueue:{job['guid']}"]
-    assert adm.requeue_jobs(results)["source_guid"].tolist() == [job["guid"]]
+    assert adm.requeue_jobs(results).frame["source_guid"].tolist() == [job["guid"]]
 
 
 def test_requeue_skips_an_expired_result_with_a_note(adm: _A, r: redis.Redis, redis_url: str) -> None:
@@ -501,10 +530,10 @@ def test_requeue_skips_an_expired_result_with_a_note(adm: _A, r: redis.Redis, re
     assert len(failed) == 3
     r.delete(f"queues:jobqueue:{frame['guid'][1]}")  # its 60 s TTL ran out meanwhile
     out = adm.requeue_jobs(failed)
-    assert sorted(out["source_guid"]) == sorted([frame["guid"][0], frame["guid"][2]])
-    assert out.attrs["not_found"] == [frame["guid"][1]] and frame["guid"][1] in out.attrs["note"]
+    assert sorted(out.frame["source_guid"]) == sorted([frame["guid"][0], frame["guid"][2]])
+    assert out.not_found == (frame["guid"][1],) and frame["guid"][1] in out.note
     plan = adm.requeue_jobs(failed, dry_run=True)
-    assert plan.warnings == [out.attrs["note"]]
+    assert plan.warnings == [out.note]
 
 
 def test_requeue_reads_every_worker_job_form(adm: _A, r: redis.Redis) -> None:
@@ -516,7 +545,7 @@ def test_requeue_reads_every_worker_job_form(adm: _A, r: redis.Redis) -> None:
     r.hset("workers:jobs", "13", json.dumps(jobs_[2]))  # the legacy hash form
     sel = pd.DataFrame({"key": ["workers:jobs:11", "workers:jobs12", "workers:jobs"],
                         "field": [None, None, "13"], "guid": list(frame["guid"])})
-    assert adm.requeue_jobs(sel)["source_guid"].tolist() == list(frame["guid"])
+    assert adm.requeue_jobs(sel).frame["source_guid"].tolist() == list(frame["guid"])
 
 
 def test_undo_of_an_entry_written_by_an_older_jsadmin(adm: _A, r: redis.Redis) -> None:
@@ -530,7 +559,7 @@ def test_undo_of_an_entry_written_by_an_older_jsadmin(adm: _A, r: redis.Redis) -
     adm._journal().path.parent.mkdir(parents=True, exist_ok=True)
     adm._journal().path.write_text(json.dumps(old) + "\n")
     assert adm.journal()["removed"].tolist() == [1500]
-    assert adm.undo("0" * 32)["pushed"] == 1500
+    assert adm.undo("0" * 32).pushed == 1500
     assert r.lrange(QUEUE, 0, -1) == values
     assert adm.journal().set_index("id").loc["0" * 32, "undone"]
 
@@ -558,12 +587,12 @@ def test_cancel_of_1000_jobs_spread_over_a_100k_queue_keeps_scripts_short(
     took = time.perf_counter() - t0
     durations, _ = _script_stats(r)
     r.config_set("slowlog-log-slower-than", 10_000)
-    chunks = len(adm._journal().find(out.attrs["journal_id"])["chunks"])
+    chunks = len(adm._journal().find(out.journal_id)["chunks"])
     print(f"\ncancel 1000 of 100k: {took:.2f}s, {chunks} chunks, longest script {durations[0] / 1000:.1f} ms")
-    assert out["removed"].sum() == 2000 and r.llen(QUEUE) == n - 1000 and r.hlen("jobs:1") == n - 1000
+    assert out.frame["removed"].sum() == 2000 and r.llen(QUEUE) == n - 1000 and r.hlen("jobs:1") == n - 1000
     assert _short_scripts(durations)
-    res = adm.undo(out.attrs["journal_id"])
-    assert res["pushed"] == 1000 and res["restored"] == 1000
+    res = adm.undo(out.journal_id)
+    assert res.pushed == 1000 and res.restored == 1000
     assert sorted(r.lrange(QUEUE, 0, -1)) == sorted(values) and r.hlen("jobs:1") == n
 
 
@@ -588,14 +617,14 @@ def test_a_chunk_refused_mid_way_is_reported_and_what_landed_is_journalled(
     with pytest.raises(PartialWriteError, match=r"removed 2 of 4 values; 2 not removed; 0 unknown") as err:
         adm.cancel_jobs([frame["guid"][0], frame2["guid"][0]])
     out = err.value.result
-    assert out["removed"].tolist() == [True, True, False, False] and out["key"].tolist() == [QUEUE, "jobs:1", q2, "jobs:1"]
+    assert out.frame["removed"].tolist() == [True, True, False, False] and out.frame["key"].tolist() == [QUEUE, "jobs:1", q2, "jobs:1"]
     assert r.llen(QUEUE) == 1 and r.hlen("jobs:1") == 3 and r.hgetall(q2) == {b"x": b"y"}
-    entry = adm._journal().find(out.attrs["journal_id"])
+    entry = adm._journal().find(out.journal_id)
     assert entry["status"] == "partial"
     assert [c["status"] for c in entry["chunks"].values()] == ["applied", "not_applied"]
     assert "is a hash, not a list" in entry["chunks"][1]["result"]
     monkeypatch.setattr(Journal, "chunk", real_chunk)
-    assert adm.undo(out.attrs["journal_id"])["pushed"] == 1  # only what really landed comes back
+    assert adm.undo(out.journal_id).pushed == 1  # only what really landed comes back
     assert r.llen(QUEUE) == 2 and r.hlen("jobs:1") == 4
 
 
@@ -605,15 +634,15 @@ def test_delete_legacy_worker_jobs_hash_fields(adm: _A, r: redis.Redis, redis_ur
     rows = jsadmin.connect(redis_url).load("worker_jobs")
     assert sorted(rows["key"]) == ["workers:jobs", "workers:jobs"]
     out = adm.delete_jobs(rows[rows["state"] == "ERROR"])
-    assert out["removed"].tolist() == [True] and r.hkeys("workers:jobs") == [b"14"]
-    adm.undo(out.attrs["journal_id"])
+    assert out.frame["removed"].tolist() == [True] and r.hkeys("workers:jobs") == [b"14"]
+    adm.undo(out.journal_id)
     assert sorted(r.hkeys("workers:jobs")) == [b"13", b"14"]
 
 
 def test_cancel_of_jobs_all_gone_writes_and_journals_nothing(adm: _A, r: redis.Redis) -> None:
     r.config_resetstat()
     out = adm.cancel_jobs(["a" * 32, "b" * 32])
-    assert len(out) == 0 and out.attrs["journal_id"] is None and out.attrs["not_found"] == ["a" * 32, "b" * 32]
+    assert len(out) == 0 and out.journal_id is None and out.not_found == ("a" * 32, "b" * 32)
     assert writes_seen(r) == set() and not adm._journal().path.exists()
 
 
@@ -629,23 +658,23 @@ def test_a_lost_request_is_fenced_reported_and_a_rerun_completes(
         adm.purge_queue(QUEUE)
     assert r.lrange(QUEUE, 0, -1) == values  # the fenced chunk can never run later
     out = adm.purge_queue(QUEUE)  # "safe to retry"
-    assert out["removed"] == 30 and r.llen(QUEUE) == 0
+    assert out.removed == 30 and r.llen(QUEUE) == 0
     LoseNextReply.armed.append("request")
     with pytest.raises(WriteNotApplied, match="run undo again"):
-        adm.undo(out["journal_id"])
-    assert r.get(f"jsadmin:write:undo:{out['journal_id']}:0") == b'"fenced"' and r.llen(QUEUE) == 0
-    assert adm.undo(out["journal_id"])["pushed"] == 30  # walks past the fenced undo:<id>:0 to :0:1
-    assert r.exists(f"jsadmin:write:undo:{out['journal_id']}:0:1") and r.lrange(QUEUE, 0, -1) == values
+        adm.undo(out.journal_id)
+    assert r.get(f"jsadmin:write:undo:{out.journal_id}:0") == b'"fenced"' and r.llen(QUEUE) == 0
+    assert adm.undo(out.journal_id).pushed == 30  # walks past the fenced undo:<id>:0 to :0:1
+    assert r.exists(f"jsadmin:write:undo:{out.journal_id}:0:1") and r.lrange(QUEUE, 0, -1) == values
     other = _A(r, journal_path=journal_file.with_name("other.jsonl"))  # a second undoer walks the same ids
     shutil.copy(journal_file, other._journal().path)
     with pytest.raises(WriteValidationError, match="already undone"):
-        other.undo(out["journal_id"])
+        other.undo(out.journal_id)
     assert r.lrange(QUEUE, 0, -1) == values
     frame = _enqueue(adm, 2)
     LoseNextReply.armed.append("request")
     with pytest.raises(WriteNotApplied, match="cancel_jobs removed 0 of 4 values; 4 not removed; 0 unknown"):
         adm.cancel_jobs(frame["guid"].tolist())
-    assert adm.cancel_jobs(frame["guid"].tolist())["removed"].tolist() == [True] * 4
+    assert adm.cancel_jobs(frame["guid"].tolist()).frame["removed"].tolist() == [True] * 4
     assert r.lrange(QUEUE, 0, -1) == values
 
 
@@ -657,8 +686,8 @@ def test_a_purge_cut_off_between_chunks_says_what_landed(r: redis.Redis, redis_u
     with pytest.raises(PartialWriteError, match="purge_queue removed 1000 of 2500 values") as err:
         adm.purge_queue(QUEUE)
     LoseNextReply.lranges.clear()
-    assert r.lrange(QUEUE, 0, -1) == values[1000:] and err.value.result["removed"] == 1000
-    entry = adm._journal().find(err.value.result["journal_id"])
+    assert r.lrange(QUEUE, 0, -1) == values[1000:] and err.value.result.removed == 1000
+    entry = adm._journal().find(err.value.result.journal_id)
     assert entry["status"] == "partial" and [c["status"] for c in entry["chunks"].values()] == ["applied"]
     adm.undo(entry["id"])
     assert r.lrange(QUEUE, 0, -1) == values
@@ -677,4 +706,4 @@ def test_cancel_refuses_a_selected_queue_that_changed_type_before_reading_it(
         adm.cancel_jobs(sel)
     assert snapshot(r) == before
     r.set("queues:commands:queue:1:7", "a stray string matching the queue pattern")
-    assert adm.cancel_jobs(sel["guid"].tolist()[:2])["removed"].sum() == 4  # found by guid, the stray skipped
+    assert adm.cancel_jobs(sel["guid"].tolist()[:2]).removed == 4  # found by guid, the stray skipped

@@ -29,6 +29,7 @@ from ...analytics._common import DEFAULT_LEFTOVER_AFTER, human_duration
 from ...catalog import queue_families
 from ...extras import require
 from ...keyinfo import family_keyspace
+from ...loadinfo import LoadInfo
 from ...scan import scan_keys
 from ..cost import CommandCounter
 from ..html import frame_html, message_html
@@ -66,19 +67,21 @@ def collect(admin: Any, *, stale_after: float = 120.0, now: pd.Timestamp | None 
     """
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     raw = getattr(admin, "_raw", None) if batched else None
+    infos: dict[str, LoadInfo] = {}  # which queues the capped loads cut short
     if raw is not None:
         found = list(scan_keys(raw))
         keys = family_keyspace(raw, FAMILIES + QUEUE_FAMILIES, keys=found)
         frames = {name: admin.load(name, keys=keys[name], batched=True) for name in FAMILIES}
         for name in QUEUE_FAMILIES:
-            frames[name] = admin.load(name, keys=keys[name], limit=queue_limit, keep="oldest", batched=True)
+            frames[name], infos[name] = admin.load_with_info(
+                name, keys=keys[name], limit=queue_limit, keep="oldest", batched=True)
         queue_keys = sorted(k for k in (key.decode("utf-8", "backslashreplace") for key in found)
                             if an_queues.classify_queue(k) is not None)
         queues = an_queues.queue_depths(admin, now=now, keys=queue_keys)
     else:
         frames = {name: admin.load(name) for name in FAMILIES}
         for name in QUEUE_FAMILIES:
-            frames[name] = admin.load(name, limit=queue_limit, keep="oldest")
+            frames[name], infos[name] = admin.load_with_info(name, limit=queue_limit, keep="oldest")
         queues = an_queues.queue_depths(admin, now=now)
     old = leftover_after
     out: dict[str, pd.DataFrame] = {
@@ -88,7 +91,8 @@ def collect(admin: Any, *, stale_after: float = 120.0, now: pd.Timestamp | None 
         "stuck_jobs": an_live.stuck_jobs(frames, now=now, leftover_after=old),
         "errors": an_errors.error_summary(frames, now=now, leftover_after=old),
         "health": an_live.grid_health(
-            frames, now=now, stale_after=stale_after, leftover_after=old, client=getattr(admin, "redis", None)
+            frames, now=now, stale_after=stale_after, leftover_after=old, client=getattr(admin, "redis", None),
+            infos=infos,
         ),
     }
     out["leftovers"] = an_live.leftovers(out["health"])
