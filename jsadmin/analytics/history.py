@@ -247,6 +247,19 @@ def _to_frame(tbl: pa.Table, table: str, decode_json: bool) -> pd.DataFrame:
     return df
 
 
+def frame_of(tbl: pa.Table, table: str, *, decode_json: bool = True) -> pd.DataFrame:
+    """Rows of one table read as Arrow (by pyarrow, or collected by polars/dask) as the typed frame
+    :func:`load_history` gives: nullable dtypes, categorical ``state``, decoded JSON columns.
+
+    >>> str(frame_of(pa.table({"queue": ["default"]}), "heartbeats")["queue"].dtype)
+    'string'
+    """
+    schema = _schema(table)
+    fields = [schema.field(n) for n in tbl.schema.names if n in schema.names]
+    tbl = tbl.select([f.name for f in fields]).cast(pa.schema(fields))
+    return _to_frame(tbl, table, decode_json)
+
+
 def dedupe_jobs(jobs: pd.DataFrame) -> pd.DataFrame:
     """One row per guid: the best copy by :func:`~jsadmin.analytics.jobs.best_first` (the one ranking
     of copies: most final state, then newest timestamp incl. ``captured``, then family).

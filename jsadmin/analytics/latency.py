@@ -200,9 +200,13 @@ def _aggregate(work: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         max=("_m", "max"),
     )
     if len(work):
-        quant = grouped["_m"].quantile(list(QUANTILES.values())).unstack()
-        quant.columns = list(QUANTILES)
-        res = res.join(quant)
+        # by group number, not by key: pandas' groupby quantile orders a missing key (nid <NA>)
+        # differently from agg, and a join on the keys then left that group without percentiles
+        ids = grouped.ngroup().to_numpy()
+        quant = work["_m"].groupby(ids).quantile(list(QUANTILES.values())).unstack()
+        quant = quant.reindex(range(len(res)))
+        for name, q in QUANTILES.items():
+            res[name] = quant[q].to_numpy()
     else:
         for name in QUANTILES:
             res[name] = np.nan

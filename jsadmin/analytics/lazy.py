@@ -29,11 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..domain import FINAL_STATE_RANK, TOP_RANK, JobState
 from ..extras import require
 from ._common import as_utc, canonical_state, fold_legacy_category, jumpscript_ids
-from .history import ANALYTICS_COLUMNS, JOB_SCHEMA, SCHEMAS, TABLES, part_files
+from .history import ANALYTICS_COLUMNS, JOB_SCHEMA, SCHEMAS, TABLES, frame_of, part_files
 from .jobs import best_first
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ def _polars_dedupe(lf: pl.LazyFrame) -> pl.LazyFrame:
     suspects = lf.select([ROW, *_DEDUPE]).join(low, on="guid", how="semi").collect().to_pandas()
     losers = _losers(suspects)
     if len(losers):
-        lf = lf.filter(~pl.col(ROW).is_in(pl.Series(losers).cast(pl.get_index_type())))
+        lf = lf.filter(~pl.col(ROW).is_in(pl.Series(losers).cast(pl.get_index_type()).implode()))
     return lf.drop(ROW)
 
 
@@ -220,6 +221,8 @@ def scan(
 STAT_AGGREGATES = ("measured", "jobs", "errors", "timeouts", "mean", "max", "p50", "p90", "p99")
 """What the engine computes per group; rates, units and rounding are the eager code's."""
 _FLAGS = ("_unfinished", "_no_start", "_no_stop", "_legacy")
+_QUANTILES = {"p50": 0.50, "p90": 0.90, "p99": 0.99}
+"""The percentiles of :data:`jsadmin.analytics.latency.QUANTILES` (checked equal by the tests)."""
 
 
 def _key_table(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -277,17 +280,34 @@ def _polars_latency(lf: Any, keys: list[str], metric: str) -> tuple[pd.DataFrame
     aggs = [
         m.count().alias("measured"), pl.col("_final").sum().alias("jobs"), pl.col("_err").sum().alias("errors"),
         pl.col("_to").sum().alias("timeouts"), m.mean().alias("mean"), m.max().alias("max"),
-        m.quantile(0.5, interpolation="linear").alias("p50"),
-        m.quantile(0.9, interpolation="linear").alias("p90"),
-        m.quantile(0.99, interpolation="linear").alias("p99"),
+        *[m.quantile(q, interpolation=side).alias(f"{name}_{side}")
+          for name, q in _QUANTILES.items() for side in ("lower", "higher")],
         pl.len().alias("_rows"),
     ]
     grouped = work.group_by(keys).agg(aggs) if keys else work.select(aggs)
     totals = work.select([pl.col(f).sum() for f in _FLAGS])
     res, tot = pl.collect_all([grouped, totals])
     out = res.to_pandas()
-    out = out[out["_rows"] > 0].drop(columns="_rows")
+    out = out[out["_rows"] > 0].drop(columns="_rows").reset_index(drop=True)
+    n = out["measured"].to_numpy(dtype="float64")
+    for name, q in _QUANTILES.items():
+        low = out.pop(f"{name}_lower").to_numpy(dtype="float64", na_value=np.nan)
+        high = out.pop(f"{name}_higher").to_numpy(dtype="float64", na_value=np.nan)
+        out[name] = interpolate(low, high, q, n)
     return out, {f: int(tot[f][0] or 0) for f in _FLAGS}
+
+
+def interpolate(low: np.ndarray, high: np.ndarray, q: float, n: np.ndarray) -> np.ndarray:
+    """The ``q`` quantile of ``n`` values from the two order statistics around it, by pandas' own
+    arithmetic (``low + (high - low) * frac``), so an engine's percentile rounds to the same
+    millisecond as the eager one.
+
+    >>> interpolate(np.array([1.0]), np.array([2.0]), 0.5, np.array([2.0])).tolist()
+    [1.5]
+    """
+    with np.errstate(invalid="ignore"):
+        frac = (q * (n - 1)) % 1
+        return np.where(frac == 0.0, low, low + (high - low) * frac)
 
 
 def _dask_latency(
@@ -367,17 +387,14 @@ def failed_jobs(frame: Any, columns: Sequence[str]) -> pd.DataFrame:
         pl = require("polars", extra="polars", feature="error_summary(polars frame)")
         lf = frame.lazy()
         names = [c for c in columns if c in lf.collect_schema().names()]
-        out = lf.filter(pl.col("state").cast(pl.String).is_in(failed)).select(names).collect().to_pandas()
+        tbl = lf.filter(pl.col("state").cast(pl.String).is_in(failed)).select(names).collect().to_arrow()
     elif engine == "dask":
         names = [c for c in columns if c in frame.columns]
-        out = frame[frame["state"].isin(failed)][names].compute().reset_index(drop=True)
+        picked = frame[frame["state"].isin(failed)][names].compute()
+        tbl = pa.Table.from_pandas(picked, preserve_index=False)
     else:
         raise TypeError(f"not a lazy frame: {type(frame).__name__}")
-    for col in out.columns:
-        if col.startswith("time") and not isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            out[col] = pd.to_datetime(out[col], utc=True)
-    if "state" in out.columns:
-        out["state"] = canonical_state(out["state"].astype("string"))
+    out = frame_of(tbl, "jobs")
     out.attrs["unique_guids"] = True
     return out
 
@@ -388,6 +405,7 @@ __all__ = [
     "check_engine",
     "engine_of",
     "failed_jobs",
+    "interpolate",
     "key_dtypes",
     "latency_aggregates",
     "scan",
