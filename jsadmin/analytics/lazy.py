@@ -161,7 +161,9 @@ def _dask_scan(files: list[Any], table: str, names: list[str], since: Any, until
         ddf = dd.read_parquet([str(f) for f in files], columns=names, dtype_backend="numpy_nullable",
                               filters=filters or None)
     else:
-        empty = SCHEMAS[table].empty_table().select(names).to_pandas(types_mapper=pd.ArrowDtype)
+        nullable = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype(),
+                    pa.float64(): pd.Float64Dtype(), pa.bool_(): pd.BooleanDtype()}
+        empty = SCHEMAS[table].empty_table().select(names).to_pandas(types_mapper=nullable.get)
         ddf = dd.from_pandas(empty, npartitions=1)
     if since is not None:
         ddf = ddf[ddf[when] >= since]
@@ -323,11 +325,13 @@ def _dask_latency(
     if not keys:
         meta = meta.assign(_all=np.int8(0))
         work = work.assign(_all=np.int8(0))
-    res = work.groupby(group, dropna=False, observed=True).apply(
-        _one_row, aggregate, meta=_one_row(meta, aggregate)
-    )
+    one = _one_row(meta, aggregate)
+    res = work.groupby(group, dropna=False, observed=True).apply(_one_row, aggregate, meta=one)
     out, tot = dask.compute(res, totals)
-    out = out.reset_index(level=-1, drop=True).reset_index()
+    if len(out):
+        out = out.reset_index(level=-1, drop=True).reset_index()
+    else:  # no rows: no group index to turn back into columns
+        out = pd.DataFrame({**{k: meta[k] for k in group}, **{c: one[c] for c in one.columns}})
     if not keys:
         out = out.drop(columns="_all")
     return out, {f: int(tot[f]) for f in _FLAGS}

@@ -94,9 +94,9 @@ class History(Mapping[str, pd.DataFrame]):
 
     def _table(self, name: str) -> str:
         if name not in TABLES:
-            raise UnknownFamilyError(
-                f"family {name!r} is not in recorded history {self.path}{did_you_mean(name, TABLES)}; "
-                f"it has: {', '.join(TABLES)}"
+            raise UnknownFamilyError(  # worded like catalog.family's error, with the tables recorded
+                f"unknown family {name!r}{did_you_mean(name, TABLES)}; "
+                f"recorded history {self.path} has: {', '.join(TABLES)}"
             )
         return name
 

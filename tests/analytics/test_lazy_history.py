@@ -174,7 +174,12 @@ def test_history_reads_like_every_other_source(tmp_path: Path) -> None:
         apply_filters(jobs, gdi=1)
     assert str(ours.value).split(" for family")[0] == str(theirs.value).split(" for family")[0]
     assert "did you mean 'gid'" in str(ours.value)
-    with pytest.raises(UnknownFamilyError, match=re.escape("'queue' is not in recorded history")):
+    with pytest.raises(UnknownFamilyError) as ours_family:
+        hist.load("jbos")
+    with pytest.raises(UnknownFamilyError) as catalog_family:
+        jsadmin.family("jbos")
+    assert str(ours_family.value).split(";")[0] == str(catalog_family.value).split(";")[0]
+    with pytest.raises(UnknownFamilyError, match=re.escape("'queue' (did you mean 'queues'?); recorded history")):
         hist.load("queue")
     with pytest.raises(ValueError, match="unknown engine"):
         hist.lazy(engine="spark")
@@ -185,3 +190,14 @@ def test_history_reads_like_every_other_source(tmp_path: Path) -> None:
     assert set(hist) == {"jobs", "queues", "heartbeats"} and hist["jobs"] is hist["jobs"]
     assert dict(hist).keys() == {"jobs", "queues", "heartbeats"}
     assert len(finished_jobs(hist)) == int(jobs["state"].isin(["OK", "ERROR", "TIMEOUT", "NOWORK"]).sum())
+
+
+@pytest.mark.version_independent
+@pytest.mark.parametrize("engine", ["polars", "dask"])
+def test_an_empty_history_summarises_like_the_eager_one(tmp_path: Path, engine: str) -> None:
+    hist = jsadmin.history(tmp_path)  # the recorder has not written anything yet
+    lazy = hist.lazy(engine=engine)
+    for by in GROUPINGS:
+        _assert_same(latency_summary(hist["jobs"], by=by), latency_summary(lazy, by=by))  # type: ignore[arg-type]
+    assert_frame_equal(error_summary(hist), error_summary(lazy))
+    assert error_summary(lazy).empty
