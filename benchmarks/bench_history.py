@@ -12,9 +12,13 @@ peak RSS from ``VmHWM``, and its growth over the process after its imports):
 
 * ``eager``: ``jsadmin.history(dir)["jobs"]``: every column in pandas, JSON decoded, then summarise;
 * ``eager-slim``: the best eager can do: ``load_history(dir, columns=ANALYTICS_COLUMNS, decode_json=False)``;
-* ``polars``: ``history(dir).lazy(engine="polars")`` (``scan_parquet``), summaries on the engine;
-* ``dask``: ``history(dir).lazy(engine="dask")`` on a ``distributed.LocalCluster`` in the process
-  (1 worker, 2 threads: the machine's cores), summaries on the cluster.
+* ``polars``: ``history(dir).lazy(engine="polars", columns=ANALYTICS_COLUMNS)`` (``scan_parquet``),
+  summaries on the engine;
+* ``dask``: ``history(dir).lazy(engine="dask", columns=ANALYTICS_COLUMNS)`` on a ``distributed.LocalCluster``
+  in the process (1 worker, 2 threads: the machine's cores), summaries on the cluster.
+
+The lazy variants read the columns of ``eager-slim`` (polars would prune them by itself; dask reads
+every column of a row it must materialise, e.g. the copies it de-duplicates).
 
 A variant whose RSS passes ``--max-rss-gb`` is stopped and reported as not fitting. The summaries of
 every variant are compared with those of the first one that finished (they must be equal).
@@ -30,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -165,7 +168,7 @@ def run_variant(variant: str, path: Path, result_dir: Path) -> dict[str, object]
         rows = len(frames["jobs"])
         errors = error_summary(frames, now=now)
     else:
-        frame = jsadmin.history(path).lazy(engine=variant)
+        frame = jsadmin.history(path).lazy(engine=variant, columns=ANALYTICS_COLUMNS)
         rows = -1
         errors = error_summary(frame, now=now)
     latency = latency_summary(frame, by="cmd", metric="run_time")  # type: ignore[arg-type]

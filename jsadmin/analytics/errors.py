@@ -189,8 +189,10 @@ def error_summary(
         empty["signal"] = pd.Categorical([], dtype=SIGNAL_DTYPE)
         return empty
     rows = pd.concat(parts, ignore_index=True)
-    rows = rows.sort_values("last_seen", kind="stable", na_position="first")
     keys = ["source", "category", "jumpscript", "nid"]
+    # the latest message wins; equal times (whole-second timeStops) are settled by the values, not by
+    # row order, so a lazy engine that returns the rows in another order gives the same table
+    rows = rows.sort_values(["last_seen", "message", *keys], kind="stable", na_position="first")
     grouped = rows.groupby(keys, dropna=False, sort=False)
     out = grouped.agg(
         occurrences=("occurrences", "sum"),

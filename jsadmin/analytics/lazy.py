@@ -11,8 +11,11 @@ small result comes back to pandas. The numbers are those of the eager summaries 
 What stays eager, and why: one row per guid. The recorder writes a guid again only when it found a
 more final copy (:func:`~jsadmin.analytics.history.dedupe_jobs`), so only guids that have a copy
 below :data:`~jsadmin.domain.TOP_RANK` can be doubled. :func:`scan` reads ``guid``/``state``/``timeStop``
-once, hands the copies of those guids (a few per cent at most) to the one ranking,
-:func:`~jsadmin.analytics.jobs.best_first`, and drops the losers from the lazy plan by row number.
+once and hands the copies of those guids (a few per cent at most) to the one ranking,
+:func:`~jsadmin.analytics.jobs.best_first`: polars drops the losers from its plan by row number; dask
+drops every copy of those guids and appends the winners as one small partition (so its row order
+differs, which no summary depends on: :func:`~jsadmin.analytics.errors.error_summary` settles equal
+times by value).
 
 Neither polars nor dask is imported by ``import jsadmin``: each is imported when used, through
 :func:`jsadmin.extras.require` (extras ``polars`` and ``dask``).
@@ -142,14 +145,16 @@ def _polars_dedupe(lf: pl.LazyFrame) -> pl.LazyFrame:
 # --- dask -----------------------------------------------------------------------------------
 
 
-def _numbered(part: pd.DataFrame, partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
-    number = 0 if partition_info is None else int(partition_info["number"])
-    return part.assign(**{ROW: np.arange(len(part), dtype="int64") + (number << 32)})
-
-
 def _low_copies(part: pd.DataFrame) -> pd.Series:
     top = part["state"].isin(_TOP_STATES).fillna(False).to_numpy(dtype=bool) & part["timeStop"].notna().to_numpy()
     return part.loc[~top & part["guid"].notna().to_numpy(), "guid"]
+
+
+_DASK_TYPES = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype(),
+               pa.float64(): pd.Float64Dtype(), pa.bool_(): pd.BooleanDtype()}
+"""The dtypes of ``read_parquet(dtype_backend="numpy_nullable")`` (for a table with no file yet).
+(A pyarrow ``types_mapper`` through ``arrow_to_pandas`` would keep text in Arrow, but dask cannot
+send it to ``distributed`` workers: its wrapper is a local function.)"""
 
 
 def _dask_scan(files: list[Any], table: str, names: list[str], since: Any, until: Any) -> dd.DataFrame:
@@ -158,12 +163,10 @@ def _dask_scan(files: list[Any], table: str, names: list[str], since: Any, until
     filters = [(when, ">=", since)] if since is not None else []
     filters += [(when, "<", until)] if until is not None else []
     if files:
-        ddf = dd.read_parquet([str(f) for f in files], columns=names, dtype_backend="numpy_nullable",
-                              filters=filters or None)
+        ddf = dd.read_parquet([str(f) for f in files], columns=names, filters=filters or None,
+                              dtype_backend="numpy_nullable")
     else:
-        nullable = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype(),
-                    pa.float64(): pd.Float64Dtype(), pa.bool_(): pd.BooleanDtype()}
-        empty = SCHEMAS[table].empty_table().select(names).to_pandas(types_mapper=nullable.get)
+        empty = SCHEMAS[table].empty_table().select(names).to_pandas(types_mapper=_DASK_TYPES.get)
         ddf = dd.from_pandas(empty, npartitions=1)
     if since is not None:
         ddf = ddf[ddf[when] >= since]
@@ -173,16 +176,17 @@ def _dask_scan(files: list[Any], table: str, names: list[str], since: Any, until
 
 
 def _dask_dedupe(ddf: dd.DataFrame) -> dd.DataFrame:
-    meta = _numbered(ddf._meta)
-    ddf = ddf.map_partitions(_numbered, meta=meta)
+    """Drop every copy of the suspect guids from the lazy frame and append their winners (a small
+    pandas partition). Row order changes, which no summary depends on; column projection still
+    reaches ``read_parquet`` (a ``map_partitions`` over the whole frame would stop it)."""
+    dd = require("dask.dataframe", extra="dask", feature=_FEATURE.format("dask"))
     low = ddf[["guid", "state", "timeStop"]].map_partitions(_low_copies, meta=("guid", ddf["guid"].dtype))
-    guids = low.drop_duplicates().compute()
-    if len(guids):
-        suspects = ddf[[ROW, *_DEDUPE]][ddf["guid"].isin(list(guids))].compute()
-        losers = _losers(suspects)
-        if len(losers):
-            ddf = ddf[~ddf[ROW].isin(list(losers))]
-    return ddf.drop(columns=[ROW])
+    guids = pd.unique(low.compute().to_numpy()).tolist()  # a few per cent of the guids
+    if not guids:
+        return ddf
+    suspects = ddf[ddf["guid"].isin(guids)].compute()
+    winners = suspects.iloc[best_first(suspects)].drop_duplicates("guid").sort_index(kind="stable")
+    return dd.concat([ddf[~ddf["guid"].isin(guids)], dd.from_pandas(winners.reset_index(drop=True), npartitions=1)])
 
 
 def scan(
@@ -318,6 +322,9 @@ def _dask_latency(
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     import dask
 
+    sources = {"jumpscript": ("category", "cmd"), "category": ("category", "cmd")}
+    needed = {"timeCreate", "timeStart", "timeStop", "state", *[c for k in keys for c in sources.get(k, (k,))]}
+    ddf = ddf[[c for c in ddf.columns if c in needed]]  # read only these (map_partitions hides its needs)
     meta = work_of(ddf._meta, keys or None, metric)
     work = ddf.map_partitions(work_of, keys or None, metric, meta=meta)
     totals = work[list(_FLAGS)].sum()
