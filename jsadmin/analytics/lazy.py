@@ -37,7 +37,15 @@ import pyarrow as pa
 from ..domain import FINAL_STATE_RANK, TOP_RANK, JobState
 from ..extras import require
 from ._common import as_utc, canonical_state, fold_legacy_category, jumpscript_ids
-from .history import ANALYTICS_COLUMNS, JOB_SCHEMA, SCHEMAS, TABLES, frame_of, part_files
+from .history import (
+    ANALYTICS_COLUMNS,
+    JOB_SCHEMA,
+    PARTITION_COLUMN,
+    SCHEMAS,
+    TABLES,
+    frame_of,
+    part_files,
+)
 from .jobs import best_first
 
 if TYPE_CHECKING:
@@ -122,7 +130,7 @@ def _polars_scan(files: list[Any], table: str, names: list[str], since: Any, unt
         lf = pl.scan_parquet([str(f) for f in files], hive_partitioning=False)
     else:
         lf = pl.from_arrow(SCHEMAS[table].empty_table()).lazy()
-    when = pl.col("timeStop" if table == "jobs" else "time")
+    when = pl.col(PARTITION_COLUMN[table])
     if since is not None:
         lf = lf.filter(when >= since)
     if until is not None:
@@ -159,7 +167,7 @@ send it to ``distributed`` workers: its wrapper is a local function.)"""
 
 def _dask_scan(files: list[Any], table: str, names: list[str], since: Any, until: Any) -> dd.DataFrame:
     dd = require("dask.dataframe", extra="dask", feature=_FEATURE.format("dask"))
-    when = "timeStop" if table == "jobs" else "time"
+    when = PARTITION_COLUMN[table]
     filters = [(when, ">=", since)] if since is not None else []
     filters += [(when, "<", until)] if until is not None else []
     if files:
