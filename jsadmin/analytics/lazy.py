@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..domain import FINAL_STATE_RANK, TOP_RANK, JobState
+from ..domain import FINAL_STATE_RANK, JobState
 from ..extras import require
 from ._common import as_utc, canonical_state, fold_legacy_category, jumpscript_ids
 from .history import (
@@ -58,8 +58,8 @@ ROW = "_row"
 """Row number of a lazy frame's row in its table (file order), used to drop the losing copies."""
 _DEDUPE = ("guid", "state", "timeStop", "captured", "timeCreate", "timeStart", "source")
 """What :func:`~jsadmin.analytics.jobs.best_first` ranks copies by."""
-_TOP_STATES = tuple(s for s, r in FINAL_STATE_RANK.items() if r == TOP_RANK % 10)
-"""States whose copy with ``timeStop`` no other copy beats (OK, ERROR)."""
+_TOP_STATES = tuple(s for s, r in FINAL_STATE_RANK.items() if r == max(FINAL_STATE_RANK.values()))
+"""States whose copy with ``timeStop`` has :data:`~jsadmin.domain.TOP_RANK`: no other copy beats it (OK, ERROR)."""
 _WITH_EXTRA = {"polars": "polars", "dask": "dask"}
 _FEATURE = "History.lazy(engine={!r})"
 
