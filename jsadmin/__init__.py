@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._version import __version__
 from .admin import Admin, connect, demo
-from .analytics.history import load_history as history
+from .analytics.source import History, history
 from .catalog import FAMILIES, Family, family
 from .diffs import Diff, diff
 from .errors import (
@@ -34,6 +34,7 @@ __all__ = [
     "Diff",
     "Family",
     "Fleet",
+    "History",
     "JobTimeoutError",
     "JsAdminError",
     "LoadInfo",

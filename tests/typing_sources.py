@@ -1,6 +1,7 @@
-"""Checked by mypy in ``tests/test_typing.py``, never run: ``Admin``, ``Fleet`` and ``Snapshot``
-all implement the read protocol :class:`jsadmin.sources.Source`, and its extension
-:class:`jsadmin.sources.InfoSource` (``load_with_info``, ``load_all_with_info``).
+"""Checked by mypy in ``tests/test_typing.py``, never run: ``Admin``, ``Fleet``, ``Snapshot`` and
+``History`` all implement the read protocol :class:`jsadmin.sources.Source`; ``Admin``, ``Fleet`` and
+``Snapshot`` also its extension :class:`jsadmin.sources.InfoSource` (``load_with_info``,
+``load_all_with_info``).
 
 An assignment that does not hold (a renamed method, a changed signature) is a mypy error, so
 the 0-error test fails.
@@ -8,12 +9,12 @@ the 0-error test fails.
 
 from __future__ import annotations
 
-from jsadmin import Admin, Fleet, Snapshot
+from jsadmin import Admin, Fleet, History, Snapshot
 from jsadmin.sources import InfoSource, Source
 
 
-def every_source_reads_alike(admin: Admin, fleet: Fleet, snap: Snapshot) -> list[Source]:
-    sources: list[Source] = [admin, fleet, snap]
+def every_source_reads_alike(admin: Admin, fleet: Fleet, snap: Snapshot, hist: History) -> list[Source]:
+    sources: list[Source] = [admin, fleet, snap, hist]
     return sources
 
 

@@ -27,9 +27,11 @@ from .liveness import (
 from .probe import probe
 from .queues import queue_depths
 from .recorder import Recorder, run_recorder
+from .source import History, history
 
 __all__ = [
     "AnalyticsMixin",
+    "History",
     "Recorder",
     "copy_rank",
     "error_summary",
@@ -37,6 +39,7 @@ __all__ = [
     "grid_health",
     "healthchecks",
     "heartbeat_ages",
+    "history",
     "job_latency",
     "jumpscript_ids",
     "latency_series",

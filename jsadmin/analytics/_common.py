@@ -95,6 +95,23 @@ def jumpscript_ids(df: pd.DataFrame) -> pd.Series:
     return out
 
 
+def fold_legacy_category(df: pd.DataFrame) -> pd.DataFrame:
+    """Legacy local jobs (``category "jumpscript"``, ``cmd "<org>/<name>"``, spec §4.5) under their
+    organization, like current jobs (what grouping latency by ``category`` uses).
+
+    >>> fold_legacy_category(pd.DataFrame({"category": ["jumpscript"], "cmd": ["backup/x"]}))["category"].tolist()
+    ['backup']
+    """
+    cat = df["category"].astype("string")
+    cmd = df["cmd"].astype("string") if "cmd" in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
+    legacy = ((cat == "jumpscript") & cmd.str.contains("/", regex=False)).fillna(False)
+    if not legacy.any():
+        return df
+    cat = cat.copy()
+    cat[legacy] = cmd[legacy].str.split("/", n=1).str[0]
+    return df.assign(category=cat)
+
+
 def state_map(state: pd.Series, mapping: Mapping[str, float], default: float = 0) -> np.ndarray:
     """Map job states to numbers, fast on categorical states (one lookup per category).
 

@@ -29,6 +29,7 @@ from ._common import (
     utc_column,
 )
 from .latency import finished_jobs
+from .lazy import engine_of, failed_jobs
 
 ERROR_COLUMNS = (
     "kind",
@@ -152,7 +153,7 @@ def _job_rows(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def error_summary(
-    frames: Mapping[str, pd.DataFrame],
+    frames: Mapping[str, pd.DataFrame] | Any,
     now: object | None = None,
     *,
     leftover_after: object = DEFAULT_LEFTOVER_AFTER,
@@ -169,8 +170,14 @@ def error_summary(
     after the current ones.
 
     >>> error_summary(admin.load_all())                      # doctest: +SKIP
+    A lazy recorded history (``jsadmin.history(dir).lazy()``, polars or dask) is accepted too: its
+    engine selects the failed jobs (ERROR/TIMEOUT) and their columns, and only those are grouped here.
+
     >>> error_summary(jsadmin.history("rec/"))                # doctest: +SKIP
+    >>> error_summary(jsadmin.history("rec/").lazy(engine="polars"))   # doctest: +SKIP
     """
+    if engine_of(frames) is not None:
+        frames = {"jobs": failed_jobs(frames, _JOB_COLUMNS)}
     if not isinstance(frames, Mapping):
         raise TypeError("error_summary expects a dict of family name -> DataFrame")
     parts = [
@@ -185,8 +192,10 @@ def error_summary(
         empty["signal"] = pd.Categorical([], dtype=SIGNAL_DTYPE)
         return empty
     rows = pd.concat(parts, ignore_index=True)
-    rows = rows.sort_values("last_seen", kind="stable", na_position="first")
     keys = ["kind", "category", "jumpscript", "nid"]
+    # the latest message wins; equal times (whole-second timeStops) are settled by the values, not by
+    # row order, so a lazy engine that returns the rows in another order gives the same table
+    rows = rows.sort_values(["last_seen", "message", *keys], kind="stable", na_position="first")
     grouped = rows.groupby(keys, dropna=False, sort=False)
     out = grouped.agg(
         occurrences=("occurrences", "sum"),

@@ -258,6 +258,19 @@ def _to_frame(tbl: pa.Table, table: str, decode_json: bool) -> pd.DataFrame:
     return df
 
 
+def frame_of(tbl: pa.Table, table: str, *, decode_json: bool = True) -> pd.DataFrame:
+    """Rows of one table read as Arrow (by pyarrow, or collected by polars/dask) as the typed frame
+    :func:`load_history` gives: nullable dtypes, categorical ``state``, decoded JSON columns.
+
+    >>> str(frame_of(pa.table({"queue": ["default"]}), "heartbeats")["queue"].dtype)
+    'string'
+    """
+    schema = _schema(table)
+    fields = [schema.field(n) for n in tbl.schema.names if n in schema.names]
+    tbl = tbl.select([f.name for f in fields]).cast(pa.schema(fields))
+    return _to_frame(tbl, table, decode_json)
+
+
 def dedupe_jobs(jobs: pd.DataFrame) -> pd.DataFrame:
     """One row per guid: the best copy by :func:`~jsadmin.analytics.jobs.best_first` (the one ranking
     of copies: most final state, then newest timestamp incl. ``captured``, then family).
@@ -306,6 +319,71 @@ ANALYTICS_COLUMNS = (
 _DEDUPE_COLUMNS = ("guid", "state", "timeStop", "captured")
 
 
+def load_table(
+    history_dir: str | os.PathLike[str],
+    table: str,
+    *,
+    decode_json: bool = True,
+    columns: Sequence[str] | None = None,
+    since: object | None = None,
+    until: object | None = None,
+) -> pd.DataFrame:
+    """One table of a recorded history as a typed frame (see :func:`load_history` for the options).
+
+    >>> load_table("rec/", "queues", since="2026-11-27")           # doctest: +SKIP
+    """
+    path = Path(history_dir)
+    cols = None
+    if table == "jobs" and columns is not None:
+        cols = [*dict.fromkeys([*_DEDUPE_COLUMNS, *columns])]
+    tbl = read_table(path, table, columns=cols, since=since, until=until)
+    df = _to_frame(tbl, table, decode_json)
+    if table == "jobs":
+        before = len(df)
+        df = dedupe_jobs(df).reset_index(drop=True)
+        df.attrs["duplicates"] = before - len(df)
+        df.attrs["unique_guids"] = True
+    else:
+        df = df.sort_values("time", kind="stable").reset_index(drop=True)
+    df.attrs.update({"family": f"history.{table}", "history": str(path)})
+    return df
+
+
+def check_history_dir(history_dir: str | os.PathLike[str]) -> Path:
+    """``history_dir`` as a ``Path``; ``FileNotFoundError`` when it is not a directory."""
+    path = Path(history_dir)
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"no recorded history at {path} (expected jobs/, queues/, heartbeats/)"
+        )
+    return path
+
+
+def part_files(
+    history_dir: str | os.PathLike[str],
+    table: str,
+    *,
+    since: object | None = None,
+    until: object | None = None,
+) -> list[Path]:
+    """The Parquet files of one table, in the order :func:`read_table` reads them (sorted paths),
+    skipping ``date=`` partitions wholly outside ``[since, until)``.
+
+    >>> part_files("rec/", "jobs", since="2026-11-27")[:1]         # doctest: +SKIP
+    [PosixPath('rec/jobs/date=2026-11-27/part-20261127T114501-1a2b3c4d.parquet')]
+    """
+    _schema(table)
+    first = None if since is None else as_utc(since).strftime("%Y-%m-%d")
+    last = None if until is None else as_utc(until).strftime("%Y-%m-%d")
+    out = []
+    for file in sorted((Path(history_dir) / table).glob("date=*/part-*.parquet")):
+        day = file.parent.name.partition("=")[2]
+        if (first is not None and day < first) or (last is not None and day > last):
+            continue
+        out.append(file)
+    return out
+
+
 def load_history(
     history_dir: str | os.PathLike[str],
     *,
@@ -322,32 +400,17 @@ def load_history(
     ``decode_json=False`` leaves the JSON columns as text; ``columns`` loads only those job
     columns (e.g. :data:`ANALYTICS_COLUMNS`; guid/state/timeStop/captured are always loaded);
     ``since``/``until`` keep jobs finished (and samples taken) in ``[since, until)``.
+    ``jsadmin.history(dir)`` (:class:`~jsadmin.analytics.source.History`) reads the same tables
+    on demand, and lazily with polars or dask.
 
     >>> frames = load_history("rec/", since="2026-11-27")                        # doctest: +SKIP
     >>> frames = load_history("rec/", columns=ANALYTICS_COLUMNS, decode_json=False)   # doctest: +SKIP
     """
-    path = Path(history_dir)
-    if not path.is_dir():
-        raise FileNotFoundError(
-            f"no recorded history at {path} (expected jobs/, queues/, heartbeats/)"
-        )
-    out: dict[str, pd.DataFrame] = {}
-    for table in TABLES:
-        cols = None
-        if table == "jobs" and columns is not None:
-            cols = [*dict.fromkeys([*_DEDUPE_COLUMNS, *columns])]
-        tbl = read_table(path, table, columns=cols, since=since, until=until)
-        df = _to_frame(tbl, table, decode_json)
-        if table == "jobs":
-            before = len(df)
-            df = dedupe_jobs(df).reset_index(drop=True)
-            df.attrs["duplicates"] = before - len(df)
-            df.attrs["unique_guids"] = True
-        else:
-            df = df.sort_values("time", kind="stable").reset_index(drop=True)
-        df.attrs.update({"family": f"history.{table}", "history": str(path)})
-        out[table] = df
-    return out
+    path = check_history_dir(history_dir)
+    return {
+        table: load_table(path, table, decode_json=decode_json, columns=columns, since=since, until=until)
+        for table in TABLES
+    }
 
 
 def finality_rank(state: pd.Series, time_stop: pd.Series) -> np.ndarray:

@@ -37,11 +37,13 @@ from ._common import (
     JOB_FAMILIES,
     canonical_state,
     epoch_seconds,
+    fold_legacy_category,
     require_columns,
     state_in,
     state_map,
 )
 from .jobs import jumpscript_ids, one_row_per_job
+from .lazy import engine_of, key_dtypes, latency_aggregates
 
 METRICS = ("queue_wait", "run_time", "end_to_end")
 GROUP_KEYS = ("cmd", "category", "jumpscript", "nid", "role", "queue", "state", "gid", "family")
@@ -152,22 +154,9 @@ def _group_keys(df: pd.DataFrame, by: str | Sequence[str] | None) -> tuple[pd.Da
         require_columns(df, ("cmd",), "grouping by cmd / jumpscript")
         df = df.assign(jumpscript=jumpscript_ids(df))
     if "category" in out:
-        df = _fold_legacy_category(df)
+        df = fold_legacy_category(df)
     require_columns(df, out, "latency grouping")
     return df, out
-
-
-def _fold_legacy_category(df: pd.DataFrame) -> pd.DataFrame:
-    """Legacy local jobs (``category "jumpscript"``, ``cmd "<org>/<name>"``, spec §4.5) grouped
-    under their organization, like current jobs."""
-    cat = df["category"].astype("string")
-    cmd = df["cmd"].astype("string") if "cmd" in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
-    legacy = ((cat == "jumpscript") & cmd.str.contains("/", regex=False)).fillna(False)
-    if not legacy.any():
-        return df
-    cat = cat.copy()
-    cat[legacy] = cmd[legacy].str.split("/", n=1).str[0]
-    return df.assign(category=cat)
 
 
 def seconds_of(values: pd.Series) -> np.ndarray:
@@ -196,8 +185,8 @@ def _check_metric(metric: str) -> None:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
 
 
-def _stats(work: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Group ``work`` (``_m``, ``_final``, ``_err``, ``_to`` + keys) into the stat columns."""
+def _aggregate(work: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Group ``work`` (``_m``, ``_final``, ``_err``, ``_to`` + keys) into counts, mean, max and percentiles."""
     if keys:
         grouped = work.groupby(keys, dropna=False, observed=True, sort=True)
     else:
@@ -211,12 +200,21 @@ def _stats(work: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         max=("_m", "max"),
     )
     if len(work):
-        quant = grouped["_m"].quantile(list(QUANTILES.values())).unstack()
-        quant.columns = list(QUANTILES)
-        res = res.join(quant)
+        # by group number, not by key: pandas' groupby quantile orders a missing key (nid <NA>)
+        # differently from agg, and a join on the keys then left that group without percentiles
+        ids = grouped.ngroup().to_numpy()
+        quant = work["_m"].groupby(ids).quantile(list(QUANTILES.values())).unstack()
+        quant = quant.reindex(range(len(res)))
+        for name, q in QUANTILES.items():
+            res[name] = quant[q].to_numpy()
     else:
         for name in QUANTILES:
             res[name] = np.nan
+    return res
+
+
+def _rates(res: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Aggregates (eager or from a lazy engine) into the stat columns: rates, int counts, order."""
     jobs = res["jobs"].astype("float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         res["error_rate"] = (res["errors"] / jobs).where(jobs > 0)
@@ -226,6 +224,47 @@ def _stats(work: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     res = res[list(STAT_COLUMNS)]
     if not keys:
         res.index = pd.Index(["all"], name=None)[: len(res)]
+    return res
+
+
+def _stats(work: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Group ``work`` (``_m``, ``_final``, ``_err``, ``_to`` + keys) into the stat columns."""
+    return _rates(_aggregate(work, keys), keys)
+
+
+def partition_work(part: pd.DataFrame, by: str | Sequence[str] | None, metric: str) -> pd.DataFrame:
+    """One partition of a lazy job frame as the work frame of :func:`latency_summary` (group keys,
+    ``_m`` the metric, ``_final``/``_err``/``_to``) plus the exclusion flags, by the eager code.
+
+    >>> partition_work(pd.DataFrame({"timeStart": [pd.NaT], "timeStop": [pd.NaT]}), None, "run_time")["_no_start"].tolist()
+    [1]
+    """
+    m = _metrics(part)
+    part, group = _group_keys(part, by)
+    work = _work_frame(part, group, getattr(m, metric))
+    start = ~np.isnan(epoch_seconds(part["timeStart"]))
+    stop = ~np.isnan(epoch_seconds(part["timeStop"]))
+    unfinished = state_in(part["state"], JobState.IN_FLIGHT) if "state" in part.columns else np.zeros(len(part), bool)
+    work["_unfinished"] = (~m.kept & unfinished).astype("int64")
+    work["_no_start"] = (~m.kept & ~unfinished & ~start).astype("int64")
+    work["_no_stop"] = (~m.kept & ~unfinished & start & ~stop).astype("int64")
+    work["_legacy"] = (m.legacy & m.kept).astype("int64")
+    return work.reset_index(drop=True)
+
+
+def _lazy_summary(jobs: object, by: str | Sequence[str] | None, metric: str) -> pd.DataFrame:
+    """:func:`latency_summary` of a polars/dask job frame: the engine aggregates, pandas finishes."""
+    keys = [] if by is None else [by] if isinstance(by, str) else list(by)
+    group = list(dict.fromkeys("jumpscript" if k in _JUMPSCRIPT_ALIASES else k for k in keys))
+    res, flags = latency_aggregates(jobs, group, metric, work_of=partition_work, aggregate=_aggregate)
+    res = key_dtypes(res, group)
+    if group:
+        res = res.set_index(group).sort_index()
+    res = _as_durations(_rates(res, group))
+    excluded = {"unfinished": flags["_unfinished"], "no_timeStart": flags["_no_start"],
+                "no_timeStop": flags["_no_stop"]}
+    res.attrs = {"metric": metric, "excluded": excluded, "legacy": flags["_legacy"],
+                 "columns": {c: COLUMN_DOCS[c] for c in res.columns}}
     return res
 
 
@@ -264,9 +303,16 @@ def latency_summary(
     ``attrs["excluded"]`` counts the jobs without the needed timestamps.
 
     >>> latency_summary(jobs, by=["cmd"], metric="run_time")          # doctest: +SKIP
+    ``jobs`` may also be a lazy recorded history (``jsadmin.history(dir).lazy()``: a polars
+    ``LazyFrame`` or a dask DataFrame): the engine computes the counts and percentiles per group
+    and the result is the same table (see :mod:`jsadmin.analytics.lazy`).
+
     >>> latency_summary(jobs, by=["nid", "jumpscript"], metric="end_to_end")  # doctest: +SKIP
+    >>> latency_summary(jsadmin.history("rec/").lazy(engine="dask"), by="cmd")   # doctest: +SKIP
     """
     _check_metric(metric)
+    if engine_of(jobs) is not None:
+        return _lazy_summary(jobs, by, metric)
     m = _metrics(jobs)
     jobs, group = _group_keys(jobs, by)
     res = _as_durations(_stats(_work_frame(jobs, group, getattr(m, metric)), group))

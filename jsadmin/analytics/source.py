@@ -1,0 +1,206 @@
+"""``jsadmin.history(dir)``: a recorded history with the read protocol of ``Admin``/``Fleet``/``Snapshot``.
+
+:class:`History` implements :class:`jsadmin.sources.Source` (``families``, ``load``, ``load_all``,
+``problems``) over the tables the recorder writes (``jobs``, ``queues``, ``heartbeats``; layout in
+:mod:`jsadmin.analytics.history`): filters and ``expand`` go through the same
+:func:`~jsadmin.catalog.check_filters` / :func:`~jsadmin.reader.select_rows` as the other sources, so a
+bad filter raises the same :class:`~jsadmin.errors.UnknownFilterError`. It is also a read-only
+mapping ``{table: frame}`` (tables read on first use), so ``history(dir)["jobs"]``,
+``latency_summary(finished_jobs(history(dir)))`` and ``error_summary(history(dir))`` work as they did
+when ``history`` returned a dict. :meth:`History.lazy` hands a table to polars or dask instead
+(:mod:`jsadmin.analytics.lazy`) when it does not fit in memory.
+
+>>> hist = jsadmin.history("rec/")                                  # doctest: +SKIP
+>>> hist.load("jobs", state="ERROR", nid=[1, 2])                    # doctest: +SKIP
+>>> latency_summary(hist.lazy(engine="polars"), by="cmd")            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from ..backends import as_backend, check_backend
+from ..catalog import check_filters, did_you_mean
+from ..errors import UnknownFamilyError
+from ..reader import problems_frame, select_rows
+from .history import SCHEMAS, TABLES, check_history_dir, load_table, part_files
+from .lazy import check_engine, scan
+
+if TYPE_CHECKING:
+    import polars as pl
+
+DESCRIPTIONS = {
+    "jobs": "finished jobs, one row per guid (the most final copy the recorder caught)",
+    "queues": "queue depth samples: length and oldest entry of each command and worker queue",
+    "heartbeats": "heartbeat age samples of each worker queue (and JS6 watchdog worker)",
+}
+"""What each recorded table holds (:meth:`History.families`)."""
+
+
+class History(Mapping[str, pd.DataFrame]):
+    """A recorded history directory, read like ``Admin``/``Fleet``/``Snapshot`` (no Redis needed).
+
+    Options apply to every read: ``decode_json=False`` leaves JSON job columns as text,
+    ``columns`` loads only those job columns, ``since``/``until`` keep rows in ``[since, until)``
+    (see :func:`~jsadmin.analytics.history.load_history`).
+
+    >>> hist = History("rec/", since="2026-11-27")          # doctest: +SKIP
+    >>> hist["jobs"].shape, hist.families()                 # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        decode_json: bool = True,
+        columns: Sequence[str] | None = None,
+        since: object | None = None,
+        until: object | None = None,
+    ) -> None:
+        self.path = check_history_dir(path)
+        self.url = f"history:{self.path}"
+        self._options: dict[str, Any] = {"decode_json": decode_json, "columns": columns}
+        self.since, self.until = since, until
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __repr__(self) -> str:
+        files = {t: len(part_files(self.path, t, since=self.since, until=self.until)) for t in TABLES}
+        shown = ", ".join(f"{t}: {n} file(s)" for t, n in files.items())
+        return f"<History {self.path} ({shown})>"
+
+    # --- the mapping {table: frame} ---------------------------------------------------------
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        if table not in TABLES:
+            raise KeyError(table)
+        if table not in self._frames:
+            self._frames[table] = load_table(
+                self.path, table, since=self.since, until=self.until, **self._options
+            )
+        return self._frames[table]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(TABLES)
+
+    def __len__(self) -> int:
+        return len(TABLES)
+
+    # --- the read protocol ------------------------------------------------------------------
+
+    def _table(self, name: str) -> str:
+        if name not in TABLES:
+            raise UnknownFamilyError(  # worded like catalog.family's error, with the tables recorded
+                f"unknown family {name!r}{did_you_mean(name, TABLES)}; "
+                f"recorded history {self.path} has: {', '.join(TABLES)}"
+            )
+        return name
+
+    def families(self) -> pd.DataFrame:
+        """One row per recorded table: ``family``, ``description``, ``files`` and ``rows`` on disk
+        (from the Parquet footers: nothing else is read; ``jobs`` rows count copies before de-duplication).
+
+        >>> jsadmin.history("rec/").families()               # doctest: +SKIP
+        """
+        rows = []
+        for table in TABLES:
+            files = part_files(self.path, table, since=self.since, until=self.until)
+            rows.append({
+                "family": table,
+                "description": DESCRIPTIONS[table],
+                "files": len(files),
+                "rows": sum(pq.ParquetFile(f).metadata.num_rows for f in files),
+            })
+        df = pd.DataFrame(rows)
+        df["family"] = df["family"].astype("string")
+        df["description"] = df["description"].astype("string")
+        df["files"] = df["files"].astype("Int64")
+        df["rows"] = df["rows"].astype("Int64")
+        return df
+
+    @overload
+    def load(self, name: str, *, backend: Literal["pandas"] = ..., **filters: Any) -> pd.DataFrame: ...
+    @overload
+    def load(self, name: str, *, backend: Literal["polars"], **filters: Any) -> pl.DataFrame: ...
+    @overload
+    def load(self, name: str, *, backend: str, **filters: Any) -> pd.DataFrame | pl.DataFrame: ...
+
+    def load(self, name: str, *, backend: str = "pandas", **filters: Any) -> pd.DataFrame | pl.DataFrame:
+        """One recorded table (``jobs``, ``queues``, ``heartbeats``) as a typed frame.
+
+        Filters as on every source: ``column=value`` or ``column=[values]`` (``state="ERROR"``,
+        ``nid=[1, 2]``), ``expand="args"``; an unknown column raises
+        :class:`~jsadmin.errors.UnknownFilterError` before anything is read. ``backend="polars"``
+        as in ``Admin.load``.
+
+        >>> jsadmin.history("rec/").load("jobs", state="ERROR", expand="args")   # doctest: +SKIP
+        """
+        check_backend(backend)
+        table = self._table(name)
+        expand = filters.pop("expand", None)
+        check_filters(table, filters, self._columns(table))
+        return as_backend(select_rows(self[table], filters, expand=expand), backend)
+
+    def _columns(self, table: str) -> list[str]:
+        names = list(SCHEMAS[table].names)
+        wanted = self._options["columns"]
+        if table != "jobs" or wanted is None:
+            return names
+        return [c for c in names if c in set(wanted) | {"guid", "state", "timeStop", "captured"}]
+
+    @overload
+    def load_all(self, *, backend: Literal["pandas"] = ...) -> dict[str, pd.DataFrame]: ...
+    @overload
+    def load_all(self, *, backend: Literal["polars"]) -> dict[str, pl.DataFrame]: ...
+    @overload
+    def load_all(self, *, backend: str) -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]: ...
+
+    def load_all(self, *, backend: str = "pandas") -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]:
+        """Every recorded table: ``{table: frame}`` (``backend`` as in :meth:`load`)."""
+        check_backend(backend)
+        return {table: self.load(table, backend=backend) for table in TABLES}
+
+    def problems(self) -> pd.DataFrame:
+        """Values that did not decode: always empty for a recorded history (``family, key, field,
+        error, raw``). The recorder stores frames the reader already decoded; what failed to decode
+        was reported by ``admin.problems()`` when it was read, and is not recorded."""
+        return problems_frame([])
+
+    # --- beyond one machine -----------------------------------------------------------------
+
+    def lazy(self, table: str = "jobs", *, engine: str = "polars", columns: Sequence[str] | None = None) -> Any:
+        """One table as a lazy frame: ``engine="polars"`` a ``polars.LazyFrame`` (``scan_parquet``),
+        ``engine="dask"`` a ``dask.dataframe.DataFrame`` (``read_parquet``; computed on the current
+        ``distributed`` client, if any). ``jobs`` is one row per guid, like ``self["jobs"]``;
+        ``latency_summary`` and ``error_summary`` accept it (see :mod:`jsadmin.analytics.lazy`).
+
+        >>> lf = jsadmin.history("rec/").lazy(engine="polars", columns=ANALYTICS_COLUMNS)   # doctest: +SKIP
+        >>> latency_summary(lf, by="cmd")                                                   # doctest: +SKIP
+        """
+        check_engine(engine)
+        self._table(table)
+        return scan(self.path, table, engine=engine, columns=columns, since=self.since, until=self.until)
+
+
+def history(
+    path: str | os.PathLike[str],
+    *,
+    decode_json: bool = True,
+    columns: Sequence[str] | None = None,
+    since: object | None = None,
+    until: object | None = None,
+) -> History:
+    """Open a recorded history directory (``admin.record(dir)``, ``jsadmin record --out dir``).
+
+    >>> hist = jsadmin.history("rec/")                     # doctest: +SKIP
+    >>> hist["jobs"].shape, hist.load("queues", kind="command").shape   # doctest: +SKIP
+    """
+    return History(path, decode_json=decode_json, columns=columns, since=since, until=until)
+
+
+__all__ = ["DESCRIPTIONS", "History", "history"]
+

@@ -1,0 +1,205 @@
+"""Recorded history beyond one machine: ``jsadmin.history(dir)`` is a read-protocol source, and its
+lazy frames (polars ``scan_parquet``, dask on a ``distributed.LocalCluster``) give the same latency
+and error summaries as the eager frames, over Parquet the real recorder wrote from a live demo grid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import polars as pl
+import pytest
+from analytics_helpers import open_admin
+from pandas.testing import assert_frame_equal
+from redis_servers import ServerFactory
+
+import jsadmin
+from jsadmin.analytics import error_summary, finished_jobs, latency_summary
+from jsadmin.analytics.history import ANALYTICS_COLUMNS, read_table, write_table
+from jsadmin.analytics.lazy import engine_of
+from jsadmin.demogrid import grid as grid_mod
+from jsadmin.errors import UnknownFamilyError, UnknownFilterError
+from jsadmin.snapshot import apply_filters
+from jsadmin.sources import Source
+
+pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.reset_index")  # inside dask
+
+GROUPINGS = ["cmd", ["nid", "jumpscript"], "category", "state", None]
+
+
+@pytest.fixture(scope="module")
+def recorded(redis_factory: ServerFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Seconds of live demo-grid traffic (errors and timeouts included), recorded by the Recorder."""
+    server = redis_factory.start()
+    out = tmp_path_factory.mktemp("recorded")
+    scenario = dataclasses.replace(
+        grid_mod.Scenario.default(), error_rate=0.15, timeout_rate=0.02, traffic_rate=20.0
+    )
+    admin = open_admin(server.url, readonly=True)
+    with grid_mod.LiveGrid(server.url, scenario=scenario, speed=2.0, poll=0.1):
+        rec = admin.record(out, interval=0.25)
+        time.sleep(6.0)
+        rec.stop()
+    rec.poll()
+    admin.redis.close()
+    yield out
+    server.stop()
+
+
+def _assert_same(eager: pd.DataFrame, lazy: pd.DataFrame) -> None:
+    assert_frame_equal(eager, lazy)
+    assert eager.attrs == lazy.attrs
+
+
+@pytest.mark.slow
+@pytest.mark.version_independent
+def test_recorded_grid_has_what_the_comparison_needs(recorded: Path) -> None:
+    jobs = jsadmin.history(recorded)["jobs"]
+    assert len(jobs) >= 50, len(jobs)
+    assert jobs["jumpscript" if "jumpscript" in jobs else "cmd"].nunique() >= 3
+    assert (jobs["state"] == "ERROR").sum() >= 2, jobs["state"].value_counts()
+    assert error_summary(jsadmin.history(recorded))["items"].sum() >= 2
+
+
+@pytest.mark.slow
+@pytest.mark.version_independent
+@pytest.mark.parametrize("by", GROUPINGS, ids=str)
+def test_polars_lazy_summaries_equal_the_eager_ones(recorded: Path, by: object) -> None:
+    hist = jsadmin.history(recorded)
+    lf = hist.lazy(engine="polars")
+    assert isinstance(lf, pl.LazyFrame) and engine_of(lf) == "polars"
+    for metric in ("run_time", "queue_wait", "end_to_end"):
+        eager = latency_summary(hist["jobs"], by=by, metric=metric)  # type: ignore[arg-type]
+        _assert_same(eager, latency_summary(lf, by=by, metric=metric))  # type: ignore[arg-type]
+        # the same table over finished_jobs(history): what the README shows
+        _assert_same(latency_summary(finished_jobs(hist), by=by, metric=metric), eager)  # type: ignore[arg-type]
+    now = pd.Timestamp.now(tz="UTC")
+    assert_frame_equal(error_summary(hist, now=now), error_summary(lf, now=now))
+
+
+@pytest.mark.slow
+@pytest.mark.version_independent
+def test_dask_summaries_on_a_local_cluster_equal_the_eager_ones(recorded: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    hist = jsadmin.history(recorded)
+    now = pd.Timestamp.now(tz="UTC")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        ddf = hist.lazy(engine="dask", columns=ANALYTICS_COLUMNS)
+        assert engine_of(ddf) == "dask"
+        with distributed.get_task_stream(client) as stream:
+            latency_summary(ddf, by="cmd")
+        assert {t["worker"] for t in stream.data} == set(client.scheduler_info()["workers"])
+        for by in GROUPINGS:
+            for metric in ("run_time", "end_to_end"):
+                _assert_same(latency_summary(hist["jobs"], by=by, metric=metric),  # type: ignore[arg-type]
+                             latency_summary(ddf, by=by, metric=metric))  # type: ignore[arg-type]
+        assert_frame_equal(error_summary(hist, now=now), error_summary(ddf, now=now))
+
+
+@pytest.mark.version_independent
+@pytest.mark.parametrize("engine", ["polars", "dask"])
+def test_lazy_jobs_are_one_row_per_guid_like_the_eager_ones(tmp_path: Path, engine: str) -> None:
+    """A guid recorded twice (a TIMEOUT copy without timeStop, later its OK copy) counts once."""
+    t0 = pd.Timestamp("2026-11-27T10:00:00Z")
+    rows = pd.DataFrame({
+        "guid": ["a", "a", "b", "c", "c", None],
+        "state": ["TIMEOUT", "OK", "ERROR", "OK", "TIMEOUT", "OK"],
+        "category": ["jumpscale", "jumpscale", "jumpscale", "jumpscript", "jumpscript", "x"],
+        "cmd": ["echo", "echo", "fail", "backup/dirs", "backup/dirs", "y"],
+        "nid": [1, 1, 2, 1, 1, None],
+        "timeCreate": [t0] * 6,
+        "timeStart": [t0 + pd.Timedelta("1s")] * 6,
+        "timeStop": [pd.NaT, t0 + pd.Timedelta("3s"), t0 + pd.Timedelta("2s"), t0 + pd.Timedelta("9s"),
+                     t0 + pd.Timedelta("4s"), t0 + pd.Timedelta("5s")],
+        "family": ["jobs", "job_results", "worker_jobs", "job_results", "jobs", "jobs"],
+        "captured": [t0 + pd.Timedelta(f"{i}s") for i in range(10, 16)],
+    })
+    write_table(tmp_path, "jobs", rows.iloc[:3])  # two files: the later copy in the second one
+    write_table(tmp_path, "jobs", rows.iloc[3:])
+    assert read_table(tmp_path, "jobs").num_rows == 6
+    hist = jsadmin.history(tmp_path)
+    eager = hist["jobs"]
+    assert eager.attrs["duplicates"] == 2 and len(eager) == 4
+    lazy = hist.lazy(engine=engine)
+    got = lazy.collect().to_pandas() if engine == "polars" else lazy.compute()
+    def copies(df: pd.DataFrame) -> list[tuple[str, str]]:  # row order is not part of the claim (dask appends)
+        return sorted(zip(df["guid"].astype("string").fillna("-"), df["state"].astype(str), strict=True))
+
+    assert copies(got) == copies(eager) == [("-", "OK"), ("a", "OK"), ("b", "ERROR"), ("c", "OK")]
+    for by in GROUPINGS:
+        _assert_same(latency_summary(eager, by=by), latency_summary(lazy, by=by))  # type: ignore[arg-type]
+    # a job without nid keeps its percentiles when grouped with another key (it lost them once)
+    by_node = latency_summary(eager, by=["nid", "cmd"]).reset_index()
+    assert by_node.loc[by_node["nid"].isna(), "p50"].tolist() == [pd.Timedelta("4s")]
+    now = t0 + pd.Timedelta("1h")
+    assert_frame_equal(error_summary(hist, now=now), error_summary(lazy, now=now))
+    # since/until skip what lies outside, on both paths
+    later = jsadmin.history(tmp_path, since=t0 + pd.Timedelta("4s"))
+    lazy_later = later.lazy(engine=engine)
+    got = lazy_later.collect().to_pandas() if engine == "polars" else lazy_later.compute()
+    assert sorted(got["guid"].dropna()) == sorted(later["jobs"]["guid"].dropna()) == ["c"]
+
+
+@pytest.mark.version_independent
+def test_history_reads_like_every_other_source(tmp_path: Path) -> None:
+    from jsadmin.analytics import write_demo_history
+
+    path = write_demo_history(tmp_path / "h", hours=1, jobs_per_minute=30, end="2026-11-27T12:00:00Z")
+    hist = jsadmin.history(path)
+    assert isinstance(hist, Source) and isinstance(hist, jsadmin.History)
+    fams = hist.families()
+    assert fams["family"].tolist() == ["jobs", "queues", "heartbeats"]
+    for table in ("jobs", "queues", "heartbeats"):
+        assert fams.set_index("family").loc[table, "rows"] == read_table(path, table).num_rows
+    assert list(hist.load_all()) == ["jobs", "queues", "heartbeats"]
+    assert list(hist.problems().columns) == ["family", "key", "field", "error", "raw"]
+    assert hist.problems().empty
+
+    jobs = hist["jobs"]
+    errors = hist.load("jobs", state="ERROR", nid=[1, 2])
+    assert len(errors) and set(errors["state"].astype(str)) == {"ERROR"} and set(errors["nid"]) <= {1, 2}
+    assert len(errors) == int(((jobs["state"] == "ERROR") & jobs["nid"].isin([1, 2])).sum())
+    expanded = hist.load("jobs", expand="args")
+    assert any(c.startswith("args.") for c in expanded.columns)
+    assert isinstance(hist.load("queues", backend="polars"), pl.DataFrame)
+
+    # the same bad call fails the same way as on a Snapshot (one check_filters)
+    with pytest.raises(UnknownFilterError) as ours:
+        hist.load("jobs", gdi=1)
+    with pytest.raises(UnknownFilterError) as theirs:
+        apply_filters(jobs, gdi=1)
+    assert str(ours.value).split(" for family")[0] == str(theirs.value).split(" for family")[0]
+    assert "did you mean 'gid'" in str(ours.value)
+    with pytest.raises(UnknownFamilyError) as ours_family:
+        hist.load("jbos")
+    with pytest.raises(UnknownFamilyError) as catalog_family:
+        jsadmin.family("jbos")
+    assert str(ours_family.value).split(";")[0] == str(catalog_family.value).split(";")[0]
+    with pytest.raises(UnknownFamilyError, match=re.escape("'queue' (did you mean 'queues'?); recorded history")):
+        hist.load("queue")
+    with pytest.raises(ValueError, match="unknown engine"):
+        hist.lazy(engine="spark")
+    with pytest.raises(FileNotFoundError):
+        jsadmin.history(tmp_path / "nothing")
+
+    # every earlier use of history(...) as a dict of frames still works
+    assert set(hist) == {"jobs", "queues", "heartbeats"} and hist["jobs"] is hist["jobs"]
+    assert dict(hist).keys() == {"jobs", "queues", "heartbeats"}
+    assert len(finished_jobs(hist)) == int(jobs["state"].isin(["OK", "ERROR", "TIMEOUT", "NOWORK"]).sum())
+
+
+@pytest.mark.version_independent
+@pytest.mark.parametrize("engine", ["polars", "dask"])
+def test_an_empty_history_summarises_like_the_eager_one(tmp_path: Path, engine: str) -> None:
+    hist = jsadmin.history(tmp_path)  # the recorder has not written anything yet
+    lazy = hist.lazy(engine=engine)
+    for by in GROUPINGS:
+        _assert_same(latency_summary(hist["jobs"], by=by), latency_summary(lazy, by=by))  # type: ignore[arg-type]
+    assert_frame_equal(error_summary(hist), error_summary(lazy))
+    assert error_summary(lazy).empty
