@@ -148,8 +148,15 @@ def loads_object(raw: bytes | str) -> dict[str, Any]:
     return value
 
 
-def loads_many(values: list[bytes]) -> list[Any]:
-    """Parse many JSON values; a bad one becomes a :class:`DecodeError` instance in its slot."""
+def loads_many(values: list[bytes], lenient: list[int] | None = None) -> list[Any]:
+    """Parse many JSON values; a bad one becomes a :class:`DecodeError` instance in its slot.
+
+    ``lenient`` (when given) gets the index of each value orjson refused that the lenient
+    parser decoded (``NaN``, ``1e400``, ...): only those may hold non-finite floats.
+
+    >>> slow = []; loads_many([b"1", b"NaN", b"{"], slow)[:1], slow
+    ([1], [1])
+    """
     out: list[Any] = []
     append = out.append
     fast = orjson.loads
@@ -162,6 +169,9 @@ def loads_many(values: list[bytes]) -> list[Any]:
                 append(loads(raw))
             except DecodeError as exc:
                 append(exc)
+            else:
+                if lenient is not None:
+                    lenient.append(len(out) - 1)
             continue
         if len(raw) > shortest_deep and raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:
             try:
