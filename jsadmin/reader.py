@@ -78,8 +78,9 @@ from .scan import (
 PROBLEM_COLUMNS = ("family", "key", "field", "error", "raw")
 BATCH_ROWS = 50_000
 """Rows per frame when a family is streamed (:func:`stream_family`, used by ``snapshot``)."""
-DECODE_BATCH = 5_000
-"""List entries decoded at once: their dicts die before the next ones are made."""
+DECODE_BATCH = 2_000
+"""JSON values decoded at once (a list piece or an HSCAN reply is split): their dicts die before
+the next ones are made, so a load's transient memory is about this many decoded values."""
 _DEFAULT: Any = object()
 """``limit`` not given: :data:`~jsadmin.limits.DEFAULT_LIMIT` for bounded families, else all."""
 VANISHED = "key vanished before it was read (deleted or expired after it was listed)"
@@ -204,7 +205,8 @@ class _Rows:
         if self.builder is None:
             self.raws.extend(values)
         else:
-            self._decode_batch(values)
+            for at in range(0, n, DECODE_BATCH):  # a few thousand dicts alive at a time
+                self._decode_batch(values[at : at + DECODE_BATCH])
         self.keys.extend([key] * n)
         self.fields.extend(fields)
         for name, value in extra.items():
@@ -462,8 +464,7 @@ def _collect(
             list_extra[i] = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "list")
             if fam.ttl:
                 list_extra[i]["ttl"] = ttl_of.get(k)
-        for at in range(0, len(vals), DECODE_BATCH):  # a few thousand dicts alive at a time
-            rows.add(k, vals[at : at + DECODE_BATCH], range(first + at, first + min(at + DECODE_BATCH, len(vals))), list_extra[i])
+        rows.add(k, vals, range(first, first + len(vals)), list_extra[i])
         if flush is not None and len(rows) >= batch_rows:
             flush(rows)
             rows = fresh()
