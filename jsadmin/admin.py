@@ -117,8 +117,10 @@ class Admin(WritesMixin, AnalyticsMixin, SnapshotMixin):
         ``filters`` keep rows whose column equals the value (or is in a list):
         ``load("jobs", gid=1, state="OK")``. Special filters: ``expand="args"`` adds one
         column per key of the ``args`` dicts; ``limit=N`` reads at most N entries per key;
-        ``keys=[...]`` reads only those keys. Values that do not decode are reported in
-        ``df.attrs["problems"]`` and :meth:`problems`, never dropped silently.
+        ``keys=[...]`` reads only those keys; ``json_text=True`` keeps a job family's ``args`` and
+        ``result`` as JSON text (less memory; ``jsadmin.frames.json_values`` decodes them). Values
+        that do not decode are reported in ``df.attrs["problems"]`` and :meth:`problems`, never
+        dropped silently.
 
         ``backend="polars"`` returns the same columns as a polars ``DataFrame`` (the ``polars``
         extra; nothing is decoded twice, see :mod:`jsadmin.backends`); polars frames carry no
