@@ -110,10 +110,11 @@ class Admin(LoadsFamilies, WritesMixin, AnalyticsMixin, SnapshotMixin):
         ``filters`` keep rows whose column equals the value (or is in a list):
         ``load("jobs", gid=1, state="OK")``. Special filters: ``expand="args"`` adds one
         column per key of the ``args`` dicts; ``limit=N`` reads at most N entries per key;
-        ``keys=[...]`` reads only those keys. Values that do not decode are reported in
-        :meth:`problems` and ``info.problems``, never dropped silently. For one release a pandas
-        frame's ``attrs`` also mirror that info (``family``, ``problems``, ``notes``,
-        ``truncated``, ``moved``); prefer this method.
+        ``keys=[...]`` reads only those keys; ``json_text=True`` keeps a job family's ``args`` and
+        ``result`` as JSON text (less memory; ``jsadmin.frames.json_values`` decodes them). Values
+        that do not decode are reported in :meth:`problems` and ``info.problems``, never dropped
+        silently. For one release a pandas frame's ``attrs`` also mirror that info (``family``,
+        ``problems``, ``notes``, ``truncated``, ``moved``); prefer this method.
 
         >>> logs, info = admin.load_with_info("logs")            # doctest: +SKIP
         >>> info.notes                                          # doctest: +SKIP

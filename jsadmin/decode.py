@@ -148,27 +148,52 @@ def loads_object(raw: bytes | str) -> dict[str, Any]:
     return value
 
 
-def loads_many(values: list[bytes]) -> list[Any]:
-    """Parse many JSON values; a bad one becomes a :class:`DecodeError` instance in its slot."""
+def loads_many(values: list[bytes], lenient: list[int] | None = None) -> list[Any]:
+    """Parse many JSON values; a bad one becomes a :class:`DecodeError` instance in its slot.
+
+    ``lenient`` (when given) gets the index of each value orjson refused that the lenient
+    parser decoded (``NaN``, ``1e400``, ...): only those may hold non-finite floats.
+
+    >>> slow = []; loads_many([b"1", b"NaN", b"{"], slow)[:1], slow
+    ([1], [1])
+    """
+    fast = orjson.loads
+    try:  # the common case: every value is plain JSON, parsed in one C-speed loop
+        out: list[Any] = [fast(raw) for raw in values]
+    except orjson.JSONDecodeError:
+        out = _loads_each(values, lenient)
+    shortest_deep = 2 * MAX_DEPTH  # nesting deeper than MAX_DEPTH takes more bracket bytes than this
+    # a value nesting deeper than MAX_DEPTH has more than 2 * MAX_DEPTH brackets (open and close):
+    # one translate per value screens them; the few it finds are walked
+    for i in [i for i, raw in enumerate(values)
+              if len(raw) > shortest_deep and len(raw.translate(None, _NOT_BRACKETS)) > shortest_deep]:
+        if not isinstance(out[i], DecodeError):
+            try:
+                _check_depth(out[i], values[i])
+            except DecodeError as exc:
+                out[i] = exc
+    return out
+
+
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+
+
+def _loads_each(values: list[bytes], lenient: list[int] | None) -> list[Any]:
+    """:func:`loads_many` value by value, for a batch holding a value orjson refuses."""
     out: list[Any] = []
     append = out.append
     fast = orjson.loads
-    shortest_deep = 2 * MAX_DEPTH  # nesting deeper than MAX_DEPTH takes more bytes than this
     for raw in values:
         try:
-            value = fast(raw)
+            append(fast(raw))
         except orjson.JSONDecodeError:
             try:
                 append(loads(raw))
             except DecodeError as exc:
                 append(exc)
-            continue
-        if len(raw) > shortest_deep and raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:
-            try:
-                _check_depth(value, raw)
-            except DecodeError as exc:
-                value = exc
-        append(value)
+            else:
+                if lenient is not None:
+                    lenient.append(len(out) - 1)
     return out
 
 

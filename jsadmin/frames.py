@@ -19,16 +19,18 @@ catalog uses:
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import pyarrow as pa
 
-from .decode import DecodeError, parse_bool, parse_number
+from .decode import DecodeError, loads, parse_bool, parse_number
 from .domain import JobState
 
 Column = list[Any]
@@ -141,11 +143,16 @@ def to_int64(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     2**63) and integral floats beyond 2**53 (a JSON integer too long for 64 bits arrives as a
     float) are reported and left missing.
     """
-    if set(map(type, col)) <= _INT_TYPES:
+    types = set(map(type, col))
+    if types <= _INT_TYPES:
         try:
             return pd.array(col, dtype="Int64"), []
         except (TypeError, ValueError, OverflowError):
             pass  # an int outside Int64: reported below
+    elif types <= _TEXT_TYPES and len(col) > 64:
+        distinct = dict.fromkeys(col)
+        if len(distinct) * 8 <= len(col):  # e.g. a key's gid, the same text on every row of the key
+            return _int64_by_value(col, distinct)
     values = np.zeros(len(col), dtype="int64")
     mask = np.zeros(len(col), dtype=bool)
     bad: Bad = []
@@ -158,6 +165,27 @@ def to_int64(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
         else:
             values[i] = n
     return pd.arrays.IntegerArray(values, mask), bad
+
+
+_TEXT_TYPES = frozenset({str, type(None)})
+
+
+def _int64_by_value(col: Column, distinct: dict[Any, None]) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
+    """:func:`to_int64` of a text column with few distinct values: each is parsed once.
+
+    Same values, missing cells and reasons as the per-cell path (text keys never collide
+    across types, so each cell maps to exactly the result its own parse would give).
+    """
+    parsed = {v: _as_int(v) for v in distinct}
+    codes = dict(zip(parsed, range(len(parsed))))
+    table = np.array([0 if n is None else n for n, _ in parsed.values()], dtype="int64")
+    missing = np.array([n is None for n, _ in parsed.values()], dtype=bool)
+    at = np.fromiter(map(codes.__getitem__, col), dtype="int64", count=len(col))
+    bad: Bad = []
+    if missing.any():
+        reasons = [why for _, why in parsed.values()]
+        bad = [(i, why) for i, why in enumerate(map(reasons.__getitem__, at.tolist())) if why]
+    return pd.arrays.IntegerArray(table[at], missing[at]), bad
 
 
 def _as_int(v: Any) -> tuple[int | None, str | None]:
@@ -276,17 +304,23 @@ def to_boolean(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     return pd.array(out, dtype="boolean"), bad
 
 
+ARROW_POOL = pa.system_memory_pool()
+"""Where the Arrow columns of a load are allocated: the C allocator, which hands the per-batch
+buffers of a load back as they are freed (Arrow's default mimalloc pool kept about 40 MiB of them
+at 200,000 jobs, a quarter of the frame). Only jsadmin's own arrays use it; the default pool is untouched."""
+
+
 def text_array(values: Sequence[bytes | None]) -> pd.api.extensions.ExtensionArray:
     """A ``string`` array straight from raw bytes (keys, hash fields): no Python ``str`` per row.
 
     Invalid UTF-8 is kept visible with backslash escapes.
     """
     try:
-        arr = pa.array(values, type=pa.binary()).cast(pa.large_string())
+        arr = pa.array(values, type=pa.large_string(), memory_pool=ARROW_POOL)
     except (pa.ArrowException, TypeError):
         arr = pa.array(
             [v.decode("utf-8", "backslashreplace") if isinstance(v, bytes) else v for v in values],
-            type=pa.large_string(),
+            type=pa.large_string(), memory_pool=ARROW_POOL,
         )
     return pd.arrays.ArrowStringArray(arr)
 
@@ -316,20 +350,62 @@ def _utf8_safe(v: Any) -> Any:
 def to_arrow_text(col: Column) -> pa.Array:
     """An Arrow ``large_string`` array; numbers are stringified (``jscriptid`` 5 -> ``"5"``)."""
     try:
-        return pa.array(col, type=pa.large_string())
+        return pa.array(col, type=pa.large_string(), memory_pool=ARROW_POOL)
     except (pa.ArrowException, TypeError, ValueError):
         pass
     try:  # e.g. resultcode / jscriptid held as JSON integers: let Arrow print them
         arr = pa.array(col)
         if pa.types.is_integer(arr.type):
-            return arr.cast(pa.large_string())
+            return arr.cast(pa.large_string(), memory_pool=ARROW_POOL)
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
         pass
     texts = [_as_text(v) for v in col]
     try:
-        return pa.array(texts, type=pa.large_string())
+        return pa.array(texts, type=pa.large_string(), memory_pool=ARROW_POOL)
     except (pa.ArrowException, TypeError, ValueError):
-        return pa.array([_utf8_safe(v) for v in texts], type=pa.large_string())
+        return pa.array([_utf8_safe(v) for v in texts], type=pa.large_string(), memory_pool=ARROW_POOL)
+
+
+JSON_TEXT_COLUMNS = ("args", "result")
+"""Job columns that ``load(..., json_text=True)`` keeps as compact JSON text (see :func:`json_values`)."""
+
+
+def to_json_text(col: Column, lenient: Iterable[int] = ()) -> pa.Array:
+    """Decoded JSON values as compact JSON text (``None`` stays missing), one Arrow ``large_string``.
+
+    Values orjson decoded are written back with orjson, which gives the same value when read
+    again; the rows in ``lenient`` (decoded by the lenient parser: ``NaN``, ``1e400``, integers
+    beyond 64 bits) are written with ``json``, which keeps ``NaN``/``Infinity`` as such.
+
+    >>> to_json_text([{"a": 1}, None, [1.5]]).to_pylist()
+    ['{"a":1}', None, '[1.5]']
+    """
+    dumps = orjson.dumps
+    slow = set(lenient)
+    if slow:
+        texts = [None if v is None else _json_dumps(v) if i in slow else dumps(v) for i, v in enumerate(col)]
+    else:
+        texts = [None if v is None else dumps(v) for v in col]
+    return pa.array(texts, type=pa.large_string(), memory_pool=ARROW_POOL)
+
+
+def _json_dumps(v: Any) -> bytes:
+    return json.dumps(v, allow_nan=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_values(values: Iterable[Any]) -> pd.Series:
+    """The decoded JSON of a column held as JSON text (``json_text=True``); other cells as they are.
+
+    Decodes on demand with the lenient parser, so ``NaN`` written by Python comes back as ``nan``.
+
+    >>> json_values(pd.Series(['{"msg":"hi"}', None]))[0]["msg"]
+    'hi'
+    """
+    index = values.index if isinstance(values, pd.Series) else None
+    name = values.name if isinstance(values, pd.Series) else None
+    cells = values.tolist() if isinstance(values, pd.Series) else list(values)
+    decoded = [loads(v) if isinstance(v, str) else None if v is pd.NA else v for v in cells]
+    return pd.Series(np.fromiter(decoded, dtype=object, count=len(decoded)), index=index, name=name, dtype=object)
 
 
 def to_string(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
@@ -341,7 +417,8 @@ def to_category(col: Column, categories: Iterable[str] = ()) -> tuple[pd.Categor
     """Categorical text; known ``categories`` come first, unknown values are added."""
     known = list(categories)
     try:
-        encoded = pa.array(col, type=pa.large_string()).dictionary_encode()
+        text = pa.array(col, type=pa.large_string(), memory_pool=ARROW_POOL)  # chunked from an Arrow column
+        encoded = (text.combine_chunks(memory_pool=ARROW_POOL) if isinstance(text, pa.ChunkedArray) else text).dictionary_encode()
         present = encoded.dictionary.to_pylist()
         codes = encoded.indices.to_numpy(zero_copy_only=False)
     except (pa.ArrowException, TypeError, ValueError):
@@ -477,6 +554,8 @@ def expand_column(df: pd.DataFrame, column: str, *, sep: str = ".") -> pd.DataFr
     if column not in df.columns:
         raise KeyError(f"no column {column!r} to expand; columns: {', '.join(map(str, df.columns))}")
     values = df[column].tolist()
+    if any(isinstance(v, str) for v in values):  # held as JSON text (json_text=True)
+        values = json_values(values).tolist()
     keys: dict[str, None] = {}
     for v in values:
         if isinstance(v, dict):

@@ -46,9 +46,10 @@ from .decode import (
     parse_int,
     text,
 )
-from .domain import LEGACY_CATEGORY, jumpscript_id
+from .domain import jumpscript_id
 from .frames import (
     JOB_FIELDS,
+    JSON_TEXT_COLUMNS,
     build_frame,
     convert_column,
     expand_column,
@@ -56,6 +57,7 @@ from .frames import (
     first_role,
     text_array,
     to_arrow_text,
+    to_json_text,
 )
 from .keyinfo import KeyInfo, key_info
 from .limits import (
@@ -80,8 +82,9 @@ from .scan import (
 
 BATCH_ROWS = 50_000
 """Rows per frame when a family is streamed (:func:`stream_family`, used by ``snapshot``)."""
-DECODE_BATCH = 5_000
-"""List entries decoded at once: their dicts die before the next ones are made."""
+DECODE_BATCH = 2_000
+"""JSON values decoded at once (a list piece or an HSCAN reply is split): their dicts die before
+the next ones are made, so a load's transient memory is about this many decoded values."""
 _DEFAULT: Any = object()
 """``limit`` not given: :data:`~jsadmin.limits.DEFAULT_LIMIT` for bounded families, else all."""
 VANISHED = "key vanished before it was read (deleted or expired after it was listed)"
@@ -124,7 +127,10 @@ class _Rows:
 
     builder: ColumnBuilder | None = None
     text_columns: frozenset[str] = frozenset()
-    """Value columns converted to Arrow text per batch, so their Python strings die with the batch."""
+    """Value columns converted to Arrow text per batch, so their Python strings die with the batch
+    (``category`` columns too: they are encoded once, from that text, when the frame is built)."""
+    json_columns: frozenset[str] = frozenset()
+    """Value columns kept as compact JSON text (``json_text=True``), so their dicts die with the batch."""
     typed_columns: dict[str, str] = field(default_factory=dict)
     """Value columns converted to their typed array per batch (numbers, booleans, datetimes)."""
     chunks: dict[str, list[Any]] = field(default_factory=dict)
@@ -147,7 +153,8 @@ class _Rows:
         if self.builder is None:
             self.raws.extend(values)
         else:
-            self._decode_batch(values)
+            for at in range(0, n, DECODE_BATCH):  # a few thousand dicts alive at a time
+                self._decode_batch(values[at : at + DECODE_BATCH])
         self.keys.extend([key] * n)
         self.fields.extend(fields)
         for name, value in extra.items():
@@ -157,7 +164,8 @@ class _Rows:
                 col.extend([None] * (before + n - len(col)))
 
     def _decode_batch(self, values: Sequence[bytes]) -> None:
-        parsed = loads_many(list(values))
+        lenient: list[int] = []
+        parsed = loads_many(list(values), lenient)
         if set(map(type, parsed)) == {dict} or not parsed:
             objs: list[dict[str, Any]] = parsed
             self.errors.extend([None] * len(parsed))
@@ -177,7 +185,11 @@ class _Rows:
         assert self.builder is not None
         done = len(self.errors) - len(objs)
         for name, col in self._build(objs, values).items():
-            if name in self.text_columns:
+            if name in self.json_columns:
+                if name not in self.chunks and done:
+                    self.chunks[name] = [to_arrow_text([None] * done)]
+                self.chunks.setdefault(name, []).append(to_json_text(col, lenient))
+            elif name in self.text_columns:
                 if name not in self.chunks and done:
                     self.chunks[name] = [to_arrow_text([None] * done)]
                 self.chunks.setdefault(name, []).append(to_arrow_text(col))
@@ -287,6 +299,7 @@ def _collect(
     batch_rows: int = BATCH_ROWS,
     may_be_absent: frozenset[bytes] = frozenset(),
     batched: bool = False,
+    json_text: frozenset[str] = frozenset(),
 ) -> _Rows:
     """Read and decode a family's keys into :class:`_Rows`; keys that vanish or change type meanwhile become problems.
 
@@ -300,11 +313,14 @@ def _collect(
     ``batched`` asks type, TTL, string values and short lists with :func:`~jsadmin.keyinfo.key_info`
     (one script call per 200 keys, atomic per key) instead of one pipelined command per key and question.
     """
-    text_columns = frozenset(c for c, t in fam.value_columns.items() if t == "string")
+    text_columns = frozenset(c for c, t in fam.value_columns.items() if t in ("string", "category"))
     typed_columns = {c: t for c, t in fam.value_columns.items() if t in TYPED_PER_BATCH}
 
     def fresh() -> _Rows:
-        return _Rows(builder=BUILDERS.get(fam.decoder), text_columns=text_columns, typed_columns=typed_columns)
+        return _Rows(
+            builder=BUILDERS.get(fam.decoder), text_columns=text_columns, typed_columns=typed_columns,
+            json_columns=json_text,
+        )
 
     rows = fresh()
     allowed = (fam.redis_type, *fam.also_types)
@@ -396,8 +412,7 @@ def _collect(
             list_extra[i] = _key_extra(fam, k.decode("utf-8", "backslashreplace"), "list")
             if fam.ttl:
                 list_extra[i]["ttl"] = ttl_of.get(k)
-        for at in range(0, len(vals), DECODE_BATCH):  # a few thousand dicts alive at a time
-            rows.add(k, vals[at : at + DECODE_BATCH], range(first + at, first + min(at + DECODE_BATCH, len(vals))), list_extra[i])
+        rows.add(k, vals, range(first, first + len(vals)), list_extra[i])
         if flush is not None and len(rows) >= batch_rows:
             flush(rows)
             rows = fresh()
@@ -446,13 +461,25 @@ def _recheck(raw: Any, fam: Family, read: dict[bytes, int], problems: list[Probl
 DecodeResult = tuple[dict[str, list[Any]], list[str | None]]
 
 
+def _jumpscript_ids(categories: list[Any], cmds: list[Any]) -> list[str]:
+    """:func:`~jsadmin.domain.jumpscript_id` of each job, computed once per distinct pair (a batch
+    names a handful of jumpscripts); an unhashable odd value is computed on its own."""
+    memo: dict[tuple[Any, Any], str] = {}
+    out: list[str] = []
+    for pair in zip(categories, cmds):
+        try:
+            ident = memo[pair]
+        except KeyError:
+            ident = memo[pair] = jumpscript_id(*pair)
+        except TypeError:  # a list or dict where JumpScale writes text
+            ident = jumpscript_id(*pair)
+        out.append(ident)
+    return out
+
+
 def _build_job(objs: list[dict[str, Any]]) -> dict[str, list[Any]]:
     cols = extract(objs, JOB_FIELDS)
-    cols["jumpscript"] = [
-        f"{c}__{m}" if type(c) is str and type(m) is str and c and m and c != LEGACY_CATEGORY and c.strip() and m.strip()
-        else jumpscript_id(c, m)
-        for c, m in zip(cols["category"], cols["cmd"])
-    ]
+    cols["jumpscript"] = _jumpscript_ids(cols["category"], cols["cmd"])
     cols["role"] = first_role(cols["roles"])
     return cols
 
@@ -607,7 +634,9 @@ def read_loaded(raw: Any, fam: Family, **filters: Any) -> Loaded:
     ``"oldest"``: which end of a list ``limit`` keeps), ``expand`` (a column name or list of
     names holding dicts, e.g. ``"args"``), ``batched`` (``True``: per-key type, TTL, string values
     and short lists in one read-only script call per 200 keys, see :mod:`jsadmin.keyinfo`, instead
-    of one pipelined command per key and question).
+    of one pipelined command per key and question), ``json_text`` (``True``: a job family's ``args``
+    and ``result`` as compact JSON text, ``string`` dtype, instead of dicts: less memory and no
+    Python object per cell; :func:`~jsadmin.frames.json_values` and ``expand`` decode them).
 
     Without ``limit``, the list families that can grow without bound
     (:attr:`~jsadmin.catalog.Family.bounded`: ``logs``, queues, ...) load the newest
@@ -622,6 +651,7 @@ def read_loaded(raw: Any, fam: Family, **filters: Any) -> Loaded:
     """
     expand = filters.pop("expand", None)
     batched = bool(filters.pop("batched", False))
+    json_text = _json_text_columns(fam, filters.pop("json_text", False))
     chosen = "limit" in filters
     limit, keep = _limit_options(fam, filters)
     explicit_keys = filters.pop("keys", None)
@@ -640,7 +670,7 @@ def read_loaded(raw: Any, fam: Family, **filters: Any) -> Loaded:
         types = None if known_types is None else [known_types.get(k, "none") for k in key_list]
         rows = _collect(
             raw, fam, key_list, limit, problems, types, keep=keep, capped=capped, moved=moved,
-            may_be_absent=may_be_absent, batched=batched,
+            may_be_absent=may_be_absent, batched=batched, json_text=json_text,
         )
         df = _finish(fam, rows, problems)
         del rows
@@ -651,7 +681,7 @@ def read_loaded(raw: Any, fam: Family, **filters: Any) -> Loaded:
     return Loaded(df, info)
 
 
-READ_OPTIONS = ("expand", "batched", "limit", "keep", "keys", "types")
+READ_OPTIONS = ("expand", "batched", "limit", "keep", "keys", "types", "json_text")
 """The keyword arguments of :func:`read_family` (and ``Admin.load``) that are not column filters."""
 
 
@@ -680,6 +710,15 @@ def select_rows(df: pd.DataFrame, filters: Mapping[str, Any], *, expand: str | S
     for column in [expand] if isinstance(expand, str) else list(expand or ()):
         out = expand_column(out, column)
     return out.reset_index(drop=True)
+
+
+def _json_text_columns(fam: Family, wanted: Any) -> frozenset[str]:
+    """The value columns ``json_text=True`` keeps as JSON text: a job family's ``args`` and ``result``."""
+    if not isinstance(wanted, bool):
+        raise ValueError(f"json_text must be True or False, not {wanted!r}")
+    if not wanted or fam.decoder != "job":
+        return frozenset()
+    return frozenset(c for c in JSON_TEXT_COLUMNS if c in fam.value_columns)
 
 
 def _limit_options(fam: Family, filters: dict[str, Any]) -> tuple[int | None, str]:
@@ -797,8 +836,8 @@ BadCell = tuple[int, str, str, Any]
 """(row, column, reason, the value as decoded) of a value that did not convert."""
 
 
-def _build(columns: dict[str, Any], fam: Family) -> tuple[pd.DataFrame, list[BadCell]]:
-    df, bad = build_frame(columns, fam.columns, categories=fam.categories)
+def _build(columns: dict[str, Any], fam: Family, spec: dict[str, str]) -> tuple[pd.DataFrame, list[BadCell]]:
+    df, bad = build_frame(columns, spec, categories=fam.categories)
     return df, [(i, c, why, _cell(columns.get(c), i)) for i, c, why in bad]
 
 
@@ -815,7 +854,7 @@ def _frame(
     """Decode collected rows into the family's typed frame; undecodable rows become problems."""
     if fam.decoder == "monitoring":
         columns, _ = _monitoring(rows, fam, problems)
-        df, bad = _build(columns, fam)
+        df, bad = _build(columns, fam, fam.columns)
         return df, bad, [], []
     if rows.builder is not None:
         values, errors = rows.value_columns(), rows.errors
@@ -842,10 +881,11 @@ def _frame(
         keep_fields = [rows.fields[i] for i in keep]
     _fill_derived(fam, columns)
     typed = {c: columns.pop(c) for c in rows.typed if c in columns}
+    full = {c: "string" if c in rows.json_columns else t for c, t in fam.columns.items()}
     if not typed:
-        df, bad = _build(columns, fam)
+        df, bad = _build(columns, fam, full)
         return df, bad, keep_keys, keep_fields
-    spec = {c: t for c, t in fam.columns.items() if c not in typed}
+    spec = {c: t for c, t in full.items() if c not in typed}
     built, cells = build_frame(columns, spec, categories=fam.categories)
     bad = [(i, c, why, _cell(columns.get(c), i)) for i, c, why in cells]
     del columns
