@@ -33,7 +33,7 @@ log = logging.getLogger("jsadmin")
 ENV_URL = "JSADMIN_URL"
 
 
-class Admin(LoadsFamilies, WritesMixin, AnalyticsMixin, SnapshotMixin):
+class Admin(AnalyticsMixin, WritesMixin, SnapshotMixin, LoadsFamilies):
     """Typed, read-safe access to one JumpScale 7 Redis.
 
     Create it with :func:`connect` or :func:`demo`. Reads never write and use only bounded

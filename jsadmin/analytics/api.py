@@ -1,7 +1,8 @@
 """``AnalyticsMixin``: the analytics methods of ``Admin`` (thin wrappers over the pure functions).
 
-The mixin relies only on ``self.redis``, ``self.readonly``, ``self.url``, ``self.load`` and
-``self.load_all``; it never imports :mod:`jsadmin.admin`.
+The mixin relies only on ``self.redis``, ``self.readonly``, ``self.url`` and the typed reads of
+:class:`~jsadmin.backends.LoadsFamilies` (``load``, ``load_all_with_info``), which it inherits and
+``Admin`` implements; it never imports :mod:`jsadmin.admin`.
 
 >>> admin.latency(by="cmd", metric="run_time")          # doctest: +SKIP
 >>> admin.grid_health().head()                          # doctest: +SKIP
@@ -16,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..backends import LoadsFamilies
 from ._common import DEFAULT_LEFTOVER_AFTER, JOB_FAMILIES
 from .errors import error_summary
 from .jobs import COPY_FAMILIES, one_row_per_job
@@ -26,8 +28,9 @@ from .queues import queue_depths
 from .recorder import Recorder
 
 
-class AnalyticsMixin:
-    """Latency, queue depths, grid health, errors, recording and probes on a live ``Admin``."""
+class AnalyticsMixin(LoadsFamilies):
+    """Latency, queue depths, grid health, errors, recording and probes on a live ``Admin``
+    (its reads are the :class:`~jsadmin.backends.LoadsFamilies` ones the ``Admin`` implements)."""
 
     redis: Any
     readonly: bool
@@ -41,14 +44,14 @@ class AnalyticsMixin:
         >>> admin.jobs().groupby("state", observed=True).size()    # jobs, not copies   # doctest: +SKIP
         >>> admin.jobs().query("copies > 1")[["guid", "seen_in", "state"]]               # doctest: +SKIP
         """
-        return one_row_per_job({name: self.load(name) for name in COPY_FAMILIES})  # type: ignore[attr-defined]
+        return one_row_per_job({name: self.load(name) for name in COPY_FAMILIES})
 
     def finished_jobs(self) -> pd.DataFrame:
         """Final copies of the jobs Redis still holds (``job_results``, ``jobs``, ``worker_jobs``).
 
         >>> admin.finished_jobs().state.value_counts()     # doctest: +SKIP
         """
-        return finished_jobs({name: self.load(name) for name in JOB_FAMILIES})  # type: ignore[attr-defined]
+        return finished_jobs({name: self.load(name) for name in JOB_FAMILIES})
 
     def latency(
         self, by: str | Sequence[str] | None = ("cmd",), metric: str = "run_time"
@@ -81,10 +84,10 @@ class AnalyticsMixin:
 
         >>> admin.grid_health(stale_after=60).query("signal == 'current' and status != 'ok'")   # doctest: +SKIP
         """
-        loaded = self.load_all_with_info()  # type: ignore[attr-defined]
+        loaded = self.load_all_with_info()
         return grid_health(
             {name: x.frame for name, x in loaded.items()}, stale_after=stale_after, leftover_after=leftover_after,
-            client=getattr(self, "redis", None), infos={name: x.info for name, x in loaded.items()},
+            client=self.redis, infos={name: x.info for name, x in loaded.items()},
         )
 
     def errors(self, *, leftover_after: Any = DEFAULT_LEFTOVER_AFTER) -> pd.DataFrame:
@@ -92,7 +95,7 @@ class AnalyticsMixin:
 
         >>> admin.errors().head()                              # doctest: +SKIP
         """
-        frames = {name: self.load(name) for name in (*JOB_FAMILIES, "ecos")}  # type: ignore[attr-defined]
+        frames = {name: self.load(name) for name in (*JOB_FAMILIES, "ecos")}
         return error_summary(frames, leftover_after=leftover_after)
 
     def record(

@@ -41,11 +41,14 @@ class WritesMixin:
     redis: Any
     readonly: bool
     url: str
+    journal_path: str | os.PathLike[str] | None = None
+    """Overrides the journal file of this target (else ``$JSADMIN_JOURNAL`` or the default place)."""
+    embedded: Any = None
+    """The embedded demo server, if this target is one: its journal goes away with it."""
 
     # -- plumbing ------------------------------------------------------------------------
     def _journal(self) -> Journal:
-        path = getattr(self, "journal_path", None)
-        embedded = getattr(self, "embedded", None)
+        path, embedded = self.journal_path, self.embedded
         if path is None and not os.environ.get(ENV_JOURNAL) and embedded is not None:
             path = embedded.workdir / "journal.jsonl"  # a demo grid's journal goes away with it
         return Journal(path, url=self.url)
