@@ -1,0 +1,197 @@
+"""Fleet reads in worker processes give what the threads give: frames, problems, status, warnings.
+
+Real redis-servers: the 10 seeded nodes of tests/fleet/conftest.py, one behind a password, one
+port nobody listens on, one wrong password, and one node holding a value that does not decode.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+import redis
+from redis_servers import ServerFactory
+
+import jsadmin
+from jsadmin.fleetpool import AUTO_MIN_SOURCES, Call, Chunk, auto_processes, chunks, usable_cpus
+from jsadmin.fleets import Fleet, fleet
+from jsadmin.keys import LOGS_QUEUE
+from jsadmin.limits import DEFAULT_LIMIT, TruncatedWarning
+
+FleetServers = Any  # tests/fleet/conftest.py
+PASSWORD = "s3cret-fleet-pw"
+
+
+@pytest.fixture(scope="module")
+def broken(redis_factory: ServerFactory) -> Iterator[str]:
+    """A seeded node with one job that is not JSON."""
+    srv = redis_factory.seeded(seed=42, nodes=1, jobs=20)
+    client = redis.Redis.from_url(srv.url, protocol=2)
+    client.hset("jobs:1", "deadbeef", b"{not json")
+    client.close()
+    yield srv.url
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def targets(servers: FleetServers, broken: str) -> dict[str, str]:
+    out = servers.targets()
+    out["badauth"] = out["locked"].replace(PASSWORD, "not-the-pw")
+    out["broken"] = broken
+    return out
+
+
+@pytest.fixture(scope="module")
+def both(targets: dict[str, str]) -> Iterator[tuple[Fleet, Fleet]]:
+    procs = fleet(targets, readonly=True, timeout=2, processes=2)
+    threads = fleet(targets, readonly=True, timeout=2, processes=0)
+    yield procs, threads
+    procs.close()
+    threads.close()
+
+
+def _same_frame(a: pd.DataFrame, b: pd.DataFrame, what: str) -> None:
+    pd.testing.assert_frame_equal(a, b, obj=what)
+    assert a.attrs.keys() == b.attrs.keys(), what
+    assert a.attrs.get("family") == b.attrs.get("family"), what
+    if "problems" in b.attrs:
+        pd.testing.assert_frame_equal(pd.DataFrame(a.attrs["problems"]), pd.DataFrame(b.attrs["problems"]), obj=f"{what} problems")
+
+
+def _status(f: Fleet) -> pd.DataFrame:
+    return f.status().drop(columns=["elapsed"])
+
+
+def test_load_all_equal_in_processes_and_threads(both: tuple[Fleet, Fleet], targets: dict[str, str]) -> None:
+    procs, threads = both
+    got, want = procs.load_all(), threads.load_all()
+    # the reads really ran in the worker processes: no connection was opened here
+    assert procs.processes == 2 and procs._admins == {} and len(threads._admins) == len(targets) - 2
+    assert list(got) == list(want) == list(jsadmin.FAMILIES)
+    for name in want:
+        _same_frame(got[name], want[name], name)
+    jobs = got["jobs"]
+    assert set(jobs["source"]) == set(targets) - {"down", "badauth"}
+    assert jobs.attrs["problems"]["source"].tolist() == ["broken"]
+    assert jobs.attrs["problems"]["key"].tolist() == ["jobs:1"]
+    pd.testing.assert_frame_equal(_status(procs), _status(threads))
+    st = procs.status().set_index("source")
+    assert st.loc["down", "error"].startswith("ConnectionError") and "refused" in st.loc["down", "error"]
+    assert st.loc["badauth", "error"].startswith("AuthenticationError")
+    assert (st["operation"] == "load_all").all() and st["elapsed"].between(0, 10).all()
+    assert st["ok"].sum() == len(targets) - 2
+    text = procs.status().to_string() + repr(procs) + repr(procs.status().to_dict())
+    assert PASSWORD not in text and "not-the-pw" not in text
+    pd.testing.assert_frame_equal(procs.problems(), threads.problems())
+    assert procs.problems()["source"].tolist() == ["broken"]
+
+
+def test_load_with_filters_and_families_equal(both: tuple[Fleet, Fleet]) -> None:
+    procs, threads = both
+    for name, filters in (("jobs", {}), ("jobs", {"gid": 1}), ("command_queues", {"target_role": "node"}),
+                          ("worker_heartbeat", {}), ("jobs", {"expand": "args"})):
+        got, want = procs.load(name, **filters), threads.load(name, **filters)
+        _same_frame(got, want, f"{name} {filters}")
+    assert len(procs.load("jobs", gid=1)) > 0
+    pd.testing.assert_frame_equal(procs.families(), threads.families())
+    pd.testing.assert_frame_equal(procs.families(wide=True), threads.families(wide=True))
+    pd.testing.assert_frame_equal(_status(procs), _status(threads))
+    assert (procs.status()["operation"] == "families").all()
+
+
+def test_polars_backend_equal(both: tuple[Fleet, Fleet]) -> None:
+    pytest.importorskip("polars")
+    import polars as pl
+
+    procs, threads = both
+    got, want = procs.load("jobs", backend="polars"), threads.load("jobs", backend="polars")
+    objects = [c for c in want.columns if want[c].dtype == pl.Object]  # polars compares these by identity
+    assert objects and got.schema == want.schema
+    assert got.drop(objects).equals(want.drop(objects))
+    assert all(got[c].to_list() == want[c].to_list() for c in objects)
+
+
+def test_more_processes_than_sources_and_one_process(servers: FleetServers) -> None:
+    urls = {n: s.url for n, s in list(servers.up.items())[:3]}
+    want = fleet(urls, processes=0).load("jobs")
+    for n in (1, 5):
+        f = fleet(urls, processes=n)
+        _same_frame(f.load("jobs"), want, f"processes={n}")
+        f.close()
+
+
+def test_no_source_answers(servers: FleetServers) -> None:
+    targets = {"down": f"redis://127.0.0.1:{servers.down_port}/0", "down2": f"redis://127.0.0.1:{servers.down_port}/1"}
+    got = fleet(targets, processes=2, timeout=1)
+    want = fleet(targets, processes=0, timeout=1)
+    _same_frame(got.load("jobs"), want.load("jobs"), "jobs")
+    assert got.load_all() == {} == want.load_all()
+    assert not got.status()["ok"].any()
+    got.close()
+
+
+def test_default_limit_warning_reaches_the_caller(servers: FleetServers, redis_factory: ServerFactory) -> None:
+    big = redis_factory.start()
+    try:
+        client = redis.Redis.from_url(big.url, protocol=2)
+        pipe = client.pipeline(transaction=False)
+        for start in range(0, DEFAULT_LIMIT + 5, 20_000):
+            pipe.rpush(LOGS_QUEUE, *[b"{}"] * min(20_000, DEFAULT_LIMIT + 5 - start))
+        pipe.execute()
+        client.close()
+        f = fleet({"big": big.url, "small": servers.up["node01"].url}, processes=2)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            logs = f.load("logs")
+        assert [w.category for w in caught] == [TruncatedWarning]
+        assert "newest 100,000 of 100,005" in str(caught[0].message)
+        assert (logs["source"] == "big").sum() == DEFAULT_LIMIT
+        f.close()
+    finally:
+        big.stop()
+
+
+def test_chunks_keep_fleet_order_and_hide_urls() -> None:
+    targets = [(f"n{i}", f"redis://:{PASSWORD}@h{i}") for i in range(7)]
+    parts = chunks(targets, 3)
+    assert [len(p) for p in parts] == [3, 3, 1]
+    assert [t for p in parts for t in p] == targets
+    chunk = Chunk("tok", parts[0], ("n0",), Call("load", "jobs"), True, 1.0, threads=2, secrets=(PASSWORD,))
+    assert PASSWORD not in repr(chunk) and PASSWORD not in str(chunk)
+
+
+def test_auto_uses_processes_only_for_big_fleets() -> None:
+    many = [f"redis://10.0.0.{i}" for i in range(AUTO_MIN_SOURCES)]
+    assert fleet(many[:AUTO_MIN_SOURCES - 1]).processes == 0
+    assert fleet(many).processes == (min(usable_cpus(), 8) if usable_cpus() >= 2 else 0)
+    assert auto_processes(1000) <= 8
+    assert fleet(many, processes=0).processes == 0
+    # a lambda cannot cross a process boundary: "auto" reads with threads, an explicit count refuses
+    assert fleet(many, connect=lambda url, **kw: jsadmin.connect(url, **kw)).processes == 0
+    with pytest.raises(ValueError, match="module-level connect"):
+        Fleet(many, processes=2, connect=lambda url, **kw: jsadmin.connect(url, **kw))
+    for bad in (-1, 1.5, True, "many"):
+        with pytest.raises(ValueError, match="processes must be"):
+            fleet(many, processes=bad)
+
+
+def exit_in_worker(url: str, **options: Any) -> jsadmin.Admin:
+    """A connect= that kills any worker process it runs in (and connects normally in the main one)."""
+    if mp.current_process().name != "MainProcess":
+        os._exit(3)
+    return jsadmin.connect(url, **options)
+
+
+def test_a_dead_worker_falls_back_to_threads(servers: FleetServers) -> None:
+    urls = {n: s.url for n, s in list(servers.up.items())[:4]}
+    f = Fleet(urls, processes=2, connect=exit_in_worker)
+    with pytest.warns(RuntimeWarning, match="worker processes failed"):
+        jobs = f.load("jobs")
+    assert f.processes == 0 and f.status()["ok"].all()
+    _same_frame(jobs, fleet(urls, processes=0).load("jobs"), "jobs")
+    f.close()
