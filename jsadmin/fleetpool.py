@@ -41,6 +41,7 @@ import pandas as pd
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from . import catalog
 from .admin import Admin, connect
 from .connection import scrub
 from .reader import PROBLEM_COLUMNS, ProblemFrame
@@ -52,6 +53,9 @@ see the crossover table in docs/fleet.md)."""
 
 AUTO_MAX_PROCESSES = 8
 """``processes="auto"`` never starts more processes than this (nor more than usable CPUs)."""
+
+_BUILT_IN = frozenset(catalog.FAMILIES)
+"""The families of the catalog as imported: a worker has them; others are sent with each chunk."""
 
 Outcome = tuple[str, Any, "str | None", float]
 """``(source, value or None, error text or None, elapsed seconds)`` of one source's call."""
@@ -246,6 +250,12 @@ class Chunk:
     secrets: tuple[str, ...]
     redis_options: dict[str, Any] = field(default_factory=dict)
     connect: Callable[..., Admin] | None = None
+    families: tuple[str, ...] = field(default_factory=lambda: tuple(catalog.FAMILIES))
+    """The caller's catalog, in order: a worker drops the families it lacks ..."""
+    registered: tuple[catalog.Family, ...] = field(
+        default_factory=lambda: tuple(f for f in catalog.FAMILY_LIST if f.name not in _BUILT_IN)
+    )
+    """... and adds the ones the caller registered at run time (:func:`~jsadmin.catalog.register`)."""
 
     def __repr__(self) -> str:
         return f"<Chunk {self.call.label} of {len(self.targets)} sources>"
@@ -305,9 +315,21 @@ def _problems_by_family(call: Call, value: Any) -> dict[str, pd.DataFrame]:
     return {name: frame.attrs["problems"] for name, frame in frames.items() if len(frame.attrs["problems"])}
 
 
+def _sync_catalog(chunk: Chunk) -> None:
+    """Make this worker's catalog the caller's: same families, same order."""
+    sent = {f.name: f for f in chunk.registered}
+    for name in list(catalog.FAMILIES):
+        if name not in chunk.families or (name in sent and catalog.FAMILIES[name] != sent[name]):
+            catalog.unregister(name)
+    for fam in chunk.registered:
+        if fam.name not in catalog.FAMILIES:
+            catalog.register(fam)
+
+
 def run_chunk(chunk: Chunk) -> ChunkResult:
     """Run ``chunk.call`` on each of the chunk's sources (in a worker process), a few at a time,
     and merge the results of those that answered."""
+    _sync_catalog(chunk)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         threads = max(1, min(chunk.threads, len(chunk.targets)))

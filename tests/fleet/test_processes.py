@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,7 @@ import redis
 from redis_servers import ServerFactory
 
 import jsadmin
+from jsadmin.catalog import Family, register, unregister
 from jsadmin.fleetpool import AUTO_MIN_SOURCES, Call, Chunk, auto_processes, chunks, usable_cpus
 from jsadmin.fleets import Fleet, fleet
 from jsadmin.keys import LOGS_QUEUE
@@ -178,6 +180,32 @@ def test_auto_uses_processes_only_for_big_fleets() -> None:
     for bad in (-1, 1.5, True, "many"):
         with pytest.raises(ValueError, match="processes must be"):
             fleet(many, processes=bad)
+
+
+UPTIME = Family(
+    "uptime_test", "string", ("uptime_test:<nid>",), ("uptime_test:*",),
+    re.compile(r"uptime_test:(?P<key_nid>\d+)"), "current", "Boot time per node.",
+    "epoch", {"booted": "datetime"}, key_columns={"key_nid": "Int64"},
+)
+
+
+def test_families_registered_at_run_time_reach_the_workers(servers: FleetServers) -> None:
+    urls = {n: s.url for n, s in list(servers.up.items())[:3]}
+    client = redis.Redis.from_url(urls["node02"], protocol=2)
+    client.set("uptime_test:7", b"1539600000")
+    f = fleet(urls, processes=2)
+    try:
+        register(UPTIME)
+        got = f.load("uptime_test")
+        assert got["key_nid"].tolist() == [7] and got["source"].tolist() == ["node02"]
+        _same_frame(got, fleet(urls, processes=0).load("uptime_test"), "uptime_test")
+        assert list(f.load_all()) == list(jsadmin.FAMILIES)
+    finally:
+        unregister("uptime_test")
+        client.delete("uptime_test:7")
+        client.close()
+    assert "uptime_test" not in f.load_all()  # the workers forget it too
+    f.close()
 
 
 def exit_in_worker(url: str, **options: Any) -> jsadmin.Admin:
