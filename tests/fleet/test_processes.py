@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import re
+import signal
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -156,6 +157,22 @@ def test_default_limit_warning_reaches_the_caller(servers: FleetServers, redis_f
         f.close()
     finally:
         big.stop()
+
+
+def test_a_hung_instance_times_out_in_a_worker(servers: FleetServers, redis_factory: ServerFactory) -> None:
+    hung = redis_factory.start()
+    os.kill(hung.process.pid, signal.SIGSTOP)  # accepts TCP (kernel backlog) but never answers
+    try:
+        f = fleet({"good": servers.up["node01"].url, "hung": hung.url}, timeout=0.5, processes=2)
+        frame = f.load("jobs_last")
+        st = f.status().set_index("source")
+        assert bool(st.loc["good", "ok"]) and not bool(st.loc["hung", "ok"])
+        assert "Timeout" in st.loc["hung", "error"] and st.loc["hung", "elapsed"] < 5
+        assert set(frame["source"]) == {"good"}
+        f.close()
+    finally:
+        os.kill(hung.process.pid, signal.SIGCONT)
+        hung.stop()
 
 
 def test_chunks_keep_fleet_order_and_hide_urls() -> None:
