@@ -147,7 +147,14 @@ def main() -> None:
             seed_demo(client, seed=i, nodes=2, jobs=args.jobs)
             client.close()
         direct = [srv.url for srv in servers]
-        pairs = [(free_port(), srv.port or 0) for srv in servers]
+        taken = {srv.port for srv in servers}
+        pairs = []
+        for srv in servers:  # a listening port that is no server's (free_port alone may repeat one)
+            port = free_port()
+            while port in taken:
+                port = free_port()
+            taken.add(port)
+            pairs.append((port, srv.port or 0))
         proxy = mp.get_context("spawn").Process(
             target=_proxy_main, args=(pairs, args.rtt_ms / 2000.0), daemon=True
         )

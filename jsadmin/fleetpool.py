@@ -47,7 +47,7 @@ from .connection import scrub
 from .reader import PROBLEM_COLUMNS, ProblemFrame
 from .sources import SOURCE, merge_sources
 
-AUTO_MIN_SOURCES = 8
+AUTO_MIN_SOURCES = 12
 """``processes="auto"`` uses worker processes from this many sources up (below, threads win:
 see the crossover table in docs/fleet.md)."""
 

@@ -1,7 +1,7 @@
 """Many JumpScale Redis instances at once: one frame per family with a ``source`` column.
 
 A grid has one Redis per node (port 9999) plus the master's. :func:`fleet` opens them all
-(lazily), reads them concurrently (threads, and from 8 sources worker processes, so decoding
+(lazily), reads them concurrently (threads, and from 12 sources worker processes, so decoding
 uses every core: see :mod:`jsadmin.fleetpool`), and keeps going when some are down:
 :meth:`Fleet.status` tells which answered, how fast, and why the others did not.
 
@@ -542,7 +542,7 @@ def fleet(
     and each command per instance; ``max_workers`` bounds the concurrent reads (threads, in all
     processes together). ``processes``: worker processes for ``load``, ``load_all`` and
     ``families``, so decoding runs on every core; ``"auto"`` uses one per usable CPU (at most 8)
-    from 8 sources up and threads below that; ``0`` reads with threads only.
+    from 12 sources up and threads below that; ``0`` reads with threads only.
 
     >>> f = fleet("grid.yaml", readonly=True)     # doctest: +SKIP
     >>> f.load("worker_heartbeat")                # doctest: +SKIP
