@@ -29,9 +29,12 @@ import math
 import multiprocessing as mp
 import os
 import pickle
+import sys
+import sysconfig
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -97,6 +100,28 @@ def usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
+def main_is_safe() -> bool:
+    """Whether worker processes can start without running the caller's own script again.
+
+    ``spawn`` and ``forkserver`` workers import the ``__main__`` of the caller: harmless in a
+    notebook, a REPL, ``python -c``, ``python -m package`` and console scripts (which carry the
+    ``if __name__ == "__main__":`` guard), but a plain ``python script.py`` without the guard
+    would run again, side effects included. ``processes="auto"`` uses threads there.
+
+    >>> isinstance(main_is_safe(), bool)
+    True
+    """
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if name is not None:  # python -m: multiprocessing re-imports it unless it is a package's __main__
+        return bool(name == "__main__" or name.endswith(".__main__"))
+    path = getattr(main, "__file__", None)
+    if path is None:  # notebook, REPL, python -c
+        return True
+    scripts = {os.path.dirname(os.path.abspath(sys.executable)), os.path.abspath(sysconfig.get_path("scripts"))}
+    return os.path.dirname(os.path.abspath(path)) in scripts  # console scripts have the guard
+
+
 def auto_processes(n_sources: int) -> int:
     """How many worker processes ``processes="auto"`` uses for a fleet of ``n_sources`` (0 = threads).
 
@@ -104,7 +129,7 @@ def auto_processes(n_sources: int) -> int:
     0
     """
     cpus = usable_cpus()
-    if cpus < 2 or n_sources < AUTO_MIN_SOURCES:
+    if cpus < 2 or n_sources < AUTO_MIN_SOURCES or not main_is_safe():
         return 0
     return min(cpus, AUTO_MAX_PROCESSES, n_sources)
 
@@ -384,12 +409,17 @@ class ProcessReader:
             raise ValueError("a ProcessReader needs at least one process")
         self.processes = processes
         self._pool: ProcessPoolExecutor | None = None
+        self._stop: weakref.finalize[Any, Any] | None = None
         self._lock = threading.Lock()
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=_context())
+                # a fleet dropped without close() shuts its pool down here, not by the pool's own
+                # garbage collection, which races with the interpreter's exit on Python 3.11
+                # ("OSError: Bad file descriptor" printed by concurrent.futures at exit)
+                self._stop = weakref.finalize(self, self._pool.shutdown, wait=True, cancel_futures=True)
             return self._pool
 
     def run(self, work: Sequence[Chunk]) -> Iterator[tuple[Chunk, ChunkResult | None, BaseException | None]]:
@@ -414,9 +444,9 @@ class ProcessReader:
     def close(self) -> None:
         """Stop the worker processes (their connections close with them)."""
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            stop, self._stop, self._pool = self._stop, None, None
+        if stop is not None:
+            stop()
 
 
 def problems_of(records: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

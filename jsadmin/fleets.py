@@ -542,7 +542,9 @@ def fleet(
     and each command per instance; ``max_workers`` bounds the concurrent reads (threads, in all
     processes together). ``processes``: worker processes for ``load``, ``load_all`` and
     ``families``, so decoding runs on every core; ``"auto"`` uses one per usable CPU (at most 8)
-    from 12 sources up and threads below that; ``0`` reads with threads only.
+    from 12 sources up (in a notebook, the REPL, ``python -m`` or a console script; a plain
+    ``python script.py`` gets threads, see :func:`~jsadmin.fleetpool.main_is_safe`) and threads
+    below that; ``0`` reads with threads only.
 
     >>> f = fleet("grid.yaml", readonly=True)     # doctest: +SKIP
     >>> f.load("worker_heartbeat")                # doctest: +SKIP

@@ -10,6 +10,8 @@ import multiprocessing as mp
 import os
 import re
 import signal
+import subprocess
+import sys
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -223,6 +225,19 @@ def test_families_registered_at_run_time_reach_the_workers(servers: FleetServers
         client.close()
     assert "uptime_test" not in f.load_all()  # the workers forget it too
     f.close()
+
+
+def test_auto_leaves_a_plain_script_alone(tmp_path: Any) -> None:
+    # workers would import an unguarded script again (and redo what it did): auto uses threads there
+    code = ("import jsadmin\n"
+            "print(jsadmin.fleet([f'redis://10.0.0.{i}' for i in range(20)]).processes)\n")
+    script = tmp_path / "plain.py"
+    script.write_text(code)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    as_script = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, check=True)
+    as_c = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert as_script.stdout.strip() == "0"
+    assert as_c.stdout.strip() == str(min(usable_cpus(), 8) if usable_cpus() >= 2 else 0)
 
 
 def exit_in_worker(url: str, **options: Any) -> jsadmin.Admin:
