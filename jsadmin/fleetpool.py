@@ -326,18 +326,19 @@ def _one(chunk: Chunk, source: str, url: str) -> Outcome:
 @dataclass
 class ChunkResult:
     """What a worker sends back: per-source outcomes (values left out), the chunk's merged
-    result (``None`` when no source answered), each answering source's problems per family
-    (non-empty ones only) and the warnings its reads raised."""
+    result (``None`` when no source answered), each answering source's problems per family read
+    (``None`` for a family without any) and the warnings its reads raised."""
 
     outcomes: list[Outcome]
     merged: Any
-    problems: dict[str, dict[str, pd.DataFrame]]
+    problems: dict[str, dict[str, pd.DataFrame | None]]
     warnings: list[tuple[str, type[Warning]]]
 
 
-def _problems_by_family(call: Call, value: Any) -> dict[str, pd.DataFrame]:
-    frames = {str(call.name): value} if call.kind == "load" else value if call.kind == "load_all" else {}
-    return {name: frame.attrs["problems"] for name, frame in frames.items() if len(frame.attrs["problems"])}
+def _problems_by_family(call: Call, value: Any) -> dict[str, pd.DataFrame | None]:
+    """The problems of each family read (``None``: none, which clears what an earlier read found)."""
+    frames = {catalog.family(str(call.name)).name: value} if call.kind == "load" else value if call.kind == "load_all" else {}
+    return {name: frame.attrs["problems"] if len(frame.attrs["problems"]) else None for name, frame in frames.items()}
 
 
 def _sync_catalog(chunk: Chunk) -> None:

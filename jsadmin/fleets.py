@@ -395,8 +395,12 @@ class Fleet:
             for source, _, error, elapsed in result.outcomes:
                 self._note(source, error, elapsed, call.label)
                 if error is None:
-                    if call.kind in ("load", "load_all"):
-                        self._remote_problems.setdefault(source, {}).update(result.problems[source])
+                    record = self._remote_problems.setdefault(source, {})
+                    for fam, found in result.problems[source].items():  # as Admin._problems: last read wins
+                        if found is None:
+                            record.pop(fam, None)
+                        else:
+                            record[fam] = found
                 else:
                     self._remote_problems.pop(source, None)
                 progress.step()

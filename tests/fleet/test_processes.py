@@ -121,6 +121,29 @@ def test_polars_backend_equal(both: tuple[Fleet, Fleet]) -> None:
     assert all(got[c].to_list() == want[c].to_list() for c in objects)
 
 
+def test_problems_follow_the_last_read_as_with_threads(servers: FleetServers, redis_factory: ServerFactory) -> None:
+    extra = redis_factory.seeded(seed=7, nodes=1, jobs=20)
+    client = redis.Redis.from_url(extra.url, protocol=2)
+    try:
+        urls = {"good": servers.up["node03"].url, "extra": extra.url}
+        procs, threads = fleet(urls, processes=2), fleet(urls, processes=0)
+        client.hset("jobs:1", "cafe", b"{not json")
+        for f in (procs, threads):
+            f.load("jobs")
+            f.load("command_queues")
+        pd.testing.assert_frame_equal(procs.problems(), threads.problems())
+        assert procs.problems()[["source", "family", "key"]].astype(str).values.tolist() == [["extra", "jobs", "jobs:1"]]
+        client.hdel("jobs:1", "cafe")  # repaired: the next read of the family has no problem left
+        for f in (procs, threads):
+            f.load("jobs")
+        pd.testing.assert_frame_equal(procs.problems(), threads.problems())
+        assert len(procs.problems()) == 0
+        procs.close()
+    finally:
+        client.close()
+        extra.stop()
+
+
 def test_more_processes_than_sources_and_one_process(servers: FleetServers) -> None:
     urls = {n: s.url for n, s in list(servers.up.items())[:3]}
     want = fleet(urls, processes=0).load("jobs")
