@@ -109,6 +109,17 @@ def test_load_with_filters_and_families_equal(both: tuple[Fleet, Fleet]) -> None
     assert (procs.status()["operation"] == "families").all()
 
 
+def test_progress_counts_every_source(both: tuple[Fleet, Fleet], targets: dict[str, str]) -> None:
+    procs, _ = both
+    calls: list[tuple[int, int]] = []
+    procs.progress = lambda done, total: calls.append((done, total))
+    try:
+        procs.load("jobs_last")
+    finally:
+        procs.progress = None
+    assert calls == [(i, len(targets)) for i in range(1, len(targets) + 1)]
+
+
 def test_polars_backend_equal(both: tuple[Fleet, Fleet]) -> None:
     pytest.importorskip("polars")
     import polars as pl
