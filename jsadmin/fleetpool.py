@@ -4,13 +4,14 @@ A :class:`~jsadmin.fleets.Fleet` with ``processes >= 1`` sends its ``load``, ``l
 ``families`` calls here. The sources are split into one contiguous chunk per process; each worker
 process opens (and keeps, per fleet) its own connections, reads its chunk with a few threads (so
 round trips to many instances overlap even with two processes), decodes, merges its sources
-(:func:`merge_call`, the same merge the threads use) and returns one
-:class:`~jsadmin.loadinfo.Loaded` (frame and typed ``LoadInfo``) per family by pickle;
-the caller concatenates the chunks in fleet order (:func:`combine_call`). Merging in the worker
-matters as much as decoding there: unpickling one small frame per source and family, and merging
-them, cost the caller about as much as the reads themselves. Status and each source's problems come back per
-source, with the same error text the threads give (:func:`describe_error`), and the
-``TruncatedWarning`` of a read is re-emitted in the caller.
+(:func:`merge_call`: :func:`~jsadmin.sources.merge_loaded`, the same merge the threads use) and
+returns one :class:`~jsadmin.loadinfo.Loaded` (frame and typed ``LoadInfo``) per family by pickle;
+the caller joins the chunks in fleet order (:func:`combine_call`:
+:func:`~jsadmin.sources.concat_loaded`, the step ``merge_loaded`` itself ends with). Merging in the
+worker matters as much as decoding there: unpickling one small frame per source and family, and
+merging them, cost the caller about as much as the reads themselves. Status and each source's
+problems come back per source, with the same error text the threads give (:func:`describe_error`),
+and the ``TruncatedWarning`` of a read is re-emitted in the caller. Nothing travels in ``attrs``.
 
 Workers start with the ``forkserver`` method where the platform has it (Linux, macOS) and
 ``spawn`` elsewhere, never plain ``fork`` (the caller has threads). The forkserver preloads this
