@@ -146,7 +146,8 @@ def to_int64(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     types = set(map(type, col))
     if types <= _INT_TYPES:
         try:
-            return pd.array(col, dtype="Int64"), []
+            with np.errstate(invalid="ignore", over="ignore"):  # an int outside Int64 raises here
+                return pd.array(col, dtype="Int64"), []
         except (TypeError, ValueError, OverflowError):
             pass  # an int outside Int64: reported below
     elif types <= _TEXT_TYPES and len(col) > 64:
@@ -281,7 +282,8 @@ def to_datetime(col: Column) -> tuple[pd.DatetimeIndex, Bad]:
                 bad.append((int(i), f"epoch {_short(v)} is not finite"))
             else:
                 bad.append((int(i), f"epoch {_short(v)} is beyond the year 2262 (in seconds and in milliseconds)"))
-    ns = np.where(missing, 0, np.round(arr * 1e6)).astype("int64") * 1000
+    with np.errstate(over="ignore", invalid="ignore"):  # out-of-range values are masked (and reported above)
+        ns = np.where(missing, 0, np.round(arr * 1e6)).astype("int64") * 1000
     values = ns.view("M8[ns]").copy()
     values[missing] = np.datetime64("NaT")
     return pd.DatetimeIndex(values).tz_localize("UTC"), bad

@@ -1,6 +1,5 @@
 """Checked by mypy in ``tests/test_typing.py``, never run: ``Admin``, ``Fleet``, ``Snapshot`` and
-``History`` all implement the read protocol :class:`jsadmin.sources.Source`; ``Admin``, ``Fleet`` and
-``Snapshot`` also its extension :class:`jsadmin.sources.InfoSource` (``load_with_info``,
+``History`` all implement the read protocol :class:`jsadmin.sources.Source` and its extension :class:`jsadmin.sources.InfoSource` (``load_with_info``,
 ``load_all_with_info``).
 
 An assignment that does not hold (a renamed method, a changed signature) is a mypy error, so
@@ -18,6 +17,6 @@ def every_source_reads_alike(admin: Admin, fleet: Fleet, snap: Snapshot, hist: H
     return sources
 
 
-def every_source_says_what_it_found(admin: Admin, fleet: Fleet, snap: Snapshot) -> list[InfoSource]:
-    sources: list[InfoSource] = [admin, fleet, snap]
+def every_source_says_what_it_found(admin: Admin, fleet: Fleet, snap: Snapshot, hist: History) -> list[InfoSource]:
+    sources: list[InfoSource] = [admin, fleet, snap, hist]
     return sources

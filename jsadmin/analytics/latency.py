@@ -35,10 +35,13 @@ from ..domain import JobState
 from ..frames import JOB_COLUMNS, empty_frame
 from ._common import (
     JOB_FAMILIES,
+    NAT,
     canonical_state,
+    epoch_nanoseconds,
     epoch_seconds,
     fold_legacy_category,
     require_columns,
+    seconds_between,
     state_in,
     state_map,
 )
@@ -87,29 +90,31 @@ class _Metrics:
 def _metrics(jobs: pd.DataFrame) -> _Metrics:
     require_columns(jobs, ("timeStart", "timeStop"), "job_latency")
     n = len(jobs)
-    start = epoch_seconds(jobs["timeStart"])
-    stop = epoch_seconds(jobs["timeStop"])
-    create = epoch_seconds(jobs["timeCreate"]) if "timeCreate" in jobs.columns else np.full(n, np.nan)
+    # durations from exact integer nanoseconds, converted once (ns_to_seconds): what the polars
+    # engine does too, so the engines' percentiles round to the same millisecond
+    start = epoch_nanoseconds(jobs["timeStart"])
+    stop = epoch_nanoseconds(jobs["timeStop"])
+    create = epoch_nanoseconds(jobs["timeCreate"]) if "timeCreate" in jobs.columns else np.full(n, NAT)
     if "state" in jobs.columns:
         unfinished = state_in(jobs["state"], JobState.IN_FLIGHT)
     else:
         unfinished = np.zeros(n, dtype=bool)
-    has_start = ~np.isnan(start)
-    has_stop = ~np.isnan(stop)
+    has_start = start != NAT
+    has_stop = stop != NAT
     kept = has_start & has_stop
     excluded = {
         "unfinished": int((~kept & unfinished).sum()),
         "no_timeStart": int((~kept & ~unfinished & ~has_start).sum()),
         "no_timeStop": int((~kept & ~unfinished & has_start & ~has_stop).sum()),
     }
-    legacy = np.isnan(create)
+    legacy = create == NAT
     modern = ~legacy & kept
-    raw_run = stop - start
+    raw_run = seconds_between(stop, start)
     with np.errstate(invalid="ignore"):
         negative = raw_run < 0
-    queue_wait = np.where(modern, start - create, np.nan)
+    queue_wait = np.where(modern, seconds_between(start, create), np.nan)
     run_time = np.where(modern, np.where(negative, 0.0, raw_run), np.nan)
-    end_to_end = np.where(kept, np.where(legacy, raw_run, stop - create), np.nan)
+    end_to_end = np.where(kept, np.where(legacy, raw_run, seconds_between(stop, create)), np.nan)
     stats = {"legacy": int((legacy & kept).sum()), "clamped": int((negative & modern).sum())}
     return _Metrics(queue_wait, run_time, end_to_end, legacy, kept, excluded, stats)
 

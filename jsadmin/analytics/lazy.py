@@ -36,7 +36,7 @@ import pyarrow as pa
 
 from ..domain import FINAL_STATE_RANK, JobState
 from ..extras import require
-from ._common import as_utc, canonical_state, fold_legacy_category, jumpscript_ids
+from ._common import as_utc, canonical_state, fold_legacy_category, jumpscript_ids, ns_to_seconds
 from .history import (
     ANALYTICS_COLUMNS,
     JOB_SCHEMA,
@@ -260,12 +260,15 @@ def _polars_latency(lf: Any, keys: list[str], metric: str) -> tuple[pd.DataFrame
         lf = lf.join(table, left_on=["_orig_category" if "category" in derived else "category", "cmd"],
                      right_on=["_category", "_cmd"], how="left", nulls_equal=True, maintain_order="left")
 
-    def seconds(name: str) -> Any:
+    def nanos(name: str) -> Any:
+        # durations stay integer nanoseconds on the engine (exact); they become seconds in numpy,
+        # by ns_to_seconds like the eager ones (polars divides a column by a scalar through the
+        # reciprocal, which differs from numpy's division in the last bit: a half-millisecond moved)
         if name not in names:
-            return pl.lit(None, dtype=pl.Float64)
-        return pl.col(name).dt.epoch("ns").cast(pl.Float64) / 1e9
+            return pl.lit(None, dtype=pl.Int64)
+        return pl.col(name).dt.epoch("ns")
 
-    start, stop, create = seconds("timeStart"), seconds("timeStop"), seconds("timeCreate")
+    start, stop, create = nanos("timeStart"), nanos("timeStop"), nanos("timeCreate")
     state = pl.col("state").cast(pl.String) if "state" in names else pl.lit(None, dtype=pl.String)
     kept = start.is_not_null() & stop.is_not_null()
     legacy = create.is_null()
@@ -273,7 +276,7 @@ def _polars_latency(lf: Any, keys: list[str], metric: str) -> tuple[pd.DataFrame
     raw_run = stop - start
     values = {
         "queue_wait": pl.when(modern).then(start - create),
-        "run_time": pl.when(modern).then(pl.when(raw_run < 0).then(0.0).otherwise(raw_run)),
+        "run_time": pl.when(modern).then(pl.when(raw_run < 0).then(0).otherwise(raw_run)),
         "end_to_end": pl.when(kept).then(pl.when(legacy).then(raw_run).otherwise(stop - create)),
     }
     unfinished = state.is_in(list(JobState.IN_FLIGHT)).fill_null(False) if "state" in names else pl.lit(False)
@@ -304,9 +307,12 @@ def _polars_latency(lf: Any, keys: list[str], metric: str) -> tuple[pd.DataFrame
     out = res.to_pandas()
     out = out[out["_rows"] > 0].drop(columns="_rows").reset_index(drop=True)
     n = out["measured"].to_numpy(dtype="float64")
+    for col in ("mean", "max"):
+        out[col] = ns_to_seconds(out[col].to_numpy(dtype="float64", na_value=np.nan))
     for name, q in _QUANTILES.items():
-        low = out.pop(f"{name}_lower").to_numpy(dtype="float64", na_value=np.nan)
-        high = out.pop(f"{name}_higher").to_numpy(dtype="float64", na_value=np.nan)
+        # order statistics of the integers are those of the seconds (the conversion is monotonic)
+        low = ns_to_seconds(out.pop(f"{name}_lower").to_numpy(dtype="float64", na_value=np.nan))
+        high = ns_to_seconds(out.pop(f"{name}_higher").to_numpy(dtype="float64", na_value=np.nan))
         out[name] = interpolate(low, high, q, n)
     return out, {f: int(tot[f][0] or 0) for f in _FLAGS}
 

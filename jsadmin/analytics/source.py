@@ -1,7 +1,7 @@
 """``jsadmin.history(dir)``: a recorded history with the read protocol of ``Admin``/``Fleet``/``Snapshot``.
 
 :class:`History` implements :class:`jsadmin.sources.Source` (``families``, ``load``, ``load_all``,
-``problems``) over the tables the recorder writes (``jobs``, ``queues``, ``heartbeats``; layout in
+``problems``) and :class:`~jsadmin.sources.InfoSource` (``load_with_info``, ``load_all_with_info``) over the tables the recorder writes (``jobs``, ``queues``, ``heartbeats``; layout in
 :mod:`jsadmin.analytics.history`): filters and ``expand`` go through the same
 :func:`~jsadmin.catalog.check_filters` / :func:`~jsadmin.reader.select_rows` as the other sources, so a
 bad filter raises the same :class:`~jsadmin.errors.UnknownFilterError`. It is also a read-only
@@ -19,20 +19,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
 
-from ..backends import as_backend, check_backend
+from ..backends import LoadsFamilies
 from ..catalog import check_filters, did_you_mean
 from ..errors import UnknownFamilyError
-from ..reader import problems_frame, select_rows
+from ..loadinfo import Loaded, LoadInfo, problems_frame
+from ..reader import select_rows
 from .history import SCHEMAS, TABLES, check_history_dir, load_table, part_files
 from .lazy import check_engine, scan
-
-if TYPE_CHECKING:
-    import polars as pl
 
 DESCRIPTIONS = {
     "jobs": "finished jobs, one row per guid (the most final copy the recorder caught)",
@@ -42,7 +40,7 @@ DESCRIPTIONS = {
 """What each recorded table holds (:meth:`History.families`)."""
 
 
-class History(Mapping[str, pd.DataFrame]):
+class History(LoadsFamilies, Mapping[str, pd.DataFrame]):
     """A recorded history directory, read like ``Admin``/``Fleet``/``Snapshot`` (no Redis needed).
 
     Options apply to every read: ``decode_json=False`` leaves JSON job columns as text,
@@ -122,28 +120,21 @@ class History(Mapping[str, pd.DataFrame]):
         df["rows"] = df["rows"].astype("Int64")
         return df
 
-    @overload
-    def load(self, name: str, *, backend: Literal["pandas"] = ..., **filters: Any) -> pd.DataFrame: ...
-    @overload
-    def load(self, name: str, *, backend: Literal["polars"], **filters: Any) -> pl.DataFrame: ...
-    @overload
-    def load(self, name: str, *, backend: str, **filters: Any) -> pd.DataFrame | pl.DataFrame: ...
-
-    def load(self, name: str, *, backend: str = "pandas", **filters: Any) -> pd.DataFrame | pl.DataFrame:
-        """One recorded table (``jobs``, ``queues``, ``heartbeats``) as a typed frame.
+    def load_with_info(self, name: str, **filters: Any) -> Loaded:
+        """One recorded table (``jobs``, ``queues``, ``heartbeats``) as a typed frame, and its
+        :class:`~jsadmin.loadinfo.LoadInfo` (no problems: see :meth:`problems`); ``load`` returns the
+        frame alone (``backend="polars"`` as in ``Admin.load``).
 
         Filters as on every source: ``column=value`` or ``column=[values]`` (``state="ERROR"``,
         ``nid=[1, 2]``), ``expand="args"``; an unknown column raises
-        :class:`~jsadmin.errors.UnknownFilterError` before anything is read. ``backend="polars"``
-        as in ``Admin.load``.
+        :class:`~jsadmin.errors.UnknownFilterError` before anything is read.
 
         >>> jsadmin.history("rec/").load("jobs", state="ERROR", expand="args")   # doctest: +SKIP
         """
-        check_backend(backend)
         table = self._table(name)
         expand = filters.pop("expand", None)
         check_filters(table, filters, self._columns(table))
-        return as_backend(select_rows(self[table], filters, expand=expand), backend)
+        return Loaded(select_rows(self[table], filters, expand=expand), LoadInfo(table, problems_frame([])))
 
     def _columns(self, table: str) -> list[str]:
         names = list(SCHEMAS[table].names)
@@ -152,17 +143,12 @@ class History(Mapping[str, pd.DataFrame]):
             return names
         return [c for c in names if c in set(wanted) | {"guid", "state", "timeStop", "captured"}]
 
-    @overload
-    def load_all(self, *, backend: Literal["pandas"] = ...) -> dict[str, pd.DataFrame]: ...
-    @overload
-    def load_all(self, *, backend: Literal["polars"]) -> dict[str, pl.DataFrame]: ...
-    @overload
-    def load_all(self, *, backend: str) -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]: ...
-
-    def load_all(self, *, backend: str = "pandas") -> dict[str, pd.DataFrame] | dict[str, pl.DataFrame]:
-        """Every recorded table: ``{table: frame}`` (``backend`` as in :meth:`load`)."""
-        check_backend(backend)
-        return {table: self.load(table, backend=backend) for table in TABLES}
+    def load_all_with_info(self, **options: Any) -> dict[str, Loaded]:
+        """Every recorded table: ``{table: Loaded(frame, info)}``; a history takes no options
+        (give them to :func:`history`)."""
+        if options:
+            raise TypeError(f"History.load_all() takes no options, got {', '.join(sorted(options))}")
+        return {table: self.load_with_info(table) for table in TABLES}
 
     def problems(self) -> pd.DataFrame:
         """Values that did not decode: always empty for a recorded history (``family, key, field,

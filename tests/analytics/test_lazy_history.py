@@ -203,3 +203,40 @@ def test_an_empty_history_summarises_like_the_eager_one(tmp_path: Path, engine: 
         _assert_same(latency_summary(hist["jobs"], by=by), latency_summary(lazy, by=by))  # type: ignore[arg-type]
     assert_frame_equal(error_summary(hist), error_summary(lazy))
     assert error_summary(lazy).empty
+
+
+@pytest.mark.version_independent
+@pytest.mark.parametrize("engine", ["polars", "dask"])
+def test_half_millisecond_durations_round_alike_on_every_engine(tmp_path: Path, engine: str) -> None:
+    """Jobs whose durations are exactly x.xxx5 s, at nanosecond start times of 2026: the polars
+    summary once said 1001 ms where the eager one said 1000 ms (float epoch seconds subtracted, and
+    polars divided by 1e9 through the reciprocal), so the live-grid comparison failed now and then."""
+    starts = [1795773600124004588, 1795773600131004847, 1795773600178006586, 1795773600000000000]
+    n = len(starts)
+    start = pd.to_datetime(pd.Series(starts), utc=True)
+    rows = pd.DataFrame({
+        "guid": [f"g{i}" for i in range(n)],
+        "state": ["OK"] * n,
+        "category": ["jumpscale"] * n,
+        "cmd": [f"job{i}" for i in range(n)],
+        "nid": [1] * n,
+        "timeCreate": start - pd.Timedelta(microseconds=500_500),
+        "timeStart": start,
+        "timeStop": start + pd.Timedelta(microseconds=1_000_500),
+        "family": ["job_results"] * n,
+        "captured": start + pd.Timedelta("2s"),
+    })
+    # two jobs whose interpolated median is a half-millisecond tie (1.000 s and 1.001 s)
+    pair = rows.iloc[[0, 1]].assign(guid=["p0", "p1"], cmd="pair")
+    pair["timeStop"] = pair["timeStart"] + pd.to_timedelta(["1000ms", "1001ms"])
+    write_table(tmp_path, "jobs", pd.concat([rows, pair], ignore_index=True))
+    hist = jsadmin.history(tmp_path)
+    lazy = hist.lazy(engine=engine)
+    for metric in ("run_time", "queue_wait", "end_to_end"):
+        eager = latency_summary(hist["jobs"], by="cmd", metric=metric)
+        _assert_same(eager, latency_summary(lazy, by="cmd", metric=metric))
+        # a duration does not depend on when the job ran: the jobs at nanosecond times say what
+        # the one starting on a whole second says
+        singles = eager.drop(index="jumpscale__pair")
+        for col in ("p50", "p90", "p99", "mean", "max"):
+            assert singles[col].nunique() == 1, (metric, col, singles[col].tolist())
