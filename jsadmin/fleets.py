@@ -1,8 +1,9 @@
 """Many JumpScale Redis instances at once: one frame per family with a ``source`` column.
 
 A grid has one Redis per node (port 9999) plus the master's. :func:`fleet` opens them all
-(lazily), reads them concurrently with a bounded thread pool, and keeps going when some are
-down: :meth:`Fleet.status` tells which answered, how fast, and why the others did not.
+(lazily), reads them concurrently (threads, and from 12 sources worker processes, so decoding
+uses every core: see :mod:`jsadmin.fleetpool`), and keeps going when some are down:
+:meth:`Fleet.status` tells which answered, how fast, and why the others did not.
 
 >>> f = fleet({"master": "redis://10.0.0.1", "node5": "redis://10.0.0.5"})  # doctest: +SKIP
 >>> jobs = f.load("jobs")                  # doctest: +SKIP
@@ -22,25 +23,44 @@ import re
 import sys
 import threading
 import time
+import uuid
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import pandas as pd
-from redis.backoff import ExponentialBackoff
-from redis.retry import Retry
 
 from .admin import Admin, connect
 from .backends import LoadsFamilies
 from .catalog import family
-from .connection import parse_url, redact, scrub
+from .connection import parse_url, redact
 from .errors import ConnectionConfigError, JsAdminError
+from .fleetpool import (
+    Call,
+    Chunk,
+    ProcessReader,
+    admin_options,
+    auto_processes,
+    chunks,
+    combine_call,
+    describe_error,
+    merge_call,
+    picklable,
+    problems_of,
+)
+from .fleetpool import (
+    merge_families as merge_families,  # re-exported: part of this module's API before fleetpool
+)
+from .fleetpool import (
+    quick_retry as quick_retry,  # re-exported: the CLI and the tests import it from here
+)
 from .loadinfo import Loaded
 from .reader import check_read_filters
 from .snapshot import snapshot
-from .sources import SOURCE, merge_loaded, merge_sources, source_name
+from .sources import SOURCE, merge_sources, source_name
 
 T = TypeVar("T")
 
@@ -176,11 +196,6 @@ def resolve_targets(targets: Any) -> dict[str, str]:
     raise InventoryError(f"cannot use {type(targets).__name__} as fleet targets")
 
 
-def quick_retry() -> Retry:
-    """One quick retry: redis-py's default (3 retries with backoff) makes a down node cost ~4 s."""
-    return Retry(ExponentialBackoff(cap=0.2, base=0.05), 1)
-
-
 # --- the fleet ------------------------------------------------------------------------------
 
 
@@ -208,6 +223,7 @@ class Fleet(LoadsFamilies):
         readonly: bool = False,
         max_workers: int = 16,
         timeout: float = 5,
+        processes: int | Literal["auto"] = "auto",
         connect: Callable[..., Admin] | None = None,
         **redis_options: Any,
     ) -> None:
@@ -215,6 +231,8 @@ class Fleet(LoadsFamilies):
             raise ValueError("max_workers must be at least 1")
         if timeout <= 0:
             raise ValueError("timeout must be a positive number of seconds")
+        if processes != "auto" and (isinstance(processes, bool) or not isinstance(processes, int) or processes < 0):
+            raise ValueError(f"processes must be 'auto' or a number >= 0 (0: threads only), not {processes!r}")
         self._urls = resolve_targets(targets)
         self._secrets = [p for p in (parse_url(u).password for u in self._urls.values()) if p]
         if redis_options.get("password"):
@@ -229,6 +247,16 @@ class Fleet(LoadsFamilies):
         self._status = {n: _Status(n, parse_url(u).safe_url) for n, u in self._urls.items()}
         self.progress: Callable[[int, int], None] | None = None
         """Optional callback ``progress(done, total)`` called as instances answer."""
+        self.processes = auto_processes(len(self._urls)) if processes == "auto" else processes
+        """Worker processes for ``load``/``load_all``/``families`` (0: threads in this process)."""
+        if self.processes and not picklable((connect, redis_options)):
+            if processes != "auto":
+                raise ValueError("processes >= 1 needs a module-level connect= and picklable options; "
+                                 "pass processes=0 to read with threads")
+            self.processes = 0
+        self._token = uuid.uuid4().hex
+        self._reader: ProcessReader | None = None
+        self._remote_problems: dict[str, dict[str, pd.DataFrame]] = {}
 
     # -- identity ----------------------------------------------------------------------------
     @property
@@ -248,9 +276,6 @@ class Fleet(LoadsFamilies):
         mode = ", readonly" if self.readonly else ""
         return f"<Fleet {len(self)} sources ({ok} ok, {failed} failing){mode}>"
 
-    def _scrub(self, text: str) -> str:
-        return scrub(text, *self._secrets)
-
     # -- connections -------------------------------------------------------------------------
     def admin(self, source: str) -> Admin:
         """The :class:`~jsadmin.admin.Admin` of one source (connected on first use).
@@ -264,12 +289,7 @@ class Fleet(LoadsFamilies):
         if admin is not None:
             return admin
         open_admin = self._connect or connect
-        options: dict[str, Any] = {
-            "socket_timeout": self.timeout,
-            "socket_connect_timeout": self.timeout,
-            "retry": quick_retry(),
-        }
-        options.update(self._redis_options)
+        options = admin_options(self.timeout, self._redis_options)
         admin = open_admin(self._urls[source], readonly=self.readonly, **options)
         with self._lock:
             self._admins.setdefault(source, admin)
@@ -284,9 +304,13 @@ class Fleet(LoadsFamilies):
                 client.close()
 
     def close(self) -> None:
-        """Close every connection (the fleet reconnects on next use)."""
+        """Close every connection and stop the worker processes (the fleet reconnects on next use)."""
         for source in list(self._admins):
             self._forget(source)
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+        self._remote_problems.clear()
 
     def __enter__(self) -> Fleet:
         return self
@@ -296,7 +320,7 @@ class Fleet(LoadsFamilies):
 
     # -- concurrent calls --------------------------------------------------------------------
     def map(self, fn: Callable[[Admin], T], *, operation: str = "call") -> dict[str, T]:
-        """Call ``fn(admin)`` on every source concurrently; return the results of those that worked.
+        """Call ``fn(admin)`` on every source concurrently (threads); return the results of those that worked.
 
         Failures (connection refused, authentication, timeouts, decoding bugs) are recorded in
         :meth:`status` and left out of the result.
@@ -304,9 +328,18 @@ class Fleet(LoadsFamilies):
         >>> f.map(lambda a: a.redis.dbsize(), operation="dbsize")   # doctest: +SKIP
         {'master': 120, 'node5': 48}
         """
-        results: dict[str, T] = {}
         names = list(self._urls)
-        done = 0
+        results = self._map_threads(fn, names, operation, _Progress(self.progress, len(names)))
+        return {n: results[n] for n in names if n in results}
+
+    def _note(self, source: str, error: str | None, elapsed: float, operation: str) -> None:
+        st = self._status[source]
+        st.ok, st.error, st.elapsed, st.operation = error is None, error, elapsed, operation
+
+    def _map_threads(
+        self, fn: Callable[[Admin], T], names: list[str], operation: str, progress: _Progress
+    ) -> dict[str, T]:
+        results: dict[str, T] = {}
 
         def run(source: str) -> tuple[str, T | None, str | None, float]:
             start = time.perf_counter()
@@ -314,8 +347,7 @@ class Fleet(LoadsFamilies):
                 value = fn(self.admin(source))
             except Exception as exc:
                 self._forget(source)
-                message = self._scrub(str(exc)) or "no message"
-                return source, None, f"{type(exc).__name__}: {message}", time.perf_counter() - start
+                return source, None, describe_error(exc, self._secrets), time.perf_counter() - start
             return source, value, None, time.perf_counter() - start
 
         workers = max(1, min(self.max_workers, len(names)))
@@ -323,14 +355,60 @@ class Fleet(LoadsFamilies):
             futures = [pool.submit(run, n) for n in names]
             for future in as_completed(futures):
                 source, value, error, elapsed = future.result()
-                st = self._status[source]
-                st.ok, st.error, st.elapsed, st.operation = error is None, error, elapsed, operation
+                self._note(source, error, elapsed, operation)
                 if error is None:
                     results[source] = value  # type: ignore[assignment]
-                done += 1
-                if self.progress is not None:
-                    self.progress(done, len(names))
-        return {n: results[n] for n in names if n in results}
+                progress.step()
+        return results
+
+    def _read(self, call: Call) -> Any:
+        """``call`` on every source, merged: in worker processes when :attr:`processes` >= 1, else threads."""
+        sources = list(self._urls)
+        if not self.processes:
+            return merge_call(call, self.map(call, operation=call.label), sources)
+        progress = _Progress(self.progress, len(sources))
+        if self._reader is None:
+            self._reader = ProcessReader(self.processes)
+        work = [
+            Chunk(self._token, part, tuple(sources), call, self.readonly, self.timeout,
+                  threads=max(1, -(-self.max_workers // self.processes)), secrets=tuple(self._secrets),
+                  redis_options=self._redis_options, connect=self._connect)
+            for part in chunks(list(self._urls.items()), self.processes)
+        ]
+        merged: dict[int, Any] = {}
+        broken = False
+        for chunk, result, failure in self._reader.run(work):
+            if result is None:
+                broken = True
+                warnings.warn(
+                    f"jsadmin fleet: worker processes failed ({type(failure).__name__}: {failure}); "
+                    "reading with threads from now on (a script needs `if __name__ == '__main__':`, "
+                    "or pass processes=0)",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                continue
+            if result.merged is not None:
+                merged[work.index(chunk)] = result.merged
+            for source, _, error, elapsed in result.outcomes:
+                self._note(source, error, elapsed, call.label)
+                if error is None:
+                    record = self._remote_problems.setdefault(source, {})
+                    for fam, found in result.problems[source].items():  # as Admin._problems: last read wins
+                        if found is None:
+                            record.pop(fam, None)
+                        else:
+                            record[fam] = found
+                else:
+                    self._remote_problems.pop(source, None)
+                progress.step()
+        if broken:  # a worker died or the pool could not start: read it all again, with threads
+            self.processes = 0
+            self._reader.close()
+            self._reader = None
+            self._remote_problems.clear()
+            return merge_call(call, self.map(call, operation=call.label), sources)
+        return combine_call(call, [merged[i] for i in sorted(merged)], sources)
 
     # -- reads -------------------------------------------------------------------------------
     def load_with_info(self, name: str, **filters: Any) -> Loaded:
@@ -346,8 +424,8 @@ class Fleet(LoadsFamilies):
         # an unknown family or filter: Admin.load's error, before touching the network
         fam = family(name)
         check_read_filters(fam, filters)
-        per_source = self.map(lambda a: a.load_with_info(name, **filters), operation=f"load {name}")
-        return merge_loaded(per_source, family=fam.name, sources=self._urls)
+        loaded: Loaded = self._read(Call("load", fam.name, tuple(filters.items())))
+        return loaded
 
     def load_all_with_info(self, **options: Any) -> dict[str, Loaded]:
         """Every family of every source: ``{family: Loaded(merged frame, merged info)}``
@@ -356,8 +434,8 @@ class Fleet(LoadsFamilies):
         >>> frames = f.load_all(); frames["worker_heartbeat"]   # doctest: +SKIP
         >>> {n: x.info.notes for n, x in f.load_all_with_info().items() if x.info.capped}   # doctest: +SKIP
         """
-        per_source = self.map(lambda a: a.load_all_with_info(**options), operation="load_all")
-        return merge_families(per_source, sources=list(self._urls))
+        merged: dict[str, Loaded] = self._read(Call("load_all", None, tuple(options.items())))
+        return merged
 
     def families(self, *, wide: bool = False, values: str = "entries") -> pd.DataFrame:
         """``Admin.families()`` of every source with ``source`` first (key/entry counts per source).
@@ -369,8 +447,7 @@ class Fleet(LoadsFamilies):
         """
         if values not in ("entries", "keys"):
             raise ValueError(f"values must be 'entries' or 'keys', not {values!r}")
-        per_source = self.map(lambda a: a.families(), operation="families")
-        out = merge_sources(per_source, sources=self._urls)
+        out: pd.DataFrame = self._read(Call("families"))
         if not wide:
             return out
         table = out.pivot(index="family", columns=SOURCE, values=values)
@@ -380,8 +457,15 @@ class Fleet(LoadsFamilies):
         return table.astype("Int64")
 
     def problems(self) -> pd.DataFrame:
-        """Undecodable values of every source (``source``, family, key, field, error, raw)."""
-        per_source = self.map(lambda a: a.problems(), operation="problems")
+        """Undecodable values of every source (``source``, family, key, field, error, raw).
+
+        After reads in worker processes, these are the problems those reads returned (per source
+        and family, as each worker's ``Admin`` holds them); nothing is read again.
+        """
+        if self._remote_problems:
+            per_source = {n: problems_of(self._remote_problems[n]) for n in self._urls if n in self._remote_problems}
+        else:
+            per_source = self.map(lambda a: a.problems(), operation="problems")
         return merge_sources(per_source, sources=self._urls)
 
     def ping(self) -> pd.DataFrame:
@@ -419,18 +503,16 @@ class Fleet(LoadsFamilies):
         return snapshot(self, path, **options)
 
 
-def merge_families(
-    per_source: Mapping[str, Mapping[str, Loaded]], *, sources: list[str]
-) -> dict[str, Loaded]:
-    """``{source: {family: Loaded}}`` -> ``{family: merged Loaded}`` (family order of the first source)."""
-    order: list[str] = []
-    for frames in per_source.values():
-        order.extend(f for f in frames if f not in order)
-    out: dict[str, Loaded] = {}
-    for fam in order:
-        parts = {src: frames[fam] for src, frames in per_source.items() if fam in frames}
-        out[fam] = merge_loaded(parts, family=fam, sources=sources)
-    return out
+class _Progress:
+    """Calls ``progress(done, total)`` once per source that finished (answered or failed)."""
+
+    def __init__(self, callback: Callable[[int, int], None] | None, total: int) -> None:
+        self.callback, self.total, self.done = callback, total, 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.callback is not None:
+            self.callback(self.done, self.total)
 
 
 def fleet(
@@ -439,13 +521,19 @@ def fleet(
     readonly: bool = False,
     max_workers: int = 16,
     timeout: float = 5,
+    processes: int | Literal["auto"] = "auto",
     **redis_options: Any,
 ) -> Fleet:
     """Open many JumpScale Redis instances as one :class:`Fleet` (connections are lazy).
 
     ``targets``: a list of URLs (sources named ``host:port``), a ``{name: url}`` mapping, or
     the path of a YAML/TOML inventory (:func:`load_inventory`). ``timeout`` bounds connecting
-    and each command per instance; ``max_workers`` bounds the concurrent reads.
+    and each command per instance; ``max_workers`` bounds the concurrent reads (threads, in all
+    processes together). ``processes``: worker processes for ``load``, ``load_all`` and
+    ``families``, so decoding runs on every core; ``"auto"`` uses one per usable CPU (at most 8)
+    from 12 sources up (in a notebook, the REPL, ``python -m`` or a console script; a plain
+    ``python script.py`` gets threads, see :func:`~jsadmin.fleetpool.main_is_safe`) and threads
+    below that; ``0`` reads with threads only.
 
     >>> f = fleet("grid.yaml", readonly=True)     # doctest: +SKIP
     >>> f.load("worker_heartbeat")                # doctest: +SKIP
@@ -453,7 +541,8 @@ def fleet(
     """
     try:
         return Fleet(
-            targets, readonly=readonly, max_workers=max_workers, timeout=timeout, **redis_options
+            targets, readonly=readonly, max_workers=max_workers, timeout=timeout, processes=processes,
+            **redis_options,
         )
     except JsAdminError:
         raise

@@ -10,13 +10,12 @@ another's class.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import pandas as pd
 
 from .connection import parse_url
-from .limits import Capped
 from .loadinfo import Loaded, LoadInfo, ProblemFrame
 
 T = TypeVar("T")
@@ -68,24 +67,45 @@ def merge_sources(
     ['a', 'b']
     """
     source_dtype = _source_dtype(frames, sources)
-    parts: list[pd.DataFrame] = []
+    if not frames:
+        return pd.DataFrame({SOURCE: pd.Series([], dtype=source_dtype)})
+    return concat_sources([_tagged(name, frame, source_dtype) for name, frame in frames.items()])
+
+
+def _tagged(name: str, frame: pd.DataFrame, source_dtype: pd.CategoricalDtype) -> pd.DataFrame:
+    part = _bare(frame)
+    if SOURCE in part.columns:  # jumpscript families have their own "source" (the code)
+        part = part.rename(columns={SOURCE: SOURCE_CODE})
+    part.insert(0, SOURCE, pd.Series([name] * len(part), index=part.index, dtype=source_dtype))
+    return part
+
+
+def concat_sources(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate frames that already have their ``source`` column: the :func:`merge_sources` of
+    consecutive groups of the same sources (``sources=`` alike) give the frame it makes of all of
+    them at once. Categorical columns keep a categorical dtype (union of categories, in order).
+
+    >>> a = merge_sources({"a": pd.DataFrame({"x": [1]})}, sources=["a", "b"])
+    >>> b = merge_sources({"b": pd.DataFrame({"x": [2]})}, sources=["a", "b"])
+    >>> concat_sources([a, b]).equals(merge_sources({"a": pd.DataFrame({"x": [1]}), "b": pd.DataFrame({"x": [2]})}))
+    True
+    """
+    if len(frames) == 1 and frames[0].index.equals(pd.RangeIndex(len(frames[0]))):
+        return _bare(frames[0])
     cat_cols: dict[str, list[Any]] = {}
-    for frame in frames.values():
+    for frame in frames:
         for col, dtype in frame.dtypes.items():
             if isinstance(dtype, pd.CategoricalDtype):
                 seen = cat_cols.setdefault(str(col), [])
                 seen.extend(c for c in dtype.categories if c not in seen)
-    for name, frame in frames.items():
+    parts: list[pd.DataFrame] = []
+    for frame in frames:
         part = _bare(frame)
-        if SOURCE in part.columns:  # jumpscript families have their own "source" (the code)
-            part = part.rename(columns={SOURCE: SOURCE_CODE})
         for col, cats in cat_cols.items():
-            if col in part.columns:
+            dtype = part.dtypes.get(col)
+            if dtype is not None and not (isinstance(dtype, pd.CategoricalDtype) and list(dtype.categories) == cats):
                 part[col] = part[col].astype(pd.CategoricalDtype(cats))
-        part.insert(0, SOURCE, pd.Series([name] * len(part), index=part.index, dtype=source_dtype))
         parts.append(part)
-    if not parts:
-        return pd.DataFrame({SOURCE: pd.Series([], dtype=source_dtype)})
     nonempty = [p for p in parts if len(p)] or parts[:1]
     merged = pd.concat(nonempty, ignore_index=True, sort=False)
     merged.attrs = {}
@@ -107,21 +127,43 @@ def merge_loaded(loaded: Mapping[str, Loaded], *, family: str, sources: Iterable
     (['a', 'b'], 'jobs')
     """
     source_dtype = _source_dtype(loaded, sources)
-    frame = merge_sources({n: x.frame for n, x in loaded.items()}, sources=source_dtype.categories)
-    problems: list[pd.DataFrame] = []
-    capped: list[Capped] = []
-    moved: list[str] = []
-    for name, (_, info) in loaded.items():
+    if not loaded:
+        frame = merge_sources({}, sources=source_dtype.categories)
+        return Loaded(frame, LoadInfo(family, ProblemFrame(_empty_problems(source_dtype))))
+    tagged = []
+    for name, (frame, info) in loaded.items():
         if len(info.problems):
             prob = _bare(info.problems)
             prob.insert(0, SOURCE, pd.Series([name] * len(prob), index=prob.index, dtype=source_dtype))
-            problems.append(prob)
-        capped += [c._replace(source=name) for c in info.capped]
-        moved += [k for k in info.moved if k not in moved]
-    merged_problems = ProblemFrame(
-        pd.concat(problems, ignore_index=True) if problems else _empty_problems(source_dtype)
+        else:
+            prob = _empty_problems(source_dtype)
+        capped = tuple(c._replace(source=name) for c in info.capped)
+        tagged.append(Loaded(_tagged(name, frame, source_dtype), LoadInfo(family, ProblemFrame(prob), capped, info.moved)))
+    return concat_loaded(tagged, family=family)
+
+
+def concat_loaded(parts: Sequence[Loaded], *, family: str) -> Loaded:
+    """:func:`concat_sources` for loads: the :func:`merge_loaded` of consecutive groups of the same
+    sources give the one it makes of all of them (problems and capped keys in order, moved lists once).
+
+    >>> from jsadmin.loadinfo import LoadInfo
+    >>> one = Loaded(pd.DataFrame({"x": [1]}), LoadInfo("jobs"))
+    >>> a = merge_loaded({"a": one}, family="jobs", sources=["a", "b"])
+    >>> b = merge_loaded({"b": one}, family="jobs", sources=["a", "b"])
+    >>> concat_loaded([a, b], family="jobs").frame["source"].tolist()
+    ['a', 'b']
+    """
+    frame = concat_sources([x.frame for x in parts])
+    problems = [x.info.problems for x in parts if len(x.info.problems)]
+    merged_problems = (
+        ProblemFrame(pd.concat([_bare(p) for p in problems], ignore_index=True)) if problems
+        else parts[0].info.problems
     )
-    return Loaded(frame, LoadInfo(family, merged_problems, tuple(capped), tuple(moved)))
+    capped = tuple(c for x in parts for c in x.info.capped)
+    moved: list[str] = []
+    for x in parts:
+        moved += [k for k in x.info.moved if k not in moved]
+    return Loaded(frame, LoadInfo(family, merged_problems, capped, tuple(moved)))
 
 
 def _empty_problems(source_dtype: pd.CategoricalDtype) -> pd.DataFrame:
