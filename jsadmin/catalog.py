@@ -1,9 +1,10 @@
 """The catalog: every JumpScale 7 Redis key family, declared once.
 
 ``families()``, ``load()``, ``load_all()``, the docs and the writers are all driven by
-:data:`FAMILIES`. Each :class:`Family` says which keys it matches (SCAN globs and a regex that
-parses key parts into columns), the Redis type, how values decode, and the output columns
-with their dtypes (see :mod:`jsadmin.frames`).
+:data:`FAMILIES`. Each :class:`Family` says which keys it matches, the Redis type, how values
+decode, and the output columns with their dtypes (see :mod:`jsadmin.frames`). Its keys are
+declared as :class:`~jsadmin.keys.KeyTemplate` shapes (:meth:`Family.keyed`), from which the
+documented patterns, the SCAN globs, the parsing regex and the typed key columns are generated.
 
 >>> family("command_queues").patterns[0]
 'queues:commands:queue:<gid>:<nid|role>'
@@ -21,6 +22,7 @@ from typing import Any, Literal
 from . import keys
 from .errors import UnknownFamilyError, UnknownFilterError, did_you_mean
 from .frames import JOB_COLUMNS, JOB_STATES
+from .keys import KeyTemplate
 
 RedisType = Literal["hash", "list", "string", "set"]
 Status = Literal["current", "legacy", "read-only", "dead", "broken"]
@@ -199,6 +201,35 @@ class Family:
     :data:`jsadmin.limits.DEFAULT_LIMIT` entries per key unless ``limit=`` says otherwise."""
     newest: End = "tail"
     """For lists: the end holding the newest entry (``RPUSH``: tail, ``LPUSH``: head)."""
+    templates: tuple[KeyTemplate, ...] = ()
+    """The key shapes the family was declared from (:meth:`keyed`), tried in order by
+    :meth:`parse_key`; empty for a family declared with a hand-written :attr:`regex`."""
+
+    @classmethod
+    def keyed(cls, name: str, redis_type: RedisType, templates: Iterable[KeyTemplate | str], status: Status,
+              description: str, decoder: Decoder, value_columns: dict[str, str], *,
+              key_columns: dict[str, str] | None = None, **kw: Any) -> Family:
+        """A family whose keys are ``templates`` (a plain string is one fixed key): its documented
+        :attr:`patterns`, SCAN :attr:`match`, :attr:`regex` and :attr:`key_columns` (fields by their
+        type, ``fixed`` values as ``category``, then ``key_columns`` for what :attr:`key_parts` adds)
+        all come from them.
+
+        >>> fam = Family.keyed("uptime", "string", [KeyTemplate("uptime:{nid:int}")], "current",
+        ...                    "Boot time per node.", "epoch", {"booted": "datetime"})
+        >>> fam.patterns, fam.match, fam.key_columns, fam.parse_key("uptime:3")
+        (('uptime:<nid>',), ('uptime:*',), {'nid': 'Int64'}, {'nid': '3'})
+        """
+        ts = tuple(KeyTemplate(t) if isinstance(t, str) else t for t in templates)
+        types = {c: keys.KEY_TYPES[typ][1] for t in ts for _, c, typ in t.fields}
+        cols = {c: types.get(c, "category") for t in ts for c in t.fixed}
+        cols.update({c: d for c, d in types.items() if c not in cols})
+        cols.update(key_columns or {})
+        if len(ts) == 1:
+            regex = ts[0].regex
+        else:  # for classify: the shapes' alternation (groups dropped: their names repeat)
+            regex = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[^>]+>', '(?:', t.regex.pattern)})" for t in ts))
+        return cls(name, redis_type, tuple(t.pattern for t in ts if t.pattern), _scan_match(ts), regex, status,
+                   description, decoder, value_columns, key_columns=cols, templates=ts, **kw)
 
     @property
     def fixed_keys(self) -> tuple[str, ...]:
@@ -261,32 +292,43 @@ class Family:
         return None
 
     def parse_key(self, key: str) -> dict[str, str] | None:
-        """The named parts of a key of this family, or ``None`` when it does not belong."""
+        """The named parts of a key of this family, or ``None`` when it does not belong.
+
+        >>> family("worker_jobs").parse_key("workers:jobs12")
+        {'form': 'nocolon', 'key_id': '12'}
+        """
+        for template in self.templates:
+            if (parts := template.parse(key)) is not None:
+                return parts
+        if self.templates:
+            return None
         m = self.regex.fullmatch(key)
         return None if m is None else {k: v for k, v in m.groupdict().items() if v is not None}
 
 
+def _scan_match(templates: tuple[KeyTemplate, ...]) -> tuple[str, ...]:
+    """The SCAN globs (and fixed keys) of some key shapes: each shape's prefix glob, once; a fixed
+    key that prefixes other shapes' globs scans them all as one ``<key>*`` (one SCAN, as before).
+
+    >>> _scan_match((keys.WORKER_JOB, keys.WORKER_JOB_NOCOLON, KeyTemplate("workers:jobs")))
+    ('workers:jobs*',)
+    """
+    globs = list(dict.fromkeys(t.glob for t in templates))
+    for fixed in (t.text for t in templates if not t.fields):
+        if any(t.fields and t.prefix.startswith(fixed) for t in templates):
+            covered = [g for g in globs if g != fixed and g.endswith("*") and g[:-1].startswith(fixed)]
+            globs = [fixed + "*" if g == fixed else g for g in globs if g not in covered]
+    return tuple(globs)
+
+
 def _command_queue_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
     target = parts.get("target", "")
-    return {"form": "real" if parts.get("form") else "documented",
-            "key_nid": target if target.isdigit() else None,
-            "key_role": None if target.isdigit() else target}
-
-
-def _form_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
-    return {"form": "real" if parts.get("form") else "documented"}
-
-
-def _worker_queue_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
-    return {"key_queue": "io" if parts.get("system") else parts.get("key_queue")}
+    return {"key_nid": target if target.isdigit() else None, "key_role": None if target.isdigit() else target}
 
 
 def _worker_job_parts(parts: dict[str, str], rtype: str) -> dict[str, Any]:
-    if rtype == "hash":
-        return {"form": "legacy_hash"}
-    if parts.get("nocolon"):
-        return {"form": "nocolon", "key_id": parts["nocolon"]}
-    return {"form": "string"}
+    """The pre-2015-03 hash form is told apart by its Redis type, not its key."""
+    return {"form": "legacy_hash"} if rtype == "hash" else {}
 
 
 def _derive_jobs_last(cols: dict[str, list[Any]]) -> None:
@@ -323,55 +365,41 @@ def watchdog_queue(worker: str | None) -> str | None:
     return head if sep and tail.isdigit() else body
 
 
-def _re(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _lit(key: str) -> str:
-    return re.escape(key)
-
-
 def _fixed(name: str, redis_type: RedisType, key: str, status: Status, *rest: Any, **kw: Any) -> Family:
     """A family of one fixed key: ``key`` is its pattern, its match (read without SCAN) and its regex."""
-    return Family(name, redis_type, (key,), (key,), _re(_lit(key)), status, *rest, **kw)
+    return Family.keyed(name, redis_type, (key,), status, *rest, **kw)
 
 
 _JOB_CATEGORIES: dict[str, tuple[str, ...]] = {"state": JOB_STATES}
-_GID = r"(?P<key_gid>\d+)"
 
 FAMILY_LIST: tuple[Family, ...] = (
     # ---------------------------------------------------------------- agentcontroller (master)
     _fixed("jobs_last", "hash", keys.JOBS_LAST, "current",
            "Last agentcontroller job id per grid (HINCRBY; field = gid).",
            "int", {"gid": "Int64", "last_id": "Int64"}, kind="counter", value_column="last_id", derive=_derive_jobs_last),
-    Family(
-        "jobs", "hash", ("jobs:<gid>",), ("jobs:*",), _re(_lit(keys.JOBS_PREFIX) + _GID), "current",
+    Family.keyed(
+        "jobs", "hash", (keys.JOBS,), "current",
         "In-flight agentcontroller jobs per grid (field = guid, value = compact job JSON); "
         "entries vanish on completion and within 5 minutes by cleanup.",
-        "job", JOB_COLUMNS, key_columns={"key_gid": "Int64"}, categories=_JOB_CATEGORIES,
+        "job", JOB_COLUMNS, categories=_JOB_CATEGORIES,
         kind="job", job=JobCopy(stage=1, authority=4, final=True), identity=("guid",), gid_key=keys.jobs,
     ),
-    Family(
-        "command_queues", "list",
-        ("queues:commands:queue:<gid>:<nid|role>", "commands:queue:<gid>:<nid>"),
-        ("queues:commands:queue:*", "commands:queue:*"),
-        _re(r"(?P<form>queues:|)commands:queue:(?P<key_gid>[^:]+):(?P<target>.+)"), "current",
+    Family.keyed(
+        "command_queues", "list", (keys.COMMAND_QUEUE, keys.DOC_COMMAND_QUEUE), "current",
         "Per-node and per-role agentcontroller command queues (SCHEDULED job snapshots); "
         "the documented form has no 'queues:' prefix.",
         "job", JOB_COLUMNS,
-        key_columns={"form": "category", "key_gid": "Int64", "target": "string",
-                     "key_nid": "Int64", "key_role": "string"},
+        key_columns={"key_nid": "Int64", "key_role": "string"},
         categories=_JOB_CATEGORIES,
         kind="job", bounded=True, job=JobCopy(stage=0, authority=1, final=False), queue="command", identity=("guid",),
         key_parts=_command_queue_parts,
     ),
-    Family(
-        "job_results", "list", ("queues:jobqueue:<guid>", "jobqueue:<guid>"),
-        ("queues:jobqueue:*", "jobqueue:*"), _re(r"(?P<form>queues:|)jobqueue:(?P<key_guid>.+)"), "current",
+    Family.keyed(
+        "job_results", "list", (keys.JOBQUEUE, keys.DOC_JOBQUEUE), "current",
         "Final job JSON of wait=True jobs (60 s TTL after the push, 5 s after a waiter read it).",
-        "job", JOB_COLUMNS, key_columns={"form": "category", "key_guid": "string"}, ttl=True,
+        "job", JOB_COLUMNS, ttl=True,
         categories=_JOB_CATEGORIES,
-        kind="job", job=JobCopy(stage=4, authority=5, final=True), identity=("guid",), key_parts=_form_parts,
+        kind="job", job=JobCopy(stage=4, authority=5, final=True), identity=("guid",),
     ),
     _fixed("health_status", "string", keys.HEALTH_STATUS, "current",
            "Aggregate grid health text (OK/WARNING/ERROR/...) with a 300 s TTL.",
@@ -382,30 +410,27 @@ FAMILY_LIST: tuple[Family, ...] = (
     _fixed("alerts", "list", keys.ALERTS, "current", "Alert guids pushed by OSIS for the alerter.",
            "text", {"alert": "string"}, kind="alert", bounded=True),
     # ---------------------------------------------------------------- node: workers
-    Family(
-        "worker_queues", "list", ("queues:workers:work:<q>", "queues:system"),
-        ("queues:workers:work:*", keys.SYSTEM_QUEUE),
-        _re(r"queues:(?:workers:work:(?P<key_queue>.+)|(?P<system>system))"), "current",
+    Family.keyed(
+        "worker_queues", "list", (keys.WORKER_QUEUE, KeyTemplate(keys.SYSTEM_QUEUE, {"key_queue": "io"})), "current",
         "Jobs waiting for a worker, as pretty JSON; queues:system is the real 'io' queue.",
-        "job", JOB_COLUMNS, key_columns={"key_queue": "string"}, categories=_JOB_CATEGORIES,
+        "job", JOB_COLUMNS, categories=_JOB_CATEGORIES,
         kind="job", bounded=True, job=JobCopy(stage=2, authority=2, final=False), queue="worker", identity=("guid",),
-        key_parts=_worker_queue_parts,
     ),
-    Family(
-        "worker_jobs", "string", ("workers:jobs:<id>", "workers:jobs<id>", "workers:jobs (legacy hash)"),
-        ("workers:jobs*",), _re(r"workers:jobs(?::(?P<key_id>\d+)|(?P<nocolon>\d+))?"), "current",
+    Family.keyed(
+        "worker_jobs", "string",
+        (keys.WORKER_JOB, keys.WORKER_JOB_NOCOLON,
+         KeyTemplate(keys.WORKER_JOBS_LEGACY_HASH, {"form": "string"}, note="legacy hash")), "current",
         "Worker-side job copies (compact JSON); 60 s TTL once failed or local; the colon-less form "
         "is written on wait timeouts; the hash form is pre-2015-03.",
-        "job", JOB_COLUMNS, key_columns={"form": "category", "key_id": "Int64"}, also_types=("hash",),
+        "job", JOB_COLUMNS, also_types=("hash",),
         ttl=True, categories=_JOB_CATEGORIES,
         kind="job", job=JobCopy(stage=3, authority=3, final=True), identity=("key",),
         key_parts=_worker_job_parts,
     ),
-    Family(
-        "worker_returns", "list", ("workers:return:<id>",), (keys.WORKER_RETURN_PREFIX + "*",),
-        _re(_lit(keys.WORKER_RETURN_PREFIX) + r"(?P<id>\d+)"), "current",
+    Family.keyed(
+        "worker_returns", "list", (keys.WORKER_RETURN,), "current",
         "Completion times of node-local jobs (float epoch text, 60 s TTL).",
-        "epoch", {"returned": "datetime"}, key_columns={"id": "Int64"}, ttl=True,
+        "epoch", {"returned": "datetime"}, ttl=True,
         kind="worker",
     ),
     _fixed("worker_joblastid", "string", keys.WORKER_JOBLASTID, "current",
@@ -434,19 +459,16 @@ FAMILY_LIST: tuple[Family, ...] = (
            "JumpScale 6 worker heartbeats (field = worker_<q>_<n>, value int epoch or 0 = not yet looping).",
            "epoch", {"queue": "string", "heartbeat": "datetime", "looping": "boolean"}, field_column="worker",
            kind="heartbeat", value_column="heartbeat", derive=_derive_watchdog),
-    Family(
-        "worker_registry", "string", ("workers:worker:<q>:<wname>",), (keys.WORKER_REGISTRY_PREFIX + "*",),
-        _re(_lit(keys.WORKER_REGISTRY_PREFIX) + r"(?P<queue>[^:]+):(?P<worker>.+)"), "current",
+    Family.keyed(
+        "worker_registry", "string", (keys.WORKER_REGISTRY,), "current",
         "Registered worker processes (value '1'); dead workers linger until jsagent restarts.",
-        "text", {"value": "string"}, key_columns={"queue": "string", "worker": "string"},
+        "text", {"value": "string"},
         kind="worker",
     ),
-    Family(
-        "worker_actions", "list", ("workers:action:<q>:<wname>", "workers:action:<q> (legacy)"),
-        (keys.WORKER_ACTION_PREFIX + "*",),
-        _re(_lit(keys.WORKER_ACTION_PREFIX) + r"(?P<queue>[^:]+)(?::(?P<worker>.+))?"), "current",
+    Family.keyed(
+        "worker_actions", "list", (keys.WORKER_ACTION, keys.WORKER_ACTION_LEGACY), "current",
         "RESTART/RELOAD actions waiting for one worker; legacy JS6 string form holds STOP/RELOAD.",
-        "text", {"action": "category"}, key_columns={"queue": "string", "worker": "string"},
+        "text", {"action": "category"},
         also_types=("string",),
         kind="worker", bounded=True, newest="head",
     ),
@@ -469,15 +491,10 @@ FAMILY_LIST: tuple[Family, ...] = (
     _fixed("logs", "list", keys.LOGS_QUEUE, "current",
            "Log records waiting for loghandling (unbounded when nobody drains it).",
            "log", LOG_COLUMNS, kind="log", bounded=True),
-    Family(
-        "logs_incr", "string", ("logs:incr:<gid>_<nid>", "logs:incr:<gid>_<pid> | <gid>_<nid>_<epoch> (legacy)"),
-        (keys.LOGS_INCR_PREFIX + "*",),
-        _re(_lit(keys.LOGS_INCR_PREFIX) + r"(?P<gid>\d+)_(?P<nid>\d+)(?:_(?P<epoch>\d+))?"),
-        "current",
+    Family.keyed(
+        "logs_incr", "string", (keys.LOGS_INCR, keys.LOGS_INCR_LEGACY), "current",
         "Order of the last processed log per node (INCR).",
-        "int", {"value": "Int64"},
-        key_columns={"gid": "Int64", "nid": "Int64", "epoch": "datetime"},
-        kind="counter",
+        "int", {"value": "Int64"}, kind="counter",
     ),
     _fixed("ecos", "hash", keys.ECO_OBJECTS, "current",
            "Error conditions by unique key (Lua cjson), or 7-field stubs once processed; wiped above 1000.",
@@ -490,13 +507,10 @@ FAMILY_LIST: tuple[Family, ...] = (
            "text", {"uniquekey": "string"}, kind="eco"),
     _fixed("eco_htime", "string", keys.ECO_HTIME, "current", "When loghandling last swept eco:secos (int epoch).",
            "epoch", {"swept": "datetime"}, kind="eco"),
-    Family(
-        "eco_incr", "string", ("eco:incr:<gid>_<nid> (legacy JS6)", "eco:incr (dead)"), ("eco:incr*",),
-        _re(r"eco:incr(?::(?P<gid>\d+)_(?P<nid>\d+)(?:_(?P<epoch>\d+))?)?"), "legacy",
+    Family.keyed(
+        "eco_incr", "string", (keys.ECO_INCR, keys.ECO_INCR_EPOCH, KeyTemplate(keys.ECO_INCR_DEAD, note="dead")), "legacy",
         "JumpScale 6 ECO counters (until 2014-11); dead in JumpScale 7.",
-        "int", {"value": "Int64"},
-        key_columns={"gid": "Int64", "nid": "Int64", "epoch": "datetime"},
-        kind="counter",
+        "int", {"value": "Int64"}, kind="counter",
     ),
 )
 
@@ -529,9 +543,8 @@ def register(fam: Family) -> Family:
     r"""Add a family at run time (a site-specific key family, or a test): ``families()``, ``load``,
     ``load_all``, snapshots, fleets and ``diff`` pick it up from the catalog with no other change.
 
-    >>> fam = register(Family("uptime", "string", ("uptime:<nid>",), ("uptime:*",),
-    ...                       re.compile(r"uptime:(?P<nid>\d+)"), "current", "Boot time per node.",
-    ...                       "epoch", {"booted": "datetime"}, key_columns={"nid": "Int64"}))
+    >>> fam = register(Family.keyed("uptime", "string", [KeyTemplate("uptime:{nid:int}")], "current",
+    ...                             "Boot time per node.", "epoch", {"booted": "datetime"}))
     >>> classify("uptime:3"), unregister("uptime").name
     ('uptime', 'uptime')
     """
