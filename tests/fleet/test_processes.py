@@ -32,6 +32,10 @@ from jsadmin.loadinfo import Loaded, LoadInfo, ProblemFrame
 FleetServers = Any  # tests/fleet/conftest.py
 PASSWORD = "s3cret-fleet-pw"
 
+# Process and thread mode send the same commands through the same Admin: what differs is where the
+# decoding runs, not what the server does (thread-mode fleets run on every leg in tests/fleet/).
+pytestmark = pytest.mark.version_independent
+
 
 @pytest.fixture(scope="module")
 def broken(redis_factory: ServerFactory) -> Iterator[str]:
