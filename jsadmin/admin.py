@@ -22,7 +22,7 @@ from .compat import ServerInfo, check_connection, explain_failure, server_info
 from .connection import parse_url, scrub
 from .embedded import EmbeddedRedis
 from .errors import ReadOnlyError, UnsupportedByServer
-from .loadinfo import PROBLEM_COLUMNS, Loaded
+from .loadinfo import Loaded, concat_problems
 from .reader import read_loaded
 from .scan import key_types, raw_client, scan_keys, sizes
 from .snapshot import SnapshotMixin
@@ -142,10 +142,7 @@ class Admin(AnalyticsMixin, WritesMixin, SnapshotMixin, LoadsFamilies):
 
     def problems(self) -> pd.DataFrame:
         """Every value the loads so far could not decode: ``family, key, field, error, raw``."""
-        frames = [p for p in self._problems.values() if len(p)]
-        if not frames:
-            return pd.DataFrame(columns=list(PROBLEM_COLUMNS))
-        return pd.concat(frames, ignore_index=True)
+        return concat_problems(self._problems.values())
 
     def _keyspace(self) -> dict[str, dict[bytes, str]]:
         """Every known key by family with its Redis type: one SCAN pass, pipelined TYPE."""

@@ -37,7 +37,7 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,7 +49,7 @@ from redis.retry import Retry
 from . import catalog
 from .admin import Admin, connect
 from .connection import scrub
-from .loadinfo import PROBLEM_COLUMNS, Loaded
+from .loadinfo import Loaded
 from .sources import concat_loaded, concat_sources, merge_loaded, merge_sources
 
 AUTO_MIN_SOURCES = 12
@@ -184,11 +184,8 @@ def merge_families(
     per_source: Mapping[str, Mapping[str, Loaded]], *, sources: list[str]
 ) -> dict[str, Loaded]:
     """``{source: {family: Loaded}}`` -> ``{family: merged Loaded}`` (family order of the first source)."""
-    order: list[str] = []
-    for frames in per_source.values():
-        order.extend(f for f in frames if f not in order)
     out: dict[str, Loaded] = {}
-    for fam in order:
+    for fam in _family_order(per_source.values()):
         parts = {src: frames[fam] for src, frames in per_source.items() if fam in frames}
         out[fam] = merge_loaded(parts, family=fam, sources=sources)
     return out
@@ -224,10 +221,13 @@ def combine_call(call: Call, parts: Sequence[Any], sources: list[str]) -> Any:
         return concat_loaded(parts, family=catalog.family(str(call.name)).name)
     if call.kind == "families":
         return concat_sources(parts)
-    order: list[str] = []
-    for frames in parts:
-        order.extend(f for f in frames if f not in order)
-    return {fam: concat_loaded([frames[fam] for frames in parts if fam in frames], family=fam) for fam in order}
+    return {fam: concat_loaded([frames[fam] for frames in parts if fam in frames], family=fam)
+            for fam in _family_order(parts)}
+
+
+def _family_order(loads: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Every family of ``loads`` once, in the order they first appear."""
+    return list(dict.fromkeys(fam for frames in loads for fam in frames))
 
 
 @dataclass(frozen=True, repr=False)
@@ -419,11 +419,3 @@ class ProcessReader:
             stop, self._stop, self._pool = self._stop, None, None
         if stop is not None:
             stop()
-
-
-def problems_of(records: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """``Admin.problems()`` of a worker's admin, rebuilt from the problem frames its loads returned."""
-    frames = [p for p in records.values() if len(p)]
-    if not frames:
-        return pd.DataFrame(columns=list(PROBLEM_COLUMNS))
-    return pd.concat(frames, ignore_index=True)

@@ -49,7 +49,6 @@ from .fleetpool import (
     describe_error,
     merge_call,
     picklable,
-    problems_of,
 )
 from .fleetpool import (
     merge_families as merge_families,  # re-exported: part of this module's API before fleetpool
@@ -57,7 +56,7 @@ from .fleetpool import (
 from .fleetpool import (
     quick_retry as quick_retry,  # re-exported: the CLI and the tests import it from here
 )
-from .loadinfo import Loaded
+from .loadinfo import Loaded, concat_problems
 from .reader import check_read_filters
 from .snapshot import snapshot
 from .sources import SOURCE, merge_sources, source_name
@@ -463,7 +462,7 @@ class Fleet(LoadsFamilies):
         and family, as each worker's ``Admin`` holds them); nothing is read again.
         """
         if self._remote_problems:
-            per_source = {n: problems_of(self._remote_problems[n]) for n in self._urls if n in self._remote_problems}
+            per_source = {n: concat_problems(self._remote_problems[n].values()) for n in self._urls if n in self._remote_problems}
         else:
             per_source = self.map(lambda a: a.problems(), operation="problems")
         return merge_sources(per_source, sources=self._urls)

@@ -18,7 +18,7 @@ load metadata to ``attrs``; nothing inside jsadmin reads it back. pandas copies 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -83,6 +83,19 @@ def _same_rows(a: pd.DataFrame, b: pd.DataFrame) -> bool:
         return bool(a.shape == b.shape and list(a.columns) == list(b.columns) and a.equals(b))
     except (TypeError, ValueError):
         return False
+
+
+def concat_problems(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """The problems of several loads as one frame (``Admin.problems()``): the non-empty ones
+    concatenated, or an empty frame with the problem columns.
+
+    >>> list(concat_problems([problems_frame([])]).columns)
+    ['family', 'key', 'field', 'error', 'raw']
+    """
+    found = [p for p in frames if len(p)]
+    if not found:
+        return pd.DataFrame(columns=list(PROBLEM_COLUMNS))
+    return pd.concat(found, ignore_index=True)
 
 
 def problems_frame(problems: Sequence[Problem]) -> ProblemFrame:
@@ -166,4 +179,4 @@ def with_attrs(loaded: Loaded) -> pd.DataFrame:
     return frame
 
 
-__all__ = ["ATTRS_MIRROR", "PROBLEM_COLUMNS", "LoadInfo", "Loaded", "ProblemFrame", "problems_frame", "with_attrs"]
+__all__ = ["ATTRS_MIRROR", "PROBLEM_COLUMNS", "LoadInfo", "Loaded", "ProblemFrame", "concat_problems", "problems_frame", "with_attrs"]

@@ -38,8 +38,6 @@ def source_name(url: str) -> str:
     return base if not target.db else f"{base}.db{target.db}"
 
 
-
-
 def _bare(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy(deep=False)
     out.attrs = {}
@@ -59,7 +57,8 @@ def merge_sources(
 ) -> pd.DataFrame:
     """Concatenate per-source frames, adding ``source`` first (a categorical of every source).
 
-    A family's own ``source`` column (the code of a jumpscript) is renamed ``source_code``.
+    A family's own ``source`` column (of a family registered at run time; the built-in ones name
+    a jumpscript's code ``code``) is renamed ``source_code``.
     Categorical columns keep a categorical dtype (union of categories). ``attrs`` are not
     carried: :func:`merge_loaded` merges what the loads found.
 
@@ -74,7 +73,7 @@ def merge_sources(
 
 def _tagged(name: str, frame: pd.DataFrame, source_dtype: pd.CategoricalDtype) -> pd.DataFrame:
     part = _bare(frame)
-    if SOURCE in part.columns:  # jumpscript families have their own "source" (the code)
+    if SOURCE in part.columns:  # a family registered with a "source" column of its own
         part = part.rename(columns={SOURCE: SOURCE_CODE})
     part.insert(0, SOURCE, pd.Series([name] * len(part), index=part.index, dtype=source_dtype))
     return part
