@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import keys
+from .domain import registered_ids
 from .errors import UnknownFamilyError, UnknownFilterError, did_you_mean
 from .frames import JOB_COLUMNS, JOB_STATES
 from .keys import KeyTemplate
@@ -347,9 +348,7 @@ def _derive_field_id(cols: dict[str, list[Any]]) -> None:
 
 def _derive_jumpscript(cols: dict[str, list[Any]]) -> None:
     """``jumpscript`` = ``<organization>__<name>``, the identity JumpScale keys a jumpscript by."""
-    orgs, names = cols.get("organization", []), cols.get("name", [])
-    cols["jumpscript"] = [f"{o}__{n}" if isinstance(o, str) and o and isinstance(n, str) and n else None
-                          for o, n in zip(orgs, names)]
+    cols["jumpscript"] = registered_ids(cols.get("organization", []), cols.get("name", []))
 
 
 def watchdog_queue(worker: str | None) -> str | None:

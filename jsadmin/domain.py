@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from . import keys
@@ -28,7 +29,9 @@ __all__ = [
     "Jumpscript",
     "copy_rank_of",
     "jumpscript_id",
+    "jumpscript_ids",
     "jumpscript_key",
+    "registered_ids",
     "split_jumpscript",
 ]
 
@@ -176,6 +179,37 @@ def jumpscript_id(category: object, cmd: object) -> str:
             return f"{NO_ORGANIZATION}__{name}"
         return f"{cat}__{name}"
     return label if cat_blank else f"{cat}__{label}"
+
+
+def jumpscript_ids(categories: Iterable[object], cmds: Iterable[object]) -> list[str]:
+    """:func:`jumpscript_id` of each job's ``category``/``cmd``, computed once per distinct pair (a
+    batch of jobs names a handful of jumpscripts); an unhashable odd value is computed on its own.
+
+    >>> jumpscript_ids(["jumpscale", "jumpscale", ["odd"]], ["echo", "echo", "x"])
+    ['jumpscale__echo', 'jumpscale__echo', "['odd']__x"]
+    """
+    memo: dict[tuple[object, object], str] = {}
+    out: list[str] = []
+    for pair in zip(categories, cmds):
+        try:
+            ident = memo[pair]
+        except KeyError:
+            ident = memo[pair] = jumpscript_id(*pair)
+        except TypeError:  # a list or dict where JumpScale writes text
+            ident = jumpscript_id(*pair)
+        out.append(ident)
+    return out
+
+
+def registered_ids(organizations: Iterable[object], names: Iterable[object]) -> list[str | None]:
+    """The identity ``<organization>__<name>`` of each stored jumpscript (``None`` where either part
+    is missing or not text: a stored jumpscript is named by both, unlike a job's ``category``/``cmd``).
+
+    >>> registered_ids(["jumpscale", ""], ["echo", "x"])
+    ['jumpscale__echo', None]
+    """
+    return [f"{o}__{n}" if isinstance(o, str) and o and isinstance(n, str) and n else None
+            for o, n in zip(organizations, names)]
 
 
 # --- builders ------------------------------------------------------------------------------------

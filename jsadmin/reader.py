@@ -46,7 +46,7 @@ from .decode import (
     parse_int,
     text,
 )
-from .domain import jumpscript_id
+from .domain import jumpscript_ids
 from .frames import (
     JOB_FIELDS,
     JSON_TEXT_COLUMNS,
@@ -461,25 +461,9 @@ def _recheck(raw: Any, fam: Family, read: dict[bytes, int], problems: list[Probl
 DecodeResult = tuple[dict[str, list[Any]], list[str | None]]
 
 
-def _jumpscript_ids(categories: list[Any], cmds: list[Any]) -> list[str]:
-    """:func:`~jsadmin.domain.jumpscript_id` of each job, computed once per distinct pair (a batch
-    names a handful of jumpscripts); an unhashable odd value is computed on its own."""
-    memo: dict[tuple[Any, Any], str] = {}
-    out: list[str] = []
-    for pair in zip(categories, cmds):
-        try:
-            ident = memo[pair]
-        except KeyError:
-            ident = memo[pair] = jumpscript_id(*pair)
-        except TypeError:  # a list or dict where JumpScale writes text
-            ident = jumpscript_id(*pair)
-        out.append(ident)
-    return out
-
-
 def _build_job(objs: list[dict[str, Any]]) -> dict[str, list[Any]]:
     cols = extract(objs, JOB_FIELDS)
-    cols["jumpscript"] = _jumpscript_ids(cols["category"], cols["cmd"])
+    cols["jumpscript"] = jumpscript_ids(cols["category"], cols["cmd"])
     cols["role"] = first_role(cols["roles"])
     return cols
 

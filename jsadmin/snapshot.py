@@ -44,7 +44,7 @@ from ._version import __version__
 from .backends import LoadsFamilies
 from .catalog import FAMILIES, RENAMED_COLUMNS, check_filters
 from .catalog import family as catalog_family
-from .domain import jumpscript_id
+from .domain import jumpscript_ids, registered_ids
 from .errors import JsAdminError, UnknownFamilyError
 from .limits import Capped
 from .loadinfo import Loaded, LoadInfo, ProblemFrame, problems_frame
@@ -458,12 +458,11 @@ def _current_names(name: str, frame: pd.DataFrame, admin: bool) -> pd.DataFrame:
         frame.attrs = attrs
     fam = FAMILIES.get(name)
     if fam is not None and "jumpscript" in fam.columns and "jumpscript" not in frame.columns:
-        ident: list[str | None]
-        if fam.kind == "job":
-            ident = [jumpscript_id(c, m) for c, m in zip(_column(frame, "category"), _column(frame, "cmd"))]
+        ident: list[str] | list[str | None]
+        if fam.kind == "job":  # the reader's rules (jsadmin.domain), on the stored columns
+            ident = jumpscript_ids(_column(frame, "category"), _column(frame, "cmd"))
         else:
-            ident = [f"{o}__{n}" if isinstance(o, str) and o and isinstance(n, str) and n else None
-                     for o, n in zip(_column(frame, "organization"), _column(frame, "name"))]
+            ident = registered_ids(_column(frame, "organization"), _column(frame, "name"))
         cols = list(fam.columns)
         before = cols[cols.index("jumpscript") - 1]
         at = frame.columns.get_loc(before) + 1 if before in frame.columns else len(frame.columns)
