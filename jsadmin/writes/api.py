@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, TypeAlias, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict, overload
 
 import pandas as pd
 
@@ -26,10 +26,59 @@ from . import leftovers as _leftovers
 from . import manage as _manage
 from . import validate as v
 from .journal import ENV_JOURNAL, Journal
-from .plan import WritePlan
+from .plan import WritePlan, target_write
 from .results import ManageResult, PurgeResult, UndoResult
 from .scripts import resolve
 from .validate import require_writable
+
+if TYPE_CHECKING:
+    # typing's Required/Unpack are 3.11+ (requires-python is 3.10)
+    from typing_extensions import Required, Unpack
+
+    class JobOptions(TypedDict, total=False):
+        """The keyword options of ``enqueue_job`` (defaults on the method itself)."""
+
+        nid: int | str | None
+        role: str | None
+        category: Required[str]
+        cmd: Required[str]
+        args: Mapping[str, Any] | None
+        queue: str
+        timeout: float | None
+        wait: bool
+        log: bool
+        errorreport: bool
+        tags: Any
+        jscriptid: int | str | None
+        sessionid: str | None
+
+    class JumpscriptOptions(TypedDict, total=False):
+        """The keyword options of ``register_jumpscript`` (defaults on the method itself)."""
+
+        category: str
+        descr: str | None
+        roles: Sequence[str]
+        queue: str
+        async_: bool
+        period: int | str
+        order: int
+        log: bool
+        enable: bool
+        startatboot: bool
+        timeout: float | None
+        gid: int | None
+        author: str
+        license: str
+        version: str
+        replace: bool
+
+    class RequeueOptions(TypedDict, total=False):
+        """The keyword options of ``requeue_jobs`` (defaults on the method itself)."""
+
+        args: Mapping[str, Any] | None
+        nid: int | str | None
+        role: str | None
+        states: Sequence[str] | None
 
 UndoEntry: TypeAlias = str | pd.Series | Mapping[str, Any] | ManageResult | PurgeResult
 """What ``undo`` takes: an entry id, a ``journal()`` row, an entry dict, or a write's result."""
@@ -69,24 +118,13 @@ class WritesMixin:
     # -- jobs ----------------------------------------------------------------------------
     @overload
     def enqueue_job(
-        self, gid: int | str, *, nid: int | str | None = ..., role: str | None = ..., category: str, cmd: str,
-        args: Mapping[str, Any] | None = ..., queue: str = ..., timeout: float | None = ..., wait: bool = ...,
-        log: bool = ..., errorreport: bool = ..., tags: Any = ..., jscriptid: int | str | None = ...,
-        sessionid: str | None = ..., dry_run: Literal[False] = ...,
+        self, gid: int | str, *, dry_run: Literal[False] = ..., **job: Unpack[JobOptions]
     ) -> dict[str, Any]: ...
     @overload
-    def enqueue_job(
-        self, gid: int | str, *, nid: int | str | None = ..., role: str | None = ..., category: str, cmd: str,
-        args: Mapping[str, Any] | None = ..., queue: str = ..., timeout: float | None = ..., wait: bool = ...,
-        log: bool = ..., errorreport: bool = ..., tags: Any = ..., jscriptid: int | str | None = ...,
-        sessionid: str | None = ..., dry_run: Literal[True],
-    ) -> WritePlan: ...
+    def enqueue_job(self, gid: int | str, *, dry_run: Literal[True], **job: Unpack[JobOptions]) -> WritePlan: ...
     @overload
     def enqueue_job(
-        self, gid: int | str, *, nid: int | str | None = ..., role: str | None = ..., category: str, cmd: str,
-        args: Mapping[str, Any] | None = ..., queue: str = ..., timeout: float | None = ..., wait: bool = ...,
-        log: bool = ..., errorreport: bool = ..., tags: Any = ..., jscriptid: int | str | None = ...,
-        sessionid: str | None = ..., dry_run: bool = ...,
+        self, gid: int | str, *, dry_run: bool = ..., **job: Unpack[JobOptions]
     ) -> dict[str, Any] | WritePlan: ...
     def enqueue_job(
         self,
@@ -210,27 +248,18 @@ class WritesMixin:
     # -- jumpscripts ---------------------------------------------------------------------
     @overload
     def register_jumpscript(
-        self, organization: str, name: str, source: str, *, category: str = ..., descr: str | None = ...,
-        roles: Sequence[str] = ..., queue: str = ..., async_: bool = ..., period: int | str = ..., order: int = ...,
-        log: bool = ..., enable: bool = ..., startatboot: bool = ..., timeout: float | None = ...,
-        gid: int | None = ..., author: str = ..., license: str = ..., version: str = ..., replace: bool = ...,
-        dry_run: Literal[False] = ...,
+        self, organization: str, name: str, source: str, *, dry_run: Literal[False] = ...,
+        **options: Unpack[JumpscriptOptions],
     ) -> dict[str, Any]: ...
     @overload
     def register_jumpscript(
-        self, organization: str, name: str, source: str, *, category: str = ..., descr: str | None = ...,
-        roles: Sequence[str] = ..., queue: str = ..., async_: bool = ..., period: int | str = ..., order: int = ...,
-        log: bool = ..., enable: bool = ..., startatboot: bool = ..., timeout: float | None = ...,
-        gid: int | None = ..., author: str = ..., license: str = ..., version: str = ..., replace: bool = ...,
-        dry_run: Literal[True],
+        self, organization: str, name: str, source: str, *, dry_run: Literal[True],
+        **options: Unpack[JumpscriptOptions],
     ) -> WritePlan: ...
     @overload
     def register_jumpscript(
-        self, organization: str, name: str, source: str, *, category: str = ..., descr: str | None = ...,
-        roles: Sequence[str] = ..., queue: str = ..., async_: bool = ..., period: int | str = ..., order: int = ...,
-        log: bool = ..., enable: bool = ..., startatboot: bool = ..., timeout: float | None = ...,
-        gid: int | None = ..., author: str = ..., license: str = ..., version: str = ..., replace: bool = ...,
-        dry_run: bool = ...,
+        self, organization: str, name: str, source: str, *, dry_run: bool = ...,
+        **options: Unpack[JumpscriptOptions],
     ) -> dict[str, Any] | WritePlan: ...
     def register_jumpscript(
         self,
@@ -288,12 +317,7 @@ class WritesMixin:
         return _js.register(self.redis, js, replace=replace, url=self.url, journal=self._journal())
 
     # -- queue and job management --------------------------------------------------------
-    @overload
-    def cancel_jobs(self, selection: Any, *, dry_run: Literal[False] = ...) -> ManageResult: ...
-    @overload
-    def cancel_jobs(self, selection: Any, *, dry_run: Literal[True]) -> WritePlan: ...
-    @overload
-    def cancel_jobs(self, selection: Any, *, dry_run: bool = ...) -> ManageResult | WritePlan: ...
+    @target_write
     def cancel_jobs(self, selection: Any, *, dry_run: bool = False) -> ManageResult | WritePlan:
         """Remove the selected queued jobs: the exact bytes read (LREM 1, skipped if they
         changed or left the queue) and their unchanged ``jobs:<gid>`` entries. Journalled;
@@ -308,12 +332,7 @@ class WritesMixin:
         require_writable(self, "cancel_jobs")
         return _manage.cancel_jobs(self.redis, selection, url=self.url, journal=self._journal(), dry_run=dry_run)
 
-    @overload
-    def purge_queue(self, key: str, *, dry_run: Literal[False] = ...) -> PurgeResult: ...
-    @overload
-    def purge_queue(self, key: str, *, dry_run: Literal[True]) -> WritePlan: ...
-    @overload
-    def purge_queue(self, key: str, *, dry_run: bool = ...) -> PurgeResult | WritePlan: ...
+    @target_write
     def purge_queue(self, key: str, *, dry_run: bool = False) -> PurgeResult | WritePlan:
         """Empty one list (e.g. a command queue) in chunks of 1000; each chunk's values are
         journalled before the script that trims them is sent, and that script trims only if
@@ -328,18 +347,13 @@ class WritesMixin:
 
     @overload
     def requeue_jobs(
-        self, selection: Any, *, args: Mapping[str, Any] | None = ..., nid: int | str | None = ...,
-        role: str | None = ..., states: Sequence[str] | None = ..., dry_run: Literal[False] = ...,
+        self, selection: Any, *, dry_run: Literal[False] = ..., **options: Unpack[RequeueOptions]
     ) -> ManageResult: ...
     @overload
-    def requeue_jobs(
-        self, selection: Any, *, args: Mapping[str, Any] | None = ..., nid: int | str | None = ...,
-        role: str | None = ..., states: Sequence[str] | None = ..., dry_run: Literal[True],
-    ) -> WritePlan: ...
+    def requeue_jobs(self, selection: Any, *, dry_run: Literal[True], **options: Unpack[RequeueOptions]) -> WritePlan: ...
     @overload
     def requeue_jobs(
-        self, selection: Any, *, args: Mapping[str, Any] | None = ..., nid: int | str | None = ...,
-        role: str | None = ..., states: Sequence[str] | None = ..., dry_run: bool = ...,
+        self, selection: Any, *, dry_run: bool = ..., **options: Unpack[RequeueOptions]
     ) -> ManageResult | WritePlan: ...
     def requeue_jobs(
         self,
@@ -369,12 +383,7 @@ class WritesMixin:
             states=None if states is None else tuple(states), url=self.url, journal=self._journal(), dry_run=dry_run,
         )
 
-    @overload
-    def delete_jobs(self, selection: Any, *, dry_run: Literal[False] = ...) -> ManageResult: ...
-    @overload
-    def delete_jobs(self, selection: Any, *, dry_run: Literal[True]) -> WritePlan: ...
-    @overload
-    def delete_jobs(self, selection: Any, *, dry_run: bool = ...) -> ManageResult | WritePlan: ...
+    @target_write
     def delete_jobs(self, selection: Any, *, dry_run: bool = False) -> ManageResult | WritePlan:
         """Delete stale ``jobs:<gid>`` entries (HDEL only if the value is unchanged). Journalled;
         returns a :class:`~jsadmin.writes.results.ManageResult` as :meth:`cancel_jobs` does.
@@ -408,12 +417,7 @@ class WritesMixin:
         return _leftovers.cleanup_leftovers(self.redis, url=self.url, journal=self._journal(),
                                             families=families, dry_run=dry_run)
 
-    @overload
-    def undo(self, entry: UndoEntry, *, dry_run: Literal[False] = ...) -> UndoResult: ...
-    @overload
-    def undo(self, entry: UndoEntry, *, dry_run: Literal[True]) -> WritePlan: ...
-    @overload
-    def undo(self, entry: UndoEntry, *, dry_run: bool = ...) -> UndoResult | WritePlan: ...
+    @target_write
     def undo(self, entry: UndoEntry, *, dry_run: bool = False) -> UndoResult | WritePlan:
         """Put back, once, what a journalled ``cancel_jobs``/``purge_queue``/``delete_jobs`` removed.
 
