@@ -41,14 +41,15 @@ DESCRIPTIONS = {
 
 
 class History(LoadsFamilies, Mapping[str, pd.DataFrame]):
-    """A recorded history directory, read like ``Admin``/``Fleet``/``Snapshot`` (no Redis needed).
+    """A recorded history directory, read like ``Admin``/``Fleet``/``Snapshot`` (no Redis needed);
+    ``jsadmin.history`` is this class.
 
     Options apply to every read: ``decode_json=False`` leaves JSON job columns as text,
     ``columns`` loads only those job columns, ``since``/``until`` keep rows in ``[since, until)``
     (see :func:`~jsadmin.analytics.history.load_history`).
 
     >>> hist = History("rec/", since="2026-11-27")          # doctest: +SKIP
-    >>> hist["jobs"].shape, hist.families()                 # doctest: +SKIP
+    >>> hist["jobs"].shape, hist.load("queues", kind="command").shape, hist.families()   # doctest: +SKIP
     """
 
     def __init__(
@@ -172,20 +173,13 @@ class History(LoadsFamilies, Mapping[str, pd.DataFrame]):
         return scan(self.path, table, engine=engine, columns=columns, since=self.since, until=self.until)
 
 
-def history(
-    path: str | os.PathLike[str],
-    *,
-    decode_json: bool = True,
-    columns: Sequence[str] | None = None,
-    since: object | None = None,
-    until: object | None = None,
-) -> History:
-    """Open a recorded history directory (``admin.record(dir)``, ``jsadmin record --out dir``).
+history = History
+"""``jsadmin.history(dir, ...)``: open a recorded history directory (``admin.record(dir)``,
+``jsadmin record --out dir``). The class itself, under the name the package has always used:
+a function that only passed its options on to :class:`History` repeated its signature.
 
-    >>> hist = jsadmin.history("rec/")                     # doctest: +SKIP
-    >>> hist["jobs"].shape, hist.load("queues", kind="command").shape   # doctest: +SKIP
-    """
-    return History(path, decode_json=decode_json, columns=columns, since=since, until=until)
+>>> jsadmin.history("rec/")["jobs"].shape                      # doctest: +SKIP
+"""
 
 
 __all__ = ["DESCRIPTIONS", "History", "history"]
