@@ -2,7 +2,8 @@
 
 The same run checks ``tests/typing_overloads.py`` (the ``dry_run`` overloads of the write
 methods) and ``tests/typing_sources.py`` (``Admin``, ``Fleet`` and ``Snapshot`` are each a
-:class:`jsadmin.sources.Source`). It runs in the matrix's ``default`` leg only (the Redis binary does not matter to a
+:class:`jsadmin.sources.Source`); a second run checks that wrong calls of the write helpers are
+still mypy errors. It runs in the matrix's ``default`` leg only (the Redis binary does not matter to a
 type checker); mypy's cache (``.mypy_cache/``) makes a repeated run take about a second, a cold
 one about 15 s.
 
@@ -48,3 +49,46 @@ def test_py_typed_ships_in_the_package() -> None:
     assert (ROOT / "jsadmin" / "py.typed").is_file()
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert "py.typed" in setuptools["package-data"]["jsadmin"]
+
+
+WRONG_WRITE_CALLS = '''\
+from typing import Any
+from typing_extensions import assert_type
+from jsadmin import Admin, ManageResult, PurgeResult
+from jsadmin.writes.plan import WritePlan
+
+def wrong(adm: Admin) -> None:
+    adm.enqueue_job(1, nid=1, cmd="echo")  # E: no category
+    adm.enqueue_job(1, nid=1, category="jumpscale", cmd="echo", nosuch=1)  # E: unknown keyword
+    adm.enqueue_job(1, nid=1, category="jumpscale", cmd="echo", wait="yes")  # E: wrong type
+    assert_type(adm.enqueue_job(1, nid=1, category="j", cmd="e", dry_run=True), dict[str, Any])  # E
+    adm.register_jumpscript("demo", "hi", "def action():\\n    pass\\n", period=[60])  # E: wrong type
+    assert_type(adm.requeue_jobs(None, role="node", dry_run=True), ManageResult)  # E
+    adm.requeue_jobs(None, nid=1.5)  # E: wrong type
+    assert_type(adm.cancel_jobs(None, dry_run=True), ManageResult)  # E
+    assert_type(adm.purge_queue("q"), WritePlan)  # E
+    adm.purge_queue(5)  # E: the key is text
+    adm.undo("e1", force=True)  # E: unknown keyword
+    adm.register_jumpscript("demo", "hi", "src", roles=["node"], async_=True, replace=True)
+    adm.requeue_jobs(None, args={"retries": 1}, role="node", states=None)
+'''
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get(ENV_BINARY)),
+    reason="mypy runs once, in the matrix's default leg (the selected redis-server does not matter to it)",
+)
+def test_dry_run_overloads_reject_wrong_calls(tmp_path: Path) -> None:
+    """The overloads written once (``plan.TargetWrite``, the ``*Options`` TypedDicts of
+    ``writes/api.py``) still check every argument: each line marked ``# E`` is a mypy error,
+    and only those lines."""
+    path = tmp_path / "wrong_write_calls.py"
+    path.write_text(WRONG_WRITE_CALLS)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), str(path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+    )
+    flagged = {int(line.split(":")[1]) for line in proc.stdout.splitlines() if ": error:" in line}
+    expected = {n for n, line in enumerate(WRONG_WRITE_CALLS.splitlines(), 1) if "# E" in line}
+    assert len(expected) == 11
+    assert flagged == expected, proc.stdout
