@@ -26,7 +26,7 @@ helper                                             returns
 from __future__ import annotations
 
 import html
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import pandas as pd
@@ -99,6 +99,12 @@ class ManageResult:
         )
 
 
+def _counts_as_dict(result: PurgeResult | UndoResult) -> dict[str, Any]:
+    """The fields of a counts result as a dict, but its constant ``helper`` (what the journal
+    entry records as its result, plus ``journal_id``)."""
+    return {f.name: getattr(result, f.name) for f in fields(result) if f.name != "helper"}
+
+
 @dataclass(frozen=True, kw_only=True)
 class PurgeResult:
     """What ``purge_queue`` did: ``removed`` values of ``key`` (``consumed_meanwhile`` were popped
@@ -117,9 +123,7 @@ class PurgeResult:
     journal_id: str | None
     helper: str = "purge_queue"
 
-    def as_dict(self) -> dict[str, Any]:
-        """The fields as a dict (what the journal entry records as its result, plus ``journal_id``)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "helper"}
+    as_dict = _counts_as_dict
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,11 +144,7 @@ class UndoResult:
     journal_id: str | None
     helper: str = "undo"
 
-    def as_dict(self) -> dict[str, Any]:
-        """The fields as a dict (``undo_of``, counts, ``journal_id``)."""
-        out = asdict(self)
-        out.pop("helper")
-        return out
+    as_dict = _counts_as_dict
 
 
 WriteResult = ManageResult | PurgeResult | UndoResult
