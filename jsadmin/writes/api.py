@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict, overload
+from typing import Any, Literal, TypeAlias, overload
 
 import pandas as pd
 
@@ -30,55 +30,6 @@ from .plan import WritePlan, target_write
 from .results import ManageResult, PurgeResult, UndoResult
 from .scripts import resolve
 from .validate import require_writable
-
-if TYPE_CHECKING:
-    # typing's Required/Unpack are 3.11+ (requires-python is 3.10)
-    from typing_extensions import Required, Unpack
-
-    class JobOptions(TypedDict, total=False):
-        """The keyword options of ``enqueue_job`` (defaults on the method itself)."""
-
-        nid: int | str | None
-        role: str | None
-        category: Required[str]
-        cmd: Required[str]
-        args: Mapping[str, Any] | None
-        queue: str
-        timeout: float | None
-        wait: bool
-        log: bool
-        errorreport: bool
-        tags: Any
-        jscriptid: int | str | None
-        sessionid: str | None
-
-    class JumpscriptOptions(TypedDict, total=False):
-        """The keyword options of ``register_jumpscript`` (defaults on the method itself)."""
-
-        category: str
-        descr: str | None
-        roles: Sequence[str]
-        queue: str
-        async_: bool
-        period: int | str
-        order: int
-        log: bool
-        enable: bool
-        startatboot: bool
-        timeout: float | None
-        gid: int | None
-        author: str
-        license: str
-        version: str
-        replace: bool
-
-    class RequeueOptions(TypedDict, total=False):
-        """The keyword options of ``requeue_jobs`` (defaults on the method itself)."""
-
-        args: Mapping[str, Any] | None
-        nid: int | str | None
-        role: str | None
-        states: Sequence[str] | None
 
 UndoEntry: TypeAlias = str | pd.Series | Mapping[str, Any] | ManageResult | PurgeResult
 """What ``undo`` takes: an entry id, a ``journal()`` row, an entry dict, or a write's result."""
@@ -118,13 +69,24 @@ class WritesMixin:
     # -- jobs ----------------------------------------------------------------------------
     @overload
     def enqueue_job(
-        self, gid: int | str, *, dry_run: Literal[False] = ..., **job: Unpack[JobOptions]
+        self, gid: int | str, *, nid: int | str | None = ..., role: str | None = ..., category: str, cmd: str,
+        args: Mapping[str, Any] | None = ..., queue: str = ..., timeout: float | None = ..., wait: bool = ...,
+        log: bool = ..., errorreport: bool = ..., tags: Any = ..., jscriptid: int | str | None = ...,
+        sessionid: str | None = ..., dry_run: Literal[False] = ...,
     ) -> dict[str, Any]: ...
     @overload
-    def enqueue_job(self, gid: int | str, *, dry_run: Literal[True], **job: Unpack[JobOptions]) -> WritePlan: ...
+    def enqueue_job(
+        self, gid: int | str, *, nid: int | str | None = ..., role: str | None = ..., category: str, cmd: str,
+        args: Mapping[str, Any] | None = ..., queue: str = ..., timeout: float | None = ..., wait: bool = ...,
+        log: bool = ..., errorreport: bool = ..., tags: Any = ..., jscriptid: int | str | None = ...,
+        sessionid: str | None = ..., dry_run: Literal[True],
+    ) -> WritePlan: ...
     @overload
     def enqueue_job(
-        self, gid: int | str, *, dry_run: bool = ..., **job: Unpack[JobOptions]
+        self, gid: int | str, *, nid: int | str | None = ..., role: str | None = ..., category: str, cmd: str,
+        args: Mapping[str, Any] | None = ..., queue: str = ..., timeout: float | None = ..., wait: bool = ...,
+        log: bool = ..., errorreport: bool = ..., tags: Any = ..., jscriptid: int | str | None = ...,
+        sessionid: str | None = ..., dry_run: bool = ...,
     ) -> dict[str, Any] | WritePlan: ...
     def enqueue_job(
         self,
@@ -248,18 +210,27 @@ class WritesMixin:
     # -- jumpscripts ---------------------------------------------------------------------
     @overload
     def register_jumpscript(
-        self, organization: str, name: str, source: str, *, dry_run: Literal[False] = ...,
-        **options: Unpack[JumpscriptOptions],
+        self, organization: str, name: str, source: str, *, category: str = ..., descr: str | None = ...,
+        roles: Sequence[str] = ..., queue: str = ..., async_: bool = ..., period: int | str = ..., order: int = ...,
+        log: bool = ..., enable: bool = ..., startatboot: bool = ..., timeout: float | None = ...,
+        gid: int | None = ..., author: str = ..., license: str = ..., version: str = ..., replace: bool = ...,
+        dry_run: Literal[False] = ...,
     ) -> dict[str, Any]: ...
     @overload
     def register_jumpscript(
-        self, organization: str, name: str, source: str, *, dry_run: Literal[True],
-        **options: Unpack[JumpscriptOptions],
+        self, organization: str, name: str, source: str, *, category: str = ..., descr: str | None = ...,
+        roles: Sequence[str] = ..., queue: str = ..., async_: bool = ..., period: int | str = ..., order: int = ...,
+        log: bool = ..., enable: bool = ..., startatboot: bool = ..., timeout: float | None = ...,
+        gid: int | None = ..., author: str = ..., license: str = ..., version: str = ..., replace: bool = ...,
+        dry_run: Literal[True],
     ) -> WritePlan: ...
     @overload
     def register_jumpscript(
-        self, organization: str, name: str, source: str, *, dry_run: bool = ...,
-        **options: Unpack[JumpscriptOptions],
+        self, organization: str, name: str, source: str, *, category: str = ..., descr: str | None = ...,
+        roles: Sequence[str] = ..., queue: str = ..., async_: bool = ..., period: int | str = ..., order: int = ...,
+        log: bool = ..., enable: bool = ..., startatboot: bool = ..., timeout: float | None = ...,
+        gid: int | None = ..., author: str = ..., license: str = ..., version: str = ..., replace: bool = ...,
+        dry_run: bool = ...,
     ) -> dict[str, Any] | WritePlan: ...
     def register_jumpscript(
         self,
@@ -347,13 +318,18 @@ class WritesMixin:
 
     @overload
     def requeue_jobs(
-        self, selection: Any, *, dry_run: Literal[False] = ..., **options: Unpack[RequeueOptions]
+        self, selection: Any, *, args: Mapping[str, Any] | None = ..., nid: int | str | None = ...,
+        role: str | None = ..., states: Sequence[str] | None = ..., dry_run: Literal[False] = ...,
     ) -> ManageResult: ...
     @overload
-    def requeue_jobs(self, selection: Any, *, dry_run: Literal[True], **options: Unpack[RequeueOptions]) -> WritePlan: ...
+    def requeue_jobs(
+        self, selection: Any, *, args: Mapping[str, Any] | None = ..., nid: int | str | None = ...,
+        role: str | None = ..., states: Sequence[str] | None = ..., dry_run: Literal[True],
+    ) -> WritePlan: ...
     @overload
     def requeue_jobs(
-        self, selection: Any, *, dry_run: bool = ..., **options: Unpack[RequeueOptions]
+        self, selection: Any, *, args: Mapping[str, Any] | None = ..., nid: int | str | None = ...,
+        role: str | None = ..., states: Sequence[str] | None = ..., dry_run: bool = ...,
     ) -> ManageResult | WritePlan: ...
     def requeue_jobs(
         self,
