@@ -79,9 +79,9 @@ def wrong(adm: Admin) -> None:
     reason="mypy runs once, in the matrix's default leg (the selected redis-server does not matter to it)",
 )
 def test_dry_run_overloads_reject_wrong_calls(tmp_path: Path) -> None:
-    """The ``dry_run`` overloads (``plan.TargetWrite`` for the one-target helpers, a triple for
-    the others) still check every argument: each line marked ``# E`` is a mypy error, and only
-    those lines."""
+    """The ``dry_run`` overloads check every argument, not only the result type: each line
+    marked ``# E`` is a mypy error, and only those lines (a way of declaring the overloads once
+    that let wrong calls through would fail here)."""
     path = tmp_path / "wrong_write_calls.py"
     path.write_text(WRONG_WRITE_CALLS)
     proc = subprocess.run(

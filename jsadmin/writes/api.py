@@ -26,7 +26,7 @@ from . import leftovers as _leftovers
 from . import manage as _manage
 from . import validate as v
 from .journal import ENV_JOURNAL, Journal
-from .plan import WritePlan, target_write
+from .plan import WritePlan
 from .results import ManageResult, PurgeResult, UndoResult
 from .scripts import resolve
 from .validate import require_writable
@@ -288,7 +288,12 @@ class WritesMixin:
         return _js.register(self.redis, js, replace=replace, url=self.url, journal=self._journal())
 
     # -- queue and job management --------------------------------------------------------
-    @target_write
+    @overload
+    def cancel_jobs(self, selection: Any, *, dry_run: Literal[False] = ...) -> ManageResult: ...
+    @overload
+    def cancel_jobs(self, selection: Any, *, dry_run: Literal[True]) -> WritePlan: ...
+    @overload
+    def cancel_jobs(self, selection: Any, *, dry_run: bool = ...) -> ManageResult | WritePlan: ...
     def cancel_jobs(self, selection: Any, *, dry_run: bool = False) -> ManageResult | WritePlan:
         """Remove the selected queued jobs: the exact bytes read (LREM 1, skipped if they
         changed or left the queue) and their unchanged ``jobs:<gid>`` entries. Journalled;
@@ -303,7 +308,12 @@ class WritesMixin:
         require_writable(self, "cancel_jobs")
         return _manage.cancel_jobs(self.redis, selection, url=self.url, journal=self._journal(), dry_run=dry_run)
 
-    @target_write
+    @overload
+    def purge_queue(self, key: str, *, dry_run: Literal[False] = ...) -> PurgeResult: ...
+    @overload
+    def purge_queue(self, key: str, *, dry_run: Literal[True]) -> WritePlan: ...
+    @overload
+    def purge_queue(self, key: str, *, dry_run: bool = ...) -> PurgeResult | WritePlan: ...
     def purge_queue(self, key: str, *, dry_run: bool = False) -> PurgeResult | WritePlan:
         """Empty one list (e.g. a command queue) in chunks of 1000; each chunk's values are
         journalled before the script that trims them is sent, and that script trims only if
@@ -359,7 +369,12 @@ class WritesMixin:
             states=None if states is None else tuple(states), url=self.url, journal=self._journal(), dry_run=dry_run,
         )
 
-    @target_write
+    @overload
+    def delete_jobs(self, selection: Any, *, dry_run: Literal[False] = ...) -> ManageResult: ...
+    @overload
+    def delete_jobs(self, selection: Any, *, dry_run: Literal[True]) -> WritePlan: ...
+    @overload
+    def delete_jobs(self, selection: Any, *, dry_run: bool = ...) -> ManageResult | WritePlan: ...
     def delete_jobs(self, selection: Any, *, dry_run: bool = False) -> ManageResult | WritePlan:
         """Delete stale ``jobs:<gid>`` entries (HDEL only if the value is unchanged). Journalled;
         returns a :class:`~jsadmin.writes.results.ManageResult` as :meth:`cancel_jobs` does.
@@ -393,7 +408,12 @@ class WritesMixin:
         return _leftovers.cleanup_leftovers(self.redis, url=self.url, journal=self._journal(),
                                             families=families, dry_run=dry_run)
 
-    @target_write
+    @overload
+    def undo(self, entry: UndoEntry, *, dry_run: Literal[False] = ...) -> UndoResult: ...
+    @overload
+    def undo(self, entry: UndoEntry, *, dry_run: Literal[True]) -> WritePlan: ...
+    @overload
+    def undo(self, entry: UndoEntry, *, dry_run: bool = ...) -> UndoResult | WritePlan: ...
     def undo(self, entry: UndoEntry, *, dry_run: bool = False) -> UndoResult | WritePlan:
         """Put back, once, what a journalled ``cancel_jobs``/``purge_queue``/``delete_jobs`` removed.
 

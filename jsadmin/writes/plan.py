@@ -1,5 +1,4 @@
-"""Dry-run previews: :class:`WritePlan` lists the exact Redis commands a helper would send;
-:class:`target_write` gives a one-target helper the ``dry_run`` overloads of :class:`TargetWrite`.
+"""Dry-run previews: :class:`WritePlan` lists the exact Redis commands a helper would send.
 
 >>> plan = WritePlan("enqueue_job", "redis://127.0.0.1:9999/0")
 >>> plan.add("HINCRBY", "jobs:last", "1", 1, note="allocates the job id")
@@ -10,9 +9,8 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, Protocol, TypeVar, overload
+from typing import Any
 
 import pandas as pd
 
@@ -98,54 +96,3 @@ class WritePlan:
             + "<table><thead><tr><th>#</th><th>command</th><th>key</th><th>arguments</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
         )
-
-
-S = TypeVar("S")
-A = TypeVar("A")
-R = TypeVar("R")
-S_contra = TypeVar("S_contra", contravariant=True)
-A_contra = TypeVar("A_contra", contravariant=True)
-R_co = TypeVar("R_co", covariant=True)
-
-
-class TargetWrite(Protocol[A_contra, R_co]):
-    """A bound write helper of one target (a selection, a key, a journal entry) and ``dry_run``:
-    its result ``R_co``, a :class:`WritePlan` for a literal ``dry_run=True``, the union for a
-    ``bool`` known only at run time. Type checkers see this; see :class:`target_write`."""
-
-    @overload
-    def __call__(self, target: A_contra, /, *, dry_run: Literal[False] = ...) -> R_co: ...
-    @overload
-    def __call__(self, target: A_contra, /, *, dry_run: Literal[True]) -> WritePlan: ...
-    @overload
-    def __call__(self, target: A_contra, /, *, dry_run: bool = ...) -> R_co | WritePlan: ...
-
-
-class _TargetMethod(Protocol[S_contra, A_contra, R_co]):
-    def __call__(self, obj: S_contra, target: A_contra, /, *, dry_run: bool = ...) -> R_co | WritePlan: ...
-
-
-class target_write(Generic[S, A, R]):  # lower case: a decorator, like property
-    """Decorate a write method ``(self, target, *, dry_run=False) -> R | WritePlan`` so that type
-    checkers see it as a :class:`TargetWrite`: the ``dry_run`` overloads are written once here
-    instead of three times per helper. At run time nothing changes: the attribute is the plain
-    function, bound as usual, and ``help()`` shows its own signature and docstring.
-
-    >>> class Queues:
-    ...     @target_write
-    ...     def purge(self, key: str, *, dry_run: bool = False) -> int | WritePlan:
-    ...         return WritePlan("purge", "redis://demo") if dry_run else 3
-    >>> Queues().purge("q"), type(Queues().purge("q", dry_run=True)).__name__
-    (3, 'WritePlan')
-    """
-
-    def __init__(self, method: _TargetMethod[S, A, R]) -> None:
-        self.method: Callable[..., Any] = method
-        self.__doc__ = method.__doc__
-
-    @overload
-    def __get__(self, obj: None, owner: type[Any]) -> Callable[..., R | WritePlan]: ...
-    @overload
-    def __get__(self, obj: S, owner: type[Any]) -> TargetWrite[A, R]: ...
-    def __get__(self, obj: S | None, owner: type[Any]) -> Any:
-        return self.method.__get__(obj, owner)
