@@ -29,7 +29,8 @@ from ..catalog import check_filters, did_you_mean
 from ..errors import UnknownFamilyError
 from ..loadinfo import Loaded, LoadInfo, problems_frame
 from ..reader import select_rows
-from .history import SCHEMAS, TABLES, check_history_dir, load_table, part_files
+from .history import SCHEMAS, TABLES, check_history_dir, load_table_with_info, part_files
+from .info import HistoryInfo, with_attrs
 from .lazy import check_engine, scan
 
 DESCRIPTIONS = {
@@ -65,6 +66,7 @@ class History(LoadsFamilies, Mapping[str, pd.DataFrame]):
         self._options: dict[str, Any] = {"decode_json": decode_json, "columns": columns}
         self.since, self.until = since, until
         self._frames: dict[str, pd.DataFrame] = {}
+        self._infos: dict[str, HistoryInfo] = {}
 
     def __repr__(self) -> str:
         files = {t: len(part_files(self.path, t, since=self.since, until=self.until)) for t in TABLES}
@@ -77,10 +79,19 @@ class History(LoadsFamilies, Mapping[str, pd.DataFrame]):
         if table not in TABLES:
             raise KeyError(table)
         if table not in self._frames:
-            self._frames[table] = load_table(
-                self.path, table, since=self.since, until=self.until, **self._options
-            )
+            loaded = load_table_with_info(self.path, table, since=self.since, until=self.until, **self._options)
+            self._frames[table], self._infos[table] = with_attrs(loaded), loaded.info
         return self._frames[table]
+
+    @property
+    def infos(self) -> dict[str, HistoryInfo]:
+        """The :class:`~jsadmin.analytics.info.HistoryInfo` of the tables read so far (e.g.
+        ``infos["jobs"].duplicates``); ``finished_jobs`` reads ``unique_guids`` here.
+
+        >>> hist = jsadmin.history("rec/"); hist["jobs"]; hist.infos["jobs"].unique_guids   # doctest: +SKIP
+        True
+        """
+        return dict(self._infos)
 
     def __iter__(self) -> Iterator[str]:
         return iter(TABLES)
