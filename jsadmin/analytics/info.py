@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pandas as pd
 
@@ -188,10 +188,13 @@ class ProbeInfo(AnalysisInfo):
     gid: int
 
 
-class Analysed(NamedTuple, Generic[InfoT]):
+@dataclass(frozen=True, eq=False)
+class Analysed(Generic[InfoT]):
     """An analytic's result: ``frame`` (what the plain function returns) and its typed ``info``.
 
-    A named tuple, so it unpacks: ``table, info = latency_summary_with_info(jobs)``.
+    It unpacks like :class:`~jsadmin.loadinfo.Loaded`: ``table, info = latency_summary_with_info(jobs)``
+    (a frozen dataclass rather than a generic named tuple, which Python 3.10 cannot define; the
+    attributes keep their types for a type checker, unpacked names do not).
 
     >>> table, info = latency_summary_with_info(jobs, by="cmd")     # doctest: +SKIP
     >>> info.excluded                                              # doctest: +SKIP
@@ -200,6 +203,9 @@ class Analysed(NamedTuple, Generic[InfoT]):
 
     frame: pd.DataFrame
     info: InfoT
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.frame, self.info))
 
 
 def with_attrs(result: Analysed[Any]) -> pd.DataFrame:

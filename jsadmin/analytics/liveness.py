@@ -416,10 +416,11 @@ def grid_health_with_info(
                 + np.where(workers["age"].isna(), "missing", _seconds_text(workers["age"]) + " ago"),
             )
         )
-    depths, depth_info = depths_from_frames_with_info(frames, at, client=client, infos=infos)
+    sampled = depths_from_frames_with_info(frames, at, client=client, infos=infos)
+    depths = sampled.frame
     if not depths.empty:
         age = depths["oldest_age"]
-        unknown = depths["key"].isin(list(depth_info.oldest_unknown or ())).to_numpy(dtype=bool)
+        unknown = depths["key"].isin(list(sampled.info.oldest_unknown or ())).to_numpy(dtype=bool)
         status = np.where(
             (age > 5 * stale).fillna(False),
             "stale",

@@ -236,8 +236,8 @@ def depths_and_unknown(
     >>> depths_and_unknown({})[1]
     []
     """
-    frame, info = depths_from_frames_with_info(frames, now, client, infos=infos)
-    return frame, list(info.oldest_unknown or ())
+    depths = depths_from_frames_with_info(frames, now, client, infos=infos)
+    return depths.frame, list(depths.info.oldest_unknown or ())
 
 
 def depths_from_frames_with_info(

@@ -584,8 +584,9 @@ def plot_heartbeat_age(
     if leftovers not in ("summary", "show", "hide"):
         raise ValueError(f"leftovers must be 'summary', 'show' or 'hide', got {leftovers!r}")
     if isinstance(health_frame, Analysed):
-        health_frame, info = health_frame
-        stale_after = info.stale_after if stale_after is None else stale_after
+        if stale_after is None:
+            stale_after = health_frame.info.stale_after
+        health_frame = health_frame.frame
     rows = _heartbeat_rows(health_frame)
     if stale_after is None:
         stale_after = DEFAULT_STALE_AFTER
