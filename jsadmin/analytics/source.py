@@ -84,14 +84,14 @@ class History(LoadsFamilies, Mapping[str, pd.DataFrame]):
         return self._frames[table]
 
     @property
-    def infos(self) -> dict[str, HistoryInfo]:
-        """The :class:`~jsadmin.analytics.info.HistoryInfo` of the tables read so far (e.g.
-        ``infos["jobs"].duplicates``); ``finished_jobs`` reads ``unique_guids`` here.
+    def infos(self) -> Mapping[str, HistoryInfo]:
+        """``{table: HistoryInfo}`` (e.g. ``infos["jobs"].duplicates``), each read with its table on
+        first use; ``finished_jobs`` and ``error_summary`` read ``unique_guids`` here.
 
-        >>> hist = jsadmin.history("rec/"); hist["jobs"]; hist.infos["jobs"].unique_guids   # doctest: +SKIP
+        >>> jsadmin.history("rec/").infos["jobs"].unique_guids     # doctest: +SKIP
         True
         """
-        return dict(self._infos)
+        return _TableInfos(self)
 
     def __iter__(self) -> Iterator[str]:
         return iter(TABLES)
@@ -181,6 +181,23 @@ class History(LoadsFamilies, Mapping[str, pd.DataFrame]):
         check_engine(engine)
         self._table(table)
         return scan(self.path, table, engine=engine, columns=columns, since=self.since, until=self.until)
+
+
+class _TableInfos(Mapping[str, HistoryInfo]):
+    """:attr:`History.infos`: a table's :class:`~jsadmin.analytics.info.HistoryInfo`, read with the table."""
+
+    def __init__(self, hist: History) -> None:
+        self._hist = hist
+
+    def __getitem__(self, table: str) -> HistoryInfo:
+        self._hist[table]  # reads the table (and its info) once; KeyError for an unknown table
+        return self._hist._infos[table]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(TABLES)
+
+    def __len__(self) -> int:
+        return len(TABLES)
 
 
 def history(

@@ -151,6 +151,7 @@ def test_the_info_outlives_operations_that_drop_attrs(seeded) -> None:
 
 
 def test_recorded_jobs_are_known_one_per_guid_without_attrs(hist_dir: Path) -> None:
+    assert jsadmin.history(hist_dir).infos["jobs"].unique_guids  # a fresh history reads the table to say so
     hist = jsadmin.history(hist_dir)
     loaded = load_history(hist_dir)
     assert loaded.infos["jobs"] == HistoryInfo("jobs", str(hist_dir), duplicates=0, unique_guids=True)
