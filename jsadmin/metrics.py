@@ -41,7 +41,8 @@ import pandas as pd
 import redis
 
 from .admin import connect
-from .analytics import finished_jobs, heartbeat_ages, job_latency
+from .analytics import finished_jobs_with_info, heartbeat_ages, job_latency_with_info
+from .analytics.history import history_infos
 from .catalog import classify, family, job_families, queue_families
 from .display.cost import CommandCounter
 from .domain import copy_rank_of
@@ -350,7 +351,8 @@ def recent_run_times(frames: Mapping[str, pd.DataFrame], *, recent: float = RECE
     >>> recent_run_times(admin.load_all()).groupby("jumpscript").run_time.median()   # doctest: +SKIP
     """
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
-    lat = job_latency(finished_jobs({n: frames[n] for n in JOB_FAMILIES if n in frames}))
+    finished = finished_jobs_with_info({n: frames[n] for n in JOB_FAMILIES if n in frames}, infos=history_infos(frames))
+    lat = job_latency_with_info(finished.frame).frame
     if lat.empty or "run_time" not in lat:
         return pd.DataFrame({"jumpscript": pd.Series([], dtype="string"), "run_time": pd.Series([], dtype="float64")})
     run = seconds(lat["run_time"])

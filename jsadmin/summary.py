@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .analytics import error_summary, finished_jobs, heartbeat_ages, job_latency, queue_depths
+from .analytics import (
+    error_summary,
+    finished_jobs_with_info,
+    heartbeat_ages,
+    job_latency_with_info,
+    queue_depths,
+)
+from .analytics.history import history_infos
 from .catalog import job_families
 from .cli_text import indented_table
 from .domain import JobState
@@ -182,7 +189,8 @@ def queue_lines(depths: pd.DataFrame, top: int = 15) -> list[str]:
 
 def run_time_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, recent: float) -> list[str]:
     """p50/p90 run time and queue wait of the jobs finished in the last ``recent`` seconds."""
-    lat = job_latency(finished_jobs({n: frames[n] for n in JOB_FAMILIES if n in frames}))
+    finished = finished_jobs_with_info({n: frames[n] for n in JOB_FAMILIES if n in frames}, infos=history_infos(frames))
+    lat = job_latency_with_info(finished.frame).frame
     title = f"run time of jobs finished in the last {human(recent)}"
     if lat.empty:
         return [f"{title}: none (Redis keeps finished jobs about a minute; `jsadmin record` keeps history)"]
@@ -253,9 +261,7 @@ def recent_frames(frames: Mapping[str, pd.DataFrame], since: pd.Timestamp) -> di
         when = _utc(df["timeStop"]) if "timeStop" in df else pd.Series(pd.NaT, index=df.index)
         if "timeCreate" in df:
             when = when.fillna(_utc(df["timeCreate"]))
-        sub = df.loc[(when >= since).fillna(False).to_numpy(bool)]
-        sub.attrs = {k: v for k, v in df.attrs.items() if k != "problems"}
-        out[name] = sub
+        out[name] = df.loc[(when >= since).fillna(False).to_numpy(bool)]
     return out
 
 
@@ -268,7 +274,7 @@ def _utc(values: pd.Series) -> pd.Series:
 
 def error_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, window: float = ERROR_WINDOW) -> list[str]:
     """ECOs and failed jobs seen in the last ``window`` seconds, the most frequent groups first."""
-    errs = error_summary(recent_frames(frames, now - pd.Timedelta(seconds=window)))
+    errs = error_summary(recent_frames(frames, now - pd.Timedelta(seconds=window)), infos=history_infos(frames))
     title = f"errors in the last {human(window)}"
     if errs.empty:
         return [f"{title}: none"]

@@ -86,7 +86,7 @@ assert len(recorded["jobs"]) >= 3
 
 # %%
 from jsadmin.analytics.demo_history import write_demo_history
-from jsadmin.analytics.latency import latency_summary
+from jsadmin.analytics.latency import latency_summary, latency_summary_with_info
 
 hist_dir = write_demo_history(workdir / "history", hours=2, jobs_per_minute=60, seed=7, end="2026-01-01T12:00:00Z")
 history = load_history(hist_dir)
@@ -96,12 +96,17 @@ len(hjobs), hjobs["timeStop"].min(), hjobs["timeStop"].max()
 # %% [markdown]
 # One row per jumpscript (`organization__name`; `by=["cmd"]` means the same). `jobs` counts finished
 # jobs, `measured` those with the timestamps the metric needs (the percentile sample); durations are
-# `Timedelta`s rounded to the millisecond. `summary.attrs["columns"]` says what each column counts.
+# `Timedelta`s rounded to the millisecond. `latency_summary_with_info` also returns a typed `info`:
+# what each column counts (`info.columns`) and the jobs it could not measure, by reason (`info.excluded`).
 
 # %%
-summary = latency_summary(hjobs, by=["cmd"], metric="run_time")
+summary, info = latency_summary_with_info(hjobs, by=["cmd"], metric="run_time")
 assert (summary["measured"] > 0).all() and summary.index.name == "jumpscript"
+assert set(info.columns) == set(summary.columns) and info.metric == "run_time"
 summary
+
+# %%
+info.columns
 
 # %%
 by_node = latency_summary(hjobs, by=["nid"], metric="run_time")

@@ -185,19 +185,37 @@ RESULT_KEYS = {"family", "problems", "notes", "truncated", "moved", "journal_id"
 """What loads and writes used to pass in ``DataFrame.attrs``; they travel as typed values now."""
 
 
-def _attrs_uses(tree: ast.AST) -> list[tuple[int, str]]:
-    """``(line, key)`` of every ``x.attrs[key]``, ``x.attrs.get/pop/setdefault(key)`` and
-    ``x.attrs.update(key=...)`` naming one of :data:`RESULT_KEYS`."""
+ANALYTICS_KEYS = {
+    "excluded", "legacy", "clamped", "metric", "columns", "freq",  # latency
+    "copies", "jobs", "duplicates", "no_guid",  # one_row_per_job, finished_jobs
+    "unique_guids", "family", "history",  # recorded history tables
+    "time", "oldest_unknown", "stale_after", "leftover_after",  # queue depths, grid health
+    "jumpscript", "gid",  # probe
+}
+"""What the analytics used to annotate their frames with in ``DataFrame.attrs``; typed ``*Info`` now."""
+
+
+def _dict_keys(node: ast.AST) -> list[str]:
+    return [str(k.value) for k in node.keys if isinstance(k, ast.Constant)] if isinstance(node, ast.Dict) else []
+
+
+def _attrs_uses(tree: ast.AST, names: set[str] = RESULT_KEYS) -> list[tuple[int, str]]:
+    """``(line, key)`` of every ``x.attrs[key]``, ``x.attrs.get/pop/setdefault(key)``,
+    ``x.attrs.update(key=...)``, ``x.attrs.update({key: ...})`` and ``x.attrs = {key: ...}``
+    naming one of ``names`` (:data:`RESULT_KEYS` unless told)."""
     found: list[tuple[int, str]] = []
     for node in ast.walk(tree):
         if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "attrs"
-                and isinstance(node.slice, ast.Constant) and node.slice.value in RESULT_KEYS):
+                and isinstance(node.slice, ast.Constant) and node.slice.value in names):
             found.append((node.lineno, str(node.slice.value)))
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "attrs"):
             keys = [a.value for a in node.args[:1] if isinstance(a, ast.Constant)]
             keys += [k.arg for k in node.keywords if k.arg]
-            found += [(node.lineno, str(k)) for k in keys if k in RESULT_KEYS]
+            keys += [k for a in node.args[:1] for k in _dict_keys(a)]
+            found += [(node.lineno, str(k)) for k in keys if k in names]
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "attrs" for t in node.targets):
+            found += [(node.lineno, k) for k in _dict_keys(node.value) if k in names]
     return found
 
 
@@ -212,3 +230,22 @@ def test_load_and_write_results_never_travel_in_attrs() -> None:
     assert offenders == {}
     sample = ast.parse('df.attrs["problems"]; df.attrs.get("truncated"); f.attrs.update(journal_id=1)')
     assert [k for _, k in _attrs_uses(sample)] == ["problems", "truncated", "journal_id"]  # the check bites
+
+
+def test_analytics_annotations_never_travel_in_attrs() -> None:
+    """Only ``analytics.info.with_attrs`` (the one-release mirror of the plain analytics) fills the
+    analytics keys of ``attrs`` (excluded, duplicates, unique_guids, stale_after, ...); no module
+    reads them: callers take the typed ``*Info`` of the ``*_with_info`` functions."""
+    mirrors = {"jsadmin.analytics.info": set(), "jsadmin.loadinfo": RESULT_KEYS}  # module: keys it may write
+    offenders = {
+        module: uses
+        for module, path in MODULES.items()
+        if module != "jsadmin.analytics.info"
+        and (uses := [u for u in _attrs_uses(ast.parse(path.read_text()), ANALYTICS_KEYS)
+                      if u[1] not in mirrors.get(module, set())])
+    }
+    assert offenders == {}
+    sample = ast.parse('df.attrs.get("unique_guids"); df.attrs["excluded"] = {}; df.attrs.update({"time": 1});'
+                       ' df.attrs = {"duplicates": 0}; h.attrs.get("stale_after", 120); df.attrs.update(gid=1)')
+    assert sorted(k for _, k in _attrs_uses(sample, ANALYTICS_KEYS)) == [
+        "duplicates", "excluded", "gid", "stale_after", "time", "unique_guids"]  # the check bites

@@ -10,6 +10,7 @@ Each ``assert_type`` that does not hold is a mypy error, so the 0-error test fai
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -17,52 +18,80 @@ import polars as pl
 from typing_extensions import assert_type  # typing.assert_type is 3.11+; mypy depends on it
 
 from jsadmin import Admin, Fleet, Loaded, LoadInfo, ManageResult, PurgeResult, Snapshot, UndoResult
+from jsadmin.analytics import (
+    HistoryInfo,
+    JobsInfo,
+    LatencyInfo,
+    ProbeInfo,
+    job_latency_with_info,
+    latency_series_with_info,
+    load_history,
+)
 from jsadmin.limits import Capped
 from jsadmin.loadinfo import ProblemFrame
-from jsadmin.writes.plan import WritePlan
+from jsadmin.writes.plan import EnqueuePreview, WritePlan
 
 
 def dry_run_overloads(adm: Admin, flag: bool) -> None:
     assert_type(adm.enqueue_job(1, nid=1, category="jumpscale", cmd="echo"), dict[str, Any])
     assert_type(adm.enqueue_job(1, nid=1, category="jumpscale", cmd="echo", dry_run=False), dict[str, Any])
-    assert_type(adm.enqueue_job(1, nid=1, category="jumpscale", cmd="echo", dry_run=True), WritePlan)
-    assert_type(adm.enqueue_job(1, nid=1, category="jumpscale", cmd="echo", dry_run=flag), dict[str, Any] | WritePlan)
+    assert_type(adm.enqueue_job(1, nid=1, category="jumpscale", cmd="echo", dry_run=True), WritePlan[EnqueuePreview])
+    assert_type(adm.enqueue_job(1, nid=1, category="jumpscale", cmd="echo", dry_run=flag), dict[str, Any] | WritePlan[EnqueuePreview])
     jobs = [{"gid": 1, "nid": 1, "category": "jumpscale", "cmd": "echo"}]
     assert_type(adm.enqueue_jobs(jobs), pd.DataFrame)
     assert_type(adm.enqueue_jobs(jobs, dry_run=False), pd.DataFrame)
-    assert_type(adm.enqueue_jobs(jobs, dry_run=True), WritePlan)
-    assert_type(adm.enqueue_jobs(jobs, dry_run=flag), pd.DataFrame | WritePlan)
+    assert_type(adm.enqueue_jobs(jobs, dry_run=True), WritePlan[EnqueuePreview])
+    assert_type(adm.enqueue_jobs(jobs, dry_run=flag), pd.DataFrame | WritePlan[EnqueuePreview])
     src = "def action():\n    pass\n"
     assert_type(adm.register_jumpscript("demo", "hi", src), dict[str, Any])
     assert_type(adm.register_jumpscript("demo", "hi", src, dry_run=False), dict[str, Any])
-    assert_type(adm.register_jumpscript("demo", "hi", src, dry_run=True), WritePlan)
-    assert_type(adm.register_jumpscript("demo", "hi", src, dry_run=flag), dict[str, Any] | WritePlan)
+    assert_type(adm.register_jumpscript("demo", "hi", src, dry_run=True), WritePlan[dict[str, Any]])
+    assert_type(adm.register_jumpscript("demo", "hi", src, dry_run=flag), dict[str, Any] | WritePlan[dict[str, Any]])
     for manage in (adm.cancel_jobs, adm.delete_jobs):
         assert_type(manage(None), ManageResult)
         assert_type(manage(None, dry_run=False), ManageResult)
-        assert_type(manage(None, dry_run=True), WritePlan)
-        assert_type(manage(None, dry_run=flag), ManageResult | WritePlan)
+        assert_type(manage(None, dry_run=True), WritePlan[pd.DataFrame])
+        assert_type(manage(None, dry_run=flag), ManageResult | WritePlan[pd.DataFrame])
     assert_type(adm.requeue_jobs(None, role="node"), ManageResult)
     assert_type(adm.requeue_jobs(None, role="node", dry_run=False), ManageResult)
-    assert_type(adm.requeue_jobs(None, role="node", dry_run=True), WritePlan)
-    assert_type(adm.requeue_jobs(None, role="node", dry_run=flag), ManageResult | WritePlan)
+    assert_type(adm.requeue_jobs(None, role="node", dry_run=True), WritePlan[EnqueuePreview])
+    assert_type(adm.requeue_jobs(None, role="node", dry_run=flag), ManageResult | WritePlan[EnqueuePreview])
     assert_type(adm.cleanup_leftovers(), ManageResult)
     assert_type(adm.cleanup_leftovers(dry_run=False), ManageResult)
-    assert_type(adm.cleanup_leftovers(dry_run=True), WritePlan)
-    assert_type(adm.cleanup_leftovers(dry_run=flag), ManageResult | WritePlan)
+    assert_type(adm.cleanup_leftovers(dry_run=True), WritePlan[pd.DataFrame])
+    assert_type(adm.cleanup_leftovers(dry_run=flag), ManageResult | WritePlan[pd.DataFrame])
     assert_type(adm.purge_queue("queues:commands:queue:1:5"), PurgeResult)
     assert_type(adm.purge_queue("queues:commands:queue:1:5", dry_run=False), PurgeResult)
-    assert_type(adm.purge_queue("queues:commands:queue:1:5", dry_run=True), WritePlan)
-    assert_type(adm.purge_queue("queues:commands:queue:1:5", dry_run=flag), PurgeResult | WritePlan)
+    assert_type(adm.purge_queue("queues:commands:queue:1:5", dry_run=True), WritePlan[dict[str, Any]])
+    assert_type(adm.purge_queue("queues:commands:queue:1:5", dry_run=flag), PurgeResult | WritePlan[dict[str, Any]])
     assert_type(adm.undo("20260101T000000-abc"), UndoResult)
     assert_type(adm.undo("20260101T000000-abc", dry_run=False), UndoResult)
-    assert_type(adm.undo("20260101T000000-abc", dry_run=True), WritePlan)
-    assert_type(adm.undo("20260101T000000-abc", dry_run=flag), UndoResult | WritePlan)
+    assert_type(adm.undo("20260101T000000-abc", dry_run=True), WritePlan[dict[str, Any]])
+    assert_type(adm.undo("20260101T000000-abc", dry_run=flag), UndoResult | WritePlan[dict[str, Any]])
     done = adm.cancel_jobs(None)
     assert_type(done.journal_id, str | None)
     assert_type(done.not_found, tuple[str, ...])
     assert_type(adm.undo(done), UndoResult)  # a result is an entry undo takes
     assert_type(adm.undo(adm.purge_queue("q")).pushed, int)
+    assert_type(adm.purge_queue("q", dry_run=True).result, dict[str, Any] | None)  # the plan's result is typed
+    assert_type(adm.cancel_jobs(None, dry_run=True).result, pd.DataFrame | None)
+    assert_type(adm.enqueue_job(1, nid=1, category="jumpscale", cmd="echo", dry_run=True).result, EnqueuePreview | None)
+
+
+def analytics_infos(adm: Admin) -> None:
+    """The ``*_with_info`` analytics give the frame and a typed info (never ``attrs``)."""
+    assert_type(adm.latency_with_info().info, LatencyInfo)
+    assert_type(adm.latency_with_info().frame, pd.DataFrame)
+    assert_type(adm.latency_with_info().info.excluded, Mapping[str, int])
+    assert_type(adm.grid_health_with_info().info.stale_after, pd.Timedelta)
+    assert_type(adm.finished_jobs_with_info().info.duplicates, int)
+    assert_type(adm.jobs_with_info().info, JobsInfo)
+    assert_type(adm.queue_depths_with_info().info.oldest_unknown, tuple[str, ...] | None)
+    assert_type(adm.probe_with_info([1]).info, ProbeInfo)
+    jobs = adm.finished_jobs()
+    assert_type(job_latency_with_info(jobs).info.clamped, int)
+    assert_type(latency_series_with_info(jobs).info.freq, str | None)
+    assert_type(load_history("rec").infos["jobs"], HistoryInfo)
 
 
 def load_info_types(adm: Admin, fl: Fleet, snap: Snapshot) -> None:

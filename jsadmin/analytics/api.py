@@ -7,6 +7,11 @@ The mixin relies only on ``self.redis``, ``self.readonly``, ``self.url`` and the
 >>> admin.latency(by="cmd", metric="run_time")          # doctest: +SKIP
 >>> admin.grid_health().head()                          # doctest: +SKIP
 >>> rec = admin.record("rec/", interval=1.0)            # background thread   # doctest: +SKIP
+
+The ``*_with_info`` methods return :class:`~jsadmin.analytics.info.Analysed` (frame + typed info);
+the plain ones return the frame, its info mirrored in ``attrs`` for one release (deprecated).
+
+>>> table, info = admin.latency_with_info(by="cmd")     # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ import pandas as pd
 from ..backends import LoadsFamilies
 from ._common import DEFAULT_LEFTOVER_AFTER, JOB_FAMILIES
 from .errors import error_summary
-from .jobs import COPY_FAMILIES, one_row_per_job
-from .latency import finished_jobs, latency_summary
-from .liveness import DEFAULT_STALE_AFTER, grid_health
-from .probe import probe
-from .queues import queue_depths
+from .info import Analysed, FinishedInfo, HealthInfo, JobsInfo, LatencyInfo, QueueInfo, with_attrs
+from .jobs import COPY_FAMILIES, one_row_per_job_with_info
+from .latency import finished_jobs_with_info, latency_summary_with_info
+from .liveness import DEFAULT_STALE_AFTER, grid_health_with_info
+from .probe import probe, probe_with_info
+from .queues import queue_depths_with_info
 from .recorder import Recorder
 
 
@@ -44,14 +50,28 @@ class AnalyticsMixin(LoadsFamilies):
         >>> admin.jobs().groupby("state", observed=True).size()    # jobs, not copies   # doctest: +SKIP
         >>> admin.jobs().query("copies > 1")[["guid", "seen_in", "state"]]               # doctest: +SKIP
         """
-        return one_row_per_job({name: self.load(name) for name in COPY_FAMILIES})
+        return with_attrs(self.jobs_with_info())
+
+    def jobs_with_info(self) -> Analysed[JobsInfo]:
+        """:meth:`jobs` and its :class:`~jsadmin.analytics.info.JobsInfo` (copies read, folded, without guid).
+
+        >>> jobs, info = admin.jobs_with_info(); info.duplicates      # doctest: +SKIP
+        """
+        return one_row_per_job_with_info({name: self.load(name) for name in COPY_FAMILIES})
 
     def finished_jobs(self) -> pd.DataFrame:
         """Final copies of the jobs Redis still holds (``job_results``, ``jobs``, ``worker_jobs``).
 
         >>> admin.finished_jobs().state.value_counts()     # doctest: +SKIP
         """
-        return finished_jobs({name: self.load(name) for name in JOB_FAMILIES})
+        return with_attrs(self.finished_jobs_with_info())
+
+    def finished_jobs_with_info(self) -> Analysed[FinishedInfo]:
+        """:meth:`finished_jobs` and its :class:`~jsadmin.analytics.info.FinishedInfo` (``duplicates``).
+
+        >>> jobs, info = admin.finished_jobs_with_info()              # doctest: +SKIP
+        """
+        return finished_jobs_with_info({name: self.load(name) for name in JOB_FAMILIES})
 
     def latency(
         self, by: str | Sequence[str] | None = ("cmd",), metric: str = "run_time"
@@ -66,14 +86,30 @@ class AnalyticsMixin(LoadsFamilies):
 
         >>> admin.latency(by=["nid"], metric="queue_wait")   # doctest: +SKIP
         """
-        return latency_summary(self.finished_jobs(), by=by, metric=metric)
+        return with_attrs(self.latency_with_info(by, metric))
+
+    def latency_with_info(
+        self, by: str | Sequence[str] | None = ("cmd",), metric: str = "run_time"
+    ) -> Analysed[LatencyInfo]:
+        """:meth:`latency` and its :class:`~jsadmin.analytics.info.LatencyInfo` (``excluded`` jobs, ...).
+
+        >>> table, info = admin.latency_with_info(by="nid"); info.excluded   # doctest: +SKIP
+        """
+        return latency_summary_with_info(self.finished_jobs_with_info().frame, by=by, metric=metric)
 
     def queue_depths(self) -> pd.DataFrame:
         """Length and oldest-entry age of every command and worker queue (bounded, read-only).
 
         >>> admin.queue_depths()                              # doctest: +SKIP
         """
-        return queue_depths(self)
+        return with_attrs(self.queue_depths_with_info())
+
+    def queue_depths_with_info(self) -> Analysed[QueueInfo]:
+        """:meth:`queue_depths` and its :class:`~jsadmin.analytics.info.QueueInfo` (``time``).
+
+        >>> depths, info = admin.queue_depths_with_info()              # doctest: +SKIP
+        """
+        return queue_depths_with_info(self)
 
     def grid_health(
         self, stale_after: float = DEFAULT_STALE_AFTER, *, leftover_after: Any = DEFAULT_LEFTOVER_AFTER
@@ -84,8 +120,18 @@ class AnalyticsMixin(LoadsFamilies):
 
         >>> admin.grid_health(stale_after=60).query("signal == 'current' and status != 'ok'")   # doctest: +SKIP
         """
+        return with_attrs(self.grid_health_with_info(stale_after, leftover_after=leftover_after))
+
+    def grid_health_with_info(
+        self, stale_after: float = DEFAULT_STALE_AFTER, *, leftover_after: Any = DEFAULT_LEFTOVER_AFTER
+    ) -> Analysed[HealthInfo]:
+        """:meth:`grid_health` and its :class:`~jsadmin.analytics.info.HealthInfo` (``stale_after``, ...),
+        which ``plot_heartbeat_age`` takes as it is.
+
+        >>> plots.plot_heartbeat_age(admin.grid_health_with_info(stale_after=60))   # doctest: +SKIP
+        """
         loaded = self.load_all_with_info()
-        return grid_health(
+        return grid_health_with_info(
             {name: x.frame for name, x in loaded.items()}, stale_after=stale_after, leftover_after=leftover_after,
             client=self.redis, infos={name: x.info for name, x in loaded.items()},
         )
@@ -123,3 +169,6 @@ class AnalyticsMixin(LoadsFamilies):
 
     probe = probe
     """``admin.probe([1, "node"], n=3)``: the free :func:`~jsadmin.analytics.probe.probe` as a method."""
+
+    probe_with_info = probe_with_info
+    """``admin.probe_with_info([1], n=3)``: :func:`~jsadmin.analytics.probe.probe_with_info` as a method."""

@@ -28,8 +28,10 @@ from ._common import (
     state_in,
     utc_column,
 )
-from .latency import finished_jobs
-from .lazy import engine_of, failed_jobs
+from .history import history_infos
+from .info import HistoryInfo
+from .latency import finished_jobs_with_info
+from .lazy import engine_of, failed_jobs_with_info
 
 ERROR_COLUMNS = (
     "kind",
@@ -108,15 +110,13 @@ def _describe(result: Any, state: str) -> tuple[str, str | None]:
 _JOB_COLUMNS = ("guid", "state", "result", "timeCreate", "timeStart", "timeStop", "category", "cmd", "nid", "family")
 
 
-def _job_rows(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def _job_rows(frames: Mapping[str, pd.DataFrame], infos: Mapping[str, HistoryInfo]) -> pd.DataFrame:
     slim = {}
     for name in JOB_FAMILIES:
         df = frames.get(name)
         if isinstance(df, pd.DataFrame) and not df.empty:
-            sub = df[[c for c in _JOB_COLUMNS if c in df.columns]]
-            sub.attrs = dict(df.attrs)
-            slim[name] = sub
-    jobs = finished_jobs(slim)
+            slim[name] = df[[c for c in _JOB_COLUMNS if c in df.columns]]
+    jobs = finished_jobs_with_info(slim, infos=infos).frame
     if jobs.empty:
         return pd.DataFrame()
     failed = jobs.loc[state_in(jobs["state"], JobState.FAILED)]
@@ -157,6 +157,7 @@ def error_summary(
     now: object | None = None,
     *,
     leftover_after: object = DEFAULT_LEFTOVER_AFTER,
+    infos: Mapping[str, HistoryInfo] | None = None,
 ) -> pd.DataFrame:
     """ECOs (``ecos``) and failed jobs (ERROR/TIMEOUT final copies) grouped by kind (``eco``/``job``), category,
     jumpscript and node, most frequent first.
@@ -167,7 +168,8 @@ def error_summary(
     is its result ECO's category, else ``job.error``/``job.timeout``. Works on recorded history too.
     ``age`` (``Timedelta``) is how long ago ``last_seen`` was at ``now``; groups last seen more than
     ``leftover_after`` ago (default 7 days) are ``signal == "leftover"`` (``why`` says so) and sort
-    after the current ones.
+    after the current ones. ``infos`` (``{table: HistoryInfo}``) marks recorded jobs already one row
+    per guid when ``frames`` is a new dict of a history's frames (a history itself says so).
 
     >>> error_summary(admin.load_all())                      # doctest: +SKIP
     A lazy recorded history (``jsadmin.history(dir).lazy()``, polars or dask) is accepted too: its
@@ -177,11 +179,13 @@ def error_summary(
     >>> error_summary(jsadmin.history("rec/").lazy(engine="polars"))   # doctest: +SKIP
     """
     if engine_of(frames) is not None:
-        frames = {"jobs": failed_jobs(frames, _JOB_COLUMNS)}
+        failed = failed_jobs_with_info(frames, _JOB_COLUMNS)
+        frames, infos = {"jobs": failed.frame}, {"jobs": failed.info}
     if not isinstance(frames, Mapping):
         raise TypeError("error_summary expects a dict of family name -> DataFrame")
+    known = history_infos(frames) if infos is None else infos
     parts = [
-        p for p in (_eco_rows(frame_or_empty(frames, "ecos")), _job_rows(frames)) if not p.empty
+        p for p in (_eco_rows(frame_or_empty(frames, "ecos")), _job_rows(frames, known)) if not p.empty
     ]
     if not parts:
         empty = pd.DataFrame({c: [] for c in ERROR_COLUMNS})

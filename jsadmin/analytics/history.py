@@ -12,6 +12,9 @@ keeps them in a local Parquet dataset, partitioned by day::
 This module owns the layout (tables, Arrow schemas, ``date=`` partitions); writing files
 atomically, reading datasets and Arrow to pandas are :mod:`jsadmin.parquet`, shared with snapshots.
 
+The tables come with a :class:`~jsadmin.analytics.info.HistoryInfo` each (``load_table_with_info``,
+``load_history(...).infos``): how many job copies were dropped, and that the jobs are one row per guid.
+
 >>> frames = load_history("rec/")                       # doctest: +SKIP
 >>> latency_summary(frames["jobs"], by="cmd")           # doctest: +SKIP
 """
@@ -21,8 +24,9 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import orjson
@@ -33,6 +37,7 @@ import pyarrow.dataset as pads
 
 from ..parquet import arrow_to_frame, json_cell, read_dataset, write_atomic
 from ._common import as_utc, canonical_state, utc_now
+from .info import Analysed, HistoryInfo, with_attrs
 from .jobs import TOP_RANK, best_first, copy_rank
 
 TABLES = ("jobs", "queues", "heartbeats")
@@ -330,7 +335,30 @@ def load_table(
 ) -> pd.DataFrame:
     """One table of a recorded history as a typed frame (see :func:`load_history` for the options).
 
+    Its :class:`HistoryInfo` (:func:`load_table_with_info`) is mirrored in ``attrs`` for one release
+    (``duplicates``, ``unique_guids``, ``family``, ``history``; deprecated).
+
     >>> load_table("rec/", "queues", since="2026-11-27")           # doctest: +SKIP
+    """
+    return with_attrs(load_table_with_info(history_dir, table, decode_json=decode_json, columns=columns,
+                                           since=since, until=until))
+
+
+def load_table_with_info(
+    history_dir: str | os.PathLike[str],
+    table: str,
+    *,
+    decode_json: bool = True,
+    columns: Sequence[str] | None = None,
+    since: object | None = None,
+    until: object | None = None,
+) -> Analysed[HistoryInfo]:
+    """:func:`load_table`'s frame and its :class:`HistoryInfo` (for ``jobs``: ``duplicates``, the
+    copies dropped to keep one row per guid, and ``unique_guids``).
+
+    >>> jobs, info = load_table_with_info("rec/", "jobs")           # doctest: +SKIP
+    >>> info.duplicates                                             # doctest: +SKIP
+    0
     """
     path = Path(history_dir)
     cols = None
@@ -341,12 +369,40 @@ def load_table(
     if table == "jobs":
         before = len(df)
         df = dedupe_jobs(df).reset_index(drop=True)
-        df.attrs["duplicates"] = before - len(df)
-        df.attrs["unique_guids"] = True
-    else:
-        df = df.sort_values("time", kind="stable").reset_index(drop=True)
-    df.attrs.update({"family": f"history.{table}", "history": str(path)})
-    return df
+        return Analysed(df, HistoryInfo(table, str(path), duplicates=before - len(df), unique_guids=True))
+    df = df.sort_values("time", kind="stable").reset_index(drop=True)
+    return Analysed(df, HistoryInfo(table, str(path)))
+
+
+class HistoryTables(dict[str, pd.DataFrame]):
+    """The ``{table: frame}`` dict :func:`load_history` returns, with ``infos``: ``{table: HistoryInfo}``.
+
+    >>> HistoryTables({}, infos={}).infos
+    {}
+    """
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], *, infos: Mapping[str, HistoryInfo]) -> None:
+        super().__init__(frames)
+        self.infos: dict[str, HistoryInfo] = dict(infos)
+
+
+@runtime_checkable
+class HasHistoryInfos(Protocol):
+    """A mapping of recorded tables that knows their :class:`HistoryInfo` (:class:`HistoryTables`,
+    :class:`~jsadmin.analytics.source.History`)."""
+
+    @property
+    def infos(self) -> Mapping[str, HistoryInfo]: ...
+
+
+def history_infos(frames: object) -> Mapping[str, HistoryInfo]:
+    """The :class:`HistoryInfo` of the tables of ``frames`` when it is a recorded history
+    (:func:`load_history`, ``jsadmin.history(dir)``), else ``{}`` (live or snapshot frames).
+
+    >>> history_infos({"jobs": pd.DataFrame()})
+    {}
+    """
+    return frames.infos if isinstance(frames, HasHistoryInfos) else {}
 
 
 def check_history_dir(history_dir: str | os.PathLike[str]) -> Path:
@@ -391,7 +447,7 @@ def load_history(
     columns: Sequence[str] | None = None,
     since: object | None = None,
     until: object | None = None,
-) -> dict[str, pd.DataFrame]:
+) -> HistoryTables:
     """Load a recorded history: ``{"jobs": ..., "queues": ..., "heartbeats": ...}``.
 
     ``jobs`` has the job columns and dtypes of the live job frames (``Int64`` ids, ``string``
@@ -401,16 +457,19 @@ def load_history(
     columns (e.g. :data:`ANALYTICS_COLUMNS`; guid/state/timeStop/captured are always loaded);
     ``since``/``until`` keep jobs finished (and samples taken) in ``[since, until)``.
     ``jsadmin.history(dir)`` (:class:`~jsadmin.analytics.source.History`) reads the same tables
-    on demand, and lazily with polars or dask.
+    on demand, and lazily with polars or dask. The dict's ``infos`` holds each table's
+    :class:`HistoryInfo` (e.g. ``infos["jobs"].duplicates``); for one release each frame's ``attrs``
+    mirror it (deprecated).
 
     >>> frames = load_history("rec/", since="2026-11-27")                        # doctest: +SKIP
     >>> frames = load_history("rec/", columns=ANALYTICS_COLUMNS, decode_json=False)   # doctest: +SKIP
     """
     path = check_history_dir(history_dir)
-    return {
-        table: load_table(path, table, decode_json=decode_json, columns=columns, since=since, until=until)
+    loaded = {
+        table: load_table_with_info(path, table, decode_json=decode_json, columns=columns, since=since, until=until)
         for table in TABLES
     }
+    return HistoryTables({t: with_attrs(x) for t, x in loaded.items()}, infos={t: x.info for t, x in loaded.items()})
 
 
 def finality_rank(state: pd.Series, time_stop: pd.Series) -> np.ndarray:

@@ -37,6 +37,7 @@ from ..domain import (
     jumpscript_id,
 )
 from ._common import canonical_state, epoch_seconds, jumpscript_ids
+from .info import Analysed, JobsInfo, with_attrs
 
 __all__ = [
     "BLANK_CMD",
@@ -52,6 +53,7 @@ __all__ = [
     "jumpscript_ids",
     "newest_time",
     "one_row_per_job",
+    "one_row_per_job_with_info",
     "union_copies",
 ]
 
@@ -205,19 +207,33 @@ def one_row_per_job(frames: Mapping[str, pd.DataFrame], *, families: tuple[str, 
       Identity and start columns it lacks are filled from the next-best copy (e.g. the ``nid`` a role
       job got at pickup); ``timeStop`` and ``result`` are only ever the winner's.
 
-    Copies without a guid cannot be matched: each stays its own row (``attrs["no_guid"]``).
-    ``attrs``: ``copies`` (rows read), ``jobs`` (rows out), ``duplicates`` (copies folded away).
+    Copies without a guid cannot be matched: each stays its own row. How many copies were read,
+    folded and left without a guid is the :class:`JobsInfo` of :func:`one_row_per_job_with_info`
+    (mirrored in ``attrs``: ``copies``, ``jobs``, ``duplicates``, ``no_guid``, for one release).
 
     >>> jobs = one_row_per_job(admin.load_all())                       # doctest: +SKIP
     >>> jobs.groupby("state", observed=True).size()                     # jobs, not copies   # doctest: +SKIP
+    """
+    return with_attrs(one_row_per_job_with_info(frames, families=families))
+
+
+def one_row_per_job_with_info(
+    frames: Mapping[str, pd.DataFrame], *, families: tuple[str, ...] = COPY_FAMILIES
+) -> Analysed[JobsInfo]:
+    """:func:`one_row_per_job`'s frame and a :class:`JobsInfo`: ``copies`` (rows read), ``jobs``
+    (rows out), ``duplicates`` (copies folded away), ``no_guid`` (copies without a guid).
+
+    >>> jobs, info = one_row_per_job_with_info(admin.load_all())       # doctest: +SKIP
+    >>> info.copies - info.jobs == info.duplicates                      # doctest: +SKIP
+    True
     """
     copies = union_copies(frames, families)
     n = len(copies)
     if n == 0:
         out = copies.assign(seen_in=pd.Series([], dtype="string"), copies=pd.Series([], dtype="int64"),
                             jumpscript=pd.Series([], dtype="string"))
-        out.attrs = {"copies": 0, "jobs": 0, "duplicates": 0, "no_guid": 0}
-        return out
+        out.attrs = {}
+        return Analysed(out, JobsInfo(copies=0, jobs=0, duplicates=0, no_guid=0))
     order = best_first(copies)
     ranked = copies.iloc[order]
     guid = ranked["guid"].astype("string")
@@ -253,8 +269,8 @@ def one_row_per_job(frames: Mapping[str, pd.DataFrame], *, families: tuple[str, 
     out["jumpscript"] = out["jumpscript"].astype("string")
     if "state" in out.columns:
         out["state"] = canonical_state(out["state"])
-    out.attrs = {"copies": n, "jobs": len(out), "duplicates": n - len(out), "no_guid": int(no_guid.sum())}
-    return out
+    out.attrs = {}
+    return Analysed(out, JobsInfo(copies=n, jobs=len(out), duplicates=n - len(out), no_guid=int(no_guid.sum())))
 
 
 def copies_of(copies: pd.DataFrame, guid: str) -> pd.DataFrame:

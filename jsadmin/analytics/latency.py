@@ -12,7 +12,12 @@ millisecond in the :func:`latency_summary` / :func:`latency_series` tables):
   is computable; ``queue_wait`` and ``run_time`` stay ``NaN``.
 
 Jobs without the timestamps a duration needs are never given zeros: :func:`job_latency` drops them
-and counts them in ``attrs["excluded"]`` by reason.
+and counts them by reason (:attr:`~jsadmin.analytics.info.JobLatencyInfo.excluded` of
+:func:`job_latency_with_info`).
+
+Every table here has a ``*_with_info`` twin returning :class:`~jsadmin.analytics.info.Analysed`
+(frame + typed info); the plain functions return the frame and, for one release, mirror the info
+into ``df.attrs`` (deprecated: pandas drops ``attrs`` on many operations).
 
 Groups name a jumpscript once, as JumpScale keys it: ``by="cmd"`` and ``by="jumpscript"`` both
 group by ``<organization>__<name>`` (:func:`~jsadmin.analytics.jobs.jumpscript_ids`), so legacy local
@@ -45,7 +50,9 @@ from ._common import (
     state_in,
     state_map,
 )
-from .jobs import jumpscript_ids, one_row_per_job
+from .history import history_infos
+from .info import Analysed, FinishedInfo, HistoryInfo, JobLatencyInfo, LatencyInfo, with_attrs
+from .jobs import jumpscript_ids, one_row_per_job_with_info
 from .lazy import engine_of, key_dtypes, latency_aggregates
 
 METRICS = ("queue_wait", "run_time", "end_to_end")
@@ -69,7 +76,7 @@ COLUMN_DOCS = {
     "max": "largest value of the metric (Timedelta, ms)",
     "throughput": "finished jobs per second of the bucket (latency_series only)",
 }
-"""What every column of :func:`latency_summary` / :func:`latency_series` counts (also in ``attrs["columns"]``)."""
+"""What every column of :func:`latency_summary` / :func:`latency_series` counts (also in :attr:`LatencyInfo.columns`)."""
 EXCLUSION_REASONS = ("unfinished", "no_timeStart", "no_timeStop")
 _JUMPSCRIPT_ALIASES = ("cmd", "jumpscript")
 
@@ -122,13 +129,23 @@ def _metrics(jobs: pd.DataFrame) -> _Metrics:
 def job_latency(jobs: pd.DataFrame) -> pd.DataFrame:
     """Add ``queue_wait``, ``run_time``, ``end_to_end`` (float seconds) and ``legacy`` to a job frame.
 
-    Rows that lack ``timeStart`` or ``timeStop`` are dropped and counted in
-    ``attrs["excluded"]`` (``{"unfinished": n, "no_timeStart": n, "no_timeStop": n}``);
-    ``attrs["legacy"]`` counts kept rows without ``timeCreate`` (only ``end_to_end``), and
-    ``attrs["clamped"]`` the negative run times set to 0.
+    Rows that lack ``timeStart`` or ``timeStop`` are dropped. What was dropped or adjusted is the
+    :class:`JobLatencyInfo` of :func:`job_latency_with_info`; for one release it is also mirrored
+    in ``attrs["excluded"]``, ``attrs["legacy"]`` and ``attrs["clamped"]`` (deprecated).
 
     >>> lat = job_latency(admin.load("job_results"))           # doctest: +SKIP
     >>> lat[["cmd", "queue_wait", "run_time"]].head()          # doctest: +SKIP
+    """
+    return with_attrs(job_latency_with_info(jobs))
+
+
+def job_latency_with_info(jobs: pd.DataFrame) -> Analysed[JobLatencyInfo]:
+    """:func:`job_latency`'s frame and a :class:`JobLatencyInfo`: ``excluded`` (rows dropped, by
+    reason: ``{"unfinished": n, "no_timeStart": n, "no_timeStop": n}``), ``legacy`` (kept rows
+    without ``timeCreate``: only ``end_to_end``), ``clamped`` (negative run times set to 0).
+
+    >>> lat, info = job_latency_with_info(admin.load("job_results"))   # doctest: +SKIP
+    >>> info.excluded["no_timeStop"]                                    # doctest: +SKIP
     """
     m = _metrics(jobs)
     keep = m.kept
@@ -139,9 +156,7 @@ def job_latency(jobs: pd.DataFrame) -> pd.DataFrame:
         legacy=pd.array(m.legacy[keep], dtype="boolean"),
     )
     out.attrs = {k: v for k, v in jobs.attrs.items() if k != "problems"}
-    out.attrs.update(m.stats)
-    out.attrs["excluded"] = m.excluded
-    return out
+    return Analysed(out, JobLatencyInfo(m.excluded, legacy=m.stats["legacy"], clamped=m.stats["clamped"]))
 
 
 def _group_keys(df: pd.DataFrame, by: str | Sequence[str] | None) -> tuple[pd.DataFrame, list[str]]:
@@ -257,7 +272,7 @@ def partition_work(part: pd.DataFrame, by: str | Sequence[str] | None, metric: s
     return work.reset_index(drop=True)
 
 
-def _lazy_summary(jobs: object, by: str | Sequence[str] | None, metric: str) -> pd.DataFrame:
+def _lazy_summary(jobs: object, by: str | Sequence[str] | None, metric: str) -> Analysed[LatencyInfo]:
     """:func:`latency_summary` of a polars/dask job frame: the engine aggregates, pandas finishes."""
     keys = [] if by is None else [by] if isinstance(by, str) else list(by)
     group = list(dict.fromkeys("jumpscript" if k in _JUMPSCRIPT_ALIASES else k for k in keys))
@@ -268,9 +283,11 @@ def _lazy_summary(jobs: object, by: str | Sequence[str] | None, metric: str) -> 
     res = _as_durations(_rates(res, group))
     excluded = {"unfinished": flags["_unfinished"], "no_timeStart": flags["_no_start"],
                 "no_timeStop": flags["_no_stop"]}
-    res.attrs = {"metric": metric, "excluded": excluded, "legacy": flags["_legacy"],
-                 "columns": {c: COLUMN_DOCS[c] for c in res.columns}}
-    return res
+    return Analysed(res, LatencyInfo(metric, excluded, _column_docs(res), legacy=flags["_legacy"]))
+
+
+def _column_docs(res: pd.DataFrame) -> dict[str, str]:
+    return {str(c): COLUMN_DOCS[str(c)] for c in res.columns}
 
 
 def _work_frame(jobs: pd.DataFrame, keys: list[str], metric: np.ndarray) -> pd.DataFrame:
@@ -296,7 +313,7 @@ def latency_summary(
     """Latency statistics per group: one row per group, indexed by the ``by`` columns.
 
     ``jobs`` should hold one row per job (:func:`finished_jobs` or a recorded history), so no job
-    counts twice. Columns (see :data:`COLUMN_DOCS`, also in ``attrs["columns"]``): ``jobs`` (finished
+    counts twice. Columns (see :data:`COLUMN_DOCS`, also in :attr:`LatencyInfo.columns`): ``jobs`` (finished
     jobs: OK/ERROR/TIMEOUT), ``measured`` (rows with the timestamps ``metric`` needs: the percentile
     sample), ``errors``, ``timeouts``, ``error_rate``/``timeout_rate`` (share of ``jobs``, 3 decimals),
     ``p50``/``p90``/``p99``/``mean``/``max`` of ``metric`` as ``Timedelta`` rounded to the millisecond
@@ -305,7 +322,9 @@ def latency_summary(
     ``by`` may name any column (``nid``, ``role``, ``queue``, ``state``, ``category`` ...); ``"cmd"``
     and ``"jumpscript"`` both group by the jumpscript identity ``<organization>__<name>`` (index level
     ``jumpscript``), so one jumpscript is one row whatever shape its jobs have; ``None`` gives one row.
-    ``attrs["excluded"]`` counts the jobs without the needed timestamps.
+    The jobs without the needed timestamps are counted in the :class:`LatencyInfo` of
+    :func:`latency_summary_with_info` (``excluded``, ``legacy``, ``metric``, ``columns``); for one
+    release the same keys are mirrored in ``attrs`` (deprecated).
 
     >>> latency_summary(jobs, by=["cmd"], metric="run_time")          # doctest: +SKIP
     ``jobs`` may also be a lazy recorded history (``jsadmin.history(dir).lazy()``: a polars
@@ -315,15 +334,29 @@ def latency_summary(
     >>> latency_summary(jobs, by=["nid", "jumpscript"], metric="end_to_end")  # doctest: +SKIP
     >>> latency_summary(jsadmin.history("rec/").lazy(engine="dask"), by="cmd")   # doctest: +SKIP
     """
+    return with_attrs(latency_summary_with_info(jobs, by, metric))
+
+
+def latency_summary_with_info(
+    jobs: pd.DataFrame,
+    by: str | Sequence[str] | None = ("cmd",),
+    metric: str = "run_time",
+) -> Analysed[LatencyInfo]:
+    """:func:`latency_summary`'s table and a :class:`LatencyInfo` (``metric``, ``excluded`` jobs
+    by reason, ``legacy`` jobs measured without ``timeCreate``, ``columns`` docs).
+
+    >>> table, info = latency_summary_with_info(jobs, by="cmd")       # doctest: +SKIP
+    >>> info.excluded                                                 # doctest: +SKIP
+    {'unfinished': 0, 'no_timeStart': 0, 'no_timeStop': 2}
+    """
     _check_metric(metric)
     if engine_of(jobs) is not None:
         return _lazy_summary(jobs, by, metric)
     m = _metrics(jobs)
     jobs, group = _group_keys(jobs, by)
     res = _as_durations(_stats(_work_frame(jobs, group, getattr(m, metric)), group))
-    res.attrs = {"metric": metric, "excluded": m.excluded, "legacy": m.stats["legacy"],
-                 "columns": {c: COLUMN_DOCS[c] for c in res.columns}}
-    return res
+    res.attrs = {}
+    return Analysed(res, LatencyInfo(metric, m.excluded, _column_docs(res), legacy=m.stats["legacy"]))
 
 
 def latency_series(
@@ -337,9 +370,25 @@ def latency_series(
     Same columns as :func:`latency_summary` (durations as ``Timedelta``) plus ``throughput``
     (finished jobs per second of the bucket). Indexed by ``time`` (bucket start, UTC), then the
     ``by`` columns (``cmd``/``jumpscript`` -> ``jumpscript``). Without ``by``, empty buckets between
-    the first and last job are filled (``jobs`` 0, ``throughput`` 0).
+    the first and last job are filled (``jobs`` 0, ``throughput`` 0). The :class:`LatencyInfo` of
+    :func:`latency_series_with_info` says what was excluded (mirrored in ``attrs`` for one release).
 
     >>> latency_series(jobs, freq="5min")[["p50", "p90", "throughput"]]   # doctest: +SKIP
+    """
+    return with_attrs(latency_series_with_info(jobs, freq, by, metric))
+
+
+def latency_series_with_info(
+    jobs: pd.DataFrame,
+    freq: str = "1min",
+    by: str | Sequence[str] | None = None,
+    metric: str = "run_time",
+) -> Analysed[LatencyInfo]:
+    """:func:`latency_series`'s table and a :class:`LatencyInfo` (``metric``, ``excluded``, ``freq``, ``columns``).
+
+    >>> series, info = latency_series_with_info(jobs, freq="5min")     # doctest: +SKIP
+    >>> info.freq                                                       # doctest: +SKIP
+    '5min'
     """
     _check_metric(metric)
     try:
@@ -365,12 +414,13 @@ def latency_series(
             res[col] = res[col].fillna(0).astype("int64")
     res["throughput"] = res["jobs"] / step.total_seconds()
     res = _as_durations(res)
-    res.attrs = {"metric": metric, "excluded": m.excluded, "freq": freq,
-                 "columns": {c: COLUMN_DOCS[c] for c in res.columns}}
-    return res
+    res.attrs = {}
+    return Analysed(res, LatencyInfo(metric, m.excluded, _column_docs(res), freq=freq))
 
 
-def finished_jobs(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def finished_jobs(
+    frames: Mapping[str, pd.DataFrame], *, infos: Mapping[str, HistoryInfo] | None = None
+) -> pd.DataFrame:
     """The finished jobs Redis holds, one row per job: :func:`~jsadmin.analytics.jobs.one_row_per_job`
     over ``job_results``, ``jobs`` and ``worker_jobs``, keeping jobs whose latest state is final
     (OK, ERROR, TIMEOUT, NOWORK).
@@ -379,11 +429,26 @@ def finished_jobs(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     ``timeStop`` over one without, OK/ERROR over TIMEOUT over NOWORK, then the newest, then
     ``job_results`` > ``jobs`` > ``worker_jobs``); ``family`` names its family, ``seen_in`` every
     family holding a copy, ``jumpscript`` the ``<organization>__<name>`` identity. Rows without a
-    guid are all kept. A recorded history (``{"jobs": ...}``) is accepted too (already one row per guid).
-    ``attrs["duplicates"]``: final copies folded into another.
+    guid are all kept. A recorded history (``jsadmin.history(dir)``, :func:`load_history`) is accepted
+    too: its jobs are already one row per guid (its :class:`HistoryInfo` says so, from the history
+    itself or from ``infos``, ``{table: HistoryInfo}``, when the frames were re-wrapped in a new dict).
+    The final copies folded into another are :attr:`FinishedInfo.duplicates` of
+    :func:`finished_jobs_with_info` (mirrored in ``attrs["duplicates"]`` for one release).
 
     >>> jobs = finished_jobs(admin.load_all())                  # doctest: +SKIP
     >>> jobs = finished_jobs(jsadmin.history("rec/"))            # doctest: +SKIP
+    """
+    return with_attrs(finished_jobs_with_info(frames, infos=infos))
+
+
+def finished_jobs_with_info(
+    frames: Mapping[str, pd.DataFrame], *, infos: Mapping[str, HistoryInfo] | None = None
+) -> Analysed[FinishedInfo]:
+    """:func:`finished_jobs`'s frame and a :class:`FinishedInfo` (``duplicates``: final copies folded).
+
+    >>> jobs, info = finished_jobs_with_info(admin.load_all())  # doctest: +SKIP
+    >>> info.duplicates                                          # doctest: +SKIP
+    3
     """
     if not isinstance(frames, Mapping):
         raise TypeError("finished_jobs expects a dict of family name -> DataFrame")
@@ -396,11 +461,11 @@ def finished_jobs(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     if not present:  # every job column, typed, so grouping and latency work on "no jobs" too
         empty = empty_frame(JOB_COLUMNS).assign(family=pd.array([], dtype="string"))
         empty["state"] = canonical_state(empty["state"])
-        empty.attrs = {"duplicates": 0}
-        return empty
+        return Analysed(empty, FinishedInfo(duplicates=0))
     final_copies = sum(int(state_in(df["state"], JobState.FINAL).sum()) for df in present.values())
-    if len(present) == 1 and next(iter(present.values())).attrs.get("unique_guids", False):
-        name, df = next(iter(present.items()))
+    known = history_infos(frames) if infos is None else infos
+    name, df = next(iter(present.items()))
+    if len(present) == 1 and name in known and known[name].unique_guids:
         out = df.loc[state_in(df["state"], JobState.FINAL)].reset_index(drop=True)
         if "family" not in out.columns:
             out = out.assign(family=name)
@@ -408,9 +473,9 @@ def finished_jobs(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         out["state"] = canonical_state(out["state"])
         if "jumpscript" not in out.columns:
             out["jumpscript"] = jumpscript_ids(out)
-        out.attrs = {"duplicates": 0}
-        return out
-    jobs = one_row_per_job(present, families=JOB_FAMILIES)
+        out.attrs = {}
+        return Analysed(out, FinishedInfo(duplicates=0))
+    jobs = one_row_per_job_with_info(present, families=JOB_FAMILIES).frame
     out = jobs.loc[state_in(jobs["state"], JobState.FINAL)].reset_index(drop=True)
-    out.attrs = {"duplicates": final_copies - len(out)}
-    return out
+    out.attrs = {}
+    return Analysed(out, FinishedInfo(duplicates=final_copies - len(out)))

@@ -46,6 +46,7 @@ from .history import (
     frame_of,
     part_files,
 )
+from .info import Analysed, HistoryInfo, with_attrs
 from .jobs import best_first
 
 if TYPE_CHECKING:
@@ -406,6 +407,17 @@ def failed_jobs(frame: Any, columns: Sequence[str]) -> pd.DataFrame:
 
     >>> failed_jobs(jsadmin.history("rec/").lazy(), ["guid", "state", "result"])   # doctest: +SKIP
     """
+    return with_attrs(failed_jobs_with_info(frame, columns))
+
+
+def failed_jobs_with_info(frame: Any, columns: Sequence[str]) -> Analysed[HistoryInfo]:
+    """:func:`failed_jobs`' frame and a :class:`~jsadmin.analytics.info.HistoryInfo` saying it is one
+    row per guid (what ``finished_jobs(..., infos=...)`` needs to keep it as it is).
+
+    >>> jobs, info = failed_jobs_with_info(jsadmin.history("rec/").lazy(), ["guid", "state"])   # doctest: +SKIP
+    >>> info.unique_guids                                                                      # doctest: +SKIP
+    True
+    """
     engine = engine_of(frame)
     failed = list(JobState.FAILED)
     if engine == "polars":
@@ -419,9 +431,7 @@ def failed_jobs(frame: Any, columns: Sequence[str]) -> pd.DataFrame:
         tbl = pa.Table.from_pandas(picked, preserve_index=False)
     else:
         raise TypeError(f"not a lazy frame: {type(frame).__name__}")
-    out = frame_of(tbl, "jobs")
-    out.attrs["unique_guids"] = True
-    return out
+    return Analysed(frame_of(tbl, "jobs"), HistoryInfo("jobs", None, unique_guids=True))
 
 
 __all__ = [
@@ -430,6 +440,7 @@ __all__ = [
     "check_engine",
     "engine_of",
     "failed_jobs",
+    "failed_jobs_with_info",
     "interpolate",
     "key_dtypes",
     "latency_aggregates",

@@ -41,7 +41,8 @@ from ._common import (
     signal_of,
     utc_column,
 )
-from .queues import depths_and_unknown
+from .info import Analysed, HealthInfo, with_attrs
+from .queues import depths_from_frames_with_info
 
 STATUSES = ("ok", "warn", "stale", "error")
 STATUS_DTYPE = pd.CategoricalDtype(list(STATUSES), ordered=True)
@@ -358,8 +359,31 @@ def grid_health(
     ``LINDEX 0``) when given, else the queue is warn ("oldest entry not loaded").
     :func:`leftovers` summarises the leftover rows (count and age per kind and reason).
 
+    The thresholds it was judged by are the :class:`~jsadmin.analytics.info.HealthInfo` of
+    :func:`grid_health_with_info` (mirrored in ``attrs``: ``time``, ``stale_after``,
+    ``leftover_after``, for one release).
+
     >>> h = grid_health(admin.load_all(), stale_after=60)          # doctest: +SKIP
     >>> h[(h.signal == "current") & (h.status >= "stale")]          # doctest: +SKIP
+    """
+    return with_attrs(grid_health_with_info(frames, now, stale_after, leftover_after=leftover_after,
+                                            client=client, infos=infos))
+
+
+def grid_health_with_info(
+    frames: Mapping[str, pd.DataFrame],
+    now: object | None = None,
+    stale_after: Duration = DEFAULT_STALE_AFTER,
+    *,
+    leftover_after: Duration = DEFAULT_LEFTOVER_AFTER,
+    client: Any = None,
+    infos: Mapping[str, LoadInfo] | None = None,
+) -> Analysed[HealthInfo]:
+    """:func:`grid_health`'s frame and its :class:`~jsadmin.analytics.info.HealthInfo`: ``time``,
+    ``stale_after`` and ``leftover_after`` as ``Timedelta`` (what ``plot_heartbeat_age`` draws).
+
+    >>> health = grid_health_with_info(admin.load_all(), stale_after=60)   # doctest: +SKIP
+    >>> plot_heartbeat_age(health)                  # threshold drawn at 60 s     # doctest: +SKIP
     """
     at = _now(now)
     stale = as_timedelta(stale_after, "stale_after")
@@ -392,10 +416,11 @@ def grid_health(
                 + np.where(workers["age"].isna(), "missing", _seconds_text(workers["age"]) + " ago"),
             )
         )
-    depths, oldest_unknown = depths_and_unknown(frames, at, client=client, infos=infos)
+    sampled = depths_from_frames_with_info(frames, at, client=client, infos=infos)
+    depths = sampled.frame
     if not depths.empty:
         age = depths["oldest_age"]
-        unknown = depths["key"].isin(oldest_unknown).to_numpy(dtype=bool)
+        unknown = depths["key"].isin(list(sampled.info.oldest_unknown or ())).to_numpy(dtype=bool)
         status = np.where(
             (age > 5 * stale).fillna(False),
             "stale",
@@ -465,8 +490,7 @@ def grid_health(
         ["signal", "status", "_rank", "age"], ascending=[True, False, True, False], na_position="last", kind="stable"
     )
     out = out[list(HEALTH_COLUMNS)].reset_index(drop=True)
-    out.attrs.update({"time": at, "stale_after": stale, "leftover_after": old})
-    return out
+    return Analysed(out, HealthInfo(at, stale_after=stale, leftover_after=old))
 
 
 def leftovers(health: pd.DataFrame) -> pd.DataFrame:

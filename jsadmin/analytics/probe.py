@@ -18,6 +18,7 @@ import pandas as pd
 from .. import keys
 from ..domain import split_jumpscript
 from ..errors import JobTimeoutError, ReadOnlyError, WriteValidationError
+from .info import Analysed, ProbeInfo, with_attrs
 
 PROBE_COLUMNS = ("target", "guid", "sent", "received", "round_trip", "state", "error")
 
@@ -99,9 +100,28 @@ def probe(
     ``admin.wait_job``. Returns one row per job: ``target``, ``guid``, ``sent``, ``received``
     (UTC), ``round_trip`` (a ``Timedelta``, ``NaT`` when no result came within ``timeout``), ``state`` (the
     job's final state, or ``NO_RESULT``) and ``error``. Raises :class:`ReadOnlyError` on a
-    read-only Admin.
+    read-only Admin. What was sent (jumpscript, grid) is the :class:`~jsadmin.analytics.info.ProbeInfo`
+    of :func:`probe_with_info` (mirrored in ``attrs`` for one release).
 
     >>> probe(admin, [1, 2], n=3).groupby("target").round_trip.median()   # doctest: +SKIP
+    """
+    return with_attrs(probe_with_info(admin, targets, jumpscript, n, timeout, gid=gid))
+
+
+def probe_with_info(
+    admin: Any,
+    targets: int | str | Iterable[int | str],
+    jumpscript: str = "jumpscale__echo",
+    n: int = 5,
+    timeout: float = 10,
+    *,
+    gid: int | None = None,
+) -> Analysed[ProbeInfo]:
+    """:func:`probe`'s frame and a :class:`~jsadmin.analytics.info.ProbeInfo` (``jumpscript``, ``gid``).
+
+    >>> rounds, info = probe_with_info(admin, [1], n=2)          # doctest: +SKIP
+    >>> info.jumpscript                                           # doctest: +SKIP
+    'jumpscale__echo'
     """
     if getattr(admin, "readonly", True):
         raise ReadOnlyError(
@@ -150,5 +170,4 @@ def probe(
     for col in ("sent", "received"):
         df[col] = pd.to_datetime(df[col], utc=True).astype("datetime64[ns, UTC]")
     df["round_trip"] = pd.to_timedelta(df["round_trip"].astype("float64"), unit="s").dt.round("us")
-    df.attrs.update({"jumpscript": f"{category}__{cmd}", "gid": gid})
-    return df
+    return Analysed(df, ProbeInfo(f"{category}__{cmd}", gid))

@@ -23,6 +23,7 @@ from ..keyinfo import key_info
 from ..loadinfo import LoadInfo
 from ..scan import raw_client
 from ._common import age_column, as_utc, frame_or_empty, utc_column
+from .info import Analysed, QueueInfo, with_attrs
 
 QUEUE_COLUMNS = ("key", "kind", "queue", "length", "oldest", "oldest_age")
 
@@ -84,6 +85,15 @@ def depth_frame(samples: Iterable[tuple[str, int, Any]], now: object | None = No
     >>> str(row["queue"]), int(row["length"])
     ('default', 0)
     """
+    return with_attrs(depth_frame_with_info(samples, now))
+
+
+def depth_frame_with_info(samples: Iterable[tuple[str, int, Any]], now: object | None = None) -> Analysed[QueueInfo]:
+    """:func:`depth_frame` and a :class:`~jsadmin.analytics.info.QueueInfo` (``time``: when the ages were computed).
+
+    >>> depth_frame_with_info([], now="2026-01-01").info.time
+    Timestamp('2026-01-01 00:00:00+0000', tz='UTC')
+    """
     at = as_utc(now)
     rows = []
     for key, length, first in samples:
@@ -104,8 +114,7 @@ def depth_frame(samples: Iterable[tuple[str, int, Any]], now: object | None = No
     df["oldest"] = pd.to_datetime(df["oldest"], utc=True).astype("datetime64[ns, UTC]")
     df["oldest_age"] = age_column(at, df["oldest"])
     df = df.sort_values(["kind", "key"], kind="stable").reset_index(drop=True)
-    df.attrs["time"] = at
-    return df
+    return Analysed(df, QueueInfo(at))
 
 
 def scan_queue_keys(client: Any, *, count: int = 1000) -> list[str]:
@@ -173,15 +182,27 @@ def queue_depths(
     ``oldest_age`` (a ``Timedelta``; ``NaT`` for an empty queue or an entry without a time).
 
     ``keys`` (the queue keys, already listed by the caller's own ``SCAN`` pass) skips the scan and
-    reads the samples with :func:`sample_queues_batched`: one command per 200 queues.
+    reads the samples with :func:`sample_queues_batched`: one command per 200 queues. The time the
+    ages were computed at is :attr:`QueueInfo.time` of :func:`queue_depths_with_info` (mirrored in
+    ``attrs["time"]`` for one release).
 
     >>> queue_depths(admin).sort_values("oldest_age", ascending=False).head()   # doctest: +SKIP
     """
+    return with_attrs(queue_depths_with_info(admin, now=now, count=count, keys=keys))
+
+
+def queue_depths_with_info(
+    admin: Any, *, now: object | None = None, count: int = 1000, keys: list[str] | None = None
+) -> Analysed[QueueInfo]:
+    """:func:`queue_depths` and its :class:`~jsadmin.analytics.info.QueueInfo` (``time``).
+
+    >>> depths, info = queue_depths_with_info(admin)              # doctest: +SKIP
+    """
     client = getattr(admin, "redis", admin)
     if keys is not None:
-        return depth_frame(sample_queues_batched(client, sorted(keys)), now=now)
+        return depth_frame_with_info(sample_queues_batched(client, sorted(keys)), now=now)
     queue_keys = scan_queue_keys(client, count=count)
-    return depth_frame(sample_queues(client, queue_keys), now=now)
+    return depth_frame_with_info(sample_queues(client, queue_keys), now=now)
 
 
 def depths_from_frames(
@@ -195,26 +216,39 @@ def depths_from_frames(
     (``total``); without ``infos`` every queue is taken as loaded whole. Its oldest entry is known
     only when the load kept the head (``keep="oldest"``); otherwise, with a ``client`` it is read
     with one bounded ``LINDEX 0`` per such key (pipelined), and without one it is ``NaT`` and the
-    key is listed in ``attrs["oldest_unknown"]`` (:func:`depths_and_unknown` returns that list
-    as a value).
+    key is listed in :attr:`QueueInfo.oldest_unknown` of :func:`depths_from_frames_with_info`
+    (mirrored in ``attrs["oldest_unknown"]`` for one release).
 
     >>> loaded = admin.load_all_with_info()                           # doctest: +SKIP
     >>> depths_from_frames({n: x.frame for n, x in loaded.items()}, client=admin.redis,
     ...                    infos={n: x.info for n, x in loaded.items()})   # doctest: +SKIP
     """
-    out, unknown = depths_and_unknown(frames, now, client, infos=infos)
-    out.attrs["oldest_unknown"] = unknown
-    return out
+    return with_attrs(depths_from_frames_with_info(frames, now, client, infos=infos))
 
 
 def depths_and_unknown(
     frames: Mapping[str, pd.DataFrame], now: object | None = None, client: Any = None,
     *, infos: Mapping[str, LoadInfo] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """:func:`depths_from_frames` and the keys of capped queues whose oldest entry stayed unknown.
+    """:func:`depths_from_frames` and the keys of capped queues whose oldest entry stayed unknown
+    (kept for callers of earlier versions: :func:`depths_from_frames_with_info`).
 
     >>> depths_and_unknown({})[1]
     []
+    """
+    depths = depths_from_frames_with_info(frames, now, client, infos=infos)
+    return depths.frame, list(depths.info.oldest_unknown or ())
+
+
+def depths_from_frames_with_info(
+    frames: Mapping[str, pd.DataFrame], now: object | None = None, client: Any = None,
+    *, infos: Mapping[str, LoadInfo] | None = None,
+) -> Analysed[QueueInfo]:
+    """:func:`depths_from_frames` and its :class:`~jsadmin.analytics.info.QueueInfo`: ``time`` and
+    ``oldest_unknown``, the capped queues whose oldest entry stayed unknown.
+
+    >>> depths_from_frames_with_info({}).info.oldest_unknown
+    ()
     """
     samples = []
     unknown: list[str] = []
@@ -248,7 +282,8 @@ def depths_and_unknown(
         heads = dict(zip(unknown, _heads(client, unknown)))
         samples = [(k, n, heads.get(k, old)) for k, n, old in samples]
         unknown = [k for k in unknown if heads[k] is None]
-    return depth_frame(samples, now=now), unknown
+    depths = depth_frame_with_info(samples, now=now)
+    return Analysed(depths.frame, QueueInfo(depths.info.time, tuple(unknown)))
 
 
 def _heads(client: Any, queue_keys: list[str]) -> list[bytes | str | None]:

@@ -29,7 +29,8 @@ from ..catalog import check_filters, did_you_mean
 from ..errors import UnknownFamilyError
 from ..loadinfo import Loaded, LoadInfo, problems_frame
 from ..reader import select_rows
-from .history import SCHEMAS, TABLES, check_history_dir, load_table, part_files
+from .history import SCHEMAS, TABLES, check_history_dir, load_table_with_info, part_files
+from .info import HistoryInfo, with_attrs
 from .lazy import check_engine, scan
 
 DESCRIPTIONS = {
@@ -66,6 +67,7 @@ class History(LoadsFamilies, Mapping[str, pd.DataFrame]):
         self._options: dict[str, Any] = {"decode_json": decode_json, "columns": columns}
         self.since, self.until = since, until
         self._frames: dict[str, pd.DataFrame] = {}
+        self._infos: dict[str, HistoryInfo] = {}
 
     def __repr__(self) -> str:
         files = {t: len(part_files(self.path, t, since=self.since, until=self.until)) for t in TABLES}
@@ -78,10 +80,19 @@ class History(LoadsFamilies, Mapping[str, pd.DataFrame]):
         if table not in TABLES:
             raise KeyError(table)
         if table not in self._frames:
-            self._frames[table] = load_table(
-                self.path, table, since=self.since, until=self.until, **self._options
-            )
+            loaded = load_table_with_info(self.path, table, since=self.since, until=self.until, **self._options)
+            self._frames[table], self._infos[table] = with_attrs(loaded), loaded.info
         return self._frames[table]
+
+    @property
+    def infos(self) -> Mapping[str, HistoryInfo]:
+        """``{table: HistoryInfo}`` (e.g. ``infos["jobs"].duplicates``), each read with its table on
+        first use; ``finished_jobs`` and ``error_summary`` read ``unique_guids`` here.
+
+        >>> jsadmin.history("rec/").infos["jobs"].unique_guids     # doctest: +SKIP
+        True
+        """
+        return _TableInfos(self)
 
     def __iter__(self) -> Iterator[str]:
         return iter(TABLES)
@@ -171,6 +182,23 @@ class History(LoadsFamilies, Mapping[str, pd.DataFrame]):
         check_engine(engine)
         self._table(table)
         return scan(self.path, table, engine=engine, columns=columns, since=self.since, until=self.until)
+
+
+class _TableInfos(Mapping[str, HistoryInfo]):
+    """:attr:`History.infos`: a table's :class:`~jsadmin.analytics.info.HistoryInfo`, read with the table."""
+
+    def __init__(self, hist: History) -> None:
+        self._hist = hist
+
+    def __getitem__(self, table: str) -> HistoryInfo:
+        self._hist[table]  # reads the table (and its info) once; KeyError for an unknown table
+        return self._hist._infos[table]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(TABLES)
+
+    def __len__(self) -> int:
+        return len(TABLES)
 
 
 history = History

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..analytics.jobs import best_first, jumpscript_ids, one_row_per_job
+from ..analytics.jobs import best_first, jumpscript_ids, one_row_per_job_with_info
 from ..catalog import job_families
 from ..domain import JobState
 
@@ -85,10 +85,8 @@ def job_rows(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     >>> job_rows(admin.load_all())[["guid", "state", "seen_in", "copies"]]   # doctest: +SKIP
     """
     present = {name: df for name, df in frames.items() if name in JOB_FAMILIES}
-    out = one_row_per_job(present, families=JOB_FAMILIES)
-    attrs = dict(out.attrs)
+    out = one_row_per_job_with_info(present, families=JOB_FAMILIES).frame
     out[_SEARCH] = _search_text(out) if len(out) else pd.Series([], dtype=object)
-    out.attrs = attrs
     return out
 
 

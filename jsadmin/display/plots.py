@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..analytics._common import as_seconds
+from ..analytics.info import Analysed, HealthInfo
 from ..analytics.jobs import jumpscript_ids
 from ..analytics.latency import METRICS, job_latency, latency_series, latency_summary, seconds_of
 from ..analytics.liveness import DEFAULT_STALE_AFTER
@@ -558,7 +559,7 @@ def _leftover_note(rows: pd.DataFrame) -> str:
 
 
 def plot_heartbeat_age(
-    health_frame: pd.DataFrame,
+    health_frame: pd.DataFrame | Analysed[HealthInfo],
     stale_after: float | pd.Timedelta | None = None,
     ax: Axes | None = None,
     *,
@@ -569,19 +570,26 @@ def plot_heartbeat_age(
 
     Accepts ``grid_health()`` (heartbeat/watchdog rows), ``heartbeat_ages()`` or recorded
     heartbeats (latest sample each); ages may be seconds or ``Timedelta``. ``stale_after``
-    defaults to the frame's ``attrs["stale_after"]``, else 120 s. Leftovers (JS6
+    defaults to the threshold of a ``grid_health_with_info()`` result (its
+    :class:`~jsadmin.analytics.info.HealthInfo`), else 120 s; a plain frame's ``attrs`` are not
+    read (pandas drops them; pass the :class:`~jsadmin.analytics.info.Analysed` or ``stale_after``). Leftovers (JS6
     ``workers:watchdog`` entries, heartbeats older than ``leftover_after``) would dwarf the
     current workers: ``leftovers="summary"`` (default) leaves them out of the bars and writes
     their count and age under the title (text gid ``"leftovers"``); ``"show"`` draws them too,
     hatched grey below the current ones; ``"hide"`` drops them silently.
 
     >>> plot_heartbeat_age(admin.grid_health(), stale_after=60)        # doctest: +SKIP
+    >>> plot_heartbeat_age(admin.grid_health_with_info(stale_after=60))   # doctest: +SKIP
     """
     if leftovers not in ("summary", "show", "hide"):
         raise ValueError(f"leftovers must be 'summary', 'show' or 'hide', got {leftovers!r}")
+    if isinstance(health_frame, Analysed):
+        if stale_after is None:
+            stale_after = health_frame.info.stale_after
+        health_frame = health_frame.frame
     rows = _heartbeat_rows(health_frame)
     if stale_after is None:
-        stale_after = health_frame.attrs.get("stale_after", DEFAULT_STALE_AFTER)
+        stale_after = DEFAULT_STALE_AFTER
     stale_s = pd.Timedelta(stale_after).total_seconds() if isinstance(stale_after, pd.Timedelta) else float(stale_after)
     ages_all = rows["age"].astype("float64")
     if rows["status"].isna().all() or (rows["status"] == "None").all():

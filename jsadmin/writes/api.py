@@ -26,7 +26,7 @@ from . import leftovers as _leftovers
 from . import manage as _manage
 from . import validate as v
 from .journal import ENV_JOURNAL, Journal
-from .plan import WritePlan
+from .plan import EnqueuePreview, WritePlan
 from .results import ManageResult, PurgeResult, UndoResult
 from .scripts import resolve
 from .validate import require_writable
@@ -80,14 +80,14 @@ class WritesMixin:
         args: Mapping[str, Any] | None = ..., queue: str = ..., timeout: float | None = ..., wait: bool = ...,
         log: bool = ..., errorreport: bool = ..., tags: Any = ..., jscriptid: int | str | None = ...,
         sessionid: str | None = ..., dry_run: Literal[True],
-    ) -> WritePlan: ...
+    ) -> WritePlan[EnqueuePreview]: ...
     @overload
     def enqueue_job(
         self, gid: int | str, *, nid: int | str | None = ..., role: str | None = ..., category: str, cmd: str,
         args: Mapping[str, Any] | None = ..., queue: str = ..., timeout: float | None = ..., wait: bool = ...,
         log: bool = ..., errorreport: bool = ..., tags: Any = ..., jscriptid: int | str | None = ...,
         sessionid: str | None = ..., dry_run: bool = ...,
-    ) -> dict[str, Any] | WritePlan: ...
+    ) -> dict[str, Any] | WritePlan[EnqueuePreview]: ...
     def enqueue_job(
         self,
         gid: int | str,
@@ -106,7 +106,7 @@ class WritesMixin:
         jscriptid: int | str | None = None,
         sessionid: str | None = None,
         dry_run: bool = False,
-    ) -> dict[str, Any] | WritePlan:
+    ) -> dict[str, Any] | WritePlan[EnqueuePreview]:
         """Schedule one AC job like ``scheduleCmd`` in one round trip; returns the job as written.
 
         Exactly one of ``nid`` (node queue) or ``role`` (role queue). One EVALSHA allocates the
@@ -136,18 +136,18 @@ class WritesMixin:
     @overload
     def enqueue_jobs(
         self, jobs: pd.DataFrame | Iterable[Mapping[str, Any]], *, batch_size: int = ..., dry_run: Literal[True]
-    ) -> WritePlan: ...
+    ) -> WritePlan[EnqueuePreview]: ...
     @overload
     def enqueue_jobs(
         self, jobs: pd.DataFrame | Iterable[Mapping[str, Any]], *, batch_size: int = ..., dry_run: bool = ...
-    ) -> pd.DataFrame | WritePlan: ...
+    ) -> pd.DataFrame | WritePlan[EnqueuePreview]: ...
     def enqueue_jobs(
         self,
         jobs: pd.DataFrame | Iterable[Mapping[str, Any]],
         *,
         batch_size: int = _jobs.DEFAULT_BATCH,
         dry_run: bool = False,
-    ) -> pd.DataFrame | WritePlan:
+    ) -> pd.DataFrame | WritePlan[EnqueuePreview]:
         """Schedule many jobs: a list of dicts or a DataFrame whose columns are ``enqueue_job``
         parameter names. Every job is validated before anything is written; then one Lua call
         per batch (jobs of one grid and queue; one write id each), streamed and sent once.
@@ -223,7 +223,7 @@ class WritesMixin:
         log: bool = ..., enable: bool = ..., startatboot: bool = ..., timeout: float | None = ...,
         gid: int | None = ..., author: str = ..., license: str = ..., version: str = ..., replace: bool = ...,
         dry_run: Literal[True],
-    ) -> WritePlan: ...
+    ) -> WritePlan[dict[str, Any]]: ...
     @overload
     def register_jumpscript(
         self, organization: str, name: str, source: str, *, category: str = ..., descr: str | None = ...,
@@ -231,7 +231,7 @@ class WritesMixin:
         log: bool = ..., enable: bool = ..., startatboot: bool = ..., timeout: float | None = ...,
         gid: int | None = ..., author: str = ..., license: str = ..., version: str = ..., replace: bool = ...,
         dry_run: bool = ...,
-    ) -> dict[str, Any] | WritePlan: ...
+    ) -> dict[str, Any] | WritePlan[dict[str, Any]]: ...
     def register_jumpscript(
         self,
         organization: str,
@@ -255,7 +255,7 @@ class WritesMixin:
         version: str = "1.0",
         replace: bool = False,
         dry_run: bool = False,
-    ) -> dict[str, Any] | WritePlan:
+    ) -> dict[str, Any] | WritePlan[dict[str, Any]]:
         """Store a jumpscript where workers find it (``workers:jumpscripts:name`` field
         ``<organization>__<name>`` and ``workers:jumpscripts:id``), atomically.
 
@@ -291,10 +291,10 @@ class WritesMixin:
     @overload
     def cancel_jobs(self, selection: Any, *, dry_run: Literal[False] = ...) -> ManageResult: ...
     @overload
-    def cancel_jobs(self, selection: Any, *, dry_run: Literal[True]) -> WritePlan: ...
+    def cancel_jobs(self, selection: Any, *, dry_run: Literal[True]) -> WritePlan[pd.DataFrame]: ...
     @overload
-    def cancel_jobs(self, selection: Any, *, dry_run: bool = ...) -> ManageResult | WritePlan: ...
-    def cancel_jobs(self, selection: Any, *, dry_run: bool = False) -> ManageResult | WritePlan:
+    def cancel_jobs(self, selection: Any, *, dry_run: bool = ...) -> ManageResult | WritePlan[pd.DataFrame]: ...
+    def cancel_jobs(self, selection: Any, *, dry_run: bool = False) -> ManageResult | WritePlan[pd.DataFrame]:
         """Remove the selected queued jobs: the exact bytes read (LREM 1, skipped if they
         changed or left the queue) and their unchanged ``jobs:<gid>`` entries. Journalled;
         returns a :class:`~jsadmin.writes.results.ManageResult` (``frame``: one row per value,
@@ -311,10 +311,10 @@ class WritesMixin:
     @overload
     def purge_queue(self, key: str, *, dry_run: Literal[False] = ...) -> PurgeResult: ...
     @overload
-    def purge_queue(self, key: str, *, dry_run: Literal[True]) -> WritePlan: ...
+    def purge_queue(self, key: str, *, dry_run: Literal[True]) -> WritePlan[dict[str, Any]]: ...
     @overload
-    def purge_queue(self, key: str, *, dry_run: bool = ...) -> PurgeResult | WritePlan: ...
-    def purge_queue(self, key: str, *, dry_run: bool = False) -> PurgeResult | WritePlan:
+    def purge_queue(self, key: str, *, dry_run: bool = ...) -> PurgeResult | WritePlan[dict[str, Any]]: ...
+    def purge_queue(self, key: str, *, dry_run: bool = False) -> PurgeResult | WritePlan[dict[str, Any]]:
         """Empty one list (e.g. a command queue) in chunks of 1000; each chunk's values are
         journalled before the script that trims them is sent, and that script trims only if
         the head still holds exactly those values (consumers may pop meanwhile). Returns a
@@ -335,12 +335,12 @@ class WritesMixin:
     def requeue_jobs(
         self, selection: Any, *, args: Mapping[str, Any] | None = ..., nid: int | str | None = ...,
         role: str | None = ..., states: Sequence[str] | None = ..., dry_run: Literal[True],
-    ) -> WritePlan: ...
+    ) -> WritePlan[EnqueuePreview]: ...
     @overload
     def requeue_jobs(
         self, selection: Any, *, args: Mapping[str, Any] | None = ..., nid: int | str | None = ...,
         role: str | None = ..., states: Sequence[str] | None = ..., dry_run: bool = ...,
-    ) -> ManageResult | WritePlan: ...
+    ) -> ManageResult | WritePlan[EnqueuePreview]: ...
     def requeue_jobs(
         self,
         selection: Any,
@@ -350,7 +350,7 @@ class WritesMixin:
         role: str | None = None,
         states: Sequence[str] | None = _manage.REQUEUE_STATES,
         dry_run: bool = False,
-    ) -> ManageResult | WritePlan:
+    ) -> ManageResult | WritePlan[EnqueuePreview]:
         """Clone failed / timed-out jobs into new SCHEDULED jobs (new id and guid).
 
         ``args`` is merged into each job's args; ``nid``/``role`` sends the clones elsewhere
@@ -372,10 +372,10 @@ class WritesMixin:
     @overload
     def delete_jobs(self, selection: Any, *, dry_run: Literal[False] = ...) -> ManageResult: ...
     @overload
-    def delete_jobs(self, selection: Any, *, dry_run: Literal[True]) -> WritePlan: ...
+    def delete_jobs(self, selection: Any, *, dry_run: Literal[True]) -> WritePlan[pd.DataFrame]: ...
     @overload
-    def delete_jobs(self, selection: Any, *, dry_run: bool = ...) -> ManageResult | WritePlan: ...
-    def delete_jobs(self, selection: Any, *, dry_run: bool = False) -> ManageResult | WritePlan:
+    def delete_jobs(self, selection: Any, *, dry_run: bool = ...) -> ManageResult | WritePlan[pd.DataFrame]: ...
+    def delete_jobs(self, selection: Any, *, dry_run: bool = False) -> ManageResult | WritePlan[pd.DataFrame]:
         """Delete stale ``jobs:<gid>`` entries (HDEL only if the value is unchanged). Journalled;
         returns a :class:`~jsadmin.writes.results.ManageResult` as :meth:`cancel_jobs` does.
 
@@ -389,14 +389,14 @@ class WritesMixin:
         self, *, families: Iterable[str] | None = ..., dry_run: Literal[False] = ...
     ) -> ManageResult: ...
     @overload
-    def cleanup_leftovers(self, *, families: Iterable[str] | None = ..., dry_run: Literal[True]) -> WritePlan: ...
+    def cleanup_leftovers(self, *, families: Iterable[str] | None = ..., dry_run: Literal[True]) -> WritePlan[pd.DataFrame]: ...
     @overload
     def cleanup_leftovers(
         self, *, families: Iterable[str] | None = ..., dry_run: bool = ...
-    ) -> ManageResult | WritePlan: ...
+    ) -> ManageResult | WritePlan[pd.DataFrame]: ...
     def cleanup_leftovers(
         self, *, families: Iterable[str] | None = None, dry_run: bool = False
-    ) -> ManageResult | WritePlan:
+    ) -> ManageResult | WritePlan[pd.DataFrame]:
         """Remove the fields of JumpScale 6 leftover hashes (``workers:watchdog``,
         ``workers:sessions``, ``healthcheck:status``/``lastcheck``/``monitoring``): each HDEL only
         if the value is unchanged, journalled, undoable. Never touches a current family.
@@ -411,10 +411,10 @@ class WritesMixin:
     @overload
     def undo(self, entry: UndoEntry, *, dry_run: Literal[False] = ...) -> UndoResult: ...
     @overload
-    def undo(self, entry: UndoEntry, *, dry_run: Literal[True]) -> WritePlan: ...
+    def undo(self, entry: UndoEntry, *, dry_run: Literal[True]) -> WritePlan[dict[str, Any]]: ...
     @overload
-    def undo(self, entry: UndoEntry, *, dry_run: bool = ...) -> UndoResult | WritePlan: ...
-    def undo(self, entry: UndoEntry, *, dry_run: bool = False) -> UndoResult | WritePlan:
+    def undo(self, entry: UndoEntry, *, dry_run: bool = ...) -> UndoResult | WritePlan[dict[str, Any]]: ...
+    def undo(self, entry: UndoEntry, *, dry_run: bool = False) -> UndoResult | WritePlan[dict[str, Any]]:
         """Put back, once, what a journalled ``cancel_jobs``/``purge_queue``/``delete_jobs`` removed.
 
         ``entry`` is an entry id, a ``journal()`` row, an entry dict or the result of the write

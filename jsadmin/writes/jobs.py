@@ -39,7 +39,7 @@ from ..errors import (
 from ..frames import to_datetime
 from . import validate as v
 from .journal import Journal
-from .plan import WritePlan
+from .plan import EnqueuePreview, WritePlan
 from .scripts import SCRIPTS, Call, new_write_id
 
 JOB_PARAMS = (
@@ -379,9 +379,9 @@ def make_batches(
     return batches
 
 
-def plan_enqueue(helper: str, url: str, batches: Sequence[Batch]) -> WritePlan:
+def plan_enqueue(helper: str, url: str, batches: Sequence[Batch]) -> WritePlan[EnqueuePreview]:
     """The commands ``enqueue.lua`` would run, with placeholder ids."""
-    plan = WritePlan(helper, url)
+    plan: WritePlan[EnqueuePreview] = WritePlan(helper, url)
     result = []
     for batch in batches:
         n = len(batch.jobs)

@@ -257,14 +257,14 @@ def _refused(js: PreparedJumpscript) -> JumpscriptExistsError:
     )
 
 
-def plan_register(client: redis.Redis, js: PreparedJumpscript, *, replace: bool, url: str) -> WritePlan:
+def plan_register(client: redis.Redis, js: PreparedJumpscript, *, replace: bool, url: str) -> WritePlan[dict[str, Any]]:
     """Dry run: reads the current state (HGET/HSCAN only) and lists what the Lua script would do."""
     if js.fields["gid"] is None:
         js = with_gid(js, node_gid(client))
     status, reuse_id = _status(client, js)
     if status == "different" and not replace:
         raise _refused(js)
-    plan = WritePlan("register_jumpscript", url)
+    plan: WritePlan[dict[str, Any]] = WritePlan("register_jumpscript", url)
     if reuse_id is not None:
         ident = reuse_id
         note = f"id {reuse_id} reused: this source (md5 {js.md5}) was registered before"

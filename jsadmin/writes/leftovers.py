@@ -101,7 +101,7 @@ def cleanup_leftovers(
     journal: Journal,
     families: Iterable[str] | None = None,
     dry_run: bool = False,
-) -> ManageResult | WritePlan:
+) -> ManageResult | WritePlan[pd.DataFrame]:
     """Remove the fields of legacy/dead hash families (see the module docstring).
 
     ``dry_run=True`` returns a :class:`WritePlan` listing every ``HDEL`` (key, field, the exact

@@ -41,7 +41,7 @@ from ..errors import (
 from . import validate as v
 from .jobs import Batch, PreparedJob, enqueue_many, make_batches, plan_enqueue, prepare_job
 from .journal import Journal, decode_value, encode_value
-from .plan import WritePlan
+from .plan import EnqueuePreview, WritePlan
 from .results import ManageResult, PurgeResult, UndoResult
 from .scripts import FENCED, SCRIPTS, marker_key, new_write_id, resolve
 
@@ -487,8 +487,8 @@ def _apply_removals(
 
 
 def _removal_plan(helper: str, url: str, chunks: Sequence[tuple[list[Found], list[Found]]],
-                  missing: Sequence[str]) -> WritePlan:
-    plan = WritePlan(helper, url)
+                  missing: Sequence[str]) -> WritePlan[pd.DataFrame]:
+    plan: WritePlan[pd.DataFrame] = WritePlan(helper, url)
     for n, (ls, hs) in enumerate(chunks):
         where = f"chunk {n + 1}/{len(chunks)} (one EVALSHA remove_values, journalled before it is sent)"
         for f in ls:
@@ -503,7 +503,7 @@ def _removal_plan(helper: str, url: str, chunks: Sequence[tuple[list[Found], lis
     return plan
 
 
-def cancel_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journal, dry_run: bool = False) -> ManageResult | WritePlan:
+def cancel_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journal, dry_run: bool = False) -> ManageResult | WritePlan[pd.DataFrame]:
     """Remove the selected queued jobs (exact bytes, LREM 1) and their unchanged ``jobs:<gid>`` entries.
 
     Every key's type is checked before anything is written; jobs no longer queued are skipped
@@ -525,7 +525,7 @@ def cancel_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journ
     return _apply_removals(client, "cancel_jobs", url, journal, chunks, missing)
 
 
-def delete_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journal, dry_run: bool = False) -> ManageResult | WritePlan:
+def delete_jobs(client: redis.Redis, selection: Any, *, url: str, journal: Journal, dry_run: bool = False) -> ManageResult | WritePlan[pd.DataFrame]:
     """HDEL the selected ``jobs:<gid>`` entries (and legacy ``workers:jobs`` hash fields), each
     only if its value is unchanged; other rows are looked up by guid in ``jobs:<gid>``."""
     rows = selection_rows(selection)
@@ -560,7 +560,7 @@ def _list_type(client: redis.Redis, key: str) -> None:
         raise WriteValidationError(f"purge_queue empties lists; {key} is a {kind}")
 
 
-def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dry_run: bool = False) -> PurgeResult | WritePlan:
+def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dry_run: bool = False) -> PurgeResult | WritePlan[dict[str, Any]]:
     """Empty one list in chunks; every removed value goes to the journal first (undo puts them back).
 
     The values present when the purge starts (``LLEN``) are removed from the head, ``CHUNK`` at
@@ -572,7 +572,7 @@ def purge_queue(client: redis.Redis, key: str, *, url: str, journal: Journal, dr
     _list_type(client, key)
     total = int(client.llen(key))
     if dry_run:
-        plan = WritePlan("purge_queue", url)
+        plan: WritePlan[dict[str, Any]] = WritePlan("purge_queue", url)
         left = total
         n_chunks = -(-total // CHUNK)
         for n in range(n_chunks):
@@ -706,7 +706,7 @@ def clone_job(job: dict[str, Any], *, args: dict[str, Any] | None, nid: Any, rol
 def requeue_jobs(
     client: redis.Redis, selection: Any, *, args: dict[str, Any] | None, nid: Any, role: Any,
     states: Sequence[str] | None, url: str, journal: Journal, dry_run: bool = False,
-) -> ManageResult | WritePlan:
+) -> ManageResult | WritePlan[EnqueuePreview]:
     """Clone failed / timed-out jobs into new scheduled ones ("clone and edit").
 
     ``states=None`` clones jobs in any state. Selected jobs no longer in Redis (an expired
@@ -828,7 +828,7 @@ def _restore_call(records: Sequence[dict[str, Any]]) -> tuple[list[str], list[An
     return list(key_index), args, len(lists), len(hashes)
 
 
-def undo(client: redis.Redis, entry: Any, *, url: str, journal: Journal, dry_run: bool = False) -> UndoResult | WritePlan:
+def undo(client: redis.Redis, entry: Any, *, url: str, journal: Journal, dry_run: bool = False) -> UndoResult | WritePlan[dict[str, Any]]:
     """Put back what a journalled cancel / purge / delete removed, once.
 
     List values go back at the head of their list in their original order, ahead of anything
@@ -861,7 +861,7 @@ def undo(client: redis.Redis, entry: Any, *, url: str, journal: Journal, dry_run
         script_keys, args, n_list, n_hash = _restore_call(records)
         calls.append((n, script_keys, args, n_list, n_hash))
     if dry_run:
-        plan = WritePlan("undo", url)
+        plan: WritePlan[dict[str, Any]] = WritePlan("undo", url)
         for n, *_ in calls:
             recs = dict(groups)[n]
             where = f"one EVALSHA restore, write id {undo_write_id(entry_id, n)}"

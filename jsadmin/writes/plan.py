@@ -1,6 +1,6 @@
 """Dry-run previews: :class:`WritePlan` lists the exact Redis commands a helper would send.
 
->>> plan = WritePlan("enqueue_job", "redis://127.0.0.1:9999/0")
+>>> plan: WritePlan[dict[str, Any]] = WritePlan("enqueue_job", "redis://127.0.0.1:9999/0")
 >>> plan.add("HINCRBY", "jobs:last", "1", 1, note="allocates the job id")
 >>> plan.commands
 [('HINCRBY', 'jobs:last', '1', 1)]
@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeAlias, TypeVar
 
 import pandas as pd
+
+EnqueuePreview: TypeAlias = "dict[str, Any] | list[dict[str, Any]]"
+"""The ``result`` of an enqueue plan: the job's dict (``enqueue_job``) or one per job
+(``enqueue_jobs``, ``requeue_jobs``), with placeholder ids."""
+
+R = TypeVar("R")
+"""What the helper would return: ``WritePlan[EnqueuePreview]`` for ``enqueue_job(s)`` and
+``requeue_jobs``; ``WritePlan[dict[str, Any]]`` for ``register_jumpscript``, ``purge_queue`` and
+``undo``; ``WritePlan[pd.DataFrame]`` for ``cancel_jobs``, ``delete_jobs`` and ``cleanup_leftovers``."""
 
 _SHOW = 160  # characters of a value shown by __repr__ / _repr_html_
 
@@ -29,20 +38,21 @@ def _short(value: Any, limit: int = _SHOW) -> str:
 
 
 @dataclass
-class WritePlan:
+class WritePlan(Generic[R]):
     """What a write helper would do, touching nothing.
 
     ``commands`` holds one tuple per Redis command, ``(COMMAND, key, *args)``, in the order
     the helper's Lua script would run them. Values not known before the write (an id that
     ``HINCRBY``/``INCR`` would allocate) appear as the text ``<next value of ...>``.
-    ``result`` is what the helper would return (with the same placeholders).
+    ``result`` is what the helper would return (with the same placeholders), typed by ``R``
+    (``None`` until the helper sets it).
     """
 
     helper: str
     url: str
     commands: list[tuple[Any, ...]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    result: Any = None
+    result: R | None = None
     warnings: list[str] = field(default_factory=list)
     """Things the helper would leave alone (e.g. selected jobs no longer in Redis)."""
 

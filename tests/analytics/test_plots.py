@@ -18,6 +18,7 @@ from analytics_helpers import make_job, put_result
 from jsadmin import keys
 from jsadmin.analytics import (
     grid_health,
+    grid_health_with_info,
     latency_series,
     latency_summary,
     load_history,
@@ -171,6 +172,24 @@ def test_heartbeat_bars_are_the_ages(history) -> None:
     ax2 = plots.plot_heartbeat_age(beats, stale_after=60)
     widths2 = sorted(b.get_width() * per_unit(ax2) for b in ax2.patches)
     assert widths2 == pytest.approx(sorted(latest["age"]))
+
+
+def test_heartbeat_threshold_comes_from_the_typed_health_info(history) -> None:
+    """``plot_heartbeat_age`` draws the ``stale_after`` of a ``grid_health_with_info`` result; the
+    deprecated ``attrs`` mirror of a plain frame is not read (pandas drops it on the way)."""
+    beats = history["heartbeats"]
+    latest = beats[beats["time"] == beats["time"].max()]
+    frames = {"worker_heartbeat": latest.assign(key=keys.WORKER_HEARTBEAT)[["key", "queue", "heartbeat"]]}
+    health = grid_health_with_info(frames, now=pd.Timestamp(END), stale_after=300)
+    health.frame.attrs.clear()  # nothing on the frame: the threshold travels in the info
+    ax = plots.plot_heartbeat_age(health)
+    assert by_gid(ax, "stale_after").get_xdata()[0] * per_unit(ax) == pytest.approx(300)
+    ax = plots.plot_heartbeat_age(health, stale_after=60)  # an explicit threshold wins
+    assert by_gid(ax, "stale_after").get_xdata()[0] * per_unit(ax) == pytest.approx(60)
+    plain = grid_health(frames, now=pd.Timestamp(END), stale_after=300)
+    assert plain.attrs["stale_after"] == pd.Timedelta(seconds=300)  # the one-release mirror, not read by plots
+    ax = plots.plot_heartbeat_age(plain)
+    assert by_gid(ax, "stale_after").get_xdata()[0] * per_unit(ax) == pytest.approx(120)
 
 
 def test_plots_on_a_real_recording(r, admin, tmp_path: Path) -> None:
