@@ -74,6 +74,49 @@ def wrong(adm: Admin) -> None:
 '''
 
 
+WRONG_ANALYTICS_CALLS = '''\
+import pandas as pd
+from typing_extensions import assert_type
+from jsadmin import Admin
+from jsadmin.analytics import Analysed, finished_jobs, grid_health, latency_summary, load_history, probe
+
+def wrong(adm: Admin, jobs: pd.DataFrame) -> None:
+    grid_health({}, stale_afterr=60)  # E: unknown keyword
+    grid_health({}, None, 60, 7)  # E: leftover_after is keyword-only
+    latency_summary(jobs, "cmd", "run_time", 1)  # E: too many arguments
+    finished_jobs({}, infos=1)  # E: wrong type
+    probe(adm)  # E: no targets
+    assert_type(grid_health({}), Analysed)  # E: the plain function gives the frame
+    adm.grid_health(60, 7)  # E: leftover_after is keyword-only
+    adm.latency(by="cmd", metrc="run_time")  # E: unknown keyword
+    adm.jobs(1)  # E: takes no argument
+    adm.queue_depths_with_info(now=1)  # E: unknown keyword
+    load_history("rec").infos["jobs"].duplicates.upper()  # E: an int | None
+    adm.grid_health(60, leftover_after="7D")
+    grid_health({}, None, 60, leftover_after="7D", client=None, infos=None)
+'''
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get(ENV_BINARY)),
+    reason="mypy runs once, in the matrix's default leg (the selected redis-server does not matter to it)",
+)
+def test_mirrored_analytics_reject_wrong_calls(tmp_path: Path) -> None:
+    """A plain analytic derived by ``mirrored`` from its ``*_with_info`` (functions and ``Admin``
+    methods) keeps that function's exact parameters for mypy: each line marked ``# E`` is a mypy
+    error, and only those (a ``Callable[..., DataFrame]`` would let them all through)."""
+    path = tmp_path / "wrong_analytics_calls.py"
+    path.write_text(WRONG_ANALYTICS_CALLS)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), str(path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+    )
+    flagged = {int(line.split(":")[1]) for line in proc.stdout.splitlines() if ": error:" in line}
+    expected = {n for n, line in enumerate(WRONG_ANALYTICS_CALLS.splitlines(), 1) if "# E" in line}
+    assert len(expected) == 11
+    assert flagged == expected, proc.stdout
+
+
 @pytest.mark.skipif(
     bool(os.environ.get(ENV_BINARY)),
     reason="mypy runs once, in the matrix's default leg (the selected redis-server does not matter to it)",

@@ -23,8 +23,10 @@ from jsadmin.analytics import (
     JobsInfo,
     LatencyInfo,
     ProbeInfo,
+    grid_health,
     job_latency_with_info,
     latency_series_with_info,
+    latency_summary,
     load_history,
 )
 from jsadmin.limits import Capped
@@ -92,6 +94,17 @@ def analytics_infos(adm: Admin) -> None:
     assert_type(job_latency_with_info(jobs).info.clamped, int)
     assert_type(latency_series_with_info(jobs).info.freq, str | None)
     assert_type(load_history("rec").infos["jobs"], HistoryInfo)
+
+
+def mirrored_analytics(adm: Admin, frames: Mapping[str, pd.DataFrame]) -> None:
+    """A plain analytic (``mirrored`` from its ``*_with_info``) keeps that function's parameters and
+    gives the frame: functions and ``Admin`` methods alike (wrong calls: tests/test_typing.py)."""
+    assert_type(grid_health(frames, stale_after=60, leftover_after="7D"), pd.DataFrame)
+    assert_type(latency_summary(frames["jobs"], by="cmd", metric="run_time"), pd.DataFrame)
+    assert_type(adm.grid_health(60, leftover_after="7D"), pd.DataFrame)
+    assert_type(adm.latency(by=["nid"], metric="queue_wait"), pd.DataFrame)
+    assert_type(adm.jobs(), pd.DataFrame)
+    assert_type(adm.probe([1], n=2), pd.DataFrame)
 
 
 def load_info_types(adm: Admin, fl: Fleet, snap: Snapshot) -> None:

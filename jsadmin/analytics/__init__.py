@@ -8,29 +8,21 @@ Pure pandas over frames (``Admin.load_all()`` or :func:`load_history`); only
 >>> latency_summary(finished_jobs(admin.load_all()), by="cmd")       # doctest: +SKIP
 
 What an analytic found besides its table (excluded jobs, the stale threshold, ...) comes typed
-from its ``*_with_info`` twin as :class:`Analysed` (frame + info, :mod:`jsadmin.analytics.info`);
-the ``attrs`` the plain functions still fill are a deprecated one-release mirror.
+from its ``*_with_info`` function as :class:`Analysed` (frame + info, :mod:`jsadmin.analytics.info`),
+the analytic's one definition; the plain name takes the same parameters and returns the frame (the
+``attrs`` it still fills are a deprecated one-release mirror).
 
 >>> table, info = latency_summary_with_info(jobs, by="cmd")          # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+from . import info
 from .api import AnalyticsMixin
 from .demo_history import write_demo_history
 from .errors import error_summary
 from .history import load_history
-from .info import (
-    Analysed,
-    FinishedInfo,
-    HealthInfo,
-    HistoryInfo,
-    JobLatencyInfo,
-    JobsInfo,
-    LatencyInfo,
-    ProbeInfo,
-    QueueInfo,
-)
+from .info import *  # noqa: F403  (the typed results: info.__all__ is their one list)
 from .jobs import copy_rank, jumpscript_ids, one_row_per_job, one_row_per_job_with_info
 from .latency import (
     finished_jobs,
@@ -57,17 +49,8 @@ from .recorder import Recorder, run_recorder
 from .source import History, history
 
 __all__ = [
-    "Analysed",
     "AnalyticsMixin",
-    "FinishedInfo",
-    "HealthInfo",
     "History",
-    "HistoryInfo",
-    "JobLatencyInfo",
-    "JobsInfo",
-    "LatencyInfo",
-    "ProbeInfo",
-    "QueueInfo",
     "Recorder",
     "copy_rank",
     "error_summary",
@@ -98,3 +81,4 @@ __all__ = [
     "stuck_jobs",
     "write_demo_history",
 ]
+__all__ += info.__all__

@@ -25,7 +25,7 @@ import pandas as pd
 from ..backends import LoadsFamilies
 from ._common import DEFAULT_LEFTOVER_AFTER, JOB_FAMILIES
 from .errors import error_summary
-from .info import Analysed, FinishedInfo, HealthInfo, JobsInfo, LatencyInfo, QueueInfo, with_attrs
+from .info import Analysed, FinishedInfo, HealthInfo, JobsInfo, LatencyInfo, QueueInfo, mirrored
 from .jobs import COPY_FAMILIES, one_row_per_job_with_info
 from .latency import finished_jobs_with_info, latency_summary_with_info
 from .liveness import DEFAULT_STALE_AFTER, grid_health_with_info
@@ -42,41 +42,43 @@ class AnalyticsMixin(LoadsFamilies):
     readonly: bool
     url: str
 
-    def jobs(self) -> pd.DataFrame:
-        """Every job Redis holds, one row per guid, whichever families hold its copies
-        (see :func:`~jsadmin.analytics.jobs.one_row_per_job`): ``state`` is its latest state,
-        ``seen_in``/``copies`` where it was seen, ``jumpscript`` its ``<organization>__<name>``.
-
-        >>> admin.jobs().groupby("state", observed=True).size()    # jobs, not copies   # doctest: +SKIP
-        >>> admin.jobs().query("copies > 1")[["guid", "seen_in", "state"]]               # doctest: +SKIP
-        """
-        return with_attrs(self.jobs_with_info())
-
     def jobs_with_info(self) -> Analysed[JobsInfo]:
-        """:meth:`jobs` and its :class:`~jsadmin.analytics.info.JobsInfo` (copies read, folded, without guid).
+        """Every job Redis holds, one row per guid, whichever families hold its copies
+        (see :func:`~jsadmin.analytics.jobs.one_row_per_job`), and its
+        :class:`~jsadmin.analytics.info.JobsInfo` (copies read, folded, without guid): ``state`` is
+        its latest state, ``seen_in``/``copies`` where it was seen, ``jumpscript`` its
+        ``<organization>__<name>``.
 
         >>> jobs, info = admin.jobs_with_info(); info.duplicates      # doctest: +SKIP
         """
         return one_row_per_job_with_info({name: self.load(name) for name in COPY_FAMILIES})
 
-    def finished_jobs(self) -> pd.DataFrame:
-        """Final copies of the jobs Redis still holds (``job_results``, ``jobs``, ``worker_jobs``).
+    jobs = mirrored(jobs_with_info, """The frame of :meth:`jobs_with_info` (its info mirrored in
+        ``attrs`` for one release).
 
-        >>> admin.finished_jobs().state.value_counts()     # doctest: +SKIP
-        """
-        return with_attrs(self.finished_jobs_with_info())
+        >>> admin.jobs().groupby("state", observed=True).size()    # jobs, not copies   # doctest: +SKIP
+        >>> admin.jobs().query("copies > 1")[["guid", "seen_in", "state"]]               # doctest: +SKIP
+        """)
 
     def finished_jobs_with_info(self) -> Analysed[FinishedInfo]:
-        """:meth:`finished_jobs` and its :class:`~jsadmin.analytics.info.FinishedInfo` (``duplicates``).
+        """Final copies of the jobs Redis still holds (``job_results``, ``jobs``, ``worker_jobs``)
+        and its :class:`~jsadmin.analytics.info.FinishedInfo` (``duplicates``).
 
         >>> jobs, info = admin.finished_jobs_with_info()              # doctest: +SKIP
         """
         return finished_jobs_with_info({name: self.load(name) for name in JOB_FAMILIES})
 
-    def latency(
+    finished_jobs = mirrored(finished_jobs_with_info, """The frame of
+        :meth:`finished_jobs_with_info` (``duplicates`` mirrored in ``attrs`` for one release).
+
+        >>> admin.finished_jobs().state.value_counts()     # doctest: +SKIP
+        """)
+
+    def latency_with_info(
         self, by: str | Sequence[str] | None = ("cmd",), metric: str = "run_time"
-    ) -> pd.DataFrame:
-        """Latency summary of the finished jobs still in Redis, one job counted once (see :func:`latency_summary`).
+    ) -> Analysed[LatencyInfo]:
+        """Latency summary of the finished jobs still in Redis, one job counted once (see
+        :func:`latency_summary`), and its :class:`~jsadmin.analytics.info.LatencyInfo` (``excluded`` jobs, ...).
 
         ``by=["cmd"]`` (or ``"jumpscript"``) gives one row per jumpscript ``<organization>__<name>``;
         ``jobs``/``measured``/``errors``/``timeouts`` are counts, p50..max ``Timedelta`` (ms).
@@ -84,49 +86,38 @@ class AnalyticsMixin(LoadsFamilies):
         Redis keeps finished jobs for about a minute: for history use :meth:`record` and
         ``jsadmin.history(dir)``.
 
-        >>> admin.latency(by=["nid"], metric="queue_wait")   # doctest: +SKIP
-        """
-        return with_attrs(self.latency_with_info(by, metric))
-
-    def latency_with_info(
-        self, by: str | Sequence[str] | None = ("cmd",), metric: str = "run_time"
-    ) -> Analysed[LatencyInfo]:
-        """:meth:`latency` and its :class:`~jsadmin.analytics.info.LatencyInfo` (``excluded`` jobs, ...).
-
         >>> table, info = admin.latency_with_info(by="nid"); info.excluded   # doctest: +SKIP
         """
         return latency_summary_with_info(self.finished_jobs_with_info().frame, by=by, metric=metric)
 
-    def queue_depths(self) -> pd.DataFrame:
-        """Length and oldest-entry age of every command and worker queue (bounded, read-only).
+    latency = mirrored(latency_with_info, """The table of :meth:`latency_with_info` (its info
+        mirrored in ``attrs`` for one release).
 
-        >>> admin.queue_depths()                              # doctest: +SKIP
-        """
-        return with_attrs(self.queue_depths_with_info())
+        >>> admin.latency(by=["nid"], metric="queue_wait")   # doctest: +SKIP
+        """)
 
     def queue_depths_with_info(self) -> Analysed[QueueInfo]:
-        """:meth:`queue_depths` and its :class:`~jsadmin.analytics.info.QueueInfo` (``time``).
+        """Length and oldest-entry age of every command and worker queue (bounded, read-only), and
+        its :class:`~jsadmin.analytics.info.QueueInfo` (``time``).
 
         >>> depths, info = admin.queue_depths_with_info()              # doctest: +SKIP
         """
         return queue_depths_with_info(self)
 
-    def grid_health(
-        self, stale_after: float = DEFAULT_STALE_AFTER, *, leftover_after: Any = DEFAULT_LEFTOVER_AFTER
-    ) -> pd.DataFrame:
-        """Heartbeats, workers, queues, health checks and stuck jobs in one frame: current
-        problems first (worst first), then leftovers (legacy families, entries older than
-        ``leftover_after``, default 7 days); see :func:`grid_health` and :func:`leftovers`.
+    queue_depths = mirrored(queue_depths_with_info, """The frame of :meth:`queue_depths_with_info`
+        (``time`` mirrored in ``attrs`` for one release).
 
-        >>> admin.grid_health(stale_after=60).query("signal == 'current' and status != 'ok'")   # doctest: +SKIP
-        """
-        return with_attrs(self.grid_health_with_info(stale_after, leftover_after=leftover_after))
+        >>> admin.queue_depths()                              # doctest: +SKIP
+        """)
 
     def grid_health_with_info(
         self, stale_after: float = DEFAULT_STALE_AFTER, *, leftover_after: Any = DEFAULT_LEFTOVER_AFTER
     ) -> Analysed[HealthInfo]:
-        """:meth:`grid_health` and its :class:`~jsadmin.analytics.info.HealthInfo` (``stale_after``, ...),
-        which ``plot_heartbeat_age`` takes as it is.
+        """Heartbeats, workers, queues, health checks and stuck jobs in one frame: current
+        problems first (worst first), then leftovers (legacy families, entries older than
+        ``leftover_after``, default 7 days); see :func:`grid_health` and :func:`leftovers`. Its
+        :class:`~jsadmin.analytics.info.HealthInfo` (``stale_after``, ...) is what
+        ``plot_heartbeat_age`` takes as it is.
 
         >>> plots.plot_heartbeat_age(admin.grid_health_with_info(stale_after=60))   # doctest: +SKIP
         """
@@ -135,6 +126,12 @@ class AnalyticsMixin(LoadsFamilies):
             {name: x.frame for name, x in loaded.items()}, stale_after=stale_after, leftover_after=leftover_after,
             client=self.redis, infos={name: x.info for name, x in loaded.items()},
         )
+
+    grid_health = mirrored(grid_health_with_info, """The frame of :meth:`grid_health_with_info` (its
+        info mirrored in ``attrs`` for one release).
+
+        >>> admin.grid_health(stale_after=60).query("signal == 'current' and status != 'ok'")   # doctest: +SKIP
+        """)
 
     def errors(self, *, leftover_after: Any = DEFAULT_LEFTOVER_AFTER) -> pd.DataFrame:
         """ECOs and failed jobs grouped by category, jumpscript and node (see :func:`error_summary`).

@@ -37,7 +37,7 @@ import pyarrow.dataset as pads
 
 from ..parquet import arrow_to_frame, json_cell, read_dataset, write_atomic
 from ._common import as_utc, canonical_state, utc_now
-from .info import Analysed, HistoryInfo, with_attrs
+from .info import Analysed, HistoryInfo, mirrored, with_attrs
 from .jobs import TOP_RANK, best_first, copy_rank
 
 TABLES = ("jobs", "queues", "heartbeats")
@@ -324,26 +324,6 @@ ANALYTICS_COLUMNS = (
 _DEDUPE_COLUMNS = ("guid", "state", "timeStop", "captured")
 
 
-def load_table(
-    history_dir: str | os.PathLike[str],
-    table: str,
-    *,
-    decode_json: bool = True,
-    columns: Sequence[str] | None = None,
-    since: object | None = None,
-    until: object | None = None,
-) -> pd.DataFrame:
-    """One table of a recorded history as a typed frame (see :func:`load_history` for the options).
-
-    Its :class:`HistoryInfo` (:func:`load_table_with_info`) is mirrored in ``attrs`` for one release
-    (``duplicates``, ``unique_guids``, ``family``, ``history``; deprecated).
-
-    >>> load_table("rec/", "queues", since="2026-11-27")           # doctest: +SKIP
-    """
-    return with_attrs(load_table_with_info(history_dir, table, decode_json=decode_json, columns=columns,
-                                           since=since, until=until))
-
-
 def load_table_with_info(
     history_dir: str | os.PathLike[str],
     table: str,
@@ -353,8 +333,9 @@ def load_table_with_info(
     since: object | None = None,
     until: object | None = None,
 ) -> Analysed[HistoryInfo]:
-    """:func:`load_table`'s frame and its :class:`HistoryInfo` (for ``jobs``: ``duplicates``, the
-    copies dropped to keep one row per guid, and ``unique_guids``).
+    """One table of a recorded history as a typed frame (see :func:`load_history` for the options)
+    and its :class:`HistoryInfo` (for ``jobs``: ``duplicates``, the copies dropped to keep one row
+    per guid, and ``unique_guids``).
 
     >>> jobs, info = load_table_with_info("rec/", "jobs")           # doctest: +SKIP
     >>> info.duplicates                                             # doctest: +SKIP
@@ -372,6 +353,14 @@ def load_table_with_info(
         return Analysed(df, HistoryInfo(table, str(path), duplicates=before - len(df), unique_guids=True))
     df = df.sort_values("time", kind="stable").reset_index(drop=True)
     return Analysed(df, HistoryInfo(table, str(path)))
+
+
+load_table = mirrored(load_table_with_info, """The frame of :func:`load_table_with_info` (its
+    :class:`HistoryInfo` mirrored in ``attrs`` for one release: ``duplicates``, ``unique_guids``,
+    ``family``, ``history``; deprecated).
+
+    >>> load_table("rec/", "queues", since="2026-11-27")           # doctest: +SKIP
+    """)
 
 
 class HistoryTables(dict[str, pd.DataFrame]):

@@ -2,13 +2,15 @@
 :class:`Analysed` = frame + info.
 
 Every analytic that used to annotate its frame in ``DataFrame.attrs`` has a ``*_with_info``
-twin returning an :class:`Analysed` (``latency_summary_with_info``, ``grid_health_with_info``,
-...): the same frame, and a typed info (excluded job counts, the metric, the stale threshold,
+form returning an :class:`Analysed` (``latency_summary_with_info``, ``grid_health_with_info``,
+...): the frame, and a typed info (excluded job counts, the metric, the stale threshold,
 ...). jsadmin passes these values as this object, never through ``attrs``.
 
-For one release the plain functions (``latency_summary``, ``grid_health``, ...) also mirror the
-info into ``df.attrs`` under the keys they used to fill, through :func:`with_attrs`, the only
-place jsadmin writes analytics annotations to ``attrs``; nothing inside jsadmin reads them back.
+Each analytic is defined once, as its ``*_with_info`` function; the plain name (``latency_summary``,
+``grid_health``, ...) is derived from it by :func:`mirrored`: the same parameters, the frame alone,
+and for one release the info mirrored into ``df.attrs`` under the keys it used to fill, through
+:func:`with_attrs`, the only place jsadmin writes analytics annotations to ``attrs``; nothing inside
+jsadmin reads them back.
 pandas copies or drops ``attrs`` unpredictably (``reset_index``, ``merge``, a new frame), so new
 code should use the ``*_with_info`` functions.
 
@@ -21,13 +23,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterator, Mapping
+import functools
+import inspect
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
 import pandas as pd
 
 InfoT = TypeVar("InfoT", bound="AnalysisInfo")
+P = ParamSpec("P")
 
 
 class AnalysisInfo:
@@ -222,7 +227,43 @@ def with_attrs(result: Analysed[Any]) -> pd.DataFrame:
     return result.frame
 
 
-__all__ = [
+_SUFFIX = "_with_info"
+
+
+def mirrored(with_info: Callable[P, Analysed[Any]], doc: str) -> Callable[P, pd.DataFrame]:
+    """The plain analytic of ``with_info`` (a ``*_with_info`` function or method): same
+    parameters, returns :func:`with_attrs` of its result (the frame, info mirrored in ``attrs``).
+
+    The one definition of an analytic is its ``*_with_info`` function; this derives the plain name
+    instead of restating its signature. ``doc`` is the plain function's docstring (with its usage
+    example). Its name drops the ``_with_info`` suffix; ``inspect.signature`` and ``help()`` show
+    ``with_info``'s parameters returning ``pd.DataFrame``, and mypy sees the same (``ParamSpec``).
+    In a class body it makes a method, as ``def`` would.
+
+    >>> def count_with_info(n: int) -> Analysed[FinishedInfo]:
+    ...     return Analysed(pd.DataFrame({"x": range(n)}), FinishedInfo(duplicates=0))
+    >>> count = mirrored(count_with_info, "The frame alone.")
+    >>> count.__name__, str(inspect.signature(count)), count(2).attrs
+    ('count', "(n: 'int') -> 'pd.DataFrame'", {'duplicates': 0})
+    """
+    name = with_info.__name__
+    if not name.endswith(_SUFFIX):
+        raise ValueError(f"mirrored() derives a plain analytic from a *{_SUFFIX} function, not {name!r}")
+
+    @functools.wraps(with_info)
+    def plain(*args: P.args, **kwargs: P.kwargs) -> pd.DataFrame:
+        return with_attrs(with_info(*args, **kwargs))
+
+    plain.__name__ = name.removesuffix(_SUFFIX)
+    plain.__qualname__ = with_info.__qualname__.removesuffix(_SUFFIX)
+    plain.__doc__ = inspect.cleandoc(doc)
+    plain.__annotations__ = {**with_info.__annotations__, "return": "pd.DataFrame"}
+    plain.__signature__ = inspect.signature(with_info).replace(  # type: ignore[attr-defined]
+        return_annotation=plain.__annotations__["return"])
+    return plain
+
+
+__all__ = [  # the typed results, re-exported by jsadmin.analytics; mirrored/with_attrs are jsadmin's own tools
     "Analysed",
     "AnalysisInfo",
     "FinishedInfo",
@@ -233,5 +274,4 @@ __all__ = [
     "LatencyInfo",
     "ProbeInfo",
     "QueueInfo",
-    "with_attrs",
 ]

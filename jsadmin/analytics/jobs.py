@@ -37,7 +37,7 @@ from ..domain import (
     jumpscript_id,
 )
 from ._common import canonical_state, epoch_seconds, jumpscript_ids
-from .info import Analysed, JobsInfo, with_attrs
+from .info import Analysed, JobsInfo, mirrored
 
 __all__ = [
     "BLANK_CMD",
@@ -190,8 +190,12 @@ def _seen_in(families: pd.Series, key: pd.Series) -> tuple[pd.Series, pd.Series]
             pd.Series(counts.sum(axis=1), index=kuniq, dtype="int64"))
 
 
-def one_row_per_job(frames: Mapping[str, pd.DataFrame], *, families: tuple[str, ...] = COPY_FAMILIES) -> pd.DataFrame:
-    """Fold every copy of a job into one row per guid, with where it was seen and its latest state.
+def one_row_per_job_with_info(
+    frames: Mapping[str, pd.DataFrame], *, families: tuple[str, ...] = COPY_FAMILIES
+) -> Analysed[JobsInfo]:
+    """Fold every copy of a job into one row per guid, with where it was seen and its latest
+    state, and a :class:`JobsInfo`: ``copies`` (rows read), ``jobs`` (rows out), ``duplicates``
+    (copies folded away), ``no_guid`` (copies without a guid).
 
     ``frames``: family name -> frame (``admin.load_all()``, or a subset); a recorded history
     (``{"jobs": ...}`` with a ``family`` column) works too. Columns, first:
@@ -207,21 +211,7 @@ def one_row_per_job(frames: Mapping[str, pd.DataFrame], *, families: tuple[str, 
       Identity and start columns it lacks are filled from the next-best copy (e.g. the ``nid`` a role
       job got at pickup); ``timeStop`` and ``result`` are only ever the winner's.
 
-    Copies without a guid cannot be matched: each stays its own row. How many copies were read,
-    folded and left without a guid is the :class:`JobsInfo` of :func:`one_row_per_job_with_info`
-    (mirrored in ``attrs``: ``copies``, ``jobs``, ``duplicates``, ``no_guid``, for one release).
-
-    >>> jobs = one_row_per_job(admin.load_all())                       # doctest: +SKIP
-    >>> jobs.groupby("state", observed=True).size()                     # jobs, not copies   # doctest: +SKIP
-    """
-    return with_attrs(one_row_per_job_with_info(frames, families=families))
-
-
-def one_row_per_job_with_info(
-    frames: Mapping[str, pd.DataFrame], *, families: tuple[str, ...] = COPY_FAMILIES
-) -> Analysed[JobsInfo]:
-    """:func:`one_row_per_job`'s frame and a :class:`JobsInfo`: ``copies`` (rows read), ``jobs``
-    (rows out), ``duplicates`` (copies folded away), ``no_guid`` (copies without a guid).
+    Copies without a guid cannot be matched: each stays its own row.
 
     >>> jobs, info = one_row_per_job_with_info(admin.load_all())       # doctest: +SKIP
     >>> info.copies - info.jobs == info.duplicates                      # doctest: +SKIP
@@ -271,6 +261,15 @@ def one_row_per_job_with_info(
         out["state"] = canonical_state(out["state"])
     out.attrs = {}
     return Analysed(out, JobsInfo(copies=n, jobs=len(out), duplicates=n - len(out), no_guid=int(no_guid.sum())))
+
+
+one_row_per_job = mirrored(one_row_per_job_with_info, """The frame of
+    :func:`one_row_per_job_with_info` (its :class:`JobsInfo` mirrored in ``attrs``: ``copies``,
+    ``jobs``, ``duplicates``, ``no_guid``, for one release).
+
+    >>> jobs = one_row_per_job(admin.load_all())                       # doctest: +SKIP
+    >>> jobs.groupby("state", observed=True).size()                     # jobs, not copies   # doctest: +SKIP
+    """)
 
 
 def copies_of(copies: pd.DataFrame, guid: str) -> pd.DataFrame:

@@ -15,9 +15,10 @@ Jobs without the timestamps a duration needs are never given zeros: :func:`job_l
 and counts them by reason (:attr:`~jsadmin.analytics.info.JobLatencyInfo.excluded` of
 :func:`job_latency_with_info`).
 
-Every table here has a ``*_with_info`` twin returning :class:`~jsadmin.analytics.info.Analysed`
-(frame + typed info); the plain functions return the frame and, for one release, mirror the info
-into ``df.attrs`` (deprecated: pandas drops ``attrs`` on many operations).
+Every table here is defined once, as a ``*_with_info`` function returning
+:class:`~jsadmin.analytics.info.Analysed` (frame + typed info); the plain name
+(:func:`~jsadmin.analytics.info.mirrored` from it) returns the frame and, for one release, mirrors
+the info into ``df.attrs`` (deprecated: pandas drops ``attrs`` on many operations).
 
 Groups name a jumpscript once, as JumpScale keys it: ``by="cmd"`` and ``by="jumpscript"`` both
 group by ``<organization>__<name>`` (:func:`~jsadmin.analytics.jobs.jumpscript_ids`), so legacy local
@@ -51,7 +52,7 @@ from ._common import (
     state_map,
 )
 from .history import history_infos
-from .info import Analysed, FinishedInfo, HistoryInfo, JobLatencyInfo, LatencyInfo, with_attrs
+from .info import Analysed, FinishedInfo, HistoryInfo, JobLatencyInfo, LatencyInfo, mirrored
 from .jobs import jumpscript_ids, one_row_per_job_with_info
 from .lazy import engine_of, key_dtypes, latency_aggregates
 
@@ -126,23 +127,13 @@ def _metrics(jobs: pd.DataFrame) -> _Metrics:
     return _Metrics(queue_wait, run_time, end_to_end, legacy, kept, excluded, stats)
 
 
-def job_latency(jobs: pd.DataFrame) -> pd.DataFrame:
-    """Add ``queue_wait``, ``run_time``, ``end_to_end`` (float seconds) and ``legacy`` to a job frame.
-
-    Rows that lack ``timeStart`` or ``timeStop`` are dropped. What was dropped or adjusted is the
-    :class:`JobLatencyInfo` of :func:`job_latency_with_info`; for one release it is also mirrored
-    in ``attrs["excluded"]``, ``attrs["legacy"]`` and ``attrs["clamped"]`` (deprecated).
-
-    >>> lat = job_latency(admin.load("job_results"))           # doctest: +SKIP
-    >>> lat[["cmd", "queue_wait", "run_time"]].head()          # doctest: +SKIP
-    """
-    return with_attrs(job_latency_with_info(jobs))
-
-
 def job_latency_with_info(jobs: pd.DataFrame) -> Analysed[JobLatencyInfo]:
-    """:func:`job_latency`'s frame and a :class:`JobLatencyInfo`: ``excluded`` (rows dropped, by
-    reason: ``{"unfinished": n, "no_timeStart": n, "no_timeStop": n}``), ``legacy`` (kept rows
-    without ``timeCreate``: only ``end_to_end``), ``clamped`` (negative run times set to 0).
+    """Add ``queue_wait``, ``run_time``, ``end_to_end`` (float seconds) and ``legacy`` to a job
+    frame, and say in a :class:`JobLatencyInfo` what was dropped or adjusted: ``excluded`` (rows
+    dropped, by reason: ``{"unfinished": n, "no_timeStart": n, "no_timeStop": n}``), ``legacy``
+    (kept rows without ``timeCreate``: only ``end_to_end``), ``clamped`` (negative run times set to 0).
+
+    Rows that lack ``timeStart`` or ``timeStop`` are dropped.
 
     >>> lat, info = job_latency_with_info(admin.load("job_results"))   # doctest: +SKIP
     >>> info.excluded["no_timeStop"]                                    # doctest: +SKIP
@@ -157,6 +148,14 @@ def job_latency_with_info(jobs: pd.DataFrame) -> Analysed[JobLatencyInfo]:
     )
     out.attrs = {k: v for k, v in jobs.attrs.items() if k != "problems"}
     return Analysed(out, JobLatencyInfo(m.excluded, legacy=m.stats["legacy"], clamped=m.stats["clamped"]))
+
+
+job_latency = mirrored(job_latency_with_info, """The frame of :func:`job_latency_with_info`
+    (``excluded``, ``legacy`` and ``clamped`` mirrored in ``attrs`` for one release, deprecated).
+
+    >>> lat = job_latency(admin.load("job_results"))           # doctest: +SKIP
+    >>> lat[["cmd", "queue_wait", "run_time"]].head()          # doctest: +SKIP
+    """)
 
 
 def _group_keys(df: pd.DataFrame, by: str | Sequence[str] | None) -> tuple[pd.DataFrame, list[str]]:
@@ -305,12 +304,14 @@ def _work_frame(jobs: pd.DataFrame, keys: list[str], metric: np.ndarray) -> pd.D
     return work
 
 
-def latency_summary(
+def latency_summary_with_info(
     jobs: pd.DataFrame,
     by: str | Sequence[str] | None = ("cmd",),
     metric: str = "run_time",
-) -> pd.DataFrame:
-    """Latency statistics per group: one row per group, indexed by the ``by`` columns.
+) -> Analysed[LatencyInfo]:
+    """Latency statistics per group (one row per group, indexed by the ``by`` columns) and a
+    :class:`LatencyInfo`: ``metric``, ``excluded`` (jobs without the timestamps it needs, by
+    reason), ``legacy`` (jobs measured without ``timeCreate``), ``columns`` (what each counts).
 
     ``jobs`` should hold one row per job (:func:`finished_jobs` or a recorded history), so no job
     counts twice. Columns (see :data:`COLUMN_DOCS`, also in :attr:`LatencyInfo.columns`): ``jobs`` (finished
@@ -322,28 +323,9 @@ def latency_summary(
     ``by`` may name any column (``nid``, ``role``, ``queue``, ``state``, ``category`` ...); ``"cmd"``
     and ``"jumpscript"`` both group by the jumpscript identity ``<organization>__<name>`` (index level
     ``jumpscript``), so one jumpscript is one row whatever shape its jobs have; ``None`` gives one row.
-    The jobs without the needed timestamps are counted in the :class:`LatencyInfo` of
-    :func:`latency_summary_with_info` (``excluded``, ``legacy``, ``metric``, ``columns``); for one
-    release the same keys are mirrored in ``attrs`` (deprecated).
-
-    >>> latency_summary(jobs, by=["cmd"], metric="run_time")          # doctest: +SKIP
     ``jobs`` may also be a lazy recorded history (``jsadmin.history(dir).lazy()``: a polars
     ``LazyFrame`` or a dask DataFrame): the engine computes the counts and percentiles per group
     and the result is the same table (see :mod:`jsadmin.analytics.lazy`).
-
-    >>> latency_summary(jobs, by=["nid", "jumpscript"], metric="end_to_end")  # doctest: +SKIP
-    >>> latency_summary(jsadmin.history("rec/").lazy(engine="dask"), by="cmd")   # doctest: +SKIP
-    """
-    return with_attrs(latency_summary_with_info(jobs, by, metric))
-
-
-def latency_summary_with_info(
-    jobs: pd.DataFrame,
-    by: str | Sequence[str] | None = ("cmd",),
-    metric: str = "run_time",
-) -> Analysed[LatencyInfo]:
-    """:func:`latency_summary`'s table and a :class:`LatencyInfo` (``metric``, ``excluded`` jobs
-    by reason, ``legacy`` jobs measured without ``timeCreate``, ``columns`` docs).
 
     >>> table, info = latency_summary_with_info(jobs, by="cmd")       # doctest: +SKIP
     >>> info.excluded                                                 # doctest: +SKIP
@@ -359,23 +341,14 @@ def latency_summary_with_info(
     return Analysed(res, LatencyInfo(metric, m.excluded, _column_docs(res), legacy=m.stats["legacy"]))
 
 
-def latency_series(
-    jobs: pd.DataFrame,
-    freq: str = "1min",
-    by: str | Sequence[str] | None = None,
-    metric: str = "run_time",
-) -> pd.DataFrame:
-    """Time-bucketed latency statistics (buckets of ``freq`` by ``timeStop``) plus throughput.
+latency_summary = mirrored(latency_summary_with_info, """The table of
+    :func:`latency_summary_with_info` (its :class:`LatencyInfo` mirrored in ``attrs`` for one
+    release, deprecated).
 
-    Same columns as :func:`latency_summary` (durations as ``Timedelta``) plus ``throughput``
-    (finished jobs per second of the bucket). Indexed by ``time`` (bucket start, UTC), then the
-    ``by`` columns (``cmd``/``jumpscript`` -> ``jumpscript``). Without ``by``, empty buckets between
-    the first and last job are filled (``jobs`` 0, ``throughput`` 0). The :class:`LatencyInfo` of
-    :func:`latency_series_with_info` says what was excluded (mirrored in ``attrs`` for one release).
-
-    >>> latency_series(jobs, freq="5min")[["p50", "p90", "throughput"]]   # doctest: +SKIP
-    """
-    return with_attrs(latency_series_with_info(jobs, freq, by, metric))
+    >>> latency_summary(jobs, by=["cmd"], metric="run_time")          # doctest: +SKIP
+    >>> latency_summary(jobs, by=["nid", "jumpscript"], metric="end_to_end")  # doctest: +SKIP
+    >>> latency_summary(jsadmin.history("rec/").lazy(engine="dask"), by="cmd")   # doctest: +SKIP
+    """)
 
 
 def latency_series_with_info(
@@ -384,7 +357,13 @@ def latency_series_with_info(
     by: str | Sequence[str] | None = None,
     metric: str = "run_time",
 ) -> Analysed[LatencyInfo]:
-    """:func:`latency_series`'s table and a :class:`LatencyInfo` (``metric``, ``excluded``, ``freq``, ``columns``).
+    """Time-bucketed latency statistics (buckets of ``freq`` by ``timeStop``) plus throughput,
+    and a :class:`LatencyInfo` (``metric``, ``excluded``, ``freq``, ``columns``).
+
+    Same columns as :func:`latency_summary` (durations as ``Timedelta``) plus ``throughput``
+    (finished jobs per second of the bucket). Indexed by ``time`` (bucket start, UTC), then the
+    ``by`` columns (``cmd``/``jumpscript`` -> ``jumpscript``). Without ``by``, empty buckets between
+    the first and last job are filled (``jobs`` 0, ``throughput`` 0).
 
     >>> series, info = latency_series_with_info(jobs, freq="5min")     # doctest: +SKIP
     >>> info.freq                                                       # doctest: +SKIP
@@ -418,10 +397,18 @@ def latency_series_with_info(
     return Analysed(res, LatencyInfo(metric, m.excluded, _column_docs(res), freq=freq))
 
 
-def finished_jobs(
+latency_series = mirrored(latency_series_with_info, """The table of :func:`latency_series_with_info`
+    (its :class:`LatencyInfo` mirrored in ``attrs`` for one release, deprecated).
+
+    >>> latency_series(jobs, freq="5min")[["p50", "p90", "throughput"]]   # doctest: +SKIP
+    """)
+
+
+def finished_jobs_with_info(
     frames: Mapping[str, pd.DataFrame], *, infos: Mapping[str, HistoryInfo] | None = None
-) -> pd.DataFrame:
-    """The finished jobs Redis holds, one row per job: :func:`~jsadmin.analytics.jobs.one_row_per_job`
+) -> Analysed[FinishedInfo]:
+    """The finished jobs Redis holds, one row per job, and a :class:`FinishedInfo`
+    (``duplicates``: the final copies folded into another): :func:`~jsadmin.analytics.jobs.one_row_per_job`
     over ``job_results``, ``jobs`` and ``worker_jobs``, keeping jobs whose latest state is final
     (OK, ERROR, TIMEOUT, NOWORK).
 
@@ -432,19 +419,6 @@ def finished_jobs(
     guid are all kept. A recorded history (``jsadmin.history(dir)``, :func:`load_history`) is accepted
     too: its jobs are already one row per guid (its :class:`HistoryInfo` says so, from the history
     itself or from ``infos``, ``{table: HistoryInfo}``, when the frames were re-wrapped in a new dict).
-    The final copies folded into another are :attr:`FinishedInfo.duplicates` of
-    :func:`finished_jobs_with_info` (mirrored in ``attrs["duplicates"]`` for one release).
-
-    >>> jobs = finished_jobs(admin.load_all())                  # doctest: +SKIP
-    >>> jobs = finished_jobs(jsadmin.history("rec/"))            # doctest: +SKIP
-    """
-    return with_attrs(finished_jobs_with_info(frames, infos=infos))
-
-
-def finished_jobs_with_info(
-    frames: Mapping[str, pd.DataFrame], *, infos: Mapping[str, HistoryInfo] | None = None
-) -> Analysed[FinishedInfo]:
-    """:func:`finished_jobs`'s frame and a :class:`FinishedInfo` (``duplicates``: final copies folded).
 
     >>> jobs, info = finished_jobs_with_info(admin.load_all())  # doctest: +SKIP
     >>> info.duplicates                                          # doctest: +SKIP
@@ -479,3 +453,11 @@ def finished_jobs_with_info(
     out = jobs.loc[state_in(jobs["state"], JobState.FINAL)].reset_index(drop=True)
     out.attrs = {}
     return Analysed(out, FinishedInfo(duplicates=final_copies - len(out)))
+
+
+finished_jobs = mirrored(finished_jobs_with_info, """The frame of :func:`finished_jobs_with_info`
+    (``duplicates`` mirrored in ``attrs`` for one release, deprecated).
+
+    >>> jobs = finished_jobs(admin.load_all())                  # doctest: +SKIP
+    >>> jobs = finished_jobs(jsadmin.history("rec/"))            # doctest: +SKIP
+    """)

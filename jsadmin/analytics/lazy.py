@@ -46,7 +46,7 @@ from .history import (
     frame_of,
     part_files,
 )
-from .info import Analysed, HistoryInfo, with_attrs
+from .info import Analysed, HistoryInfo, mirrored
 from .jobs import best_first
 
 if TYPE_CHECKING:
@@ -401,18 +401,11 @@ def key_dtypes(res: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return res
 
 
-def failed_jobs(frame: Any, columns: Sequence[str]) -> pd.DataFrame:
-    """The failed jobs (ERROR/TIMEOUT) of a lazy job frame as pandas, in the frame's order:
-    the engine filters and projects, only the failures come back.
-
-    >>> failed_jobs(jsadmin.history("rec/").lazy(), ["guid", "state", "result"])   # doctest: +SKIP
-    """
-    return with_attrs(failed_jobs_with_info(frame, columns))
-
-
 def failed_jobs_with_info(frame: Any, columns: Sequence[str]) -> Analysed[HistoryInfo]:
-    """:func:`failed_jobs`' frame and a :class:`~jsadmin.analytics.info.HistoryInfo` saying it is one
-    row per guid (what ``finished_jobs(..., infos=...)`` needs to keep it as it is).
+    """The failed jobs (ERROR/TIMEOUT) of a lazy job frame as pandas, in the frame's order (the
+    engine filters and projects, only the failures come back), and a
+    :class:`~jsadmin.analytics.info.HistoryInfo` saying it is one row per guid (what
+    ``finished_jobs(..., infos=...)`` needs to keep it as it is).
 
     >>> jobs, info = failed_jobs_with_info(jsadmin.history("rec/").lazy(), ["guid", "state"])   # doctest: +SKIP
     >>> info.unique_guids                                                                      # doctest: +SKIP
@@ -432,6 +425,13 @@ def failed_jobs_with_info(frame: Any, columns: Sequence[str]) -> Analysed[Histor
     else:
         raise TypeError(f"not a lazy frame: {type(frame).__name__}")
     return Analysed(frame_of(tbl, "jobs"), HistoryInfo("jobs", None, unique_guids=True))
+
+
+failed_jobs = mirrored(failed_jobs_with_info, """The frame of :func:`failed_jobs_with_info`
+    (mirrored in ``attrs`` for one release).
+
+    >>> failed_jobs(jsadmin.history("rec/").lazy(), ["guid", "state", "result"])   # doctest: +SKIP
+    """)
 
 
 __all__ = [

@@ -41,7 +41,7 @@ from ._common import (
     signal_of,
     utc_column,
 )
-from .info import Analysed, HealthInfo, with_attrs
+from .info import Analysed, HealthInfo, mirrored
 from .queues import depths_from_frames_with_info
 
 STATUSES = ("ok", "warn", "stale", "error")
@@ -335,7 +335,7 @@ def _seconds_text(age: pd.Series) -> pd.Series:
     return pd.Series([human_duration(a) for a in age], index=age.index, dtype="string")
 
 
-def grid_health(
+def grid_health_with_info(
     frames: Mapping[str, pd.DataFrame],
     now: object | None = None,
     stale_after: Duration = DEFAULT_STALE_AFTER,
@@ -343,8 +343,10 @@ def grid_health(
     leftover_after: Duration = DEFAULT_LEFTOVER_AFTER,
     client: Any = None,
     infos: Mapping[str, LoadInfo] | None = None,
-) -> pd.DataFrame:
-    """One sortable frame of everything that can be late or broken: current problems first.
+) -> Analysed[HealthInfo]:
+    """One sortable frame of everything that can be late or broken, current problems first, and
+    the :class:`~jsadmin.analytics.info.HealthInfo` it was judged by (``time``, ``stale_after`` and
+    ``leftover_after`` as ``Timedelta``: what ``plot_heartbeat_age`` draws).
 
     Columns ``component``, ``kind`` (``heartbeat``, ``watchdog``, ``worker``, ``queue``,
     ``healthcheck``, ``job``), ``status`` (ordered category ok < warn < stale < error),
@@ -358,29 +360,6 @@ def grid_health(
     reports its true length; its oldest entry is read with ``client`` (one bounded
     ``LINDEX 0``) when given, else the queue is warn ("oldest entry not loaded").
     :func:`leftovers` summarises the leftover rows (count and age per kind and reason).
-
-    The thresholds it was judged by are the :class:`~jsadmin.analytics.info.HealthInfo` of
-    :func:`grid_health_with_info` (mirrored in ``attrs``: ``time``, ``stale_after``,
-    ``leftover_after``, for one release).
-
-    >>> h = grid_health(admin.load_all(), stale_after=60)          # doctest: +SKIP
-    >>> h[(h.signal == "current") & (h.status >= "stale")]          # doctest: +SKIP
-    """
-    return with_attrs(grid_health_with_info(frames, now, stale_after, leftover_after=leftover_after,
-                                            client=client, infos=infos))
-
-
-def grid_health_with_info(
-    frames: Mapping[str, pd.DataFrame],
-    now: object | None = None,
-    stale_after: Duration = DEFAULT_STALE_AFTER,
-    *,
-    leftover_after: Duration = DEFAULT_LEFTOVER_AFTER,
-    client: Any = None,
-    infos: Mapping[str, LoadInfo] | None = None,
-) -> Analysed[HealthInfo]:
-    """:func:`grid_health`'s frame and its :class:`~jsadmin.analytics.info.HealthInfo`: ``time``,
-    ``stale_after`` and ``leftover_after`` as ``Timedelta`` (what ``plot_heartbeat_age`` draws).
 
     >>> health = grid_health_with_info(admin.load_all(), stale_after=60)   # doctest: +SKIP
     >>> plot_heartbeat_age(health)                  # threshold drawn at 60 s     # doctest: +SKIP
@@ -491,6 +470,14 @@ def grid_health_with_info(
     )
     out = out[list(HEALTH_COLUMNS)].reset_index(drop=True)
     return Analysed(out, HealthInfo(at, stale_after=stale, leftover_after=old))
+
+
+grid_health = mirrored(grid_health_with_info, """The frame of :func:`grid_health_with_info` (its
+    :class:`~jsadmin.analytics.info.HealthInfo` mirrored in ``attrs`` for one release, deprecated).
+
+    >>> h = grid_health(admin.load_all(), stale_after=60)          # doctest: +SKIP
+    >>> h[(h.signal == "current") & (h.status >= "stale")]          # doctest: +SKIP
+    """)
 
 
 def leftovers(health: pd.DataFrame) -> pd.DataFrame:

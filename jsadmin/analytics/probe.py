@@ -18,7 +18,7 @@ import pandas as pd
 from .. import keys
 from ..domain import split_jumpscript
 from ..errors import JobTimeoutError, ReadOnlyError, WriteValidationError
-from .info import Analysed, ProbeInfo, with_attrs
+from .info import Analysed, ProbeInfo, mirrored
 
 PROBE_COLUMNS = ("target", "guid", "sent", "received", "round_trip", "state", "error")
 
@@ -84,30 +84,6 @@ def _probe_target(
         rows.append(row)
 
 
-def probe(
-    admin: Any,
-    targets: int | str | Iterable[int | str],
-    jumpscript: str = "jumpscale__echo",
-    n: int = 5,
-    timeout: float = 10,
-    *,
-    gid: int | None = None,
-) -> pd.DataFrame:
-    """Send ``n`` ``wait=True`` jobs of ``jumpscript`` to each target and time each round trip.
-
-    ``targets``: node ids (int) and/or roles (str); targets are probed in parallel, the ``n``
-    jobs of one target one after another. Each job goes through ``admin.enqueue_job`` and
-    ``admin.wait_job``. Returns one row per job: ``target``, ``guid``, ``sent``, ``received``
-    (UTC), ``round_trip`` (a ``Timedelta``, ``NaT`` when no result came within ``timeout``), ``state`` (the
-    job's final state, or ``NO_RESULT``) and ``error``. Raises :class:`ReadOnlyError` on a
-    read-only Admin. What was sent (jumpscript, grid) is the :class:`~jsadmin.analytics.info.ProbeInfo`
-    of :func:`probe_with_info` (mirrored in ``attrs`` for one release).
-
-    >>> probe(admin, [1, 2], n=3).groupby("target").round_trip.median()   # doctest: +SKIP
-    """
-    return with_attrs(probe_with_info(admin, targets, jumpscript, n, timeout, gid=gid))
-
-
 def probe_with_info(
     admin: Any,
     targets: int | str | Iterable[int | str],
@@ -117,7 +93,15 @@ def probe_with_info(
     *,
     gid: int | None = None,
 ) -> Analysed[ProbeInfo]:
-    """:func:`probe`'s frame and a :class:`~jsadmin.analytics.info.ProbeInfo` (``jumpscript``, ``gid``).
+    """Send ``n`` ``wait=True`` jobs of ``jumpscript`` to each target and time each round trip;
+    the :class:`~jsadmin.analytics.info.ProbeInfo` says what was sent (``jumpscript``, ``gid``).
+
+    ``targets``: node ids (int) and/or roles (str); targets are probed in parallel, the ``n``
+    jobs of one target one after another. Each job goes through ``admin.enqueue_job`` and
+    ``admin.wait_job``. The frame has one row per job: ``target``, ``guid``, ``sent``, ``received``
+    (UTC), ``round_trip`` (a ``Timedelta``, ``NaT`` when no result came within ``timeout``), ``state`` (the
+    job's final state, or ``NO_RESULT``) and ``error``. Raises :class:`ReadOnlyError` on a
+    read-only Admin.
 
     >>> rounds, info = probe_with_info(admin, [1], n=2)          # doctest: +SKIP
     >>> info.jumpscript                                           # doctest: +SKIP
@@ -171,3 +155,10 @@ def probe_with_info(
         df[col] = pd.to_datetime(df[col], utc=True).astype("datetime64[ns, UTC]")
     df["round_trip"] = pd.to_timedelta(df["round_trip"].astype("float64"), unit="s").dt.round("us")
     return Analysed(df, ProbeInfo(f"{category}__{cmd}", gid))
+
+
+probe = mirrored(probe_with_info, """The frame of :func:`probe_with_info` (its ``ProbeInfo``
+    mirrored in ``attrs`` for one release).
+
+    >>> probe(admin, [1, 2], n=3).groupby("target").round_trip.median()   # doctest: +SKIP
+    """)

@@ -23,7 +23,7 @@ from ..keyinfo import key_info
 from ..loadinfo import LoadInfo
 from ..scan import raw_client
 from ._common import age_column, as_utc, frame_or_empty, utc_column
-from .info import Analysed, QueueInfo, with_attrs
+from .info import Analysed, QueueInfo, mirrored
 
 QUEUE_COLUMNS = ("key", "kind", "queue", "length", "oldest", "oldest_age")
 
@@ -76,20 +76,11 @@ def entry_created(raw: bytes | str | None) -> pd.Timestamp:
     return pd.NaT
 
 
-def depth_frame(samples: Iterable[tuple[str, int, Any]], now: object | None = None) -> pd.DataFrame:
-    """Build the depth frame from ``(key, length, first_entry)`` samples (pure).
+def depth_frame_with_info(samples: Iterable[tuple[str, int, Any]], now: object | None = None) -> Analysed[QueueInfo]:
+    """Build the depth frame from ``(key, length, first_entry)`` samples (pure) and its
+    :class:`~jsadmin.analytics.info.QueueInfo` (``time``: when the ages were computed).
 
     ``first_entry`` is the raw ``LINDEX 0`` value (bytes/str/None) or an already parsed timestamp.
-
-    >>> row = depth_frame([("queues:workers:work:default", 0, None)]).iloc[0]
-    >>> str(row["queue"]), int(row["length"])
-    ('default', 0)
-    """
-    return with_attrs(depth_frame_with_info(samples, now))
-
-
-def depth_frame_with_info(samples: Iterable[tuple[str, int, Any]], now: object | None = None) -> Analysed[QueueInfo]:
-    """:func:`depth_frame` and a :class:`~jsadmin.analytics.info.QueueInfo` (``time``: when the ages were computed).
 
     >>> depth_frame_with_info([], now="2026-01-01").info.time
     Timestamp('2026-01-01 00:00:00+0000', tz='UTC')
@@ -115,6 +106,15 @@ def depth_frame_with_info(samples: Iterable[tuple[str, int, Any]], now: object |
     df["oldest_age"] = age_column(at, df["oldest"])
     df = df.sort_values(["kind", "key"], kind="stable").reset_index(drop=True)
     return Analysed(df, QueueInfo(at))
+
+
+depth_frame = mirrored(depth_frame_with_info, """The frame of :func:`depth_frame_with_info`
+    (``time`` mirrored in ``attrs`` for one release).
+
+    >>> row = depth_frame([("queues:workers:work:default", 0, None)]).iloc[0]
+    >>> str(row["queue"]), int(row["length"])
+    ('default', 0)
+    """)
 
 
 def scan_queue_keys(client: Any, *, count: int = 1000) -> list[str]:
@@ -171,10 +171,11 @@ def sample_queues_batched(client: Any, queue_keys: list[str]) -> list[tuple[str,
     return out
 
 
-def queue_depths(
+def queue_depths_with_info(
     admin: Any, *, now: object | None = None, count: int = 1000, keys: list[str] | None = None
-) -> pd.DataFrame:
-    """Length and oldest-entry age of every command queue and worker queue (read-only).
+) -> Analysed[QueueInfo]:
+    """Length and oldest-entry age of every command queue and worker queue (read-only), and
+    the :class:`~jsadmin.analytics.info.QueueInfo` whose ``time`` is when the ages were computed.
 
     ``admin`` is an ``Admin`` (anything with ``.redis``) or a redis-py client. Columns: ``key``,
     ``kind`` (``command``/``worker``), ``queue`` (``<gid>:<nid|role>`` or the worker queue name,
@@ -182,19 +183,7 @@ def queue_depths(
     ``oldest_age`` (a ``Timedelta``; ``NaT`` for an empty queue or an entry without a time).
 
     ``keys`` (the queue keys, already listed by the caller's own ``SCAN`` pass) skips the scan and
-    reads the samples with :func:`sample_queues_batched`: one command per 200 queues. The time the
-    ages were computed at is :attr:`QueueInfo.time` of :func:`queue_depths_with_info` (mirrored in
-    ``attrs["time"]`` for one release).
-
-    >>> queue_depths(admin).sort_values("oldest_age", ascending=False).head()   # doctest: +SKIP
-    """
-    return with_attrs(queue_depths_with_info(admin, now=now, count=count, keys=keys))
-
-
-def queue_depths_with_info(
-    admin: Any, *, now: object | None = None, count: int = 1000, keys: list[str] | None = None
-) -> Analysed[QueueInfo]:
-    """:func:`queue_depths` and its :class:`~jsadmin.analytics.info.QueueInfo` (``time``).
+    reads the samples with :func:`sample_queues_batched`: one command per 200 queues.
 
     >>> depths, info = queue_depths_with_info(admin)              # doctest: +SKIP
     """
@@ -205,47 +194,26 @@ def queue_depths_with_info(
     return depth_frame_with_info(sample_queues(client, queue_keys), now=now)
 
 
-def depths_from_frames(
-    frames: Mapping[str, pd.DataFrame], now: object | None = None, client: Any = None,
-    *, infos: Mapping[str, LoadInfo] | None = None,
-) -> pd.DataFrame:
-    """The same depth frame computed from loaded ``command_queues`` and ``worker_queues`` frames.
+queue_depths = mirrored(queue_depths_with_info, """The frame of :func:`queue_depths_with_info`
+    (``time`` mirrored in ``attrs`` for one release).
 
-    ``infos`` (``{family: LoadInfo}``, e.g. from ``admin.load_all_with_info()``) says which queues
-    the load capped: such a queue (e.g. the newest 100,000 of a backlog) reports its true length
-    (``total``); without ``infos`` every queue is taken as loaded whole. Its oldest entry is known
-    only when the load kept the head (``keep="oldest"``); otherwise, with a ``client`` it is read
-    with one bounded ``LINDEX 0`` per such key (pipelined), and without one it is ``NaT`` and the
-    key is listed in :attr:`QueueInfo.oldest_unknown` of :func:`depths_from_frames_with_info`
-    (mirrored in ``attrs["oldest_unknown"]`` for one release).
-
-    >>> loaded = admin.load_all_with_info()                           # doctest: +SKIP
-    >>> depths_from_frames({n: x.frame for n, x in loaded.items()}, client=admin.redis,
-    ...                    infos={n: x.info for n, x in loaded.items()})   # doctest: +SKIP
-    """
-    return with_attrs(depths_from_frames_with_info(frames, now, client, infos=infos))
-
-
-def depths_and_unknown(
-    frames: Mapping[str, pd.DataFrame], now: object | None = None, client: Any = None,
-    *, infos: Mapping[str, LoadInfo] | None = None,
-) -> tuple[pd.DataFrame, list[str]]:
-    """:func:`depths_from_frames` and the keys of capped queues whose oldest entry stayed unknown
-    (kept for callers of earlier versions: :func:`depths_from_frames_with_info`).
-
-    >>> depths_and_unknown({})[1]
-    []
-    """
-    depths = depths_from_frames_with_info(frames, now, client, infos=infos)
-    return depths.frame, list(depths.info.oldest_unknown or ())
+    >>> queue_depths(admin).sort_values("oldest_age", ascending=False).head()   # doctest: +SKIP
+    """)
 
 
 def depths_from_frames_with_info(
     frames: Mapping[str, pd.DataFrame], now: object | None = None, client: Any = None,
     *, infos: Mapping[str, LoadInfo] | None = None,
 ) -> Analysed[QueueInfo]:
-    """:func:`depths_from_frames` and its :class:`~jsadmin.analytics.info.QueueInfo`: ``time`` and
-    ``oldest_unknown``, the capped queues whose oldest entry stayed unknown.
+    """The same depth frame computed from loaded ``command_queues`` and ``worker_queues`` frames,
+    and its :class:`~jsadmin.analytics.info.QueueInfo`: ``time`` and ``oldest_unknown``.
+
+    ``infos`` (``{family: LoadInfo}``, e.g. from ``admin.load_all_with_info()``) says which queues
+    the load capped: such a queue (e.g. the newest 100,000 of a backlog) reports its true length
+    (``total``); without ``infos`` every queue is taken as loaded whole. Its oldest entry is known
+    only when the load kept the head (``keep="oldest"``); otherwise, with a ``client`` it is read
+    with one bounded ``LINDEX 0`` per such key (pipelined), and without one it is ``NaT`` and the
+    key is listed in :attr:`QueueInfo.oldest_unknown`.
 
     >>> depths_from_frames_with_info({}).info.oldest_unknown
     ()
@@ -284,6 +252,16 @@ def depths_from_frames_with_info(
         unknown = [k for k in unknown if heads[k] is None]
     depths = depth_frame_with_info(samples, now=now)
     return Analysed(depths.frame, QueueInfo(depths.info.time, tuple(unknown)))
+
+
+depths_from_frames = mirrored(depths_from_frames_with_info, """The frame of
+    :func:`depths_from_frames_with_info` (``time`` and ``oldest_unknown`` mirrored in ``attrs`` for
+    one release).
+
+    >>> loaded = admin.load_all_with_info()                           # doctest: +SKIP
+    >>> depths_from_frames({n: x.frame for n, x in loaded.items()}, client=admin.redis,
+    ...                    infos={n: x.info for n, x in loaded.items()})   # doctest: +SKIP
+    """)
 
 
 def _heads(client: Any, queue_keys: list[str]) -> list[bytes | str | None]:

@@ -6,6 +6,8 @@ seeded demo grid; and the info survives what drops ``attrs``, so jsadmin's own c
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import inspect
 from pathlib import Path
 
 import pandas as pd
@@ -176,3 +178,35 @@ def test_the_info_classes_are_frozen() -> None:
         info.stale_after = pd.Timedelta(seconds=2)  # type: ignore[misc]
     frame, got = Analysed(pd.DataFrame(), info)
     assert got is info and frame.empty
+
+
+PLAIN_ANALYTICS = [
+    "finished_jobs", "grid_health", "job_latency", "latency_series", "latency_summary",
+    "one_row_per_job", "probe", "queue_depths",
+    "jsadmin.analytics.history.load_table", "jsadmin.analytics.queues.depth_frame",
+    "jsadmin.analytics.queues.depths_from_frames", "jsadmin.analytics.lazy.failed_jobs",
+    "Admin.jobs", "Admin.finished_jobs", "Admin.latency", "Admin.queue_depths", "Admin.grid_health",
+]
+"""Every plain analytic: ``jsadmin.analytics.<name>``, a dotted module path, or an ``Admin`` method."""
+
+
+def _resolve(name: str) -> object:
+    if name.startswith("Admin."):
+        return getattr(jsadmin.Admin, name.partition(".")[2])
+    module, _, attr = name.rpartition(".")
+    return getattr(importlib.import_module(module or "jsadmin.analytics"), attr)
+
+
+@pytest.mark.parametrize("name", PLAIN_ANALYTICS)
+def test_each_plain_analytic_is_its_with_info_with_the_same_parameters(name: str) -> None:
+    """One definition per analytic: the plain name is derived from its ``*_with_info`` (same
+    parameters and defaults, returns a frame) and documents itself with an example, so ``help()``
+    shows the real parameters and the doctest finder sees the example in the right module."""
+    plain = _resolve(name)
+    twin = _resolve(f"{name}_with_info")
+    assert inspect.unwrap(plain) is twin  # type: ignore[arg-type]
+    sig, twin_sig = inspect.signature(plain), inspect.signature(twin)  # type: ignore[arg-type]
+    assert list(sig.parameters.values()) == list(twin_sig.parameters.values())
+    assert sig.parameters and sig.return_annotation == "pd.DataFrame" != twin_sig.return_annotation
+    assert plain.__name__ == name.rpartition(".")[2] and plain.__module__ == twin.__module__  # type: ignore[attr-defined]
+    assert ">>> " in (plain.__doc__ or "") and plain.__doc__ != twin.__doc__
