@@ -65,7 +65,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from jsadmin.analytics.history import load_history
+from jsadmin.analytics import load_history
 
 workdir = Path(tempfile.mkdtemp(prefix="jsadmin-nb-"))
 recorder = admin.record(workdir / "rec", interval=0.5)

@@ -21,7 +21,6 @@ from . import info
 from .api import AnalyticsMixin
 from .demo_history import write_demo_history
 from .errors import error_summary
-from .history import load_history
 from .info import *  # noqa: F403  (the typed results: info.__all__ is their one list)
 from .jobs import copy_rank, jumpscript_ids, one_row_per_job, one_row_per_job_with_info
 from .latency import (
@@ -46,7 +45,7 @@ from .liveness import (
 from .probe import probe, probe_with_info
 from .queues import queue_depths, queue_depths_with_info
 from .recorder import Recorder, run_recorder
-from .source import History, history
+from .source import History, history, load_history
 
 __all__ = [
     "AnalyticsMixin",

@@ -7,15 +7,15 @@ keeps them in a local Parquet dataset, partitioned by day::
     out/queues/date=2026-11-27/part-....parquet                         queue depth samples
     out/heartbeats/date=2026-11-27/part-....parquet                     heartbeat age samples
 
-:func:`load_history` reads it back as typed frames (same job columns and dtypes as
-``Admin.load("job_results")``), so every latency function works over days of history.
+:func:`~jsadmin.analytics.source.load_history` reads it back as typed frames (same job columns and
+dtypes as ``Admin.load("job_results")``), so every latency function works over days of history.
 This module owns the layout (tables, Arrow schemas, ``date=`` partitions); writing files
 atomically, reading datasets and Arrow to pandas are :mod:`jsadmin.parquet`, shared with snapshots.
 
 The tables come with a :class:`~jsadmin.analytics.info.HistoryInfo` each (``load_table_with_info``,
 ``load_history(...).infos``): how many job copies were dropped, and that the jobs are one row per guid.
 
->>> frames = load_history("rec/")                       # doctest: +SKIP
+>>> frames = jsadmin.analytics.load_history("rec/")     # doctest: +SKIP
 >>> latency_summary(frames["jobs"], by="cmd")           # doctest: +SKIP
 """
 
@@ -37,7 +37,7 @@ import pyarrow.dataset as pads
 
 from ..parquet import arrow_to_frame, json_cell, read_dataset, write_atomic
 from ._common import as_utc, canonical_state, utc_now
-from .info import Analysed, HistoryInfo, mirrored, with_attrs
+from .info import Analysed, HistoryInfo, mirrored
 from .jobs import TOP_RANK, best_first, copy_rank
 
 TABLES = ("jobs", "queues", "heartbeats")
@@ -265,7 +265,7 @@ def _to_frame(tbl: pa.Table, table: str, decode_json: bool) -> pd.DataFrame:
 
 def frame_of(tbl: pa.Table, table: str, *, decode_json: bool = True) -> pd.DataFrame:
     """Rows of one table read as Arrow (by pyarrow, or collected by polars/dask) as the typed frame
-    :func:`load_history` gives: nullable dtypes, categorical ``state``, decoded JSON columns.
+    :func:`~jsadmin.analytics.source.load_history` gives: nullable dtypes, categorical ``state``, decoded JSON columns.
 
     >>> str(frame_of(pa.table({"queue": ["default"]}), "heartbeats")["queue"].dtype)
     'string'
@@ -333,8 +333,8 @@ def load_table_with_info(
     since: object | None = None,
     until: object | None = None,
 ) -> Analysed[HistoryInfo]:
-    """One table of a recorded history as a typed frame (see :func:`load_history` for the options)
-    and its :class:`HistoryInfo` (for ``jobs``: ``duplicates``, the copies dropped to keep one row
+    """One table of a recorded history as a typed frame (the options are those of
+    :func:`~jsadmin.analytics.source.load_history`) and its :class:`HistoryInfo` (for ``jobs``: ``duplicates``, the copies dropped to keep one row
     per guid, and ``unique_guids``).
 
     >>> jobs, info = load_table_with_info("rec/", "jobs")           # doctest: +SKIP
@@ -363,22 +363,10 @@ load_table = mirrored(load_table_with_info, """The frame of :func:`load_table_wi
     """)
 
 
-class HistoryTables(dict[str, pd.DataFrame]):
-    """The ``{table: frame}`` dict :func:`load_history` returns, with ``infos``: ``{table: HistoryInfo}``.
-
-    >>> HistoryTables({}, infos={}).infos
-    {}
-    """
-
-    def __init__(self, frames: Mapping[str, pd.DataFrame], *, infos: Mapping[str, HistoryInfo]) -> None:
-        super().__init__(frames)
-        self.infos: dict[str, HistoryInfo] = dict(infos)
-
-
 @runtime_checkable
 class HasHistoryInfos(Protocol):
-    """A mapping of recorded tables that knows their :class:`HistoryInfo` (:class:`HistoryTables`,
-    :class:`~jsadmin.analytics.source.History`)."""
+    """A mapping of recorded tables that knows their :class:`HistoryInfo`
+    (:class:`~jsadmin.analytics.source.HistoryTables`, :class:`~jsadmin.analytics.source.History`)."""
 
     @property
     def infos(self) -> Mapping[str, HistoryInfo]: ...
@@ -386,7 +374,8 @@ class HasHistoryInfos(Protocol):
 
 def history_infos(frames: object) -> Mapping[str, HistoryInfo]:
     """The :class:`HistoryInfo` of the tables of ``frames`` when it is a recorded history
-    (:func:`load_history`, ``jsadmin.history(dir)``), else ``{}`` (live or snapshot frames).
+    (:func:`~jsadmin.analytics.source.load_history`, ``jsadmin.history(dir)``), else ``{}`` (live
+    or snapshot frames).
 
     >>> history_infos({"jobs": pd.DataFrame()})
     {}
@@ -427,38 +416,6 @@ def part_files(
             continue
         out.append(file)
     return out
-
-
-def load_history(
-    history_dir: str | os.PathLike[str],
-    *,
-    decode_json: bool = True,
-    columns: Sequence[str] | None = None,
-    since: object | None = None,
-    until: object | None = None,
-) -> HistoryTables:
-    """Load a recorded history: ``{"jobs": ..., "queues": ..., "heartbeats": ...}``.
-
-    ``jobs`` has the job columns and dtypes of the live job frames (``Int64`` ids, ``string``
-    text, ``category`` state, UTC datetimes, decoded ``args``/``result``) plus ``family``, ``key`` and
-    ``captured``, one row per guid (the most final copy). Options for big histories:
-    ``decode_json=False`` leaves the JSON columns as text; ``columns`` loads only those job
-    columns (e.g. :data:`ANALYTICS_COLUMNS`; guid/state/timeStop/captured are always loaded);
-    ``since``/``until`` keep jobs finished (and samples taken) in ``[since, until)``.
-    ``jsadmin.history(dir)`` (:class:`~jsadmin.analytics.source.History`) reads the same tables
-    on demand, and lazily with polars or dask. The dict's ``infos`` holds each table's
-    :class:`HistoryInfo` (e.g. ``infos["jobs"].duplicates``); for one release each frame's ``attrs``
-    mirror it (deprecated).
-
-    >>> frames = load_history("rec/", since="2026-11-27")                        # doctest: +SKIP
-    >>> frames = load_history("rec/", columns=ANALYTICS_COLUMNS, decode_json=False)   # doctest: +SKIP
-    """
-    path = check_history_dir(history_dir)
-    loaded = {
-        table: load_table_with_info(path, table, decode_json=decode_json, columns=columns, since=since, until=until)
-        for table in TABLES
-    }
-    return HistoryTables({t: with_attrs(x) for t, x in loaded.items()}, infos={t: x.info for t, x in loaded.items()})
 
 
 def finality_rank(state: pd.Series, time_stop: pd.Series) -> np.ndarray:

@@ -17,9 +17,10 @@ when ``history`` returned a dict. :meth:`History.lazy` hands a table to polars o
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ParamSpec
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -40,6 +41,8 @@ DESCRIPTIONS = {
 }
 """What each recorded table holds (:meth:`History.families`)."""
 
+P = ParamSpec("P")
+
 
 class History(LoadsFamilies, Mapping[str, pd.DataFrame]):
     """A recorded history directory, read like ``Admin``/``Fleet``/``Snapshot`` (no Redis needed);
@@ -47,7 +50,7 @@ class History(LoadsFamilies, Mapping[str, pd.DataFrame]):
 
     Options apply to every read: ``decode_json=False`` leaves JSON job columns as text,
     ``columns`` loads only those job columns, ``since``/``until`` keep rows in ``[since, until)``
-    (see :func:`~jsadmin.analytics.history.load_history`).
+    (see :func:`load_history`, which reads every table at once).
 
     >>> hist = History("rec/", since="2026-11-27")          # doctest: +SKIP
     >>> hist["jobs"].shape, hist.load("queues", kind="command").shape, hist.families()   # doctest: +SKIP
@@ -210,5 +213,49 @@ a function that only passed its options on to :class:`History` repeated its sign
 """
 
 
-__all__ = ["DESCRIPTIONS", "History", "history"]
+class HistoryTables(dict[str, pd.DataFrame]):
+    """The ``{table: frame}`` dict :func:`load_history` returns, with ``infos``: ``{table: HistoryInfo}``.
+
+    >>> HistoryTables({}, infos={}).infos
+    {}
+    """
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], *, infos: Mapping[str, HistoryInfo]) -> None:
+        super().__init__(frames)
+        self.infos: dict[str, HistoryInfo] = dict(infos)
+
+
+def _read_whole(open_history: Callable[P, History], doc: str) -> Callable[P, HistoryTables]:
+    """What :func:`load_history` is to :class:`History`: the same parameters (for mypy, and for
+    ``help()`` through ``__signature__``), every table read at once into a :class:`HistoryTables`."""
+
+    def load_history(*args: P.args, **kwargs: P.kwargs) -> HistoryTables:
+        hist = open_history(*args, **kwargs)
+        return HistoryTables({table: hist[table] for table in TABLES}, infos=dict(hist.infos))
+
+    load_history.__doc__ = inspect.cleandoc(doc)
+    load_history.__signature__ = inspect.signature(open_history).replace(  # type: ignore[attr-defined]
+        return_annotation="HistoryTables")
+    return load_history
+
+
+load_history = _read_whole(History, """Load a recorded history: ``{"jobs": ..., "queues": ..., "heartbeats": ...}``.
+
+    ``jobs`` has the job columns and dtypes of the live job frames (``Int64`` ids, ``string``
+    text, ``category`` state, UTC datetimes, decoded ``args``/``result``) plus ``family``, ``key`` and
+    ``captured``, one row per guid (the most final copy). Options for big histories:
+    ``decode_json=False`` leaves the JSON columns as text; ``columns`` loads only those job
+    columns (e.g. :data:`~jsadmin.analytics.history.ANALYTICS_COLUMNS`; guid/state/timeStop/captured are always loaded);
+    ``since``/``until`` keep jobs finished (and samples taken) in ``[since, until)``.
+    It is :class:`History` (``jsadmin.history(dir)``, same parameters) with every table read
+    now; a ``History`` reads them on demand, and lazily with polars or dask. The dict's ``infos`` holds each table's
+    :class:`~jsadmin.analytics.info.HistoryInfo` (e.g. ``infos["jobs"].duplicates``); for one release each frame's ``attrs``
+    mirror it (deprecated).
+
+    >>> frames = load_history("rec/", since="2026-11-27")                        # doctest: +SKIP
+    >>> frames = load_history("rec/", columns=ANALYTICS_COLUMNS, decode_json=False)   # doctest: +SKIP
+    """)
+
+
+__all__ = ["DESCRIPTIONS", "History", "HistoryTables", "history", "load_history"]
 

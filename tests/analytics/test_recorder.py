@@ -21,7 +21,8 @@ from analytics_helpers import (
 
 import jsadmin
 from jsadmin import keys
-from jsadmin.analytics.history import load_history, read_table
+from jsadmin.analytics import load_history
+from jsadmin.analytics.history import read_table
 from jsadmin.analytics.latency import latency_summary
 from jsadmin.analytics.recorder import Recorder, run_recorder
 

@@ -46,6 +46,7 @@ from jsadmin.analytics import (
 from jsadmin.analytics.demo_history import write_demo_history
 from jsadmin.analytics.jobs import COPY_FAMILIES
 from jsadmin.analytics.queues import depths_from_frames, depths_from_frames_with_info
+from jsadmin.analytics.source import HistoryTables
 from jsadmin.demogrid import seed
 
 NOW = pd.Timestamp("2026-11-30T12:00:00Z")
@@ -170,6 +171,22 @@ def test_recorded_jobs_are_known_one_per_guid_without_attrs(hist_dir: Path) -> N
     errors = error_summary(hist, now=NOW)
     assert_frame_equal(error_summary(bare, now=NOW, infos=hist.infos), errors)
     assert errors["items"].sum() > 0
+
+
+def test_load_history_is_a_history_read_whole(hist_dir: Path) -> None:
+    """``load_history`` is derived from :class:`History` (one parameter list, one read path): the
+    same parameters, and the same tables and infos, read at once into a dict."""
+    params = inspect.signature(jsadmin.History).parameters
+    assert inspect.signature(load_history).parameters == params and "columns" in params
+    options = {"columns": ["guid", "state", "cmd"], "decode_json": False, "since": "2000-01-01"}
+    loaded, hist = load_history(hist_dir, **options), jsadmin.history(hist_dir, **options)
+    assert type(loaded) is HistoryTables and list(loaded) == list(hist) == ["jobs", "queues", "heartbeats"]
+    for table in hist:
+        assert_frame_equal(loaded[table], hist[table])
+        assert loaded[table].attrs == hist[table].attrs and loaded.infos[table] == hist.infos[table]
+    assert "timeCreate" not in loaded["jobs"] and len(loaded["jobs"]) > 0  # the options were applied
+    with pytest.raises(FileNotFoundError):
+        load_history(hist_dir / "missing")
 
 
 def test_the_info_classes_are_frozen() -> None:
