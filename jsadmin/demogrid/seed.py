@@ -850,9 +850,9 @@ class _Seeder:
             if phase == 0:
                 continue
             last = store(key)  # pushed to queues:eco (phases 1-3)
-            if phase == 3:  # repeats within the throttle window: eco.lua puts them in eco:secos
+            if phase == 3:  # repeats within the throttle window (never after now): eco.lua puts them in eco:secos
                 for later in range(1, 3 + rng.randrange(5)):
-                    protocol.process_eco(w, dict(last, epoch=last["epoch"] + later))
+                    protocol.process_eco(w, dict(last, epoch=min(last["epoch"] + later, self.now_i)))
                 throttled = True
         w.set(keys.ECO_HTIME, py2_text(self.now_i - rng.randrange(1, 300)))
         if not throttled:  # make sure eco:secos exists even for tiny seeds
