@@ -6,9 +6,13 @@ reads Parquet in pieces — polars on this machine, dask on a ``distributed`` cl
 :func:`~jsadmin.analytics.latency.latency_summary`, :func:`~jsadmin.analytics.latency.latency_series`
 and :func:`~jsadmin.analytics.errors.error_summary` accept that frame: the engine computes the
 per-group (and per-bucket) counts and exact percentiles and only the small result comes back to
-pandas. Columns renamed since a history was recorded
-(:data:`~jsadmin.analytics.history.RENAMED_ON_READ`) read under their current names, as eagerly. The numbers are those of the eager summaries over
-``jsadmin.history(dir)["jobs"]`` (the tests compare them).
+pandas. The numbers are those of the eager summaries over ``jsadmin.history(dir)["jobs"]`` (the
+tests compare them).
+
+Columns renamed since a history was recorded (:data:`~jsadmin.analytics.history.RENAMED_ON_READ`)
+read under their current names, as the eager read gives them: polars scans every file with one
+schema holding old and new names and coalesces them; dask reads each file's footer, reads each run
+of files with the same columns on its own and concatenates the runs.
 
 What stays eager, and why: one row per guid. The recorder writes a guid again only when it found a
 more final copy (:func:`~jsadmin.analytics.history.dedupe_jobs`), so only guids that have a copy
