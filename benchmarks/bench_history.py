@@ -28,6 +28,10 @@ Usage::
     python benchmarks/bench_history.py                       # 10,000,000 jobs
     python benchmarks/bench_history.py --jobs 1000000
     python benchmarks/bench_history.py --jobs 10000000 --variants polars,dask --keep /data/h10m
+    python benchmarks/bench_history.py --jobs 1000000 --series 1h     # latency_series per hour too
+
+``--series FREQ`` also times ``latency_series(jobs, freq=FREQ)`` in each variant, after the two
+summaries on the same frame (its own time, not in the summaries' time; the peak RSS covers it).
 """
 
 from __future__ import annotations
@@ -142,9 +146,9 @@ def write_jobs(out: Path, jobs: int, batch: int, days: float = 30.0, seed: int =
 # --- one variant, in its own process ----------------------------------------------------------------
 
 
-def run_variant(variant: str, path: Path, result_dir: Path) -> dict[str, object]:
+def run_variant(variant: str, path: Path, result_dir: Path, series: str | None = None) -> dict[str, object]:
     import jsadmin
-    from jsadmin.analytics import error_summary, latency_summary, load_history
+    from jsadmin.analytics import error_summary, latency_series, latency_summary, load_history
     from jsadmin.analytics.history import ANALYTICS_COLUMNS
 
     cluster = client = None
@@ -173,20 +177,27 @@ def run_variant(variant: str, path: Path, result_dir: Path) -> dict[str, object]
         errors = error_summary(frame, now=now)
     latency = latency_summary(frame, by="cmd", metric="run_time")  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
+    series_seconds = None
+    if series is not None:  # the per-bucket table after the summaries, timed on its own
+        before = time.perf_counter()
+        latency_series(frame, freq=series).to_pickle(result_dir / f"{variant}-series.pkl")  # type: ignore[arg-type]
+        series_seconds = time.perf_counter() - before
     peak = _status("VmHWM")
     latency.to_pickle(result_dir / f"{variant}-latency.pkl")
     errors.to_pickle(result_dir / f"{variant}-errors.pkl")
     if client is not None and cluster is not None:
         client.close()
         cluster.close()
-    return {"variant": variant, "seconds": seconds, "peak": peak, "growth": peak - baseline, "rows": rows,
+    return {"variant": variant, "seconds": seconds, "series_seconds": series_seconds, "peak": peak,
+            "growth": peak - baseline, "rows": rows,
             "jobs": int(latency["jobs"].sum()), "errors": int(errors["items"].sum())}
 
 
-def _measure(variant: str, path: Path, result_dir: Path, max_rss: int) -> dict[str, object]:
+def _measure(variant: str, path: Path, result_dir: Path, max_rss: int, series: str | None = None) -> dict[str, object]:
     import psutil
 
     cmd = [sys.executable, __file__, "--run", variant, "--path", str(path), "--results", str(result_dir)]
+    cmd += ["--series", series] if series else []
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     watched = psutil.Process(proc.pid)
@@ -216,12 +227,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated: {', '.join(VARIANTS)}")
     parser.add_argument("--max-rss-gb", type=float, default=14.0, help="stop a variant whose RSS passes this")
     parser.add_argument("--keep", type=Path, help="write (or reuse) the history here and keep it")
+    parser.add_argument("--series", metavar="FREQ",
+                        help="also time latency_series(jobs, freq=FREQ) after the summaries (e.g. 1h) and compare it")
     parser.add_argument("--run", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--results", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run:
-        print(json.dumps(run_variant(args.run, args.path, args.results)))
+        print(json.dumps(run_variant(args.run, args.path, args.results, args.series)))
         return 0
 
     variants = [v for v in args.variants.split(",") if v]
@@ -243,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{max(peak_before, _status('VmHWM')) / 2**20:,.0f} MiB")
         results = []
         for variant in variants:
-            res = _measure(variant, path, work, int(args.max_rss_gb * 2**30))
+            res = _measure(variant, path, work, int(args.max_rss_gb * 2**30), args.series)
             results.append(res)
             if res.get("killed"):
                 print(f"{variant:<11} did not fit: stopped at {res['seen'] / 2**30:.1f} GiB RSS after "
@@ -251,16 +264,19 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"{variant:<11} {res['seconds']:8.2f} s  peak RSS {res['peak'] / 2**20:9,.0f} MiB "
                       f"(+{res['growth'] / 2**20:,.0f} MiB after imports)  jobs {res['jobs']:,}  "
-                      f"failed {res['errors']:,}", flush=True)
+                      f"failed {res['errors']:,}"
+                      + (f"  latency_series({args.series}) {res['series_seconds']:.2f} s" if args.series else ""),
+                      flush=True)
         done = [r for r in results if not r.get("killed")]
         if done:
             ref = done[0]["variant"]
             for res in done[1:]:
-                for kind in ("latency", "errors"):
+                for kind in ("latency", "errors", *(("series",) if args.series else ())):
                     a = pd.read_pickle(work / f"{ref}-{kind}.pkl")
                     b = pd.read_pickle(work / f"{res['variant']}-{kind}.pkl")
                     pd.testing.assert_frame_equal(a, b)
-            print(f"same summaries: {', '.join(str(r['variant']) for r in done)} (latency by cmd and error summary)")
+            also = f", latency_series {args.series}" if args.series else ""
+            print(f"same summaries: {', '.join(str(r['variant']) for r in done)} (latency by cmd and error summary{also})")
         print("\n| variant | time | peak RSS | vs eager: time | vs eager: memory |")
         print("|---|---|---|---|---|")
         base = next((r for r in done if r["variant"] == "eager"), None)

@@ -283,7 +283,32 @@ def error_lines(frames: Mapping[str, pd.DataFrame], now: pd.Timestamp, window: f
     out = [f"{title}: {int(eco['items'].sum())} ECOs seen ({int(eco['occurrences'].sum())} occurrences since "
            f"their first), {int(job['items'].sum())} failed jobs"]
     shown = errs.assign(message=errs["message"].astype("string").str.slice(0, 50)).astype("string").fillna("")
-    out.append(indented_table(shown[["kind", "category", "jumpscript", "nid", "occurrences", "message"]], top=8))
+    out.append(indented_table(blank_groups_shown(shown)[["kind", "category", "jumpscript", "nid", "occurrences", "message"]],
+                              top=8))
+    return out
+
+
+BLANK = "(blank)"
+"""What the error table shows for a group whose category, jumpscript and message are all blank."""
+_NAMING = ("category", "jumpscript", "message")
+
+
+def blank_groups_shown(shown: pd.DataFrame) -> pd.DataFrame:
+    """The text error table with :data:`BLANK` in the naming cells of groups that have none (ECOs
+    stored with empty fields), so such a row does not read as a rendering gap. Display only: the
+    ``error_summary`` frame keeps its values.
+
+    >>> t = pd.DataFrame({"category": ["", "c"], "jumpscript": [" ", ""], "message": ["", "m"]})
+    >>> blank_groups_shown(t)["category"].tolist()
+    ['(blank)', 'c']
+    """
+    blank = pd.Series(True, index=shown.index)
+    for col in _NAMING:
+        blank &= shown[col].astype("string").fillna("").str.strip() == ""
+    if not blank.any():
+        return shown
+    out = shown.copy()
+    out.loc[blank, list(_NAMING)] = BLANK
     return out
 
 

@@ -174,6 +174,18 @@ def ns_to_seconds(ns: np.ndarray) -> np.ndarray:
     return np.asarray(ns).astype("float64") / NS_PER_SECOND
 
 
+def time_buckets(series: pd.Series, step_ns: int) -> np.ndarray:
+    """The start of each timestamp's bucket of ``step_ns`` nanoseconds, as ``int64`` epoch
+    nanoseconds (:data:`NAT` for ``NaT``): exact integer arithmetic (floor), which every engine
+    of ``latency_series`` uses, so a job on a bucket's edge lands in the same bucket everywhere.
+
+    >>> time_buckets(pd.Series(pd.to_datetime([119_999_999_999, None], utc=True)), 60 * 10**9).tolist()
+    [60000000000, -9223372036854775808]
+    """
+    ns = epoch_nanoseconds(series)
+    return np.where(ns == NAT, NAT, ns // step_ns * step_ns)
+
+
 def seconds_between(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
     """``later - earlier`` (epoch nanoseconds, :func:`epoch_nanoseconds`) as float seconds from the
     exact integer difference; ``NaN`` where either is :data:`NAT`.

@@ -50,11 +50,12 @@ from ._common import (
     seconds_between,
     state_in,
     state_map,
+    time_buckets,
 )
 from .history import history_infos
 from .info import Analysed, FinishedInfo, HistoryInfo, JobLatencyInfo, LatencyInfo, mirrored
 from .jobs import jumpscript_ids, one_row_per_job_with_info
-from .lazy import engine_of, key_dtypes, latency_aggregates
+from .lazy import BUCKET, engine_of, key_dtypes, latency_aggregates
 
 METRICS = ("queue_wait", "run_time", "end_to_end")
 GROUP_KEYS = ("cmd", "category", "jumpscript", "nid", "role", "queue", "state", "gid", "family")
@@ -271,18 +272,26 @@ def partition_work(part: pd.DataFrame, by: str | Sequence[str] | None, metric: s
     return work.reset_index(drop=True)
 
 
+def _lazy_keys(by: str | Sequence[str] | None) -> list[str]:
+    """The group columns of a lazy frame (``cmd``/``jumpscript`` -> ``jumpscript``, as :func:`_group_keys`)."""
+    keys = [] if by is None else [by] if isinstance(by, str) else list(by)
+    return list(dict.fromkeys("jumpscript" if k in _JUMPSCRIPT_ALIASES else k for k in keys))
+
+
+def _excluded(flags: dict[str, int]) -> dict[str, int]:
+    """An engine's exclusion totals, as :attr:`LatencyInfo.excluded`."""
+    return {"unfinished": flags["_unfinished"], "no_timeStart": flags["_no_start"], "no_timeStop": flags["_no_stop"]}
+
+
 def _lazy_summary(jobs: object, by: str | Sequence[str] | None, metric: str) -> Analysed[LatencyInfo]:
     """:func:`latency_summary` of a polars/dask job frame: the engine aggregates, pandas finishes."""
-    keys = [] if by is None else [by] if isinstance(by, str) else list(by)
-    group = list(dict.fromkeys("jumpscript" if k in _JUMPSCRIPT_ALIASES else k for k in keys))
+    group = _lazy_keys(by)
     res, flags = latency_aggregates(jobs, group, metric, work_of=partition_work, aggregate=_aggregate)
     res = key_dtypes(res, group)
     if group:
         res = res.set_index(group).sort_index()
     res = _as_durations(_rates(res, group))
-    excluded = {"unfinished": flags["_unfinished"], "no_timeStart": flags["_no_start"],
-                "no_timeStop": flags["_no_stop"]}
-    return Analysed(res, LatencyInfo(metric, excluded, _column_docs(res), legacy=flags["_legacy"]))
+    return Analysed(res, LatencyInfo(metric, _excluded(flags), _column_docs(res), legacy=flags["_legacy"]))
 
 
 def _column_docs(res: pd.DataFrame) -> dict[str, str]:
@@ -363,7 +372,12 @@ def latency_series_with_info(
     Same columns as :func:`latency_summary` (durations as ``Timedelta``) plus ``throughput``
     (finished jobs per second of the bucket). Indexed by ``time`` (bucket start, UTC), then the
     ``by`` columns (``cmd``/``jumpscript`` -> ``jumpscript``). Without ``by``, empty buckets between
-    the first and last job are filled (``jobs`` 0, ``throughput`` 0).
+    the first and last job are filled (``jobs`` 0, ``throughput`` 0). A job's bucket is computed
+    from its ``timeStop`` in integer nanoseconds (:func:`~jsadmin.analytics._common.time_buckets`).
+
+    ``jobs`` may also be a lazy recorded history (``jsadmin.history(dir).lazy()``: a polars
+    ``LazyFrame`` or a dask DataFrame): the engine buckets and aggregates, and the table is the
+    eager one (see :mod:`jsadmin.analytics.lazy`).
 
     >>> series, info = latency_series_with_info(jobs, freq="5min")     # doctest: +SKIP
     >>> info.freq                                                       # doctest: +SKIP
@@ -374,18 +388,34 @@ def latency_series_with_info(
         step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
     except ValueError as exc:
         raise ValueError(f"freq must be a fixed frequency such as '1min' or '10s': {exc}") from exc
+    if engine_of(jobs) is not None:
+        return _lazy_series(jobs, step, freq, by, metric)
     m = _metrics(jobs)
     jobs, group = _group_keys(jobs, by)
-    stop = epoch_seconds(jobs["timeStop"])
-    has_stop = ~np.isnan(stop)
-    step_s = step.total_seconds()
-    buckets = np.floor(stop[has_stop] / step_s) * step_s
+    buckets = time_buckets(jobs["timeStop"], step.value)
+    has_stop = buckets != NAT
     values = getattr(m, metric)
     if not has_stop.all():
-        jobs, values = jobs.loc[has_stop], values[has_stop]
+        jobs, values, buckets = jobs.loc[has_stop], values[has_stop], buckets[has_stop]
     work = _work_frame(jobs, group, values)
-    work.insert(0, "time", pd.to_datetime(buckets, unit="s", utc=True).as_unit("ns"))
+    work.insert(0, "time", pd.to_datetime(buckets, unit="ns", utc=True).as_unit("ns"))
     res = _stats(work, ["time", *group])
+    return _series_table(res, group, step, freq, metric, m.excluded)
+
+
+latency_series = mirrored(latency_series_with_info, """The table of :func:`latency_series_with_info`
+    (its :class:`LatencyInfo` mirrored in ``attrs`` for one release, deprecated).
+
+    >>> latency_series(jobs, freq="5min")[["p50", "p90", "throughput"]]   # doctest: +SKIP
+    >>> latency_series(jsadmin.history("rec/").lazy(engine="dask"), freq="1h", by="cmd")   # doctest: +SKIP
+    """)
+
+
+def _series_table(
+    res: pd.DataFrame, group: list[str], step: pd.Timedelta, freq: str, metric: str, excluded: dict[str, int],
+) -> Analysed[LatencyInfo]:
+    """The stat columns per bucket (and group) as :func:`latency_series`' table: empty buckets
+    filled when ungrouped, ``throughput``, durations, and its info (the eager and lazy paths' end)."""
     if not group and len(res):
         full = pd.date_range(res.index.min(), res.index.max(), freq=step, name="time")
         res = res.reindex(full)
@@ -394,14 +424,22 @@ def latency_series_with_info(
     res["throughput"] = res["jobs"] / step.total_seconds()
     res = _as_durations(res)
     res.attrs = {}
-    return Analysed(res, LatencyInfo(metric, m.excluded, _column_docs(res), freq=freq))
+    return Analysed(res, LatencyInfo(metric, excluded, _column_docs(res), freq=freq))
 
 
-latency_series = mirrored(latency_series_with_info, """The table of :func:`latency_series_with_info`
-    (its :class:`LatencyInfo` mirrored in ``attrs`` for one release, deprecated).
-
-    >>> latency_series(jobs, freq="5min")[["p50", "p90", "throughput"]]   # doctest: +SKIP
-    """)
+def _lazy_series(
+    jobs: object, step: pd.Timedelta, freq: str, by: str | Sequence[str] | None, metric: str,
+) -> Analysed[LatencyInfo]:
+    """:func:`latency_series` of a polars/dask job frame: the engine buckets and aggregates (the
+    bucket of a ``timeStop`` in integer nanoseconds, as the eager path), pandas finishes."""
+    group = _lazy_keys(by)
+    res, flags = latency_aggregates(jobs, group, metric, work_of=partition_work, aggregate=_aggregate,
+                                    bucket_ns=step.value)
+    res = key_dtypes(res, group)
+    start = pd.to_numeric(res.pop(BUCKET)).to_numpy(dtype="int64")
+    res.insert(0, "time", pd.to_datetime(start, unit="ns", utc=True).as_unit("ns"))
+    res = _rates(res.set_index(["time", *group]).sort_index(), ["time", *group])
+    return _series_table(res, group, step, freq, metric, _excluded(flags))
 
 
 def finished_jobs_with_info(

@@ -3,10 +3,16 @@
 A year of a busy grid is billions of jobs: more than one machine's memory. ``History.lazy()``
 (:class:`~jsadmin.analytics.source.History`) hands the recorded ``jobs`` table to an engine that
 reads Parquet in pieces — polars on this machine, dask on a ``distributed`` cluster — and
-:func:`~jsadmin.analytics.latency.latency_summary` / :func:`~jsadmin.analytics.errors.error_summary`
-accept that frame: the engine computes the per-group counts and exact percentiles and only the
-small result comes back to pandas. The numbers are those of the eager summaries over
-``jsadmin.history(dir)["jobs"]`` (the tests compare them).
+:func:`~jsadmin.analytics.latency.latency_summary`, :func:`~jsadmin.analytics.latency.latency_series`
+and :func:`~jsadmin.analytics.errors.error_summary` accept that frame: the engine computes the
+per-group (and per-bucket) counts and exact percentiles and only the small result comes back to
+pandas. The numbers are those of the eager summaries over ``jsadmin.history(dir)["jobs"]`` (the
+tests compare them).
+
+Columns renamed since a history was recorded (:data:`~jsadmin.analytics.history.RENAMED_ON_READ`)
+read under their current names, as the eager read gives them: polars scans every file with one
+schema holding old and new names and coalesces them; dask reads each file's footer, reads each run
+of files with the same columns on its own and concatenates the runs.
 
 What stays eager, and why: one row per guid. The recorder writes a guid again only when it found a
 more final copy (:func:`~jsadmin.analytics.history.dedupe_jobs`), so only guids that have a copy
@@ -33,14 +39,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ..domain import FINAL_STATE_RANK, JobState
 from ..extras import require
-from ._common import as_utc, canonical_state, fold_legacy_category, jumpscript_ids, ns_to_seconds
+from ._common import (
+    NAT,
+    as_utc,
+    canonical_state,
+    fold_legacy_category,
+    jumpscript_ids,
+    ns_to_seconds,
+    time_buckets,
+)
 from .history import (
     ANALYTICS_COLUMNS,
     JOB_SCHEMA,
     PARTITION_COLUMN,
+    RENAMED_ON_READ,
     SCHEMAS,
     TABLES,
     frame_of,
@@ -55,6 +71,8 @@ if TYPE_CHECKING:
 
 ENGINES = ("polars", "dask")
 """Engines :meth:`History.lazy` hands a table to."""
+BUCKET = "_time"
+"""Column of the time bucket (start, ``int64`` epoch nanoseconds) in :func:`latency_aggregates`' result."""
 ROW = "_row"
 """Row number of a lazy frame's row in its table (file order), used to drop the losing copies."""
 _DEDUPE = ("guid", "state", "timeStop", "captured", "timeCreate", "timeStart", "family")
@@ -125,17 +143,35 @@ def _losers(suspects: pd.DataFrame) -> np.ndarray:
 # --- polars ---------------------------------------------------------------------------------
 
 
+def _renamed(table: str, names: list[str]) -> dict[str, str]:
+    """Old name -> current name of the :data:`~jsadmin.analytics.history.RENAMED_ON_READ` columns
+    among ``names``: histories recorded before a rename are read under the current names, as
+    :func:`~jsadmin.analytics.history.read_table` reads them (the old fills the new where it is null)."""
+    return {old: new for old, new in RENAMED_ON_READ.get(table, {}).items() if new in names}
+
+
 def _polars_scan(files: list[Any], table: str, names: list[str], since: Any, until: Any) -> pl.LazyFrame:
     pl = require("polars", extra="polars", feature=_FEATURE.format("polars"))
+    legacy = _renamed(table, names)
     if files:
-        lf = pl.scan_parquet([str(f) for f in files], hive_partitioning=False)
+        # one schema for every file (the current one, plus the old names): columns a file lacks
+        # read as nulls, as pyarrow's dataset reads them for the eager path
+        schema = SCHEMAS[table]
+        for old, new in legacy.items():
+            schema = schema.append(pa.field(old, schema.field(new).type))
+        lf = pl.scan_parquet([str(f) for f in files], hive_partitioning=False,
+                             schema=pl.from_arrow(schema.empty_table()).schema,
+                             missing_columns="insert", extra_columns="ignore")
     else:
         lf = pl.from_arrow(SCHEMAS[table].empty_table()).lazy()
+        legacy = {}
     when = pl.col(PARTITION_COLUMN[table])
     if since is not None:
         lf = lf.filter(when >= since)
     if until is not None:
         lf = lf.filter(when < until)
+    if legacy:
+        lf = lf.with_columns([pl.coalesce(new, old).alias(new) for old, new in legacy.items()])
     return lf.select(names)
 
 
@@ -166,17 +202,59 @@ _DASK_TYPES = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype(),
 send it to ``distributed`` workers: its wrapper is a local function.)"""
 
 
+def _schema_runs(files: list[Any], table: str, names: list[str]) -> list[tuple[list[Any], frozenset[str]]]:
+    """``files`` cut into runs of consecutive files holding the same of ``names`` and of the old
+    names (:func:`_renamed`), from each file's footer. One run for a history recorded by one version."""
+    wanted = set(names) | set(_renamed(table, names))
+    runs: list[tuple[list[Any], frozenset[str]]] = []
+    for file in files:
+        present = frozenset(wanted & set(pq.read_schema(file).names))
+        if runs and runs[-1][1] == present:
+            runs[-1][0].append(file)
+        else:
+            runs.append(([file], present))
+    return runs
+
+
+def _dask_empty(table: str, names: list[str]) -> pd.DataFrame:
+    return SCHEMAS[table].empty_table().select(names).to_pandas(types_mapper=_DASK_TYPES.get)
+
+
+def _dask_run(files: list[Any], present: frozenset[str], table: str, names: list[str], filters: list[Any]) -> dd.DataFrame:
+    """One run of :func:`_schema_runs` under the current names: an old name fills its new one
+    (where null, or all of it when the files lack the new one), a column the files lack is null."""
+    dd = require("dask.dataframe", extra="dask", feature=_FEATURE.format("dask"))
+    legacy = {old: new for old, new in _renamed(table, names).items() if old in present}
+    read = [c for c in names if c in present] + list(legacy)
+    ddf = dd.read_parquet([str(f) for f in files], columns=read, filters=filters or None,
+                          dtype_backend="numpy_nullable")
+    empty = _dask_empty(table, names)
+    for old, new in legacy.items():
+        ddf[new] = ddf[old] if new not in present else ddf[new].fillna(ddf[old])
+    for name in names:
+        if name not in present and name not in legacy.values():
+            ddf[name] = ddf.map_partitions(_nulls, empty[name].dtype, meta=(name, empty[name].dtype))
+    return ddf[names]
+
+
+def _nulls(part: pd.DataFrame, dtype: Any) -> pd.Series:
+    """A column of nulls in ``dtype`` for the rows of ``part`` (a column these files lack)."""
+    return pd.Series(None, index=part.index, dtype=dtype)
+
+
 def _dask_scan(files: list[Any], table: str, names: list[str], since: Any, until: Any) -> dd.DataFrame:
     dd = require("dask.dataframe", extra="dask", feature=_FEATURE.format("dask"))
     when = PARTITION_COLUMN[table]
     filters = [(when, ">=", since)] if since is not None else []
     filters += [(when, "<", until)] if until is not None else []
-    if files:
+    runs = _schema_runs(files, table, names)
+    if len(runs) == 1 and runs[0][1] == frozenset(names):  # recorded by one version: read as is
         ddf = dd.read_parquet([str(f) for f in files], columns=names, filters=filters or None,
                               dtype_backend="numpy_nullable")
+    elif runs:
+        ddf = dd.concat([_dask_run(run, present, table, names, filters) for run, present in runs])
     else:
-        empty = SCHEMAS[table].empty_table().select(names).to_pandas(types_mapper=_DASK_TYPES.get)
-        ddf = dd.from_pandas(empty, npartitions=1)
+        ddf = dd.from_pandas(_dask_empty(table, names), npartitions=1)
     if since is not None:
         ddf = ddf[ddf[when] >= since]
     if until is not None:
@@ -249,7 +327,9 @@ def _key_table(pairs: pd.DataFrame) -> pd.DataFrame:
     return keys
 
 
-def _polars_latency(lf: Any, keys: list[str], metric: str) -> tuple[pd.DataFrame, dict[str, int]]:
+def _polars_latency(
+    lf: Any, keys: list[str], metric: str, bucket_ns: int | None = None,
+) -> tuple[pd.DataFrame, dict[str, int]]:
     pl = require("polars", extra="polars", feature="latency_summary(polars frame)")
     lf = lf.lazy()
     names = set(lf.collect_schema().names())
@@ -293,6 +373,7 @@ def _polars_latency(lf: Any, keys: list[str], metric: str) -> tuple[pd.DataFrame
         (~kept & ~unfinished & start.is_null()).cast(pl.Int64).alias("_no_start"),
         (~kept & ~unfinished & start.is_not_null() & stop.is_null()).cast(pl.Int64).alias("_no_stop"),
         (legacy & kept).cast(pl.Int64).alias("_legacy"),
+        *([(stop // bucket_ns * bucket_ns).alias(BUCKET)] if bucket_ns is not None else []),
     )
     m = pl.col("_m")
     aggs = [
@@ -302,8 +383,10 @@ def _polars_latency(lf: Any, keys: list[str], metric: str) -> tuple[pd.DataFrame
           for name, q in _QUANTILES.items() for side in ("lower", "higher")],
         pl.len().alias("_rows"),
     ]
+    totals = work.select([pl.col(f).sum() for f in _FLAGS])  # over every row, bucketed or not
+    if bucket_ns is not None:  # the time series buckets the jobs with a timeStop
+        work, keys = work.filter(pl.col(BUCKET).is_not_null()), [BUCKET, *keys]
     grouped = work.group_by(keys).agg(aggs) if keys else work.select(aggs)
-    totals = work.select([pl.col(f).sum() for f in _FLAGS])
     res, tot = pl.collect_all([grouped, totals])
     out = res.to_pandas()
     out = out[out["_rows"] > 0].drop(columns="_rows").reset_index(drop=True)
@@ -331,18 +414,34 @@ def interpolate(low: np.ndarray, high: np.ndarray, q: float, n: np.ndarray) -> n
         return np.where(frac == 0.0, low, low + (high - low) * frac)
 
 
+def _bucketed_work(
+    part: pd.DataFrame, work_of: Callable[..., pd.DataFrame], by: list[str] | None, metric: str, bucket_ns: int,
+) -> pd.DataFrame:
+    """``work_of`` of one partition with its time bucket (:data:`BUCKET`, ``<NA>`` without ``timeStop``)."""
+    work = work_of(part, by, metric)
+    start = time_buckets(part["timeStop"], bucket_ns)
+    work[BUCKET] = pd.arrays.IntegerArray(start, start == NAT)
+    return work
+
+
 def _dask_latency(
     ddf: Any, keys: list[str], metric: str, work_of: Callable[..., pd.DataFrame],
-    aggregate: Callable[[pd.DataFrame, list[str]], pd.DataFrame],
+    aggregate: Callable[[pd.DataFrame, list[str]], pd.DataFrame], bucket_ns: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     import dask
 
     sources = {"jumpscript": ("category", "cmd"), "category": ("category", "cmd")}
     needed = {"timeCreate", "timeStart", "timeStop", "state", *[c for k in keys for c in sources.get(k, (k,))]}
     ddf = ddf[[c for c in ddf.columns if c in needed]]  # read only these (map_partitions hides its needs)
-    meta = work_of(ddf._meta, keys or None, metric)
-    work = ddf.map_partitions(work_of, keys or None, metric, meta=meta)
-    totals = work[list(_FLAGS)].sum()
+    if bucket_ns is None:
+        meta = work_of(ddf._meta, keys or None, metric)
+        work = ddf.map_partitions(work_of, keys or None, metric, meta=meta)
+    else:
+        meta = _bucketed_work(ddf._meta, work_of, keys or None, metric, bucket_ns)
+        work = ddf.map_partitions(_bucketed_work, work_of, keys or None, metric, bucket_ns, meta=meta)
+    totals = work[list(_FLAGS)].sum()  # over every row, bucketed or not
+    if bucket_ns is not None:  # the time series buckets the jobs with a timeStop
+        work, keys = work[work[BUCKET].notnull()], [BUCKET, *keys]
     group = keys or ["_all"]
     if not keys:
         meta = meta.assign(_all=np.int8(0))
@@ -366,19 +465,23 @@ def _one_row(group: pd.DataFrame, aggregate: Callable[[pd.DataFrame, list[str]],
 
 def latency_aggregates(
     frame: Any, keys: list[str], metric: str, *, work_of: Callable[..., pd.DataFrame],
-    aggregate: Callable[[pd.DataFrame, list[str]], pd.DataFrame],
+    aggregate: Callable[[pd.DataFrame, list[str]], pd.DataFrame], bucket_ns: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Per group of ``keys``: :data:`STAT_AGGREGATES` of ``metric`` over a lazy job frame, computed by
     its engine; and the totals of the exclusion flags. ``keys`` columns first, unsorted.
 
     ``work_of`` (partition -> work frame) and ``aggregate`` (work frame -> stats) are the eager
-    code of :mod:`jsadmin.analytics.latency`: dask runs them on each partition and group.
+    code of :mod:`jsadmin.analytics.latency`: dask runs them on each partition and group. With
+    ``bucket_ns`` (``latency_series``), the groups are first the ``timeStop`` bucket of that many
+    nanoseconds (column :data:`BUCKET`: the bucket start in ``int64`` epoch nanoseconds, by
+    :func:`~jsadmin.analytics._common.time_buckets`' integer arithmetic), over the jobs that
+    have a ``timeStop``; the exclusion totals still count every row.
     """
     engine = engine_of(frame)
     if engine == "polars":
-        return _polars_latency(frame, keys, metric)
+        return _polars_latency(frame, keys, metric, bucket_ns)
     if engine == "dask":
-        return _dask_latency(frame, keys, metric, work_of, aggregate)
+        return _dask_latency(frame, keys, metric, work_of, aggregate, bucket_ns)
     raise TypeError(f"not a lazy frame: {type(frame).__name__}")
 
 

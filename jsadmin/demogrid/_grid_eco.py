@@ -20,58 +20,14 @@ from typing import Any
 
 import redis
 
-from .. import keys
 from .encoding import ujson_or_json
+from .protocol import ECO_CAP, ECO_LUA, process_eco
 
-__all__ = ["ECO_LUA", "EcoStore", "build_eco", "log_record"]
+__all__ = ["ECO_CAP", "ECO_LUA", "EcoStore", "build_eco", "executejob_eco", "log_record"]
 
 BACKTRACE_CAP = 10_000
-ECO_CAP = 1000
 
-# KEYS: eco:objects, queues:eco, eco:secos.  ARGV: uniquekey, ECO JSON.
-# Merge with a stored entry (occurrences+1, keep the first epoch/guid/pushtime), push the key to
-# queues:eco when the throttle allows it (pushtime + min(occurrences, 300) < lasttime) or SADD it
-# to eco:secos, HSET the merged cjson, enforce both caps, return the merged cjson.
-ECO_LUA = """
-local objects, queue, secos = KEYS[1], KEYS[2], KEYS[3]
-local key = ARGV[1]
-local eco = cjson.decode(ARGV[2])
-local raw = redis.call('HGET', objects, key)
-local push = true
-if raw then
-    local db = cjson.decode(raw)
-    eco['occurrences'] = (tonumber(db['occurrences']) or 0) + 1
-    eco['lasttime'] = eco['epoch']
-    eco['epoch'] = db['epoch']
-    eco['guid'] = db['guid']
-    local pushtime = tonumber(db['pushtime']) or 0
-    eco['pushtime'] = pushtime
-    if pushtime + math.min(eco['occurrences'], 300) < eco['lasttime'] then
-        eco['pushtime'] = eco['lasttime']
-    else
-        push = false
-    end
-else
-    eco['occurrences'] = 1
-    eco['lasttime'] = eco['epoch']
-    eco['pushtime'] = eco['epoch']
-end
-if push then
-    redis.call('RPUSH', queue, key)
-else
-    redis.call('SADD', secos, key)
-end
-local out = cjson.encode(eco)
-redis.call('HSET', objects, key, out)
-if redis.call('LLEN', queue) > ECO_CAP then
-    local old = redis.call('LPOP', queue)
-    redis.call('HDEL', objects, old)
-end
-if redis.call('HLEN', objects) > ECO_CAP then
-    redis.call('DEL', objects)
-end
-return out
-""".replace("ECO_CAP", str(ECO_CAP))
+
 
 
 def _uniquekey(eco: dict[str, Any]) -> str:
@@ -143,17 +99,47 @@ def build_eco(
     return eco
 
 
+def executejob_eco(
+    message: str,
+    *,
+    organization: str,
+    name: str,
+    js_category: object,
+    source: str,
+    gid: int,
+    nid: int,
+    appname: str,
+    jid: int | str,
+    exc: BaseException | None = None,
+    now: float | None = None,
+    where: tuple[str, str, int | str] | None = None,
+) -> dict[str, Any]:
+    """The ECO a worker builds when a job's jumpscript fails or times out (§6.4 step 4): category
+    ``workers.executejob``, the job's guid as ``jid``, the jumpscript's source as ``code`` and its
+    ``jscategory``/``jsorganization``/``jsname`` tags. The live grid's workers and the seed's failed
+    jobs both build it here.
+
+    >>> executejob_eco("boom", organization="demo", name="flaky", js_category="demo", source="",
+    ...                gid=1, nid=2, appname="w", jid="g")["tags"]
+    'jscategory:demo jsorganization:demo jsname:flaky'
+    """
+    return build_eco(
+        message, category="workers.executejob", gid=gid, nid=nid, appname=appname, exc=exc, jid=jid,
+        code=source, tags=f"jscategory:{js_category} jsorganization:{organization} jsname:{name}",
+        now=now, where=where,
+    )
+
+
 class EcoStore:
-    """Runs the ECO Lua script on one client (``EcoStore(client).process(eco) -> merged dict``)."""
+    """Stores ECOs on one client through :func:`~jsadmin.demogrid.protocol.process_eco` (``eco.lua``):
+    ``EcoStore(client).process(eco) -> merged dict``."""
 
     def __init__(self, client: redis.Redis) -> None:
-        self._script = client.register_script(ECO_LUA)
-        self._keys = [keys.ECO_OBJECTS, keys.ECO_QUEUE, keys.ECO_SECOS]
+        self._client = client
 
     def process(self, eco: dict[str, Any]) -> dict[str, Any]:
         """Store ``eco`` like ``eco.process()`` and return the merged ECO as stored (cjson)."""
-        raw = self._script(keys=self._keys, args=[eco["uniquekey"], json.dumps(eco)])
-        merged: dict[str, Any] = json.loads(raw)
+        merged: dict[str, Any] = json.loads(process_eco(self._client, eco))
         return merged
 
 

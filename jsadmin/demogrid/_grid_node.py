@@ -26,9 +26,10 @@ import redis
 
 from .. import keys
 from ..domain import Job
-from ._grid_eco import EcoStore, build_eco, log_record
+from ._grid_eco import EcoStore, build_eco, executejob_eco, log_record
 from .protocol import (
     dispatch_to_worker,
+    finish_job,
     heartbeat,
     notify_work_completed,
     pickup,
@@ -419,14 +420,13 @@ class Node:
                 # gevent.Timeout escapes run(): the real PM never reports such a job.
                 self.shared.count("lost_in_process_timeouts")
                 return
-            job["timeStop"] = time.time()
             if status == "OK":
-                job.update(state="OK", result=result)
+                finish_job(job, state="OK", result=result, stop=time.time(), in_process=True)
             else:
                 msg = f"Exec error procmgr jumpscr:{compiled.org}_{compiled.name} on node:{self.shared.gid}_{self.nid} {result}"
                 eco = build_eco(msg, category="processmanager.jumpscript", gid=self.shared.gid,
                                 nid=self.nid, appname="jsagent", exc=result, jid=job["guid"])
-                job.update(state="ERROR", result={**eco, "tb": None})
+                finish_job(job, state="ERROR", result={**eco, "tb": None}, stop=time.time(), in_process=True)
             report_to_ac(ac, job)
             self.shared.count("completed", job["state"])
         except redis.RedisError as exc:
@@ -586,7 +586,7 @@ class Node:
                 eco.process(build_eco(msg, category="worker.jscript.notfound", gid=self.shared.gid,
                                       nid=nid, appname=appname, level=2, jid=job["guid"]))
                 self.shared.count("ecos")
-                job.update(result=msg, state="ERROR")
+                finish_job(job, state="ERROR", result=msg, stop=time.time())
                 self.complete(ac, node, job)
                 return
             try:
@@ -602,7 +602,7 @@ class Node:
                                   nid=nid, appname=appname, exc=exc, jid=job["guid"], code=source)
                 merged = eco.process(built)
                 self.shared.count("ecos")
-                job.update(state="ERROR", result={**merged, "tb": None})
+                finish_job(job, state="ERROR", result={**merged, "tb": None}, stop=time.time())
                 self.complete(ac, node, job)
                 return
             cache[jskey] = compiled
@@ -619,21 +619,20 @@ class Node:
         status, result = self.execute(compiled, job, sim, self.shared.real(float(timeout)), inject=inject)
         node.hdel(keys.WORKER_INQUEUETEST, keys.inqueuetest_field(compiled.org, compiled.name))
         if status == "OK":
-            job.update(result=result, state="OK", resultcode=0)
+            finish_job(job, state="OK", result=result, resultcode=0, stop=time.time())
         else:
             agent = f"{self.shared.gid}_{nid}"
             error = f"TIMEOUT (jumpscript timeout {timeout}s)" if status == "TIMEOUT" else str(result)
             msg = "Could not execute jscript:{} {}_{} on agent:{}\nError: {}".format(
                 script.get("id"), compiled.org, compiled.name, agent, error)
-            built = build_eco(
-                msg, category="workers.executejob", gid=self.shared.gid, nid=nid,
-                appname=appname, exc=result if isinstance(result, BaseException) else None,
-                jid=job["guid"], code=str(script.get("source", "")),
-                tags="jscategory:{} jsorganization:{} jsname:{}".format(script.get("category"), compiled.org, compiled.name),
+            built = executejob_eco(
+                msg, organization=compiled.org, name=compiled.name, js_category=script.get("category"),
+                source=str(script.get("source", "")), gid=self.shared.gid, nid=nid, appname=appname,
+                jid=job["guid"], exc=result if isinstance(result, BaseException) else None,
             )
             merged = eco.process(built)
             self.shared.count("ecos")
-            job.update(state=status, result={**merged, "tb": None}, resultcode=1)
+            finish_job(job, state=status, result={**merged, "tb": None}, resultcode=1, stop=time.time())
         self._flush_logs(node, compiled, job, appname, nid)
         self.complete(ac, node, job)
 
@@ -657,8 +656,8 @@ class Node:
             self.shared.count("logs", n=len(records))
 
     def complete(self, ac: redis.Redis, node: redis.Redis, job: dict[str, Any]) -> None:
-        """Worker ``notifyWorkCompleted`` (§6.4 step 5), then the AC side (§6.5) when reported."""
-        job["timeStop"] = int(time.time())
+        """Worker ``notifyWorkCompleted`` (§6.4 step 5) of a finished job (:func:`finish_job`), then
+        the AC side (§6.5) when reported."""
         pipe = node.pipeline(transaction=False)
         report = worker_complete(pipe, job, time.time())
         pipe.execute()

@@ -18,6 +18,7 @@ passes the result in.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -26,9 +27,10 @@ from ..codecs import py2_text
 from .encoding import pretty_dumps, ujson_or_json
 
 __all__ = [
-    "Commands", "Recorder", "dispatch_to_worker", "heartbeat", "notify_work_completed", "pickup",
-    "push_action", "queue_local_job", "register_worker", "schedule", "set_app_pids", "store_jumpscripts",
-    "worker_complete", "worker_forget",
+    "ECO_CAP", "ECO_LUA", "KEEP", "LOGHANDLING_LUA", "Commands", "Recorder", "dispatch_to_worker", "finish_job",
+    "heartbeat", "loghandling_pass", "notify_work_completed", "pickup", "process_eco", "push_action",
+    "queue_local_job", "register_worker", "schedule", "set_app_pids", "store_exec_function",
+    "store_jumpscripts", "worker_complete", "worker_forget",
 ]
 
 
@@ -42,6 +44,7 @@ class Commands(Protocol):
     def set(self, name: Any, value: Any, ex: Any = None) -> Any: ...
     def expire(self, name: Any, time: Any) -> Any: ...
     def delete(self, *names: Any) -> Any: ...
+    def eval(self, script: Any, numkeys: Any, *keys_and_args: Any) -> Any: ...
 
 
 class Recorder:
@@ -135,6 +138,19 @@ def store_jumpscripts(r: Commands, scripts: Iterable[dict[str, Any]]) -> int:
     return stored
 
 
+def store_exec_function(r: Commands, script: dict[str, Any], md5: str) -> None:
+    """PM ``execFunction`` (§6.8) storing a new function jumpscript once its id is drawn
+    (``INCR workers:jumpscriptlastid``, ids >= 1000001): ``HSET workers:jumpscripts:id <id>``, then
+    ``:name`` when it has an organization and a name, ``HSET workers:jumpscripthashes <md5> <id>``
+    (the md5 of its source, so the same source reuses the id), and the id counter."""
+    data = ujson_or_json(script)
+    r.hset(keys.JUMPSCRIPTS_BY_ID, py2_text(script["id"]), data)
+    if script.get("organization") and script.get("name"):
+        r.hset(keys.JUMPSCRIPTS_BY_NAME, keys.jumpscript_name_field(script["organization"], script["name"]), data)
+    r.hset(keys.JUMPSCRIPT_HASHES, md5, py2_text(script["id"]))
+    r.set(keys.JUMPSCRIPT_LASTID, py2_text(script["id"]))
+
+
 def set_app_pids(r: Commands, appname: str, pids: list[int]) -> None:
     """``j.application.start`` bookkeeping: the ``application`` hash holds each app's pid list."""
     r.hset(keys.APPLICATION, appname, ujson_or_json(pids))
@@ -178,3 +194,118 @@ def worker_forget(node: Commands, job: dict[str, Any]) -> None:
     """After the report (§6.4 step 5.4): a succeeded AC job's worker copy is deleted."""
     if job.get("state") == "OK" and not job.get("internal"):
         node.delete(keys.worker_job(job["id"]))
+
+
+KEEP: Any = object()
+"""``finish_job(..., resultcode=KEEP)``: the executor leaves ``resultcode`` as it was (the PM in process)."""
+
+
+def finish_job(
+    job: dict[str, Any], *, state: str, result: Any, stop: float, resultcode: Any = KEEP, in_process: bool = False,
+) -> dict[str, Any]:
+    """The end of a job's execution (§6.3, §6.4 step 5): ``state``, ``result``, ``resultcode`` and
+    ``timeStop``: whole seconds from a worker (``int(time.time())``: it truncates), the float from
+    the PM running the job itself (``in_process``). Writes nothing; returns ``job``.
+
+    >>> finish_job({"timeStart": 1.5}, state="OK", result=1, stop=9.75, resultcode=0)["timeStop"]
+    9
+    """
+    job.update(state=state, result=result)
+    if resultcode is not KEEP:
+        job["resultcode"] = resultcode
+    job["timeStop"] = stop if in_process else int(stop)
+    return job
+
+
+# --- errors and logs (§6.10) ------------------------------------------------------------------
+
+ECO_CAP = 1000
+
+# KEYS: eco:objects, queues:eco, eco:secos.  ARGV: uniquekey, ECO JSON.
+# Merge with a stored entry (occurrences+1, keep the first epoch/guid/pushtime), push the key to
+# queues:eco when the throttle allows it (pushtime + min(occurrences, 300) < lasttime) or SADD it
+# to eco:secos, HSET the merged cjson, enforce both caps, return the merged cjson.
+ECO_LUA = """
+local objects, queue, secos = KEYS[1], KEYS[2], KEYS[3]
+local key = ARGV[1]
+local eco = cjson.decode(ARGV[2])
+local raw = redis.call('HGET', objects, key)
+local push = true
+if raw then
+    local db = cjson.decode(raw)
+    eco['occurrences'] = (tonumber(db['occurrences']) or 0) + 1
+    eco['lasttime'] = eco['epoch']
+    eco['epoch'] = db['epoch']
+    eco['guid'] = db['guid']
+    local pushtime = tonumber(db['pushtime']) or 0
+    eco['pushtime'] = pushtime
+    if pushtime + math.min(eco['occurrences'], 300) < eco['lasttime'] then
+        eco['pushtime'] = eco['lasttime']
+    else
+        push = false
+    end
+else
+    eco['occurrences'] = 1
+    eco['lasttime'] = eco['epoch']
+    eco['pushtime'] = eco['epoch']
+end
+if push then
+    redis.call('RPUSH', queue, key)
+else
+    redis.call('SADD', secos, key)
+end
+local out = cjson.encode(eco)
+redis.call('HSET', objects, key, out)
+if redis.call('LLEN', queue) > ECO_CAP then
+    local old = redis.call('LPOP', queue)
+    redis.call('HDEL', objects, old)
+end
+if redis.call('HLEN', objects) > ECO_CAP then
+    redis.call('DEL', objects)
+end
+return out
+""".replace("ECO_CAP", str(ECO_CAP))
+
+# KEYS: eco:objects, queues:eco, eco:secos. One pass of loghandling over the ECO queue (§6.10.3):
+# LLEN, LRANGE 0..n, LTRIM n n (keeps at most one newer key, as the real code does); per distinct
+# key: the stored ECO replaced by the 7-field stub (ujson's compact form, in the order loghandling
+# writes it), SREM from eco:secos. Returns the number of keys taken from the queue.
+LOGHANDLING_LUA = """
+local objects, queue, secos = KEYS[1], KEYS[2], KEYS[3]
+local n = redis.call('LLEN', queue)
+local taken = redis.call('LRANGE', queue, 0, n)
+redis.call('LTRIM', queue, n, n)
+local done = {}
+for _, key in ipairs(taken) do
+    if not done[key] then
+        done[key] = true
+        local raw = redis.call('HGET', objects, key)
+        if raw then
+            local eco = cjson.decode(raw)
+            local stub = string.format(
+                '{"occurrences":0,"epoch":%d,"guid":%s,"lasttime":%d,"pushtime":%d,"gid":%d,"nid":%d}',
+                tonumber(eco['epoch']) or 0, cjson.encode(eco['guid']), tonumber(eco['lasttime']) or 0,
+                tonumber(eco['pushtime']) or 0, tonumber(eco['gid']) or 0, tonumber(eco['nid']) or 0)
+            redis.call('HSET', objects, key, stub)
+        end
+        redis.call('SREM', secos, key)
+    end
+end
+return #taken
+"""
+
+
+def process_eco(r: Commands, eco: dict[str, Any]) -> Any:
+    """``eco.process()`` (§6.10.2): ``eco.lua`` (:data:`ECO_LUA`) merges ``eco`` into ``eco:objects``,
+    pushes its key to ``queues:eco`` or throttles it into ``eco:secos``, and returns the merged ECO
+    as stored (Lua cjson; on a pipeline, when it runs). The live grid's workers and the seed both
+    store their ECOs here."""
+    return r.eval(ECO_LUA, 3, keys.ECO_OBJECTS, keys.ECO_QUEUE, keys.ECO_SECOS, eco["uniquekey"], json.dumps(eco))
+
+
+def loghandling_pass(r: Commands) -> Any:
+    """One ``loghandling`` pass over ``queues:eco`` (§6.10.3, :data:`LOGHANDLING_LUA`): the ECOs it
+    takes become stubs (``{occurrences:0, epoch, guid, lasttime, pushtime, gid, nid}``) and leave
+    ``eco:secos``. Run as one script because its reads must see the writes before it (the seed
+    writes in one transaction); the real jumpscript makes the same calls one by one."""
+    return r.eval(LOGHANDLING_LUA, 3, keys.ECO_OBJECTS, keys.ECO_QUEUE, keys.ECO_SECOS)

@@ -7,9 +7,10 @@ by date (§8.8) sit next to current ones, and the three JSON dialects of §8.1 a
 code uses them. Nothing in the demo is malformed (malformed values live in ``tests/byteforms.py``).
 
 The seed plays each job's history through the live grid's own write sequences
-(:mod:`jsadmin.demogrid.protocol`: scheduling, pickup, dispatch, completion, node-local jobs,
-jumpscript storage, heartbeats, worker registration and actions) and its ECO and log builders, so
-it holds what the live grid would have written; only the deliberate odd forms (documented keys,
+(:mod:`jsadmin.demogrid.protocol`: scheduling, pickup, dispatch, the end of an execution,
+completion, node-local jobs, jumpscript and ``execFunction`` storage, heartbeats, worker
+registration and actions, ECOs through ``eco.lua`` and a ``loghandling`` pass) and its ECO and log
+builders, so it holds what the live grid would have written; only the deliberate odd forms (documented keys,
 legacy shapes, copies caught in flight) are written as they are. Each key's family is the
 catalog's. Everything is written in one MULTI/EXEC transaction, and the result only depends on
 ``now`` and ``seed``: the same arguments give byte-identical Redis contents.
@@ -37,8 +38,8 @@ from jsadmin import catalog, keys
 from jsadmin.domain import Job
 
 from . import protocol
-from ._grid_eco import build_eco, log_record
-from .encoding import cjson_dumps, py2_text, ujson_dumps
+from ._grid_eco import build_eco, executejob_eco, log_record
+from .encoding import py2_text, ujson_dumps
 from .scripts import load_demo_jumpscripts
 
 __all__ = ["FAMILIES", "seed_demo"]
@@ -81,14 +82,23 @@ class _Writer:
         self.family_keys: dict[str, set[str]] = {}
         self.order: list[str] = []
 
-    def _write(self, command: str, key: str, *args: Any, **kwargs: Any) -> None:
+    def _touch(self, key: str) -> None:
         family = catalog.classify(key)
         if family is None:
             raise ValueError(f"the seed wrote {key!r}, a key of no family in the catalog")
         if key not in self.family_keys.setdefault(family, set()):
             self.family_keys[family].add(key)
             self.order.append(key)
+
+    def _write(self, command: str, key: str, *args: Any, **kwargs: Any) -> None:
+        self._touch(key)
         self.commands.append((command, (key, *args), kwargs))
+
+    def eval(self, script: str, numkeys: int, *keys_and_args: Any) -> None:
+        """A script (``eco.lua``, loghandling) in the transaction: it sees the writes before it."""
+        for key in keys_and_args[:numkeys]:
+            self._touch(key)
+        self.commands.append(("eval", (script, numkeys, *keys_and_args), {}))
 
     def hset(self, name: str, key: Any, value: Any) -> None:
         self._write("hset", name, key, value)
@@ -284,6 +294,15 @@ class _Seeder:
             errormessage, category=category, gid=self.gid, nid=nid, appname=appname, level=level, jid=jid,
             code=code, tags=tags, type_=eco_type, now=epoch, where=(funcname, funcfilename, 24 if funcfilename else ""),
         )
+        return self.raised(obj, errormessage=errormessage, epoch=epoch, funcname=funcname,
+                           funcfilename=funcfilename, exception=exception, data=data)
+
+    def raised(
+        self, obj: dict[str, Any], *, errormessage: str, epoch: int, funcname: str, funcfilename: str,
+        exception: tuple[str, str] | None, data: Any,
+    ) -> dict[str, Any]:
+        """``obj`` as a Python 2 worker's exception fills it (without raising one here), as
+        ``eco.lua`` returns a first occurrence; kept to be stored by :meth:`seed_ecos`."""
         backtrace = "~ ".join(
             [
                 "Traceback (most recent call last):",
@@ -308,16 +327,14 @@ class _Seeder:
         """The ECO a worker puts in ``result`` of a failed job (with ``tb: null``, §4.8)."""
         name = script["name"] if script else job.get("cmd", "")
         org = script["organization"] if script else job.get("category", "")
-        obj = self.eco(
-            nid=int(job["nid"] or 0),
-            category="workers.executejob",
-            errormessage=errormessage,
-            epoch=epoch,
-            jid=job["guid"],
-            funcfilename=f"/opt/jumpscale7/var/tmp/jumpscripts/{org}_{name}.py",
-            code=script["source"] if script else "",
-            tags=f"jscategory:{script['category'] if script else ''} jsorganization:{org} jsname:{name}",
+        funcfilename = f"/opt/jumpscale7/var/tmp/jumpscripts/{org}_{name}.py"
+        obj = executejob_eco(
+            errormessage, organization=org, name=name, js_category=script["category"] if script else "",
+            source=script["source"] if script else "", gid=self.gid, nid=int(job["nid"] or 0),
+            appname="jumpscale:worker:default", jid=job["guid"], now=epoch, where=("action", funcfilename, 24),
         )
+        obj = self.raised(obj, errormessage=errormessage, epoch=epoch, funcname="action", funcfilename=funcfilename,
+                          exception=("RuntimeError", "exceptions"), data=None)
         return {**obj, "tb": None}
 
     # ---- job builders --------------------------------------------------------------------------
@@ -412,9 +429,9 @@ class _Seeder:
                 job["timeCreate"] = created
         start = self.epoch_float(created + latency)
         stop_f = start + duration
-        job.update(state=state, result=result, resultcode=resultcode, timeStart=start)
-        job["timeStop"] = self.epoch_float(stop_f) if in_process else int(stop_f)
-        return job
+        job["timeStart"] = start
+        return protocol.finish_job(job, state=state, result=result, resultcode=resultcode, in_process=in_process,
+                                   stop=self.epoch_float(stop_f) if in_process else stop_f)
 
     def local_job(self, script: dict[str, Any], *, nid: int, t_create: int, legacy: bool = False, exec_function: dict[str, Any] | None = None) -> dict[str, Any]:
         """A node-local job (§4.5), or the pre-2015-10 shape (``category:"jumpscript"``)."""
@@ -479,13 +496,8 @@ class _Seeder:
                 "startatboot": False,
                 "timeout": None,
             }
-            raw = ujson_dumps(obj)
-            w.hset(keys.JUMPSCRIPTS_BY_ID, py2_text(last), raw)
-            if org and name:
-                w.hset(keys.JUMPSCRIPTS_BY_NAME, keys.jumpscript_name_field(org, name), raw)
-            w.hset(keys.JUMPSCRIPT_HASHES, hashlib.md5(source.encode()).hexdigest(), py2_text(last))
+            protocol.store_exec_function(w, obj, hashlib.md5(source.encode()).hexdigest())
             exec_functions.append(obj)
-        w.set(keys.JUMPSCRIPT_LASTID, py2_text(last))
         return exec_functions
 
     def seed_command_queues(self, count: int) -> None:
@@ -816,33 +828,35 @@ class _Seeder:
         self.eco(nid=self.slow_nid, category="healthcheck.disks", errormessage="disk / is 97% full",
                  epoch=self.now_i - 1200, appname="jsagent", eco_type="MONITORING", level=1, exception=None,
                  data={"free": 3.1415926535897931, "mounts": [], "elapsed": 1539600000.123456})
-        seen: dict[str, dict[str, Any]] = {}
+        # every occurrence goes through eco.lua (protocol.process_eco), in time order per ECO
+        groups: dict[str, list[dict[str, Any]]] = {}
         for obj in self.ecos:
-            key = obj["uniquekey"]
-            if key in seen:  # a repeat: merge like eco.lua
-                first = seen[key]
-                first["occurrences"] += 1
-                first["lasttime"] = max(first["lasttime"], obj["epoch"])
+            groups.setdefault(obj["uniquekey"], []).append({k: v for k, v in obj.items() if k != "tb"})
+        phases = {key: 1 if occ[0]["data"] is not None else index % 4 for index, (key, occ) in enumerate(groups.items())}
+
+        def store(key: str) -> dict[str, Any]:
+            ordered = sorted(groups[key], key=lambda e: e["epoch"])
+            for occurrence in ordered:
+                protocol.process_eco(w, occurrence)
+            return ordered[-1]
+
+        handled = [key for key, phase in phases.items() if phase == 0]
+        for key in handled:  # processed: a loghandling pass took them and left reduced stubs (ujson)
+            store(key)
+        if handled:
+            protocol.loghandling_pass(w)
+        throttled = False
+        for key, phase in phases.items():
+            if phase == 0:
                 continue
-            seen[key] = {k: v for k, v in obj.items() if k != "tb"}
-        for index, (key, obj) in enumerate(seen.items()):
-            phase = 1 if obj["data"] is not None else index % 4
-            if phase == 0:  # processed: reduced stub (ujson, from loghandling)
-                stub = {"occurrences": 0, "epoch": obj["epoch"], "guid": obj["guid"], "lasttime": obj["lasttime"],
-                        "pushtime": obj["pushtime"], "gid": obj["gid"], "nid": obj["nid"]}
-                w.hset(keys.ECO_OBJECTS, key, ujson_dumps(stub))
-                continue
-            if phase == 3:  # throttled repeat: pushed earlier, repeat went to eco:secos
-                obj = dict(obj, occurrences=obj["occurrences"] + 2 + rng.randrange(5), lasttime=obj["lasttime"] + 30)
-                w.sadd(keys.ECO_SECOS, key.encode())
-            else:
-                w.rpush(keys.ECO_QUEUE, key.encode())
-            w.hset(keys.ECO_OBJECTS, key, cjson_dumps(obj))
+            last = store(key)  # pushed to queues:eco (phases 1-3)
+            if phase == 3:  # repeats within the throttle window (never after now): eco.lua puts them in eco:secos
+                for later in range(1, 3 + rng.randrange(5)):
+                    protocol.process_eco(w, dict(last, epoch=min(last["epoch"] + later, self.now_i)))
+                throttled = True
         w.set(keys.ECO_HTIME, py2_text(self.now_i - rng.randrange(1, 300)))
-        # make sure both lists exist even for tiny seeds
-        if not self.w.wrote(keys.ECO_SECOS):
-            key = next(iter(seen))
-            w.sadd(keys.ECO_SECOS, key.encode())
+        if not throttled:  # make sure eco:secos exists even for tiny seeds
+            w.sadd(keys.ECO_SECOS, next(iter(groups)).encode())
 
     def seed_master(self) -> None:
         w = self.w

@@ -13,14 +13,22 @@ from pathlib import Path
 
 import pandas as pd
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from analytics_helpers import open_admin
 from pandas.testing import assert_frame_equal
 from redis_servers import ServerFactory
 
 import jsadmin
-from jsadmin.analytics import error_summary, finished_jobs, latency_summary
-from jsadmin.analytics.history import ANALYTICS_COLUMNS, read_table, write_table
+from jsadmin.analytics import error_summary, finished_jobs, latency_series, latency_summary
+from jsadmin.analytics.history import (
+    ANALYTICS_COLUMNS,
+    RENAMED_ON_READ,
+    read_table,
+    to_table,
+    write_table,
+)
 from jsadmin.analytics.lazy import engine_of
 from jsadmin.demogrid import grid as grid_mod
 from jsadmin.errors import UnknownFamilyError, UnknownFilterError
@@ -82,6 +90,9 @@ def test_polars_lazy_summaries_equal_the_eager_ones(recorded: Path, by: object) 
         _assert_same(eager, latency_summary(lf, by=by, metric=metric))  # type: ignore[arg-type]
         # the same table over finished_jobs(history): what the README shows
         _assert_same(latency_summary(finished_jobs(hist), by=by, metric=metric), eager)  # type: ignore[arg-type]
+        series = latency_series(hist["jobs"], freq="1s", by=by, metric=metric)  # type: ignore[arg-type]
+        assert len(series) >= 3  # several seconds of traffic: several buckets
+        _assert_same(series, latency_series(lf, freq="1s", by=by, metric=metric))  # type: ignore[arg-type]
     now = pd.Timestamp.now(tz="UTC")
     assert_frame_equal(error_summary(hist, now=now), error_summary(lf, now=now))
 
@@ -103,6 +114,8 @@ def test_dask_summaries_on_a_local_cluster_equal_the_eager_ones(recorded: Path) 
             for metric in ("run_time", "end_to_end"):
                 _assert_same(latency_summary(hist["jobs"], by=by, metric=metric),  # type: ignore[arg-type]
                              latency_summary(ddf, by=by, metric=metric))  # type: ignore[arg-type]
+            _assert_same(latency_series(hist["jobs"], freq="2s", by=by),  # type: ignore[arg-type]
+                         latency_series(ddf, freq="2s", by=by))  # type: ignore[arg-type]
         assert_frame_equal(error_summary(hist, now=now), error_summary(ddf, now=now))
 
 
@@ -239,8 +252,96 @@ def test_half_millisecond_durations_round_alike_on_every_engine(tmp_path: Path, 
     for metric in ("run_time", "queue_wait", "end_to_end"):
         eager = latency_summary(hist["jobs"], by="cmd", metric=metric)
         _assert_same(eager, latency_summary(lazy, by="cmd", metric=metric))
+        _assert_same(latency_series(hist["jobs"], freq="1ms", metric=metric),
+                     latency_series(lazy, freq="1ms", metric=metric))
         # a duration does not depend on when the job ran: the jobs at nanosecond times say what
         # the one starting on a whole second says
         singles = eager.drop(index="jumpscale__pair")
         for col in ("p50", "p90", "p99", "mean", "max"):
             assert singles[col].nunique() == 1, (metric, col, singles[col].tolist())
+
+
+@pytest.mark.version_independent
+@pytest.mark.parametrize("engine", ["polars", "dask"])
+def test_lazy_series_buckets_like_the_eager_one(tmp_path: Path, engine: str) -> None:
+    """Per-bucket latency on the engine: jobs on a bucket's edge (a nanosecond either side), jobs
+    without timeStop (counted as excluded, in no bucket), an empty bucket between two (filled
+    when ungrouped), grouped by jumpscript and node."""
+    edge = pd.Timestamp("2026-11-27T10:01:00Z")
+    stops = [edge - pd.Timedelta(1, "ns"), edge, edge + pd.Timedelta(1, "ns"), edge + pd.Timedelta("150s"), pd.NaT, pd.NaT]
+    n = len(stops)
+    rows = pd.DataFrame({
+        "guid": [f"g{i}" for i in range(n)],
+        "state": ["OK", "ERROR", "OK", "TIMEOUT", "STARTED", "OK"],
+        "category": ["jumpscale"] * n,
+        "cmd": ["echo", "fail", "echo", "sleep", "echo", "echo"],
+        "nid": [1, 2, 1, None, 1, 2],
+        "timeCreate": [edge - pd.Timedelta("10s")] * n,
+        "timeStart": [edge - pd.Timedelta("5s")] * (n - 1) + [pd.NaT],
+        "timeStop": stops,
+        "family": ["job_results"] * n,
+        "captured": [edge + pd.Timedelta("200s")] * n,
+    })
+    write_table(tmp_path, "jobs", rows)
+    hist = jsadmin.history(tmp_path)
+    lazy = hist.lazy(engine=engine)
+    for by in GROUPINGS:
+        for metric in ("run_time", "end_to_end"):
+            eager = latency_series(hist["jobs"], freq="1min", by=by, metric=metric)  # type: ignore[arg-type]
+            _assert_same(eager, latency_series(lazy, freq="1min", by=by, metric=metric))  # type: ignore[arg-type]
+    whole = latency_series(lazy, freq="1min")
+    assert whole.index.tolist() == pd.date_range("2026-11-27T10:00:00Z", periods=4, freq="1min").tolist()
+    assert whole["jobs"].tolist() == [1, 2, 0, 1]  # the edge job opens its bucket; 10:02 is empty
+    assert whole.attrs["excluded"] == {"unfinished": 1, "no_timeStart": 1, "no_timeStop": 0}
+    assert latency_series(lazy, freq="1min", by="cmd").index.names == ["time", "jumpscript"]
+    with pytest.raises(ValueError, match="fixed frequency"):
+        latency_series(lazy, freq="1 fortnight")
+
+
+@pytest.mark.version_independent
+@pytest.mark.parametrize("engine", ["polars", "dask"])
+def test_lazy_reads_rename_columns_of_older_histories(tmp_path: Path, engine: str) -> None:
+    """A history whose first files were recorded before ``source`` became ``family`` (jobs) and
+    ``beat`` (heartbeats), later files under the new names: the lazy tables read both under the
+    new names, as the eager ones do, and the summaries grouped by ``family`` agree."""
+    assert RENAMED_ON_READ == {"jobs": {"source": "family"}, "heartbeats": {"source": "beat"}}
+    t0 = pd.Timestamp("2026-11-27T10:00:00Z")
+    rows = pd.DataFrame({
+        "guid": ["a", "b", "c", "d"],
+        "state": ["OK", "ERROR", "OK", "TIMEOUT"],
+        "category": ["jumpscale"] * 4,
+        "cmd": ["echo", "fail", "echo", "sleep"],
+        "nid": [1, 2, 1, None],
+        "timeCreate": [t0] * 4,
+        "timeStart": [t0 + pd.Timedelta("1s")] * 4,
+        "timeStop": [t0 + pd.Timedelta(s) for s in ("3s", "2s", "75s", "130s")],
+        "family": ["job_results", "jobs", "worker_jobs", "jobs"],
+        "captured": [t0 + pd.Timedelta("200s")] * 4,
+    })
+
+    def renamed(tbl: pa.Table, new: str) -> pa.Table:  # the file an earlier recorder wrote
+        return tbl.rename_columns(["source" if n == new else n for n in tbl.schema.names])
+
+    old_jobs = renamed(to_table(rows.iloc[:2], "jobs"), "family").drop_columns(["key"])  # and lacking a column
+    write_table(tmp_path, "jobs", old_jobs)
+    write_table(tmp_path, "jobs", rows.iloc[2:])
+    beats = pd.DataFrame({"time": [t0, t0 + pd.Timedelta("1s")], "queue": ["default", "io"], "worker": ["w1", "w2"],
+                          "beat": ["heartbeat", "watchdog"], "heartbeat": [t0, t0], "age": [1.0, 2.0]})
+    write_table(tmp_path, "heartbeats", renamed(to_table(beats.iloc[:1], "heartbeats"), "beat"))
+    write_table(tmp_path, "heartbeats", beats.iloc[1:])
+    assert "family" not in pq.read_schema(sorted((tmp_path / "jobs").rglob("*.parquet"))[0]).names
+
+    hist = jsadmin.history(tmp_path)
+    assert hist["jobs"].set_index("guid")["family"].to_dict() == dict(zip(rows["guid"], rows["family"], strict=True))
+
+    def collect(frame: object) -> pd.DataFrame:
+        return frame.collect().to_pandas() if engine == "polars" else frame.compute()  # type: ignore[attr-defined]
+
+    got = collect(hist.lazy(engine=engine)).sort_values("guid")
+    assert list(got["family"]) == list(rows["family"]) and "source" not in got.columns
+    assert got["key"].isna().all()  # the column the old file lacks reads as nulls
+    assert sorted(collect(hist.lazy("heartbeats", engine=engine))["beat"]) == ["heartbeat", "watchdog"]
+    lazy = hist.lazy(engine=engine, columns=ANALYTICS_COLUMNS)
+    for by in ("family", ["family", "cmd"], None):
+        _assert_same(latency_summary(hist["jobs"], by=by), latency_summary(lazy, by=by))
+        _assert_same(latency_series(hist["jobs"], freq="1min", by=by), latency_series(lazy, freq="1min", by=by))

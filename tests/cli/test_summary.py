@@ -152,3 +152,31 @@ def test_ages_may_be_timedelta_and_leftover_columns_are_split() -> None:
 def test_summary_command_rejects_bad_options_before_starting_anything(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["summary", "--stale", "soon"]) == 2
     assert "starting the embedded demo grid" not in capsys.readouterr().err
+
+
+def test_error_groups_with_nothing_to_name_them_read_blank(redis_factory: ServerFactory) -> None:
+    """ECOs stored with empty category and message (the demo seed keeps some on purpose) are shown as
+    "(blank)" in the text table, not as an empty row; the error_summary frame keeps its values."""
+    srv = redis_factory.start()
+    try:
+        r = redis.Redis.from_url(srv.url, protocol=2)
+        named = {"guid": "n1", "gid": 1, "nid": 3, "category": "workers.executejob", "errormessage": "boom",
+                 "occurrences": 2, "epoch": int(T - 600), "lasttime": int(T - 120)}
+        blank = {"guid": "b1", "gid": 1, "nid": 4, "category": "", "errormessage": "",
+                 "occurrences": 5, "epoch": int(T - 600), "lasttime": int(T - 60)}
+        hmset(r, "eco:objects", {"k1": json.dumps(named), "k2": json.dumps(blank)})
+        r.close()
+        admin = jsadmin.connect(srv.url, readonly=True)
+        try:
+            text = summarize(admin, now=NOW, stale=60)
+            errs = admin.errors()
+        finally:
+            admin.close()
+    finally:
+        srv.stop()
+    rows = [line.split() for line in text.splitlines() if line.startswith("   eco ")]
+    assert ["eco", "(blank)", "(blank)", "4", "5", "(blank)"] in rows, text
+    # a group with a name keeps its blank jumpscript cell blank
+    assert ["eco", "workers.executejob", "3", "2", "boom"] in rows and len(rows) == 2, text
+    kept = errs[errs["nid"] == 4].iloc[0]
+    assert all(pd.isna(kept[c]) or str(kept[c]).strip() == "" for c in ("category", "jumpscript", "message")), kept

@@ -314,9 +314,15 @@ def test_ecos_logs_alerts(r: redis.Redis, seeded: dict[str, int]) -> None:
     assert any(b'"mounts":{}' in objects[f] for f in full)  # Lua cjson: empty array as {}
     assert any(b'"elapsed":1539600000.1235' in objects[f] for f in full)  # %.14g
     queue = _list(r, "queues:eco")
-    secos = r.sscan_iter("eco:secos", count=1000)
+    secos = set(r.sscan_iter("eco:secos", count=1000))
     assert queue and set(queue) <= set(objects)
-    assert set(secos) <= set(objects)
+    assert secos <= set(objects)
+    # every ECO went through eco.lua in time order: first seen, last pushed and last seen in that
+    # order and never after the seed's now; a throttled one occurred again; processed ones are stubs
+    for field, eco in decoded.items():
+        assert eco["epoch"] <= eco["pushtime"] <= eco["lasttime"] <= NOW, (field, eco)
+    assert all(full[f]["occurrences"] > 1 for f in secos if f in full)
+    assert not {f for f, e in decoded.items() if e["occurrences"] == 0} & (set(queue) | secos)
     logs = [json.loads(raw) for raw in _list(r, "queues:logs")]
     assert logs and all("." not in log["category"] for log in logs)
     assert any("/n" in log["message"] for log in logs) and any("/|" in log["tags"] for log in logs)
