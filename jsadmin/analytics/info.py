@@ -227,6 +227,24 @@ def with_attrs(result: Analysed[Any]) -> pd.DataFrame:
     return result.frame
 
 
+def mirrored_stale_after(frame: pd.DataFrame) -> pd.Timedelta | None:
+    """The ``stale_after`` a plain ``grid_health()`` frame carries in its deprecated ``attrs``
+    mirror, or None: read for one release, so a plot of that frame draws the threshold its
+    statuses were judged by, not a default that contradicts them.
+
+    >>> mirrored_stale_after(with_attrs(Analysed(pd.DataFrame(), HealthInfo(
+    ...     pd.Timestamp(0, tz="UTC"), pd.Timedelta("1min"), pd.Timedelta("7D")))))
+    Timedelta('0 days 00:01:00')
+    >>> mirrored_stale_after(pd.DataFrame()) is None
+    True
+    """
+    value = frame.attrs.get("stale_after")
+    try:
+        return None if value is None else pd.Timedelta(value)
+    except (TypeError, ValueError):
+        return None
+
+
 _SUFFIX = "_with_info"
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..analytics._common import as_seconds
-from ..analytics.info import Analysed, HealthInfo
+from ..analytics.info import Analysed, HealthInfo, mirrored_stale_after
 from ..analytics.jobs import jumpscript_ids
 from ..analytics.latency import METRICS, job_latency, latency_series, latency_summary, seconds_of
 from ..analytics.liveness import DEFAULT_STALE_AFTER
@@ -571,8 +571,9 @@ def plot_heartbeat_age(
     Accepts ``grid_health()`` (heartbeat/watchdog rows), ``heartbeat_ages()`` or recorded
     heartbeats (latest sample each); ages may be seconds or ``Timedelta``. ``stale_after``
     defaults to the threshold of a ``grid_health_with_info()`` result (its
-    :class:`~jsadmin.analytics.info.HealthInfo`), else 120 s; a plain frame's ``attrs`` are not
-    read (pandas drops them; pass the :class:`~jsadmin.analytics.info.Analysed` or ``stale_after``). Leftovers (JS6
+    :class:`~jsadmin.analytics.info.HealthInfo`), else to a plain ``grid_health()`` frame's
+    deprecated ``attrs`` mirror (one release; pandas drops ``attrs`` on many operations, so pass
+    the :class:`~jsadmin.analytics.info.Analysed` or ``stale_after``), else 120 s. Leftovers (JS6
     ``workers:watchdog`` entries, heartbeats older than ``leftover_after``) would dwarf the
     current workers: ``leftovers="summary"`` (default) leaves them out of the bars and writes
     their count and age under the title (text gid ``"leftovers"``); ``"show"`` draws them too,
@@ -588,6 +589,8 @@ def plot_heartbeat_age(
             stale_after = health_frame.info.stale_after
         health_frame = health_frame.frame
     rows = _heartbeat_rows(health_frame)
+    if stale_after is None:
+        stale_after = mirrored_stale_after(health_frame)
     if stale_after is None:
         stale_after = DEFAULT_STALE_AFTER
     stale_s = pd.Timedelta(stale_after).total_seconds() if isinstance(stale_after, pd.Timedelta) else float(stale_after)

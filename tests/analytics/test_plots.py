@@ -175,8 +175,9 @@ def test_heartbeat_bars_are_the_ages(history) -> None:
 
 
 def test_heartbeat_threshold_comes_from_the_typed_health_info(history) -> None:
-    """``plot_heartbeat_age`` draws the ``stale_after`` of a ``grid_health_with_info`` result; the
-    deprecated ``attrs`` mirror of a plain frame is not read (pandas drops it on the way)."""
+    """``plot_heartbeat_age`` draws the ``stale_after`` of a ``grid_health_with_info`` result; for
+    one release, a plain ``grid_health()`` frame's ``attrs`` mirror still gives its threshold (the
+    line must agree with the statuses it coloured), and a frame without either draws 120 s."""
     beats = history["heartbeats"]
     latest = beats[beats["time"] == beats["time"].max()]
     frames = {"worker_heartbeat": latest.assign(key=keys.WORKER_HEARTBEAT)[["key", "queue", "heartbeat"]]}
@@ -187,7 +188,10 @@ def test_heartbeat_threshold_comes_from_the_typed_health_info(history) -> None:
     ax = plots.plot_heartbeat_age(health, stale_after=60)  # an explicit threshold wins
     assert by_gid(ax, "stale_after").get_xdata()[0] * per_unit(ax) == pytest.approx(60)
     plain = grid_health(frames, now=pd.Timestamp(END), stale_after=300)
-    assert plain.attrs["stale_after"] == pd.Timedelta(seconds=300)  # the one-release mirror, not read by plots
+    assert plain.attrs["stale_after"] == pd.Timedelta(seconds=300)  # the one-release mirror
+    ax = plots.plot_heartbeat_age(plain)
+    assert by_gid(ax, "stale_after").get_xdata()[0] * per_unit(ax) == pytest.approx(300)
+    plain.attrs.clear()  # what pandas does on many operations: nothing left to read
     ax = plots.plot_heartbeat_age(plain)
     assert by_gid(ax, "stale_after").get_xdata()[0] * per_unit(ax) == pytest.approx(120)
 
