@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import subprocess
 import sys
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from redis_servers import ServerFactory
+from redis_servers import ServerFactory, child_pool
 
 from jsadmin.embedded import EmbeddedRedis, free_port
 
@@ -31,8 +30,7 @@ def _check_consistent(client: redis.Redis, gid: int, queue_keys: list[str]) -> i
 
 @pytest.mark.slow
 def test_eight_processes_enqueue_into_one_gid(redis_url: str, r: redis.Redis, tmp_path: Path) -> None:
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(8) as pool:
+    with child_pool(8, _procs.__name__) as pool:
         counts = pool.starmap(
             _procs.enqueue_worker,
             [(redis_url, w, 5000, 250, str(tmp_path / "journal.jsonl")) for w in range(8)],
