@@ -24,9 +24,13 @@ Each leg is a separate ``pytest`` process with ``JSADMIN_REDIS_SERVER`` set to i
 every server a test, a CLI subprocess or a notebook kernel starts uses it). One leg runs at a
 time by default, its output streamed live: with two legs at once on two cores, timing-sensitive
 tests of the live grid and the panels failed now and then. ``--jobs 2`` runs two legs at once
-(about half the wall time; each leg's output is printed whole when it ends). The output of each leg
-is pytest's own; the runner ends with one pytest closing line per leg and exits non-zero when
-any leg fails or a binary cannot be had.
+(about half the wall time; each leg's output is printed whole when it ends). The old servers that
+are not cached yet are built in the background (one at a time, ``nice 10``) from the start, while
+the legs before them run (the suite mostly waits on servers and sockets, so the compiler gets
+idle CPU); a leg that needs a build waits for it just before it starts, and a failed build fails
+that leg only. The output of each leg is pytest's own; the runner ends with its wall time (any
+wait for a build included), one pytest closing line per leg, and exits non-zero when any leg
+fails or a binary cannot be had.
 """
 
 from __future__ import annotations
