@@ -1,4 +1,4 @@
-"""Code run in child processes by the concurrency and fault tests (importable under spawn)."""
+"""Code run in child processes by the concurrency and fault tests (importable by name: forked from a forkserver)."""
 
 from __future__ import annotations
 
