@@ -33,7 +33,7 @@ def test_eight_processes_enqueue_into_one_gid(redis_url: str, r: redis.Redis, tm
     with child_pool(8, _procs.__name__) as pool:
         counts = pool.starmap(
             _procs.enqueue_worker,
-            [(redis_url, w, 2500, 250, str(tmp_path / "journal.jsonl")) for w in range(8)],
+            [(redis_url, w, 2500, 250, str(tmp_path / "journal.jsonl"), 8) for w in range(8)],
         )
     assert counts == [2500] * 8
     last = _check_consistent(r, 1, [f"queues:commands:queue:1:{w}" for w in range(8)])
