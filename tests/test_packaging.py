@@ -14,7 +14,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+import pytest
+
 import jsadmin
+
+pytestmark = pytest.mark.version_independent  # pyproject, environment.yml, README and docs text: no server
 
 ROOT = Path(__file__).resolve().parents[1]
 # PyPI name -> conda-forge name, where they differ

@@ -14,6 +14,8 @@ from jsadmin.analytics.history import SCHEMAS, TABLES, to_table, write_table
 
 END = "2026-11-27T12:00:00Z"
 
+pytestmark = pytest.mark.version_independent  # a generated Parquet history, read back: no server
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, pd.DataFrame]]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import redis
 from analytics_helpers import open_admin
+from redis_servers import wait_for
 
 from jsadmin import keys
 from jsadmin.analytics import latency_summary, load_history
@@ -36,9 +36,11 @@ def _final_results(r: redis.Redis) -> set[str]:
 def test_record_live_traffic_exactly_once(redis_url: str, r: redis.Redis, tmp_path: Path) -> None:
     scenario = grid_mod.Scenario.default()
     admin = open_admin(redis_url, readonly=True)
-    with grid_mod.LiveGrid(redis_url, scenario=scenario, speed=1.0, poll=0.2):
+    with grid_mod.LiveGrid(redis_url, scenario=scenario, speed=4.0, poll=0.2):
         rec = admin.record(tmp_path, interval=0.25)
-        time.sleep(4.0)
+        # several polls over live traffic (what "exactly once" is about), not a fixed 4 s
+        wait_for(lambda: rec.stats["polls"] >= 6 and rec.stats["jobs"] >= 10, timeout=60,
+                 what="6 polls that recorded 10 job copies")
         rec.stop()
     rec.poll()  # one last look after the grid stopped: catch what finished in between
     in_redis = _final_results(r)

@@ -28,6 +28,9 @@ from jsadmin.analytics.recorder import Recorder
 from jsadmin.display import plots
 
 END = "2026-11-27T12:00:00Z"
+PURE = pytest.mark.version_independent
+"""Plots of frames already in memory (demo history, hand-made frames): no server. Only
+``test_plots_on_a_real_recording`` reads one, so it runs on every leg."""
 
 
 def hmset(client: Any, key: str, mapping: dict) -> None:
@@ -53,6 +56,7 @@ def by_gid(ax, gid: str):
     return found[0]
 
 
+@PURE
 def test_distribution_marks_the_computed_percentiles(history) -> None:
     jobs = history["jobs"]
     for kind in ("hist", "ecdf"):
@@ -69,6 +73,7 @@ def test_distribution_marks_the_computed_percentiles(history) -> None:
     assert curve.get_ydata()[-1] == 1.0 and len(curve.get_xdata()) == len(wait)
 
 
+@PURE
 def test_histogram_counts_every_job(history) -> None:
     jobs = history["jobs"]
     ax = plots.plot_latency_distribution(jobs, by="nid", kind="hist", top=10)
@@ -82,6 +87,7 @@ def test_histogram_counts_every_job(history) -> None:
     assert heights == jobs.groupby("nid").size().to_dict()
 
 
+@PURE
 def test_percentiles_over_time_match_the_series(history) -> None:
     jobs = history["jobs"]
     ax = plots.plot_percentiles_over_time(jobs, freq="10min")
@@ -95,6 +101,7 @@ def test_percentiles_over_time_match_the_series(history) -> None:
                                echo["p90"].dt.total_seconds().to_numpy(), equal_nan=True)
 
 
+@PURE
 def test_throughput_and_error_rate(history) -> None:
     jobs = history["jobs"]
     ax = plots.plot_throughput(jobs, freq="5min")
@@ -108,6 +115,7 @@ def test_throughput_and_error_rate(history) -> None:
     assert np.nanmax(series["error_rate"]) > 3 * np.nanmedian(series["error_rate"])
 
 
+@PURE
 @pytest.mark.parametrize("value", ["p90", "error_rate"])
 def test_heatmap_array_is_the_summary_pivot(history, value: str) -> None:
     jobs = history["jobs"]
@@ -126,6 +134,7 @@ def test_heatmap_array_is_the_summary_pivot(history, value: str) -> None:
         assert slow > 2 * pivot.drop(index=4)["jumpscale__sleep"].max()
 
 
+@PURE
 def test_queue_depth_draws_recorded_samples(history, tmp_path: Path) -> None:
     fig = plots.plot_queue_depth(history["queues"])
     ax_len, ax_age = fig.axes[:2]
@@ -153,6 +162,7 @@ def per_unit(ax) -> float:
     return {"time": 1.0, "seconds": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0, "years": 31557600.0}[word]
 
 
+@PURE
 def test_heartbeat_bars_are_the_ages(history) -> None:
     now = pd.Timestamp(END)
     beats = history["heartbeats"]
@@ -216,6 +226,7 @@ def test_plots_on_a_real_recording(r, admin, tmp_path: Path) -> None:
     assert (out / "recorded-heartbeats.png").stat().st_size > 0
 
 
+@PURE
 def test_plot_input_errors(history) -> None:
     with pytest.raises(ValueError, match="kind"):
         plots.plot_latency_distribution(history["jobs"], kind="violin")
@@ -227,6 +238,7 @@ def test_plot_input_errors(history) -> None:
         plots.plot_throughput(history["jobs"], ax="not an axes")
 
 
+@PURE
 def test_data_layers_do_not_import_matplotlib() -> None:
     import subprocess
     import sys
@@ -236,6 +248,7 @@ def test_data_layers_do_not_import_matplotlib() -> None:
     assert out.stdout.strip() == "False"
 
 
+@PURE
 def test_heartbeat_plot_leaves_leftovers_out_of_the_bars() -> None:
     """Four 2014 watchdog entries must not dwarf the current queues: summarised, or drawn hatched."""
     now = pd.Timestamp("2026-11-30 08:00", tz="UTC")

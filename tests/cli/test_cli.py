@@ -246,6 +246,7 @@ def test_lab_gives_a_clear_message_or_runs(capsys: pytest.CaptureFixture[str]) -
         assert "jsadmin lab: live demo grid at" in capsys.readouterr().out
 
 
+@pytest.mark.version_independent  # rendering: a progress bar only when stderr is a terminal
 def test_progress_bar_only_on_a_terminal(grid: EmbeddedRedis, tmp_path: Path) -> None:
     import fcntl
     import pty

@@ -189,6 +189,7 @@ def test_enqueue_wait_exits_1_when_the_job_fails_or_sends_nothing() -> None:
     assert "sent no result within 1 s (--wait-timeout)" in silent.stderr and "Traceback" not in silent.stderr
 
 
+@pytest.mark.version_independent  # rendering by output kind (tty table, csv, json); loads are checked per leg elsewhere
 def test_load_is_a_table_on_a_terminal_and_csv_when_piped(grid: EmbeddedRedis, tmp_path: Path) -> None:
     admin = jsadmin.connect(grid.url, readonly=True)
     jobs = admin.load("jobs")

@@ -10,6 +10,8 @@ import pytest
 
 from jsadmin.frames import build_frame, to_arrow_text, to_datetime, to_float64, to_int64
 
+pytestmark = pytest.mark.version_independent  # building frames from cells in memory: no server
+
 
 def test_int64_reports_what_it_cannot_hold() -> None:
     col = [1, None, 2**63 - 1, -(2**63), 2**63, -(2**63) - 1, math.nan, math.inf, 1.5, 1e17, 2.0**53 - 1, "12", "x", True]

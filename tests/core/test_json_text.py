@@ -116,6 +116,7 @@ def test_generated_args_load_the_same(r: redis.Redis, admin: jsadmin.Admin, jobs
     assert len(text) + len(reported - set(text["field"])) == len(jobs)  # nothing lost
 
 
+@pytest.mark.version_independent  # text of values in memory: no server
 def test_json_text_of_lenient_values_round_trips() -> None:
     values = [{"a": float("nan"), "b": [float("inf"), 2**70]}, None, {"c": "é"}]
     text = to_json_text(values, lenient=[0])
@@ -124,6 +125,7 @@ def test_json_text_of_lenient_values_round_trips() -> None:
     assert math.isnan(back[0]["a"]) and back[0]["b"] == [float("inf"), 2**70] and back[1] is None
 
 
+@pytest.mark.version_independent  # to_int64 on generated text in memory: no server
 @given(st.lists(st.sampled_from(["1", " 2", "x", "5.0", "NaN", "1e30", "-7", "", "None", str(2**63)]) | st.none(),
                 min_size=100, max_size=400))
 def test_int64_of_repeated_text_equals_the_per_cell_path(col: list[str | None]) -> None:

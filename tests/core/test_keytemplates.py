@@ -11,6 +11,8 @@ from jsadmin import keys
 from jsadmin.catalog import FAMILY_LIST, Family, classify
 from jsadmin.keys import KeyTemplate
 
+pytestmark = pytest.mark.version_independent  # key templates built and parsed in memory: no server
+
 SAMPLE = {"int": "7", "num": "7", "epoch": "1539600000", "str": "io", "rest": "w:1"}
 """A value of each field type; ``rest`` holds a colon on purpose."""
 

@@ -86,6 +86,7 @@ def test_the_launcher_keeps_the_url_off_command_lines(tmp_path: Path) -> None:
     assert env == {"JSADMIN_URL": url, "JSADMIN_DASHBOARD_WRITES": "0", "JSADMIN_DASHBOARD_REFRESH": "2.5"}
 
 
+@pytest.mark.version_independent  # argument parsing, refused before any server is opened
 @pytest.mark.parametrize(("args", "message"), [
     (["--refresh", "0.1"], "'--refresh': 0.1 is not in the range x>=0.5"),
     (["--port", "0"], "'--port': 0 is not in the range 1<=x<=65535"),

@@ -6,7 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 import jsadmin.display
+
+pytestmark = pytest.mark.version_independent  # what Python imports (subprocess sys.modules) and the export list: no server
 
 DISPLAY_LIBRARIES = ("ipywidgets", "matplotlib", "IPython", "pygments", "voila")
 

@@ -125,7 +125,9 @@ class Rule:
     """Do ``action`` to the ``nth`` command (1-based) named ``command`` whose args pass ``where``.
 
     ``times`` consecutive matches from the nth on are affected (default 1). ``fired`` counts
-    how often the rule acted, so a test can assert that its fault really happened.
+    how often the rule acted, so a test can assert that its fault really happened;
+    ``answered_at`` holds when the server's whole reply to each affected command reached the
+    proxy (so a delayed request has then run on the server, whatever the client does with it).
     """
 
     action: str
@@ -138,6 +140,7 @@ class Rule:
     seen: int = 0
     fired: int = 0
     fired_at: list[float] = field(default_factory=list)
+    answered_at: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -267,6 +270,8 @@ class _Link:
                     except OSError:
                         state["open"] = False
             if completes:
+                if item.rule is not None:
+                    item.rule.answered_at.append(time.monotonic())
                 with self.cond:
                     if self.pending:
                         self.pending.popleft()

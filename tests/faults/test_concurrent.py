@@ -8,13 +8,13 @@ purged queue's values in the journal.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import threading
 import time
 from collections.abc import Callable
 
 import pytest
 import redis
+from redis_servers import child_pool
 
 from jsadmin.admin import Admin
 
@@ -37,8 +37,7 @@ def test_enqueuers_purger_and_two_undos(server: FaultServer, connect: Connect) -
     purged_frame = fill_queue(adm, other, 2000, nid=200)
     purged_original = client.lrange(queue(200), 0, -1)
 
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(6) as pool:
+    with child_pool(6, workers.__name__) as pool:
         jobs = [
             pool.apply_async(workers.enqueue, (server.url, probe, 3000, 1, 250)),
             pool.apply_async(workers.enqueue, (server.url, probe, 2000, 2, 100)),

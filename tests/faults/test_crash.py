@@ -10,13 +10,12 @@ the server once every batch before the held request has run.
 from __future__ import annotations
 
 import json
-import multiprocessing
-import multiprocessing.process
 import time
 from collections.abc import Callable
 
 import pandas as pd
 import pytest
+from redis_servers import child_process
 
 from jsadmin.admin import Admin
 from jsadmin.writes import scripts
@@ -216,12 +215,6 @@ def test_kill_mid_undo_then_undo_again_restores_once(
 
 
 # -- the client process dies (SIGKILL) mid-write: the journal still tells the whole story -------
-def _spawn(target: Callable[..., object], *args: object) -> multiprocessing.process.BaseProcess:
-    proc = multiprocessing.get_context("spawn").Process(target=target, args=args, daemon=True)
-    proc.start()
-    return proc
-
-
 @pytest.mark.slow
 def test_client_killed_mid_enqueue_jobs_plan_tells_what_landed(
     server: FaultServer, proxy: FaultProxy, connect: Connect
@@ -232,7 +225,7 @@ def test_client_killed_mid_enqueue_jobs_plan_tells_what_landed(
     n, batch = 6000, 500
     proxy.add_rule(Rule("delay_reply", where=script_touching(queue(7)), nth=3, seconds=60))
     held = proxy.add_rule(Rule("delay_request", where=script_touching(queue(7)), nth=6, seconds=60))
-    victim = _spawn(workers.enqueue_then_hang, proxy.url, probe, n, 7, batch)
+    victim = child_process(workers.enqueue_then_hang, proxy.url, probe, n, 7, batch)
     direct = server.client()
     try:
         wait_until(lambda: held.fired and int(direct.hget("jobs:last", str(GID)) or 0) >= 5 * batch,
@@ -264,7 +257,7 @@ def test_client_killed_mid_purge_undo_restores_everything(
     direct = server.client()
     original = direct.lrange(queue(7), 0, -1)
     held = proxy.add_rule(Rule("delay_reply", where=script_touching(queue(7)), nth=3, seconds=60))
-    victim = _spawn(workers.purge_victim, proxy.url, queue(7))
+    victim = child_process(workers.purge_victim, proxy.url, queue(7))
     try:
         wait_until(lambda: held.fired and direct.llen(queue(7)) <= 5000 - 3 * 1000, timeout=60,
                    what="chunk 3 to run (its reply held)")

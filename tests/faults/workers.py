@@ -1,4 +1,4 @@
-"""Code run in child processes by the concurrency case (importable under ``spawn``).
+"""Code run in child processes by the concurrency case (importable by name: forked from a forkserver).
 
 Each function connects its own ``jsadmin.Admin``, does one write, and returns a plain,
 picklable report of what jsadmin told it (never raises: the error is part of the report).

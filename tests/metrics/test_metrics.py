@@ -251,7 +251,7 @@ def test_cli_serves_metrics_with_the_url_from_the_environment(tmp_path: Path, re
             except OSError:
                 assert proc.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, "metrics server did not start"
-                time.sleep(0.3)
+                time.sleep(0.05)
         assert value(samples, "jsadmin_up") == 1
         assert sum(series(samples, "jsadmin_queue_length").values()) > 0
         cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
@@ -267,6 +267,10 @@ def test_cli_serves_metrics_with_the_url_from_the_environment(tmp_path: Path, re
         server.stop()
     text = log.read_text()
     assert "serving http://127.0.0.1" in text and PASSWORD not in text
+
+
+@pytest.mark.version_independent  # argument parsing: refused before any connection
+def test_cli_without_a_url_is_a_usage_error() -> None:
     missing = subprocess.run([sys.executable, "-m", "jsadmin", "metrics"], capture_output=True, text=True,
                              env={k: v for k, v in os.environ.items() if k != "JSADMIN_URL"}, timeout=60)
     assert missing.returncode == 2 and "--url" in missing.stderr and "JSADMIN_URL" in missing.stderr

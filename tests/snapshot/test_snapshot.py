@@ -17,6 +17,10 @@ from jsadmin.fleets import fleet
 from jsadmin.snapshot import SnapshotError, SnapshotMixin, open_snapshot, snapshot
 
 SNAP_PASSWORD = "snap-pw-Zq81"  # the same as tests/snapshot/conftest.py
+FILES_ONLY = pytest.mark.version_independent
+"""What these check is files on disk (overwrite refusals, the Parquet layout read by pyarrow, older
+column names): the server only supplies rows, and reading them into a snapshot is checked on every
+leg by the round-trip, streaming, fleet-layout and problems tests of this file."""
 
 
 def test_admin_snapshot_round_trips_every_family_exactly(seeded: EmbeddedRedis, tmp_path: Path) -> None:
@@ -98,6 +102,7 @@ def PASSWORD_FREE(text: str) -> bool:
     return SNAP_PASSWORD not in text
 
 
+@FILES_ONLY
 def test_layout_reads_with_pyarrow_dataset_and_pandas(pair: tuple[str, str], tmp_path: Path) -> None:
     f = fleet({"n1": pair[0], "n2": pair[1]})
     live = f.load("command_queues")
@@ -114,6 +119,7 @@ def test_layout_reads_with_pyarrow_dataset_and_pandas(pair: tuple[str, str], tmp
     assert isinstance(via_pandas["args"].dropna().iloc[0], str)
 
 
+@FILES_ONLY
 def test_overwrite_rules_and_bad_paths(seeded: EmbeddedRedis, tmp_path: Path) -> None:
     admin = jsadmin.connect(seeded.url, readonly=True)
     path = snapshot(admin, tmp_path / "s")
@@ -182,6 +188,7 @@ def _tree(path: Path) -> dict[str, bytes]:
     return {str(f.relative_to(path)): f.read_bytes() for f in sorted(path.rglob("*")) if f.is_file()}
 
 
+@FILES_ONLY
 def test_overwrite_replaces_a_real_snapshot_and_deletes_nothing_else(
     seeded: EmbeddedRedis, tmp_path: Path
 ) -> None:
@@ -199,6 +206,7 @@ def test_overwrite_replaces_a_real_snapshot_and_deletes_nothing_else(
     admin.close()
 
 
+@FILES_ONLY
 @pytest.mark.parametrize(
     "setup, reason",
     [
@@ -242,6 +250,7 @@ def test_overwrite_refuses_anything_but_a_jsadmin_snapshot(
     admin.close()
 
 
+@FILES_ONLY
 def test_overwrite_rechecks_files_added_while_redis_was_read(
     seeded: EmbeddedRedis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -264,6 +273,7 @@ def test_overwrite_rechecks_files_added_while_redis_was_read(
     admin.close()
 
 
+@FILES_ONLY
 def test_cli_overwrite_refuses_a_foreign_directory(
     seeded: EmbeddedRedis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -330,6 +340,7 @@ def _as_older_version(
     manifest_file.write_text(json.dumps(manifest))
 
 
+@FILES_ONLY
 def test_snapshot_of_an_earlier_version_reads_under_todays_column_names(
     seeded: EmbeddedRedis, tmp_path: Path
 ) -> None:

@@ -1,9 +1,10 @@
-"""Code run in child processes by the concurrency and fault tests (importable under spawn)."""
+"""Code run in child processes by the concurrency and fault tests (importable by name: forked from a forkserver)."""
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,20 @@ def worker_jobs(worker: int, n: int, start: int = 0) -> list[dict[str, Any]]:
             for i in range(start, n)]
 
 
-def enqueue_worker(url: str, worker: int, n: int, batch_size: int, journal: str) -> int:
-    """Enqueue ``n`` jobs into gid 1 (node queue = worker number) and return how many were written."""
-    frame = _Admin(url, journal).enqueue_jobs(worker_jobs(worker, n), batch_size=batch_size)
+def enqueue_worker(url: str, worker: int, n: int, batch_size: int, journal: str, parties: int = 1) -> int:
+    """Enqueue ``n`` jobs into gid 1 (node queue = worker number) and return how many were written.
+
+    With ``parties`` > 1 the worker first waits until that many workers are ready (a counter key
+    outside the job families, ``test:ready``), so their enqueues overlap for sure.
+    """
+    admin = _Admin(url, journal)
+    jobs = worker_jobs(worker, n)
+    if parties > 1:
+        admin.redis.incr("test:ready")
+        deadline = time.monotonic() + 60
+        while int(admin.redis.get("test:ready") or 0) < parties and time.monotonic() < deadline:
+            time.sleep(0.001)
+    frame = admin.enqueue_jobs(jobs, batch_size=batch_size)
     return len(frame)
 
 

@@ -111,6 +111,7 @@ def test_journal_rotates_and_moves_large_removed_payloads_to_side_files(
     assert r.llen("queues:commands:queue:1:1") == 3000
 
 
+@pytest.mark.version_independent  # a journal file written directly and read back: no server
 def test_journal_stays_fast_with_a_full_history(tmp_path: Path) -> None:
     """A journal at its cap: KEEP rotated files and a full current one of small entries (large
     payloads live in side files, never in lines). Written directly: rotation is tested above."""
