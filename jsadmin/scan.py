@@ -30,12 +30,12 @@ to about this many fields is read in one call (atomic, one round trip)."""
 HSCAN_STEP = 1000
 """``COUNT`` of the ``HSCAN`` calls after the first in :func:`hash_batches` (a hash too big for one
 call): about 0.8 MB of 660-byte jobs per reply, and with :data:`PREFETCH_DEPTH` at most three
-replies are alive during a read (``COUNT 5000`` throughout kept ~9 MiB more at the end of a
-50,000-job load, where its peak is)."""
+replies are alive during a read (``COUNT 5000`` throughout peaked ~10 MiB higher in a 50,000-job
+load)."""
 PREFETCH_DEPTH = 1
 """Batches a prefetch thread may fetch ahead of the reader (one more is in flight): each is held
-in memory until decoded, so a deeper queue only adds to a load's peak (2 and ``COUNT 5000`` kept
-about 10 MiB more at 50,000 jobs and were no faster)."""
+in memory until decoded, so a deeper queue only adds to a load's peak (depth 2 with ``COUNT 5000``
+replies, each previous reply held while the next was fetched, peaked ~19 MiB higher at 50,000 jobs)."""
 LRANGE_WINDOW = 2000
 """Elements per ``LRANGE`` call."""
 PIPELINE_BATCH = 500
