@@ -544,12 +544,8 @@ def build_frame(
     return pd.DataFrame(data, copy=False), bad_all
 
 
-SHARED_TEXT_MAX = 64
-"""Strings up to this length inside list cells are shared by :func:`share_strings` (like orjson's key cache)."""
-
-
 def share_strings(cells: Column) -> Column:
-    """Make equal short strings inside list cells one object (in place), e.g. ``_meta``, ``roles``.
+    """Make equal strings inside list cells one object (in place), e.g. ``_meta``, ``roles``.
 
     JSON decoding makes a new ``str`` for every ``"system"`` of every job's ``_meta``
     (``["system", "job", 1]``): about 110 bytes per row that the frame does not need. Strings are
@@ -562,9 +558,9 @@ def share_strings(cells: Column) -> Column:
     memo: dict[str, str] = {}
     share = memo.setdefault
     for cell in cells:
-        if type(cell) is list:
+        if type(cell) is list and cell:
             for i, v in enumerate(cell):
-                if type(v) is str and len(v) <= SHARED_TEXT_MAX:
+                if type(v) is str:
                     cell[i] = share(v, v)
     return cells
 

@@ -622,18 +622,22 @@ def _prefetched(batches: Iterable[Any], depth: int = PREFETCH_DEPTH) -> Iterator
 
     thread = threading.Thread(target=produce, name="jsadmin-prefetch", daemon=True)
     thread.start()
+    finished = False
     try:
         while True:
             item = q.get()
             if item is _DONE:
+                finished = True
                 break
             if isinstance(item, BaseException):
                 raise item
             yield item
             item = None  # not kept alive while the next batch is waited for
     finally:
-        stop.set()
-        while thread.is_alive():
-            with contextlib.suppress(_queue.Empty):
-                q.get(timeout=0.05)
+        if not finished:  # stopped early: the thread fetches nothing more, what it fetched is dropped
+            stop.set()
+            while thread.is_alive():
+                with contextlib.suppress(_queue.Empty):
+                    q.get_nowait()
+                thread.join(0.01)
         thread.join()
