@@ -55,9 +55,11 @@ from .frames import (
     expand_column,
     extract,
     first_role,
+    share_strings,
     text_array,
     to_arrow_text,
     to_json_text,
+    to_object,
 )
 from .keyinfo import KeyInfo, key_info
 from .limits import (
@@ -226,8 +228,13 @@ class _Rows:
         return cols
 
     def value_columns(self) -> dict[str, Any]:
-        """The decoded value columns (text columns as one Arrow-backed ``string`` array each)."""
-        out: dict[str, Any] = dict(self.cols)
+        """The decoded value columns (text columns as one Arrow-backed ``string`` array each).
+
+        Called once, when the frame is built: the lists move out of the rows, so each can die as
+        soon as its column is converted.
+        """
+        out: dict[str, Any] = self.cols
+        self.cols = {}
         for name, parts in self.chunks.items():
             out[name] = pd.arrays.ArrowStringArray(pa.chunked_array(parts, type=pa.large_string()))
         for name, parts in self.typed.items():
@@ -463,6 +470,8 @@ DecodeResult = tuple[dict[str, list[Any]], list[str | None]]
 
 def _build_job(objs: list[dict[str, Any]]) -> dict[str, list[Any]]:
     cols = extract(objs, JOB_FIELDS)
+    share_strings(cols["_meta"])  # the same few strings in every job: one object per batch, not per row
+    share_strings(cols["roles"])
     cols["jumpscript"] = jumpscript_ids(cols["category"], cols["cmd"])
     cols["role"] = first_role(cols["roles"])
     return cols
@@ -864,6 +873,9 @@ def _frame(
         keep_keys = [rows.keys[i] for i in keep]
         keep_fields = [rows.fields[i] for i in keep]
     _fill_derived(fam, columns)
+    for c, t in fam.columns.items():  # each list dies as it becomes an array: never both for every column
+        if t == "object" and isinstance(columns.get(c), list):
+            columns[c] = to_object(columns[c])[0]  # type: ignore[assignment]  # an array in place of its list
     typed = {c: columns.pop(c) for c in rows.typed if c in columns}
     full = {c: "string" if c in rows.json_columns else t for c, t in fam.columns.items()}
     if not typed:
