@@ -231,7 +231,7 @@ class LiveGrid:
         scenario: :class:`Scenario` (default :meth:`Scenario.default`).
         node_urls: nid -> Redis URL of that node's own ``system`` Redis (a real grid has one per
             node); nodes not listed share ``url``, as on a master.
-        poll: BLPOP timeout of every loop, in real seconds (bounds how fast :meth:`stop` returns).
+        poll: BLPOP timeout of every loop, in real seconds (:meth:`stop` cuts blocked BLPOPs at once).
         clean_start: also do the jsagent/PM start-up deletes (``workers:worker:*`` via SCAN,
             ``queues:workers:work:process``); off by default so seeded data survives.
 
@@ -380,8 +380,13 @@ class LiveGrid:
         threads = [t for node in self._nodes.values() for t in node.threads + node.side_threads]
         if self._traffic is not None:
             threads.append(self._traffic)
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        pending = threads
+        while pending and time.monotonic() < deadline:
+            # BLPOPs end at once instead of at their (whole-second before Redis 6.0) timeout; a
+            # loop that was reconnecting as the first cut ran is caught by the next one
+            shared.cut_blocked()
+            pending[0].join(min(0.05, max(0.0, deadline - time.monotonic())))
+            pending = [t for t in pending if t.is_alive()]
         alive = [t.name for t in threads if t.is_alive()]
         if alive:
             log.warning("live grid: %d threads still running after stop(): %s", len(alive), alive[:5])
