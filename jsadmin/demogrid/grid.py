@@ -371,7 +371,15 @@ class LiveGrid:
                 client.close()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop every thread and wait for them (at most ``timeout`` seconds); safe to call twice."""
+        """Stop every thread and wait for them (at most ``timeout`` seconds); safe to call twice.
+
+        Loops blocked in BLPOP are cut at once (their socket half-closed), so this returns in
+        milliseconds on every server, not after the whole-second BLPOP timeout of Redis < 6.0. An
+        item popped while stopping goes back to the head of its list; one pushed at the very moment
+        of the cut can be lost, as with a real worker killed mid-pop.
+
+        >>> grid.stop()   # doctest: +SKIP
+        """
         shared = self._shared
         if shared is None:
             return
