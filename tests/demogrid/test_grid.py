@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -443,6 +444,64 @@ def test_stop_joins_every_thread(redis_url: str) -> None:
     assert not grid.running
     assert [t.name for t in grid.threads() if t.is_alive()] == []
     grid.stop()  # idempotent
+
+
+def _blocked_clients(r: redis.Redis) -> int:
+    return sum(1 for c in r.client_list() if "b" in c["flags"])
+
+
+def test_stop_cuts_blocked_blpops_at_once(r: redis.Redis, redis_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """poll=2: every loop sits in a 2 s BLPOP (whole seconds on Redis < 6.0); stop() must not wait it out."""
+    grid = LiveGrid(redis_url, nodes=TWO_NODES, scenario=Scenario.quiet(), poll=2.0).start()
+    loops = len(grid.threads())
+    deadline = time.monotonic() + 5.0
+    while _blocked_clients(r) < loops and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _blocked_clients(r) == loops  # every AC and worker loop is inside BLPOP now
+    caplog.clear()
+    started = time.monotonic()
+    with caplog.at_level("DEBUG", logger="jsadmin.demogrid"):
+        grid.stop(timeout=5.0)
+    elapsed = time.monotonic() - started
+    assert elapsed < 0.3, f"stop() took {elapsed:.2f} s"
+    assert [t.name for t in grid.threads() if t.is_alive()] == []
+    assert [rec.getMessage() for rec in caplog.records if rec.levelno >= 30] == []
+    assert "redis_errors" not in grid.stats and "thread_errors" not in grid.stats
+    deadline = time.monotonic() + 2.0
+    while _blocked_clients(r) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _blocked_clients(r) == 0
+
+
+def test_an_item_popped_while_stopping_goes_back_to_its_list(r: redis.Redis, redis_url: str) -> None:
+    """The reply in flight at stop: the popped value returns to the head of its list, not dropped."""
+    from jsadmin.demogrid._grid_node import Shared, connect
+
+    shared = Shared(url=redis_url, gid=1, scenario=Scenario.quiet(), speed=1.0, seed=1, poll=2.0,
+                    achost="127.0.0.1", block=2)
+    client = connect(redis_url, 2.0)
+    r.rpush("q", "second")
+    box: dict[str, Any] = {}
+    popper = threading.Thread(target=lambda: box.update(item=shared.blpop(client, ["empty", "q"])))
+    try:
+        assert shared.blpop(client, ["q"]) == (b"q", b"second")  # not stopping: a plain BLPOP
+        popper.start()
+        deadline = time.monotonic() + 5.0
+        while _blocked_clients(r) < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        shared.stop.set()  # stopping, but not cut yet: the BLPOP is served right now
+        r.rpush("q", "job")
+        popper.join(5.0)
+        assert box == {"item": None} and r.lrange("q", 0, -1) == [b"job"]
+        assert shared.stats == {"returned_at_stop": 1}
+        assert shared.blpop(client, ["q"]) is None and r.llen("q") == 1  # stopped: no new BLPOP
+        # the first LPUSH back meets the socket cut at stop; the second reconnects
+        shared.blocked[id(client)] = client
+        assert shared.cut_blocked() == 1
+        shared._unpop(client, (b"q", b"first"))
+        assert r.lrange("q", 0, -1) == [b"first", b"job"] and shared.stats == {"returned_at_stop": 2}
+    finally:
+        client.close()
 
 
 def test_context_manager_and_default_scenario_traffic(redis_url: str) -> None:
