@@ -101,37 +101,27 @@ def wrong(adm: Admin, jobs: pd.DataFrame) -> None:
     bool(os.environ.get(ENV_BINARY)),
     reason="mypy runs once, in the matrix's default leg (the selected redis-server does not matter to it)",
 )
-def test_mirrored_analytics_reject_wrong_calls(tmp_path: Path) -> None:
-    """A plain analytic derived by ``mirrored`` from its ``*_with_info`` (functions and ``Admin``
-    methods) keeps that function's exact parameters for mypy: each line marked ``# E`` is a mypy
-    error, and only those (a ``Callable[..., DataFrame]`` would let them all through)."""
-    path = tmp_path / "wrong_analytics_calls.py"
-    path.write_text(WRONG_ANALYTICS_CALLS)
-    proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), str(path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
-    )
-    flagged = {int(line.split(":")[1]) for line in proc.stdout.splitlines() if ": error:" in line}
-    expected = {n for n, line in enumerate(WRONG_ANALYTICS_CALLS.splitlines(), 1) if "# E" in line}
-    assert len(expected) == 11
-    assert flagged == expected, proc.stdout
-
-
-@pytest.mark.skipif(
-    bool(os.environ.get(ENV_BINARY)),
-    reason="mypy runs once, in the matrix's default leg (the selected redis-server does not matter to it)",
+@pytest.mark.parametrize(
+    ("name", "source"),
+    [("wrong_analytics_calls", WRONG_ANALYTICS_CALLS), ("wrong_write_calls", WRONG_WRITE_CALLS)],
 )
-def test_dry_run_overloads_reject_wrong_calls(tmp_path: Path) -> None:
-    """The ``dry_run`` overloads check every argument, not only the result type: each line
-    marked ``# E`` is a mypy error, and only those lines (a way of declaring the overloads once
-    that let wrong calls through would fail here)."""
-    path = tmp_path / "wrong_write_calls.py"
-    path.write_text(WRONG_WRITE_CALLS)
+def test_wrong_calls_are_mypy_errors(tmp_path: Path, name: str, source: str) -> None:
+    """Signatures mypy checks argument by argument, not only the result type: each line marked
+    ``# E`` is a mypy error, and only those lines.
+
+    - ``wrong_analytics_calls``: a plain analytic derived by ``mirrored`` from its ``*_with_info``
+      (functions and ``Admin`` methods) keeps that function's exact parameters (a
+      ``Callable[..., DataFrame]`` would let them all through);
+    - ``wrong_write_calls``: the ``dry_run`` overloads of the write helpers (a way of declaring
+      them once that let wrong calls through would fail here).
+    """
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), str(path)],
         cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
     )
     flagged = {int(line.split(":")[1]) for line in proc.stdout.splitlines() if ": error:" in line}
-    expected = {n for n, line in enumerate(WRONG_WRITE_CALLS.splitlines(), 1) if "# E" in line}
+    expected = {n for n, line in enumerate(source.splitlines(), 1) if "# E" in line}
     assert len(expected) == 11
     assert flagged == expected, proc.stdout
