@@ -19,6 +19,10 @@ a guess. Nothing here is exact (no screens for every odd byte form); it prices t
   ways: one Python ``re`` pass over each joined batch, the same pattern in polars' Rust regex per
   value (the Arrow text column built from the batch included), and only ``bytes.find`` of literal
   markers (``\\ud``: escaped surrogates, one case of several);
+* parse: today's parser part alone (``orjson.loads`` per value, one list per field) against msgspec
+  (if installed; not a jsadmin dependency) decoding each batch as one JSON array into strict typed
+  structs with the nested fields left as raw JSON, transposed to lists, with and without
+  ``orjson.loads`` of those nested fields (which the default frames hold as objects);
 * typed: the polars frame into the reader's pandas dtypes (``Int64``, ``Float64``, ``boolean``,
   UTC datetimes, Arrow strings, ``category``); objects: ``orjson.loads`` of the ``args``,
   ``result``, ``roles``, ``_meta``, ``parent``, ``tags`` text polars re-printed.
@@ -39,6 +43,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import os
 import re
@@ -146,6 +151,52 @@ def objects(df: Any) -> dict[str, list[Any]]:
     return {c: [None if t is None else loads(t) for t in df[c].to_list()] for c in OBJECT}
 
 
+def msgspec_decoder() -> Any:
+    """A strict msgspec decoder of a JSON array of jobs: scalars typed, nested fields kept as raw JSON.
+
+    ``None`` when msgspec is not installed (it is not a jsadmin dependency; ``pip install msgspec``).
+    """
+    try:
+        import msgspec
+    except ImportError:
+        return None
+    kinds: dict[str, Any] = {"Int64": int | None, "Float64": int | float | None, "datetime": int | float | None,
+                             "boolean": bool | None, "string": str | int | None, "category": str | None}
+    spec = [(c.lstrip("_") or c, kinds.get(JOB_COLUMNS[c], msgspec.Raw), msgspec.field(default=None, name=c))
+            for c in FIELDS]
+    job = msgspec.defstruct("Job", spec, forbid_unknown_fields=True)
+    return msgspec.json.Decoder(list[job]), msgspec.structs.astuple
+
+
+def msgspec_columns(decoder: Any, batches: list[list[bytes]], nested: bool) -> list[list[Any]]:
+    """Each batch decoded by ``decoder`` and transposed; with ``nested`` the raw nested fields through orjson."""
+    dec, astuple = decoder
+    loads = orjson.loads
+    gc.disable()  # as the reader does: generational passes over millions of new objects would dominate
+    where = [i for i, c in enumerate(FIELDS) if JOB_COLUMNS[c] not in ("Int64", "Float64", "datetime", "boolean", "string", "category")]
+    out: list[list[Any]] = []
+    for vals in batches:
+        cols: list[Any] = list(zip(*map(astuple, dec.decode(b"[" + b",".join(vals) + b"]")), strict=True))
+        if nested:
+            for i in where:
+                cols[i] = [None if r is None else loads(memoryview(r)) for r in cols[i]]
+        out.append(cols)
+    gc.enable()
+    return out
+
+
+def orjson_columns(batches: list[list[bytes]]) -> list[list[Any]]:
+    """Today's parser part alone: ``orjson.loads`` per value, then one list per field."""
+    loads = orjson.loads
+    gc.disable()
+    out: list[list[Any]] = []
+    for vals in batches:
+        objs = [loads(v) for v in vals]
+        out.append([[o.get(c) for o in objs] for c in FIELDS])
+    gc.enable()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=200_000)
@@ -181,7 +232,16 @@ def main(argv: list[str] | None = None) -> int:
             ("screen: bytes.find of literal markers", timed(rep, lambda: [j.find(b"\\ud") + j.find(b"\\uD") for j in joined])),
             ("typed: polars -> reader's pandas dtypes", timed(rep, lambda: typed_columns(frame))),
             ("objects: orjson.loads of args/result/...", timed(rep, lambda: objects(frame))),
+            ("parse: orjson.loads per value + one list per field", timed(rep, lambda: orjson_columns(batches))),
         ]
+        decoder = msgspec_decoder()
+        if decoder is None:
+            print("  (msgspec not installed: its stages are skipped; pip install msgspec)")
+        else:
+            rows += [
+                ("parse: msgspec typed batch, nested raw + lists", timed(rep, lambda: msgspec_columns(decoder, batches, False))),
+                ("parse: msgspec as above + orjson of nested raw", timed(rep, lambda: msgspec_columns(decoder, batches, True))),
+            ]
         width = max(len(name) for name, _ in rows)
         print(f"  {'stage':<{width}}{'wall s':>9}{'cpu s':>9}{'us/job':>9}")
         for name, (wall, cpu) in rows:
