@@ -165,7 +165,7 @@ def msgspec_decoder() -> Any:
     spec = [(c.lstrip("_") or c, kinds.get(JOB_COLUMNS[c], msgspec.Raw), msgspec.field(default=None, name=c))
             for c in FIELDS]
     job = msgspec.defstruct("Job", spec, forbid_unknown_fields=True)
-    return msgspec.json.Decoder(list[job]), msgspec.structs.astuple
+    return msgspec.json.Decoder(list[job]), msgspec.structs.astuple  # type: ignore[valid-type]  # a struct made at run time
 
 
 def msgspec_columns(decoder: Any, batches: list[list[bytes]], nested: bool) -> list[list[Any]]:
