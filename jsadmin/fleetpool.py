@@ -1,7 +1,8 @@
 """Fleet reads in worker processes, so decoding uses every core instead of queueing on the GIL.
 
-A :class:`~jsadmin.fleets.Fleet` with ``processes >= 1`` sends its ``load``, ``load_all`` and
-``families`` calls here. The sources are split into one contiguous chunk per process; each worker
+A :class:`~jsadmin.fleets.Fleet` with ``processes >= 1`` sends its ``load``, ``load_all``,
+``families`` and snapshot calls here (a snapshot's workers write their sources' Parquet files
+themselves and send back only what the manifest needs). The sources are split into one contiguous chunk per process; each worker
 process opens (and keeps, per fleet) its own connections, reads its chunk with a few threads (so
 round trips to many instances overlap even with two processes), decodes, merges its sources
 (:func:`merge_call`: :func:`~jsadmin.sources.merge_loaded`, the same merge the threads use) and
@@ -40,6 +41,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -50,6 +52,7 @@ from . import catalog
 from .admin import Admin, connect
 from .connection import scrub
 from .loadinfo import Loaded
+from .snapshot import stage_source
 from .sources import concat_loaded, concat_sources, merge_loaded, merge_sources
 
 AUTO_MIN_SOURCES = 12
@@ -153,9 +156,12 @@ class Call:
     """One read to run on every source, picklable (a lambda would not cross a process boundary).
 
     ``kind`` is ``"load"`` (``name`` and ``filters``), ``"load_all"`` (``filters`` holds its
-    options, e.g. ``limit``) or ``"families"``; calling it with an :class:`Admin` runs it there:
-    ``load_with_info``/``load_all_with_info``, so each source's :class:`~jsadmin.loadinfo.LoadInfo`
-    travels with its frame (both pickle).
+    options, e.g. ``limit``), ``"families"`` or ``"snapshot"`` (``filters``: the snapshot's
+    temporary ``directory``, ``limit`` and ``batch_rows``); calling it with an :class:`Admin` runs
+    it there: ``load_with_info``/``load_all_with_info``, so each source's
+    :class:`~jsadmin.loadinfo.LoadInfo` travels with its frame (both pickle), or
+    :func:`~jsadmin.snapshot.stage_source`, which writes the source's Parquet files and returns
+    their :class:`~jsadmin.snapshot.StagedSource`.
 
     >>> Call("load_all").label
     'load_all'
@@ -177,6 +183,9 @@ class Call:
             return admin.load_all_with_info(**dict(self.filters))
         if self.kind == "families":
             return admin.families()
+        if self.kind == "snapshot":
+            options = dict(self.filters)
+            return stage_source(admin, Path(options["directory"]), options["limit"], options["batch_rows"])
         raise ValueError(f"unknown fleet call {self.kind!r}")
 
 
@@ -197,6 +206,8 @@ def merge_call(call: Call, per_source: Mapping[str, Any], sources: list[str]) ->
     (``families``), merged by :func:`~jsadmin.sources.merge_loaded` / :func:`~jsadmin.sources.merge_sources`."""
     if call.kind == "load_all":
         return merge_families(per_source, sources=sources)
+    if call.kind == "snapshot":  # the staged files stay apart: snapshot() partitions them by source
+        return {src: per_source[src] for src in sources if src in per_source}
     if call.kind == "load":
         return merge_loaded(per_source, family=catalog.family(str(call.name)).name, sources=sources)
     return merge_sources(per_source, sources=sources)
@@ -221,6 +232,8 @@ def combine_call(call: Call, parts: Sequence[Any], sources: list[str]) -> Any:
         return concat_loaded(parts, family=catalog.family(str(call.name)).name)
     if call.kind == "families":
         return concat_sources(parts)
+    if call.kind == "snapshot":
+        return {src: staged for part in parts for src, staged in part.items()}
     return {fam: concat_loaded([frames[fam] for frames in parts if fam in frames], family=fam)
             for fam in _family_order(parts)}
 
@@ -306,6 +319,8 @@ class ChunkResult:
 
 def _problems_by_family(call: Call, value: Any) -> dict[str, pd.DataFrame | None]:
     """The problems of each family read (``None``: none, which clears what an earlier read found)."""
+    if call.kind == "snapshot":
+        return dict(value.problems_by_family)
     loads: Mapping[str, Loaded] = (
         {value.info.family: value} if call.kind == "load" else value if call.kind == "load_all" else {}
     )

@@ -58,7 +58,7 @@ from .fleetpool import (
 )
 from .loadinfo import Loaded, concat_problems
 from .reader import check_read_filters
-from .snapshot import snapshot
+from .snapshot import StagedSource, snapshot
 from .sources import SOURCE, merge_sources, source_name
 
 T = TypeVar("T")
@@ -497,9 +497,23 @@ class Fleet(LoadsFamilies):
     def snapshot(self, path: str | os.PathLike[str], **options: Any) -> Path:
         """Write every family of every source to Parquet under ``path`` (see :mod:`jsadmin.snapshot`).
 
+        With :attr:`processes` >= 1 the worker processes read, decode and write their sources'
+        files; :meth:`status` and :meth:`problems` then report that snapshot as after a threaded one.
+
         >>> f.snapshot("snaps/2026-11-27T12")   # doctest: +SKIP
         """
         return snapshot(self, path, **options)
+
+    def stage_snapshot(self, directory: Path, *, limit: int | None, batch_rows: int) -> dict[str, StagedSource]:
+        """Stage every source's files under ``directory`` (a snapshot's temporary directory), in
+        worker processes or threads as the fleet reads: ``{source: StagedSource}`` of those that
+        answered, in fleet order. :func:`jsadmin.snapshot.snapshot` calls it; call that instead.
+
+        >>> f.stage_snapshot(Path("snaps/.tmp"), limit=None, batch_rows=50_000)   # doctest: +SKIP
+        """
+        call = Call("snapshot", None, (("directory", str(directory)), ("limit", limit), ("batch_rows", batch_rows)))
+        staged: dict[str, StagedSource] = self._read(call)
+        return staged
 
 
 class _Progress:

@@ -79,8 +79,12 @@ def _check_source(name: str) -> str:
 
 
 @dataclass
-class _Staged:
-    """One source written to its staging directory: per-family schema entries and row counts."""
+class StagedSource:
+    """One source written to its staging directory: per-family schema entries and row counts.
+
+    It pickles (paths and small frames), so a fleet's worker process can stage its sources and
+    send this back (:meth:`jsadmin.fleets.Fleet.stage_snapshot`).
+    """
 
     directory: Path
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -88,11 +92,19 @@ class _Staged:
     truncated: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: pd.DataFrame | None = None
     families: pd.DataFrame | None = None
+    problems_by_family: dict[str, pd.DataFrame | None] = field(default_factory=dict)
+    """What each family's read found (``None``: nothing), as ``Admin.problems()`` keeps it."""
 
 
-def _stage(admin: Any, parent: Path, limit: int | None, batch_rows: int) -> _Staged:
-    """Stream every family of one Admin to ``<staging>/<family>/part-0.parquet``, batch by batch."""
-    staged = _Staged(Path(tempfile.mkdtemp(prefix=".stage.", dir=parent)))
+def stage_source(admin: Any, parent: Path, limit: int | None, batch_rows: int) -> StagedSource:
+    """Stream every family of one Admin to ``<staging>/<family>/part-0.parquet``, batch by batch.
+
+    ``parent`` is the snapshot's temporary directory; :func:`snapshot` moves the staged files into
+    their ``source=`` partitions.
+
+    >>> stage_source(jsadmin.connect("redis://10.0.0.5"), Path("snaps/.tmp"), None, 50_000)   # doctest: +SKIP
+    """
+    staged = StagedSource(Path(tempfile.mkdtemp(prefix=".stage.", dir=parent)))
     raw, keyspace = getattr(admin, "_raw", None), getattr(admin, "_keyspace", None)
     problems: list[pd.DataFrame] = []
     if raw is None or keyspace is None:  # not a live Admin: its whole frames, written the same way
@@ -101,6 +113,7 @@ def _stage(admin: Any, parent: Path, limit: int | None, batch_rows: int) -> _Sta
             sink.write(frame)
             staged.schemas[fam_name], staged.rows[fam_name] = sink.close(), sink.rows
             staged.truncated[fam_name] = info.truncated
+            staged.problems_by_family[fam_name] = info.problems if len(info.problems) else None
             problems.append(info.problems)
     else:
         found = keyspace()
@@ -113,6 +126,7 @@ def _stage(admin: Any, parent: Path, limit: int | None, batch_rows: int) -> _Sta
             frame = problems_frame(out.problems)
             if hasattr(admin, "_problems"):
                 admin._problems[fam.name] = frame  # Admin.problems() reports what the snapshot saw
+            staged.problems_by_family[fam.name] = frame if len(frame) else None
             problems.append(frame)
     found_problems = [p for p in problems if isinstance(p, pd.DataFrame) and len(p)]
     staged.problems = pd.concat([_plain(p) for p in found_problems], ignore_index=True) if found_problems else None
@@ -165,11 +179,11 @@ def snapshot(
         status: list[dict[str, Any]] | None = None
         if isinstance(source, MultiSource):
             kind = "fleet"
-            per_source = source.map(lambda a: _stage(a, tmp, limit, batch_rows), operation="snapshot")
+            per_source = source.stage_snapshot(tmp, limit=limit, batch_rows=batch_rows)
             status = json.loads(source.status().to_json(orient="records"))
         else:
             kind = "admin"
-            per_source = {next(iter(sources)): _stage(source, tmp, limit, batch_rows)}
+            per_source = {next(iter(sources)): stage_source(source, tmp, limit, batch_rows)}
         schemas: dict[str, dict[str, Any]] = {}
         rows: dict[str, dict[str, int]] = {}
         truncated: dict[str, dict[str, dict[str, Any]]] = {}

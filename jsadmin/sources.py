@@ -10,15 +10,14 @@ another's class.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
 from .connection import parse_url
 from .loadinfo import Loaded, LoadInfo, ProblemFrame
-
-T = TypeVar("T")
 
 SOURCE = "source"
 """Name of the column that says which instance a row came from."""
@@ -251,6 +250,8 @@ class MultiSource(Protocol):
     @property
     def sources(self) -> dict[str, str]: ...
 
-    def map(self, fn: Callable[[Any], T], *, operation: str = ...) -> dict[str, T]: ...
+    def stage_snapshot(self, directory: Path, *, limit: int | None, batch_rows: int) -> dict[str, Any]:
+        """Stage every source under ``directory``: ``{source: snapshot.StagedSource}`` of those that answered."""
+        ...
 
     def status(self) -> pd.DataFrame: ...

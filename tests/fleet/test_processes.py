@@ -6,6 +6,7 @@ port nobody listens on, one wrong password, and one node holding a value that do
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import re
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -28,6 +30,7 @@ from jsadmin.fleets import Fleet, fleet
 from jsadmin.keys import LOGS_QUEUE
 from jsadmin.limits import DEFAULT_LIMIT, TruncatedWarning
 from jsadmin.loadinfo import Loaded, LoadInfo, ProblemFrame
+from jsadmin.snapshot import open_snapshot
 
 FleetServers = Any  # tests/fleet/conftest.py
 PASSWORD = "s3cret-fleet-pw"
@@ -138,6 +141,44 @@ def test_load_with_filters_and_families_equal(both: tuple[Fleet, Fleet]) -> None
     pd.testing.assert_frame_equal(procs.families(wide=True), threads.families(wide=True))
     pd.testing.assert_frame_equal(_status(procs), _status(threads))
     assert (procs.status()["operation"] == "families").all()
+
+
+def _manifest(path: Path) -> dict[str, Any]:
+    """A snapshot's manifest without what differs between two runs (creation time, elapsed seconds)."""
+    manifest = json.loads((path / "manifest.json").read_text())
+    del manifest["created_at"]
+    for row in manifest["status"]:
+        del row["elapsed"]
+    return manifest
+
+
+def _files(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+def test_snapshot_written_by_the_workers_equals_the_threaded_one(
+    both: tuple[Fleet, Fleet], targets: dict[str, str], tmp_path: Path
+) -> None:
+    procs, threads = both
+    got_path, want_path = procs.snapshot(tmp_path / "procs"), threads.snapshot(tmp_path / "threads")
+    # the worker processes read and wrote: no connection was opened in this process
+    assert procs.processes == 2 and procs._admins == {}
+    assert _files(got_path) == _files(want_path)
+    assert _manifest(got_path) == _manifest(want_path)
+    assert _manifest(got_path)["answered"] == [s for s in targets if s not in ("down", "badauth")]
+    got, want = open_snapshot(got_path), open_snapshot(want_path)
+    got_all, want_all = got.load_all_with_info(), want.load_all_with_info()
+    assert list(got_all) == list(want_all) and "jobs" in want_all
+    for name in want_all:
+        _same_loaded(got_all[name], want_all[name], f"snapshot {name}")
+    assert len(want_all["jobs"].frame) > 100
+    pd.testing.assert_frame_equal(got.families(), want.families())
+    # status and problems() report the snapshot's reads, as after a threaded snapshot
+    pd.testing.assert_frame_equal(_status(procs), _status(threads))
+    assert (procs.status()["operation"] == "snapshot").all()
+    pd.testing.assert_frame_equal(procs.problems(), threads.problems())
+    assert procs.problems()[["source", "family", "key"]].astype(str).values.tolist() == [["broken", "jobs", "jobs:1"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["procs", "threads"]  # no staging leftovers
 
 
 def test_progress_counts_every_source(both: tuple[Fleet, Fleet], targets: dict[str, str]) -> None:
@@ -324,4 +365,16 @@ def test_a_dead_worker_falls_back_to_threads(servers: FleetServers) -> None:
         jobs = f.load("jobs")
     assert f.processes == 0 and f.status()["ok"].all()
     _same_frame(jobs, fleet(urls, processes=0).load("jobs"), "jobs")
+    f.close()
+
+
+def test_a_dead_worker_mid_snapshot_leaves_a_whole_snapshot(servers: FleetServers, tmp_path: Path) -> None:
+    urls = {n: s.url for n, s in list(servers.up.items())[:4]}
+    f = Fleet(urls, processes=2, connect=exit_in_worker)
+    with pytest.warns(RuntimeWarning, match="worker processes failed"):
+        path = f.snapshot(tmp_path / "snap")
+    assert f.processes == 0 and f.status()["ok"].all()
+    want = fleet(urls, processes=0).snapshot(tmp_path / "want")
+    assert _files(path) == _files(want) and _manifest(path) == _manifest(want)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snap", "want"]
     f.close()

@@ -258,13 +258,13 @@ def test_overwrite_rechecks_files_added_while_redis_was_read(
 
     admin = jsadmin.connect(seeded.url, readonly=True)
     path = snapshot(admin, tmp_path / "s")
-    real_stage = snapshot_module._stage
+    real_stage = snapshot_module.stage_source
 
     def stage_and_meddle(*args: object, **kwargs: object) -> object:
         (path / "written-meanwhile.txt").write_text("keep me")  # the user saves a file mid-snapshot
         return real_stage(*args, **kwargs)
 
-    monkeypatch.setattr(snapshot_module, "_stage", stage_and_meddle)
+    monkeypatch.setattr(snapshot_module, "stage_source", stage_and_meddle)
     before = _tree(path)
     with pytest.raises(SnapshotError, match=r"not part of its jsadmin snapshot \(written-meanwhile.txt\)"):
         snapshot(admin, path, overwrite=True)
