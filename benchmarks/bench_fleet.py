@@ -13,7 +13,9 @@ and three ways of reading: ``one by one`` (the baseline: ``max_workers=1, proces
 ``processes`` (``processes=N``, default one per usable CPU: each worker process reads its share
 of the instances with threads and decodes on its own core). Times are the best of ``--repeat``
 runs after a warm-up (connections open, worker processes started); the first call of the
-process mode, which starts the pool, is printed separately (``cold``). ``--crossover`` also
+process mode, which starts the pool, is printed separately (``cold``). ``--snapshot`` also times
+``Fleet.snapshot`` (every family of the 20 instances to Parquet) the three ways on localhost.
+``--crossover`` also
 times threads vs processes for fleets of 2..20 instances on localhost (what ``processes="auto"``
 is based on). ``uptime`` is printed before and after: the machine may be shared.
 
@@ -26,8 +28,11 @@ import argparse
 import asyncio
 import multiprocessing as mp
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import redis
 
@@ -117,6 +122,28 @@ def measure(urls: list[str], repeat: int, workers: int, processes: int) -> dict[
     return out
 
 
+def measure_snapshot(urls: list[str], repeat: int, workers: int, processes: int) -> dict[str, float]:
+    """Seconds per ``Fleet.snapshot`` (every family of every instance to Parquet) of each mode."""
+    modes = {
+        "one by one": fleet(urls, readonly=True, max_workers=1, timeout=30, processes=0),
+        "threads": fleet(urls, readonly=True, max_workers=workers, timeout=30, processes=0),
+        "processes": fleet(urls, readonly=True, max_workers=workers, timeout=30, processes=processes),
+    }
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp:
+        for f in modes.values():  # warm-up: pool started, connections open
+            f.load_all()
+        for run in range(repeat):
+            for name, f in modes.items():
+                path = Path(tmp) / f"{name}-{run}".replace(" ", "-")
+                out[name] = min(out.get(name, float("inf")), _best(lambda f=f, path=path: f.snapshot(path), 1))
+                assert f.status()["ok"].all(), f.status()
+                shutil.rmtree(path)
+    for f in modes.values():
+        f.close()
+    return out
+
+
 def crossover(servers: list[str], repeat: int, workers: int, processes: int) -> None:
     print(f"\ncrossover on localhost (best of {repeat}; ratio = processes / threads)")
     print(f"{'instances':>9} {'one by one s':>13} {'threads s':>10} {'processes s':>12} {'ratio':>6}")
@@ -137,6 +164,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=usable_cpus(), help="worker processes of the process mode")
     parser.add_argument("--jobs", type=int, default=60, help="seed_demo jobs per instance")
     parser.add_argument("--crossover", action="store_true", help="also threads vs processes for 2..20 instances")
+    parser.add_argument("--snapshot", action="store_true", help="also Fleet.snapshot of the instances on localhost, each mode")
     args = parser.parse_args()
 
     servers = [EmbeddedRedis.start(port=free_port()) for _ in range(args.instances)]
@@ -175,6 +203,11 @@ def main() -> None:
             verdict = "meets" if ratio <= target else "misses"
             print(f"{label:<10} {int(t['rows']):>5} {base:>13.3f} {t['threads']:>10.3f} {t['processes']:>12.3f} "
                   f"{t['cold']:>7.3f} {t['threads'] / base:>10.2f} {ratio:>12.2f}  {target} ({verdict})")
+        if args.snapshot:
+            t = measure_snapshot(direct, args.repeat, args.workers, args.processes)
+            base = t["one by one"]
+            print(f"{'snapshot':<10} {'':>5} {base:>13.3f} {t['threads']:>10.3f} {t['processes']:>12.3f} "
+                  f"{'':>7} {t['threads'] / base:>10.2f} {t['processes'] / base:>12.2f}  (Fleet.snapshot, tcp)")
         if args.crossover:
             crossover(direct, args.repeat, args.workers, args.processes)
         print(f"after: {_uptime()}")
