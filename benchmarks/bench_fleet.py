@@ -39,7 +39,7 @@ import redis
 from jsadmin.demogrid import seed_demo
 from jsadmin.embedded import EmbeddedRedis, free_port
 from jsadmin.fleetpool import usable_cpus
-from jsadmin.fleets import fleet
+from jsadmin.fleets import Fleet, fleet
 
 
 # --- latency proxy (runs in its own process) -------------------------------------------------
@@ -99,13 +99,18 @@ def _uptime() -> str:
     return f"load average {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f} (1, 5, 15 min)"
 
 
-def measure(urls: list[str], repeat: int, workers: int, processes: int) -> dict[str, float]:
-    """Seconds per ``load_all`` of each mode (best of ``repeat``), plus ``cold`` and ``rows``."""
-    modes = {
+def _modes(urls: list[str], workers: int, processes: int) -> dict[str, Fleet]:
+    """The three fleets compared: one by one (the baseline), threads, worker processes."""
+    return {
         "one by one": fleet(urls, readonly=True, max_workers=1, timeout=30, processes=0),
         "threads": fleet(urls, readonly=True, max_workers=workers, timeout=30, processes=0),
         "processes": fleet(urls, readonly=True, max_workers=workers, timeout=30, processes=processes),
     }
+
+
+def measure(urls: list[str], repeat: int, workers: int, processes: int) -> dict[str, float]:
+    """Seconds per ``load_all`` of each mode (best of ``repeat``), plus ``cold`` and ``rows``."""
+    modes = _modes(urls, workers, processes)
     out: dict[str, float] = {}
     start = time.perf_counter()
     frames = modes["processes"].load_all()  # starts the pool and opens the connections
@@ -124,11 +129,7 @@ def measure(urls: list[str], repeat: int, workers: int, processes: int) -> dict[
 
 def measure_snapshot(urls: list[str], repeat: int, workers: int, processes: int) -> dict[str, float]:
     """Seconds per ``Fleet.snapshot`` (every family of every instance to Parquet) of each mode."""
-    modes = {
-        "one by one": fleet(urls, readonly=True, max_workers=1, timeout=30, processes=0),
-        "threads": fleet(urls, readonly=True, max_workers=workers, timeout=30, processes=0),
-        "processes": fleet(urls, readonly=True, max_workers=workers, timeout=30, processes=processes),
-    }
+    modes = _modes(urls, workers, processes)
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp:
         for f in modes.values():  # warm-up: pool started, connections open
