@@ -162,8 +162,6 @@ class _Rows:
     errors: list[str | None] = field(default_factory=list)
     keys: list[bytes] = field(default_factory=list)
     fields: list[Any] = field(default_factory=list)
-    pending: list[bytes] = field(default_factory=list)
-    """Raw values added but not decoded yet (fewer than :data:`DECODE_BATCH` after each :meth:`add`)."""
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -173,11 +171,9 @@ class _Rows:
         before = len(self.keys)
         if self.builder is None:
             self.raws.extend(values)
-        else:  # decoded DECODE_BATCH at a time: a few thousand dicts alive at once, and an HSCAN
-            # reply of 1,000 values waits for the next (each batch's conversions cost ~0.2 ms however short it is)
-            self.pending.extend(values)
-            if len(self.pending) >= DECODE_BATCH:
-                self.settle(whole_batches=True)
+        else:
+            for at in range(0, n, DECODE_BATCH):  # a few thousand dicts alive at a time
+                self._decode_batch(values[at : at + DECODE_BATCH])
         self.keys.extend([key] * n)
         self.fields.extend(fields)
         for name, value in extra.items():
@@ -185,18 +181,6 @@ class _Rows:
         for col in self.prov.values():
             if len(col) < before + n:
                 col.extend([None] * (before + n - len(col)))
-
-    def settle(self, *, whole_batches: bool = False) -> None:
-        """Decode the values still pending (``whole_batches``: only full :data:`DECODE_BATCH` ones).
-
-        Rows' provenance is recorded as they are added; their decoded columns, ``errors`` and
-        ``raws`` catch up here, so everything that reads those first settles.
-        """
-        pending = self.pending
-        upto = len(pending) - len(pending) % DECODE_BATCH if whole_batches else len(pending)
-        for at in range(0, upto, DECODE_BATCH):
-            self._decode_batch(pending[at : at + DECODE_BATCH])
-        del pending[:upto]
 
     def _decode_batch(self, values: Sequence[bytes]) -> None:
         lenient: list[int] = []
@@ -266,7 +250,6 @@ class _Rows:
         Called once, when the frame is built: the lists move out of the rows, so each can die as
         soon as its column is converted.
         """
-        self.settle()
         out: dict[str, Any] = self.cols
         self.cols = {}
         for name, parts in self.chunks.items():
@@ -279,7 +262,6 @@ class _Rows:
 
     def dedupe_from(self, start: int) -> None:
         """Drop repeated hash fields (HSCAN may return a field twice while Redis rehashes)."""
-        self.settle()
         tail = self.fields[start:]
         if len(set(tail)) == len(tail):
             return
@@ -885,8 +867,7 @@ def _frame(
         df, bad = _build(columns, fam, fam.columns)
         return df, bad, [], []
     if rows.builder is not None:
-        values = rows.value_columns()  # settles the pending values first: errors is complete after it
-        errors = rows.errors
+        values, errors = rows.value_columns(), rows.errors
     else:
         values, errors = DECODERS[fam.decoder](rows.raws)
     target = fam.scalar_column
