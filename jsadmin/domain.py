@@ -187,6 +187,8 @@ def jumpscript_ids(categories: Iterable[object], cmds: Iterable[object]) -> list
 
     >>> jumpscript_ids(["jumpscale", "jumpscale", ["odd"]], ["echo", "echo", "x"])
     ['jumpscale__echo', 'jumpscale__echo', "['odd']__x"]
+    >>> jumpscript_ids([1, True], ["x", "x"])   # equal as keys, not as names
+    ['1__x', 'True__x']
     """
     memo: dict[tuple[object, object], str] = {}
     out: list[str] = []
@@ -194,11 +196,17 @@ def jumpscript_ids(categories: Iterable[object], cmds: Iterable[object]) -> list
         try:
             ident = memo[pair]
         except KeyError:
-            ident = memo[pair] = jumpscript_id(*pair)
+            ident = jumpscript_id(*pair)
+            if type(pair[0]) in _MEMO_TYPES and type(pair[1]) in _MEMO_TYPES:
+                memo[pair] = ident  # not numbers: 1, 1.0 and True are one key but name three jumpscripts
         except TypeError:  # a list or dict where JumpScale writes text
             ident = jumpscript_id(*pair)
         out.append(ident)
     return out
+
+
+_MEMO_TYPES = frozenset({str, type(None)})
+"""Values equal only to values of their own type (unlike ``1 == 1.0 == True``): safe memo keys."""
 
 
 def registered_ids(organizations: Iterable[object], names: Iterable[object]) -> list[str | None]:

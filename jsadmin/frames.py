@@ -135,6 +135,7 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 FLOAT_EXACT = 2.0**53
 """Floats this large no longer hold every integer: as an integer they may be silently off."""
 _INT_TYPES = frozenset({int, type(None)})
+_INT = frozenset({int})
 
 
 def to_int64(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
@@ -145,7 +146,12 @@ def to_int64(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     float) are reported and left missing.
     """
     types = set(map(type, col))
-    if types <= _INT_TYPES:
+    if types == _INT:  # no missing cell: the values straight into numpy (an int outside Int64 raises)
+        try:
+            return pd.arrays.IntegerArray(np.array(col, dtype="int64"), np.zeros(len(col), dtype=bool)), []
+        except (TypeError, ValueError, OverflowError):
+            pass  # reported below
+    elif types <= _INT_TYPES:
         try:
             with np.errstate(invalid="ignore", over="ignore"):  # an int outside Int64 raises here
                 return pd.array(col, dtype="Int64"), []
@@ -236,13 +242,17 @@ _NUMBER_TYPES = frozenset({int, float, type(None)})
 
 def to_float64(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     """Nullable floats (``NaN`` in the source stays ``NaN``, missing is ``<NA>``)."""
-    if set(map(type, col)) <= _NUMBER_TYPES:
+    types = set(map(type, col))
+    if types <= _NUMBER_TYPES:
         try:
             arr = np.array(col, dtype="float64")
         except OverflowError:  # an int beyond float range: reported by the slow path
             pass
         else:
-            missing = np.equal(np.fromiter(col, dtype=object, count=len(col)), None)  # type: ignore[call-overload]  # numpy stubs: no None operand
+            if type(None) in types:
+                missing = np.equal(np.fromiter(col, dtype=object, count=len(col)), None)  # type: ignore[call-overload]  # numpy stubs: no None operand
+            else:
+                missing = np.zeros(len(col), dtype=bool)
             return pd.arrays.FloatingArray(arr, missing), []
     arr, bad = _floats(col)
     missing = np.equal(np.fromiter(col, dtype=object, count=len(col)), None)  # type: ignore[call-overload]  # numpy stubs: no None operand
@@ -290,8 +300,16 @@ def to_datetime(col: Column) -> tuple[pd.DatetimeIndex, Bad]:
     return pd.DatetimeIndex(values).tz_localize("UTC"), bad
 
 
+_BOOL_TYPES = frozenset({bool, type(None)})
+
+
 def to_boolean(col: Column) -> tuple[pd.api.extensions.ExtensionArray, Bad]:
     """Nullable booleans from JSON bools and the texts of spec §8.2."""
+    types = set(map(type, col))
+    if types <= _BOOL_TYPES and types:  # JSON booleans (and missing cells): no per-cell coercion needed
+        cells = np.fromiter(col, dtype=object, count=len(col))
+        missing = np.equal(cells, None) if type(None) in types else np.zeros(len(col), dtype=bool)  # type: ignore[call-overload]  # numpy stubs: no None operand
+        return pd.arrays.BooleanArray(np.equal(cells, True), missing), []
     try:
         return pd.array(col, dtype="boolean"), []
     except (TypeError, ValueError, IndexError, RuntimeError):

@@ -97,13 +97,30 @@ ECO_STUB_KEYS = frozenset({"occurrences", "epoch", "guid", "lasttime", "pushtime
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small objects (it cannot free them anyway)."""
+    """Pause the cyclic garbage collector while building many small objects (it cannot free them anyway).
+
+    When it resumes, the objects made meanwhile that are still alive (a frame's lists and dicts,
+    about four per job) are moved to the oldest generation unwalked (``gc.freeze()`` then
+    ``gc.unfreeze()``, two list splices): resumed as it was, the collector walked all of them at
+    the next allocation (0.08-0.12 s at 200,000 jobs), only to find them alive. The process's
+    other young objects move with them, so a cycle it left as garbage just before is freed by the
+    next full collection rather than a young one. Skipped when the process froze objects itself
+    (``gc.get_freeze_count()``): those stay frozen.
+
+    >>> with gc_paused():
+    ...     rows = [[i] for i in range(3)]
+    >>> gc.isenabled()
+    True
+    """
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 

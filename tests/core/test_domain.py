@@ -20,6 +20,7 @@ from jsadmin.domain import (
     split_jumpscript,
     state_tier,
 )
+from jsadmin.domain import jumpscript_ids as domain_jumpscript_ids
 from jsadmin.writes.jobs import prepare_job
 from jsadmin.writes.jumpscripts import prepare_jumpscript
 
@@ -52,6 +53,14 @@ def test_jumpscript_id_scalar_and_column_agree() -> None:
     with pytest.raises(ValueError, match="organization"):
         split_jumpscript("ab")
 
+
+def test_jumpscript_ids_of_equal_but_different_numbers_are_not_shared() -> None:
+    """1, 1.0 and True are one dict key: a memo keyed on them named all three after the first seen,
+    so a job's jumpscript depended on the jobs decoded in the same batch before it."""
+    cats: list[object] = [1, True, 1.0, "jumpscale", 1]
+    cmds = ["x", "x", "x", "x", "x"]
+    assert domain_jumpscript_ids(cats, cmds) == [jumpscript_id(c, m) for c, m in zip(cats, cmds, strict=True)]
+    assert domain_jumpscript_ids(cats, cmds) == ["1__x", "True__x", "1.0__x", "jumpscale__x", "1__x"]
 
 def test_writes_serialise_the_domain_job() -> None:
     prepared = prepare_job(1, nid=5, category="jumpscale", cmd="echo", args={"a": 1}, queue="io", tags="t")

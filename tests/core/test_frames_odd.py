@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import pytest
 
-from jsadmin.frames import build_frame, to_arrow_text, to_datetime, to_float64, to_int64
+from jsadmin.frames import build_frame, to_arrow_text, to_boolean, to_datetime, to_float64, to_int64
 
 pytestmark = pytest.mark.version_independent  # building frames from cells in memory: no server
 
@@ -60,3 +62,30 @@ def test_build_frame_never_raises_on_a_lone_deep_list(dtype: str, depth: int) ->
     assert len(df) == 1
     if dtype in ("Int64", "Float64", "datetime", "boolean"):
         assert [i for i, _, _ in bad] == [0] and pd.isna(df["c"][0])
+
+
+@pytest.mark.parametrize(
+    ("convert", "dtype", "col"),
+    [
+        (to_boolean, "boolean", [True, False, True]),
+        (to_boolean, "boolean", [True, None, False]),
+        (to_boolean, "boolean", [None, None]),
+        (to_int64, "Int64", [1, -(2**63), 2**63 - 1]),
+        (to_int64, "Int64", [1, None, 3]),
+        (to_float64, "Float64", [600, 1.5, 0]),
+        (to_float64, "Float64", [600, None, 2.5]),
+    ],
+)
+def test_typed_columns_of_plain_json_values_equal_pandas_own_conversion(
+    convert: Callable[[list[Any]], tuple[Any, list[tuple[int, str]]]], dtype: str, col: list[Any]
+) -> None:
+    """The direct numpy paths for columns holding only JSON numbers/booleans (and missing cells)."""
+    arr, bad = convert(col)
+    assert bad == []
+    pd.testing.assert_extension_array_equal(arr, pd.array(col, dtype=dtype))
+
+
+def test_an_int_column_with_a_value_outside_int64_is_reported_not_wrapped() -> None:
+    arr, bad = to_int64([1, 2**63, 3])
+    assert arr.tolist() == [1, pd.NA, 3]
+    assert bad == [(1, "integer 9223372036854775808 is outside the Int64 range")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 
 import pandas as pd
@@ -237,3 +238,33 @@ def test_demo_grid_every_family_has_rows() -> None:
         assert loaded[name].info.problems.empty, (name, loaded[name].info.problems)
     states = set(frames["jobs"]["state"].dropna()) | set(frames["job_results"]["state"].dropna())
     assert {"SCHEDULED", "STARTED", "OK", "ERROR", "TIMEOUT", "NOWORK"} <= states
+
+
+def _in_generation(obj: object, generation: int) -> bool:
+    return any(o is obj for o in gc.get_objects(generation=generation))
+
+
+def test_a_load_leaves_its_objects_in_the_oldest_generation_unwalked(r: redis.Redis, admin: jsadmin.Admin) -> None:
+    """The lists and dicts of a frame skip the young collections (each would only find them alive)."""
+    hmset(r, "jobs:1", {f"g{i}": SPEC_JOB.replace(b'"id":1234', b'"id":%d' % i) for i in range(3000)})
+    collections = [s["collections"] for s in gc.get_stats()]
+    df = admin.load("jobs")
+    meta = df["_meta"].iloc[-1]
+    assert meta == ["system", "job", 1]
+    assert _in_generation(meta, 2) and not _in_generation(meta, 0) and not _in_generation(meta, 1)
+    assert [s["collections"] for s in gc.get_stats()][:2] == collections[:2]  # no young collection walked them
+
+
+def test_objects_the_process_froze_stay_frozen_across_a_load(r: redis.Redis, admin: jsadmin.Admin) -> None:
+    """A process that froze objects (e.g. before forking) keeps them frozen: the load does not move them."""
+    hmset(r, "jobs:1", {"g": SPEC_JOB})
+    sentinel: list[object] = [object()]
+    gc.freeze()
+    try:
+        assert not any(_in_generation(sentinel, g) for g in range(3))  # frozen: in no generation
+        df = admin.load("jobs")
+        assert len(df) == 1
+        assert not any(_in_generation(sentinel, g) for g in range(3))
+    finally:
+        gc.unfreeze()
+    assert _in_generation(sentinel, 2)
