@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import multiprocessing as mp
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import redis
@@ -67,7 +68,7 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
 
 
 async def _serve(pairs: list[tuple[int, int]], delay: float) -> None:
-    async def handler_for(upstream: int) -> Callable[..., object]:
+    async def handler_for(upstream: int) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
         async def handle(cr: asyncio.StreamReader, cw: asyncio.StreamWriter) -> None:
             ur, uw = await asyncio.open_connection("127.0.0.1", upstream)
             await asyncio.gather(_pipe(cr, uw, delay), _pipe(ur, cw, delay), return_exceptions=True)
@@ -137,7 +138,7 @@ def measure_snapshot(urls: list[str], repeat: int, workers: int, processes: int)
         for run in range(repeat):
             for name, f in modes.items():
                 path = Path(tmp) / f"{name}-{run}".replace(" ", "-")
-                out[name] = min(out.get(name, float("inf")), _best(lambda f=f, path=path: f.snapshot(path), 1))
+                out[name] = min(out.get(name, float("inf")), _best(functools.partial(f.snapshot, path), 1))
                 assert f.status()["ok"].all(), f.status()
                 shutil.rmtree(path)
     for f in modes.values():

@@ -347,16 +347,16 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
     ok = True
-    key = min(rows, key=lambda m: abs(m - 200_000))
+    nearest = min(rows, key=lambda m: abs(m - 200_000))
     for way, label in (("load", "default"), ("text", "json_text=True")):
-        r = rows[key]
+        r = rows[nearest]
         speed, over = r["naive"] / r[way], r[way] / r["floor"]
         first, last = min(rows), max(rows)
         growth = (rows[last][way] / last) / (rows[first][way] / first)
         worst = max(rows[m][f"peak_{way}"] / rows[m][f"true_{way}"] for m in rows)
         worst_mu = max(rows[m][f"peak_{way}"] / rows[m][f"frame_{way}"] for m in rows)
         met = speed >= 8 and over <= 2.5 and growth <= 1.2 and worst <= 2
-        print(f"{label:<15} at {key:,}: {speed:.1f}x faster than naive (target >= 8x), {over:.2f}x the floor "
+        print(f"{label:<15} at {nearest:,}: {speed:.1f}x faster than naive (target >= 8x), {over:.2f}x the floor "
               f"(target <= 2.5x); us/job at {last:,} / at {first:,}: {growth:.2f}x (target <= 1.2x); "
               f"peak memory at most {worst:.2f}x the frame's true size (target <= 2x; "
               f"{worst_mu:.2f}x its memory_usage(deep=True)): {'met' if met else 'MISSED'}")
