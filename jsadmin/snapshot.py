@@ -90,10 +90,15 @@ class StagedSource:
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     truncated: dict[str, dict[str, Any]] = field(default_factory=dict)
-    problems: pd.DataFrame | None = None
     families: pd.DataFrame | None = None
     problems_by_family: dict[str, pd.DataFrame | None] = field(default_factory=dict)
     """What each family's read found (``None``: nothing), as ``Admin.problems()`` keeps it."""
+
+    @property
+    def problems(self) -> pd.DataFrame | None:
+        """Every family's problems in one frame (``None`` when there are none): the ``_problems`` dataset."""
+        found = [_plain(p) for p in self.problems_by_family.values() if p is not None]
+        return pd.concat(found, ignore_index=True) if found else None
 
 
 def stage_source(admin: Any, parent: Path, limit: int | None, batch_rows: int) -> StagedSource:
@@ -106,7 +111,6 @@ def stage_source(admin: Any, parent: Path, limit: int | None, batch_rows: int) -
     """
     staged = StagedSource(Path(tempfile.mkdtemp(prefix=".stage.", dir=parent)))
     raw, keyspace = getattr(admin, "_raw", None), getattr(admin, "_keyspace", None)
-    problems: list[pd.DataFrame] = []
     if raw is None or keyspace is None:  # not a live Admin: its whole frames, written the same way
         for fam_name, (frame, info) in admin.load_all_with_info().items():
             sink = ParquetSink(staged.directory / fam_name / PART, rename=_RENAME)
@@ -114,7 +118,6 @@ def stage_source(admin: Any, parent: Path, limit: int | None, batch_rows: int) -
             staged.schemas[fam_name], staged.rows[fam_name] = sink.close(), sink.rows
             staged.truncated[fam_name] = info.truncated
             staged.problems_by_family[fam_name] = info.problems if len(info.problems) else None
-            problems.append(info.problems)
     else:
         found = keyspace()
         for fam in FAMILIES.values():
@@ -127,9 +130,6 @@ def stage_source(admin: Any, parent: Path, limit: int | None, batch_rows: int) -
             if hasattr(admin, "_problems"):
                 admin._problems[fam.name] = frame  # Admin.problems() reports what the snapshot saw
             staged.problems_by_family[fam.name] = frame if len(frame) else None
-            problems.append(frame)
-    found_problems = [p for p in problems if isinstance(p, pd.DataFrame) and len(p)]
-    staged.problems = pd.concat([_plain(p) for p in found_problems], ignore_index=True) if found_problems else None
     staged.families = admin.families()
     return staged
 
@@ -198,10 +198,11 @@ def snapshot(
                     truncated.setdefault(fam, {})[src] = staged.truncated[fam]
             assert staged.families is not None
             write_frame(staged.families, tmp / FAMILIES_DIR / f"{SOURCE}={src}" / PART, rename=_RENAME)
-            if staged.problems is not None:
+            found = staged.problems
+            if found is not None:
                 schemas[PROBLEMS_DIR] = merge_schema(
                     schemas.get(PROBLEMS_DIR),
-                    write_frame(staged.problems, tmp / PROBLEMS_DIR / f"{SOURCE}={src}" / PART, rename=_RENAME),
+                    write_frame(found, tmp / PROBLEMS_DIR / f"{SOURCE}={src}" / PART, rename=_RENAME),
                 )
         for leftover in tmp.glob(".stage.*"):  # sources that failed part-way, and emptied stages
             shutil.rmtree(leftover)
